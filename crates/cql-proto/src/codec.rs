@@ -1,0 +1,423 @@
+//! The spec's primitive notations (section 3 of the v4 spec): `[int]`, `[long]`, `[short]`,
+//! `[string]`, `[long string]`, `[uuid]`, `[string list]`, `[bytes]`, `[value]`, `[short bytes]`,
+//! `[inet]`, `[consistency]`, `[string map]`, `[string multimap]`, `[bytes map]`.
+//!
+//! [`Reader`] never trusts a length: every read is bounds-checked and returns a [`DecodeError`]
+//! instead of panicking. Writers append to a caller's [`BytesMut`].
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use uuid::Uuid;
+
+use crate::error::{DecodeError, EncodeError};
+
+/// A `[value]` as read from the wire: bytes, null (`-1`) or unset (`-2`, v4+).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawValue<'a> {
+    /// A value with its bytes.
+    Value(&'a [u8]),
+    /// A null value (length -1).
+    Null,
+    /// An unset value (length -2).
+    Unset,
+}
+
+/// A bounds-checked cursor over a byte slice.
+#[derive(Debug, Clone)]
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Self { buf }
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The bytes not yet read.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.buf
+    }
+
+    /// Fails when bytes are left: a body must be consumed exactly.
+    pub(crate) fn finish(&self, what: &'static str) -> Result<(), DecodeError> {
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            Err(DecodeError::TrailingBytes {
+                what,
+                count: self.buf.len(),
+            })
+        }
+    }
+
+    pub(crate) fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
+        if n > self.buf.len() {
+            return Err(DecodeError::UnexpectedEof {
+                what,
+                needed: n - self.buf.len(),
+            });
+        }
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        Ok(head)
+    }
+
+    /// A sub-reader over the next `n` bytes.
+    pub(crate) fn sub(&mut self, n: usize, what: &'static str) -> Result<Self, DecodeError> {
+        Ok(Reader::new(self.take(n, what)?))
+    }
+
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], DecodeError> {
+        let s = self.take(N, what)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+
+    pub(crate) fn read_u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
+        Ok(self.array::<1>(what)?[0])
+    }
+
+    pub(crate) fn read_short(&mut self, what: &'static str) -> Result<u16, DecodeError> {
+        Ok(u16::from_be_bytes(self.array(what)?))
+    }
+
+    pub(crate) fn read_int(&mut self, what: &'static str) -> Result<i32, DecodeError> {
+        Ok(i32::from_be_bytes(self.array(what)?))
+    }
+
+    pub(crate) fn read_long(&mut self, what: &'static str) -> Result<i64, DecodeError> {
+        Ok(i64::from_be_bytes(self.array(what)?))
+    }
+
+    /// A non-negative `[int]` used as a count or length.
+    pub(crate) fn read_len(&mut self, what: &'static str) -> Result<usize, DecodeError> {
+        let n = self.read_int(what)?;
+        usize::try_from(n).map_err(|_| DecodeError::InvalidLength {
+            what,
+            len: n.into(),
+        })
+    }
+
+    pub(crate) fn read_string(&mut self, what: &'static str) -> Result<&'a str, DecodeError> {
+        let n = self.read_short(what)? as usize;
+        let b = self.take(n, what)?;
+        std::str::from_utf8(b).map_err(|_| DecodeError::InvalidUtf8 { what })
+    }
+
+    pub(crate) fn read_long_string(&mut self, what: &'static str) -> Result<&'a str, DecodeError> {
+        let n = self.read_len(what)?;
+        let b = self.take(n, what)?;
+        std::str::from_utf8(b).map_err(|_| DecodeError::InvalidUtf8 { what })
+    }
+
+    pub(crate) fn read_uuid(&mut self, what: &'static str) -> Result<Uuid, DecodeError> {
+        Ok(Uuid::from_bytes(self.array(what)?))
+    }
+
+    pub(crate) fn read_string_list(
+        &mut self,
+        what: &'static str,
+    ) -> Result<Vec<String>, DecodeError> {
+        let n = self.read_short(what)? as usize;
+        let mut v = Vec::with_capacity(n.min(self.remaining() / 2));
+        for _ in 0..n {
+            v.push(self.read_string(what)?.to_owned());
+        }
+        Ok(v)
+    }
+
+    /// `[bytes]`: `None` for a negative length (null).
+    pub(crate) fn read_bytes(
+        &mut self,
+        what: &'static str,
+    ) -> Result<Option<&'a [u8]>, DecodeError> {
+        let n = self.read_int(what)?;
+        if n < 0 {
+            return Ok(None);
+        }
+        Ok(Some(self.take(n as usize, what)?))
+    }
+
+    /// `[value]`: bytes, null (-1) or unset (-2); other negative lengths are errors.
+    pub(crate) fn read_value(&mut self, what: &'static str) -> Result<RawValue<'a>, DecodeError> {
+        let n = self.read_int(what)?;
+        match n {
+            -1 => Ok(RawValue::Null),
+            -2 => Ok(RawValue::Unset),
+            n if n < 0 => Err(DecodeError::InvalidLength {
+                what,
+                len: n.into(),
+            }),
+            n => Ok(RawValue::Value(self.take(n as usize, what)?)),
+        }
+    }
+
+    pub(crate) fn read_short_bytes(&mut self, what: &'static str) -> Result<&'a [u8], DecodeError> {
+        let n = self.read_short(what)? as usize;
+        self.take(n, what)
+    }
+
+    /// `[inetaddr]`: a one-byte size (4 or 16) and the address bytes.
+    pub(crate) fn read_inetaddr(&mut self, what: &'static str) -> Result<IpAddr, DecodeError> {
+        let n = self.read_u8(what)?;
+        match n {
+            4 => Ok(IpAddr::V4(Ipv4Addr::from(self.array::<4>(what)?))),
+            16 => Ok(IpAddr::V6(Ipv6Addr::from(self.array::<16>(what)?))),
+            n => Err(DecodeError::InvalidLength {
+                what,
+                len: n.into(),
+            }),
+        }
+    }
+
+    /// `[inet]`: an `[inetaddr]` and an `[int]` port.
+    pub(crate) fn read_inet(&mut self, what: &'static str) -> Result<SocketAddr, DecodeError> {
+        let ip = self.read_inetaddr(what)?;
+        let port = self.read_int(what)?;
+        let port =
+            u16::try_from(port).map_err(|_| DecodeError::invalid(what, "port out of range"))?;
+        Ok(SocketAddr::new(ip, port))
+    }
+
+    pub(crate) fn read_string_map(
+        &mut self,
+        what: &'static str,
+    ) -> Result<HashMap<String, String>, DecodeError> {
+        let n = self.read_short(what)? as usize;
+        let mut m = HashMap::with_capacity(n.min(self.remaining() / 4));
+        for _ in 0..n {
+            let k = self.read_string(what)?.to_owned();
+            let v = self.read_string(what)?.to_owned();
+            m.insert(k, v);
+        }
+        Ok(m)
+    }
+
+    pub(crate) fn read_string_multimap(
+        &mut self,
+        what: &'static str,
+    ) -> Result<HashMap<String, Vec<String>>, DecodeError> {
+        let n = self.read_short(what)? as usize;
+        let mut m = HashMap::with_capacity(n.min(self.remaining() / 4));
+        for _ in 0..n {
+            let k = self.read_string(what)?.to_owned();
+            let v = self.read_string_list(what)?;
+            m.insert(k, v);
+        }
+        Ok(m)
+    }
+
+    /// `[bytes map]`: values may be null (kept as `None`).
+    pub(crate) fn read_bytes_map(
+        &mut self,
+        what: &'static str,
+    ) -> Result<HashMap<String, Option<Bytes>>, DecodeError> {
+        let n = self.read_short(what)? as usize;
+        let mut m = HashMap::with_capacity(n.min(self.remaining() / 6));
+        for _ in 0..n {
+            let k = self.read_string(what)?.to_owned();
+            let v = self.read_bytes(what)?.map(Bytes::copy_from_slice);
+            m.insert(k, v);
+        }
+        Ok(m)
+    }
+}
+
+pub(crate) fn write_short(buf: &mut BytesMut, v: u16) {
+    buf.put_u16(v);
+}
+
+pub(crate) fn write_int(buf: &mut BytesMut, v: i32) {
+    buf.put_i32(v);
+}
+
+pub(crate) fn write_long(buf: &mut BytesMut, v: i64) {
+    buf.put_i64(v);
+}
+
+fn short_len(what: &'static str, len: usize) -> Result<u16, EncodeError> {
+    u16::try_from(len).map_err(|_| EncodeError::TooLong { what, len })
+}
+
+fn int_len(what: &'static str, len: usize) -> Result<i32, EncodeError> {
+    i32::try_from(len).map_err(|_| EncodeError::TooLong { what, len })
+}
+
+pub(crate) fn write_string(buf: &mut BytesMut, s: &str) -> Result<(), EncodeError> {
+    buf.put_u16(short_len("[string]", s.len())?);
+    buf.put_slice(s.as_bytes());
+    Ok(())
+}
+
+pub(crate) fn write_long_string(buf: &mut BytesMut, s: &str) -> Result<(), EncodeError> {
+    buf.put_i32(int_len("[long string]", s.len())?);
+    buf.put_slice(s.as_bytes());
+    Ok(())
+}
+
+pub(crate) fn write_uuid(buf: &mut BytesMut, u: &Uuid) {
+    buf.put_slice(u.as_bytes());
+}
+
+pub(crate) fn write_string_list<S: AsRef<str>>(
+    buf: &mut BytesMut,
+    l: &[S],
+) -> Result<(), EncodeError> {
+    buf.put_u16(short_len("[string list]", l.len())?);
+    for s in l {
+        write_string(buf, s.as_ref())?;
+    }
+    Ok(())
+}
+
+/// `[bytes]`; `None` writes a null (length -1).
+pub(crate) fn write_bytes(buf: &mut BytesMut, b: Option<&[u8]>) -> Result<(), EncodeError> {
+    match b {
+        None => buf.put_i32(-1),
+        Some(b) => {
+            buf.put_i32(int_len("[bytes]", b.len())?);
+            buf.put_slice(b);
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn write_value(buf: &mut BytesMut, v: &RawValue<'_>) -> Result<(), EncodeError> {
+    match v {
+        RawValue::Null => buf.put_i32(-1),
+        RawValue::Unset => buf.put_i32(-2),
+        RawValue::Value(b) => write_bytes(buf, Some(b))?,
+    }
+    Ok(())
+}
+
+pub(crate) fn write_short_bytes(buf: &mut BytesMut, b: &[u8]) -> Result<(), EncodeError> {
+    buf.put_u16(short_len("[short bytes]", b.len())?);
+    buf.put_slice(b);
+    Ok(())
+}
+
+pub(crate) fn write_inetaddr(buf: &mut BytesMut, ip: &IpAddr) {
+    match ip {
+        IpAddr::V4(a) => {
+            buf.put_u8(4);
+            buf.put_slice(&a.octets());
+        }
+        IpAddr::V6(a) => {
+            buf.put_u8(16);
+            buf.put_slice(&a.octets());
+        }
+    }
+}
+
+pub(crate) fn write_inet(buf: &mut BytesMut, addr: &SocketAddr) {
+    write_inetaddr(buf, &addr.ip());
+    buf.put_i32(i32::from(addr.port()));
+}
+
+/// Writes a `[string map]`; entries are sorted by key so the encoding is deterministic.
+pub(crate) fn write_string_map(
+    buf: &mut BytesMut,
+    m: &HashMap<String, String>,
+) -> Result<(), EncodeError> {
+    buf.put_u16(short_len("[string map]", m.len())?);
+    let mut entries: Vec<_> = m.iter().collect();
+    entries.sort();
+    for (k, v) in entries {
+        write_string(buf, k)?;
+        write_string(buf, v)?;
+    }
+    Ok(())
+}
+
+/// Writes a `[string multimap]`, sorted by key.
+pub(crate) fn write_string_multimap(
+    buf: &mut BytesMut,
+    m: &HashMap<String, Vec<String>>,
+) -> Result<(), EncodeError> {
+    buf.put_u16(short_len("[string multimap]", m.len())?);
+    let mut entries: Vec<_> = m.iter().collect();
+    entries.sort();
+    for (k, v) in entries {
+        write_string(buf, k)?;
+        write_string_list(buf, v)?;
+    }
+    Ok(())
+}
+
+/// Writes a `[bytes map]`, sorted by key.
+pub(crate) fn write_bytes_map(
+    buf: &mut BytesMut,
+    m: &HashMap<String, Option<Bytes>>,
+) -> Result<(), EncodeError> {
+    buf.put_u16(short_len("[bytes map]", m.len())?);
+    let mut entries: Vec<_> = m.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    for (k, v) in entries {
+        write_string(buf, k)?;
+        write_bytes(buf, v.as_deref())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_golden() {
+        // [string]: a [short] n, followed by n bytes of UTF-8.
+        let mut b = BytesMut::new();
+        write_string(&mut b, "abc").unwrap();
+        assert_eq!(&b[..], &[0x00, 0x03, b'a', b'b', b'c']);
+        let mut r = Reader::new(&b);
+        assert_eq!(r.read_string("s").unwrap(), "abc");
+        r.finish("s").unwrap();
+    }
+
+    #[test]
+    fn value_null_unset_and_bad_length() {
+        let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]);
+        assert_eq!(r.read_value("v").unwrap(), RawValue::Null);
+        assert_eq!(r.read_value("v").unwrap(), RawValue::Unset);
+        let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xfd]);
+        assert!(matches!(
+            r.read_value("v"),
+            Err(DecodeError::InvalidLength { len: -3, .. })
+        ));
+    }
+
+    #[test]
+    fn lengths_past_the_end_are_errors() {
+        let mut r = Reader::new(&[0x00, 0x10, b'a']);
+        assert!(matches!(
+            r.read_string("s"),
+            Err(DecodeError::UnexpectedEof { needed: 15, .. })
+        ));
+        let mut r = Reader::new(&[0x7f, 0xff, 0xff, 0xff]);
+        assert!(r.read_bytes("b").is_err());
+    }
+
+    #[test]
+    fn inet_golden() {
+        // [inet]: size byte 4, 4 address bytes, [int] port.
+        let bytes = [4, 127, 0, 0, 1, 0, 0, 0x23, 0x52];
+        let mut r = Reader::new(&bytes);
+        let a = r.read_inet("inet").unwrap();
+        assert_eq!(a, "127.0.0.1:9042".parse().unwrap());
+        let mut b = BytesMut::new();
+        write_inet(&mut b, &a);
+        assert_eq!(&b[..], &bytes);
+    }
+}

@@ -1,0 +1,21 @@
+//! `cql-proto` is a sans-IO codec for the CQL native protocol (v4, v5 and Scylla's extensions).
+//!
+//! It turns bytes into frames, frames into typed request and response bodies, and back. It is
+//! **not** a driver: it opens no sockets, spawns no tasks, reads no clock and draws no random
+//! numbers. Callers pass bytes in and take bytes out.
+//!
+//! ```text
+//!   bytes from a socket ──► FrameDecoder ──► Frame ──► Response / Request bodies
+//!   Request / Response bodies ──► encode into BytesMut ──► bytes to a socket
+//! ```
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[allow(dead_code)] // TODO(proto): removed once every notation has a caller.
+pub(crate) mod codec;
+pub mod error;
+pub mod value;
+
+pub use codec::RawValue;
+pub use error::{DecodeError, EncodeError};
+pub use value::{ColumnType, CqlValue};
