@@ -1,8 +1,8 @@
 //! CQL types and values: the type grammar, value encoding of every type, and value traits.
 
 pub(crate) mod custom;
-mod decode;
-mod encode;
+pub(crate) mod decode;
+pub(crate) mod encode;
 mod numeric;
 pub mod types;
 mod vint;
