@@ -4,10 +4,12 @@ pub(crate) mod custom;
 pub(crate) mod decode;
 pub(crate) mod encode;
 mod numeric;
+mod traits;
 pub mod types;
 mod vint;
 
 pub use encode::{vector_element_size, write_cell};
+pub use traits::{DeserializeValue, SerializeValue, Unset};
 
 use std::net::IpAddr;
 
