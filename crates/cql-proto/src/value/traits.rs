@@ -193,7 +193,7 @@ native!(
     CqlDuration,
     ColumnType::Duration,
     |s, buf| write_duration(buf, s)?,
-    |b| { dec::duration(b) }
+    |b| dec::duration(b)
 );
 native!(
     CqlVarint,
