@@ -177,9 +177,7 @@ pub(super) fn execute(
                             )));
                         }
                         if d.is_static && t.ck_len == 0 {
-                            return Err(CqlError::invalid(format!(
-                                "Static columns are only useful (and thus allowed) if the table has at least one clustering column"
-                            )));
+                            return Err(CqlError::invalid("Static columns are only useful (and thus allowed) if the table has at least one clustering column".to_string()));
                         }
                         let (typ, multi_cell, type_text) = cat.resolve_type(&t.keyspace, &d.typ)?;
                         cols.push(ColumnDef {
@@ -238,7 +236,6 @@ pub(super) fn execute(
                         "Altering column types is no longer supported",
                     ));
                 }
-                _ => return Err(CqlError::invalid("unsupported ALTER TABLE operation")),
             }
             let mut nt = TableDef::new(&t.keyspace, &t.name, t.id, cols, options);
             nt.indexes = t.indexes.clone();
@@ -768,14 +765,13 @@ impl SpecCollector<'_> {
                             value,
                         } => {
                             let (_, c) = self.table.column_or_err(column)?;
-                            if let ColumnType::Udt { fields, .. } = &c.typ {
-                                if let Some((_, ft)) = fields.iter().find(|(n, _)| n == field) {
-                                    let ft = ft.clone();
-                                    self.term(value, field, &ft);
-                                }
+                            if let ColumnType::Udt { fields, .. } = &c.typ
+                                && let Some((_, ft)) = fields.iter().find(|(n, _)| n == field)
+                            {
+                                let ft = ft.clone();
+                                self.term(value, field, &ft);
                             }
                         }
-                        _ => {}
                     }
                 }
                 self.relations(where_clause)?;
@@ -840,15 +836,15 @@ pub(super) fn bind_specs(
         Statement::Batch {
             statements, using, ..
         } => {
-            if let Some(Term::Bind(m)) = &using.timestamp {
-                if let Some(slot) = all.get_mut(m.index) {
-                    *slot = Some(ColumnSpec {
-                        keyspace: ks.unwrap_or_default().to_owned(),
-                        table: String::new(),
-                        name: "[timestamp]".into(),
-                        typ: ColumnType::BigInt,
-                    });
-                }
+            if let Some(Term::Bind(m)) = &using.timestamp
+                && let Some(slot) = all.get_mut(m.index)
+            {
+                *slot = Some(ColumnSpec {
+                    keyspace: ks.unwrap_or_default().to_owned(),
+                    table: String::new(),
+                    name: "[timestamp]".into(),
+                    typ: ColumnType::BigInt,
+                });
             }
             statements.iter().collect()
         }

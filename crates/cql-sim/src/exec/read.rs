@@ -9,13 +9,19 @@ use bytes::{BufMut, Bytes, BytesMut};
 use proto::{ColumnType, CqlValue};
 
 use super::value::Env;
-use super::write::{clustering_types, eq_values, partition_key, range_bounds};
+use super::write::{Slice, clustering_types, eq_values, partition_key, range_bounds};
 use super::{BoundValue, ColumnSpec, ExecCtx, RowsResult};
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::keyenc::encode_component;
 use crate::schema::{Catalog, ColumnDef, ColumnKind, TableDef};
 use crate::storage::{CellData, Partition, PartitionKey, Replicas, Row, Store};
+
+/// A range of encoded clustering keys.
+pub(crate) type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
+/// Columns and cells shown with a failed LWT.
+pub(crate) type Shown = (Vec<ColumnSpec>, Vec<Option<Bytes>>);
 
 /// One output column of a SELECT.
 #[derive(Debug, Clone)]
@@ -119,7 +125,6 @@ fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>> {
                 out.push((o, spec(alias.as_deref().unwrap_or(&name), typ)));
             }
         }
-        _ => return Err(CqlError::invalid("Unsupported selection")),
     }
     if s.json {
         return Err(CqlError::invalid(
@@ -146,7 +151,7 @@ struct Restrictions {
     keys: Option<Vec<(PartitionKey, Vec<Bytes>)>>,
     token_lo: Bound<i64>,
     token_hi: Bound<i64>,
-    ranges: Option<Vec<(Bound<Vec<u8>>, Bound<Vec<u8>>)>>,
+    ranges: Option<Vec<KeyRange>>,
     filters: Vec<Filter>,
 }
 
@@ -161,8 +166,7 @@ fn cmp_typed(typ: &ColumnType, a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restrictions> {
     let mut pk: Vec<Option<Vec<Bytes>>> = vec![None; t.pk_len];
     let mut ck_eq: Vec<Option<Vec<Bytes>>> = vec![None; t.ck_len];
-    let mut ck_slice: Vec<(Option<(Bytes, bool)>, Option<(Bytes, bool)>)> =
-        vec![(None, None); t.ck_len];
+    let mut ck_slice: Vec<Slice> = vec![(None, None); t.ck_len];
     let mut token_lo = Bound::Unbounded;
     let mut token_hi = Bound::Unbounded;
     let mut filters = Vec::new();
@@ -172,20 +176,17 @@ fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restricti
             RelationLhs::Token(cols) => {
                 let pkn: Vec<&str> = t.partition_key().iter().map(|c| c.name.as_str()).collect();
                 if cols.iter().map(String::as_str).collect::<Vec<_>>() != pkn {
-                    return Err(CqlError::invalid(format!(
-                        "The token() function must be applied to all partition key components or none of them"
-                    )));
+                    return Err(CqlError::invalid("The token() function must be applied to all partition key components or none of them".to_string()));
                 }
                 let RelationRhs::Term(term) = &r.rhs else {
                     return Err(CqlError::invalid("IN is not supported on token()"));
                 };
-                let v = match env.value(term, &ColumnType::BigInt, "partition key token")? {
-                    Some(CqlValue::BigInt(v)) => v,
-                    _ => {
-                        return Err(CqlError::invalid(
-                            "Invalid null value for token restriction",
-                        ));
-                    }
+                let Some(CqlValue::BigInt(v)) =
+                    env.value(term, &ColumnType::BigInt, "partition key token")?
+                else {
+                    return Err(CqlError::invalid(
+                        "Invalid null value for token restriction",
+                    ));
                 };
                 match r.op {
                     Operator::Gt => token_lo = Bound::Excluded(v),
@@ -216,13 +217,10 @@ fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restricti
                         let RelationRhs::Term(term) = &r.rhs else {
                             return Err(CqlError::invalid("bad slice"));
                         };
-                        let v = match env.bytes(term, &col.typ, name)? {
-                            BoundValue::Value(b) => b,
-                            _ => {
-                                return Err(CqlError::invalid(format!(
-                                    "Invalid null value in condition for column {name}"
-                                )));
-                            }
+                        let BoundValue::Value(v) = env.bytes(term, &col.typ, name)? else {
+                            return Err(CqlError::invalid(format!(
+                                "Invalid null value in condition for column {name}"
+                            )));
                         };
                         let sl = &mut ck_slice[i - t.pk_len];
                         match r.op {
@@ -366,7 +364,7 @@ fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restricti
             .iter()
             .map(|c| range_bounds(&types, c, slice.as_ref()))
             .collect();
-        rs.sort_by(|a, b| bound_key(&a.0).cmp(&bound_key(&b.0)));
+        rs.sort_by(|a, b| bound_key(&a.0).cmp(bound_key(&b.0)));
         Some(rs)
     };
     Ok(Restrictions {
@@ -577,7 +575,6 @@ fn matches_filter(t: &TableDef, f: &Filter, v: &RowView<'_>, now_s: i64) -> bool
                     && f.values.iter().any(|x| x.as_ref() == b.as_ref())
             })
         }
-        _ => false,
     }
 }
 
@@ -592,10 +589,10 @@ impl<'a> Iterator for Merge<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         let mut best: Option<(usize, &'a PartitionKey)> = None;
         for (i, it) in self.iters.iter_mut().enumerate() {
-            if let Some((k, _)) = it.peek() {
-                if best.is_none_or(|(_, b)| *k < b) {
-                    best = Some((i, *k));
-                }
+            if let Some((k, _)) = it.peek()
+                && best.is_none_or(|(_, b)| *k < b)
+            {
+                best = Some((i, *k));
             }
         }
         let (i, key) = best?;
@@ -716,10 +713,9 @@ fn token_range(
     };
     if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) =
         (&start, &end)
+        && a > b
     {
-        if a > b {
-            return None;
-        }
+        return None;
     }
     Some((start, end))
 }
@@ -849,10 +845,10 @@ pub(super) fn select(
     let mut last: Option<PagePos> = None;
     let mut more = false;
     'parts: for (pk, p) in parts {
-        if let Some(pos) = &resume {
-            if *pk < pos.key || (*pk == pos.key && pos.ck.is_none()) {
-                continue;
-            }
+        if let Some(pos) = &resume
+            && (*pk < pos.key || (*pk == pos.key && pos.ck.is_none()))
+        {
+            continue;
         }
         let mut in_part = match &resume {
             Some(pos) if *pk == pos.key => pos.in_partition,
@@ -865,16 +861,15 @@ pub(super) fn select(
         let mut candidates: Vec<RowView<'_>> = Vec::new();
         let mut any_row = false;
         {
-            let ranges: Vec<(Bound<Vec<u8>>, Bound<Vec<u8>>)> = r
+            let ranges: Vec<KeyRange> = r
                 .ranges
                 .clone()
                 .unwrap_or_else(|| vec![(Bound::Unbounded, Bound::Unbounded)]);
-            let iter_ranges: Box<dyn Iterator<Item = &(Bound<Vec<u8>>, Bound<Vec<u8>>)>> =
-                if reversed {
-                    Box::new(ranges.iter().rev())
-                } else {
-                    Box::new(ranges.iter())
-                };
+            let iter_ranges: Box<dyn Iterator<Item = &KeyRange>> = if reversed {
+                Box::new(ranges.iter().rev())
+            } else {
+                Box::new(ranges.iter())
+            };
             let mut collected: Vec<(&[u8], &Row)> = Vec::new();
             for (lo, hi) in iter_ranges {
                 let (mut lo, mut hi) = (lo.clone(), hi.clone());
@@ -897,13 +892,11 @@ pub(super) fn select(
                     Bound::Included(l) | Bound::Excluded(l),
                     Bound::Included(h) | Bound::Excluded(h),
                 ) = (&lo, &hi)
-                {
-                    if l > h
+                    && (l > h
                         || (l == h
-                            && !matches!((&lo, &hi), (Bound::Included(_), Bound::Included(_))))
-                    {
-                        continue;
-                    }
+                            && !matches!((&lo, &hi), (Bound::Included(_), Bound::Included(_)))))
+                {
+                    continue;
                 }
                 let it = p.rows.range::<Vec<u8>, _>((lo, hi));
                 if reversed {
@@ -969,10 +962,10 @@ pub(super) fn select(
             if aggregate {
                 count += 1;
                 for (i, (o, _)) in outs.iter().enumerate() {
-                    if let Out::CountCol(c) = o {
-                        if v.column(&t, *c, now_s).is_some() {
-                            count_cols[i] += 1;
-                        }
+                    if let Out::CountCol(c) = o
+                        && v.column(&t, *c, now_s).is_some()
+                    {
+                        count_cols[i] += 1;
                     }
                 }
                 emitted += 1;
@@ -1009,10 +1002,10 @@ pub(super) fn select(
                 emitted,
                 in_partition: in_part,
             });
-            if v.row.is_none() {
-                if let Some(l) = &mut last {
-                    l.ck = None;
-                }
+            if v.row.is_none()
+                && let Some(l) = &mut last
+            {
+                l.ck = None;
             }
         }
     }
@@ -1092,7 +1085,7 @@ pub(crate) fn check_conditions(
     cond: &Conditions,
     values: &[BoundValue],
     now: i64,
-) -> Result<(bool, (Vec<ColumnSpec>, Vec<Option<Bytes>>))> {
+) -> Result<(bool, Shown)> {
     let now_s = now.div_euclid(1_000_000);
     let empty = Partition {
         key_values: key_values.to_vec(),
@@ -1176,9 +1169,8 @@ pub(crate) fn check_conditions(
                                 )));
                             }
                         };
-                        let k = match env.bytes(e, &kt, &c.column)? {
-                            BoundValue::Value(b) => b,
-                            _ => return Err(CqlError::invalid("Invalid null value for element")),
+                        let BoundValue::Value(k) = env.bytes(e, &kt, &c.column)? else {
+                            return Err(CqlError::invalid("Invalid null value for element"));
                         };
                         let data = match def.kind {
                             ColumnKind::Static => part.static_row.cells.get(&def.name),
@@ -1240,7 +1232,7 @@ pub(crate) fn check_conditions(
                                 _ => o.is_ge(),
                             }
                         }
-                        (_, None) => return false,
+                        (_, None) => false,
                         _ => false,
                     }),
                 };

@@ -503,9 +503,8 @@ fn system_schema_rows_for_a_table() {
                 Some(CqlValue::Text(s)) => s.clone(),
                 o => panic!("{o:?}"),
             };
-            let p = match r[2] {
-                Some(CqlValue::Int(p)) => p,
-                _ => panic!(),
+            let Some(CqlValue::Int(p)) = r[2] else {
+                panic!("position is not an int")
             };
             (t(0), t(1), p, t(3), t(4))
         })
@@ -652,7 +651,7 @@ fn prepared_statements_pk_indexes_and_binding() {
         )
         .unwrap();
     let stmt = s.engine.prepared(&upd.id).unwrap();
-    let mut run = |v: BoundValue, s: &mut Sim| {
+    let run = |v: BoundValue, s: &mut Sim| {
         let opts = QueryOptions {
             values: vec![
                 v,
@@ -820,7 +819,7 @@ fn functions_and_literals() {
     s.ok("INSERT INTO t (k, id, u, ts, d, tm, ip, b, dur, dec, vi, f, tup) VALUES (1, now(), uuid(), toTimestamp(now()), '2020-01-02', '10:00:00', '127.0.0.1', 0xCAFE, 1h, 1.5, 12345678901234567890, NaN, (1, 'a'))");
     let r = s.rows("SELECT id, u, ts, d, ip, b, dur, vi, tup FROM t WHERE k = 1");
     assert!(
-        matches!(r[0][0], Some(CqlValue::Timeuuid(u)) if super::value::timeuuid_millis(&u) == NOW / 1000)
+        matches!(r[0][0], Some(CqlValue::Timeuuid(u)) if value::timeuuid_millis(&u) == NOW / 1000)
     );
     assert!(matches!(r[0][1], Some(CqlValue::Uuid(u)) if u.get_version_num() == 4));
     assert_eq!(
