@@ -4,6 +4,7 @@ pub(crate) mod custom;
 pub(crate) mod decode;
 pub(crate) mod encode;
 mod numeric;
+mod temporal;
 mod traits;
 pub mod types;
 mod vint;
