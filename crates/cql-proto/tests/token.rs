@@ -195,6 +195,18 @@ fn tablet_routing_golden() {
     let mut b = BytesMut::new();
     info.encode(&mut b).unwrap();
     assert_eq!(&b[..], &bytes[..]);
+    let payload = HashMap::from([(
+        "tablets-routing-v1".to_owned(),
+        Some(bytes::Bytes::from(bytes.clone())),
+    )]);
+    assert_eq!(
+        TabletRoutingInfo::from_custom_payload(&payload),
+        Some(Ok(info))
+    );
+    assert_eq!(
+        TabletRoutingInfo::from_custom_payload(&HashMap::new()),
+        None
+    );
     for cut in 0..bytes.len() {
         assert!(TabletRoutingInfo::decode(&bytes[..cut]).is_err());
     }

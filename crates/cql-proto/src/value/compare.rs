@@ -2,9 +2,24 @@
 
 use std::cmp::Ordering;
 
+use bytes::BytesMut;
+
 use crate::codec::Reader;
+use crate::error::EncodeError;
 use crate::value::types::{ColumnType, MAX_TYPE_DEPTH};
-use crate::value::{CqlVarint, vint};
+use crate::value::{CqlValue, CqlVarint, vint};
+
+impl CqlValue {
+    /// Compares two values of type `typ` in Cassandra's order (see [`compare`]), through their
+    /// encodings; fails when either value does not fit `typ`.
+    pub fn cmp_as(&self, other: &Self, typ: &ColumnType) -> Result<Ordering, EncodeError> {
+        let mut a = BytesMut::new();
+        self.encode_bytes(typ, &mut a)?;
+        let mut b = BytesMut::new();
+        other.encode_bytes(typ, &mut b)?;
+        Ok(compare(typ, &a, &b))
+    }
+}
 
 /// Compares two serialized (non-null) values of type `typ` in Cassandra's order.
 ///
@@ -97,6 +112,9 @@ fn cmp(t: &ColumnType, a: &[u8], b: &[u8], depth: usize) -> Ordering {
         }
         T::Vector(e, dim) => {
             let size = crate::value::encode::vector_element_size(e);
+            if size == Some(0) {
+                return fallback();
+            }
             let n = *dim as usize;
             let (Some(xs), Some(ys)) = (vector_elems(a, n, size), vector_elems(b, n, size)) else {
                 return fallback();
@@ -240,6 +258,13 @@ fn uuid_ts(b: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
     use ColumnType as T;
+
+    #[test]
+    fn values() {
+        let (a, b) = (CqlValue::Int(-3), CqlValue::Int(2));
+        assert_eq!(a.cmp_as(&b, &T::Int).unwrap(), Ordering::Less);
+        assert!(a.cmp_as(&b, &T::Text).is_err());
+    }
 
     #[test]
     fn numbers() {
