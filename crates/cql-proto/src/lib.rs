@@ -11,11 +11,21 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[allow(dead_code)] // TODO(proto): removed once every notation has a caller.
 pub(crate) mod codec;
+pub mod codes;
 pub mod error;
+pub mod frame;
+pub mod request;
+pub mod response;
 pub mod value;
 
 pub use codec::RawValue;
 pub use error::{DecodeError, EncodeError};
 pub use value::{ColumnType, CqlValue};
+
+pub use codes::{BatchType, Consistency, ErrorCode, Opcode, ResultKind, WriteType};
+pub use frame::{
+    Compression, Frame, FrameDecoder, FrameError, FrameFlags, FrameHeader, ProtocolVersion,
+};
+pub use request::{QueryParameters, Request, SerializedValues};
+pub use response::{ErrorBody, ErrorDetails, Response, ResultBody, Rows};
