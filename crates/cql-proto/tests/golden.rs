@@ -13,8 +13,8 @@ use cql_proto::codes::{
     WriteType,
 };
 use cql_proto::frame::{
-    self, FrameDecoder, FrameFlags, RequestOptions, ResponseOptions, decode_request,
-    decode_response, encode_request, encode_response,
+    FrameDecoder, FrameFlags, RequestOptions, ResponseOptions, decode_request, decode_response,
+    encode_request, encode_response,
 };
 use cql_proto::request::{
     AuthResponse, Batch, BatchStatement, BatchStatementKind, Execute, Prepare, Query,
@@ -33,7 +33,7 @@ trait Part {
 impl Part for &str {
     fn push(&self, v: &mut Vec<u8>) {
         let digits: Vec<u8> = self.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        assert!(digits.len() % 2 == 0, "odd hex: {self}");
+        assert!(digits.len().is_multiple_of(2), "odd hex: {self}");
         for pair in digits.chunks(2) {
             let s = std::str::from_utf8(pair).unwrap();
             v.push(u8::from_str_radix(s, 16).unwrap());
@@ -470,7 +470,7 @@ fn response_envelope_with_tracing_warnings_and_payload() {
         f.header.flags,
         FrameFlags::TRACING | FrameFlags::WARNING | FrameFlags::CUSTOM_PAYLOAD
     );
-    let env = frame::decode_response(&f, None).unwrap();
+    let env = decode_response(&f, None).unwrap();
     assert_eq!(env.tracing_id, Some(id));
     assert_eq!(env.warnings, warnings);
     assert_eq!(env.custom_payload, Some(payload));
