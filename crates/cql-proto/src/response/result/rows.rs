@@ -11,7 +11,8 @@ use crate::error::{DecodeError, EncodeError};
 pub struct Rows {
     /// The metadata (column specs parsed once).
     pub metadata: ResultMetadata,
-    /// The number of rows announced by the server.
+    /// The number of rows announced by the server. Decoding checks it against the content's
+    /// length (each cell takes at least 4 bytes), except for rows of zero columns.
     pub rows_count: usize,
     /// The rows' cells: `rows_count * col_count` `[bytes]` values, unparsed.
     pub rows_content: Bytes,
@@ -59,6 +60,15 @@ impl Rows {
         let metadata = ResultMetadata::read(r, body)?;
         let rows_count = r.read_len("rows count")?;
         let rest = r.rest();
+        // Every cell takes at least its 4-byte length: reject an impossible count early, so
+        // callers may size buffers by `rows_count`.
+        let min_len = (rows_count as u64).saturating_mul(4 * metadata.col_count as u64);
+        if min_len > rest.len() as u64 {
+            return Err(DecodeError::InvalidLength {
+                what: "rows count",
+                len: rows_count as i64,
+            });
+        }
         let rows_content = body.slice_ref(rest);
         r.take(rest.len(), "rows content")?;
         Ok(Self {
