@@ -91,7 +91,10 @@ fn encode_frame(
     let body_start = buf.len();
     let result = body(buf).and_then(|()| {
         if let Some(c) = compression {
-            let raw = buf.split_off(body_start);
+            // Copy the plain body out and compress it back in place. (Splitting the buffer
+            // instead would make the next reserve copy every frame already queued in `buf`.)
+            let raw = buf[body_start..].to_vec();
+            buf.truncate(body_start);
             c.compress(&raw, buf)?;
         }
         let len = buf.len() - body_start;

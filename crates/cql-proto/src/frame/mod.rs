@@ -10,6 +10,28 @@
 //!   +---------+---------+---------+---------+
 //!   |                 body ...
 //! ```
+//!
+//! Encoding writes a whole frame into the caller's buffer; decoding splits frames off a read
+//! buffer as bytes arrive:
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use cql_proto::frame::{FrameDecoder, ProtocolVersion, RequestOptions, decode_request, encode_request};
+//! use cql_proto::request::Request;
+//!
+//! let mut wire = BytesMut::new();
+//! encode_request(&mut wire, ProtocolVersion::V4, 7, &Request::Options, &RequestOptions::default())?;
+//! assert_eq!(&wire[..], &[0x04, 0x00, 0x00, 0x07, 0x05, 0, 0, 0, 0]);
+//!
+//! let mut decoder = FrameDecoder::default();
+//! let mut partial = wire.split_to(5);
+//! assert!(decoder.decode(&mut partial)?.is_none()); // needs more bytes
+//! partial.unsplit(wire);
+//! let frame = decoder.decode(&mut partial)?.expect("a whole frame");
+//! let envelope = decode_request(&frame, None)?;
+//! assert_eq!((envelope.stream, envelope.request), (7, Request::Options));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod compression;
 mod decoder;
