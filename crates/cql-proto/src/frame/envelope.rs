@@ -183,7 +183,8 @@ fn plain_body(
     compression: Option<Compression>,
     max_len: usize,
 ) -> Result<Bytes, FrameError> {
-    if !frame.header.flags.contains(FrameFlags::COMPRESSION) {
+    // Some servers flag an empty body as compressed: there is nothing to decompress.
+    if !frame.header.flags.contains(FrameFlags::COMPRESSION) || frame.body.is_empty() {
         return Ok(frame.body.clone());
     }
     let c = compression.ok_or(FrameError::UnexpectedCompression)?;
@@ -287,4 +288,91 @@ pub fn decode_request_limited(
 
 fn unknown(opcode: Opcode, direction: &'static str) -> FrameError {
     FrameError::UnknownOpcode { opcode, direction }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{Query, QueryParameters};
+
+    #[test]
+    fn a_failed_encode_leaves_the_buffer_as_it_was() {
+        let q = Request::Query(Query {
+            query: "x".into(),
+            params: QueryParameters {
+                keyspace: Some("ks".into()),
+                ..QueryParameters::default()
+            },
+        });
+        let mut buf = BytesMut::from(&b"queued"[..]);
+        // keyspace is v5-only
+        let r = encode_request(
+            &mut buf,
+            ProtocolVersion::V4,
+            1,
+            &q,
+            &RequestOptions::default(),
+        );
+        assert!(r.is_err());
+        assert_eq!(&buf[..], b"queued");
+        encode_request(
+            &mut buf,
+            ProtocolVersion::V5,
+            1,
+            &q,
+            &RequestOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(&buf[..6], b"queued");
+        let frame = super::super::FrameDecoder::default()
+            .decode(&mut buf.split_off(6))
+            .unwrap()
+            .unwrap();
+        assert_eq!(decode_request(&frame, None).unwrap().request, q);
+    }
+
+    #[test]
+    fn frames_are_appended_after_queued_frames() {
+        let mut buf = BytesMut::new();
+        for stream in 0..3 {
+            encode_request(
+                &mut buf,
+                ProtocolVersion::V4,
+                stream,
+                &Request::Options,
+                &RequestOptions::default(),
+            )
+            .unwrap();
+        }
+        let mut d = super::super::FrameDecoder::default();
+        for stream in 0..3 {
+            let f = d.decode(&mut buf).unwrap().unwrap();
+            assert_eq!(f.header.stream, stream);
+        }
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn empty_body_flagged_compressed_is_accepted() {
+        let frame = Frame {
+            header: FrameHeader {
+                version: ProtocolVersion::V4,
+                is_response: true,
+                flags: FrameFlags::COMPRESSION,
+                stream: 0,
+                opcode: Opcode::READY,
+                length: 0,
+            },
+            body: Bytes::new(),
+        };
+        let env = decode_response(&frame, Some(Compression::Lz4)).unwrap();
+        assert_eq!(env.response, Response::Ready);
+        // A request frame is refused where a response is expected.
+        let mut req = frame;
+        req.header.is_response = false;
+        assert!(matches!(
+            decode_response(&req, None),
+            Err(FrameError::WrongDirection { .. })
+        ));
+    }
 }
