@@ -1,7 +1,19 @@
 //! CQL types and values: the type grammar, value encoding of every type, and value traits.
 
+mod compare;
 pub(crate) mod custom;
+pub(crate) mod decode;
+mod display;
+pub(crate) mod encode;
+mod numeric;
+mod temporal;
+mod traits;
 pub mod types;
+mod vint;
+
+pub use compare::compare;
+pub use encode::{vector_element_size, write_cell};
+pub use traits::{DeserializeValue, SerializeValue, Unset};
 
 use std::net::IpAddr;
 
@@ -16,6 +28,11 @@ pub struct CqlDate(pub u32);
 /// A CQL `time`: nanoseconds since midnight, 0 to 86399999999999.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CqlTime(pub i64);
+
+impl CqlTime {
+    /// The last nanosecond of a day: 86399999999999.
+    pub const MAX_NANOS: i64 = 86_399_999_999_999;
+}
 
 /// A CQL `timestamp`: milliseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
