@@ -4,9 +4,11 @@ mod strategies;
 
 use bytes::{Bytes, BytesMut};
 use cql_proto::frame::{
-    Compression, FrameDecoder, RequestOptions, ResponseOptions, decode_request, decode_response,
-    encode_request, encode_response,
+    BodyExtensions, Compression, FrameDecoder, RequestOptions, ResponseOptions, decode_request,
+    decode_response, encode_request, encode_response,
 };
+use cql_proto::request::Execute;
+use cql_proto::response::ResultBody;
 use cql_proto::{ProtocolVersion, Request, Response};
 use proptest::prelude::*;
 use strategies::*;
@@ -102,6 +104,26 @@ proptest! {
         prop_assert_eq!(env.warnings, warnings);
         prop_assert_eq!(env.custom_payload, payload);
         prop_assert_eq!(env.response, resp);
+    }
+
+    #[test]
+    fn scylla_metadata_id_bodies_round_trip_in_v4(
+        id in bytes(16),
+        meta in bytes(16),
+        params in query_parameters(ProtocolVersion::V4),
+        // Prepared results as v5 builds them: always with a result metadata id.
+        prepared in prepared(ProtocolVersion::V5),
+    ) {
+        let v4 = ProtocolVersion::V4;
+        let ext = BodyExtensions::NONE.with_scylla_metadata_id(true);
+        let req = Request::Execute(Execute { id, result_metadata_id: Some(meta), params });
+        let mut buf = BytesMut::new();
+        req.encode_body(v4, &mut buf).unwrap();
+        prop_assert_eq!(Request::decode_body_with(req.opcode(), v4, ext, buf.freeze()).unwrap(), req);
+        let resp = Response::Result(ResultBody::Prepared(prepared));
+        let mut buf = BytesMut::new();
+        resp.encode_body(v4, &mut buf).unwrap();
+        prop_assert_eq!(Response::decode_body_with(resp.opcode(), v4, ext, buf.freeze()).unwrap(), resp);
     }
 
     #[test]

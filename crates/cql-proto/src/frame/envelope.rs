@@ -7,8 +7,8 @@ use bytes::{Bytes, BytesMut};
 use uuid::Uuid;
 
 use super::{
-    Compression, DEFAULT_MAX_FRAME_SIZE, Frame, FrameError, FrameFlags, FrameHeader,
-    ProtocolVersion,
+    BodyExtensions, Compression, DEFAULT_MAX_FRAME_SIZE, Frame, FrameError, FrameFlags,
+    FrameHeader, ProtocolVersion,
 };
 use crate::codec::{self, Reader};
 use crate::codes::Opcode;
@@ -41,6 +41,27 @@ pub struct ResponseOptions<'a> {
     pub custom_payload: Option<&'a CustomPayload>,
     /// Compress the body (flag 0x01).
     pub compression: Option<Compression>,
+}
+
+/// How to open a received frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// The negotiated compression, used when a frame is flagged compressed.
+    pub compression: Option<Compression>,
+    /// The cap on a decompressed body.
+    pub max_decompressed_len: usize,
+    /// Negotiated extensions that change body layouts.
+    pub extensions: BodyExtensions,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            compression: None,
+            max_decompressed_len: DEFAULT_MAX_FRAME_SIZE,
+            extensions: BodyExtensions::NONE,
+        }
+    }
 }
 
 /// A decoded request frame.
@@ -206,6 +227,21 @@ pub fn decode_response_limited(
     compression: Option<Compression>,
     max_len: usize,
 ) -> Result<ResponseEnvelope, FrameError> {
+    decode_response_with(
+        frame,
+        &DecodeOptions {
+            compression,
+            max_decompressed_len: max_len,
+            extensions: BodyExtensions::NONE,
+        },
+    )
+}
+
+/// Decodes a response frame with explicit [`DecodeOptions`].
+pub fn decode_response_with(
+    frame: &Frame,
+    options: &DecodeOptions,
+) -> Result<ResponseEnvelope, FrameError> {
     let h = frame.header;
     if !h.is_response {
         return Err(FrameError::WrongDirection {
@@ -215,7 +251,7 @@ pub fn decode_response_limited(
     if !Response::is_response_opcode(h.opcode) {
         return Err(unknown(h.opcode, "response"));
     }
-    let body = plain_body(frame, compression, max_len)?;
+    let body = plain_body(frame, options.compression, options.max_decompressed_len)?;
     let mut r = Reader::new(&body);
     let tracing_id = if h.flags.contains(FrameFlags::TRACING) {
         Some(r.read_uuid("tracing id")?)
@@ -233,7 +269,7 @@ pub fn decode_response_limited(
         None
     };
     let rest = body.slice_ref(r.rest());
-    let response = Response::decode_body(h.opcode, h.version, rest)?;
+    let response = Response::decode_body_with(h.opcode, h.version, options.extensions, rest)?;
     Ok(ResponseEnvelope {
         stream: h.stream,
         version: h.version,
@@ -259,6 +295,21 @@ pub fn decode_request_limited(
     compression: Option<Compression>,
     max_len: usize,
 ) -> Result<RequestEnvelope, FrameError> {
+    decode_request_with(
+        frame,
+        &DecodeOptions {
+            compression,
+            max_decompressed_len: max_len,
+            extensions: BodyExtensions::NONE,
+        },
+    )
+}
+
+/// Decodes a request frame with explicit [`DecodeOptions`].
+pub fn decode_request_with(
+    frame: &Frame,
+    options: &DecodeOptions,
+) -> Result<RequestEnvelope, FrameError> {
     let h = frame.header;
     if h.is_response {
         return Err(FrameError::WrongDirection {
@@ -268,7 +319,7 @@ pub fn decode_request_limited(
     if !Request::is_request_opcode(h.opcode) {
         return Err(unknown(h.opcode, "request"));
     }
-    let body = plain_body(frame, compression, max_len)?;
+    let body = plain_body(frame, options.compression, options.max_decompressed_len)?;
     let mut r = Reader::new(&body);
     let custom_payload = if h.flags.contains(FrameFlags::CUSTOM_PAYLOAD) {
         Some(r.read_bytes_map("custom payload")?)
@@ -276,7 +327,7 @@ pub fn decode_request_limited(
         None
     };
     let rest = body.slice_ref(r.rest());
-    let request = Request::decode_body(h.opcode, h.version, rest)?;
+    let request = Request::decode_body_with(h.opcode, h.version, options.extensions, rest)?;
     Ok(RequestEnvelope {
         stream: h.stream,
         version: h.version,

@@ -43,11 +43,40 @@ use bytes::Bytes;
 pub use compression::Compression;
 pub use decoder::{DEFAULT_MAX_FRAME_SIZE, FrameDecoder};
 pub use envelope::{
-    RequestEnvelope, RequestOptions, ResponseEnvelope, ResponseOptions, decode_request,
-    decode_request_limited, decode_response, decode_response_limited, encode_request,
-    encode_response,
+    DecodeOptions, RequestEnvelope, RequestOptions, ResponseEnvelope, ResponseOptions,
+    decode_request, decode_request_limited, decode_request_with, decode_response,
+    decode_response_limited, decode_response_with, encode_request, encode_response,
 };
 pub use header::{FrameFlags, FrameHeader, ProtocolVersion};
+
+/// Negotiated protocol extensions that change body layouts beyond what the protocol version says.
+///
+/// Only decoding needs them: when encoding, the message's own fields say what to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub struct BodyExtensions {
+    /// Scylla's `SCYLLA_USE_METADATA_ID`: before v5, EXECUTE requests and PREPARED results
+    /// carry a result metadata id as in v5.
+    pub scylla_metadata_id: bool,
+}
+
+impl BodyExtensions {
+    /// No extensions.
+    pub const NONE: Self = Self {
+        scylla_metadata_id: false,
+    };
+
+    /// These extensions with `SCYLLA_USE_METADATA_ID` on or off.
+    pub const fn with_scylla_metadata_id(mut self, on: bool) -> Self {
+        self.scylla_metadata_id = on;
+        self
+    }
+
+    /// Whether EXECUTE and PREPARED bodies carry a result metadata id.
+    pub(crate) const fn metadata_id(self, version: ProtocolVersion) -> bool {
+        version.is_v5_or_later() || self.scylla_metadata_id
+    }
+}
 
 use crate::codes::Opcode;
 use crate::error::DecodeError;
