@@ -89,3 +89,13 @@ fn unknown_version_is_a_typed_error() {
         Err(FrameError::UnsupportedVersion { version: 6 })
     );
 }
+
+#[test]
+fn frame_encode_writes_header_and_body_as_is() {
+    let mut d = FrameDecoder::default();
+    let mut buf = BytesMut::from(&FRAME[..]);
+    let f = d.decode(&mut buf).unwrap().unwrap();
+    let mut out = BytesMut::new();
+    f.encode(&mut out).unwrap();
+    assert_eq!(&out[..], &FRAME[..]);
+}

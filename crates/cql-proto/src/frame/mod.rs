@@ -38,7 +38,7 @@ mod decoder;
 mod envelope;
 mod header;
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 
 pub use compression::Compression;
 pub use decoder::{DEFAULT_MAX_FRAME_SIZE, FrameDecoder};
@@ -79,7 +79,7 @@ impl BodyExtensions {
 }
 
 use crate::codes::Opcode;
-use crate::error::DecodeError;
+use crate::error::{DecodeError, EncodeError};
 
 /// A whole frame: its header and its body as on the wire (possibly compressed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +88,24 @@ pub struct Frame {
     pub header: FrameHeader,
     /// The body bytes, split off the read buffer without copying.
     pub body: Bytes,
+}
+
+impl Frame {
+    /// Appends the frame as it is (header, then body) to `buf`; `header.length` is set from the
+    /// body. Useful to forward frames or to write deliberately odd ones in tests.
+    pub fn encode(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
+        let length = u32::try_from(self.body.len()).map_err(|_| EncodeError::TooLong {
+            what: "frame body",
+            len: self.body.len(),
+        })?;
+        FrameHeader {
+            length,
+            ..self.header
+        }
+        .encode(buf);
+        buf.put_slice(&self.body);
+        Ok(())
+    }
 }
 
 /// A frame could not be decoded, decompressed or opened.

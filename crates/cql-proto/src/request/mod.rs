@@ -135,3 +135,22 @@ impl Request {
         Ok(req)
     }
 }
+
+macro_rules! from_body {
+    ($($variant:ident),*) => {$(
+        impl From<$variant> for Request {
+            fn from(m: $variant) -> Self {
+                Self::$variant(m)
+            }
+        }
+    )*};
+}
+from_body!(
+    Startup,
+    Query,
+    Prepare,
+    Execute,
+    Batch,
+    Register,
+    AuthResponse
+);

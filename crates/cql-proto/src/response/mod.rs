@@ -149,3 +149,21 @@ impl Response {
         Ok(resp)
     }
 }
+
+impl From<ErrorBody> for Response {
+    fn from(e: ErrorBody) -> Self {
+        Self::Error(e)
+    }
+}
+
+impl From<ResultBody> for Response {
+    fn from(r: ResultBody) -> Self {
+        Self::Result(r)
+    }
+}
+
+impl From<Event> for Response {
+    fn from(e: Event) -> Self {
+        Self::Event(e)
+    }
+}
