@@ -22,6 +22,7 @@
 //!   layer decides replica placement.
 //! - [`exec`]: the [`Engine`] running statements, with parsed and prepared statement caches.
 //! - [`system`]: the system keyspaces, with `system_schema.*` generated from the catalog.
+//! - [`wire`]: conversions to and from `cql-proto` bodies (rows, errors, prepared, schema change).
 //!
 //! The engine reads no clock and draws no random numbers: callers pass `now` in.
 #![forbid(unsafe_code)]
@@ -33,6 +34,7 @@ mod keyenc;
 pub mod schema;
 pub mod storage;
 pub mod system;
+pub mod wire;
 
 pub use error::CqlError;
 pub use exec::{

@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use md5::{Digest, Md5};
-use proto::ColumnType;
 
 use crate::cql::ast::Statement;
 use crate::cql::{Parsed, parse_statement};
@@ -57,17 +56,7 @@ pub struct QueryOptions<'a> {
 }
 
 /// A column of a result or a bind variable: keyspace, table, name and type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnSpec {
-    /// The keyspace.
-    pub keyspace: String,
-    /// The table.
-    pub table: String,
-    /// The column name (or `[applied]`, `count`, `[limit]`, ...).
-    pub name: String,
-    /// The type.
-    pub typ: ColumnType,
-}
+pub use proto::response::ColumnSpec;
 
 /// Rows returned by a SELECT (or an LWT).
 #[derive(Debug, Clone, PartialEq)]
