@@ -209,7 +209,8 @@ impl Engine {
         stmt: &CachedStatement,
         opts: &QueryOptions<'_>,
     ) -> Result<Outcome> {
-        let keyspace = opts.keyspace.or(stmt.keyspace.as_deref());
+        // A prepared statement binds its tables in the keyspace it was prepared in.
+        let keyspace = stmt.keyspace.as_deref().or(opts.keyspace);
         let values = self.bind(stmt, opts, keyspace)?;
         let fingerprint = u64::from_be_bytes([
             stmt.id[0], stmt.id[1], stmt.id[2], stmt.id[3], stmt.id[4], stmt.id[5], stmt.id[6],
@@ -252,16 +253,18 @@ impl Engine {
                     v.len()
                 )));
             }
-            items.push((&s.parsed.statement, v.as_slice()));
+            items.push((
+                &s.parsed.statement,
+                v.as_slice(),
+                s.keyspace.as_deref().or(keyspace),
+            ));
         }
         write::batch(
             &mut self.catalog,
             data,
             &items,
-            keyspace,
             opts.now_micros,
             opts.timestamp.unwrap_or(opts.now_micros),
-            None,
         )
     }
 
@@ -309,31 +312,24 @@ impl Engine {
                 write::batch(
                     &mut self.catalog,
                     data,
-                    &[(st, ctx.values)],
-                    ctx.keyspace,
+                    &[(st, ctx.values, ctx.keyspace)],
                     ctx.now_micros,
                     ctx.timestamp,
-                    Some(()),
                 )
             }
             Statement::Batch {
                 statements, using, ..
             } => {
-                let items: Vec<_> = statements.iter().map(|s| (s, ctx.values)).collect();
+                let items: Vec<_> = statements
+                    .iter()
+                    .map(|s| (s, ctx.values, ctx.keyspace))
+                    .collect();
                 let mut ts = ctx.timestamp;
                 if let Some(t) = &using.timestamp {
                     ts = write::int_term(t, ctx.values, ctx.now_micros, "[timestamp]")?
                         .unwrap_or(ts);
                 }
-                write::batch(
-                    &mut self.catalog,
-                    data,
-                    &items,
-                    ctx.keyspace,
-                    ctx.now_micros,
-                    ts,
-                    None,
-                )
+                write::batch(&mut self.catalog, data, &items, ctx.now_micros, ts)
             }
             Statement::Use(ks) => {
                 if self.catalog.keyspace(ks).is_none() {

@@ -720,6 +720,18 @@ fn token_range(
     Some((start, end))
 }
 
+/// Whether `BTreeMap::range` accepts these bounds (it panics on a reversed range and on equal
+/// excluded bounds).
+fn valid_range<T: Ord>(lo: &Bound<T>, hi: &Bound<T>) -> bool {
+    match (lo, hi) {
+        (Bound::Excluded(a), Bound::Excluded(b)) => a < b,
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => {
+            a <= b
+        }
+        _ => true,
+    }
+}
+
 /// Runs a SELECT.
 pub(super) fn select(
     cat: &Catalog,
@@ -827,7 +839,11 @@ pub(super) fn select(
                     Some(pos) => Bound::Included(pos.key.clone()),
                     None => lo,
                 };
-                let stores = src.scan(&ks);
+                let stores = if valid_range(&lo, &hi) {
+                    src.scan(&ks)
+                } else {
+                    Vec::new()
+                };
                 let iters = stores
                     .into_iter()
                     .filter_map(|st| st.table(table_id))

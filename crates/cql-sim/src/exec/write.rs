@@ -576,21 +576,22 @@ impl Writer<'_> {
     }
 }
 
-/// Runs write statements as one atomic batch; `single` marks a lone statement (for errors).
+/// A statement of a batch, its bound values and the keyspace unqualified names resolve in.
+pub(super) type BatchItem<'a> = (&'a Statement, &'a [BoundValue], Option<&'a str>);
+
+/// Runs write statements as one atomic batch: every mutation is computed (and every LWT
+/// condition checked) before any is applied.
 pub(super) fn batch(
     cat: &mut Catalog,
     data: &mut dyn Replicas,
-    items: &[(&Statement, &[BoundValue])],
-    ks: Option<&str>,
+    items: &[BatchItem<'_>],
     now: i64,
     default_ts: i64,
-    single: Option<()>,
 ) -> Result<Outcome> {
-    let _ = single;
     let mut mutations: Vec<Mutation> = Vec::new();
     let mut lwt: Vec<LwtCheck> = Vec::new();
     let mut unique = cat.next_unique() * 1000;
-    for (st, values) in items {
+    for &(st, values, ks) in items {
         let (Statement::Insert {
             table: table_name,
             using,
