@@ -268,6 +268,94 @@ impl Engine {
         )
     }
 
+    /// The tokens of the partitions a statement touches, when its partition key is fully given
+    /// by `=`/`IN` (or by INSERT's columns); empty otherwise (range scans, DDL, batches).
+    ///
+    /// The cluster layer uses this to pick the coordinator-side replicas or to check that a
+    /// driver routed a request to a node or shard owning the data.
+    pub fn partition_tokens(
+        &self,
+        stmt: &CachedStatement,
+        opts: &QueryOptions<'_>,
+    ) -> Result<Vec<i64>> {
+        use crate::cql::ast::{InsertValues, Operator, RelationLhs};
+        let keyspace = stmt.keyspace.as_deref().or(opts.keyspace);
+        let values = self.bind(stmt, opts, keyspace)?;
+        let st = &stmt.parsed.statement;
+        let (name, rels) = match st {
+            Statement::Select(s) => (&s.table, s.where_clause.as_slice()),
+            Statement::Update {
+                table,
+                where_clause,
+                ..
+            }
+            | Statement::Delete {
+                table,
+                where_clause,
+                ..
+            } => (table, where_clause.as_slice()),
+            Statement::Insert { table, .. } => (table, &[][..]),
+            _ => return Ok(Vec::new()),
+        };
+        let t = self.catalog.table_or_err(name, keyspace)?;
+        let mut env = value::Env {
+            values: &values,
+            now_micros: opts.now_micros,
+            unique: 0,
+        };
+        let mut lists: Vec<Vec<Bytes>> = Vec::new();
+        for c in t.partition_key() {
+            let vals = if let Statement::Insert {
+                values:
+                    InsertValues::Values {
+                        columns,
+                        values: terms,
+                    },
+                ..
+            } = st
+            {
+                match columns
+                    .iter()
+                    .position(|n| *n == c.name)
+                    .map(|i| env.bytes(&terms[i], &c.typ, &c.name))
+                {
+                    Some(Ok(BoundValue::Value(b))) => vec![b],
+                    _ => return Ok(Vec::new()),
+                }
+            } else {
+                let rel = rels.iter().find(|r| {
+                    matches!(&r.lhs, RelationLhs::Column(n) if *n == c.name)
+                        && matches!(r.op, Operator::Eq | Operator::In)
+                });
+                match rel {
+                    Some(r) => write::eq_values(&mut env, r, c)?,
+                    None => return Ok(Vec::new()),
+                }
+            };
+            lists.push(vals);
+        }
+        let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
+        for l in &lists {
+            combos = combos
+                .into_iter()
+                .flat_map(|p| {
+                    l.iter().map(move |v| {
+                        let mut p = p.clone();
+                        p.push(v.clone());
+                        p
+                    })
+                })
+                .collect();
+        }
+        let mut tokens = combos
+            .iter()
+            .map(|kv| write::partition_key(kv).map(|k| k.token))
+            .collect::<Result<Vec<_>>>()?;
+        tokens.sort_unstable();
+        tokens.dedup();
+        Ok(tokens)
+    }
+
     fn bind(
         &self,
         stmt: &CachedStatement,

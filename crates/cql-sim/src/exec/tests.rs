@@ -1122,3 +1122,41 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn partition_tokens_for_routing() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE t (a int, b text, c int, PRIMARY KEY ((a, b), c))");
+    let st = s
+        .engine
+        .parse("SELECT * FROM t WHERE a = ? AND b = 'x'")
+        .unwrap();
+    let opts = QueryOptions {
+        values: vec![bv_int(1)],
+        ..s.opts()
+    };
+    let tokens = s.engine.partition_tokens(&st, &opts).unwrap();
+    // Composite key: [len 4][00000001][0] [len 1]['x'][0].
+    let key = [0u8, 4, 0, 0, 0, 1, 0, 0, 1, b'x', 0];
+    assert_eq!(tokens, vec![proto::murmur3_token(&key).0]);
+    let ins = s
+        .engine
+        .parse("INSERT INTO t (c, b, a) VALUES (1, 'x', 1)")
+        .unwrap();
+    assert_eq!(s.engine.partition_tokens(&ins, &s.opts()).unwrap(), tokens);
+    let scan = s.engine.parse("SELECT * FROM t").unwrap();
+    assert!(
+        s.engine
+            .partition_tokens(&scan, &s.opts())
+            .unwrap()
+            .is_empty()
+    );
+    let many = s
+        .engine
+        .parse("DELETE FROM t WHERE a IN (1, 2, 1) AND b = 'x'")
+        .unwrap();
+    assert_eq!(
+        s.engine.partition_tokens(&many, &s.opts()).unwrap().len(),
+        2
+    );
+}
