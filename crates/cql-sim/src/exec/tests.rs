@@ -1160,3 +1160,34 @@ fn partition_tokens_for_routing() {
         2
     );
 }
+
+#[test]
+fn aggregates() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE t (k int, c int, v int, d double, x text, PRIMARY KEY (k, c))");
+    for c in 1..=4 {
+        s.ok(&format!(
+            "INSERT INTO t (k, c, v, d, x) VALUES (0, {c}, {}, {c}.5, 'x{c}')",
+            c * 10
+        ));
+    }
+    s.ok("INSERT INTO t (k, c) VALUES (0, 5)");
+    let r = s.rows("SELECT min(v), max(v), sum(v), avg(v), sum(d), max(x), count(v), count(*) FROM t WHERE k = 0");
+    assert_eq!(
+        r,
+        vec![vec![
+            int(10),
+            int(40),
+            int(100),
+            int(25),
+            Some(CqlValue::Double(12.0)),
+            txt("x4"),
+            Some(CqlValue::BigInt(4)),
+            Some(CqlValue::BigInt(5)),
+        ]]
+    );
+    assert!(matches!(
+        s.err("SELECT sum(x) FROM t"),
+        CqlError::Invalid(_)
+    ));
+}
