@@ -317,7 +317,8 @@ impl Engine {
                 match columns
                     .iter()
                     .position(|n| *n == c.name)
-                    .map(|i| env.bytes(&terms[i], &c.typ, &c.name))
+                    .and_then(|i| terms.get(i))
+                    .map(|term| env.bytes(term, &c.typ, &c.name))
                 {
                     Some(Ok(BoundValue::Value(b))) => vec![b],
                     _ => return Ok(Vec::new()),

@@ -690,6 +690,19 @@ fn prepared_statements_pk_indexes_and_binding() {
     };
     assert_eq!(decode(&r), vec![vec![int(1)]]);
     assert_eq!(s.engine.prepared(&[0u8; 16]).unwrap_err().code(), 0x2500);
+    // Mismatched column and value counts are an error, not a panic.
+    assert_eq!(
+        s.engine
+            .prepare("INSERT INTO t (a, b, c) VALUES (?)", Some("ks"))
+            .map(|p| p.pk_indexes),
+        Ok(vec![])
+    );
+    let bad = s
+        .engine
+        .parse("INSERT INTO t (a, b, c) VALUES (1)")
+        .unwrap();
+    assert_eq!(s.engine.partition_tokens(&bad, &s.opts()), Ok(vec![]));
+    assert_eq!(s.err("INSERT INTO t (a, b, c) VALUES (1)").code(), 0x2200);
 }
 
 #[test]
