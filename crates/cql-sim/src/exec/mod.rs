@@ -8,6 +8,7 @@
 //! and the resulting mutation is applied to all.
 
 mod ddl;
+mod json;
 mod read;
 pub(crate) mod value;
 mod write;

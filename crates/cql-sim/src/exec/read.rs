@@ -20,6 +20,9 @@ use crate::storage::{CellData, Partition, PartitionKey, Replicas, Row, Store};
 /// A range of encoded clustering keys.
 pub(crate) type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
 
+/// The serialized cells of one result row.
+pub(crate) type RowCells = Vec<Option<Bytes>>;
+
 /// Columns and cells shown with a failed LWT.
 pub(crate) type Shown = (Vec<ColumnSpec>, Vec<Option<Bytes>>);
 
@@ -204,18 +207,50 @@ fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>> {
             }
         }
     }
-    if s.json {
-        return Err(CqlError::invalid(
-            "SELECT JSON is not supported by the simulator",
-        ));
-    }
     Ok(out)
+}
+
+/// The single `[json]` column of a `SELECT JSON`.
+fn json_spec(t: &TableDef) -> ColumnSpec {
+    ColumnSpec {
+        keyspace: t.keyspace.clone(),
+        table: t.name.clone(),
+        name: "[json]".into(),
+        typ: ColumnType::Text,
+    }
+}
+
+/// Turns each row into one `[json]` text cell.
+fn to_json_rows(
+    t: &TableDef,
+    columns: &[ColumnSpec],
+    rows: Vec<RowCells>,
+) -> Result<(Vec<ColumnSpec>, Vec<RowCells>)> {
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let values: Vec<Option<CqlValue>> = row
+            .iter()
+            .zip(columns)
+            .map(|(c, spec)| {
+                c.as_ref()
+                    .and_then(|b| CqlValue::decode_bytes(&spec.typ, b).ok())
+            })
+            .collect();
+        let doc = super::json::row_json(&names, &values);
+        out.push(vec![Some(Bytes::from(doc))]);
+    }
+    Ok((vec![json_spec(t)], out))
 }
 
 /// The result columns of a SELECT (for PREPARE).
 pub(crate) fn result_columns(cat: &Catalog, t: &TableDef, s: &Select) -> Result<Vec<ColumnSpec>> {
     let _ = cat;
-    Ok(outputs(t, s)?.into_iter().map(|(_, s)| s).collect())
+    let specs: Vec<ColumnSpec> = outputs(t, s)?.into_iter().map(|(_, s)| s).collect();
+    if s.json {
+        return Ok(vec![json_spec(t)]);
+    }
+    Ok(specs)
 }
 
 /// A non-key restriction evaluated per row.
@@ -1156,9 +1191,14 @@ pub(super) fn select(
                 _ => None,
             });
         }
+        let (columns, rows) = if s.json {
+            to_json_rows(&t, &columns, vec![cells])?
+        } else {
+            (columns, vec![cells])
+        };
         return Ok(RowsResult {
             columns,
-            rows: vec![cells],
+            rows,
             paging_state: None,
         });
     }
@@ -1166,6 +1206,11 @@ pub(super) fn select(
         last.map(|l| encode_paging(ctx.fingerprint, &l))
     } else {
         None
+    };
+    let (columns, rows) = if s.json {
+        to_json_rows(&t, &columns, rows)?
+    } else {
+        (columns, rows)
     };
     Ok(RowsResult {
         columns,

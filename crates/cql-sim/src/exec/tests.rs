@@ -1204,3 +1204,39 @@ fn aggregates() {
         CqlError::Invalid(_)
     ));
 }
+
+#[test]
+fn json_select_and_insert() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE t (k int PRIMARY KEY, v text, l list<int>, m map<text, int>, b blob, ts timestamp, \"Cap\" int)");
+    s.ok(r#"INSERT INTO t JSON '{"k": 1, "v": "a\"b", "l": [1, 2], "m": {"x": 3}, "b": "0xcafe", "ts": "2020-01-02 03:04:05.006Z", "\"Cap\"": 7}'"#);
+    let r = s.rows("SELECT JSON k, v, l, m, b, ts, \"Cap\" FROM t WHERE k = 1");
+    assert_eq!(
+        r,
+        vec![vec![txt(
+            r#"{"k": 1, "v": "a\"b", "l": [1, 2], "m": {"x": 3}, "b": "0xcafe", "ts": "2020-01-02 03:04:05.006Z", "\"Cap\"": 7}"#
+        )]]
+    );
+    // DEFAULT NULL (the default) clears omitted columns; DEFAULT UNSET keeps them.
+    s.ok(r#"INSERT INTO t JSON '{"k": 1, "v": "new"}' DEFAULT UNSET"#);
+    assert_eq!(
+        s.rows("SELECT v, \"Cap\" FROM t WHERE k = 1"),
+        vec![vec![txt("new"), int(7)]]
+    );
+    s.ok(r#"INSERT INTO t JSON '{"k": 1}'"#);
+    assert_eq!(
+        s.rows("SELECT v, \"Cap\" FROM t WHERE k = 1"),
+        vec![vec![None, None]]
+    );
+    assert_eq!(
+        s.err(r#"INSERT INTO t JSON '{"nope": 1, "k": 2}'"#).code(),
+        0x2200
+    );
+    assert_eq!(s.err(r#"INSERT INTO t JSON '{"k": '"#).code(), 0x2200);
+    let info = s
+        .engine
+        .prepare("SELECT JSON * FROM t", Some("ks"))
+        .unwrap();
+    assert_eq!(info.result_specs.len(), 1);
+    assert_eq!(info.result_specs[0].name, "[json]");
+}
