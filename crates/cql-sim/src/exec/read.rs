@@ -858,6 +858,11 @@ pub(super) fn select(
         Some(v) => v,
         None => data,
     };
+    if !s.group_by.is_empty() {
+        return Err(CqlError::invalid(
+            "GROUP BY is not supported by the simulator",
+        ));
+    }
     let outs = outputs(&t, s)?;
     let mut env = Env {
         values: ctx.values,

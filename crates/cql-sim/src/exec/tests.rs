@@ -338,6 +338,18 @@ fn counters_and_statics() {
     ));
 
     s.ok("CREATE TABLE st (k int, c int, s text static, v int, PRIMARY KEY (k, c))");
+    assert!(matches!(
+        s.err("BEGIN BATCH UPDATE c SET n = n + 1 WHERE k = 1; APPLY BATCH"),
+        CqlError::Invalid(_)
+    ));
+    assert!(matches!(
+        s.err("BEGIN COUNTER BATCH DELETE FROM st WHERE k = 1; APPLY BATCH"),
+        CqlError::Invalid(_)
+    ));
+    assert!(matches!(
+        s.err("SELECT k FROM st GROUP BY k"),
+        CqlError::Invalid(_)
+    ));
     s.ok("INSERT INTO st (k, c, s, v) VALUES (1, 1, 'shared', 10)");
     s.ok("INSERT INTO st (k, c, v) VALUES (1, 2, 20)");
     let rows = s.rows("SELECT c, s, v FROM st WHERE k = 1");
@@ -813,6 +825,7 @@ fn batches_apply_atomically() {
     s.engine
         .batch(
             &mut s.store,
+            BatchKind::Logged,
             &[
                 (a.clone(), vec![bv_int(7), bv_int(70)]),
                 (a, vec![bv_int(8), bv_int(80)]),
