@@ -843,6 +843,18 @@ fn functions_and_literals() {
     let mut s = Sim::new();
     s.ok("CREATE TABLE t (k int PRIMARY KEY, id timeuuid, u uuid, ts timestamp, d date, tm time, ip inet, b blob, dur duration, dec decimal, vi varint, f float, tup frozen<tuple<int, text>>)");
     s.ok("INSERT INTO t (k, id, u, ts, d, tm, ip, b, dur, dec, vi, f, tup) VALUES (1, now(), uuid(), toTimestamp(now()), '2020-01-02', '10:00:00', '127.0.0.1', 0xCAFE, 1h, 1.5, 12345678901234567890, NaN, (1, 'a'))");
+    let c = s.rows("SELECT now(), toTimestamp(now()), uuid() AS u FROM t WHERE k = 1");
+    assert_eq!(
+        c[0][1],
+        Some(CqlValue::Timestamp(proto::value::CqlTimestamp(
+            s.now / 1000
+        )))
+    );
+    assert!(matches!(c[0][0], Some(CqlValue::Timeuuid(_))));
+    assert!(matches!(
+        s.err("SELECT nosuch(k) FROM t"),
+        CqlError::Invalid(_)
+    ));
     let r = s.rows("SELECT id, u, ts, d, ip, b, dur, vi, tup FROM t WHERE k = 1");
     assert!(
         matches!(r[0][0], Some(CqlValue::Timeuuid(u)) if value::timeuuid_millis(&u) == NOW / 1000)
