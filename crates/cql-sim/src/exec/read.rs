@@ -289,6 +289,22 @@ pub(crate) fn result_columns(cat: &Catalog, t: &TableDef, s: &Select) -> Result<
     Ok(specs)
 }
 
+/// Whether a secondary index targets the column (`c`, `keys(c)`, `values(c)`, ...).
+fn is_indexed(t: &TableDef, column: &str) -> bool {
+    t.indexes.iter().any(|i| {
+        i.options.get("target").is_some_and(|target| {
+            let inner = target
+                .split_once('(')
+                .map_or(target.as_str(), |(_, rest)| rest.trim_end_matches(')'));
+            let inner = inner.trim();
+            match inner.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+                Some(quoted) => quoted == column,
+                None => inner.eq_ignore_ascii_case(column),
+            }
+        })
+    })
+}
+
 /// A non-key restriction evaluated per row.
 struct Filter {
     col: usize,
@@ -380,7 +396,14 @@ fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restricti
                         }
                     }
                     _ => {
-                        needs_filtering = true;
+                        // An indexed column is queried without ALLOW FILTERING (the index is
+                        // simulated by filtering).
+                        let indexed = r.op == Operator::Eq
+                            || r.op == Operator::Contains
+                            || r.op == Operator::ContainsKey;
+                        if !(indexed && is_indexed(t, &col.name)) {
+                            needs_filtering = true;
+                        }
                         filters.push(filter(env, r, i, col)?);
                     }
                 }

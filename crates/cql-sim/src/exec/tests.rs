@@ -797,6 +797,14 @@ fn ddl_changes_schema_version_and_reports_changes() {
     s.ok("CREATE TABLE t (k int PRIMARY KEY, v int)");
     assert!(s.rows("SELECT * FROM t").is_empty());
     s.ok("CREATE INDEX ON t (v)");
+    s.ok("INSERT INTO t (k, v) VALUES (3, 30)");
+    s.ok("INSERT INTO t (k, v) VALUES (4, 40)");
+    assert_eq!(s.rows("SELECT k FROM t WHERE v = 40"), vec![vec![int(4)]]);
+    assert!(
+        s.err("SELECT k FROM t WHERE v > 30")
+            .to_string()
+            .contains("ALLOW FILTERING")
+    );
     assert_eq!(
         s.rows("SELECT index_name FROM system_schema.indexes WHERE keyspace_name = 'ks'"),
         vec![vec![txt("t_v_idx")]]
