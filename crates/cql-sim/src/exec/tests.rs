@@ -1273,3 +1273,42 @@ fn json_select_and_insert() {
     assert_eq!(info.result_specs.len(), 1);
     assert_eq!(info.result_specs[0].name, "[json]");
 }
+
+#[test]
+fn non_frozen_udt_field_updates() {
+    let mut s = Sim::new();
+    s.ok("CREATE TYPE addr (street text, num int)");
+    s.ok("CREATE TABLE t (k int PRIMARY KEY, a addr, f frozen<addr>)");
+    s.ok("INSERT INTO t (k, a, f) VALUES (1, {street: 'main'}, {street: 'x', num: 1})");
+    s.ok("UPDATE t SET a.num = 5 WHERE k = 1");
+    let udt = |street: Option<&str>, num: Option<i32>| {
+        Some(CqlValue::Udt {
+            keyspace: "ks".into(),
+            name: "addr".into(),
+            fields: vec![
+                ("street".into(), street.map(|s| CqlValue::Text(s.into()))),
+                ("num".into(), num.map(CqlValue::Int)),
+            ],
+        })
+    };
+    assert_eq!(
+        s.rows("SELECT a FROM t WHERE k = 1"),
+        vec![vec![udt(Some("main"), Some(5))]]
+    );
+    s.ok("UPDATE t SET a.street = null WHERE k = 1");
+    assert_eq!(
+        s.rows("SELECT a FROM t WHERE k = 1"),
+        vec![vec![udt(None, Some(5))]]
+    );
+    assert!(matches!(
+        s.err("UPDATE t SET f.num = 2 WHERE k = 1"),
+        CqlError::Invalid(_)
+    ));
+    assert!(matches!(
+        s.err("UPDATE t SET a.nope = 2 WHERE k = 1"),
+        CqlError::Invalid(_)
+    ));
+    let types = s.rows("SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = 'ks' AND table_name = 't'");
+    assert_eq!(types[0], vec![txt("a"), txt("addr")]);
+    assert_eq!(types[1], vec![txt("f"), txt("frozen<addr>")]);
+}
