@@ -510,6 +510,10 @@ fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restricti
             broken = true;
         }
     }
+    // Clustering restrictions without the whole partition key scan every partition.
+    if keys.is_none() && (!prefix.is_empty() || slice.is_some()) {
+        needs_filtering = true;
+    }
     if needs_filtering && !s.allow_filtering {
         return Err(CqlError::invalid(
             "Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. If you want to execute this query despite the performance unpredictability, use ALLOW FILTERING",

@@ -1095,7 +1095,15 @@ fn paging_in_reverse_order_and_distinct() {
         }
     }
     assert_eq!(seen, vec![18, 16, 14, 12, 10, 8, 6, 4, 2, 0]);
-    let mut ks = ints(&s.rows("SELECT DISTINCT k FROM t"), 0);
+    assert!(
+        s.err("SELECT c FROM t WHERE c = 1")
+            .to_string()
+            .contains("ALLOW FILTERING")
+    );
+    let mut ks = ints(&s.rows("SELECT k FROM t WHERE c = 1 ALLOW FILTERING"), 0);
+    ks.sort();
+    assert_eq!(ks, vec![1]);
+    ks = ints(&s.rows("SELECT DISTINCT k FROM t"), 0);
     ks.sort();
     assert_eq!(ks, vec![0, 1]);
     assert_eq!(
