@@ -1,0 +1,16 @@
+//! cql-transport
+#![forbid(unsafe_code)]
+
+pub mod connection;
+pub mod error;
+mod frame;
+pub mod sharding;
+mod stream_ids;
+
+pub use connection::{
+    Backpressure, Connection, ConnectionDriver, ConnectionInfo, ConnectionTuning,
+};
+pub use error::{BrokenReason, ConnectionError};
+pub use frame::RawFrame;
+pub use sharding::Sharding;
+pub use stream_ids::MAX_STREAMS;
