@@ -14,8 +14,12 @@
 #[allow(dead_code)] // TODO(proto): removed once every notation has a caller.
 pub(crate) mod codec;
 pub mod error;
+pub mod scylla;
+pub mod token;
 pub mod value;
 
 pub use codec::RawValue;
 pub use error::{DecodeError, EncodeError};
+pub use scylla::{ScyllaExtensions, ShardingInfo, TabletRoutingInfo};
+pub use token::{Token, murmur3_token, shard_of};
 pub use value::{ColumnType, CqlValue};

@@ -1,7 +1,13 @@
 //! CQL types and values: the type grammar, value encoding of every type, and value traits.
 
 pub(crate) mod custom;
+pub(crate) mod decode;
+pub(crate) mod encode;
+mod numeric;
 pub mod types;
+mod vint;
+
+pub use encode::{vector_element_size, write_cell};
 
 use std::net::IpAddr;
 
@@ -16,6 +22,11 @@ pub struct CqlDate(pub u32);
 /// A CQL `time`: nanoseconds since midnight, 0 to 86399999999999.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CqlTime(pub i64);
+
+impl CqlTime {
+    /// The last nanosecond of a day: 86399999999999.
+    pub const MAX_NANOS: i64 = 86_399_999_999_999;
+}
 
 /// A CQL `timestamp`: milliseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
