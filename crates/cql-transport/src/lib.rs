@@ -4,7 +4,6 @@
 pub mod connection;
 pub mod error;
 mod frame;
-pub mod sharding;
 mod stream_ids;
 
 pub use connection::{
@@ -12,5 +11,4 @@ pub use connection::{
 };
 pub use error::{BrokenReason, ConnectionError};
 pub use frame::RawFrame;
-pub use sharding::Sharding;
 pub use stream_ids::MAX_STREAMS;

@@ -147,7 +147,7 @@ pub struct ConnectionInfo {
     /// Negotiated compression name (`"lz4"` / `"snappy"`), if any.
     pub compression: Option<&'static str>,
     /// Scylla shard of this connection and sharding parameters, if the server is Scylla.
-    pub sharding: Option<crate::sharding::Sharding>,
+    pub sharding: Option<proto::ShardingInfo>,
     /// The keyspace set with USE during the handshake.
     pub keyspace: Option<String>,
 }
