@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod connection;
+pub mod cql_type;
 pub mod error;
 mod frame;
 mod stream_ids;
