@@ -40,8 +40,19 @@ pub enum TypeParseError {
 pub type UdtDefinitions = HashMap<String, Vec<(String, String)>>;
 
 /// Parses a type string of keyspace `keyspace`, resolving UDT names through `udts`.
-pub fn parse_cql_type(input: &str, keyspace: &str, udts: &UdtDefinitions) -> Result<ColumnType, TypeParseError> {
-    Parser { input, pos: 0, keyspace, udts, depth: 0 }.parse_all()
+pub fn parse_cql_type(
+    input: &str,
+    keyspace: &str,
+    udts: &UdtDefinitions,
+) -> Result<ColumnType, TypeParseError> {
+    Parser {
+        input,
+        pos: 0,
+        keyspace,
+        udts,
+        depth: 0,
+    }
+    .parse_all()
 }
 
 struct Parser<'a> {
@@ -54,7 +65,11 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn err(&self, reason: &'static str) -> TypeParseError {
-        TypeParseError::Syntax { input: self.input.to_owned(), pos: self.pos, reason }
+        TypeParseError::Syntax {
+            input: self.input.to_owned(),
+            pos: self.pos,
+            reason,
+        }
     }
 
     fn parse_all(mut self) -> Result<ColumnType, TypeParseError> {
@@ -86,7 +101,11 @@ impl Parser<'_> {
     }
 
     fn expect(&mut self, c: char, reason: &'static str) -> Result<(), TypeParseError> {
-        if self.eat(c) { Ok(()) } else { Err(self.err(reason)) }
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(self.err(reason))
+        }
     }
 
     /// An identifier: unquoted (case-folded to lower case) or double-quoted (`""` escapes `"`).
@@ -112,7 +131,9 @@ impl Parser<'_> {
             }
             return Err(self.err("unterminated quoted identifier"));
         }
-        let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).unwrap_or(rest.len());
+        let len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(rest.len());
         if len == 0 {
             return Err(self.err("expected a type name"));
         }
@@ -133,7 +154,9 @@ impl Parser<'_> {
     fn parse_type_inner(&mut self) -> Result<ColumnType, TypeParseError> {
         self.skip_ws();
         if let Some(quoted) = self.rest().strip_prefix('\'') {
-            let end = quoted.find('\'').ok_or_else(|| self.err("unterminated custom type class"))?;
+            let end = quoted
+                .find('\'')
+                .ok_or_else(|| self.err("unterminated custom type class"))?;
             let class = quoted[..end].to_owned();
             self.pos += end + 2;
             return Ok(ColumnType::Custom(class));
@@ -176,7 +199,11 @@ impl Parser<'_> {
                 self.expect('<', "expected '<'")?;
                 let inner = Box::new(self.parse_type()?);
                 self.expect('>', "expected '>'")?;
-                Ok(if name == "list" { ColumnType::List(inner) } else { ColumnType::Set(inner) })
+                Ok(if name == "list" {
+                    ColumnType::List(inner)
+                } else {
+                    ColumnType::Set(inner)
+                })
             }
             "map" => {
                 self.expect('<', "expected '<' after map")?;
@@ -201,8 +228,12 @@ impl Parser<'_> {
                 self.expect(',', "expected ',' before the vector dimension")?;
                 self.skip_ws();
                 let rest = self.rest();
-                let len = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-                let dim = rest[..len].parse().map_err(|_| self.err("expected a vector dimension"))?;
+                let len = rest
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(rest.len());
+                let dim = rest[..len]
+                    .parse()
+                    .map_err(|_| self.err("expected a vector dimension"))?;
                 self.pos += len;
                 self.expect('>', "expected '>' closing vector")?;
                 Ok(ColumnType::Vector(Box::new(elem), dim))
@@ -220,10 +251,19 @@ impl Parser<'_> {
             .udts
             .get(&name)
             .filter(|_| keyspace == self.keyspace)
-            .ok_or_else(|| TypeParseError::UnknownUdt { keyspace: keyspace.clone(), name: name.clone() })?;
+            .ok_or_else(|| TypeParseError::UnknownUdt {
+                keyspace: keyspace.clone(),
+                name: name.clone(),
+            })?;
         let mut out = Vec::with_capacity(fields.len());
         for (field, typ) in fields {
-            let mut sub = Parser { input: typ, pos: 0, keyspace: self.keyspace, udts: self.udts, depth: self.depth };
+            let mut sub = Parser {
+                input: typ,
+                pos: 0,
+                keyspace: self.keyspace,
+                udts: self.udts,
+                depth: self.depth,
+            };
             let t = sub.parse_type()?;
             sub.skip_ws();
             if sub.pos != typ.len() {
@@ -231,7 +271,11 @@ impl Parser<'_> {
             }
             out.push((field.clone(), t));
         }
-        Ok(ColumnType::Udt { keyspace, name, fields: out })
+        Ok(ColumnType::Udt {
+            keyspace,
+            name,
+            fields: out,
+        })
     }
 }
 
@@ -255,39 +299,69 @@ mod tests {
     fn nested_collections() {
         assert_eq!(
             p("map<text, frozen<list<int>>>"),
-            Ok(ColumnType::Map(Box::new(ColumnType::Text), Box::new(ColumnType::List(Box::new(ColumnType::Int)))))
+            Ok(ColumnType::Map(
+                Box::new(ColumnType::Text),
+                Box::new(ColumnType::List(Box::new(ColumnType::Int)))
+            ))
         );
         assert_eq!(
             p("frozen<tuple<int, text, set<uuid>>>"),
-            Ok(ColumnType::Tuple(vec![ColumnType::Int, ColumnType::Text, ColumnType::Set(Box::new(ColumnType::Uuid))]))
+            Ok(ColumnType::Tuple(vec![
+                ColumnType::Int,
+                ColumnType::Text,
+                ColumnType::Set(Box::new(ColumnType::Uuid))
+            ]))
         );
-        assert_eq!(p("vector<float, 3>"), Ok(ColumnType::Vector(Box::new(ColumnType::Float), 3)));
+        assert_eq!(
+            p("vector<float, 3>"),
+            Ok(ColumnType::Vector(Box::new(ColumnType::Float), 3))
+        );
         assert_eq!(
             p("'org.apache.cassandra.db.marshal.BytesType'"),
-            Ok(ColumnType::Custom("org.apache.cassandra.db.marshal.BytesType".into()))
+            Ok(ColumnType::Custom(
+                "org.apache.cassandra.db.marshal.BytesType".into()
+            ))
         );
     }
 
     #[test]
     fn udts_resolve_recursively_and_keep_quoted_case() {
         let mut udts = UdtDefinitions::new();
-        udts.insert("address".into(), vec![("street".into(), "text".into()), ("zip".into(), "int".into())]);
+        udts.insert(
+            "address".into(),
+            vec![
+                ("street".into(), "text".into()),
+                ("zip".into(), "int".into()),
+            ],
+        );
         udts.insert(
             "Person".into(),
-            vec![("name".into(), "text".into()), ("homes".into(), "frozen<list<frozen<address>>>".into())],
+            vec![
+                ("name".into(), "text".into()),
+                ("homes".into(), "frozen<list<frozen<address>>>".into()),
+            ],
         );
         let t = parse_cql_type("map<int, frozen<\"Person\">>", "ks", &udts).expect("parse");
         let address = ColumnType::Udt {
             keyspace: "ks".into(),
             name: "address".into(),
-            fields: vec![("street".into(), ColumnType::Text), ("zip".into(), ColumnType::Int)],
+            fields: vec![
+                ("street".into(), ColumnType::Text),
+                ("zip".into(), ColumnType::Int),
+            ],
         };
         let person = ColumnType::Udt {
             keyspace: "ks".into(),
             name: "Person".into(),
-            fields: vec![("name".into(), ColumnType::Text), ("homes".into(), ColumnType::List(Box::new(address)))],
+            fields: vec![
+                ("name".into(), ColumnType::Text),
+                ("homes".into(), ColumnType::List(Box::new(address))),
+            ],
         };
-        assert_eq!(t, ColumnType::Map(Box::new(ColumnType::Int), Box::new(person)));
+        assert_eq!(
+            t,
+            ColumnType::Map(Box::new(ColumnType::Int), Box::new(person))
+        );
     }
 
     #[test]
@@ -296,11 +370,20 @@ mod tests {
         assert!(matches!(p("list<int"), Err(TypeParseError::Syntax { .. })));
         assert!(matches!(p("int extra"), Err(TypeParseError::Syntax { .. })));
         assert!(matches!(p(""), Err(TypeParseError::Syntax { .. })));
-        assert_eq!(p("nope"), Err(TypeParseError::UnknownUdt { keyspace: "ks".into(), name: "nope".into() }));
+        assert_eq!(
+            p("nope"),
+            Err(TypeParseError::UnknownUdt {
+                keyspace: "ks".into(),
+                name: "nope".into()
+            })
+        );
         let deep = format!("{}int{}", "list<".repeat(40), ">".repeat(40));
         assert_eq!(p(&deep), Err(TypeParseError::TooDeep));
         let mut udts = UdtDefinitions::new();
         udts.insert("me".into(), vec![("x".into(), "frozen<me>".into())]);
-        assert_eq!(parse_cql_type("me", "ks", &udts), Err(TypeParseError::TooDeep));
+        assert_eq!(
+            parse_cql_type("me", "ks", &udts),
+            Err(TypeParseError::TooDeep)
+        );
     }
 }

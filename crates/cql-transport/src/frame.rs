@@ -11,56 +11,6 @@ pub(crate) fn patch_stream(frame: &mut [u8], stream: i16) {
     }
 }
 
-/// A response frame as routed by the driver: header fields and the body as on the wire (maybe
-/// compressed). Decoding the body is the caller's work, off the driver task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawFrame {
-    /// The version byte with the direction bit cleared.
-    pub version: u8,
-    /// The header flags (compression, tracing, custom payload, warning, beta).
-    pub flags: u8,
-    /// The stream id.
-    pub stream: i16,
-    /// The opcode.
-    pub opcode: u8,
-    /// The body, as on the wire.
-    pub body: bytes::Bytes,
-}
-
-/// Splits one frame off the front of `buf`; `Ok(None)` means more bytes are needed.
-/// The length is checked against `max_body` before anything is reserved.
-pub(crate) fn decode_frame(
-    buf: &mut bytes::BytesMut,
-    max_body: usize,
-) -> Result<Option<RawFrame>, String> {
-    if buf.len() < HEADER_LEN {
-        return Ok(None);
-    }
-    let version = buf[0] & 0x7F;
-    if !(3..=4).contains(&version) {
-        return Err(format!("unsupported protocol version byte {:#04x}", buf[0]));
-    }
-    let len = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) as usize;
-    if len > max_body {
-        return Err(format!(
-            "frame body of {len} bytes exceeds the {max_body} byte limit"
-        ));
-    }
-    if buf.len() < HEADER_LEN + len {
-        buf.reserve(HEADER_LEN + len - buf.len());
-        return Ok(None);
-    }
-    let header = buf.split_to(HEADER_LEN);
-    let body = buf.split_to(len).freeze();
-    Ok(Some(RawFrame {
-        version,
-        flags: header[1],
-        stream: i16::from_be_bytes([header[2], header[3]]),
-        opcode: header[4],
-        body,
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

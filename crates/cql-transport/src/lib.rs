@@ -11,5 +11,4 @@ pub use connection::{
     Backpressure, Connection, ConnectionDriver, ConnectionInfo, ConnectionTuning,
 };
 pub use error::{BrokenReason, ConnectionError};
-pub use frame::RawFrame;
 pub use stream_ids::MAX_STREAMS;

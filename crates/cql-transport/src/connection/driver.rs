@@ -13,11 +13,12 @@ use tokio::time::{Instant, Sleep};
 
 use super::Shared;
 use crate::error::{BrokenReason, ConnectionError};
-use crate::frame::{self, HEADER_LEN, RawFrame};
+use crate::frame::{self, HEADER_LEN};
 use crate::stream_ids::StreamIds;
+use proto::frame::{Frame, FrameDecoder};
 
 /// The responder of one request: gets the response frame or the connection's error.
-pub(crate) type Responder = oneshot::Sender<Result<RawFrame, ConnectionError>>;
+pub(crate) type Responder = oneshot::Sender<Result<Frame, ConnectionError>>;
 
 /// One queued request: a whole encoded frame (stream id patched by the driver) and its responder.
 #[derive(Debug)]
@@ -40,7 +41,7 @@ pub(crate) struct DriverSettings {
 }
 
 /// Where EVENT frames (stream -1) go.
-pub(crate) type EventSink = Box<dyn FnMut(RawFrame) + Send>;
+pub(crate) type EventSink = Box<dyn FnMut(Frame) + Send>;
 
 #[derive(Debug)]
 enum Slot {
@@ -268,24 +269,25 @@ impl State {
         shared: &Shared,
         events: &mut Option<EventSink>,
     ) -> Result<(), BrokenReason> {
+        let mut decoder = FrameDecoder::new(settings.max_frame_body);
         loop {
-            let frame = match frame::decode_frame(buf, settings.max_frame_body) {
+            let frame = match decoder.decode(buf) {
                 Ok(Some(f)) => f,
                 Ok(None) => return Ok(()),
-                Err(e) => return Err(BrokenReason::CorruptFrame(e)),
+                Err(e) => return Err(BrokenReason::CorruptFrame(e.to_string())),
             };
             self.route(frame, shared, events);
         }
     }
 
-    fn route(&mut self, frame: RawFrame, shared: &Shared, events: &mut Option<EventSink>) {
-        let id = frame.stream;
+    fn route(&mut self, frame: Frame, shared: &Shared, events: &mut Option<EventSink>) {
+        let id = frame.header.stream;
         if id < 0 {
             match events {
                 Some(sink) => sink(frame),
                 None => tracing::debug!(
                     stream = id,
-                    opcode = frame.opcode,
+                    opcode = ?frame.header.opcode,
                     "server-initiated frame dropped"
                 ),
             }

@@ -22,8 +22,8 @@ use driver::{Driver, Envelope};
 pub(crate) use driver::{DriverSettings, EventSink};
 
 use crate::error::{BrokenReason, ConnectionError};
-use crate::frame::RawFrame;
 use crate::stream_ids::MAX_STREAMS;
+use proto::frame::Frame;
 
 /// What a request does when its connection already has the maximum number of requests in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -252,7 +252,7 @@ impl Connection {
 
     /// Sends one encoded frame (its stream id is overwritten) and waits for the response frame,
     /// with the connection's default timeout.
-    pub async fn send_frame(&self, frame: BytesMut) -> Result<RawFrame, ConnectionError> {
+    pub async fn send_frame(&self, frame: BytesMut) -> Result<Frame, ConnectionError> {
         self.send_frame_with_timeout(frame, self.inner.tuning.request_timeout)
             .await
     }
@@ -265,7 +265,7 @@ impl Connection {
         &self,
         frame: BytesMut,
         timeout: Option<Duration>,
-    ) -> Result<RawFrame, ConnectionError> {
+    ) -> Result<Frame, ConnectionError> {
         let shared = &self.inner.shared;
         if shared.broken.load(Ordering::Acquire) {
             return Err(ConnectionError::Broken(BrokenReason::Closed));
@@ -286,7 +286,7 @@ impl Connection {
         }
     }
 
-    async fn submit(&self, frame: BytesMut) -> Result<RawFrame, ConnectionError> {
+    async fn submit(&self, frame: BytesMut) -> Result<Frame, ConnectionError> {
         let shared = &self.inner.shared;
         let mut queued = QueueGuard {
             shared,
@@ -332,7 +332,7 @@ impl Drop for QueueGuard<'_> {
 /// Marks a request whose caller stopped waiting as an orphan; the driver un-marks it when the
 /// late response arrives (or when it finds the request still queued).
 struct ResponseGuard<'a> {
-    rx: oneshot::Receiver<Result<RawFrame, ConnectionError>>,
+    rx: oneshot::Receiver<Result<Frame, ConnectionError>>,
     shared: &'a Shared,
     done: bool,
 }

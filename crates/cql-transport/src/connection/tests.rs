@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::frame::{RawFrame, decode_frame};
+use proto::frame::{Frame, FrameDecoder};
 
 /// A request frame: version 4, no flags, stream 0 (patched by the driver), opcode, body.
 fn request(opcode: u8, body: &[u8]) -> BytesMut {
@@ -40,9 +40,11 @@ struct Peer {
 }
 
 impl Peer {
-    async fn next(&mut self) -> Option<RawFrame> {
+    async fn next(&mut self) -> Option<Frame> {
         loop {
-            if let Some(f) = decode_frame(&mut self.buf, 1 << 20).expect("client frames are valid")
+            if let Some(f) = FrameDecoder::new(1 << 20)
+                .decode(&mut self.buf)
+                .expect("client frames are valid")
             {
                 return Some(f);
             }
@@ -53,7 +55,7 @@ impl Peer {
     }
 
     /// The next frame, or None if nothing arrives within `d` (virtual time).
-    async fn next_within(&mut self, d: Duration) -> Option<RawFrame> {
+    async fn next_within(&mut self, d: Duration) -> Option<Frame> {
         tokio::time::timeout(d, self.next()).await.ok().flatten()
     }
 
@@ -140,7 +142,7 @@ fn start(tuning: ConnectionTuning) -> (Connection, Peer) {
 fn spawn_req(
     conn: &Connection,
     body: &[u8],
-) -> tokio::task::JoinHandle<Result<RawFrame, ConnectionError>> {
+) -> tokio::task::JoinHandle<Result<Frame, ConnectionError>> {
     let conn = conn.clone();
     let f = request(0x07, body);
     tokio::spawn(async move { conn.send_frame(f).await })
@@ -153,11 +155,11 @@ async fn responses_are_routed_by_stream_id_out_of_order() {
     let b = spawn_req(&conn, b"b");
     let fa = peer.next().await.expect("frame");
     let fb = peer.next().await.expect("frame");
-    assert_ne!(fa.stream, fb.stream);
-    assert_eq!(fa.opcode, 0x07);
+    assert_ne!(fa.header.stream, fb.header.stream);
+    assert_eq!(fa.header.opcode.0, 0x07);
     // Answer in reverse order, echoing the body.
     for f in [&fb, &fa] {
-        peer.send(&response(f.stream, 0x08, &f.body)).await;
+        peer.send(&response(f.header.stream, 0x08, &f.body)).await;
     }
     let mut bodies = vec![
         a.await.expect("join").expect("ok").body,
@@ -177,7 +179,7 @@ async fn each_caller_gets_its_own_response() {
     let tasks: Vec<_> = (0..50u8).map(|i| spawn_req(&conn, &[i])).collect();
     for _ in 0..50 {
         let f = peer.next().await.expect("frame");
-        peer.send(&response(f.stream, 0x08, &f.body)).await;
+        peer.send(&response(f.header.stream, 0x08, &f.body)).await;
     }
     for (i, t) in tasks.into_iter().enumerate() {
         let f = t.await.expect("join").expect("response");
@@ -193,7 +195,7 @@ async fn coalescing_writes_fewer_times_than_requests() {
     let mut seen = 0;
     while seen < 200 {
         let f = peer.next().await.expect("frame");
-        peer.send(&response(f.stream, 0x08, &f.body)).await;
+        peer.send(&response(f.header.stream, 0x08, &f.body)).await;
         seen += 1;
     }
     for t in tasks {
@@ -216,7 +218,7 @@ async fn without_coalescing_every_request_is_its_own_write() {
     let tasks: Vec<_> = (0..20u8).map(|i| spawn_req(&conn, &[i])).collect();
     for _ in 0..20 {
         let f = peer.next().await.expect("frame");
-        peer.send(&response(f.stream, 0x08, &f.body)).await;
+        peer.send(&response(f.header.stream, 0x08, &f.body)).await;
     }
     for t in tasks {
         t.await.expect("join").expect("response");
@@ -234,11 +236,11 @@ async fn stream_id_exhaustion_makes_the_next_request_wait() {
     let mut ids = std::collections::HashSet::new();
     for _ in 0..MAX_STREAMS {
         let f = peer.next().await.expect("frame");
-        assert!(f.stream >= 0);
+        assert!(f.header.stream >= 0);
         assert!(
-            ids.insert(f.stream),
+            ids.insert(f.header.stream),
             "stream {} reused while in flight",
-            f.stream
+            f.header.stream
         );
     }
     assert_eq!(conn.in_flight(), MAX_STREAMS);
@@ -253,7 +255,7 @@ async fn stream_id_exhaustion_makes_the_next_request_wait() {
         .next_within(Duration::from_secs(5))
         .await
         .expect("the waiting request is sent");
-    assert_eq!((f.stream, &f.body[..]), (777, &b"extra"[..]));
+    assert_eq!((f.header.stream, &f.body[..]), (777, &b"extra"[..]));
     peer.send(&response(777, 0x08, b"ok")).await;
     assert_eq!(&extra.await.expect("join").expect("ok").body[..], b"ok");
     drop(tasks);
@@ -304,18 +306,19 @@ async fn timed_out_id_stays_reserved_until_the_late_response() {
     // A new request must not get the orphaned id.
     let next = spawn_req(&conn, b"next");
     let f = peer.next().await.expect("frame");
-    assert_ne!(f.stream, orphan.stream);
+    assert_ne!(f.header.stream, orphan.header.stream);
     // The late response is dropped and frees the id.
-    peer.send(&response(orphan.stream, 0x08, b"too late")).await;
-    peer.send(&response(f.stream, 0x08, b"fresh")).await;
+    peer.send(&response(orphan.header.stream, 0x08, b"too late"))
+        .await;
+    peer.send(&response(f.header.stream, 0x08, b"fresh")).await;
     assert_eq!(&next.await.expect("join").expect("ok").body[..], b"fresh");
     assert_eq!(conn.orphans(), 0);
     assert_eq!(conn.in_flight(), 0);
     // Now the lowest id (the former orphan) is handed out again.
     let again = spawn_req(&conn, b"again");
     let f = peer.next().await.expect("frame");
-    assert_eq!(f.stream, orphan.stream.min(f.stream));
-    peer.send(&response(f.stream, 0x08, b"")).await;
+    assert_eq!(f.header.stream, orphan.header.stream.min(f.header.stream));
+    peer.send(&response(f.header.stream, 0x08, b"")).await;
     again.await.expect("join").expect("ok");
 }
 
@@ -330,7 +333,7 @@ async fn cancelled_request_becomes_an_orphan() {
     fut.abort();
     let _ = fut.await;
     assert_eq!(conn.orphans(), 1);
-    peer.send(&response(f.stream, 0x08, b"")).await;
+    peer.send(&response(f.header.stream, 0x08, b"")).await;
     // Wait for the driver to process the late response (bounded).
     for _ in 0..100 {
         if conn.orphans() == 0 {
@@ -395,7 +398,7 @@ async fn per_request_timeout_uses_the_default() {
 }
 
 async fn assert_all_fail_once(
-    tasks: Vec<tokio::task::JoinHandle<Result<RawFrame, ConnectionError>>>,
+    tasks: Vec<tokio::task::JoinHandle<Result<Frame, ConnectionError>>>,
 ) -> Vec<ConnectionError> {
     let mut errs = Vec::new();
     for t in tasks {
@@ -461,7 +464,7 @@ async fn oversized_frame_breaks_the_connection_before_reading_the_body() {
     });
     let task = spawn_req(&conn, b"");
     let f = peer.next().await.expect("frame");
-    let mut header = response(f.stream, 0x08, b"");
+    let mut header = response(f.header.stream, 0x08, b"");
     header[5..9].copy_from_slice(&101u32.to_be_bytes());
     peer.send(&header).await;
     let e = assert_all_fail_once(vec![task]).await.remove(0);
@@ -480,13 +483,13 @@ async fn heartbeat_detects_a_dead_peer() {
     });
     let started = tokio::time::Instant::now();
     let hb = peer.next().await.expect("heartbeat");
-    assert_eq!(hb.opcode, 0x05, "OPTIONS");
+    assert_eq!(hb.header.opcode.0, 0x05, "OPTIONS");
     assert!(hb.body.is_empty());
     assert_eq!(started.elapsed(), Duration::from_secs(10));
     // Answer the first heartbeat with SUPPORTED (empty string multimap).
-    peer.send(&response(hb.stream, 0x06, &[0, 0])).await;
+    peer.send(&response(hb.header.stream, 0x06, &[0, 0])).await;
     let hb2 = peer.next().await.expect("second heartbeat");
-    assert_eq!(hb2.opcode, 0x05);
+    assert_eq!(hb2.header.opcode.0, 0x05);
     assert_eq!(started.elapsed(), Duration::from_secs(20));
     assert!(!conn.is_broken());
     // Ignore it: the connection breaks after the heartbeat timeout.
@@ -517,14 +520,14 @@ async fn events_go_to_the_sink_and_unknown_streams_are_dropped() {
         .expect("event")
         .expect("open");
     assert_eq!(
-        (ev.stream, ev.opcode, &ev.body[..]),
+        (ev.header.stream, ev.header.opcode.0, &ev.body[..]),
         (-1, 0x0C, &b"evt"[..])
     );
     // A response for a stream nobody uses is dropped; the connection keeps working.
     peer.send(&response(4242, 0x08, b"stray")).await;
     let t = spawn_req(&conn, b"q");
     let f = peer.next().await.expect("frame");
-    peer.send(&response(f.stream, 0x08, b"a")).await;
+    peer.send(&response(f.header.stream, 0x08, b"a")).await;
     assert_eq!(&t.await.expect("join").expect("ok").body[..], b"a");
     assert!(!conn.is_broken());
 }
