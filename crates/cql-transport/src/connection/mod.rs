@@ -6,6 +6,7 @@
 //! encoders and decoders.
 
 mod driver;
+mod handshake;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -23,7 +24,11 @@ pub(crate) use driver::{DriverSettings, EventSink};
 
 use crate::error::{BrokenReason, ConnectionError};
 use crate::stream_ids::MAX_STREAMS;
-use proto::frame::Frame;
+use proto::frame::{self, Compression, Frame, RequestOptions, ResponseEnvelope};
+use proto::request::{Query, Register, Request};
+use proto::response::{Event, Response, ResultBody};
+
+use crate::config::ConnectionConfig;
 
 /// What a request does when its connection already has the maximum number of requests in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -144,8 +149,8 @@ pub struct ConnectionInfo {
     pub version: u8,
     /// The SUPPORTED options of the server.
     pub supported: std::collections::HashMap<String, Vec<String>>,
-    /// Negotiated compression name (`"lz4"` / `"snappy"`), if any.
-    pub compression: Option<&'static str>,
+    /// Negotiated compression, if any.
+    pub compression: Option<Compression>,
     /// Scylla shard of this connection and sharding parameters, if the server is Scylla.
     pub sharding: Option<proto::ShardingInfo>,
     /// The keyspace set with USE during the handshake.
@@ -209,6 +214,175 @@ impl Connection {
                 inner: Box::pin(driver.run()),
             },
         )
+    }
+
+    /// Handshakes on `stream` (OPTIONS, STARTUP, authentication), then `USE`s the configured
+    /// keyspace and REGISTERs for events. Returns the handle and the driver future, which the
+    /// caller must spawn. Bounded by `config.connect_timeout`.
+    pub async fn open<S>(
+        stream: S,
+        config: &ConnectionConfig,
+    ) -> Result<(Self, ConnectionDriver), ConnectionError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        Self::open_with_peer(stream, config, None).await
+    }
+
+    pub(crate) async fn open_with_peer<S>(
+        mut stream: S,
+        config: &ConnectionConfig,
+        peer: Option<std::net::SocketAddr>,
+    ) -> Result<(Self, ConnectionDriver), ConnectionError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let limit = config.connect_timeout;
+        let work = async {
+            let (mut info, leftover) = handshake::handshake(&mut stream, config).await?;
+            info.peer = peer;
+            let events = config
+                .event_sender
+                .clone()
+                .map(|tx| event_sink(tx, info.compression));
+            let (conn, mut driver) =
+                Self::start(stream, config.tuning.clone(), info, events, leftover);
+            let res = {
+                let setup = conn.setup(config);
+                tokio::pin!(setup);
+                // The driver must run for USE / REGISTER; poll both without spawning yet.
+                tokio::select! {
+                    r = &mut setup => r,
+                    () = &mut driver => Err(ConnectionError::Broken(BrokenReason::Eof)),
+                }
+            };
+            res.map(|()| (conn, driver))
+        };
+        let (conn, driver) = tokio::time::timeout(limit, work)
+            .await
+            .map_err(|_| ConnectionError::ConnectTimeout(limit))??;
+        tracing::debug!(peer = ?conn.inner.info.peer, shard = ?conn.shard(), compression = ?conn.compression(), "connection ready");
+        Ok((conn, driver))
+    }
+
+    async fn setup(&self, config: &ConnectionConfig) -> Result<(), ConnectionError> {
+        if let Some(ks) = &config.keyspace {
+            self.use_keyspace(ks).await?;
+        }
+        if config.event_sender.is_some() && !config.event_types.is_empty() {
+            let req = Request::Register(Register {
+                events: config.event_types.clone(),
+            });
+            match self.request(&req).await?.response {
+                Response::Ready => {}
+                Response::Error(e) => {
+                    return Err(ConnectionError::Server {
+                        during: "REGISTER",
+                        code: e.code.0,
+                        message: e.message,
+                    });
+                }
+                other => {
+                    return Err(ConnectionError::UnexpectedResponse {
+                        request: "REGISTER",
+                        got: format!("{:?}", other.opcode()),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `USE <keyspace>` on this connection. A name that is not all lower case (or is
+    /// already quoted) is sent quoted as given.
+    pub async fn use_keyspace(&self, keyspace: &str) -> Result<(), ConnectionError> {
+        let req = Request::Query(Query {
+            query: format!("USE {}", quote_identifier(keyspace)),
+            params: Default::default(),
+        });
+        match self.request(&req).await?.response {
+            Response::Result(ResultBody::SetKeyspace(_)) => Ok(()),
+            Response::Error(e) => Err(ConnectionError::Server {
+                during: "USE",
+                code: e.code.0,
+                message: e.message,
+            }),
+            other => Err(ConnectionError::UnexpectedResponse {
+                request: "USE",
+                got: format!("{:?}", other.opcode()),
+            }),
+        }
+    }
+
+    /// Encodes `request` (compressed when negotiated), sends it with the default timeout and
+    /// decodes the response. A server ERROR is returned as data in the envelope.
+    pub async fn request(&self, request: &Request) -> Result<ResponseEnvelope, ConnectionError> {
+        self.request_with(
+            request,
+            &RequestOptions::default(),
+            self.inner.tuning.request_timeout,
+        )
+        .await
+    }
+
+    /// [`Self::request`] with tracing / custom payload options and an explicit timeout. The
+    /// compression in `options` is ignored; the negotiated one is used.
+    pub async fn request_with(
+        &self,
+        request: &Request,
+        options: &RequestOptions<'_>,
+        timeout: Option<Duration>,
+    ) -> Result<ResponseEnvelope, ConnectionError> {
+        let buf = self.encode(request, options)?;
+        let frame = self.send_frame_with_timeout(buf, timeout).await?;
+        self.decode(&frame)
+    }
+
+    /// Encodes a whole request frame for this connection (its version and compression); the
+    /// stream id is left 0 for the driver to patch. Use with [`Self::send_frame`].
+    pub fn encode(
+        &self,
+        request: &Request,
+        options: &RequestOptions<'_>,
+    ) -> Result<BytesMut, ConnectionError> {
+        let mut buf = BytesMut::with_capacity(64);
+        let opts = RequestOptions {
+            compression: self.inner.info.compression,
+            ..*options
+        };
+        frame::encode_request(
+            &mut buf,
+            frame::ProtocolVersion(self.version()),
+            0,
+            request,
+            &opts,
+        )
+        .map_err(|e| ConnectionError::Invalid(format!("cannot encode request: {e}")))?;
+        Ok(buf)
+    }
+
+    /// Decodes a response frame of this connection (decompressing if needed).
+    pub fn decode(&self, frame: &Frame) -> Result<ResponseEnvelope, ConnectionError> {
+        frame::decode_response_limited(
+            frame,
+            self.inner.info.compression,
+            self.inner.tuning.max_frame_size,
+        )
+        .map_err(|e| ConnectionError::Decode(e.to_string()))
+    }
+
+    /// The negotiated protocol version byte.
+    pub fn version(&self) -> u8 {
+        if self.inner.info.version == 0 {
+            4
+        } else {
+            self.inner.info.version
+        }
+    }
+
+    /// The negotiated compression.
+    pub fn compression(&self) -> Option<Compression> {
+        self.inner.info.compression
     }
 
     /// What the handshake learned (peer, SUPPORTED options, compression, sharding).
@@ -315,6 +489,39 @@ impl Connection {
     }
 }
 
+/// Quotes a CQL identifier unless it is plain lower case or already quoted.
+pub(crate) fn quote_identifier(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if plain || (name.len() >= 2 && name.starts_with('"') && name.ends_with('"')) {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// An event sink decoding EVENT frames and pushing them into `tx` without waiting.
+fn event_sink(tx: mpsc::Sender<Event>, compression: Option<Compression>) -> EventSink {
+    Box::new(
+        move |frame: Frame| match frame::decode_response(&frame, compression) {
+            Ok(env) => match env.response {
+                Response::Event(ev) => {
+                    if let Err(e) = tx.try_send(ev) {
+                        tracing::warn!(error = %e, "event channel full or closed; event dropped");
+                    }
+                }
+                other => {
+                    tracing::warn!(opcode = ?other.opcode(), "non-EVENT frame on stream -1 dropped")
+                }
+            },
+            Err(e) => tracing::warn!(error = %e, "undecodable EVENT frame dropped"),
+        },
+    )
+}
+
 /// Undoes the in-flight count of a request that never reached the queue.
 struct QueueGuard<'a> {
     shared: &'a Shared,
@@ -353,5 +560,7 @@ impl Drop for ResponseGuard<'_> {
     }
 }
 
+#[cfg(test)]
+mod handshake_tests;
 #[cfg(test)]
 mod tests;
