@@ -6,6 +6,7 @@ pub mod config;
 pub mod connection;
 pub mod cql_type;
 pub mod error;
+pub mod metadata;
 mod frame;
 pub mod pool;
 pub mod ring;
@@ -30,3 +31,4 @@ pub use state::{
 pub use stream_ids::MAX_STREAMS;
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;
+pub use metadata::{AddressTranslator, MetadataError};
