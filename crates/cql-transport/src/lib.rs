@@ -2,12 +2,13 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod cql_type;
 pub mod error;
-pub mod metadata;
 mod frame;
+pub mod metadata;
 pub mod pool;
 pub mod ring;
 pub mod state;
@@ -19,11 +20,13 @@ mod testing;
 pub mod tls;
 
 pub use auth::{AuthenticatorProvider, AuthenticatorSession, PasswordAuthenticator};
+pub use cluster::{Cluster, ClusterConfig, NewClusterError};
 pub use config::ConnectionConfig;
 pub use connection::{
     Backpressure, Connection, ConnectionDriver, ConnectionInfo, ConnectionTuning,
 };
 pub use error::{BrokenReason, ConnectionError};
+pub use metadata::{AddressTranslator, MetadataError};
 pub use ring::{ReplicationStrategy, TokenRing};
 pub use state::{
     ClusterState, Column, ColumnKind, Keyspace, Node, NodeRef, Replicas, Table, Tablet,
@@ -31,4 +34,3 @@ pub use state::{
 pub use stream_ids::MAX_STREAMS;
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;
-pub use metadata::{AddressTranslator, MetadataError};

@@ -48,7 +48,11 @@ pub enum MetadataError {
 /// driver can reach.
 pub trait AddressTranslator: Send + Sync + std::fmt::Debug {
     /// Translates a node's advertised native-transport address.
-    fn translate<'a>(&'a self, untranslated: SocketAddr, host_id: Option<Uuid>) -> BoxFuture<'a, Result<SocketAddr, String>>;
+    fn translate<'a>(
+        &'a self,
+        untranslated: SocketAddr,
+        host_id: Option<Uuid>,
+    ) -> BoxFuture<'a, Result<SocketAddr, String>>;
 }
 
 /// A node as read from `system.local` / `system.peers(_v2)`, before pools are attached.
@@ -70,7 +74,11 @@ pub(crate) struct SystemRows {
 impl SystemRows {
     fn from_rows(rows: &Rows) -> Result<Self, MetadataError> {
         let specs = &rows.metadata.col_specs;
-        let index = specs.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
+        let index = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), i))
+            .collect();
         let mut out = Vec::with_capacity(rows.rows_count);
         for row in rows.rows() {
             let row = row.map_err(|e| MetadataError::Malformed(e.to_string()))?;
@@ -78,7 +86,10 @@ impl SystemRows {
             for (cell, spec) in row.cells().zip(specs) {
                 cells.push(match cell {
                     None => None,
-                    Some(b) => Some(CqlValue::decode_bytes(&spec.typ, b).map_err(|e| MetadataError::Malformed(format!("{}: {e}", spec.name)))?),
+                    Some(b) => Some(
+                        CqlValue::decode_bytes(&spec.typ, b)
+                            .map_err(|e| MetadataError::Malformed(format!("{}: {e}", spec.name)))?,
+                    ),
                 });
             }
             out.push(cells);
@@ -87,7 +98,10 @@ impl SystemRows {
     }
 
     fn get<'a>(&self, row: &'a [Option<CqlValue>], col: &str) -> Option<&'a CqlValue> {
-        self.index.get(col).and_then(|i| row.get(*i)).and_then(Option::as_ref)
+        self.index
+            .get(col)
+            .and_then(|i| row.get(*i))
+            .and_then(Option::as_ref)
     }
 
     fn text(&self, row: &[Option<CqlValue>], col: &str) -> Option<String> {
@@ -143,7 +157,10 @@ impl SystemRows {
             Some(CqlValue::Map(m)) => m
                 .iter()
                 .filter_map(|(k, v)| match (k, v) {
-                    (CqlValue::Text(k) | CqlValue::Ascii(k), CqlValue::Text(v) | CqlValue::Ascii(v)) => Some((k.clone(), v.clone())),
+                    (
+                        CqlValue::Text(k) | CqlValue::Ascii(k),
+                        CqlValue::Text(v) | CqlValue::Ascii(v),
+                    ) => Some((k.clone(), v.clone())),
                     _ => None,
                 })
                 .collect(),
@@ -154,12 +171,25 @@ impl SystemRows {
 
 /// Runs a query and decodes its rows.
 pub(crate) async fn query(conn: &Connection, cql: &str) -> Result<SystemRows, MetadataError> {
-    let req = Request::Query(Query { query: cql.to_owned(), params: proto::request::QueryParameters::default() });
+    let req = Request::Query(Query {
+        query: cql.to_owned(),
+        params: proto::request::QueryParameters::default(),
+    });
     match conn.request(&req).await?.response {
         Response::Result(ResultBody::Rows(rows)) => SystemRows::from_rows(&rows),
-        Response::Result(_) => Ok(SystemRows { index: HashMap::new(), rows: Vec::new() }),
-        Response::Error(e) => Err(MetadataError::Server { query: cql.to_owned(), code: e.code.0, message: e.message }),
-        other => Err(MetadataError::Malformed(format!("unexpected {:?} to {cql:?}", other.opcode()))),
+        Response::Result(_) => Ok(SystemRows {
+            index: HashMap::new(),
+            rows: Vec::new(),
+        }),
+        Response::Error(e) => Err(MetadataError::Server {
+            query: cql.to_owned(),
+            code: e.code.0,
+            message: e.message,
+        }),
+        other => Err(MetadataError::Malformed(format!(
+            "unexpected {:?} to {cql:?}",
+            other.opcode()
+        ))),
     }
 }
 
@@ -174,7 +204,11 @@ pub(crate) async fn fetch_topology(
     control_addr: SocketAddr,
     translator: Option<&Arc<dyn AddressTranslator>>,
 ) -> Result<Vec<PeerInfo>, MetadataError> {
-    let local = query(conn, "SELECT host_id, data_center, rack, tokens FROM system.local WHERE key='local'").await?;
+    let local = query(
+        conn,
+        "SELECT host_id, data_center, rack, tokens FROM system.local WHERE key='local'",
+    )
+    .await?;
     let mut nodes = Vec::new();
     for row in &local.rows {
         nodes.push(PeerInfo {
@@ -194,7 +228,11 @@ pub(crate) async fn fetch_topology(
         Err(e) => return Err(e),
     };
     for row in &peers.rows {
-        let ip = if v2 { peers.inet(row, "native_address") } else { peers.inet(row, "rpc_address") };
+        let ip = if v2 {
+            peers.inet(row, "native_address")
+        } else {
+            peers.inet(row, "rpc_address")
+        };
         let ip = match ip {
             Some(ip) if !ip.is_unspecified() => ip,
             _ => match peers.inet(row, "peer") {
@@ -202,7 +240,14 @@ pub(crate) async fn fetch_topology(
                 None => continue,
             },
         };
-        let port = if v2 { peers.int(row, "native_port").and_then(|p| u16::try_from(p).ok()).unwrap_or(default_port) } else { default_port };
+        let port = if v2 {
+            peers
+                .int(row, "native_port")
+                .and_then(|p| u16::try_from(p).ok())
+                .unwrap_or(default_port)
+        } else {
+            default_port
+        };
         let host_id = peers.uuid(row, "host_id");
         let mut address = SocketAddr::new(ip, port);
         if let Some(t) = translator {
@@ -230,31 +275,88 @@ fn escape(s: &str) -> String {
 }
 
 /// Reads the schema of every keyspace, or of one keyspace.
-pub(crate) async fn fetch_schema(conn: &Connection, only: Option<&str>) -> Result<HashMap<String, Keyspace>, MetadataError> {
-    let filter = only.map(|k| format!(" WHERE keyspace_name = '{}'", escape(k))).unwrap_or_default();
+pub(crate) async fn fetch_schema(
+    conn: &Connection,
+    only: Option<&str>,
+) -> Result<HashMap<String, Keyspace>, MetadataError> {
+    let filter = only
+        .map(|k| format!(" WHERE keyspace_name = '{}'", escape(k)))
+        .unwrap_or_default();
     let q = |cols: &str, table: &str| format!("SELECT {cols} FROM system_schema.{table}{filter}");
-    let keyspaces = query(conn, &q("keyspace_name, durable_writes, replication", "keyspaces")).await?;
-    let types = query(conn, &q("keyspace_name, type_name, field_names, field_types", "types")).await?;
+    let keyspaces = query(
+        conn,
+        &q("keyspace_name, durable_writes, replication", "keyspaces"),
+    )
+    .await?;
+    let types = query(
+        conn,
+        &q(
+            "keyspace_name, type_name, field_names, field_types",
+            "types",
+        ),
+    )
+    .await?;
     let tables = query(conn, &q("keyspace_name, table_name", "tables")).await?;
-    let columns = query(conn, &q("keyspace_name, table_name, column_name, kind, position, type", "columns")).await?;
+    let columns = query(
+        conn,
+        &q(
+            "keyspace_name, table_name, column_name, kind, position, type",
+            "columns",
+        ),
+    )
+    .await?;
     // Best effort.
-    let views = query(conn, &q("keyspace_name, view_name, base_table_name", "views")).await.ok();
-    let functions = query(conn, &q("keyspace_name, function_name, argument_types", "functions")).await.ok();
-    let aggregates = query(conn, &q("keyspace_name, aggregate_name, argument_types", "aggregates")).await.ok();
-    let indexes = query(conn, &q("keyspace_name, table_name, index_name", "indexes")).await.ok();
+    let views = query(
+        conn,
+        &q("keyspace_name, view_name, base_table_name", "views"),
+    )
+    .await
+    .ok();
+    let functions = query(
+        conn,
+        &q("keyspace_name, function_name, argument_types", "functions"),
+    )
+    .await
+    .ok();
+    let aggregates = query(
+        conn,
+        &q(
+            "keyspace_name, aggregate_name, argument_types",
+            "aggregates",
+        ),
+    )
+    .await
+    .ok();
+    let indexes = query(conn, &q("keyspace_name, table_name, index_name", "indexes"))
+        .await
+        .ok();
 
     let mut out: HashMap<String, Keyspace> = HashMap::new();
     for row in &keyspaces.rows {
-        let Some(name) = keyspaces.text(row, "keyspace_name") else { continue };
-        let mut ks = Keyspace::new(name.clone(), ReplicationStrategy::from_options(&keyspaces.text_map(row, "replication")));
+        let Some(name) = keyspaces.text(row, "keyspace_name") else {
+            continue;
+        };
+        let mut ks = Keyspace::new(
+            name.clone(),
+            ReplicationStrategy::from_options(&keyspaces.text_map(row, "replication")),
+        );
         ks.durable_writes = keyspaces.boolean(row, "durable_writes").unwrap_or(true);
         out.insert(name, ks);
     }
     // UDT definitions per keyspace, then resolved.
     let mut udt_defs: HashMap<String, UdtDefinitions> = HashMap::new();
     for row in &types.rows {
-        let (Some(ks), Some(name)) = (types.text(row, "keyspace_name"), types.text(row, "type_name")) else { continue };
-        let fields = types.text_list(row, "field_names").into_iter().zip(types.text_list(row, "field_types")).collect();
+        let (Some(ks), Some(name)) = (
+            types.text(row, "keyspace_name"),
+            types.text(row, "type_name"),
+        ) else {
+            continue;
+        };
+        let fields = types
+            .text_list(row, "field_names")
+            .into_iter()
+            .zip(types.text_list(row, "field_types"))
+            .collect();
         udt_defs.entry(ks).or_default().insert(name, fields);
     }
     let empty = UdtDefinitions::new();
@@ -265,7 +367,9 @@ pub(crate) async fn fetch_schema(conn: &Connection, only: Option<&str>) -> Resul
                 Ok(t) => {
                     ks.user_types.insert(name.clone(), t);
                 }
-                Err(e) => tracing::warn!(keyspace = %ks_name, udt = %name, error = %e, "cannot resolve user type"),
+                Err(e) => {
+                    tracing::warn!(keyspace = %ks_name, udt = %name, error = %e, "cannot resolve user type")
+                }
             }
         }
     }
@@ -294,10 +398,17 @@ pub(crate) async fn fetch_schema(conn: &Connection, only: Option<&str>) -> Resul
             }
         };
         let position = columns.int(row, "position").unwrap_or(-1);
-        table_cols.entry((ks, table)).or_default().push(Column { name, typ, kind, position });
+        table_cols.entry((ks, table)).or_default().push(Column {
+            name,
+            typ,
+            kind,
+            position,
+        });
     }
     let mut make_table = |ks: &str, name: &str| -> Table {
-        let mut cols = table_cols.remove(&(ks.to_owned(), name.to_owned())).unwrap_or_default();
+        let mut cols = table_cols
+            .remove(&(ks.to_owned(), name.to_owned()))
+            .unwrap_or_default();
         let rank = |c: &Column| match c.kind {
             ColumnKind::PartitionKey => 0,
             ColumnKind::Clustering => 1,
@@ -305,7 +416,12 @@ pub(crate) async fn fetch_schema(conn: &Connection, only: Option<&str>) -> Resul
             ColumnKind::Regular => 3,
         };
         cols.sort_by(|a, b| (rank(a), a.position, &a.name).cmp(&(rank(b), b.position, &b.name)));
-        let key = |k: ColumnKind| cols.iter().filter(|c| c.kind == k).map(|c| c.name.clone()).collect();
+        let key = |k: ColumnKind| {
+            cols.iter()
+                .filter(|c| c.kind == k)
+                .map(|c| c.name.clone())
+                .collect()
+        };
         Table {
             keyspace: ks.to_owned(),
             name: name.to_owned(),
@@ -316,7 +432,12 @@ pub(crate) async fn fetch_schema(conn: &Connection, only: Option<&str>) -> Resul
         }
     };
     for row in &tables.rows {
-        let (Some(ks), Some(name)) = (tables.text(row, "keyspace_name"), tables.text(row, "table_name")) else { continue };
+        let (Some(ks), Some(name)) = (
+            tables.text(row, "keyspace_name"),
+            tables.text(row, "table_name"),
+        ) else {
+            continue;
+        };
         let t = make_table(&ks, &name);
         if let Some(k) = out.get_mut(&ks) {
             k.tables.insert(name, Arc::new(t));
@@ -324,7 +445,12 @@ pub(crate) async fn fetch_schema(conn: &Connection, only: Option<&str>) -> Resul
     }
     if let Some(views) = &views {
         for row in &views.rows {
-            let (Some(ks), Some(name)) = (views.text(row, "keyspace_name"), views.text(row, "view_name")) else { continue };
+            let (Some(ks), Some(name)) = (
+                views.text(row, "keyspace_name"),
+                views.text(row, "view_name"),
+            ) else {
+                continue;
+            };
             let mut t = make_table(&ks, &name);
             t.base_table = views.text(row, "base_table_name");
             if let Some(k) = out.get_mut(&ks) {
@@ -332,19 +458,31 @@ pub(crate) async fn fetch_schema(conn: &Connection, only: Option<&str>) -> Resul
             }
         }
     }
-    for (t, col, target) in [(&functions, "function_name", 0), (&aggregates, "aggregate_name", 1)] {
+    for (t, col, target) in [
+        (&functions, "function_name", 0),
+        (&aggregates, "aggregate_name", 1),
+    ] {
         let Some(t) = t else { continue };
         for row in &t.rows {
-            let (Some(ks), Some(name)) = (t.text(row, "keyspace_name"), t.text(row, col)) else { continue };
+            let (Some(ks), Some(name)) = (t.text(row, "keyspace_name"), t.text(row, col)) else {
+                continue;
+            };
             let sig = format!("{name}({})", t.text_list(row, "argument_types").join(", "));
             if let Some(k) = out.get_mut(&ks) {
-                if target == 0 { k.functions.push(sig) } else { k.aggregates.push(sig) }
+                if target == 0 {
+                    k.functions.push(sig)
+                } else {
+                    k.aggregates.push(sig)
+                }
             }
         }
     }
     if let Some(t) = &indexes {
         for row in &t.rows {
-            let (Some(ks), Some(name)) = (t.text(row, "keyspace_name"), t.text(row, "index_name")) else { continue };
+            let (Some(ks), Some(name)) = (t.text(row, "keyspace_name"), t.text(row, "index_name"))
+            else {
+                continue;
+            };
             if let Some(k) = out.get_mut(&ks) {
                 k.indexes.push(name);
             }
