@@ -499,10 +499,10 @@ impl ControlTask {
     }
 
     async fn apply(&mut self, work: Pending) {
-        if work.topology {
-            if let Err(e) = topology_refresh(&self.inner, &self.control).await {
-                tracing::warn!(error = %e, "topology refresh failed");
-            }
+        if work.topology
+            && let Err(e) = topology_refresh(&self.inner, &self.control).await
+        {
+            tracing::warn!(error = %e, "topology refresh failed");
         }
         if self.inner.config.fetch_schema {
             for ks in work.keyspaces {
