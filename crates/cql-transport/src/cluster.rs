@@ -249,6 +249,27 @@ impl Cluster {
             .rcu(|s| Arc::new(s.with_tablet(keyspace, table, info)));
     }
 
+    /// Records the tablet of a response's custom payload (`tablets-routing-v1`), if present and
+    /// well formed; returns whether one was recorded.
+    pub fn add_tablet_from_payload(
+        &self,
+        keyspace: &str,
+        table: &str,
+        payload: &HashMap<String, Option<bytes::Bytes>>,
+    ) -> bool {
+        match TabletRoutingInfo::from_custom_payload(payload) {
+            Some(Ok(info)) => {
+                self.add_tablet(keyspace, table, &info);
+                true
+            }
+            Some(Err(e)) => {
+                tracing::warn!(keyspace, table, error = %e, "malformed tablets-routing-v1 payload ignored");
+                false
+            }
+            None => false,
+        }
+    }
+
     /// Stops the control connection and closes every pool.
     pub fn close(&self) {
         self.inner.closed.store(true, Ordering::Release);

@@ -386,3 +386,33 @@ async fn connect_fails_when_no_node_answers() {
         .expect_err("no nodes");
     assert!(matches!(err, NewClusterError::NoKnownNodes));
 }
+
+#[tokio::test(start_paused = true)]
+async fn tablet_payload_updates_the_snapshot() {
+    let (nodes, _events) = setup();
+    let cluster = Cluster::connect_with_connector(config(), connector(nodes))
+        .await
+        .expect("connect");
+    let info = TabletRoutingInfo {
+        first_token: -10,
+        last_token: 10,
+        replicas: vec![(Uuid::from_u128(2), 3)],
+    };
+    let mut value = BytesMut::new();
+    info.encode(&mut value).expect("encode");
+    let mut payload = HashMap::new();
+    payload.insert(
+        proto::scylla::TABLETS_ROUTING_V1_PAYLOAD_KEY.to_owned(),
+        Some(value.freeze()),
+    );
+    assert!(cluster.add_tablet_from_payload("ks", "t", &payload));
+    let state = cluster.state();
+    let replicas: Vec<(String, Option<u32>)> = state
+        .replicas_for("ks", "t", Token(0))
+        .iter()
+        .map(|(n, s)| (ip(n), s))
+        .collect();
+    assert_eq!(replicas, vec![("127.0.0.2:9042".to_owned(), Some(3))]);
+    assert!(!cluster.add_tablet_from_payload("ks", "t", &HashMap::new()));
+    cluster.close();
+}
