@@ -106,7 +106,6 @@ where
         }
         let far = Duration::from_secs(86_400 * 365);
         let mut timer: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep(far));
-        let mut rx_open = true;
 
         // Frames that arrived together with the last handshake response.
         let reason = match st.route_buffered(&mut read_buf, &settings, &shared, &mut events) {
@@ -118,8 +117,7 @@ where
                 if timer.deadline() != deadline {
                     timer.as_mut().reset(deadline);
                 }
-                let can_accept = rx_open
-                    && st.ids.has_free()
+                let can_accept = st.ids.has_free()
                     && st.write_buf.len() < settings.write_buffer_limit
                     && (settings.write_coalescing || st.write_buf.is_empty());
                 tokio::select! {
@@ -157,12 +155,8 @@ where
                         }
                     },
                     env = rx.recv(), if can_accept => match env {
-                        None => {
-                            rx_open = false;
-                            if st.ids.in_use() == 0 && st.write_buf.is_empty() {
-                                break BrokenReason::Closed;
-                            }
-                        }
+                        // Every handle is gone, so nobody can be waiting for a response.
+                        None => break BrokenReason::Closed,
                         Some(env) => {
                             st.enqueue(env, &shared);
                             if settings.write_coalescing {
@@ -180,9 +174,6 @@ where
                             break reason;
                         }
                     }
-                }
-                if !rx_open && st.ids.in_use() == 0 && st.write_buf.is_empty() {
-                    break BrokenReason::Closed;
                 }
             },
         };
@@ -204,10 +195,7 @@ where
             failed += 1;
             let _ = env.responder.send(Err(err.clone()));
         }
-        shared.in_flight.fetch_sub(
-            failed.min(shared.in_flight.load(Ordering::Acquire)),
-            Ordering::AcqRel,
-        );
+        shared.in_flight.fetch_sub(failed, Ordering::AcqRel);
         let _ = wr.shutdown().await;
     }
 }
