@@ -168,6 +168,8 @@ struct Nodes {
     node: FakeNode,
     control_events: Mutex<Option<mpsc::Receiver<Event>>>,
     dead: Mutex<Vec<SocketAddr>>,
+    control_kill: Arc<Notify>,
+    control_addrs: Mutex<Vec<SocketAddr>>,
 }
 
 fn connector(nodes: Arc<Nodes>) -> Connector {
@@ -183,13 +185,16 @@ fn connector(nodes: Arc<Nodes>) -> Connector {
                         )),
                     });
                 }
+                let mut node = nodes.node.clone();
                 let events = if config.event_sender.is_some() {
+                    nodes.control_addrs.lock().expect("lock").push(addr);
+                    node.kill = Some(Arc::clone(&nodes.control_kill));
                     nodes.control_events.lock().expect("lock").take()
                 } else {
                     None
                 };
                 let (client, server) = tokio::io::duplex(1 << 20);
-                tokio::spawn(nodes.node.clone().serve(server, events));
+                tokio::spawn(node.serve(server, events));
                 Connection::open(client, &config).await
             })
         },
@@ -207,6 +212,8 @@ fn setup() -> (Arc<Nodes>, mpsc::Sender<Event>) {
             node,
             control_events: Mutex::new(Some(rx)),
             dead: Mutex::new(Vec::new()),
+            control_kill: Arc::default(),
+            control_addrs: Mutex::new(Vec::new()),
         }),
         tx,
     )
@@ -414,5 +421,43 @@ async fn tablet_payload_updates_the_snapshot() {
         .collect();
     assert_eq!(replicas, vec![("127.0.0.2:9042".to_owned(), Some(3))]);
     assert!(!cluster.add_tablet_from_payload("ks", "t", &HashMap::new()));
+    cluster.close();
+}
+
+#[tokio::test(start_paused = true)]
+async fn control_connection_moves_to_another_node_when_its_node_dies() {
+    let (nodes, _events) = setup();
+    let cluster = Cluster::connect_with_connector(config(), connector(Arc::clone(&nodes)))
+        .await
+        .expect("connect");
+    let first: SocketAddr = "127.0.0.1:9042".parse().expect("addr");
+    assert_eq!(*nodes.control_addrs.lock().expect("lock"), vec![first]);
+    let local_queries = || {
+        nodes
+            .node
+            .log()
+            .iter()
+            .filter(|q| q.contains("system.local"))
+            .count()
+    };
+    let before = local_queries();
+    nodes.dead.lock().expect("lock").push(first);
+    nodes.control_kill.notify_one();
+    for _ in 0..100 {
+        if nodes.control_addrs.lock().expect("lock").len() == 2 && local_queries() > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let addrs = nodes.control_addrs.lock().expect("lock").clone();
+    assert_eq!(
+        addrs,
+        vec![first, "127.0.0.2:9042".parse().expect("addr")],
+        "reconnected to the other node"
+    );
+    assert!(
+        local_queries() > before,
+        "metadata re-read after the reconnect"
+    );
     cluster.close();
 }

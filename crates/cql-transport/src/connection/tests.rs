@@ -549,12 +549,18 @@ async fn close_fails_in_flight_and_later_requests() {
 #[tokio::test(start_paused = true)]
 async fn dropping_every_handle_ends_the_driver() {
     let (client, _server) = tokio::io::duplex(1 << 16);
-    let info = ConnectionInfo { version: 4, ..ConnectionInfo::default() };
+    let info = ConnectionInfo {
+        version: 4,
+        ..ConnectionInfo::default()
+    };
     let (conn, driver) = Connection::start(client, tuning(), info, None, BytesMut::new());
     let task = tokio::spawn(driver);
     let clone = conn.clone();
     drop(conn);
     assert!(!task.is_finished());
     drop(clone);
-    tokio::time::timeout(Duration::from_secs(1), task).await.expect("driver ends").expect("join");
+    tokio::time::timeout(Duration::from_secs(1), task)
+        .await
+        .expect("driver ends")
+        .expect("join");
 }
