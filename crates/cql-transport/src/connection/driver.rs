@@ -111,6 +111,11 @@ where
         let reason = match st.route_buffered(&mut read_buf, &settings, &shared, &mut events) {
             Err(reason) => reason,
             Ok(()) => loop {
+                // Keep room for a large read so frames arrive in few syscalls; space freed by
+                // consumed frames is reclaimed once their `Bytes` are dropped.
+                if read_buf.capacity() - read_buf.len() < settings.read_buffer_size / 8 + 1 {
+                    read_buf.reserve(settings.read_buffer_size.max(1024));
+                }
                 let deadline = st
                     .next_timer(&settings)
                     .unwrap_or_else(|| Instant::now() + far);
@@ -177,6 +182,7 @@ where
                 }
             },
         };
+        let _ = shared.reason.set(reason.clone());
         shared.broken.store(true, Ordering::Release);
         match &reason {
             BrokenReason::Closed => tracing::debug!("connection closed"),

@@ -430,11 +430,10 @@ async fn peer_closing_mid_frame_fails_every_in_flight_request() {
     }
     assert!(conn.is_broken());
     assert_eq!(conn.in_flight(), 0);
+    let e = conn.send_frame(request(0x07, b"")).await.expect_err("fast");
     assert!(
-        conn.send_frame(request(0x07, b""))
-            .await
-            .expect_err("fast")
-            .is_broken()
+        matches!(e, ConnectionError::Broken(BrokenReason::Eof)),
+        "the original reason is kept: {e:?}"
     );
 }
 
