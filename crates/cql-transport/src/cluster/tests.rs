@@ -461,3 +461,58 @@ async fn control_connection_moves_to_another_node_when_its_node_dies() {
     );
     cluster.close();
 }
+
+#[tokio::test(start_paused = true)]
+async fn topology_event_rereads_peers_and_events_are_forwarded() {
+    let (nodes, events) = setup();
+    let (fwd_tx, mut fwd_rx) = mpsc::channel(8);
+    let cfg = ClusterConfig {
+        event_sender: Some(fwd_tx),
+        ..config()
+    };
+    let cluster = Cluster::connect_with_connector(cfg, connector(Arc::clone(&nodes)))
+        .await
+        .expect("connect");
+    let peers_queries = || {
+        nodes
+            .node
+            .log()
+            .iter()
+            .filter(|q| q.contains("FROM system.peers"))
+            .count()
+    };
+    let before = peers_queries();
+    let log_len = nodes.node.log().len();
+    let addr: SocketAddr = "127.0.0.3:9042".parse().expect("addr");
+    let ev = Event::TopologyChange {
+        change: proto::codes::TopologyChangeType::NewNode,
+        addr,
+    };
+    events.send(ev.clone()).await.expect("send");
+    let got = tokio::time::timeout(Duration::from_secs(1), fwd_rx.recv())
+        .await
+        .expect("forwarded")
+        .expect("open");
+    assert_eq!(got, ev);
+    // Nothing happens before the debounce delay (1 s by default)...
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(peers_queries(), before);
+    // ...and the peers are read again after it.
+    for _ in 0..50 {
+        if peers_queries() > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(peers_queries() > before, "topology refreshed");
+    assert!(
+        !nodes
+            .node
+            .log()
+            .iter()
+            .skip(log_len)
+            .any(|q| q.contains("system_schema")),
+        "no schema refresh"
+    );
+    cluster.close();
+}
