@@ -23,7 +23,6 @@ use crate::state::{ClusterState, Keyspace, Node, NodeRef};
 
 /// How to reach and track a cluster.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct ClusterConfig {
     /// Contact points: `"127.0.0.1:9042"`, `"[::1]:9042"`, `"host:port"` or `"host"` (port 9042).
     pub known_nodes: Vec<String>,
@@ -179,6 +178,12 @@ impl Cluster {
     /// The current snapshot (one atomic load and a reference-count increment).
     pub fn state(&self) -> Arc<ClusterState> {
         self.inner.state.load_full()
+    }
+
+    /// The current snapshot without touching its reference count (the cheapest read, for the
+    /// per-request path; do not hold the guard across `.await`).
+    pub fn load_state(&self) -> arc_swap::Guard<Arc<ClusterState>> {
+        self.inner.state.load()
     }
 
     /// Reads topology and schema again now.

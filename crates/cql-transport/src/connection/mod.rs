@@ -66,7 +66,6 @@ impl Shared {
 
 /// Tuning of the mechanics of one connection (no protocol negotiation here).
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct ConnectionTuning {
     /// Stream ids available, at most [`MAX_STREAMS`] (32,768).
     pub max_streams: usize,
