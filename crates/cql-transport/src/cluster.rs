@@ -198,7 +198,12 @@ impl Cluster {
     }
 
     /// Runs `USE keyspace` on every current connection and on every future one.
+    /// A keyspace the server rejects (e.g. it does not exist) is reported and not remembered.
     pub async fn use_keyspace(&self, keyspace: &str) -> Result<(), ConnectionError> {
+        // Validate on one connection first, so a bad name is not applied to future connections.
+        if let Some(conn) = self.pools().iter().find_map(|p| p.any_connection()) {
+            conn.use_keyspace(keyspace).await?;
+        }
         if let Ok(mut k) = self.inner.keyspace.lock() {
             *k = Some(keyspace.to_owned());
         }

@@ -187,7 +187,9 @@ impl FakeNode {
                         .lock()
                         .expect("lock")
                         .push(format!("QUERY {}", q.query));
-                    if let Some(ks) = q.query.strip_prefix("USE ") {
+                    if q.query == "USE missing" {
+                        error(ErrorCode::INVALID, "keyspace missing does not exist")
+                    } else if let Some(ks) = q.query.strip_prefix("USE ") {
                         Response::Result(ResultBody::SetKeyspace(ks.trim_matches('"').to_owned()))
                     } else {
                         (self.on_query)(&q.query)

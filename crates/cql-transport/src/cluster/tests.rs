@@ -367,8 +367,21 @@ async fn refresh_metadata_and_use_keyspace() {
         .filter(|q| q.as_str() == "QUERY USE ks")
         .count();
     assert_eq!(
-        uses, 2,
-        "one USE per pooled connection (2 nodes x 1 connection)"
+        uses, 3,
+        "one USE to validate, then one per pooled connection (2 nodes x 1 each)"
+    );
+    let err = cluster
+        .use_keyspace("missing")
+        .await
+        .expect_err("unknown keyspace");
+    assert!(
+        matches!(err, ConnectionError::Server { during: "USE", .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        cluster.keyspace().as_deref(),
+        Some("ks"),
+        "a rejected keyspace is not remembered"
     );
     cluster.close();
 }
