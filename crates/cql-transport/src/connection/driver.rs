@@ -17,6 +17,9 @@ use crate::frame::{self, HEADER_LEN};
 use crate::stream_ids::StreamIds;
 use proto::frame::{Frame, FrameDecoder};
 
+/// A timer deadline that never comes in practice.
+const FAR: Duration = Duration::from_secs(86_400 * 365);
+
 /// The responder of one request: gets the response frame or the connection's error.
 pub(crate) type Responder = oneshot::Sender<Result<Frame, ConnectionError>>;
 
@@ -100,12 +103,12 @@ where
             need_flush: false,
             heartbeat_deadline: None,
             last_read: Instant::now(),
+            timer_at: Instant::now() + settings.heartbeat_interval.unwrap_or(FAR),
         };
         if read_buf.capacity() < settings.read_buffer_size {
             read_buf.reserve(settings.read_buffer_size - read_buf.len());
         }
-        let far = Duration::from_secs(86_400 * 365);
-        let mut timer: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep(far));
+        let mut timer: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(st.timer_at));
 
         // Frames that arrived together with the last handshake response.
         let reason = match st.route_buffered(&mut read_buf, &settings, &shared, &mut events) {
@@ -116,11 +119,9 @@ where
                 if read_buf.capacity() - read_buf.len() < settings.read_buffer_size / 8 + 1 {
                     read_buf.reserve(settings.read_buffer_size.max(1024));
                 }
-                let deadline = st
-                    .next_timer(&settings)
-                    .unwrap_or_else(|| Instant::now() + far);
-                if timer.deadline() != deadline {
-                    timer.as_mut().reset(deadline);
+                // Re-armed only when the heartbeat state changes, not on every read.
+                if timer.deadline() != st.timer_at {
+                    timer.as_mut().reset(st.timer_at);
                 }
                 let can_accept = st.ids.has_free()
                     && st.write_buf.len() < settings.write_buffer_limit
@@ -213,6 +214,8 @@ struct State {
     need_flush: bool,
     heartbeat_deadline: Option<Instant>,
     last_read: Instant,
+    /// When the heartbeat timer next fires.
+    timer_at: Instant,
 }
 
 impl State {
@@ -301,6 +304,8 @@ impl State {
             Slot::Heartbeat => {
                 tracing::trace!("heartbeat answered");
                 self.heartbeat_deadline = None;
+                // Fire at once; `on_timer` computes the next idle check.
+                self.timer_at = self.last_read;
             }
             Slot::Caller(tx) => {
                 shared.in_flight.fetch_sub(1, Ordering::AcqRel);
@@ -316,28 +321,27 @@ impl State {
         }
     }
 
-    fn next_timer(&self, settings: &DriverSettings) -> Option<Instant> {
-        self.heartbeat_deadline
-            .or_else(|| settings.heartbeat_interval.map(|i| self.last_read + i))
-    }
-
     fn on_timer(&mut self, settings: &DriverSettings) -> Result<(), BrokenReason> {
         let now = Instant::now();
         if let Some(deadline) = self.heartbeat_deadline {
             if now >= deadline {
                 return Err(BrokenReason::HeartbeatTimeout(settings.heartbeat_timeout));
             }
+            self.timer_at = deadline;
             return Ok(());
         }
         let Some(interval) = settings.heartbeat_interval else {
+            self.timer_at = now + FAR;
             return Ok(());
         };
         if now < self.last_read + interval {
+            self.timer_at = self.last_read + interval;
             return Ok(());
         }
         let Some(id) = self.ids.alloc() else {
             // Every id is busy; the connection is evidently not idle.
             self.last_read = now;
+            self.timer_at = now + interval;
             return Ok(());
         };
         tracing::trace!(stream = id, "sending heartbeat");
@@ -347,6 +351,7 @@ impl State {
             .extend_from_slice(&[settings.version, 0, s0, s1, 0x05, 0, 0, 0, 0]);
         self.put_slot(id, Slot::Heartbeat);
         self.heartbeat_deadline = Some(now + settings.heartbeat_timeout);
+        self.timer_at = now + settings.heartbeat_timeout;
         Ok(())
     }
 }

@@ -563,3 +563,23 @@ async fn dropping_every_handle_ends_the_driver() {
         .expect("driver ends")
         .expect("join");
 }
+
+#[tokio::test(start_paused = true)]
+async fn heartbeats_only_on_idle_connections() {
+    let (conn, mut peer) = start(ConnectionTuning {
+        heartbeat_interval: Some(Duration::from_secs(10)),
+        heartbeat_timeout: Duration::from_secs(3),
+        ..tuning()
+    });
+    let started = tokio::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let t = spawn_req(&conn, b"busy");
+    let f = peer.next().await.expect("request");
+    assert_eq!(f.header.opcode.0, 0x07);
+    peer.send(&response(f.header.stream, 0x08, b"")).await;
+    t.await.expect("join").expect("ok");
+    // The read at 8 s pushes the idle check to 18 s.
+    let hb = peer.next().await.expect("heartbeat");
+    assert_eq!(hb.header.opcode.0, 0x05);
+    assert_eq!(started.elapsed(), Duration::from_secs(18));
+}
