@@ -529,3 +529,44 @@ async fn topology_event_rereads_peers_and_events_are_forwarded() {
     );
     cluster.close();
 }
+
+#[derive(Debug)]
+struct ShiftPort;
+
+impl AddressTranslator for ShiftPort {
+    fn translate<'a>(
+        &'a self,
+        untranslated: SocketAddr,
+        host_id: Option<Uuid>,
+    ) -> futures::future::BoxFuture<'a, Result<SocketAddr, String>> {
+        Box::pin(async move {
+            assert_eq!(
+                host_id,
+                Some(Uuid::from_u128(2)),
+                "only peers are translated"
+            );
+            Ok(SocketAddr::new(untranslated.ip(), 19_999))
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn peer_addresses_go_through_the_translator() {
+    let (nodes, _events) = setup();
+    let cfg = ClusterConfig {
+        address_translator: Some(Arc::new(ShiftPort)),
+        ..config()
+    };
+    let cluster = Cluster::connect_with_connector(cfg, connector(nodes))
+        .await
+        .expect("connect");
+    let mut addrs: Vec<String> = cluster.state().nodes().iter().map(ip).collect();
+    addrs.sort();
+    assert_eq!(addrs, vec!["127.0.0.1:9042", "127.0.0.2:19999"]);
+    assert!(
+        cluster
+            .pool("127.0.0.2:19999".parse().expect("addr"))
+            .is_some()
+    );
+    cluster.close();
+}
