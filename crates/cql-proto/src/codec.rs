@@ -73,6 +73,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A sub-reader over the next `n` bytes.
+    #[allow(dead_code)] // Part of the reader's API; the value decoders may use it.
     pub(crate) fn sub(&mut self, n: usize, what: &'static str) -> Result<Self, DecodeError> {
         Ok(Reader::new(self.take(n, what)?))
     }
