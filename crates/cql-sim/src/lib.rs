@@ -31,6 +31,7 @@ pub mod error;
 pub mod exec;
 mod keyenc;
 pub mod schema;
+pub mod server;
 pub mod storage;
 pub mod system;
 
@@ -40,4 +41,7 @@ pub use exec::{
     RowsResult,
 };
 pub use schema::{Catalog, SchemaChangeInfo, SchemaChangeTarget, SchemaChangeType};
+pub use server::{
+    FaultAction, FaultRule, NodeHandle, RequestMatcher, SimCluster, SimClusterBuilder, SimError,
+};
 pub use storage::{Replicas, Store};
