@@ -140,10 +140,8 @@ pub(crate) async fn run(
     'outer: loop {
         // Handle every whole frame already buffered.
         loop {
-            if let Some(flow) = conn.check_version(&buf).await {
-                if matches!(flow, Flow::Close) {
-                    break 'outer;
-                }
+            if let Some(Flow::Close) = conn.check_version(&buf).await {
+                break 'outer;
             }
             match decoder.decode(&mut buf) {
                 Ok(Some(frame)) => {

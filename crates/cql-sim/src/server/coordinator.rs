@@ -308,11 +308,12 @@ impl Replicas for Router<'_> {
         self.written.insert(token);
         let mut n = 0;
         for r in replicas {
-            if self.is_live(r) || matches!(placement, Placement::Local) {
-                if let Some(s) = self.stores.get_mut(r) {
-                    f(s);
-                    n += 1;
-                }
+            if !(self.is_live(r) || matches!(placement, Placement::Local)) {
+                continue;
+            }
+            if let Some(s) = self.stores.get_mut(r) {
+                f(s);
+                n += 1;
             }
         }
         // ANY succeeds with every replica down: the coordinator keeps a hint.
@@ -741,7 +742,8 @@ fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
             ));
         }
         match (result, router.error.take()) {
-            (Err(CqlError::Unavailable { .. }), Some(e)) => Err(e),
+            // An availability failure wins even when the engine made do with fewer stores.
+            (_, Some(e)) => Err(e),
             (Err(e), _) => Err(error_body(&e, ctx.consistency)),
             (Ok(o), _) => Ok(o),
         }
@@ -890,6 +892,16 @@ fn encode_value(v: &CqlValue, typ: &ColumnType) -> BoundValue {
     }
 }
 
+/// The `request` column of a trace session, as Cassandra names the message kinds.
+fn request_kind(command: &str) -> &'static str {
+    match command {
+        "EXECUTE" => "Execute CQL3 prepared query",
+        "BATCH" => "Execute batch of CQL3 queries",
+        "PREPARE" => "Preparing CQL3 query",
+        _ => "Execute CQL3 query",
+    }
+}
+
 /// Writes the `system_traces` rows of a traced request.
 fn write_trace(
     ctx: &Ctx<'_>,
@@ -924,7 +936,7 @@ fn write_trace(
         encode_value(&CqlValue::Int(duration), &ColumnType::Int),
         encode_value(&params, &text_map),
         encode_value(
-            &CqlValue::Text(format!("Execute CQL3 query")),
+            &CqlValue::Text(request_kind(command).to_owned()),
             &ColumnType::Text,
         ),
         encode_value(

@@ -209,10 +209,12 @@ impl RawClient {
     pub async fn next_event(&mut self, t: Duration) -> Option<Event> {
         let fut = async {
             loop {
-                if let Some(e) = self.events.pop_front() {
-                    if let Response::Event(ev) = e.response {
-                        return Some(ev);
-                    }
+                if let Some(ResponseEnvelope {
+                    response: Response::Event(ev),
+                    ..
+                }) = self.events.pop_front()
+                {
+                    return Some(ev);
                 }
                 self.pump().await?;
             }
