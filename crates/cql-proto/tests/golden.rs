@@ -13,16 +13,16 @@ use cql_proto::codes::{
     WriteType,
 };
 use cql_proto::frame::{
-    FrameDecoder, FrameFlags, RequestOptions, ResponseOptions, decode_request, decode_response,
-    encode_request, encode_response,
+    BodyExtensions, DecodeOptions, FrameDecoder, FrameFlags, RequestOptions, ResponseOptions,
+    decode_request, decode_response, decode_response_with, encode_request, encode_response,
 };
 use cql_proto::request::{
     AuthResponse, Batch, BatchStatement, BatchStatementKind, Execute, Prepare, Query,
     QueryParameters, Register, Request, SerializedValues, Startup,
 };
 use cql_proto::response::{
-    ColumnSpec, ErrorBody, ErrorDetails, Event, Prepared, PreparedMetadata, Response, ResultBody,
-    ResultMetadata, Rows, SchemaChange, SchemaChangeTarget,
+    ColumnSpec, ErrorBody, ErrorDetails, Event, Prepared, PreparedMetadata, RateLimitReached,
+    Response, ResultBody, ResultMetadata, Rows, SchemaChange, SchemaChangeTarget,
 };
 use cql_proto::{ColumnType, Opcode, ProtocolVersion, RawValue};
 
@@ -1085,5 +1085,73 @@ fn event_frame_on_stream_minus_one() {
     assert_eq!(env.response, ev);
     let mut buf = BytesMut::new();
     encode_response(&mut buf, V4, -1, &ev, &ResponseOptions::default()).unwrap();
+    assert_eq!(&buf[..], &bytes[..]);
+}
+
+#[test]
+fn scylla_rate_limit_error_under_negotiated_code() {
+    // SCYLLA_RATE_LIMIT_ERROR with ERROR_CODE=61440 (0xf000): write, rejected by coordinator.
+    let bytes = wire!("0000f000 0004", b"slow", "01 01");
+    let Response::Error(e) =
+        Response::decode_body(Opcode::ERROR, V4, Bytes::from(bytes.clone())).unwrap()
+    else {
+        panic!("not an error")
+    };
+    let expected = RateLimitReached {
+        op_type: RateLimitReached::WRITE,
+        rejected_by_coordinator: true,
+    };
+    assert_eq!(RateLimitReached::from_error(&e, 0xf000), Some(expected));
+    assert_eq!(RateLimitReached::from_error(&e, 0xf001), None);
+    let mut buf = BytesMut::new();
+    Response::Error(expected.to_error(0xf000, "slow"))
+        .encode_body(V4, &mut buf)
+        .unwrap();
+    assert_eq!(&buf[..], &bytes[..]);
+}
+
+#[test]
+fn scylla_metadata_id_extension_in_v4() {
+    // With SCYLLA_USE_METADATA_ID, v4 EXECUTE carries <result_metadata_id> after the id ...
+    let ext = BodyExtensions::NONE.with_scylla_metadata_id(true);
+    let bytes = wire!("0002 cafe", "0002 beef", "0001 00");
+    let e = Request::Execute(Execute {
+        id: Bytes::from_static(&[0xca, 0xfe]),
+        result_metadata_id: Some(Bytes::from_static(&[0xbe, 0xef])),
+        params: QueryParameters::default(),
+    });
+    let decoded =
+        Request::decode_body_with(Opcode::EXECUTE, V4, ext, Bytes::from(bytes.clone())).unwrap();
+    assert_eq!(decoded, e);
+    let mut buf = BytesMut::new();
+    e.encode_body(V4, &mut buf).unwrap();
+    assert_eq!(&buf[..], &bytes[..]);
+    // ... which without the extension is not a valid v4 EXECUTE.
+    assert!(Request::decode_body(Opcode::EXECUTE, V4, Bytes::from(bytes)).is_err());
+
+    // ... and a v4 PREPARED result carries it after the id, as in v5.
+    let bytes = wire!(
+        "84 00 0002 08 00000020",
+        "00000004 0002 cafe 0002 beef 00000000 00000000 00000000 00000000 00000000"
+    );
+    let p = Response::Result(ResultBody::Prepared(Prepared {
+        id: Bytes::from_static(&[0xca, 0xfe]),
+        result_metadata_id: Some(Bytes::from_static(&[0xbe, 0xef])),
+        metadata: PreparedMetadata::default(),
+        result_metadata: ResultMetadata::default(),
+    }));
+    let f = FrameDecoder::default()
+        .decode(&mut BytesMut::from(&bytes[..]))
+        .unwrap()
+        .unwrap();
+    let opts = DecodeOptions {
+        extensions: ext,
+        ..DecodeOptions::default()
+    };
+    assert_eq!(decode_response_with(&f, &opts).unwrap().response, p);
+    // Without the extension the same bytes mean something else.
+    assert!(decode_response(&f, None).map(|e| e.response) != Ok(p.clone()));
+    let mut buf = BytesMut::new();
+    encode_response(&mut buf, V4, 2, &p, &ResponseOptions::default()).unwrap();
     assert_eq!(&buf[..], &bytes[..]);
 }

@@ -4,19 +4,23 @@ mod strategies;
 
 use bytes::{Bytes, BytesMut};
 use cql_proto::frame::{
-    Compression, FrameDecoder, RequestOptions, ResponseOptions, decode_request, decode_response,
-    encode_request, encode_response,
+    BodyExtensions, Compression, FrameDecoder, RequestOptions, ResponseOptions, decode_request,
+    decode_response, encode_request, encode_response,
 };
+use cql_proto::request::Execute;
+use cql_proto::response::ResultBody;
 use cql_proto::{ProtocolVersion, Request, Response};
 use proptest::prelude::*;
 use strategies::*;
 
+/// No compression, or an algorithm compiled into this build.
 fn compression() -> impl Strategy<Value = Option<Compression>> {
     prop_oneof![
         Just(None),
         Just(Some(Compression::Lz4)),
         Just(Some(Compression::Snappy))
     ]
+    .prop_map(|c| c.filter(|c| c.is_available()))
 }
 
 fn request_with_version() -> impl Strategy<Value = (ProtocolVersion, Request)> {
@@ -103,6 +107,26 @@ proptest! {
     }
 
     #[test]
+    fn scylla_metadata_id_bodies_round_trip_in_v4(
+        id in bytes(16),
+        meta in bytes(16),
+        params in query_parameters(ProtocolVersion::V4),
+        // Prepared results as v5 builds them: always with a result metadata id.
+        prepared in prepared(ProtocolVersion::V5),
+    ) {
+        let v4 = ProtocolVersion::V4;
+        let ext = BodyExtensions::NONE.with_scylla_metadata_id(true);
+        let req = Request::Execute(Execute { id, result_metadata_id: Some(meta), params });
+        let mut buf = BytesMut::new();
+        req.encode_body(v4, &mut buf).unwrap();
+        prop_assert_eq!(Request::decode_body_with(req.opcode(), v4, ext, buf.freeze()).unwrap(), req);
+        let resp = Response::Result(ResultBody::Prepared(prepared));
+        let mut buf = BytesMut::new();
+        resp.encode_body(v4, &mut buf).unwrap();
+        prop_assert_eq!(Response::decode_body_with(resp.opcode(), v4, ext, buf.freeze()).unwrap(), resp);
+    }
+
+    #[test]
     fn rows_iterate_back_to_their_cells(rows in rows()) {
         let mut count = 0;
         for row in rows.rows() {
@@ -130,6 +154,9 @@ proptest! {
 #[test]
 fn corrupt_compressed_bodies_are_errors() {
     for c in [Compression::Lz4, Compression::Snappy] {
+        if !c.is_available() {
+            continue;
+        }
         let resp = Response::Supported {
             options: [("COMPRESSION".to_string(), vec!["lz4".to_string(); 20])].into(),
         };
@@ -150,6 +177,15 @@ fn corrupt_compressed_bodies_are_errors() {
         // Garbage body.
         frame.body = Bytes::from_static(&[0x00, 0x00, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff]);
         assert!(decode_response(&frame, Some(c)).is_err(), "{c}: garbage");
+    }
+}
+
+#[test]
+fn unavailable_compression_is_an_error_not_a_panic() {
+    for c in [Compression::Lz4, Compression::Snappy] {
+        let mut buf = BytesMut::new();
+        let compressed = c.compress(b"abc", &mut buf);
+        assert_eq!(compressed.is_ok(), c.is_available());
     }
 }
 

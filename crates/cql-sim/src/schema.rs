@@ -460,7 +460,7 @@ impl Catalog {
 
     /// Resolves a type expression: the column type, whether it is multi-cell, and its CQL text.
     pub fn resolve_type(&self, keyspace: &str, t: &TypeExpr) -> Result<(ColumnType, bool, String)> {
-        let (ct, text) = self.resolve_inner(keyspace, t, false)?;
+        let (ct, text) = self.resolve_inner(keyspace, t)?;
         let multi = match t {
             TypeExpr::List(_) | TypeExpr::Set(_) | TypeExpr::Map(..) => true,
             TypeExpr::Udt(_) => false,
@@ -469,27 +469,22 @@ impl Catalog {
         Ok((ct, multi, text))
     }
 
-    fn resolve_inner(
-        &self,
-        keyspace: &str,
-        t: &TypeExpr,
-        frozen: bool,
-    ) -> Result<(ColumnType, String)> {
+    fn resolve_inner(&self, keyspace: &str, t: &TypeExpr) -> Result<(ColumnType, String)> {
         Ok(match t {
             TypeExpr::Native(c) => (c.clone(), c.to_string()),
             TypeExpr::List(e) => {
-                let (c, s) = self.resolve_inner(keyspace, e, frozen)?;
+                let (c, s) = self.resolve_inner(keyspace, e)?;
                 check_nested(e)?;
                 (ColumnType::List(Box::new(c)), format!("list<{s}>"))
             }
             TypeExpr::Set(e) => {
-                let (c, s) = self.resolve_inner(keyspace, e, frozen)?;
+                let (c, s) = self.resolve_inner(keyspace, e)?;
                 check_nested(e)?;
                 (ColumnType::Set(Box::new(c)), format!("set<{s}>"))
             }
             TypeExpr::Map(k, v) => {
-                let (kc, ks) = self.resolve_inner(keyspace, k, frozen)?;
-                let (vc, vs) = self.resolve_inner(keyspace, v, frozen)?;
+                let (kc, ks) = self.resolve_inner(keyspace, k)?;
+                let (vc, vs) = self.resolve_inner(keyspace, v)?;
                 check_nested(k)?;
                 check_nested(v)?;
                 (
@@ -501,7 +496,7 @@ impl Catalog {
                 let mut cs = Vec::new();
                 let mut ss = Vec::new();
                 for e in ts {
-                    let (c, s) = self.resolve_inner(keyspace, e, true)?;
+                    let (c, s) = self.resolve_inner(keyspace, e)?;
                     cs.push(c);
                     ss.push(s);
                 }
@@ -511,7 +506,7 @@ impl Catalog {
                 )
             }
             TypeExpr::Frozen(inner) => {
-                let (c, s) = self.resolve_inner(keyspace, inner, true)?;
+                let (c, s) = self.resolve_inner(keyspace, inner)?;
                 if s.starts_with("frozen<") {
                     (c, s)
                 } else {
@@ -519,7 +514,7 @@ impl Catalog {
                 }
             }
             TypeExpr::Vector(e, n) => {
-                let (c, s) = self.resolve_inner(keyspace, e, true)?;
+                let (c, s) = self.resolve_inner(keyspace, e)?;
                 (
                     ColumnType::Vector(Box::new(c), *n),
                     format!("vector<{s}, {n}>"),

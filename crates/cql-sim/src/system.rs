@@ -63,12 +63,11 @@ pub(crate) fn install(cat: &mut Catalog) {
             types: BTreeMap::new(),
         });
         for q in ddl {
-            if let Ok(p) = parse_statement(q) {
-                if let Statement::CreateTable(ct) = p.statement {
-                    if let Err(e) = crate::exec::create_table_in(cat, ks, &ct) {
-                        tracing::error!(table = %ct.name.name, error = %e, "system table definition rejected");
-                    }
-                }
+            if let Ok(p) = parse_statement(q)
+                && let Statement::CreateTable(ct) = p.statement
+                && let Err(e) = crate::exec::create_table_in(cat, ks, &ct)
+            {
+                tracing::error!(table = %ct.name.name, error = %e, "system table definition rejected");
             }
         }
     }

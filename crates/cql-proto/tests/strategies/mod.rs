@@ -24,19 +24,19 @@ use proptest::collection::{hash_map, vec};
 use proptest::option;
 use proptest::prelude::*;
 
-pub fn version() -> impl Strategy<Value = ProtocolVersion> {
+pub(crate) fn version() -> impl Strategy<Value = ProtocolVersion> {
     prop_oneof![Just(ProtocolVersion::V4), Just(ProtocolVersion::V5)]
 }
 
-pub fn string() -> impl Strategy<Value = String> {
+pub(crate) fn string() -> impl Strategy<Value = String> {
     "\\PC{0,8}"
 }
 
-pub fn bytes(max: usize) -> impl Strategy<Value = Bytes> {
+pub(crate) fn bytes(max: usize) -> impl Strategy<Value = Bytes> {
     vec(any::<u8>(), 0..max).prop_map(Bytes::from)
 }
 
-pub fn consistency() -> impl Strategy<Value = Consistency> {
+pub(crate) fn consistency() -> impl Strategy<Value = Consistency> {
     // Known levels and arbitrary (unknown) values alike.
     prop_oneof![
         proptest::sample::select(Consistency::KNOWN),
@@ -60,7 +60,7 @@ fn val() -> impl Strategy<Value = Val> {
 }
 
 /// Values, named when `named` (names only ever on a non-empty list).
-pub fn serialized_values(named: bool) -> impl Strategy<Value = SerializedValues> {
+pub(crate) fn serialized_values(named: bool) -> impl Strategy<Value = SerializedValues> {
     vec((string(), val()), 0..5).prop_map(move |vals| {
         let mut b = SerializedValuesBuilder::new();
         for (name, v) in &vals {
@@ -79,7 +79,7 @@ pub fn serialized_values(named: bool) -> impl Strategy<Value = SerializedValues>
     })
 }
 
-pub fn query_parameters(v: ProtocolVersion) -> impl Strategy<Value = QueryParameters> {
+pub(crate) fn query_parameters(v: ProtocolVersion) -> impl Strategy<Value = QueryParameters> {
     let v5 = v.is_v5_or_later();
     (
         consistency(),
@@ -92,20 +92,22 @@ pub fn query_parameters(v: ProtocolVersion) -> impl Strategy<Value = QueryParame
         option::of(string()).prop_map(move |k| k.filter(|_| v5)),
         option::of(any::<i32>()).prop_map(move |n| n.filter(|_| v5)),
     )
-        .prop_map(|(c, values, skip, page, paging, serial, ts, ks, now)| QueryParameters {
-            consistency: c,
-            values,
-            skip_metadata: skip,
-            page_size: page,
-            paging_state: paging,
-            serial_consistency: serial,
-            timestamp: ts,
-            keyspace: ks,
-            now_in_seconds: now,
-        })
+        .prop_map(
+            |(c, values, skip, page, paging, serial, ts, ks, now)| QueryParameters {
+                consistency: c,
+                values,
+                skip_metadata: skip,
+                page_size: page,
+                paging_state: paging,
+                serial_consistency: serial,
+                timestamp: ts,
+                keyspace: ks,
+                now_in_seconds: now,
+            },
+        )
 }
 
-pub fn request(v: ProtocolVersion) -> impl Strategy<Value = Request> {
+pub(crate) fn request(v: ProtocolVersion) -> impl Strategy<Value = Request> {
     let v5 = v.is_v5_or_later();
     prop_oneof![
         hash_map(string(), string(), 0..4)
@@ -132,7 +134,7 @@ pub fn request(v: ProtocolVersion) -> impl Strategy<Value = Request> {
     ]
 }
 
-pub fn batch(v: ProtocolVersion) -> impl Strategy<Value = Batch> {
+pub(crate) fn batch(v: ProtocolVersion) -> impl Strategy<Value = Batch> {
     let v5 = v.is_v5_or_later();
     let statements = any::<bool>().prop_flat_map(|named| {
         vec(
@@ -159,18 +161,20 @@ pub fn batch(v: ProtocolVersion) -> impl Strategy<Value = Batch> {
         option::of(string()),
         option::of(any::<i32>()),
     )
-        .prop_map(move |(batch_type, statements, c, serial, ts, ks, now)| Batch {
-            batch_type,
-            statements,
-            consistency: c,
-            serial_consistency: serial,
-            timestamp: ts,
-            keyspace: ks.filter(|_| v5),
-            now_in_seconds: now.filter(|_| v5),
-        })
+        .prop_map(
+            move |(batch_type, statements, c, serial, ts, ks, now)| Batch {
+                batch_type,
+                statements,
+                consistency: c,
+                serial_consistency: serial,
+                timestamp: ts,
+                keyspace: ks.filter(|_| v5),
+                now_in_seconds: now.filter(|_| v5),
+            },
+        )
 }
 
-pub fn column_type() -> impl Strategy<Value = ColumnType> {
+pub(crate) fn column_type() -> impl Strategy<Value = ColumnType> {
     let leaf = prop_oneof![
         Just(ColumnType::Ascii),
         Just(ColumnType::BigInt),
@@ -212,7 +216,7 @@ pub fn column_type() -> impl Strategy<Value = ColumnType> {
     })
 }
 
-pub fn column_spec() -> impl Strategy<Value = ColumnSpec> {
+pub(crate) fn column_spec() -> impl Strategy<Value = ColumnSpec> {
     // A small keyspace/table alphabet, so both the global and the per-column layouts occur.
     (
         prop_oneof![Just("ks"), Just("other")],
@@ -228,7 +232,7 @@ pub fn column_spec() -> impl Strategy<Value = ColumnSpec> {
         })
 }
 
-pub fn result_metadata() -> impl Strategy<Value = ResultMetadata> {
+pub(crate) fn result_metadata() -> impl Strategy<Value = ResultMetadata> {
     (
         prop_oneof![
             vec(column_spec(), 0..4).prop_map(ResultMetadata::new),
@@ -244,7 +248,7 @@ pub fn result_metadata() -> impl Strategy<Value = ResultMetadata> {
         })
 }
 
-pub fn rows() -> impl Strategy<Value = Rows> {
+pub(crate) fn rows() -> impl Strategy<Value = Rows> {
     result_metadata().prop_flat_map(|m| {
         let cols = m.col_count;
         vec(vec(option::of(vec(any::<u8>(), 0..6)), cols..=cols), 0..4).prop_map(move |rows| {
@@ -257,7 +261,7 @@ pub fn rows() -> impl Strategy<Value = Rows> {
     })
 }
 
-pub fn write_type() -> impl Strategy<Value = WriteType> {
+pub(crate) fn write_type() -> impl Strategy<Value = WriteType> {
     prop_oneof![
         Just(WriteType::Simple),
         Just(WriteType::Batch),
@@ -278,11 +282,11 @@ fn ip() -> impl Strategy<Value = IpAddr> {
     ]
 }
 
-pub fn socket_addr() -> impl Strategy<Value = SocketAddr> {
+pub(crate) fn socket_addr() -> impl Strategy<Value = SocketAddr> {
     (ip(), any::<u16>()).prop_map(|(ip, port)| SocketAddr::new(ip, port))
 }
 
-pub fn error_body(v: ProtocolVersion) -> impl Strategy<Value = ErrorBody> {
+pub(crate) fn error_body(v: ProtocolVersion) -> impl Strategy<Value = ErrorBody> {
     let v5 = v.is_v5_or_later();
     let failures = move || {
         (any::<i32>(), vec((ip(), any::<u16>()), 0..3)).prop_map(move |(n, r)| {
@@ -423,7 +427,7 @@ pub fn error_body(v: ProtocolVersion) -> impl Strategy<Value = ErrorBody> {
     })
 }
 
-pub fn schema_change() -> impl Strategy<Value = SchemaChange> {
+pub(crate) fn schema_change() -> impl Strategy<Value = SchemaChange> {
     let change = prop_oneof![
         Just(SchemaChangeType::Created),
         Just(SchemaChangeType::Updated),
@@ -432,14 +436,10 @@ pub fn schema_change() -> impl Strategy<Value = SchemaChange> {
     ];
     let target = prop_oneof![
         string().prop_map(|keyspace| SchemaChangeTarget::Keyspace { keyspace }),
-        (string(), string()).prop_map(|(keyspace, name)| SchemaChangeTarget::Table {
-            keyspace,
-            name
-        }),
-        (string(), string()).prop_map(|(keyspace, name)| SchemaChangeTarget::Type {
-            keyspace,
-            name
-        }),
+        (string(), string())
+            .prop_map(|(keyspace, name)| SchemaChangeTarget::Table { keyspace, name }),
+        (string(), string())
+            .prop_map(|(keyspace, name)| SchemaChangeTarget::Type { keyspace, name }),
         (string(), string(), vec(string(), 0..3)).prop_map(|(keyspace, name, args)| {
             SchemaChangeTarget::Function {
                 keyspace,
@@ -461,7 +461,7 @@ pub fn schema_change() -> impl Strategy<Value = SchemaChange> {
     })
 }
 
-pub fn event() -> impl Strategy<Value = Event> {
+pub(crate) fn event() -> impl Strategy<Value = Event> {
     prop_oneof![
         (
             prop_oneof![
@@ -486,7 +486,7 @@ pub fn event() -> impl Strategy<Value = Event> {
     ]
 }
 
-pub fn prepared(v: ProtocolVersion) -> impl Strategy<Value = Prepared> {
+pub(crate) fn prepared(v: ProtocolVersion) -> impl Strategy<Value = Prepared> {
     let v5 = v.is_v5_or_later();
     (
         bytes(20),
@@ -495,18 +495,20 @@ pub fn prepared(v: ProtocolVersion) -> impl Strategy<Value = Prepared> {
         vec(column_spec(), 0..4),
         result_metadata(),
     )
-        .prop_map(move |(id, m, pk_indexes, col_specs, result_metadata)| Prepared {
-            id,
-            result_metadata_id: v5.then_some(m),
-            metadata: PreparedMetadata {
-                pk_indexes,
-                col_specs,
+        .prop_map(
+            move |(id, m, pk_indexes, col_specs, result_metadata)| Prepared {
+                id,
+                result_metadata_id: v5.then_some(m),
+                metadata: PreparedMetadata {
+                    pk_indexes,
+                    col_specs,
+                },
+                result_metadata,
             },
-            result_metadata,
-        })
+        )
 }
 
-pub fn response(v: ProtocolVersion) -> impl Strategy<Value = Response> {
+pub(crate) fn response(v: ProtocolVersion) -> impl Strategy<Value = Response> {
     prop_oneof![
         error_body(v).prop_map(Response::Error),
         Just(Response::Ready),
@@ -524,6 +526,6 @@ pub fn response(v: ProtocolVersion) -> impl Strategy<Value = Response> {
     ]
 }
 
-pub fn custom_payload() -> impl Strategy<Value = HashMap<String, Option<Bytes>>> {
+pub(crate) fn custom_payload() -> impl Strategy<Value = HashMap<String, Option<Bytes>>> {
     hash_map(string(), option::of(bytes(8)), 0..3)
 }

@@ -177,9 +177,7 @@ pub(super) fn execute(
                             )));
                         }
                         if d.is_static && t.ck_len == 0 {
-                            return Err(CqlError::invalid(format!(
-                                "Static columns are only useful (and thus allowed) if the table has at least one clustering column"
-                            )));
+                            return Err(CqlError::invalid("Static columns are only useful (and thus allowed) if the table has at least one clustering column".to_string()));
                         }
                         let (typ, multi_cell, type_text) = cat.resolve_type(&t.keyspace, &d.typ)?;
                         cols.push(ColumnDef {
@@ -238,7 +236,6 @@ pub(super) fn execute(
                         "Altering column types is no longer supported",
                     ));
                 }
-                _ => return Err(CqlError::invalid("unsupported ALTER TABLE operation")),
             }
             let mut nt = TableDef::new(&t.keyspace, &t.name, t.id, cols, options);
             nt.indexes = t.indexes.clone();
@@ -768,14 +765,13 @@ impl SpecCollector<'_> {
                             value,
                         } => {
                             let (_, c) = self.table.column_or_err(column)?;
-                            if let ColumnType::Udt { fields, .. } = &c.typ {
-                                if let Some((_, ft)) = fields.iter().find(|(n, _)| n == field) {
-                                    let ft = ft.clone();
-                                    self.term(value, field, &ft);
-                                }
+                            if let ColumnType::Udt { fields, .. } = &c.typ
+                                && let Some((_, ft)) = fields.iter().find(|(n, _)| n == field)
+                            {
+                                let ft = ft.clone();
+                                self.term(value, field, &ft);
                             }
                         }
-                        _ => {}
                     }
                 }
                 self.relations(where_clause)?;
@@ -840,15 +836,15 @@ pub(super) fn bind_specs(
         Statement::Batch {
             statements, using, ..
         } => {
-            if let Some(Term::Bind(m)) = &using.timestamp {
-                if let Some(slot) = all.get_mut(m.index) {
-                    *slot = Some(ColumnSpec {
-                        keyspace: ks.unwrap_or_default().to_owned(),
-                        table: String::new(),
-                        name: "[timestamp]".into(),
-                        typ: ColumnType::BigInt,
-                    });
-                }
+            if let Some(Term::Bind(m)) = &using.timestamp
+                && let Some(slot) = all.get_mut(m.index)
+            {
+                *slot = Some(ColumnSpec {
+                    keyspace: ks.unwrap_or_default().to_owned(),
+                    table: String::new(),
+                    name: "[timestamp]".into(),
+                    typ: ColumnType::BigInt,
+                });
             }
             statements.iter().collect()
         }
@@ -895,24 +891,24 @@ pub(super) fn prepared_info(
     let mut is_lwt = false;
     if let Some(t) = statement_table(cat, st, ks)? {
         let marker_for = |col: &str| -> Option<u16> {
-            let rels: &[Relation] =
-                match st {
-                    Statement::Update { where_clause, .. }
-                    | Statement::Delete { where_clause, .. } => where_clause,
-                    Statement::Select(s) => &s.where_clause,
-                    Statement::Insert {
-                        values: InsertValues::Values { columns, values },
-                        ..
-                    } => {
-                        return columns.iter().position(|c| c == col).and_then(|i| {
-                            match &values[i] {
-                                Term::Bind(m) => u16::try_from(m.index).ok(),
-                                _ => None,
-                            }
-                        });
-                    }
-                    _ => return None,
-                };
+            let rels: &[Relation] = match st {
+                Statement::Update { where_clause, .. } | Statement::Delete { where_clause, .. } => {
+                    where_clause
+                }
+                Statement::Select(s) => &s.where_clause,
+                Statement::Insert {
+                    values: InsertValues::Values { columns, values },
+                    ..
+                } => {
+                    return columns.iter().position(|c| c == col).and_then(|i| {
+                        match values.get(i) {
+                            Some(Term::Bind(m)) => u16::try_from(m.index).ok(),
+                            _ => None,
+                        }
+                    });
+                }
+                _ => return None,
+            };
             rels.iter().find_map(|r| match (&r.lhs, r.op, &r.rhs) {
                 (RelationLhs::Column(c), Operator::Eq, RelationRhs::Term(Term::Bind(m)))
                     if c == col =>

@@ -8,6 +8,7 @@
 //! and the resulting mutation is applied to all.
 
 mod ddl;
+mod json;
 mod read;
 pub(crate) mod value;
 mod write;
@@ -17,9 +18,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use md5::{Digest, Md5};
-use proto::ColumnType;
 
-use crate::cql::ast::Statement;
+use crate::cql::ast::{BatchKind, Statement};
 use crate::cql::{Parsed, parse_statement};
 use crate::error::{CqlError, Result};
 use crate::schema::{Catalog, SchemaChangeInfo};
@@ -57,17 +57,7 @@ pub struct QueryOptions<'a> {
 }
 
 /// A column of a result or a bind variable: keyspace, table, name and type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnSpec {
-    /// The keyspace.
-    pub keyspace: String,
-    /// The table.
-    pub table: String,
-    /// The column name (or `[applied]`, `count`, `[limit]`, ...).
-    pub name: String,
-    /// The type.
-    pub typ: ColumnType,
-}
+pub use proto::response::ColumnSpec;
 
 /// Rows returned by a SELECT (or an LWT).
 #[derive(Debug, Clone, PartialEq)]
@@ -220,7 +210,8 @@ impl Engine {
         stmt: &CachedStatement,
         opts: &QueryOptions<'_>,
     ) -> Result<Outcome> {
-        let keyspace = opts.keyspace.or(stmt.keyspace.as_deref());
+        // A prepared statement binds its tables in the keyspace it was prepared in.
+        let keyspace = stmt.keyspace.as_deref().or(opts.keyspace);
         let values = self.bind(stmt, opts, keyspace)?;
         let fingerprint = u64::from_be_bytes([
             stmt.id[0], stmt.id[1], stmt.id[2], stmt.id[3], stmt.id[4], stmt.id[5], stmt.id[6],
@@ -242,6 +233,7 @@ impl Engine {
     pub fn batch(
         &mut self,
         data: &mut dyn Replicas,
+        kind: BatchKind,
         statements: &[(Arc<CachedStatement>, Vec<BoundValue>)],
         opts: &QueryOptions<'_>,
     ) -> Result<Outcome> {
@@ -263,17 +255,109 @@ impl Engine {
                     v.len()
                 )));
             }
-            items.push((&s.parsed.statement, v.as_slice()));
+            items.push((
+                &s.parsed.statement,
+                v.as_slice(),
+                s.keyspace.as_deref().or(keyspace),
+            ));
         }
+        check_batch_kind(&self.catalog, kind, &items)?;
         write::batch(
             &mut self.catalog,
             data,
             &items,
-            keyspace,
             opts.now_micros,
             opts.timestamp.unwrap_or(opts.now_micros),
-            None,
         )
+    }
+
+    /// The tokens of the partitions a statement touches, when its partition key is fully given
+    /// by `=`/`IN` (or by INSERT's columns); empty otherwise (range scans, DDL, batches).
+    ///
+    /// The cluster layer uses this to pick the coordinator-side replicas or to check that a
+    /// driver routed a request to a node or shard owning the data.
+    pub fn partition_tokens(
+        &self,
+        stmt: &CachedStatement,
+        opts: &QueryOptions<'_>,
+    ) -> Result<Vec<i64>> {
+        use crate::cql::ast::{InsertValues, Operator, RelationLhs};
+        let keyspace = stmt.keyspace.as_deref().or(opts.keyspace);
+        let values = self.bind(stmt, opts, keyspace)?;
+        let st = &stmt.parsed.statement;
+        let (name, rels) = match st {
+            Statement::Select(s) => (&s.table, s.where_clause.as_slice()),
+            Statement::Update {
+                table,
+                where_clause,
+                ..
+            }
+            | Statement::Delete {
+                table,
+                where_clause,
+                ..
+            } => (table, where_clause.as_slice()),
+            Statement::Insert { table, .. } => (table, &[][..]),
+            _ => return Ok(Vec::new()),
+        };
+        let t = self.catalog.table_or_err(name, keyspace)?;
+        let mut env = value::Env {
+            values: &values,
+            now_micros: opts.now_micros,
+            unique: 0,
+        };
+        let mut lists: Vec<Vec<Bytes>> = Vec::new();
+        for c in t.partition_key() {
+            let vals = if let Statement::Insert {
+                values:
+                    InsertValues::Values {
+                        columns,
+                        values: terms,
+                    },
+                ..
+            } = st
+            {
+                match columns
+                    .iter()
+                    .position(|n| *n == c.name)
+                    .and_then(|i| terms.get(i))
+                    .map(|term| env.bytes(term, &c.typ, &c.name))
+                {
+                    Some(Ok(BoundValue::Value(b))) => vec![b],
+                    _ => return Ok(Vec::new()),
+                }
+            } else {
+                let rel = rels.iter().find(|r| {
+                    matches!(&r.lhs, RelationLhs::Column(n) if *n == c.name)
+                        && matches!(r.op, Operator::Eq | Operator::In)
+                });
+                match rel {
+                    Some(r) => write::eq_values(&mut env, r, c)?,
+                    None => return Ok(Vec::new()),
+                }
+            };
+            lists.push(vals);
+        }
+        let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
+        for l in &lists {
+            combos = combos
+                .into_iter()
+                .flat_map(|p| {
+                    l.iter().map(move |v| {
+                        let mut p = p.clone();
+                        p.push(v.clone());
+                        p
+                    })
+                })
+                .collect();
+        }
+        let mut tokens = combos
+            .iter()
+            .map(|kv| write::partition_key(kv).map(|k| k.token))
+            .collect::<Result<Vec<_>>>()?;
+        tokens.sort_unstable();
+        tokens.dedup();
+        Ok(tokens)
     }
 
     fn bind(
@@ -320,31 +404,27 @@ impl Engine {
                 write::batch(
                     &mut self.catalog,
                     data,
-                    &[(st, ctx.values)],
-                    ctx.keyspace,
+                    &[(st, ctx.values, ctx.keyspace)],
                     ctx.now_micros,
                     ctx.timestamp,
-                    Some(()),
                 )
             }
             Statement::Batch {
-                statements, using, ..
+                statements,
+                using,
+                kind,
             } => {
-                let items: Vec<_> = statements.iter().map(|s| (s, ctx.values)).collect();
+                let items: Vec<_> = statements
+                    .iter()
+                    .map(|s| (s, ctx.values, ctx.keyspace))
+                    .collect();
+                check_batch_kind(&self.catalog, *kind, &items)?;
                 let mut ts = ctx.timestamp;
                 if let Some(t) = &using.timestamp {
                     ts = write::int_term(t, ctx.values, ctx.now_micros, "[timestamp]")?
                         .unwrap_or(ts);
                 }
-                write::batch(
-                    &mut self.catalog,
-                    data,
-                    &items,
-                    ctx.keyspace,
-                    ctx.now_micros,
-                    ts,
-                    None,
-                )
+                write::batch(&mut self.catalog, data, &items, ctx.now_micros, ts)
             }
             Statement::Use(ks) => {
                 if self.catalog.keyspace(ks).is_none() {
@@ -377,6 +457,30 @@ pub(crate) fn create_table_in(
     ct: &crate::cql::ast::CreateTable,
 ) -> Result<()> {
     ddl::create_table(cat, ks, ct).map(|_| ())
+}
+
+/// Counter updates only in COUNTER batches, and only counter updates there.
+fn check_batch_kind(cat: &Catalog, kind: BatchKind, items: &[write::BatchItem<'_>]) -> Result<()> {
+    for (st, _, ks) in items {
+        let (Statement::Insert { table, .. }
+        | Statement::Update { table, .. }
+        | Statement::Delete { table, .. }) = st
+        else {
+            continue;
+        };
+        let counter = cat.table_or_err(table, *ks)?.is_counter();
+        if counter && kind != BatchKind::Counter {
+            return Err(CqlError::invalid(
+                "Cannot include a counter statement in a logged batch",
+            ));
+        }
+        if !counter && kind == BatchKind::Counter {
+            return Err(CqlError::invalid(
+                "Cannot include non-counter statement in a counter batch",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Per-execution state.

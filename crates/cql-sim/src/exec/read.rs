@@ -9,13 +9,22 @@ use bytes::{BufMut, Bytes, BytesMut};
 use proto::{ColumnType, CqlValue};
 
 use super::value::Env;
-use super::write::{clustering_types, eq_values, partition_key, range_bounds};
+use super::write::{Slice, clustering_types, eq_values, partition_key, range_bounds};
 use super::{BoundValue, ColumnSpec, ExecCtx, RowsResult};
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::keyenc::encode_component;
 use crate::schema::{Catalog, ColumnDef, ColumnKind, TableDef};
 use crate::storage::{CellData, Partition, PartitionKey, Replicas, Row, Store};
+
+/// A range of encoded clustering keys.
+pub(crate) type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
+/// The serialized cells of one result row.
+pub(crate) type RowCells = Vec<Option<Bytes>>;
+
+/// Columns and cells shown with a failed LWT.
+pub(crate) type Shown = (Vec<ColumnSpec>, Vec<Option<Bytes>>);
 
 /// One output column of a SELECT.
 #[derive(Debug, Clone)]
@@ -26,6 +35,57 @@ enum Out {
     Token,
     Count,
     CountCol(usize),
+    /// `min`, `max`, `sum` or `avg` of a column.
+    Agg(Agg, usize),
+}
+
+/// A value aggregate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Agg {
+    Min,
+    Max,
+    Sum,
+    Avg,
+}
+
+/// A running aggregate: min/max keep bytes, sum/avg keep a wide number.
+#[derive(Debug, Clone, Default)]
+struct Acc {
+    best: Option<Bytes>,
+    int: i128,
+    float: f64,
+    n: i64,
+}
+
+fn numeric(typ: &ColumnType, b: &[u8]) -> Option<(i128, f64)> {
+    Some(match CqlValue::decode_bytes(typ, b).ok()? {
+        CqlValue::TinyInt(v) => (i128::from(v), f64::from(v)),
+        CqlValue::SmallInt(v) => (i128::from(v), f64::from(v)),
+        CqlValue::Int(v) => (i128::from(v), f64::from(v)),
+        CqlValue::BigInt(v) | CqlValue::Counter(v) => (i128::from(v), v as f64),
+        CqlValue::Float(v) => (0, f64::from(v)),
+        CqlValue::Double(v) => (0, v),
+        CqlValue::Varint(v) => {
+            let i = v.to_i128()?;
+            (i, i as f64)
+        }
+        _ => return None,
+    })
+}
+
+fn numeric_bytes(typ: &ColumnType, int: i128, float: f64) -> Option<Bytes> {
+    let v = match typ {
+        ColumnType::TinyInt => CqlValue::TinyInt(int as i8),
+        ColumnType::SmallInt => CqlValue::SmallInt(int as i16),
+        ColumnType::Int => CqlValue::Int(int as i32),
+        ColumnType::BigInt => CqlValue::BigInt(int as i64),
+        ColumnType::Counter => CqlValue::Counter(int as i64),
+        ColumnType::Float => CqlValue::Float(float as f32),
+        ColumnType::Double => CqlValue::Double(float),
+        ColumnType::Varint => CqlValue::Varint(proto::value::CqlVarint::from_i128(int)),
+        _ => return None,
+    };
+    super::value::encode(&v, typ).ok()
 }
 
 fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>> {
@@ -111,6 +171,33 @@ fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>> {
                         }
                         _ => return Err(CqlError::invalid("Invalid call to count")),
                     },
+                    Selector::Function { name, args }
+                        if matches!(name.as_str(), "min" | "max" | "sum" | "avg") =>
+                    {
+                        let [Selector::Column(c)] = args.as_slice() else {
+                            return Err(CqlError::invalid(format!("Invalid call to {name}")));
+                        };
+                        let (i, col) = t.column_or_err(c)?;
+                        let agg = match name.as_str() {
+                            "min" => Agg::Min,
+                            "max" => Agg::Max,
+                            "sum" => Agg::Sum,
+                            _ => Agg::Avg,
+                        };
+                        if matches!(agg, Agg::Sum | Agg::Avg)
+                            && numeric_bytes(&col.typ, 0, 0.0).is_none()
+                        {
+                            return Err(CqlError::invalid(format!(
+                                "Invalid call to function {name}, none of its type signatures match (column {c} of type {})",
+                                col.typ
+                            )));
+                        }
+                        (
+                            Out::Agg(agg, i),
+                            format!("system.{name}({c})"),
+                            col.typ.clone(),
+                        )
+                    }
                     Selector::Function { name, .. } => {
                         return Err(CqlError::invalid(format!("Unknown function '{name}'")));
                     }
@@ -119,20 +206,51 @@ fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>> {
                 out.push((o, spec(alias.as_deref().unwrap_or(&name), typ)));
             }
         }
-        _ => return Err(CqlError::invalid("Unsupported selection")),
-    }
-    if s.json {
-        return Err(CqlError::invalid(
-            "SELECT JSON is not supported by the simulator",
-        ));
     }
     Ok(out)
+}
+
+/// The single `[json]` column of a `SELECT JSON`.
+fn json_spec(t: &TableDef) -> ColumnSpec {
+    ColumnSpec {
+        keyspace: t.keyspace.clone(),
+        table: t.name.clone(),
+        name: "[json]".into(),
+        typ: ColumnType::Text,
+    }
+}
+
+/// Turns each row into one `[json]` text cell.
+fn to_json_rows(
+    t: &TableDef,
+    columns: &[ColumnSpec],
+    rows: Vec<RowCells>,
+) -> Result<(Vec<ColumnSpec>, Vec<RowCells>)> {
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let values: Vec<Option<CqlValue>> = row
+            .iter()
+            .zip(columns)
+            .map(|(c, spec)| {
+                c.as_ref()
+                    .and_then(|b| CqlValue::decode_bytes(&spec.typ, b).ok())
+            })
+            .collect();
+        let doc = super::json::row_json(&names, &values);
+        out.push(vec![Some(Bytes::from(doc))]);
+    }
+    Ok((vec![json_spec(t)], out))
 }
 
 /// The result columns of a SELECT (for PREPARE).
 pub(crate) fn result_columns(cat: &Catalog, t: &TableDef, s: &Select) -> Result<Vec<ColumnSpec>> {
     let _ = cat;
-    Ok(outputs(t, s)?.into_iter().map(|(_, s)| s).collect())
+    let specs: Vec<ColumnSpec> = outputs(t, s)?.into_iter().map(|(_, s)| s).collect();
+    if s.json {
+        return Ok(vec![json_spec(t)]);
+    }
+    Ok(specs)
 }
 
 /// A non-key restriction evaluated per row.
@@ -146,7 +264,7 @@ struct Restrictions {
     keys: Option<Vec<(PartitionKey, Vec<Bytes>)>>,
     token_lo: Bound<i64>,
     token_hi: Bound<i64>,
-    ranges: Option<Vec<(Bound<Vec<u8>>, Bound<Vec<u8>>)>>,
+    ranges: Option<Vec<KeyRange>>,
     filters: Vec<Filter>,
 }
 
@@ -161,8 +279,7 @@ fn cmp_typed(typ: &ColumnType, a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restrictions> {
     let mut pk: Vec<Option<Vec<Bytes>>> = vec![None; t.pk_len];
     let mut ck_eq: Vec<Option<Vec<Bytes>>> = vec![None; t.ck_len];
-    let mut ck_slice: Vec<(Option<(Bytes, bool)>, Option<(Bytes, bool)>)> =
-        vec![(None, None); t.ck_len];
+    let mut ck_slice: Vec<Slice> = vec![(None, None); t.ck_len];
     let mut token_lo = Bound::Unbounded;
     let mut token_hi = Bound::Unbounded;
     let mut filters = Vec::new();
@@ -172,20 +289,17 @@ fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restricti
             RelationLhs::Token(cols) => {
                 let pkn: Vec<&str> = t.partition_key().iter().map(|c| c.name.as_str()).collect();
                 if cols.iter().map(String::as_str).collect::<Vec<_>>() != pkn {
-                    return Err(CqlError::invalid(format!(
-                        "The token() function must be applied to all partition key components or none of them"
-                    )));
+                    return Err(CqlError::invalid("The token() function must be applied to all partition key components or none of them".to_string()));
                 }
                 let RelationRhs::Term(term) = &r.rhs else {
                     return Err(CqlError::invalid("IN is not supported on token()"));
                 };
-                let v = match env.value(term, &ColumnType::BigInt, "partition key token")? {
-                    Some(CqlValue::BigInt(v)) => v,
-                    _ => {
-                        return Err(CqlError::invalid(
-                            "Invalid null value for token restriction",
-                        ));
-                    }
+                let Some(CqlValue::BigInt(v)) =
+                    env.value(term, &ColumnType::BigInt, "partition key token")?
+                else {
+                    return Err(CqlError::invalid(
+                        "Invalid null value for token restriction",
+                    ));
                 };
                 match r.op {
                     Operator::Gt => token_lo = Bound::Excluded(v),
@@ -216,13 +330,10 @@ fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restricti
                         let RelationRhs::Term(term) = &r.rhs else {
                             return Err(CqlError::invalid("bad slice"));
                         };
-                        let v = match env.bytes(term, &col.typ, name)? {
-                            BoundValue::Value(b) => b,
-                            _ => {
-                                return Err(CqlError::invalid(format!(
-                                    "Invalid null value in condition for column {name}"
-                                )));
-                            }
+                        let BoundValue::Value(v) = env.bytes(term, &col.typ, name)? else {
+                            return Err(CqlError::invalid(format!(
+                                "Invalid null value in condition for column {name}"
+                            )));
                         };
                         let sl = &mut ck_slice[i - t.pk_len];
                         match r.op {
@@ -366,7 +477,7 @@ fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restricti
             .iter()
             .map(|c| range_bounds(&types, c, slice.as_ref()))
             .collect();
-        rs.sort_by(|a, b| bound_key(&a.0).cmp(&bound_key(&b.0)));
+        rs.sort_by(|a, b| bound_key(&a.0).cmp(bound_key(&b.0)));
         Some(rs)
     };
     Ok(Restrictions {
@@ -577,7 +688,6 @@ fn matches_filter(t: &TableDef, f: &Filter, v: &RowView<'_>, now_s: i64) -> bool
                     && f.values.iter().any(|x| x.as_ref() == b.as_ref())
             })
         }
-        _ => false,
     }
 }
 
@@ -592,10 +702,10 @@ impl<'a> Iterator for Merge<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         let mut best: Option<(usize, &'a PartitionKey)> = None;
         for (i, it) in self.iters.iter_mut().enumerate() {
-            if let Some((k, _)) = it.peek() {
-                if best.is_none_or(|(_, b)| *k < b) {
-                    best = Some((i, *k));
-                }
+            if let Some((k, _)) = it.peek()
+                && best.is_none_or(|(_, b)| *k < b)
+            {
+                best = Some((i, *k));
             }
         }
         let (i, key) = best?;
@@ -716,12 +826,23 @@ fn token_range(
     };
     if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) =
         (&start, &end)
+        && a > b
     {
-        if a > b {
-            return None;
-        }
+        return None;
     }
     Some((start, end))
+}
+
+/// Whether `BTreeMap::range` accepts these bounds (it panics on a reversed range and on equal
+/// excluded bounds).
+fn valid_range<T: Ord>(lo: &Bound<T>, hi: &Bound<T>) -> bool {
+    match (lo, hi) {
+        (Bound::Excluded(a), Bound::Excluded(b)) => a < b,
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => {
+            a <= b
+        }
+        _ => true,
+    }
 }
 
 /// Runs a SELECT.
@@ -737,6 +858,11 @@ pub(super) fn select(
         Some(v) => v,
         None => data,
     };
+    if !s.group_by.is_empty() {
+        return Err(CqlError::invalid(
+            "GROUP BY is not supported by the simulator",
+        ));
+    }
     let outs = outputs(&t, s)?;
     let mut env = Env {
         values: ctx.values,
@@ -792,7 +918,7 @@ pub(super) fn select(
     }
     let aggregate = outs
         .iter()
-        .any(|(o, _)| matches!(o, Out::Count | Out::CountCol(_)));
+        .any(|(o, _)| matches!(o, Out::Count | Out::CountCol(_) | Out::Agg(..)));
     let page_size = if aggregate {
         None
     } else {
@@ -831,7 +957,11 @@ pub(super) fn select(
                     Some(pos) => Bound::Included(pos.key.clone()),
                     None => lo,
                 };
-                let stores = src.scan(&ks);
+                let stores = if valid_range(&lo, &hi) {
+                    src.scan(&ks)
+                } else {
+                    Vec::new()
+                };
                 let iters = stores
                     .into_iter()
                     .filter_map(|st| st.table(table_id))
@@ -846,13 +976,14 @@ pub(super) fn select(
     let mut emitted = resume.as_ref().map_or(0, |p| p.emitted);
     let mut count: i64 = 0;
     let mut count_cols: Vec<i64> = vec![0; outs.len()];
+    let mut accs: Vec<Acc> = vec![Acc::default(); outs.len()];
     let mut last: Option<PagePos> = None;
     let mut more = false;
     'parts: for (pk, p) in parts {
-        if let Some(pos) = &resume {
-            if *pk < pos.key || (*pk == pos.key && pos.ck.is_none()) {
-                continue;
-            }
+        if let Some(pos) = &resume
+            && (*pk < pos.key || (*pk == pos.key && pos.ck.is_none()))
+        {
+            continue;
         }
         let mut in_part = match &resume {
             Some(pos) if *pk == pos.key => pos.in_partition,
@@ -865,16 +996,15 @@ pub(super) fn select(
         let mut candidates: Vec<RowView<'_>> = Vec::new();
         let mut any_row = false;
         {
-            let ranges: Vec<(Bound<Vec<u8>>, Bound<Vec<u8>>)> = r
+            let ranges: Vec<KeyRange> = r
                 .ranges
                 .clone()
                 .unwrap_or_else(|| vec![(Bound::Unbounded, Bound::Unbounded)]);
-            let iter_ranges: Box<dyn Iterator<Item = &(Bound<Vec<u8>>, Bound<Vec<u8>>)>> =
-                if reversed {
-                    Box::new(ranges.iter().rev())
-                } else {
-                    Box::new(ranges.iter())
-                };
+            let iter_ranges: Box<dyn Iterator<Item = &KeyRange>> = if reversed {
+                Box::new(ranges.iter().rev())
+            } else {
+                Box::new(ranges.iter())
+            };
             let mut collected: Vec<(&[u8], &Row)> = Vec::new();
             for (lo, hi) in iter_ranges {
                 let (mut lo, mut hi) = (lo.clone(), hi.clone());
@@ -897,13 +1027,11 @@ pub(super) fn select(
                     Bound::Included(l) | Bound::Excluded(l),
                     Bound::Included(h) | Bound::Excluded(h),
                 ) = (&lo, &hi)
-                {
-                    if l > h
+                    && (l > h
                         || (l == h
-                            && !matches!((&lo, &hi), (Bound::Included(_), Bound::Included(_))))
-                    {
-                        continue;
-                    }
+                            && !matches!((&lo, &hi), (Bound::Included(_), Bound::Included(_)))))
+                {
+                    continue;
                 }
                 let it = p.rows.range::<Vec<u8>, _>((lo, hi));
                 if reversed {
@@ -969,9 +1097,37 @@ pub(super) fn select(
             if aggregate {
                 count += 1;
                 for (i, (o, _)) in outs.iter().enumerate() {
-                    if let Out::CountCol(c) = o {
-                        if v.column(&t, *c, now_s).is_some() {
-                            count_cols[i] += 1;
+                    if let Out::CountCol(c) = o
+                        && v.column(&t, *c, now_s).is_some()
+                    {
+                        count_cols[i] += 1;
+                    }
+                    if let Out::Agg(agg, c) = o
+                        && let Some(b) = v.column(&t, *c, now_s)
+                    {
+                        let typ = &t.columns[*c].typ;
+                        let acc = &mut accs[i];
+                        match agg {
+                            Agg::Min | Agg::Max => {
+                                let better = acc.best.as_ref().is_none_or(|cur| {
+                                    let o = cmp_typed(typ, &b, cur);
+                                    if *agg == Agg::Min {
+                                        o.is_lt()
+                                    } else {
+                                        o.is_gt()
+                                    }
+                                });
+                                if better {
+                                    acc.best = Some(b);
+                                }
+                            }
+                            Agg::Sum | Agg::Avg => {
+                                if let Some((x, f)) = numeric(typ, &b) {
+                                    acc.int += x;
+                                    acc.float += f;
+                                    acc.n += 1;
+                                }
+                            }
                         }
                     }
                 }
@@ -997,7 +1153,7 @@ pub(super) fn select(
                         .and_then(|c| c.expiry)
                         .map(|(e, _)| Bytes::copy_from_slice(&((e - now_s) as i32).to_be_bytes())),
                     Out::Token => Some(Bytes::copy_from_slice(&v.key.token.to_be_bytes())),
-                    Out::Count | Out::CountCol(_) => None,
+                    Out::Count | Out::CountCol(_) | Out::Agg(..) => None,
                 });
             }
             rows.push(cells);
@@ -1009,10 +1165,10 @@ pub(super) fn select(
                 emitted,
                 in_partition: in_part,
             });
-            if v.row.is_none() {
-                if let Some(l) = &mut last {
-                    l.ck = None;
-                }
+            if v.row.is_none()
+                && let Some(l) = &mut last
+            {
+                l.ck = None;
             }
         }
     }
@@ -1023,12 +1179,31 @@ pub(super) fn select(
             cells.push(match o {
                 Out::Count => Some(Bytes::copy_from_slice(&count.to_be_bytes())),
                 Out::CountCol(_) => Some(Bytes::copy_from_slice(&count_cols[i].to_be_bytes())),
+                Out::Agg(agg, c) => {
+                    let typ = &t.columns[*c].typ;
+                    let acc = &accs[i];
+                    match agg {
+                        Agg::Min | Agg::Max => acc.best.clone(),
+                        Agg::Sum => numeric_bytes(typ, acc.int, acc.float),
+                        Agg::Avg if acc.n == 0 => numeric_bytes(typ, 0, 0.0),
+                        Agg::Avg => numeric_bytes(
+                            typ,
+                            acc.int / i128::from(acc.n),
+                            acc.float / acc.n as f64,
+                        ),
+                    }
+                }
                 _ => None,
             });
         }
+        let (columns, rows) = if s.json {
+            to_json_rows(&t, &columns, vec![cells])?
+        } else {
+            (columns, vec![cells])
+        };
         return Ok(RowsResult {
             columns,
-            rows: vec![cells],
+            rows,
             paging_state: None,
         });
     }
@@ -1036,6 +1211,11 @@ pub(super) fn select(
         last.map(|l| encode_paging(ctx.fingerprint, &l))
     } else {
         None
+    };
+    let (columns, rows) = if s.json {
+        to_json_rows(&t, &columns, rows)?
+    } else {
+        (columns, rows)
     };
     Ok(RowsResult {
         columns,
@@ -1092,7 +1272,7 @@ pub(crate) fn check_conditions(
     cond: &Conditions,
     values: &[BoundValue],
     now: i64,
-) -> Result<(bool, (Vec<ColumnSpec>, Vec<Option<Bytes>>))> {
+) -> Result<(bool, Shown)> {
     let now_s = now.div_euclid(1_000_000);
     let empty = Partition {
         key_values: key_values.to_vec(),
@@ -1176,9 +1356,8 @@ pub(crate) fn check_conditions(
                                 )));
                             }
                         };
-                        let k = match env.bytes(e, &kt, &c.column)? {
-                            BoundValue::Value(b) => b,
-                            _ => return Err(CqlError::invalid("Invalid null value for element")),
+                        let BoundValue::Value(k) = env.bytes(e, &kt, &c.column)? else {
+                            return Err(CqlError::invalid("Invalid null value for element"));
                         };
                         let data = match def.kind {
                             ColumnKind::Static => part.static_row.cells.get(&def.name),
@@ -1240,7 +1419,7 @@ pub(crate) fn check_conditions(
                                 _ => o.is_ge(),
                             }
                         }
-                        (_, None) => return false,
+                        (_, None) => false,
                         _ => false,
                     }),
                 };

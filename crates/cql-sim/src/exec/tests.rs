@@ -338,6 +338,18 @@ fn counters_and_statics() {
     ));
 
     s.ok("CREATE TABLE st (k int, c int, s text static, v int, PRIMARY KEY (k, c))");
+    assert!(matches!(
+        s.err("BEGIN BATCH UPDATE c SET n = n + 1 WHERE k = 1; APPLY BATCH"),
+        CqlError::Invalid(_)
+    ));
+    assert!(matches!(
+        s.err("BEGIN COUNTER BATCH DELETE FROM st WHERE k = 1; APPLY BATCH"),
+        CqlError::Invalid(_)
+    ));
+    assert!(matches!(
+        s.err("SELECT k FROM st GROUP BY k"),
+        CqlError::Invalid(_)
+    ));
     s.ok("INSERT INTO st (k, c, s, v) VALUES (1, 1, 'shared', 10)");
     s.ok("INSERT INTO st (k, c, v) VALUES (1, 2, 20)");
     let rows = s.rows("SELECT c, s, v FROM st WHERE k = 1");
@@ -503,9 +515,8 @@ fn system_schema_rows_for_a_table() {
                 Some(CqlValue::Text(s)) => s.clone(),
                 o => panic!("{o:?}"),
             };
-            let p = match r[2] {
-                Some(CqlValue::Int(p)) => p,
-                _ => panic!(),
+            let Some(CqlValue::Int(p)) = r[2] else {
+                panic!("position is not an int")
             };
             (t(0), t(1), p, t(3), t(4))
         })
@@ -652,7 +663,7 @@ fn prepared_statements_pk_indexes_and_binding() {
         )
         .unwrap();
     let stmt = s.engine.prepared(&upd.id).unwrap();
-    let mut run = |v: BoundValue, s: &mut Sim| {
+    let run = |v: BoundValue, s: &mut Sim| {
         let opts = QueryOptions {
             values: vec![
                 v,
@@ -691,6 +702,19 @@ fn prepared_statements_pk_indexes_and_binding() {
     };
     assert_eq!(decode(&r), vec![vec![int(1)]]);
     assert_eq!(s.engine.prepared(&[0u8; 16]).unwrap_err().code(), 0x2500);
+    // Mismatched column and value counts are an error, not a panic.
+    assert_eq!(
+        s.engine
+            .prepare("INSERT INTO t (a, b, c) VALUES (?)", Some("ks"))
+            .map(|p| p.pk_indexes),
+        Ok(vec![])
+    );
+    let bad = s
+        .engine
+        .parse("INSERT INTO t (a, b, c) VALUES (1)")
+        .unwrap();
+    assert_eq!(s.engine.partition_tokens(&bad, &s.opts()), Ok(vec![]));
+    assert_eq!(s.err("INSERT INTO t (a, b, c) VALUES (1)").code(), 0x2200);
 }
 
 #[test]
@@ -801,6 +825,7 @@ fn batches_apply_atomically() {
     s.engine
         .batch(
             &mut s.store,
+            BatchKind::Logged,
             &[
                 (a.clone(), vec![bv_int(7), bv_int(70)]),
                 (a, vec![bv_int(8), bv_int(80)]),
@@ -820,7 +845,7 @@ fn functions_and_literals() {
     s.ok("INSERT INTO t (k, id, u, ts, d, tm, ip, b, dur, dec, vi, f, tup) VALUES (1, now(), uuid(), toTimestamp(now()), '2020-01-02', '10:00:00', '127.0.0.1', 0xCAFE, 1h, 1.5, 12345678901234567890, NaN, (1, 'a'))");
     let r = s.rows("SELECT id, u, ts, d, ip, b, dur, vi, tup FROM t WHERE k = 1");
     assert!(
-        matches!(r[0][0], Some(CqlValue::Timeuuid(u)) if super::value::timeuuid_millis(&u) == NOW / 1000)
+        matches!(r[0][0], Some(CqlValue::Timeuuid(u)) if value::timeuuid_millis(&u) == NOW / 1000)
     );
     assert!(matches!(r[0][1], Some(CqlValue::Uuid(u)) if u.get_version_num() == 4));
     assert_eq!(
@@ -836,4 +861,395 @@ fn functions_and_literals() {
             Some(CqlValue::Text("a".into()))
         ]))
     );
+}
+
+/// A three-node cluster with replication factor 2: token ranges split in three, each range on
+/// its owner and the next node.
+struct Cluster {
+    nodes: Vec<Store>,
+    down: Option<usize>,
+}
+
+impl Cluster {
+    fn owners(token: i64) -> [usize; 2] {
+        let first = if token < i64::MIN / 3 {
+            0
+        } else if token < i64::MAX / 3 {
+            1
+        } else {
+            2
+        };
+        [first, (first + 1) % 3]
+    }
+}
+
+impl Replicas for Cluster {
+    fn read(&self, _ks: &str, token: i64) -> Option<&Store> {
+        Self::owners(token)
+            .into_iter()
+            .find(|n| Some(*n) != self.down)
+            .map(|n| &self.nodes[n])
+    }
+
+    fn write(&mut self, _ks: &str, token: i64, f: &mut dyn FnMut(&mut Store)) -> usize {
+        let mut n = 0;
+        for o in Self::owners(token) {
+            if Some(o) != self.down {
+                f(&mut self.nodes[o]);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    fn scan(&self, _ks: &str) -> Vec<&Store> {
+        self.nodes.iter().collect()
+    }
+
+    fn for_each_store(&mut self, f: &mut dyn FnMut(&mut Store)) {
+        for n in &mut self.nodes {
+            f(n);
+        }
+    }
+
+    fn system_rows(&self, table: &str) -> Vec<Vec<(String, CqlValue)>> {
+        match table {
+            "local" => vec![vec![
+                ("key".into(), CqlValue::Text("local".into())),
+                ("data_center".into(), CqlValue::Text("dc1".into())),
+                (
+                    "rpc_address".into(),
+                    CqlValue::Inet("127.0.0.1".parse().unwrap()),
+                ),
+                (
+                    "tokens".into(),
+                    CqlValue::Set(vec![CqlValue::Text("-3074457345618258603".into())]),
+                ),
+            ]],
+            "peers" => ["127.0.0.2", "127.0.0.3"]
+                .iter()
+                .map(|a| {
+                    vec![
+                        ("peer".into(), CqlValue::Inet(a.parse().unwrap())),
+                        ("data_center".into(), CqlValue::Text("dc1".into())),
+                    ]
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[test]
+fn cluster_routing_replicas_and_system_tables() {
+    let mut e = Engine::new();
+    let mut c = Cluster {
+        nodes: vec![Store::new(), Store::new(), Store::new()],
+        down: None,
+    };
+    let mut now = NOW;
+    let mut q = |e: &mut Engine, c: &mut Cluster, text: &str| {
+        now += 1;
+        let o = QueryOptions {
+            keyspace: Some("ks"),
+            now_micros: now,
+            page_size: Some(5),
+            ..QueryOptions::default()
+        };
+        e.query(c, text, &o)
+    };
+    q(
+        &mut e,
+        &mut c,
+        "CREATE KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2}",
+    )
+    .unwrap();
+    q(&mut e, &mut c, "CREATE TABLE t (k int PRIMARY KEY, v int)").unwrap();
+    for k in 0..30 {
+        q(
+            &mut e,
+            &mut c,
+            &format!("INSERT INTO t (k, v) VALUES ({k}, {k})"),
+        )
+        .unwrap();
+    }
+    let id = e.catalog.table("ks", "t").unwrap().id;
+    let total: usize = c.nodes.iter().map(|n| n.partition_count(id)).sum();
+    assert_eq!(total, 60, "every partition on two replicas");
+    assert!(c.nodes.iter().all(|n| n.partition_count(id) < 30));
+    // A paged scan over all nodes returns each row once.
+    let mut seen = Vec::new();
+    let mut state = None;
+    for _ in 0..100 {
+        let o = QueryOptions {
+            keyspace: Some("ks"),
+            now_micros: NOW + 1000,
+            page_size: Some(4),
+            paging_state: state.take(),
+            ..QueryOptions::default()
+        };
+        let Outcome::Rows(r) = e.query(&mut c, "SELECT k FROM t", &o).unwrap() else {
+            panic!()
+        };
+        seen.extend(ints(&decode(&r), 0));
+        match r.paging_state {
+            Some(p) => state = Some(p),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, (0..30).collect::<Vec<_>>());
+    // With one node down, reads still find each key on the other replica.
+    c.down = Some(1);
+    for k in 0..30 {
+        let Outcome::Rows(r) =
+            q(&mut e, &mut c, &format!("SELECT v FROM t WHERE k = {k}")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(decode(&r), vec![vec![int(k)]]);
+    }
+    let Outcome::Rows(r) = q(
+        &mut e,
+        &mut c,
+        "SELECT data_center, rpc_address, tokens FROM system.local WHERE key = 'local'",
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(decode(&r)[0][0], txt("dc1"));
+    assert_eq!(
+        r.columns[2].typ,
+        ColumnType::Set(Box::new(ColumnType::Text))
+    );
+    let Outcome::Rows(r) = q(&mut e, &mut c, "SELECT peer FROM system.peers").unwrap() else {
+        panic!()
+    };
+    assert_eq!(r.rows.len(), 2);
+    let Outcome::Rows(r) = q(&mut e, &mut c, "SELECT * FROM system.peers_v2").unwrap() else {
+        panic!()
+    };
+    assert!(r.rows.is_empty());
+    assert_eq!(
+        r.columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()[..2],
+        ["peer", "peer_port"]
+    );
+}
+
+#[test]
+fn paging_in_reverse_order_and_distinct() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE t (k int, c int, s int static, PRIMARY KEY (k, c))");
+    for c in 0..20 {
+        s.ok(&format!(
+            "INSERT INTO t (k, c, s) VALUES ({}, {c}, 1)",
+            c % 2
+        ));
+    }
+    let mut seen = Vec::new();
+    let mut state = None;
+    for _ in 0..100 {
+        let opts = QueryOptions {
+            page_size: Some(3),
+            paging_state: state.take(),
+            ..s.opts()
+        };
+        let Outcome::Rows(r) = s
+            .engine
+            .query(
+                &mut s.store,
+                "SELECT c FROM t WHERE k = 0 ORDER BY c DESC",
+                &opts,
+            )
+            .unwrap()
+        else {
+            panic!()
+        };
+        seen.extend(ints(&decode(&r), 0));
+        match r.paging_state {
+            Some(p) => state = Some(p),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![18, 16, 14, 12, 10, 8, 6, 4, 2, 0]);
+    let mut ks = ints(&s.rows("SELECT DISTINCT k FROM t"), 0);
+    ks.sort();
+    assert_eq!(ks, vec![0, 1]);
+    assert_eq!(
+        s.rows("SELECT k, c FROM t WHERE k = 1 LIMIT 2"),
+        vec![vec![int(1), int(1)], vec![int(1), int(3)]]
+    );
+}
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn op() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["=", "<", "<=", ">", ">=", "!=", "IN", "CONTAINS"])
+    }
+
+    fn stmt() -> impl Strategy<Value = String> {
+        let v = -3i32..30;
+        prop_oneof![
+            (v.clone(), v.clone(), v.clone()).prop_map(|(k, c, x)| format!(
+                "INSERT INTO t (k, c, v, l) VALUES ({k}, {c}, {x}, [{x}])"
+            )),
+            (v.clone(), op(), v.clone(), 0i32..5).prop_map(|(k, o, c, l)| format!(
+                "SELECT * FROM t WHERE k = {k} AND c {o} {c} LIMIT {}",
+                l - 1
+            )),
+            (op(), v.clone(), any::<bool>()).prop_map(|(o, c, desc)| format!(
+                "SELECT k, c FROM t WHERE k IN (1, 2) AND c {o} {c} ORDER BY c {}",
+                if desc { "DESC" } else { "ASC" }
+            )),
+            (v.clone(), op(), v.clone())
+                .prop_map(|(k, o, c)| format!("DELETE FROM t WHERE k = {k} AND c {o} {c}")),
+            (v.clone(), v.clone()).prop_map(|(k, i)| format!(
+                "UPDATE t SET l[{i}] = 1, l = l + [2] WHERE k = {k} AND c = 0"
+            )),
+            (any::<i64>(), op(), any::<i64>()).prop_map(|(a, o, b)| format!(
+                "SELECT k FROM t WHERE token(k) {o} {a} AND token(k) < {b}"
+            )),
+            (op(), v.clone())
+                .prop_map(|(o, x)| format!("SELECT * FROM t WHERE v {o} {x} ALLOW FILTERING")),
+            (v.clone(), v).prop_map(|(k, x)| format!(
+                "UPDATE t SET v = {x} WHERE k = {k} AND c = 1 IF v = {x}"
+            )),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn statements_never_panic(stmts in prop::collection::vec(stmt(), 1..30), page in 0i32..4, garbage in prop::collection::vec(any::<u8>(), 0..40)) {
+            let mut s = Sim::new();
+            s.ok("CREATE TABLE t (k int, c int, v int, l list<int>, PRIMARY KEY (k, c)) WITH CLUSTERING ORDER BY (c DESC)");
+            for q in &stmts {
+                let _ = s.run(q);
+                let mut state = None;
+                for _ in 0..50 {
+                    let opts = QueryOptions { page_size: Some(page), paging_state: state.take(), ..s.opts() };
+                    match s.engine.query(&mut s.store, q, &opts) {
+                        Ok(Outcome::Rows(r)) => match r.paging_state {
+                            Some(p) => state = Some(p),
+                            None => break,
+                        },
+                        _ => break,
+                    }
+                }
+                let opts = QueryOptions { page_size: Some(2), paging_state: Some(Bytes::from(garbage.clone())), ..s.opts() };
+                let _ = s.engine.query(&mut s.store, q, &opts);
+            }
+        }
+    }
+}
+
+#[test]
+fn partition_tokens_for_routing() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE t (a int, b text, c int, PRIMARY KEY ((a, b), c))");
+    let st = s
+        .engine
+        .parse("SELECT * FROM t WHERE a = ? AND b = 'x'")
+        .unwrap();
+    let opts = QueryOptions {
+        values: vec![bv_int(1)],
+        ..s.opts()
+    };
+    let tokens = s.engine.partition_tokens(&st, &opts).unwrap();
+    // Composite key: [len 4][00000001][0] [len 1]['x'][0].
+    let key = [0u8, 4, 0, 0, 0, 1, 0, 0, 1, b'x', 0];
+    assert_eq!(tokens, vec![proto::murmur3_token(&key).0]);
+    let ins = s
+        .engine
+        .parse("INSERT INTO t (c, b, a) VALUES (1, 'x', 1)")
+        .unwrap();
+    assert_eq!(s.engine.partition_tokens(&ins, &s.opts()).unwrap(), tokens);
+    let scan = s.engine.parse("SELECT * FROM t").unwrap();
+    assert!(
+        s.engine
+            .partition_tokens(&scan, &s.opts())
+            .unwrap()
+            .is_empty()
+    );
+    let many = s
+        .engine
+        .parse("DELETE FROM t WHERE a IN (1, 2, 1) AND b = 'x'")
+        .unwrap();
+    assert_eq!(
+        s.engine.partition_tokens(&many, &s.opts()).unwrap().len(),
+        2
+    );
+}
+
+#[test]
+fn aggregates() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE t (k int, c int, v int, d double, x text, PRIMARY KEY (k, c))");
+    for c in 1..=4 {
+        s.ok(&format!(
+            "INSERT INTO t (k, c, v, d, x) VALUES (0, {c}, {}, {c}.5, 'x{c}')",
+            c * 10
+        ));
+    }
+    s.ok("INSERT INTO t (k, c) VALUES (0, 5)");
+    let r = s.rows("SELECT min(v), max(v), sum(v), avg(v), sum(d), max(x), count(v), count(*) FROM t WHERE k = 0");
+    assert_eq!(
+        r,
+        vec![vec![
+            int(10),
+            int(40),
+            int(100),
+            int(25),
+            Some(CqlValue::Double(12.0)),
+            txt("x4"),
+            Some(CqlValue::BigInt(4)),
+            Some(CqlValue::BigInt(5)),
+        ]]
+    );
+    assert!(matches!(
+        s.err("SELECT sum(x) FROM t"),
+        CqlError::Invalid(_)
+    ));
+}
+
+#[test]
+fn json_select_and_insert() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE t (k int PRIMARY KEY, v text, l list<int>, m map<text, int>, b blob, ts timestamp, \"Cap\" int)");
+    s.ok(r#"INSERT INTO t JSON '{"k": 1, "v": "a\"b", "l": [1, 2], "m": {"x": 3}, "b": "0xcafe", "ts": "2020-01-02 03:04:05.006Z", "\"Cap\"": 7}'"#);
+    let r = s.rows("SELECT JSON k, v, l, m, b, ts, \"Cap\" FROM t WHERE k = 1");
+    assert_eq!(
+        r,
+        vec![vec![txt(
+            r#"{"k": 1, "v": "a\"b", "l": [1, 2], "m": {"x": 3}, "b": "0xcafe", "ts": "2020-01-02 03:04:05.006Z", "\"Cap\"": 7}"#
+        )]]
+    );
+    // DEFAULT NULL (the default) clears omitted columns; DEFAULT UNSET keeps them.
+    s.ok(r#"INSERT INTO t JSON '{"k": 1, "v": "new"}' DEFAULT UNSET"#);
+    assert_eq!(
+        s.rows("SELECT v, \"Cap\" FROM t WHERE k = 1"),
+        vec![vec![txt("new"), int(7)]]
+    );
+    s.ok(r#"INSERT INTO t JSON '{"k": 1}'"#);
+    assert_eq!(
+        s.rows("SELECT v, \"Cap\" FROM t WHERE k = 1"),
+        vec![vec![None, None]]
+    );
+    assert_eq!(
+        s.err(r#"INSERT INTO t JSON '{"nope": 1, "k": 2}'"#).code(),
+        0x2200
+    );
+    assert_eq!(s.err(r#"INSERT INTO t JSON '{"k": '"#).code(), 0x2200);
+    let info = s
+        .engine
+        .prepare("SELECT JSON * FROM t", Some("ks"))
+        .unwrap();
+    assert_eq!(info.result_specs.len(), 1);
+    assert_eq!(info.result_specs[0].name, "[json]");
 }

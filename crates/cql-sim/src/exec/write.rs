@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use proto::{ColumnType, CqlValue};
 
 use super::value::{Env, encode};
@@ -17,6 +17,22 @@ use crate::schema::{Catalog, ColumnDef, ColumnKind, TableDef};
 use crate::storage::{
     Cell, CellData, Element, Partition, PartitionKey, RangeTombstone, Replicas, Row,
 };
+
+/// One side of a clustering slice: the value and whether it is inclusive.
+pub(crate) type SliceBound = Option<(Bytes, bool)>;
+
+/// A clustering slice: lower and upper bounds on one column.
+pub(crate) type Slice = (SliceBound, SliceBound);
+
+/// An LWT condition to check before a batch applies.
+struct LwtCheck {
+    cond: Conditions,
+    table: Arc<TableDef>,
+    key: PartitionKey,
+    key_values: Vec<Bytes>,
+    clustering: Option<(Vec<u8>, Vec<Bytes>)>,
+    values: Vec<BoundValue>,
+}
 
 /// An operation on one column.
 #[derive(Debug, Clone)]
@@ -170,7 +186,7 @@ struct WriteKeys {
     /// Clustering values per column for the restricted prefix (EQ/IN).
     prefix: Vec<Vec<Bytes>>,
     /// A slice on the column after the prefix: (lower, upper) with inclusivity.
-    slice: Option<(Option<(Bytes, bool)>, Option<(Bytes, bool)>)>,
+    slice: Option<Slice>,
 }
 
 fn write_keys(
@@ -181,7 +197,7 @@ fn write_keys(
 ) -> Result<WriteKeys> {
     let mut pk: Vec<Option<Vec<Bytes>>> = vec![None; t.pk_len];
     let mut ck: Vec<Option<Vec<Bytes>>> = vec![None; t.ck_len];
-    let mut slice: Option<(usize, Option<(Bytes, bool)>, Option<(Bytes, bool)>)> = None;
+    let mut slice: Option<(usize, SliceBound, SliceBound)> = None;
     for r in rels {
         let RelationLhs::Column(name) = &r.lhs else {
             return Err(CqlError::invalid(
@@ -199,13 +215,10 @@ fn write_keys(
                         let RelationRhs::Term(term) = &r.rhs else {
                             return Err(CqlError::invalid("bad slice"));
                         };
-                        let v = match env.bytes(term, &col.typ, &col.name)? {
-                            BoundValue::Value(b) => b,
-                            _ => {
-                                return Err(CqlError::invalid(format!(
-                                    "Invalid null value in condition for column {name}"
-                                )));
-                            }
+                        let BoundValue::Value(v) = env.bytes(term, &col.typ, &col.name)? else {
+                            return Err(CqlError::invalid(format!(
+                                "Invalid null value in condition for column {name}"
+                            )));
                         };
                         let s = slice.get_or_insert((j, None, None));
                         if s.0 != j {
@@ -251,18 +264,15 @@ fn write_keys(
     let pk_lists: Vec<Vec<Bytes>> = pk.into_iter().flatten().collect();
     let mut prefix = Vec::new();
     for (j, v) in ck.into_iter().enumerate() {
-        match v {
-            Some(v) => {
-                if prefix.len() != j {
-                    return Err(CqlError::invalid(format!(
-                        "PRIMARY KEY column \"{}\" cannot be restricted as preceding column \"{}\" is not restricted",
-                        t.clustering()[j].name,
-                        t.clustering()[prefix.len()].name
-                    )));
-                }
-                prefix.push(v);
+        if let Some(v) = v {
+            if prefix.len() != j {
+                return Err(CqlError::invalid(format!(
+                    "PRIMARY KEY column \"{}\" cannot be restricted as preceding column \"{}\" is not restricted",
+                    t.clustering()[j].name,
+                    t.clustering()[prefix.len()].name
+                )));
             }
-            None => {}
+            prefix.push(v);
         }
     }
     let slice = match slice {
@@ -371,10 +381,10 @@ impl Writer<'_> {
                 BoundValue::Value(b) => Some(ColOp::Set(self.cell(Some(b)))),
             });
         }
-        if let Term::Bind(m) = term {
-            if matches!(self.env.values.get(m.index), Some(BoundValue::Unset)) {
-                return Ok(None);
-            }
+        if let Term::Bind(m) = term
+            && matches!(self.env.values.get(m.index), Some(BoundValue::Unset))
+        {
+            return Ok(None);
         }
         let v = self.env.value(term, &col.typ, &col.name)?;
         let elements = match v {
@@ -389,15 +399,12 @@ impl Writer<'_> {
 
     fn assignment(&mut self, a: &Assignment) -> Result<Option<(String, bool, ColOp)>> {
         let t = Arc::clone(&self.table);
-        let name = match a {
-            Assignment::Set { column, .. }
-            | Assignment::SetElement { column, .. }
-            | Assignment::SetField { column, .. }
-            | Assignment::Add { column, .. }
-            | Assignment::Prepend { column, .. }
-            | Assignment::Sub { column, .. } => column,
-            _ => return Err(CqlError::invalid("unsupported assignment")),
-        };
+        let (Assignment::Set { column: name, .. }
+        | Assignment::SetElement { column: name, .. }
+        | Assignment::SetField { column: name, .. }
+        | Assignment::Add { column: name, .. }
+        | Assignment::Prepend { column: name, .. }
+        | Assignment::Sub { column: name, .. }) = a;
         let (_, col) = t.column_or_err(name)?;
         if matches!(col.kind, ColumnKind::PartitionKey | ColumnKind::Clustering) {
             return Err(CqlError::invalid(format!(
@@ -502,9 +509,8 @@ impl Writer<'_> {
             }
             Assignment::SetElement { key, value, .. } => match &col.typ {
                 ColumnType::Map(kt, vt) if col.multi_cell => {
-                    let k = match self.env.bytes(key, kt, name)? {
-                        BoundValue::Value(b) => b,
-                        _ => return Err(CqlError::invalid("Invalid null map key")),
+                    let BoundValue::Value(k) = self.env.bytes(key, kt, name)? else {
+                        return Err(CqlError::invalid("Invalid null map key"));
                     };
                     let mut ek = Vec::new();
                     encode_component(kt, &k, false, &mut ek);
@@ -542,7 +548,9 @@ impl Writer<'_> {
                     )));
                 }
             },
-            Assignment::SetField { field, value, .. } => {
+            Assignment::SetField {
+                field, value: _, ..
+            } => {
                 let ColumnType::Udt {
                     fields,
                     keyspace,
@@ -563,39 +571,88 @@ impl Writer<'_> {
                     "Invalid operation: field updates on frozen UDTs are not allowed",
                 ));
             }
-            _ => None,
         };
         Ok(op.map(|o| (name.clone(), is_static, o)))
     }
 }
 
-/// Runs write statements as one atomic batch; `single` marks a lone statement (for errors).
+/// A statement of a batch, its bound values and the keyspace unqualified names resolve in.
+pub(super) type BatchItem<'a> = (&'a Statement, &'a [BoundValue], Option<&'a str>);
+
+/// The columns and values of an `INSERT JSON` document; with `DEFAULT NULL` every column the
+/// document omits is written as null.
+fn json_columns(
+    table: &TableDef,
+    env: &mut Env<'_>,
+    json: &Term,
+    default_unset: bool,
+) -> Result<(Vec<String>, Vec<Term>)> {
+    let Some(CqlValue::Text(doc)) = env.value(json, &ColumnType::Text, "[json]")? else {
+        return Err(CqlError::invalid("Got null for INSERT JSON values"));
+    };
+    let super::json::Json::Object(entries) = super::json::parse(&doc)? else {
+        return Err(CqlError::invalid(
+            "Could not decode JSON string: not a JSON object",
+        ));
+    };
+    let mut columns = Vec::new();
+    let mut terms = Vec::new();
+    for (k, v) in &entries {
+        let name = match k.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+            Some(quoted) => quoted.to_owned(),
+            None => k.to_lowercase(),
+        };
+        let (_, col) = table.column(&name).map(|c| ((), c)).ok_or_else(|| {
+            CqlError::invalid(format!(
+                "JSON values map contains unrecognized column: {name}"
+            ))
+        })?;
+        terms.push(super::json::to_term(v, &col.typ, &name)?);
+        columns.push(name);
+    }
+    if !default_unset {
+        for c in &table.columns {
+            if matches!(c.kind, ColumnKind::Regular | ColumnKind::Static)
+                && !columns.contains(&c.name)
+            {
+                columns.push(c.name.clone());
+                terms.push(Term::Null);
+            }
+        }
+    }
+    Ok((columns, terms))
+}
+
+/// Runs write statements as one atomic batch: every mutation is computed (and every LWT
+/// condition checked) before any is applied.
 pub(super) fn batch(
     cat: &mut Catalog,
     data: &mut dyn Replicas,
-    items: &[(&Statement, &[BoundValue])],
-    ks: Option<&str>,
+    items: &[BatchItem<'_>],
     now: i64,
     default_ts: i64,
-    single: Option<()>,
 ) -> Result<Outcome> {
-    let _ = single;
     let mut mutations: Vec<Mutation> = Vec::new();
-    let mut lwt: Vec<(
-        Conditions,
-        Arc<TableDef>,
-        PartitionKey,
-        Vec<Bytes>,
-        Option<(Vec<u8>, Vec<Bytes>)>,
-        Vec<BoundValue>,
-    )> = Vec::new();
+    let mut lwt: Vec<LwtCheck> = Vec::new();
     let mut unique = cat.next_unique() * 1000;
-    for (st, values) in items {
-        let (table_name, using) = match st {
-            Statement::Insert { table, using, .. }
-            | Statement::Update { table, using, .. }
-            | Statement::Delete { table, using, .. } => (table, using),
-            _ => return Err(CqlError::invalid("Invalid statement in batch")),
+    for &(st, values, ks) in items {
+        let (Statement::Insert {
+            table: table_name,
+            using,
+            ..
+        }
+        | Statement::Update {
+            table: table_name,
+            using,
+            ..
+        }
+        | Statement::Delete {
+            table: table_name,
+            using,
+            ..
+        }) = st
+        else {
+            return Err(CqlError::invalid("Invalid statement in batch"));
         };
         let table = Arc::clone(cat.table_or_err(table_name, ks)?);
         if table.keyspace == "system_schema" {
@@ -657,12 +714,16 @@ pub(super) fn batch(
                 if_not_exists,
                 ..
             } => {
-                let InsertValues::Values {
-                    columns,
-                    values: terms,
-                } = iv
-                else {
-                    return Err(CqlError::invalid("INSERT JSON is not supported"));
+                let json_parts;
+                let (columns, terms): (&[String], &[Term]) = match iv {
+                    InsertValues::Values { columns, values } => (columns, values),
+                    InsertValues::Json {
+                        json,
+                        default_unset,
+                    } => {
+                        json_parts = json_columns(&table, &mut w.env, json, *default_unset)?;
+                        (&json_parts.0, &json_parts.1)
+                    }
                 };
                 if columns.len() != terms.len() {
                     return Err(CqlError::invalid("Unmatched column names/values"));
@@ -726,7 +787,7 @@ pub(super) fn batch(
                     .map(|(c, _)| c.name.as_str())
                     .collect();
                 let only_static = ops.iter().all(|(_, s, _)| *s) && !ops.is_empty();
-                if !ck_missing.is_empty() && !(only_static && ck.iter().all(Option::is_none)) {
+                if !ck_missing.is_empty() && (!only_static || ck.iter().any(Option::is_some)) {
                     return Err(CqlError::invalid(format!(
                         "Some clustering keys are missing: {}",
                         ck_missing.join(", ")
@@ -750,14 +811,14 @@ pub(super) fn batch(
                     ops,
                 };
                 if *if_not_exists {
-                    lwt.push((
-                        Conditions::IfNotExists,
-                        Arc::clone(&table),
-                        key.clone(),
-                        key_values.clone(),
+                    lwt.push(LwtCheck {
+                        cond: Conditions::IfNotExists,
+                        table: Arc::clone(&table),
+                        key: key.clone(),
+                        key_values: key_values.clone(),
                         clustering,
-                        values.to_vec(),
-                    ));
+                        values: values.to_vec(),
+                    });
                 }
                 mutations.push(Mutation {
                     table: Arc::clone(&table),
@@ -830,14 +891,14 @@ pub(super) fn batch(
                                 "IN on the partition key is not supported with conditional updates",
                             ));
                         }
-                        lwt.push((
-                            conditions.clone(),
-                            Arc::clone(&table),
-                            key.clone(),
-                            kv.clone(),
-                            rows[0].clustering.clone(),
-                            values.to_vec(),
-                        ));
+                        lwt.push(LwtCheck {
+                            cond: conditions.clone(),
+                            table: Arc::clone(&table),
+                            key: key.clone(),
+                            key_values: kv.clone(),
+                            clustering: rows[0].clustering.clone(),
+                            values: values.to_vec(),
+                        });
                     }
                     mutations.push(Mutation {
                         table: Arc::clone(&table),
@@ -874,13 +935,10 @@ pub(super) fn batch(
                         None => ColOp::Set(w.cell(None)),
                         Some(e) => match &col.typ {
                             ColumnType::Map(kt, _) | ColumnType::Set(kt) => {
-                                let b = match w.env.bytes(e, kt, &tg.column)? {
-                                    BoundValue::Value(b) => b,
-                                    _ => {
-                                        return Err(CqlError::invalid(
-                                            "Invalid null value for map key",
-                                        ));
-                                    }
+                                let BoundValue::Value(b) = w.env.bytes(e, kt, &tg.column)? else {
+                                    return Err(CqlError::invalid(
+                                        "Invalid null value for map key",
+                                    ));
                                 };
                                 let mut k = Vec::new();
                                 encode_component(kt, &b, false, &mut k);
@@ -979,14 +1037,14 @@ pub(super) fn batch(
                             ));
                         }
                         let ck = m.rows.first().and_then(|r| r.clustering.clone());
-                        lwt.push((
-                            conditions.clone(),
-                            Arc::clone(&table),
+                        lwt.push(LwtCheck {
+                            cond: conditions.clone(),
+                            table: Arc::clone(&table),
                             key,
-                            kv.clone(),
-                            ck,
-                            values.to_vec(),
-                        ));
+                            key_values: kv.clone(),
+                            clustering: ck,
+                            values: values.to_vec(),
+                        });
                     }
                     mutations.push(m);
                 }
@@ -998,14 +1056,25 @@ pub(super) fn batch(
     // Lightweight transactions: read the current state from one replica and check.
     if !lwt.is_empty() {
         let first = &lwt[0];
-        if lwt.iter().any(|l| l.2 != first.2 || l.1.id != first.1.id) {
+        if lwt
+            .iter()
+            .any(|l| l.key != first.key || l.table.id != first.table.id)
+        {
             return Err(CqlError::invalid(
                 "Batch with conditions cannot span multiple tables or partitions",
             ));
         }
         let mut applied = true;
-        let mut shown: Option<(Vec<ColumnSpec>, Vec<Option<Bytes>>)> = None;
-        for (cond, table, key, key_values, ck, values) in &lwt {
+        let mut shown: Option<super::read::Shown> = None;
+        for LwtCheck {
+            cond,
+            table,
+            key,
+            key_values,
+            clustering: ck,
+            values,
+        } in &lwt
+        {
             let store = data
                 .read(&table.keyspace, key.token)
                 .ok_or(CqlError::Unavailable {
@@ -1029,7 +1098,7 @@ pub(super) fn batch(
                 }
             }
         }
-        let table = &lwt[0].1;
+        let table = &lwt[0].table;
         let mut columns = vec![ColumnSpec {
             keyspace: table.keyspace.clone(),
             table: table.name.clone(),
@@ -1075,8 +1144,8 @@ fn apply_all(data: &mut dyn Replicas, mutations: &[Mutation], now: i64) -> Resul
 pub(crate) fn range_bounds(
     types: &[(&ColumnType, bool)],
     prefix: &[Bytes],
-    slice: Option<&(Option<(Bytes, bool)>, Option<(Bytes, bool)>)>,
-) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    slice: Option<&Slice>,
+) -> super::read::KeyRange {
     let refs: Vec<&[u8]> = prefix.iter().map(|b| b.as_ref()).collect();
     let p = encode_key(&types[..prefix.len()], &refs);
     let whole = || {
@@ -1157,9 +1226,7 @@ fn merge_cell(slot: &mut Option<CellData>, cell: &Cell) {
     }
 }
 
-fn collection<'a>(
-    slot: &'a mut Option<CellData>,
-) -> (&'a mut Option<i64>, &'a mut BTreeMap<Vec<u8>, Element>) {
+fn collection(slot: &mut Option<CellData>) -> (&mut Option<i64>, &mut BTreeMap<Vec<u8>, Element>) {
     if !matches!(slot, Some(CellData::Collection { .. })) {
         *slot = Some(CellData::Collection {
             deleted_at: None,
@@ -1323,25 +1390,24 @@ fn apply_op(row: &mut Row, name: &str, op: &ColOp, now: i64) {
         ColOp::SetIndex { index, cell } => {
             let (deleted_at, els) = collection(&mut slot);
             let live = live_list_keys(els, *deleted_at, now_s);
-            if let Some(k) = usize::try_from(*index).ok().and_then(|i| live.get(i)) {
-                if let Some(e) = els.get_mut(k) {
-                    if cell.supersedes(&e.cell) {
-                        e.cell = cell.clone();
-                    }
-                }
+            if let Some(k) = usize::try_from(*index).ok().and_then(|i| live.get(i))
+                && let Some(e) = els.get_mut(k)
+                && cell.supersedes(&e.cell)
+            {
+                e.cell = cell.clone();
             }
         }
         ColOp::DeleteIndex { index, ts } => {
             let (deleted_at, els) = collection(&mut slot);
             let live = live_list_keys(els, *deleted_at, now_s);
-            if let Some(k) = usize::try_from(*index).ok().and_then(|i| live.get(i)) {
-                if let Some(e) = els.get_mut(k) {
-                    e.cell = Cell {
-                        ts: *ts,
-                        expiry: None,
-                        value: None,
-                    };
-                }
+            if let Some(k) = usize::try_from(*index).ok().and_then(|i| live.get(i))
+                && let Some(e) = els.get_mut(k)
+            {
+                e.cell = Cell {
+                    ts: *ts,
+                    expiry: None,
+                    value: None,
+                };
             }
         }
         ColOp::DeleteCollection { ts } => {
@@ -1381,20 +1447,13 @@ pub(crate) fn apply(p: &mut Partition, m: &Mutation, now: i64) {
         if let Some(ts) = r.delete_row {
             row.deleted_at = row.deleted_at.max(Some(ts));
         }
-        if let Some(mk) = &r.marker {
-            if row.marker.as_ref().is_none_or(|old| mk.supersedes(old)) {
-                row.marker = Some(mk.clone());
-            }
+        if let Some(mk) = &r.marker
+            && row.marker.as_ref().is_none_or(|old| mk.supersedes(old))
+        {
+            row.marker = Some(mk.clone());
         }
         for (name, _, op) in regular {
             apply_op(row, name, op, now);
         }
     }
-}
-
-/// Serializes a value for the counter column type from its stored 8 bytes.
-pub(crate) fn counter_bytes(v: i64) -> Bytes {
-    let mut b = BytesMut::with_capacity(8);
-    b.put_i64(v);
-    b.freeze()
 }
