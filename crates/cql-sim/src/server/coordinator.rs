@@ -7,23 +7,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::{Bytes, BytesMut};
-use proto::codes::{Consistency, ErrorCode, SchemaChangeType as WireChangeType};
+use bytes::BytesMut;
+use proto::codes::{Consistency, ErrorCode};
 use proto::request::{BatchStatementKind, Request, SerializedValues};
-use proto::response::{
-    ErrorBody, ErrorDetails, Event, Prepared, PreparedMetadata, Response, ResultBody,
-    ResultMetadata, RowsWriter, SchemaChange, SchemaChangeTarget as WireTarget,
-};
-use proto::{ColumnType, CqlValue, RawValue};
+use proto::response::{ErrorBody, ErrorDetails, Event, Response, ResultBody, SchemaChange};
+use proto::{ColumnType, CqlValue};
 use uuid::Uuid;
 
 use super::cluster::ClusterInner;
 use super::node::{NodeShared, lock};
 use super::topology::{NodeTopo, Placement, Ring};
 use crate::CqlError;
-use crate::cql::ast::{Selection, Selector, Statement};
-use crate::exec::{BoundValue, CachedStatement, ColumnSpec, Engine, Outcome, QueryOptions};
-use crate::schema::{ReplicationStrategy, SchemaChangeInfo, SchemaChangeTarget, SchemaChangeType};
+use crate::cql::ast::{BatchKind, Selection, Selector, Statement};
+use crate::exec::{BoundValue, CachedStatement, Engine, Outcome, QueryOptions};
+use crate::schema::ReplicationStrategy;
 use crate::storage::{Replicas, Store};
 
 /// The release version nodes report (Scylla's CQL-compatible version string).
@@ -423,58 +420,16 @@ fn now_micros() -> i64 {
         .map_or(0, |d| d.as_micros() as i64)
 }
 
-fn bound_values(values: &SerializedValues) -> Result<Vec<BoundValue>, ErrorBody> {
-    values
-        .iter()
-        .map(|item| match item {
-            Ok((_, RawValue::Value(b))) => Ok(BoundValue::Value(values.bytes.slice_ref(b))),
-            Ok((_, RawValue::Null)) => Ok(BoundValue::Null),
-            Ok((_, RawValue::Unset)) => Ok(BoundValue::Unset),
-            Err(e) => Err(ErrorBody {
-                code: ErrorCode::PROTOCOL_ERROR,
-                message: format!("Invalid bound values: {e}"),
-                details: ErrorDetails::None,
-            }),
-        })
-        .collect()
-}
-
-fn to_wire_specs(specs: &[ColumnSpec]) -> Vec<proto::response::ColumnSpec> {
-    specs
-        .iter()
-        .map(|c| proto::response::ColumnSpec {
-            keyspace: c.keyspace.clone(),
-            table: c.table.clone(),
-            name: c.name.clone(),
-            typ: c.typ.clone(),
-        })
-        .collect()
-}
-
 /// Maps an engine error to an ERROR body.
 pub(crate) fn error_body(e: &CqlError, consistency: Consistency) -> ErrorBody {
-    let details = match e {
-        CqlError::AlreadyExists {
-            keyspace, table, ..
-        } => ErrorDetails::AlreadyExists {
-            keyspace: keyspace.clone(),
-            table: table.clone(),
-        },
-        CqlError::Unprepared { id } => ErrorDetails::Unprepared {
-            id: Bytes::copy_from_slice(id),
-        },
-        CqlError::Unavailable { required, alive } => ErrorDetails::Unavailable {
-            consistency,
-            required: *required,
-            alive: *alive,
-        },
-        _ => ErrorDetails::None,
-    };
-    ErrorBody {
-        code: ErrorCode(e.code()),
-        message: e.to_string(),
-        details,
-    }
+    e.to_error_body(consistency)
+}
+
+/// Bound values of a request, or a protocol error.
+fn bound_values(
+    values: &SerializedValues,
+) -> Result<(Vec<BoundValue>, Option<Vec<String>>), ErrorBody> {
+    crate::wire::bound_values(values).map_err(|e| e.to_error_body(Consistency::ONE))
 }
 
 fn unprepared(id: &[u8]) -> ErrorBody {
@@ -507,7 +462,7 @@ enum Work<'a> {
     Batch {
         items: Vec<(Arc<CachedStatement>, Vec<BoundValue>)>,
         timestamp: Option<i64>,
-        unlogged: bool,
+        kind: BatchKind,
     },
 }
 
@@ -603,7 +558,7 @@ fn run(ctx: &Ctx<'_>, request: &Request) -> Reply {
                         }
                     };
                     let values = match bound_values(&s.values) {
-                        Ok(v) => v,
+                        Ok((v, _)) => v,
                         Err(e) => return Reply::error(e),
                     };
                     match stmt {
@@ -617,7 +572,11 @@ fn run(ctx: &Ctx<'_>, request: &Request) -> Reply {
                 Work::Batch {
                     items,
                     timestamp: b.timestamp,
-                    unlogged: b.batch_type == proto::codes::BatchType::UNLOGGED,
+                    kind: match b.batch_type {
+                        proto::codes::BatchType::UNLOGGED => BatchKind::Unlogged,
+                        proto::codes::BatchType::COUNTER => BatchKind::Counter,
+                        _ => BatchKind::Logged,
+                    },
                 },
             )
         }
@@ -634,17 +593,8 @@ fn prepare(ctx: &Ctx<'_>, query: &str, keyspace: Option<&str>) -> Reply {
     match info {
         Ok(info) => {
             lock(&ctx.node.prepared).insert(info.id, Arc::from(query));
-            let result_metadata = ResultMetadata::new(to_wire_specs(&info.result_specs));
             Reply {
-                response: Response::Result(ResultBody::Prepared(Prepared {
-                    id: Bytes::copy_from_slice(&info.id),
-                    result_metadata_id: None,
-                    metadata: PreparedMetadata {
-                        pk_indexes: info.pk_indexes.clone(),
-                        col_specs: to_wire_specs(&info.bind_specs),
-                    },
-                    result_metadata,
-                })),
+                response: Response::Result(ResultBody::Prepared(info.to_prepared(false))),
                 tracing_id: None,
                 warnings: Vec::new(),
                 set_keyspace: None,
@@ -697,14 +647,14 @@ fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
         let (result, aggregate, unlogged) = match &work {
             Work::Single { stmt, params, .. } => {
                 let keyspace = stmt.keyspace.as_deref().or(ctx.keyspace);
-                let values = match bound_values(&params.values) {
+                let (values, names) = match bound_values(&params.values) {
                     Ok(v) => v,
                     Err(e) => return Reply::error(e),
                 };
                 let opts = QueryOptions {
                     keyspace,
                     values,
-                    names: params.values.names.clone(),
+                    names,
                     now_micros: now,
                     timestamp: params.timestamp,
                     page_size: params.page_size,
@@ -716,7 +666,7 @@ fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
             Work::Batch {
                 items,
                 timestamp,
-                unlogged,
+                kind,
             } => {
                 let opts = QueryOptions {
                     keyspace: ctx.keyspace,
@@ -725,9 +675,9 @@ fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
                     ..QueryOptions::default()
                 };
                 (
-                    data.engine.batch(&mut router, items, &opts),
+                    data.engine.batch(&mut router, *kind, items, &opts),
                     false,
-                    *unlogged,
+                    *kind == BatchKind::Unlogged,
                 )
             }
         };
@@ -771,34 +721,17 @@ fn outcome_reply(ctx: &Ctx<'_>, outcome: Outcome, skip_metadata: bool) -> Reply 
             set_keyspace = Some(ks.clone());
             ResultBody::SetKeyspace(ks)
         }
-        Outcome::Rows(r) => {
-            let mut meta = if skip_metadata {
-                ResultMetadata::no_metadata(r.columns.len())
-            } else {
-                ResultMetadata::new(to_wire_specs(&r.columns))
-            };
-            meta.paging_state = r.paging_state.clone();
-            let mut w = RowsWriter::new(meta);
-            for row in &r.rows {
-                if let Err(e) = w.push_row(row.iter().map(|c| c.as_deref())) {
-                    return Reply::error(error_body(
-                        &CqlError::Server(e.to_string()),
-                        ctx.consistency,
-                    ));
-                }
+        Outcome::Rows(r) => match r.to_rows(skip_metadata) {
+            Ok(rows) => ResultBody::Rows(rows),
+            Err(e) => {
+                return Reply::error(error_body(
+                    &CqlError::Server(e.to_string()),
+                    ctx.consistency,
+                ));
             }
-            match w.finish() {
-                Ok(rows) => ResultBody::Rows(rows),
-                Err(e) => {
-                    return Reply::error(error_body(
-                        &CqlError::Server(e.to_string()),
-                        ctx.consistency,
-                    ));
-                }
-            }
-        }
+        },
         Outcome::SchemaChange(info) => {
-            let change = wire_schema_change(&info);
+            let change = info.to_schema_change();
             schema_changed(ctx.cluster, ctx.node, change.clone());
             ResultBody::SchemaChange(change)
         }
@@ -808,30 +741,6 @@ fn outcome_reply(ctx: &Ctx<'_>, outcome: Outcome, skip_metadata: bool) -> Reply 
         tracing_id: None,
         warnings: Vec::new(),
         set_keyspace,
-    }
-}
-
-fn wire_schema_change(info: &SchemaChangeInfo) -> SchemaChange {
-    let change_type = match info.change_type {
-        SchemaChangeType::Created => WireChangeType::Created,
-        SchemaChangeType::Updated => WireChangeType::Updated,
-        _ => WireChangeType::Dropped,
-    };
-    let keyspace = info.keyspace.clone();
-    let target = match info.target {
-        SchemaChangeTarget::Keyspace => WireTarget::Keyspace { keyspace },
-        SchemaChangeTarget::Table => WireTarget::Table {
-            keyspace,
-            name: info.name.clone(),
-        },
-        _ => WireTarget::Type {
-            keyspace,
-            name: info.name.clone(),
-        },
-    };
-    SchemaChange {
-        change_type,
-        target,
     }
 }
 
