@@ -18,7 +18,7 @@ use super::cluster::ClusterInner;
 use super::node::{NodeShared, lock};
 use super::topology::{NodeTopo, Placement, Ring};
 use crate::CqlError;
-use crate::cql::ast::{BatchKind, Selection, Selector, Statement};
+use crate::cql::ast::{BatchKind, Conditions, Selection, Selector, Statement};
 use crate::exec::{BoundValue, CachedStatement, Engine, Outcome, QueryOptions};
 use crate::schema::ReplicationStrategy;
 use crate::storage::{Replicas, Store};
@@ -118,27 +118,15 @@ impl Reply {
     }
 }
 
-/// A snapshot of a node for the system tables.
-#[derive(Debug, Clone)]
-struct NodeView {
-    id: usize,
-    addr: SocketAddr,
-    dc: String,
-    rack: String,
-    host_id: Uuid,
-    tokens: Vec<i64>,
-    schema_version: Uuid,
-    member: bool,
-    up: bool,
-}
-
 /// The engine's window on the cluster for one request: replica placement, liveness and
 /// consistency checks.
 struct Router<'a> {
     stores: &'a mut [Store],
     ring: &'a Ring,
     placements: &'a HashMap<String, Placement>,
-    nodes: &'a [NodeView],
+    nodes: &'a [Arc<NodeShared>],
+    /// Whether distinct written partitions are counted (for the unlogged batch warning).
+    count_partitions: bool,
     coordinator: usize,
     cluster_name: &'a str,
     gossip_generation: i32,
@@ -158,7 +146,9 @@ impl Router<'_> {
     }
 
     fn is_live(&self, id: usize) -> bool {
-        self.nodes.get(id).is_some_and(|n| n.up && n.member)
+        self.nodes
+            .get(id)
+            .is_some_and(|n| n.is_up() && n.is_member())
     }
 
     fn dc_of(&self, id: usize) -> &str {
@@ -248,7 +238,7 @@ impl Router<'_> {
         }
     }
 
-    fn node_row(&self, n: &NodeView) -> Vec<(String, CqlValue)> {
+    fn node_row(&self, n: &NodeShared) -> Vec<(String, CqlValue)> {
         vec![
             ("data_center".into(), CqlValue::Text(n.dc.clone())),
             ("host_id".into(), CqlValue::Uuid(n.host_id)),
@@ -257,7 +247,7 @@ impl Router<'_> {
                 "release_version".into(),
                 CqlValue::Text(RELEASE_VERSION.into()),
             ),
-            ("schema_version".into(), CqlValue::Uuid(n.schema_version)),
+            ("schema_version".into(), CqlValue::Uuid(n.schema_version())),
             (
                 "tokens".into(),
                 CqlValue::Set(
@@ -302,7 +292,9 @@ impl Replicas for Router<'_> {
             self.fail(e);
             return 0;
         }
-        self.written.insert(token);
+        if self.count_partitions {
+            self.written.insert(token);
+        }
         let mut n = 0;
         for r in replicas {
             if !(self.is_live(r) || matches!(placement, Placement::Local)) {
@@ -354,7 +346,7 @@ impl Replicas for Router<'_> {
         };
         match table {
             "local" => {
-                let ip = CqlValue::Inet(me.addr.ip());
+                let ip = CqlValue::Inet(me.ip);
                 let mut row = vec![
                     ("key".into(), CqlValue::Text("local".into())),
                     ("bootstrapped".into(), CqlValue::Text("COMPLETED".into())),
@@ -374,7 +366,7 @@ impl Replicas for Router<'_> {
                     ("native_protocol_version".into(), CqlValue::Text("4".into())),
                     ("partitioner".into(), CqlValue::Text(PARTITIONER.into())),
                     ("rpc_address".into(), ip),
-                    ("rpc_port".into(), CqlValue::Int(i32::from(me.addr.port()))),
+                    ("rpc_port".into(), CqlValue::Int(i32::from(me.port))),
                 ];
                 row.extend(self.node_row(me));
                 vec![row]
@@ -382,19 +374,16 @@ impl Replicas for Router<'_> {
             "peers" | "peers_v2" => self
                 .nodes
                 .iter()
-                .filter(|n| n.id != self.coordinator && n.member)
+                .filter(|n| n.id != self.coordinator && n.is_member())
                 .map(|n| {
-                    let ip = CqlValue::Inet(n.addr.ip());
+                    let ip = CqlValue::Inet(n.ip);
                     let mut row = vec![("peer".into(), ip.clone())];
                     if table == "peers" {
                         row.push(("rpc_address".into(), ip));
                     } else {
                         row.push(("peer_port".into(), CqlValue::Int(7000)));
                         row.push(("native_address".into(), ip));
-                        row.push((
-                            "native_port".into(),
-                            CqlValue::Int(i32::from(n.addr.port())),
-                        ));
+                        row.push(("native_port".into(), CqlValue::Int(i32::from(n.port))));
                     }
                     row.extend(self.node_row(n));
                     row
@@ -463,7 +452,45 @@ enum Work<'a> {
         items: Vec<(Arc<CachedStatement>, Vec<BoundValue>)>,
         timestamp: Option<i64>,
         kind: BatchKind,
+        serial_consistency: Option<Consistency>,
     },
+}
+
+/// Whether a statement is a lightweight transaction (checked at the serial consistency).
+fn is_lwt(st: &Statement) -> bool {
+    match st {
+        Statement::Insert { if_not_exists, .. } => *if_not_exists,
+        Statement::Update { conditions, .. } | Statement::Delete { conditions, .. } => {
+            *conditions != Conditions::None
+        }
+        _ => false,
+    }
+}
+
+impl Work<'_> {
+    /// The consistency level replicas are counted against: the serial one for LWTs.
+    fn effective_consistency(&self, cl: Consistency) -> Consistency {
+        let (lwt, serial) = match self {
+            Self::Single { stmt, params, .. } => {
+                (is_lwt(&stmt.parsed.statement), params.serial_consistency)
+            }
+            Self::Batch {
+                items,
+                serial_consistency,
+                ..
+            } => (
+                items.iter().any(|(s, _)| is_lwt(&s.parsed.statement)),
+                *serial_consistency,
+            ),
+        };
+        if lwt {
+            serial
+                .filter(|c| c.is_serial())
+                .unwrap_or(Consistency::SERIAL)
+        } else {
+            cl
+        }
+    }
 }
 
 /// Executes a QUERY, PREPARE, EXECUTE or BATCH on `node` as coordinator.
@@ -477,12 +504,11 @@ pub(crate) fn execute(
 ) -> Reply {
     let started = std::time::Instant::now();
     let started_at = now_micros();
-    let (consistency, command, text) = match request {
-        Request::Query(q) => (q.params.consistency, "QUERY", q.query.clone()),
-        Request::Execute(e) => (e.params.consistency, "EXECUTE", String::new()),
-        Request::Batch(b) => (b.consistency, "BATCH", String::new()),
-        Request::Prepare(p) => (Consistency::ONE, "PREPARE", p.query.clone()),
-        _ => (Consistency::ONE, "", String::new()),
+    let consistency = match request {
+        Request::Query(q) => q.params.consistency,
+        Request::Execute(e) => e.params.consistency,
+        Request::Batch(b) => b.consistency,
+        _ => Consistency::ONE,
     };
     let ctx = Ctx {
         cluster,
@@ -494,10 +520,19 @@ pub(crate) fn execute(
     let mut reply = run(&ctx, request);
     if tracing {
         let session = trace_session_id(node, started_at);
-        let text = if text.is_empty() {
-            command.to_owned()
-        } else {
-            text
+        let (command, text): (&str, String) = match request {
+            Request::Query(q) => ("QUERY", q.query.clone()),
+            Request::Prepare(p) => ("PREPARE", p.query.clone()),
+            Request::Execute(e) => (
+                "EXECUTE",
+                node.knows_prepared(&e.id)
+                    .map_or_else(|| "EXECUTE".to_owned(), |t| t.to_string()),
+            ),
+            Request::Batch(b) => (
+                "BATCH",
+                format!("batch of {} statements", b.statements.len()),
+            ),
+            _ => ("", String::new()),
         };
         let elapsed = started.elapsed();
         write_trace(&ctx, session, command, &text, started_at, elapsed);
@@ -572,6 +607,7 @@ fn run(ctx: &Ctx<'_>, request: &Request) -> Reply {
                 Work::Batch {
                     items,
                     timestamp: b.timestamp,
+                    serial_consistency: b.serial_consistency,
                     kind: match b.batch_type {
                         proto::codes::BatchType::UNLOGGED => BatchKind::Unlogged,
                         proto::codes::BatchType::COUNTER => BatchKind::Counter,
@@ -604,29 +640,19 @@ fn prepare(ctx: &Ctx<'_>, query: &str, keyspace: Option<&str>) -> Reply {
     }
 }
 
-fn node_views(cluster: &ClusterInner) -> Vec<NodeView> {
+fn read_nodes(cluster: &ClusterInner) -> std::sync::RwLockReadGuard<'_, Vec<Arc<NodeShared>>> {
     cluster
-        .node_list()
-        .iter()
-        .map(|n| NodeView {
-            id: n.id,
-            addr: n.addr(),
-            dc: n.dc.clone(),
-            rack: n.rack.clone(),
-            host_id: n.host_id,
-            tokens: n.tokens.clone(),
-            schema_version: n.schema_version(),
-            member: n.is_member(),
-            up: n.is_up(),
-        })
-        .collect()
+        .nodes
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
-    let nodes = node_views(ctx.cluster);
     let gossip_generation = ctx.cluster.started_secs();
     let mut warnings = Vec::new();
     let outcome = {
+        // Lock order: the node list, then the data.
+        let nodes = read_nodes(ctx.cluster);
         let mut guard = lock(&ctx.cluster.data);
         let data = &mut *guard;
         data.refresh_placements();
@@ -638,7 +664,14 @@ fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
             coordinator: ctx.node.id,
             cluster_name: &ctx.cluster.config.cluster_name,
             gossip_generation,
-            consistency: ctx.consistency,
+            consistency: work.effective_consistency(ctx.consistency),
+            count_partitions: matches!(
+                work,
+                Work::Batch {
+                    kind: BatchKind::Unlogged,
+                    ..
+                }
+            ),
             error: RefCell::new(None),
             written: HashSet::new(),
             scanned: Cell::new(false),
@@ -667,6 +700,7 @@ fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
                 items,
                 timestamp,
                 kind,
+                ..
             } => {
                 let opts = QueryOptions {
                     keyspace: ctx.keyspace,
@@ -858,10 +892,10 @@ fn write_trace(
         ("Preparing statement".to_owned(), 10),
         ("Request complete".to_owned(), duration),
     ];
+    let nodes = read_nodes(ctx.cluster);
     let mut data = lock(&ctx.cluster.data);
     let data = &mut *data;
     data.refresh_placements();
-    let nodes = node_views(ctx.cluster);
     let mut router = Router {
         stores: &mut data.stores,
         ring: &data.ring,
@@ -871,6 +905,7 @@ fn write_trace(
         cluster_name: &ctx.cluster.config.cluster_name,
         gossip_generation: 0,
         consistency: Consistency::ANY,
+        count_partitions: false,
         error: RefCell::new(None),
         written: HashSet::new(),
         scanned: Cell::new(false),
