@@ -517,7 +517,14 @@ pub(crate) fn execute(
         consistency,
         client,
     };
-    let mut reply = run(&ctx, request);
+    // An engine bug must not take the connection down: it becomes a SERVER_ERROR.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&ctx, request)));
+    let mut reply = outcome.unwrap_or_else(|_| {
+        tracing::error!("the engine panicked while executing a request");
+        Reply::error(super::faults::server_error(
+            "internal error while executing the request",
+        ))
+    });
     if tracing {
         let session = trace_session_id(node, started_at);
         let (command, text): (&str, String) = match request {
