@@ -119,7 +119,9 @@ impl ClusterInner {
 
     fn rebuild_ring(&self) {
         let members = self.ring_members();
-        lock(&self.data).set_ring(members);
+        let mut data = lock(&self.data);
+        data.set_ring(members);
+        data.stream();
     }
 }
 
@@ -484,8 +486,8 @@ impl SimCluster {
             .all(|n| n.schema_version() == v)
     }
 
-    /// Adds a node to data centre `dc` (the first data centre when `None`), starts it and
-    /// announces it with TOPOLOGY_CHANGE NEW_NODE.
+    /// Adds a node to data centre `dc` (the first data centre when `None`), streams it the
+    /// partitions it now replicates, starts it and announces it with TOPOLOGY_CHANGE NEW_NODE.
     pub async fn add_node(&self, dc: Option<&str>) -> Result<NodeHandle, SimError> {
         let nodes = self.inner.node_list();
         let id = nodes.len();
@@ -518,13 +520,18 @@ impl SimCluster {
             schema_version: self.schema_version(),
         }));
         lock(&self.inner.data).ensure_stores(id + 1);
-        node.start(&self.inner).await?;
         self.inner
             .nodes
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(Arc::clone(&node));
         self.inner.rebuild_ring();
+        if let Err(e) = node.start(&self.inner).await {
+            // Leave the failed node in the list (indices stay stable) but out of the ring.
+            node.member.store(false, Ordering::Release);
+            self.inner.rebuild_ring();
+            return Err(e);
+        }
         let addr = node.addr();
         self.inner.publish(
             Some(id),
@@ -539,8 +546,8 @@ impl SimCluster {
         })
     }
 
-    /// Removes node `i` from the ring (its data is not streamed), stops it and announces
-    /// TOPOLOGY_CHANGE REMOVED_NODE.
+    /// Removes node `i` from the ring (its partitions are streamed to their new replicas),
+    /// stops it and announces TOPOLOGY_CHANGE REMOVED_NODE.
     pub fn decommission(&self, i: usize) -> Result<(), SimError> {
         let node = self.inner.node(i).ok_or(SimError::NoSuchNode(i))?;
         node.member.store(false, Ordering::Release);

@@ -67,6 +67,56 @@ impl Data {
         }
     }
 
+    /// Streams partitions to replicas that lack them after the ring changed (a node joined or
+    /// left): every partition a node holds is copied to each of its current replicas that does
+    /// not have it. Nothing is deleted (as before Cassandra's `nodetool cleanup`).
+    pub(crate) fn stream(&mut self) {
+        self.refresh_placements();
+        let mut table_keyspace = HashMap::new();
+        for (name, ks) in self.engine.catalog.keyspaces() {
+            for t in ks.tables.values() {
+                table_keyspace.insert(t.id, name.clone());
+            }
+        }
+        let mut copies = Vec::new();
+        for (src, store) in self.stores.iter().enumerate() {
+            for (table_id, table) in &store.tables {
+                let Some(placement) = table_keyspace
+                    .get(table_id)
+                    .and_then(|ks| self.placements.get(ks))
+                else {
+                    continue;
+                };
+                if matches!(placement, Placement::Local) {
+                    continue;
+                }
+                for (key, partition) in &table.partitions {
+                    for r in self.ring.replicas(key.token, placement, src) {
+                        let has = self
+                            .stores
+                            .get(r)
+                            .and_then(|s| s.tables.get(table_id))
+                            .is_some_and(|t| t.partitions.contains_key(key));
+                        if r != src && !has {
+                            copies.push((r, *table_id, key.clone(), partition.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        for (r, table_id, key, partition) in copies {
+            if let Some(store) = self.stores.get_mut(r) {
+                store
+                    .tables
+                    .entry(table_id)
+                    .or_default()
+                    .partitions
+                    .entry(key)
+                    .or_insert(partition);
+            }
+        }
+    }
+
     /// The replicas of `token` in `keyspace` (the coordinator alone for local keyspaces).
     pub(crate) fn replicas(
         &mut self,
