@@ -291,9 +291,9 @@ impl<'a> Router<'a> {
             Consistency::THREE => unavailable(3, all),
             Consistency::QUORUM | Consistency::SERIAL => unavailable(total / 2 + 1, all),
             Consistency::ALL => unavailable(total, all),
-            Consistency::LOCAL_ONE => unavailable(1, alive_in(Some(&local))),
+            Consistency::LOCAL_ONE => unavailable(1, alive_in(Some(local))),
             Consistency::LOCAL_QUORUM | Consistency::LOCAL_SERIAL => {
-                unavailable(local_rf / 2 + 1, alive_in(Some(&local)))
+                unavailable(local_rf / 2 + 1, alive_in(Some(local)))
             }
             Consistency::EACH_QUORUM => match placement {
                 Placement::Nts(dcs) => {
