@@ -39,6 +39,7 @@ impl<'a> Reader<'a> {
         self.buf.len()
     }
 
+    #[allow(dead_code)] // Part of the reader's API; the value decoders may use it.
     pub(crate) fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
@@ -73,6 +74,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A sub-reader over the next `n` bytes.
+    #[allow(dead_code)] // Part of the reader's API; the value decoders may use it.
     pub(crate) fn sub(&mut self, n: usize, what: &'static str) -> Result<Self, DecodeError> {
         Ok(Reader::new(self.take(n, what)?))
     }

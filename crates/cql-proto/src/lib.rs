@@ -11,9 +11,12 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[allow(dead_code)] // TODO(proto): removed once every notation has a caller.
 pub(crate) mod codec;
+pub mod codes;
 pub mod error;
+pub mod frame;
+pub mod request;
+pub mod response;
 pub mod scylla;
 pub mod token;
 pub mod value;
@@ -23,3 +26,10 @@ pub use error::{DecodeError, EncodeError};
 pub use scylla::{ScyllaExtensions, ShardingInfo, TabletRoutingInfo};
 pub use token::{Token, murmur3_token, shard_of};
 pub use value::{ColumnType, CqlValue};
+
+pub use codes::{BatchType, Consistency, ErrorCode, Opcode, ResultKind, WriteType};
+pub use frame::{
+    Compression, Frame, FrameDecoder, FrameError, FrameFlags, FrameHeader, ProtocolVersion,
+};
+pub use request::{QueryParameters, Request, SerializedValues};
+pub use response::{ErrorBody, ErrorDetails, Response, ResultBody, Rows};

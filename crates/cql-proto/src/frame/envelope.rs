@@ -1,0 +1,287 @@
+//! Whole-frame encoding and decoding: header, envelope (tracing id, warnings, custom payload)
+//! and compression around a request or response body.
+
+use std::collections::HashMap;
+
+use bytes::{Bytes, BytesMut};
+use uuid::Uuid;
+
+use super::{
+    Compression, DEFAULT_MAX_FRAME_SIZE, Frame, FrameError, FrameFlags, FrameHeader,
+    ProtocolVersion,
+};
+use crate::codec::{self, Reader};
+use crate::codes::Opcode;
+use crate::error::EncodeError;
+use crate::request::Request;
+use crate::response::Response;
+
+/// A custom payload: a `[bytes map]`.
+type CustomPayload = HashMap<String, Option<Bytes>>;
+
+/// How to frame a request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestOptions<'a> {
+    /// Ask the server to trace the request (flag 0x02).
+    pub tracing: bool,
+    /// A custom payload (flag 0x04).
+    pub custom_payload: Option<&'a CustomPayload>,
+    /// Compress the body (flag 0x01). STARTUP and OPTIONS are never compressed.
+    pub compression: Option<Compression>,
+}
+
+/// How to frame a response.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResponseOptions<'a> {
+    /// The tracing session id (flag 0x02).
+    pub tracing_id: Option<Uuid>,
+    /// Warnings (flag 0x08); an empty slice sends no warning flag.
+    pub warnings: &'a [String],
+    /// A custom payload (flag 0x04).
+    pub custom_payload: Option<&'a CustomPayload>,
+    /// Compress the body (flag 0x01).
+    pub compression: Option<Compression>,
+}
+
+/// A decoded request frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestEnvelope {
+    /// The stream id.
+    pub stream: i16,
+    /// The protocol version of the frame.
+    pub version: ProtocolVersion,
+    /// Whether tracing was requested.
+    pub tracing: bool,
+    /// The custom payload, when present.
+    pub custom_payload: Option<CustomPayload>,
+    /// The request.
+    pub request: Request,
+}
+
+/// A decoded response frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseEnvelope {
+    /// The stream id (-1 for events).
+    pub stream: i16,
+    /// The protocol version of the frame.
+    pub version: ProtocolVersion,
+    /// The tracing session id, when the request was traced.
+    pub tracing_id: Option<Uuid>,
+    /// Server warnings (empty when none).
+    pub warnings: Vec<String>,
+    /// The custom payload, when present.
+    pub custom_payload: Option<CustomPayload>,
+    /// The response.
+    pub response: Response,
+}
+
+/// Writes a frame: header placeholder, envelope and body via `body`, optional compression, then
+/// the patched length. On error `buf` is restored to its previous length.
+fn encode_frame(
+    buf: &mut BytesMut,
+    mut header: FrameHeader,
+    compression: Option<Compression>,
+    body: impl FnOnce(&mut BytesMut) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    let start = buf.len();
+    if compression.is_some() {
+        header.flags |= FrameFlags::COMPRESSION;
+    }
+    header.encode(buf);
+    let body_start = buf.len();
+    let result = body(buf).and_then(|()| {
+        if let Some(c) = compression {
+            let raw = buf.split_off(body_start);
+            c.compress(&raw, buf)?;
+        }
+        let len = buf.len() - body_start;
+        let len32 = u32::try_from(len)
+            .ok()
+            .filter(|l| *l <= i32::MAX as u32)
+            .ok_or(EncodeError::TooLong {
+                what: "frame body",
+                len,
+            })?;
+        buf[start + 5..start + 9].copy_from_slice(&len32.to_be_bytes());
+        Ok(())
+    });
+    if result.is_err() {
+        buf.truncate(start);
+    }
+    result
+}
+
+/// Appends a whole request frame to `buf`, writing the body in place and patching the length.
+pub fn encode_request(
+    buf: &mut BytesMut,
+    version: ProtocolVersion,
+    stream: i16,
+    request: &Request,
+    options: &RequestOptions<'_>,
+) -> Result<(), EncodeError> {
+    let compression = match request {
+        Request::Startup(_) | Request::Options => None,
+        _ => options.compression,
+    };
+    let header = FrameHeader {
+        version,
+        is_response: false,
+        flags: FrameFlags::EMPTY
+            .set_if(FrameFlags::TRACING, options.tracing)
+            .set_if(FrameFlags::CUSTOM_PAYLOAD, options.custom_payload.is_some()),
+        stream,
+        opcode: request.opcode(),
+        length: 0,
+    };
+    encode_frame(buf, header, compression, |buf| {
+        if let Some(p) = options.custom_payload {
+            codec::write_bytes_map(buf, p)?;
+        }
+        request.encode_body(version, buf)
+    })
+}
+
+/// Appends a whole response frame to `buf`, writing the body in place and patching the length.
+pub fn encode_response(
+    buf: &mut BytesMut,
+    version: ProtocolVersion,
+    stream: i16,
+    response: &Response,
+    options: &ResponseOptions<'_>,
+) -> Result<(), EncodeError> {
+    let header = FrameHeader {
+        version,
+        is_response: true,
+        flags: FrameFlags::EMPTY
+            .set_if(FrameFlags::TRACING, options.tracing_id.is_some())
+            .set_if(FrameFlags::WARNING, !options.warnings.is_empty())
+            .set_if(FrameFlags::CUSTOM_PAYLOAD, options.custom_payload.is_some()),
+        stream,
+        opcode: response.opcode(),
+        length: 0,
+    };
+    encode_frame(buf, header, options.compression, |buf| {
+        if let Some(id) = &options.tracing_id {
+            codec::write_uuid(buf, id);
+        }
+        if !options.warnings.is_empty() {
+            codec::write_string_list(buf, options.warnings)?;
+        }
+        if let Some(p) = options.custom_payload {
+            codec::write_bytes_map(buf, p)?;
+        }
+        response.encode_body(version, buf)
+    })
+}
+
+/// The frame's body, decompressed when flagged.
+fn plain_body(
+    frame: &Frame,
+    compression: Option<Compression>,
+    max_len: usize,
+) -> Result<Bytes, FrameError> {
+    if !frame.header.flags.contains(FrameFlags::COMPRESSION) {
+        return Ok(frame.body.clone());
+    }
+    let c = compression.ok_or(FrameError::UnexpectedCompression)?;
+    c.decompress(&frame.body, max_len)
+}
+
+/// Decodes a response frame (envelope and body), decompressing with `compression` when the
+/// frame is flagged compressed (bounded by [`DEFAULT_MAX_FRAME_SIZE`]).
+pub fn decode_response(
+    frame: &Frame,
+    compression: Option<Compression>,
+) -> Result<ResponseEnvelope, FrameError> {
+    decode_response_limited(frame, compression, DEFAULT_MAX_FRAME_SIZE)
+}
+
+/// [`decode_response`] with an explicit cap on the decompressed body.
+pub fn decode_response_limited(
+    frame: &Frame,
+    compression: Option<Compression>,
+    max_len: usize,
+) -> Result<ResponseEnvelope, FrameError> {
+    let h = frame.header;
+    if !h.is_response {
+        return Err(FrameError::WrongDirection {
+            expected: "response",
+        });
+    }
+    if !Response::is_response_opcode(h.opcode) {
+        return Err(unknown(h.opcode, "response"));
+    }
+    let body = plain_body(frame, compression, max_len)?;
+    let mut r = Reader::new(&body);
+    let tracing_id = if h.flags.contains(FrameFlags::TRACING) {
+        Some(r.read_uuid("tracing id")?)
+    } else {
+        None
+    };
+    let warnings = if h.flags.contains(FrameFlags::WARNING) {
+        r.read_string_list("warnings")?
+    } else {
+        Vec::new()
+    };
+    let custom_payload = if h.flags.contains(FrameFlags::CUSTOM_PAYLOAD) {
+        Some(r.read_bytes_map("custom payload")?)
+    } else {
+        None
+    };
+    let rest = body.slice_ref(r.rest());
+    let response = Response::decode_body(h.opcode, h.version, rest)?;
+    Ok(ResponseEnvelope {
+        stream: h.stream,
+        version: h.version,
+        tracing_id,
+        warnings,
+        custom_payload,
+        response,
+    })
+}
+
+/// Decodes a request frame (envelope and body), decompressing with `compression` when the
+/// frame is flagged compressed (bounded by [`DEFAULT_MAX_FRAME_SIZE`]).
+pub fn decode_request(
+    frame: &Frame,
+    compression: Option<Compression>,
+) -> Result<RequestEnvelope, FrameError> {
+    decode_request_limited(frame, compression, DEFAULT_MAX_FRAME_SIZE)
+}
+
+/// [`decode_request`] with an explicit cap on the decompressed body.
+pub fn decode_request_limited(
+    frame: &Frame,
+    compression: Option<Compression>,
+    max_len: usize,
+) -> Result<RequestEnvelope, FrameError> {
+    let h = frame.header;
+    if h.is_response {
+        return Err(FrameError::WrongDirection {
+            expected: "request",
+        });
+    }
+    if !Request::is_request_opcode(h.opcode) {
+        return Err(unknown(h.opcode, "request"));
+    }
+    let body = plain_body(frame, compression, max_len)?;
+    let mut r = Reader::new(&body);
+    let custom_payload = if h.flags.contains(FrameFlags::CUSTOM_PAYLOAD) {
+        Some(r.read_bytes_map("custom payload")?)
+    } else {
+        None
+    };
+    let rest = body.slice_ref(r.rest());
+    let request = Request::decode_body(h.opcode, h.version, rest)?;
+    Ok(RequestEnvelope {
+        stream: h.stream,
+        version: h.version,
+        tracing: h.flags.contains(FrameFlags::TRACING),
+        custom_payload,
+        request,
+    })
+}
+
+fn unknown(opcode: Opcode, direction: &'static str) -> FrameError {
+    FrameError::UnknownOpcode { opcode, direction }
+}

@@ -1,0 +1,62 @@
+//! EXECUTE (section 4.1.6): `<id: [short bytes]>` (v5: `<result_metadata_id: [short bytes]>`)
+//! `<query_parameters>`.
+
+use bytes::{Bytes, BytesMut};
+
+use super::QueryParameters;
+use crate::codec::{self, Reader};
+use crate::error::{DecodeError, EncodeError};
+use crate::frame::ProtocolVersion;
+
+/// EXECUTE: runs a prepared statement.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Execute {
+    /// The prepared statement id.
+    pub id: Bytes,
+    /// The id of the result metadata the driver has cached (v5, required there).
+    pub result_metadata_id: Option<Bytes>,
+    /// The parameters.
+    pub params: QueryParameters,
+}
+
+impl Execute {
+    pub(crate) fn encode(
+        &self,
+        version: ProtocolVersion,
+        buf: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        codec::write_short_bytes(buf, &self.id)?;
+        if version.is_v5_or_later() {
+            let Some(m) = &self.result_metadata_id else {
+                return Err(EncodeError::Invalid(
+                    "EXECUTE in protocol v5 needs a result_metadata_id".into(),
+                ));
+            };
+            codec::write_short_bytes(buf, m)?;
+        } else if self.result_metadata_id.is_some() {
+            return Err(EncodeError::Invalid(format!(
+                "EXECUTE with a result_metadata_id needs protocol v5, not {version}"
+            )));
+        }
+        self.params.write(buf, version)
+    }
+
+    pub(crate) fn read(
+        r: &mut Reader<'_>,
+        body: &Bytes,
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
+        let id = body.slice_ref(r.read_short_bytes("prepared id")?);
+        let result_metadata_id = if version.is_v5_or_later() {
+            Some(body.slice_ref(r.read_short_bytes("result metadata id")?))
+        } else {
+            None
+        };
+        let params = QueryParameters::read(r, body, version)?;
+        Ok(Self {
+            id,
+            result_metadata_id,
+            params,
+        })
+    }
+}

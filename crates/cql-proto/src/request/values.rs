@@ -1,0 +1,288 @@
+//! Bound values of QUERY, EXECUTE and BATCH: `[short] n` followed by n `[value]`s, optionally
+//! each preceded by a `[string]` name.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::codec::{self, RawValue, Reader};
+use crate::error::{DecodeError, EncodeError};
+
+/// Bound values, kept as their exact wire bytes so the driver serializes them once.
+///
+/// `bytes` holds `count` consecutive `[value]`s (each an `[int]` length and its bytes, `-1` for
+/// null, `-2` for unset) without the count prefix and without names. `names`, when present, holds
+/// one name per value (the "names for values" flag 0x40).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SerializedValues {
+    /// The number of values in `bytes`.
+    pub count: u16,
+    /// The values' names, one per value, when sent by name.
+    pub names: Option<Vec<String>>,
+    /// The `[value]`s as on the wire.
+    pub bytes: Bytes,
+}
+
+impl SerializedValues {
+    /// No values.
+    pub const fn new() -> Self {
+        Self {
+            count: 0,
+            names: None,
+            bytes: Bytes::new(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub const fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Whether the values carry names (flag 0x40).
+    pub fn has_names(&self) -> bool {
+        self.count > 0 && self.names.is_some()
+    }
+
+    /// Iterates over `(name, value)` pairs; yields an error (and stops) on malformed bytes.
+    pub fn iter(&self) -> SerializedValuesIter<'_> {
+        SerializedValuesIter {
+            reader: Reader::new(&self.bytes),
+            names: self.names.as_deref(),
+            index: 0,
+            count: self.count,
+            failed: false,
+        }
+    }
+
+    /// Writes `[short] n` and the values (interleaving names when `named`).
+    pub(crate) fn write(&self, buf: &mut BytesMut, named: bool) -> Result<(), EncodeError> {
+        codec::write_short(buf, self.count);
+        if !named {
+            buf.put_slice(&self.bytes);
+            return Ok(());
+        }
+        let names = self.names.as_deref().unwrap_or(&[]);
+        if names.len() != usize::from(self.count) {
+            return Err(EncodeError::Invalid(format!(
+                "{} values but {} names (named values need one name per value)",
+                self.count,
+                names.len()
+            )));
+        }
+        for item in self.iter() {
+            let (name, value) = item.map_err(|e| EncodeError::Invalid(e.to_string()))?;
+            codec::write_string(buf, name.unwrap_or_default())?;
+            codec::write_value(buf, &value)?;
+        }
+        Ok(())
+    }
+
+    /// Reads `[short] n` and the values; zero-copy from `body` when the values are unnamed.
+    pub(crate) fn read(r: &mut Reader<'_>, body: &Bytes, named: bool) -> Result<Self, DecodeError> {
+        let count = r.read_short("value count")?;
+        if count == 0 {
+            return Ok(Self::new());
+        }
+        if !named {
+            let start = r.rest();
+            for _ in 0..count {
+                r.read_value("bound value")?;
+            }
+            let used = start.len() - r.remaining();
+            // `start` is a sub-slice of `body`, so `slice_ref` cannot fail.
+            let bytes = body.slice_ref(&start[..used]);
+            return Ok(Self {
+                count,
+                names: None,
+                bytes,
+            });
+        }
+        let mut names = Vec::with_capacity(usize::from(count).min(r.remaining() / 6));
+        let mut bytes = BytesMut::new();
+        for _ in 0..count {
+            names.push(r.read_string("value name")?.to_owned());
+            let v = r.read_value("bound value")?;
+            codec::write_value(&mut bytes, &v)
+                .map_err(|e| DecodeError::invalid("bound value", e.to_string()))?;
+        }
+        Ok(Self {
+            count,
+            names: Some(names),
+            bytes: bytes.freeze(),
+        })
+    }
+}
+
+/// Iterator over [`SerializedValues`].
+#[derive(Debug, Clone)]
+pub struct SerializedValuesIter<'a> {
+    reader: Reader<'a>,
+    names: Option<&'a [String]>,
+    index: u16,
+    count: u16,
+    failed: bool,
+}
+
+impl<'a> Iterator for SerializedValuesIter<'a> {
+    type Item = Result<(Option<&'a str>, RawValue<'a>), DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.index >= self.count {
+            return None;
+        }
+        let name = self
+            .names
+            .and_then(|n| n.get(usize::from(self.index)))
+            .map(String::as_str);
+        self.index += 1;
+        match self.reader.read_value("bound value") {
+            Ok(v) => Some(Ok((name, v))),
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Appends bound values into one buffer, counting them.
+#[derive(Debug, Default)]
+pub struct SerializedValuesBuilder {
+    count: u16,
+    names: Option<Vec<String>>,
+    buf: BytesMut,
+}
+
+impl SerializedValuesBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty builder with `capacity` bytes reserved.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            count: 0,
+            names: None,
+            buf: BytesMut::with_capacity(capacity),
+        }
+    }
+
+    fn bump(&mut self, named: bool) -> Result<(), EncodeError> {
+        if self.count > 0 && named != self.names.is_some() {
+            return Err(EncodeError::Invalid(
+                "cannot mix named and unnamed bound values".into(),
+            ));
+        }
+        self.count = self
+            .count
+            .checked_add(1)
+            .ok_or_else(|| EncodeError::Invalid("more than 65535 bound values".into()))?;
+        Ok(())
+    }
+
+    /// Appends an unnamed value.
+    pub fn push(&mut self, value: RawValue<'_>) -> Result<(), EncodeError> {
+        self.bump(false)?;
+        codec::write_value(&mut self.buf, &value)
+    }
+
+    /// Appends a named value (all values must then be named).
+    pub fn push_named(&mut self, name: &str, value: RawValue<'_>) -> Result<(), EncodeError> {
+        self.bump(true)?;
+        self.names
+            .get_or_insert_with(Vec::new)
+            .push(name.to_owned());
+        codec::write_value(&mut self.buf, &value)
+    }
+
+    /// Appends an unnamed value whose bytes `write` appends directly to the buffer; the length
+    /// prefix is patched afterwards. On error the buffer is restored.
+    pub fn push_with<F>(&mut self, write: F) -> Result<(), EncodeError>
+    where
+        F: FnOnce(&mut BytesMut) -> Result<(), EncodeError>,
+    {
+        let start = self.buf.len();
+        self.buf.put_i32(0);
+        if let Err(e) = write(&mut self.buf) {
+            self.buf.truncate(start);
+            return Err(e);
+        }
+        let len = self.buf.len() - start - 4;
+        let Ok(len32) = i32::try_from(len) else {
+            self.buf.truncate(start);
+            return Err(EncodeError::TooLong {
+                what: "[value]",
+                len,
+            });
+        };
+        if let Err(e) = self.bump(false) {
+            self.buf.truncate(start);
+            return Err(e);
+        }
+        self.buf[start..start + 4].copy_from_slice(&len32.to_be_bytes());
+        Ok(())
+    }
+
+    /// The number of values so far.
+    pub const fn count(&self) -> u16 {
+        self.count
+    }
+
+    /// The finished values.
+    pub fn finish(self) -> SerializedValues {
+        SerializedValues {
+            count: self.count,
+            names: self.names,
+            bytes: self.buf.freeze(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_and_iter() {
+        let mut b = SerializedValuesBuilder::new();
+        b.push(RawValue::Value(&[1, 2])).unwrap();
+        b.push(RawValue::Null).unwrap();
+        b.push_with(|buf| {
+            buf.put_slice(b"xyz");
+            Ok(())
+        })
+        .unwrap();
+        b.push(RawValue::Unset).unwrap();
+        assert!(b.push_named("a", RawValue::Null).is_err());
+        let v = b.finish();
+        assert_eq!(v.count, 4);
+        assert_eq!(
+            &v.bytes[..],
+            &[
+                0, 0, 0, 2, 1, 2, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 3, b'x', b'y', b'z', 0xff, 0xff,
+                0xff, 0xfe
+            ]
+        );
+        let items: Vec<_> = v.iter().map(Result::unwrap).collect();
+        assert_eq!(
+            items,
+            vec![
+                (None, RawValue::Value(&[1, 2])),
+                (None, RawValue::Null),
+                (None, RawValue::Value(b"xyz")),
+                (None, RawValue::Unset),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_bytes_error_in_iter() {
+        let v = SerializedValues {
+            count: 2,
+            names: None,
+            bytes: Bytes::from_static(&[0, 0, 0, 9, 1]),
+        };
+        let mut it = v.iter();
+        assert!(it.next().unwrap().is_err());
+        assert!(it.next().is_none());
+    }
+}

@@ -1,0 +1,141 @@
+//! Response messages (section 4.2). Each body can be decoded (driver side) and encoded
+//! (simulator side).
+
+mod error;
+mod event;
+mod result;
+
+use std::collections::HashMap;
+
+use bytes::{Bytes, BytesMut};
+
+pub use error::{ErrorBody, ErrorDetails};
+pub use event::Event;
+pub use result::{
+    CellIter, ColumnSpec, Prepared, PreparedMetadata, RawRow, ResultBody, ResultMetadata, RowIter,
+    Rows, RowsWriter, SchemaChange, SchemaChangeTarget,
+};
+
+use crate::codec::{self, Reader};
+use crate::codes::Opcode;
+use crate::error::{DecodeError, EncodeError};
+use crate::frame::ProtocolVersion;
+
+/// A response message body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Response {
+    /// ERROR.
+    Error(ErrorBody),
+    /// READY (empty body).
+    Ready,
+    /// AUTHENTICATE: `<authenticator: [string]>`.
+    Authenticate {
+        /// The server's authenticator class.
+        authenticator: String,
+    },
+    /// SUPPORTED: `[string multimap]` of options.
+    Supported {
+        /// The supported options (CQL_VERSION, COMPRESSION, Scylla keys, ...).
+        options: HashMap<String, Vec<String>>,
+    },
+    /// RESULT.
+    Result(ResultBody),
+    /// EVENT.
+    Event(Event),
+    /// AUTH_CHALLENGE: `<token: [bytes]>`.
+    AuthChallenge {
+        /// The challenge token.
+        token: Option<Bytes>,
+    },
+    /// AUTH_SUCCESS: `<token: [bytes]>`.
+    AuthSuccess {
+        /// The final token.
+        token: Option<Bytes>,
+    },
+}
+
+impl Response {
+    /// The opcode this response is sent with.
+    pub const fn opcode(&self) -> Opcode {
+        match self {
+            Self::Error(_) => Opcode::ERROR,
+            Self::Ready => Opcode::READY,
+            Self::Authenticate { .. } => Opcode::AUTHENTICATE,
+            Self::Supported { .. } => Opcode::SUPPORTED,
+            Self::Result(_) => Opcode::RESULT,
+            Self::Event(_) => Opcode::EVENT,
+            Self::AuthChallenge { .. } => Opcode::AUTH_CHALLENGE,
+            Self::AuthSuccess { .. } => Opcode::AUTH_SUCCESS,
+        }
+    }
+
+    /// Whether `opcode` is a response opcode this crate can decode.
+    pub const fn is_response_opcode(opcode: Opcode) -> bool {
+        matches!(
+            opcode,
+            Opcode::ERROR
+                | Opcode::READY
+                | Opcode::AUTHENTICATE
+                | Opcode::SUPPORTED
+                | Opcode::RESULT
+                | Opcode::EVENT
+                | Opcode::AUTH_CHALLENGE
+                | Opcode::AUTH_SUCCESS
+        )
+    }
+
+    /// Appends the body (without frame header or envelope) to `buf`.
+    pub fn encode_body(
+        &self,
+        version: ProtocolVersion,
+        buf: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        match self {
+            Self::Error(e) => e.encode(version, buf),
+            Self::Ready => Ok(()),
+            Self::Authenticate { authenticator } => codec::write_string(buf, authenticator),
+            Self::Supported { options } => codec::write_string_multimap(buf, options),
+            Self::Result(r) => r.encode(version, buf),
+            Self::Event(e) => e.encode(buf),
+            Self::AuthChallenge { token } | Self::AuthSuccess { token } => {
+                codec::write_bytes(buf, token.as_deref())
+            }
+        }
+    }
+
+    /// Decodes a body of the given opcode; the whole body must be consumed.
+    pub fn decode_body(
+        opcode: Opcode,
+        version: ProtocolVersion,
+        body: Bytes,
+    ) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(&body);
+        let resp = match opcode {
+            Opcode::ERROR => Self::Error(ErrorBody::read(&mut r, &body, version)?),
+            Opcode::READY => Self::Ready,
+            Opcode::AUTHENTICATE => Self::Authenticate {
+                authenticator: r.read_string("authenticator")?.to_owned(),
+            },
+            Opcode::SUPPORTED => Self::Supported {
+                options: r.read_string_multimap("supported options")?,
+            },
+            Opcode::RESULT => Self::Result(ResultBody::read(&mut r, &body, version)?),
+            Opcode::EVENT => Self::Event(Event::read(&mut r)?),
+            Opcode::AUTH_CHALLENGE => Self::AuthChallenge {
+                token: r.read_bytes("auth token")?.map(|b| body.slice_ref(b)),
+            },
+            Opcode::AUTH_SUCCESS => Self::AuthSuccess {
+                token: r.read_bytes("auth token")?.map(|b| body.slice_ref(b)),
+            },
+            other => {
+                return Err(DecodeError::invalid(
+                    "response opcode",
+                    format!("{other} is not a response"),
+                ));
+            }
+        };
+        r.finish("response body")?;
+        Ok(resp)
+    }
+}

@@ -1,0 +1,116 @@
+//! Prepared results (section 4.2.5.4): `<id: [short bytes]>` (v5: `<result_metadata_id>`)
+//! `<metadata><result_metadata>`.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::ResultMetadata;
+use super::metadata::{ColumnSpec, flags, global_flag, read_specs, write_specs};
+use crate::codec::{self, Reader};
+use crate::error::{DecodeError, EncodeError};
+use crate::frame::ProtocolVersion;
+
+/// The bind markers of a prepared statement:
+/// `<flags: [int]><columns_count: [int]><pk_count: [int]><pk_index: [short]>*`
+/// `[<global_table_spec>]<col_spec>*` (v3 has no pk indexes).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PreparedMetadata {
+    /// For each partition key component, the index of its bind marker (v4+).
+    pub pk_indexes: Vec<u16>,
+    /// The bind markers' specs.
+    pub col_specs: Vec<ColumnSpec>,
+}
+
+impl PreparedMetadata {
+    /// The wire flags (GLOBAL_TABLES_SPEC when all specs share a keyspace and table).
+    pub fn flags(&self) -> i32 {
+        global_flag(&self.col_specs)
+    }
+
+    /// Appends the metadata to `buf`.
+    pub fn encode(&self, version: ProtocolVersion, buf: &mut BytesMut) -> Result<(), EncodeError> {
+        let len =
+            |what, n: usize| i32::try_from(n).map_err(|_| EncodeError::TooLong { what, len: n });
+        let f = self.flags();
+        buf.put_i32(f);
+        buf.put_i32(len("column count", self.col_specs.len())?);
+        if version.0 >= 4 {
+            buf.put_i32(len("pk count", self.pk_indexes.len())?);
+            for i in &self.pk_indexes {
+                codec::write_short(buf, *i);
+            }
+        } else if !self.pk_indexes.is_empty() {
+            return Err(EncodeError::Invalid(
+                "partition key indexes need protocol v4".into(),
+            ));
+        }
+        write_specs(buf, &self.col_specs, f & flags::GLOBAL_TABLES_SPEC != 0)
+    }
+
+    pub(crate) fn read(r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        let f = r.read_int("prepared metadata flags")?;
+        let col_count = r.read_len("column count")?;
+        let mut pk_indexes = Vec::new();
+        if version.0 >= 4 {
+            let n = r.read_len("pk count")?;
+            pk_indexes.reserve(n.min(r.remaining() / 2));
+            for _ in 0..n {
+                pk_indexes.push(r.read_short("pk index")?);
+            }
+        }
+        let col_specs = read_specs(r, col_count, f & flags::GLOBAL_TABLES_SPEC != 0)?;
+        Ok(Self {
+            pk_indexes,
+            col_specs,
+        })
+    }
+}
+
+/// A Prepared result.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Prepared {
+    /// The prepared statement id.
+    pub id: Bytes,
+    /// The result metadata id (v5).
+    pub result_metadata_id: Option<Bytes>,
+    /// The bind markers.
+    pub metadata: PreparedMetadata,
+    /// The metadata of the rows EXECUTE will return.
+    pub result_metadata: ResultMetadata,
+}
+
+impl Prepared {
+    /// Appends the body after the result kind to `buf`.
+    pub fn encode(&self, version: ProtocolVersion, buf: &mut BytesMut) -> Result<(), EncodeError> {
+        codec::write_short_bytes(buf, &self.id)?;
+        if version.is_v5_or_later() {
+            codec::write_short_bytes(buf, self.result_metadata_id.as_deref().unwrap_or(&[]))?;
+        } else if self.result_metadata_id.is_some() {
+            return Err(EncodeError::Invalid(format!(
+                "a result_metadata_id needs protocol v5, not {version}"
+            )));
+        }
+        self.metadata.encode(version, buf)?;
+        self.result_metadata.encode(buf)
+    }
+
+    pub(crate) fn read(
+        r: &mut Reader<'_>,
+        body: &Bytes,
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
+        let id = body.slice_ref(r.read_short_bytes("prepared id")?);
+        let result_metadata_id = if version.is_v5_or_later() {
+            Some(body.slice_ref(r.read_short_bytes("result metadata id")?))
+        } else {
+            None
+        };
+        let metadata = PreparedMetadata::read(r, version)?;
+        let result_metadata = ResultMetadata::read(r, body)?;
+        Ok(Self {
+            id,
+            result_metadata_id,
+            metadata,
+            result_metadata,
+        })
+    }
+}

@@ -1,0 +1,91 @@
+//! FrameDecoder behaviour: partial input, size cap before the body arrives, zero-copy bodies.
+
+use bytes::{BufMut, BytesMut};
+use cql_proto::frame::{FrameDecoder, FrameError, FrameFlags};
+use cql_proto::{Opcode, ProtocolVersion};
+
+/// A v4 READY response frame on stream 5 with a 3-byte body (bytes are arbitrary).
+const FRAME: [u8; 12] = [
+    0x84, 0x00, 0x00, 0x05, 0x02, 0x00, 0x00, 0x00, 0x03, 0xaa, 0xbb, 0xcc,
+];
+
+#[test]
+fn truncated_frames_need_more_bytes_until_complete() {
+    let mut d = FrameDecoder::default();
+    let mut buf = BytesMut::new();
+    for (i, b) in FRAME.iter().enumerate() {
+        assert_eq!(d.decode(&mut buf).unwrap(), None, "after {i} bytes");
+        assert_eq!(buf.len(), i, "a partial frame is not consumed");
+        buf.put_u8(*b);
+    }
+    let f = d.decode(&mut buf).unwrap().unwrap();
+    assert!(buf.is_empty());
+    assert_eq!(f.header.version, ProtocolVersion::V4);
+    assert!(f.header.is_response);
+    assert_eq!(f.header.stream, 5);
+    assert_eq!(f.header.opcode, Opcode::READY);
+    assert_eq!(f.header.flags, FrameFlags::EMPTY);
+    assert_eq!(&f.body[..], &[0xaa, 0xbb, 0xcc]);
+}
+
+#[test]
+fn two_frames_in_one_buffer() {
+    let mut d = FrameDecoder::default();
+    let mut buf = BytesMut::new();
+    buf.put_slice(&FRAME);
+    buf.put_slice(&FRAME[..10]);
+    let f = d.decode(&mut buf).unwrap().unwrap();
+    assert_eq!(f.header.length, 3);
+    assert_eq!(d.decode(&mut buf).unwrap(), None);
+    buf.put_slice(&FRAME[10..]);
+    assert!(d.decode(&mut buf).unwrap().is_some());
+    assert_eq!(d.decode(&mut buf).unwrap(), None);
+}
+
+#[test]
+fn oversized_header_errors_before_the_body_arrives() {
+    let mut d = FrameDecoder::new(1024);
+    // Only the header: announces 1025 bytes.
+    let mut buf = BytesMut::from(&[0x84, 0, 0, 1, 0x08, 0, 0, 0x04, 0x01][..]);
+    let cap = buf.capacity();
+    assert_eq!(
+        d.decode(&mut buf),
+        Err(FrameError::TooLarge {
+            len: 1025,
+            max: 1024
+        })
+    );
+    assert_eq!(buf.capacity(), cap, "no space reserved for a rejected body");
+    // Exactly at the limit is fine (needs more bytes).
+    let mut buf = BytesMut::from(&[0x84, 0, 0, 1, 0x08, 0, 0, 0x04, 0x00][..]);
+    assert_eq!(d.decode(&mut buf), Ok(None));
+    // A hostile 4 GiB length with the default limit.
+    let mut d = FrameDecoder::default();
+    let mut buf = BytesMut::from(&[0x04, 0, 0, 1, 0x07, 0xff, 0xff, 0xff, 0xff][..]);
+    assert!(matches!(
+        d.decode(&mut buf),
+        Err(FrameError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn unknown_opcode_still_decodes_as_a_frame() {
+    let mut d = FrameDecoder::default();
+    let mut buf = BytesMut::from(&[0x84, 0, 0, 1, 0x42, 0, 0, 0, 0][..]);
+    let f = d.decode(&mut buf).unwrap().unwrap();
+    assert_eq!(f.header.opcode, Opcode(0x42));
+    assert!(matches!(
+        cql_proto::frame::decode_response(&f, None),
+        Err(FrameError::UnknownOpcode { .. })
+    ));
+}
+
+#[test]
+fn unknown_version_is_a_typed_error() {
+    let mut d = FrameDecoder::default();
+    let mut buf = BytesMut::from(&[0x86, 0, 0, 1, 0x02, 0, 0, 0, 0][..]);
+    assert_eq!(
+        d.decode(&mut buf),
+        Err(FrameError::UnsupportedVersion { version: 6 })
+    );
+}
