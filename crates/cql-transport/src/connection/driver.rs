@@ -1,0 +1,375 @@
+//! The connection driver task: owns the socket, allocates stream ids, coalesces writes, routes
+//! responses and sends heartbeats. The handle side lives in `mod.rs`.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, Sleep};
+
+use super::Shared;
+use crate::error::{BrokenReason, ConnectionError};
+use crate::frame::{self, HEADER_LEN};
+use crate::stream_ids::StreamIds;
+use proto::frame::{Frame, FrameDecoder};
+
+/// The responder of one request: gets the response frame or the connection's error.
+pub(crate) type Responder = oneshot::Sender<Result<Frame, ConnectionError>>;
+
+/// One queued request: a whole encoded frame (stream id patched by the driver) and its responder.
+#[derive(Debug)]
+pub(crate) struct Envelope {
+    pub(crate) frame: BytesMut,
+    pub(crate) responder: Responder,
+}
+
+/// What the driver needs to know, copied out of the connection config.
+#[derive(Debug, Clone)]
+pub(crate) struct DriverSettings {
+    pub(crate) max_streams: usize,
+    pub(crate) write_coalescing: bool,
+    pub(crate) write_buffer_limit: usize,
+    pub(crate) read_buffer_size: usize,
+    pub(crate) max_frame_body: usize,
+    pub(crate) heartbeat_interval: Option<Duration>,
+    pub(crate) heartbeat_timeout: Duration,
+    pub(crate) version: u8,
+}
+
+/// Where EVENT frames (stream -1) go.
+pub(crate) type EventSink = Box<dyn FnMut(Frame) + Send>;
+
+#[derive(Debug)]
+enum Slot {
+    Empty,
+    Caller(Responder),
+    Heartbeat,
+}
+
+/// The driver state; `run` consumes it.
+pub(crate) struct Driver<S> {
+    stream: S,
+    rx: mpsc::Receiver<Envelope>,
+    shared: Arc<Shared>,
+    settings: DriverSettings,
+    events: Option<EventSink>,
+    read_buf: BytesMut,
+}
+
+impl<S> Driver<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    pub(crate) fn new(
+        stream: S,
+        rx: mpsc::Receiver<Envelope>,
+        shared: Arc<Shared>,
+        settings: DriverSettings,
+        events: Option<EventSink>,
+        read_buf: BytesMut,
+    ) -> Self {
+        Self {
+            stream,
+            rx,
+            shared,
+            settings,
+            events,
+            read_buf,
+        }
+    }
+
+    /// Runs until the connection breaks, is closed, or every handle is dropped.
+    pub(crate) async fn run(self) {
+        let Self {
+            stream,
+            mut rx,
+            shared,
+            settings,
+            mut events,
+            mut read_buf,
+        } = self;
+        let (mut rd, mut wr) = tokio::io::split(stream);
+        let mut st = State {
+            ids: StreamIds::new(settings.max_streams),
+            slots: Vec::new(),
+            write_buf: BytesMut::with_capacity(settings.write_buffer_limit.min(64 * 1024)),
+            need_flush: false,
+            heartbeat_deadline: None,
+            last_read: Instant::now(),
+        };
+        if read_buf.capacity() < settings.read_buffer_size {
+            read_buf.reserve(settings.read_buffer_size - read_buf.len());
+        }
+        let far = Duration::from_secs(86_400 * 365);
+        let mut timer: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep(far));
+        let mut rx_open = true;
+
+        // Frames that arrived together with the last handshake response.
+        let reason = match st.route_buffered(&mut read_buf, &settings, &shared, &mut events) {
+            Err(reason) => reason,
+            Ok(()) => loop {
+                let deadline = st
+                    .next_timer(&settings)
+                    .unwrap_or_else(|| Instant::now() + far);
+                if timer.deadline() != deadline {
+                    timer.as_mut().reset(deadline);
+                }
+                let can_accept = rx_open
+                    && st.ids.has_free()
+                    && st.write_buf.len() < settings.write_buffer_limit
+                    && (settings.write_coalescing || st.write_buf.is_empty());
+                tokio::select! {
+                    biased;
+                    () = shared.wake.notified() => {
+                        if shared.close_requested.load(Ordering::Acquire) {
+                            break BrokenReason::Closed;
+                        }
+                        let orphans = shared.orphans.load(Ordering::Acquire);
+                        if orphans > shared.max_orphans {
+                            break BrokenReason::TooManyOrphans { orphans, limit: shared.max_orphans };
+                        }
+                    }
+                    r = rd.read_buf(&mut read_buf) => match r {
+                        Ok(0) => break BrokenReason::Eof,
+                        Err(e) => break e.into(),
+                        Ok(_) => {
+                            st.last_read = Instant::now();
+                            if let Err(reason) = st.route_buffered(&mut read_buf, &settings, &shared, &mut events) {
+                                break reason;
+                            }
+                        }
+                    },
+                    r = write_or_flush(&mut wr, &st.write_buf), if !st.write_buf.is_empty() || st.need_flush => match r {
+                        Err(e) => break e.into(),
+                        Ok(Written::Flushed) => st.need_flush = false,
+                        Ok(Written::Bytes(0)) => break BrokenReason::Eof,
+                        Ok(Written::Bytes(n)) => {
+                            st.write_buf.advance(n);
+                            if st.write_buf.is_empty() {
+                                // Reuse the allocation from the start.
+                                st.write_buf.clear();
+                                st.need_flush = true;
+                            }
+                        }
+                    },
+                    env = rx.recv(), if can_accept => match env {
+                        None => {
+                            rx_open = false;
+                            if st.ids.in_use() == 0 && st.write_buf.is_empty() {
+                                break BrokenReason::Closed;
+                            }
+                        }
+                        Some(env) => {
+                            st.enqueue(env, &shared);
+                            if settings.write_coalescing {
+                                while st.ids.has_free() && st.write_buf.len() < settings.write_buffer_limit {
+                                    match rx.try_recv() {
+                                        Ok(env) => st.enqueue(env, &shared),
+                                        Err(_) => break,
+                                    }
+                                }
+                            }
+                        }
+                    },
+                    () = &mut timer => {
+                        if let Err(reason) = st.on_timer(&settings) {
+                            break reason;
+                        }
+                    }
+                }
+                if !rx_open && st.ids.in_use() == 0 && st.write_buf.is_empty() {
+                    break BrokenReason::Closed;
+                }
+            },
+        };
+        shared.broken.store(true, Ordering::Release);
+        match &reason {
+            BrokenReason::Closed => tracing::debug!("connection closed"),
+            other => tracing::warn!(reason = %other, "connection broken"),
+        }
+        let err = ConnectionError::Broken(reason);
+        let mut failed = 0usize;
+        for slot in st.slots.drain(..) {
+            if let Slot::Caller(tx) = slot {
+                failed += 1;
+                let _ = tx.send(Err(err.clone()));
+            }
+        }
+        rx.close();
+        while let Ok(env) = rx.try_recv() {
+            failed += 1;
+            let _ = env.responder.send(Err(err.clone()));
+        }
+        shared.in_flight.fetch_sub(
+            failed.min(shared.in_flight.load(Ordering::Acquire)),
+            Ordering::AcqRel,
+        );
+        let _ = wr.shutdown().await;
+    }
+}
+
+struct State {
+    ids: StreamIds,
+    slots: Vec<Slot>,
+    write_buf: BytesMut,
+    need_flush: bool,
+    heartbeat_deadline: Option<Instant>,
+    last_read: Instant,
+}
+
+impl State {
+    fn enqueue(&mut self, env: Envelope, shared: &Shared) {
+        let Envelope {
+            mut frame,
+            responder,
+        } = env;
+        if responder.is_closed() {
+            // Cancelled while queued: its guard counted it as an orphan; it never gets an id.
+            shared.orphans.fetch_sub(1, Ordering::AcqRel);
+            shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return;
+        }
+        if frame.len() < HEADER_LEN {
+            shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+            let _ = responder.send(Err(ConnectionError::Invalid(format!(
+                "a request frame of {} bytes is shorter than the {HEADER_LEN}-byte header",
+                frame.len()
+            ))));
+            return;
+        }
+        let Some(id) = self.ids.alloc() else {
+            // Not reachable: the driver only dequeues when an id is free.
+            shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+            let _ = responder.send(Err(ConnectionError::TooManyInFlight {
+                limit: crate::stream_ids::MAX_STREAMS,
+            }));
+            return;
+        };
+        frame::patch_stream(&mut frame, id);
+        self.write_buf.extend_from_slice(&frame);
+        self.put_slot(id, Slot::Caller(responder));
+    }
+
+    fn put_slot(&mut self, id: i16, slot: Slot) {
+        let idx = usize::try_from(id).unwrap_or(0);
+        if idx >= self.slots.len() {
+            self.slots.resize_with(idx + 1, || Slot::Empty);
+        }
+        self.slots[idx] = slot;
+    }
+
+    fn route_buffered(
+        &mut self,
+        buf: &mut BytesMut,
+        settings: &DriverSettings,
+        shared: &Shared,
+        events: &mut Option<EventSink>,
+    ) -> Result<(), BrokenReason> {
+        let mut decoder = FrameDecoder::new(settings.max_frame_body);
+        loop {
+            let frame = match decoder.decode(buf) {
+                Ok(Some(f)) => f,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(BrokenReason::CorruptFrame(e.to_string())),
+            };
+            self.route(frame, shared, events);
+        }
+    }
+
+    fn route(&mut self, frame: Frame, shared: &Shared, events: &mut Option<EventSink>) {
+        let id = frame.header.stream;
+        if id < 0 {
+            match events {
+                Some(sink) => sink(frame),
+                None => tracing::debug!(
+                    stream = id,
+                    opcode = ?frame.header.opcode,
+                    "server-initiated frame dropped"
+                ),
+            }
+            return;
+        }
+        let idx = usize::try_from(id).unwrap_or(usize::MAX);
+        let slot = match self.slots.get_mut(idx) {
+            Some(slot) if self.ids.is_used(id) => std::mem::replace(slot, Slot::Empty),
+            _ => {
+                tracing::warn!(stream = id, "response for an unknown stream id dropped");
+                return;
+            }
+        };
+        self.ids.free(id);
+        match slot {
+            Slot::Empty => tracing::warn!(stream = id, "response for an idle stream id dropped"),
+            Slot::Heartbeat => {
+                tracing::trace!("heartbeat answered");
+                self.heartbeat_deadline = None;
+            }
+            Slot::Caller(tx) => {
+                shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+                if tx.send(Ok(frame)).is_err() {
+                    // The caller gave up (timeout or cancellation): this was an orphan.
+                    shared.orphans.fetch_sub(1, Ordering::AcqRel);
+                    tracing::debug!(
+                        stream = id,
+                        "late response to an orphaned stream id dropped"
+                    );
+                }
+            }
+        }
+    }
+
+    fn next_timer(&self, settings: &DriverSettings) -> Option<Instant> {
+        self.heartbeat_deadline
+            .or_else(|| settings.heartbeat_interval.map(|i| self.last_read + i))
+    }
+
+    fn on_timer(&mut self, settings: &DriverSettings) -> Result<(), BrokenReason> {
+        let now = Instant::now();
+        if let Some(deadline) = self.heartbeat_deadline {
+            if now >= deadline {
+                return Err(BrokenReason::HeartbeatTimeout(settings.heartbeat_timeout));
+            }
+            return Ok(());
+        }
+        let Some(interval) = settings.heartbeat_interval else {
+            return Ok(());
+        };
+        if now < self.last_read + interval {
+            return Ok(());
+        }
+        let Some(id) = self.ids.alloc() else {
+            // Every id is busy; the connection is evidently not idle.
+            self.last_read = now;
+            return Ok(());
+        };
+        tracing::trace!(stream = id, "sending heartbeat");
+        let [s0, s1] = id.to_be_bytes();
+        // OPTIONS: empty body (opcode 0x05).
+        self.write_buf
+            .extend_from_slice(&[settings.version, 0, s0, s1, 0x05, 0, 0, 0, 0]);
+        self.put_slot(id, Slot::Heartbeat);
+        self.heartbeat_deadline = Some(now + settings.heartbeat_timeout);
+        Ok(())
+    }
+}
+
+enum Written {
+    Bytes(usize),
+    Flushed,
+}
+
+/// One `write` of everything queued (one syscall for many frames), or a flush once it drained.
+async fn write_or_flush<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    buf: &BytesMut,
+) -> std::io::Result<Written> {
+    if buf.is_empty() {
+        wr.flush().await.map(|()| Written::Flushed)
+    } else {
+        wr.write(buf).await.map(Written::Bytes)
+    }
+}

@@ -1,0 +1,208 @@
+//! The handshake, run on the raw stream before the driver starts: OPTIONS → SUPPORTED,
+//! STARTUP → READY or AUTHENTICATE → AUTH_RESPONSE / AUTH_CHALLENGE … → AUTH_SUCCESS.
+
+use std::collections::HashMap;
+
+use bytes::{Bytes, BytesMut};
+use proto::frame::{self, Compression, Frame, FrameDecoder, RequestOptions};
+use proto::request::{AuthResponse, Request, Startup};
+use proto::response::Response;
+use proto::scylla::{SCYLLA_USE_METADATA_ID, ScyllaExtensions, ShardingInfo};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::ConnectionInfo;
+use crate::config::ConnectionConfig;
+use crate::error::{BrokenReason, ConnectionError};
+
+/// The most AUTH_CHALLENGE rounds accepted before giving up.
+const MAX_AUTH_ROUNDS: usize = 64;
+
+/// Drives the handshake on `stream`; returns what was learned and any bytes read past the last
+/// handshake response.
+pub(crate) async fn handshake<S>(
+    stream: &mut S,
+    config: &ConnectionConfig,
+) -> Result<(ConnectionInfo, BytesMut), ConnectionError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut io = HandshakeIo {
+        stream,
+        read_buf: BytesMut::with_capacity(4096),
+        decoder: FrameDecoder::new(config.tuning.max_frame_size),
+        compression: None,
+        version: config.protocol_version,
+    };
+    let supported = match io.roundtrip(&Request::Options, "OPTIONS").await? {
+        Response::Supported { options } => options,
+        other => return Err(unexpected("OPTIONS", &other)),
+    };
+    tracing::debug!(?supported, "SUPPORTED");
+    let compression = config.compression.filter(|c| {
+        c.is_available()
+            && supported
+                .get("COMPRESSION")
+                .is_some_and(|v| v.iter().any(|n| n.eq_ignore_ascii_case(c.as_str())))
+    });
+    let mut options = HashMap::new();
+    let cql_version = supported
+        .get("CQL_VERSION")
+        .and_then(|v| v.first())
+        .cloned()
+        .unwrap_or_else(|| "3.0.0".to_owned());
+    options.insert(Startup::CQL_VERSION.to_owned(), cql_version);
+    if let Some(c) = compression {
+        options.insert(Startup::COMPRESSION.to_owned(), c.as_str().to_owned());
+    }
+    options.insert(Startup::DRIVER_NAME.to_owned(), config.driver_name.clone());
+    options.insert(
+        Startup::DRIVER_VERSION.to_owned(),
+        config.driver_version.clone(),
+    );
+    if config.scylla_extensions {
+        let mut ext = ScyllaExtensions::from_supported(&supported).startup_options();
+        // Metadata ids change the EXECUTE layout; the session layer opts in explicitly.
+        ext.remove(SCYLLA_USE_METADATA_ID);
+        options.extend(ext);
+    }
+    let startup = Request::Startup(Startup { options });
+    let reply = io.roundtrip(&startup, "STARTUP").await?;
+    // Responses after STARTUP may be compressed.
+    io.compression = compression;
+    match reply {
+        Response::Ready => {}
+        Response::Authenticate { authenticator } => io.authenticate(config, &authenticator).await?,
+        Response::Error(e) => {
+            return Err(ConnectionError::Server {
+                during: "STARTUP",
+                code: e.code.0,
+                message: e.message,
+            });
+        }
+        other => return Err(unexpected("STARTUP", &other)),
+    }
+    let info = ConnectionInfo {
+        peer: None,
+        version: config.protocol_version.0,
+        sharding: ShardingInfo::from_supported(&supported),
+        supported,
+        compression,
+        keyspace: None,
+    };
+    Ok((info, io.read_buf))
+}
+
+fn unexpected(request: &'static str, got: &Response) -> ConnectionError {
+    let got = match got {
+        Response::Error(e) => format!("ERROR {:?}: {}", e.code, e.message),
+        other => format!("{:?}", other.opcode()),
+    };
+    ConnectionError::UnexpectedResponse { request, got }
+}
+
+struct HandshakeIo<'a, S> {
+    stream: &'a mut S,
+    read_buf: BytesMut,
+    decoder: FrameDecoder,
+    compression: Option<Compression>,
+    version: frame::ProtocolVersion,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
+    async fn roundtrip(
+        &mut self,
+        request: &Request,
+        what: &'static str,
+    ) -> Result<Response, ConnectionError> {
+        let mut buf = BytesMut::with_capacity(128);
+        let opts = RequestOptions {
+            compression: self.compression,
+            ..RequestOptions::default()
+        };
+        frame::encode_request(&mut buf, self.version, 0, request, &opts)
+            .map_err(|e| ConnectionError::Invalid(format!("cannot encode {what}: {e}")))?;
+        self.stream
+            .write_all(&buf)
+            .await
+            .map_err(|e| ConnectionError::Broken(e.into()))?;
+        self.stream
+            .flush()
+            .await
+            .map_err(|e| ConnectionError::Broken(e.into()))?;
+        let frame = self.read_frame().await?;
+        let env = frame::decode_response(&frame, self.compression)
+            .map_err(|e| ConnectionError::Decode(e.to_string()))?;
+        Ok(env.response)
+    }
+
+    async fn read_frame(&mut self) -> Result<Frame, ConnectionError> {
+        loop {
+            match self.decoder.decode(&mut self.read_buf) {
+                Ok(Some(f)) if f.header.stream == 0 => return Ok(f),
+                Ok(Some(f)) => tracing::debug!(
+                    stream = f.header.stream,
+                    "frame on another stream during the handshake dropped"
+                ),
+                Ok(None) => {
+                    let n = self
+                        .stream
+                        .read_buf(&mut self.read_buf)
+                        .await
+                        .map_err(|e| ConnectionError::Broken(e.into()))?;
+                    if n == 0 {
+                        return Err(ConnectionError::Broken(BrokenReason::Eof));
+                    }
+                }
+                Err(e) => {
+                    return Err(ConnectionError::Broken(BrokenReason::CorruptFrame(
+                        e.to_string(),
+                    )));
+                }
+            }
+        }
+    }
+
+    async fn authenticate(
+        &mut self,
+        config: &ConnectionConfig,
+        authenticator: &str,
+    ) -> Result<(), ConnectionError> {
+        let provider = config.authenticator.as_ref().ok_or_else(|| {
+            ConnectionError::Auth(format!("the server requires authentication ({authenticator}) but no authenticator is configured"))
+        })?;
+        tracing::debug!(authenticator, "authenticating");
+        let (mut token, mut session) = provider
+            .start_session(authenticator)
+            .await
+            .map_err(ConnectionError::Auth)?;
+        for _ in 0..MAX_AUTH_ROUNDS {
+            let req = Request::AuthResponse(AuthResponse {
+                token: token.take().map(Bytes::from),
+            });
+            match self.roundtrip(&req, "AUTH_RESPONSE").await? {
+                Response::AuthSuccess { token } => {
+                    return session
+                        .success(token.as_deref())
+                        .await
+                        .map_err(ConnectionError::Auth);
+                }
+                Response::AuthChallenge { token: challenge } => {
+                    token = session
+                        .evaluate_challenge(challenge.as_deref())
+                        .await
+                        .map_err(ConnectionError::Auth)?;
+                }
+                Response::Error(e) => {
+                    return Err(ConnectionError::Auth(format!(
+                        "{:?}: {}",
+                        e.code, e.message
+                    )));
+                }
+                other => return Err(unexpected("AUTH_RESPONSE", &other)),
+            }
+        }
+        Err(ConnectionError::Auth(format!(
+            "no AUTH_SUCCESS after {MAX_AUTH_ROUNDS} challenges"
+        )))
+    }
+}

@@ -1,0 +1,225 @@
+//! Handshake against the fake node over `tokio::io::duplex`.
+
+use std::time::Duration;
+
+use proto::ColumnType;
+use proto::frame::Compression;
+use proto::request::{Query, Request};
+use proto::response::{Event, Response, ResultBody};
+use tokio::sync::mpsc;
+
+use crate::auth::PasswordAuthenticator;
+use crate::config::ConnectionConfig;
+use crate::connection::Connection;
+use crate::error::ConnectionError;
+use crate::testing::{FakeNode, text, text_rows};
+
+async fn open(node: &FakeNode, config: &ConnectionConfig) -> Result<Connection, ConnectionError> {
+    let (client, server) = tokio::io::duplex(1 << 16);
+    tokio::spawn(node.clone().serve(server, None));
+    let (conn, driver) = Connection::open(client, config).await?;
+    tokio::spawn(driver);
+    Ok(conn)
+}
+
+#[tokio::test(start_paused = true)]
+async fn handshake_without_auth() {
+    let node = FakeNode::default();
+    let conn = open(&node, &ConnectionConfig::default())
+        .await
+        .expect("open");
+    assert_eq!(node.log(), vec!["OPTIONS", "STARTUP"]);
+    let opts = node
+        .startup_options
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("startup");
+    assert_eq!(opts.get("CQL_VERSION").map(String::as_str), Some("3.4.5"));
+    assert!(!opts.contains_key("COMPRESSION"));
+    assert_eq!(conn.compression(), None);
+    assert_eq!(conn.shard(), None);
+    assert_eq!(
+        conn.info().supported.get("CQL_VERSION"),
+        Some(&vec!["3.4.5".to_owned()])
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn handshake_with_password_auth_keyspace_and_register() {
+    let node = FakeNode {
+        credentials: Some(("cassandra".into(), "secret".into())),
+        ..FakeNode::default()
+    };
+    let (tx, _rx) = mpsc::channel(4);
+    let config = ConnectionConfig {
+        authenticator: Some(std::sync::Arc::new(PasswordAuthenticator::new(
+            "cassandra",
+            "secret",
+        ))),
+        keyspace: Some("MyKs".into()),
+        event_sender: Some(tx),
+        ..ConnectionConfig::default()
+    };
+    open(&node, &config).await.expect("open");
+    assert_eq!(
+        node.log(),
+        vec![
+            "OPTIONS",
+            "STARTUP",
+            "AUTH_RESPONSE",
+            "QUERY USE \"MyKs\"",
+            "REGISTER TOPOLOGY_CHANGE,STATUS_CHANGE,SCHEMA_CHANGE"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn wrong_password_and_missing_authenticator_fail() {
+    let node = FakeNode {
+        credentials: Some(("u".into(), "p".into())),
+        ..FakeNode::default()
+    };
+    let config = ConnectionConfig {
+        authenticator: Some(std::sync::Arc::new(PasswordAuthenticator::new(
+            "u", "wrong",
+        ))),
+        ..ConnectionConfig::default()
+    };
+    let err = open(&node, &config).await.expect_err("bad password");
+    assert!(
+        matches!(&err, ConnectionError::Auth(m) if m.contains("bad credentials")),
+        "{err:?}"
+    );
+    let err = open(&node, &ConnectionConfig::default())
+        .await
+        .expect_err("no authenticator");
+    assert!(
+        matches!(&err, ConnectionError::Auth(m) if m.contains("no authenticator")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn compression_is_negotiated_and_used() {
+    let node = FakeNode {
+        on_query: std::sync::Arc::new(|q| {
+            text_rows(
+                "ks",
+                "t",
+                &[("v", ColumnType::Text)],
+                &[vec![text(&q.repeat(50))]],
+            )
+        }),
+        ..FakeNode::default()
+    };
+    for c in [Compression::Lz4, Compression::Snappy] {
+        let config = ConnectionConfig {
+            compression: Some(c),
+            ..ConnectionConfig::default()
+        };
+        let conn = open(&node, &config).await.expect("open");
+        assert_eq!(conn.compression(), Some(c));
+        let opts = node
+            .startup_options
+            .lock()
+            .expect("lock")
+            .clone()
+            .expect("startup");
+        assert_eq!(
+            opts.get("COMPRESSION").map(String::as_str),
+            Some(c.as_str())
+        );
+        let req = Request::Query(Query {
+            query: "SELECT abc".into(),
+            params: Default::default(),
+        });
+        let resp = conn.request(&req).await.expect("response");
+        let Response::Result(ResultBody::Rows(rows)) = resp.response else {
+            panic!("rows expected")
+        };
+        let row = rows.rows().next().expect("row").expect("ok");
+        let cell = row.cells().next().expect("cell").expect("not null");
+        assert_eq!(cell, "SELECT abc".repeat(50).as_bytes());
+    }
+    // Offered only snappy: asking for lz4 gives no compression.
+    let mut only_snappy = node.clone();
+    only_snappy
+        .supported
+        .insert("COMPRESSION".into(), vec!["snappy".into()]);
+    let config = ConnectionConfig {
+        compression: Some(Compression::Lz4),
+        ..ConnectionConfig::default()
+    };
+    let conn = open(&only_snappy, &config).await.expect("open");
+    assert_eq!(conn.compression(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn scylla_sharding_info_comes_from_supported() {
+    let mut node = FakeNode::default();
+    for (k, v) in [
+        ("SCYLLA_SHARD", "2"),
+        ("SCYLLA_NR_SHARDS", "4"),
+        (
+            "SCYLLA_PARTITIONER",
+            "org.apache.cassandra.dht.Murmur3Partitioner",
+        ),
+        ("SCYLLA_SHARDING_ALGORITHM", "biased-token-round-robin"),
+        ("SCYLLA_SHARDING_IGNORE_MSB", "12"),
+        ("SCYLLA_SHARD_AWARE_PORT", "19042"),
+    ] {
+        node.supported.insert(k.into(), vec![v.into()]);
+    }
+    let conn = open(&node, &ConnectionConfig::default())
+        .await
+        .expect("open");
+    assert_eq!(conn.shard(), Some(2));
+    let s = conn.info().sharding.clone().expect("sharding");
+    assert_eq!(
+        (s.nr_shards, s.ignore_msb, s.shard_aware_port),
+        (4, 12, Some(19042))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_reach_the_channel() {
+    let node = FakeNode::default();
+    let (ev_tx, ev_rx) = mpsc::channel(4);
+    let (tx, mut rx) = mpsc::channel(4);
+    let config = ConnectionConfig {
+        event_sender: Some(tx),
+        ..ConnectionConfig::default()
+    };
+    let (client, server) = tokio::io::duplex(1 << 16);
+    tokio::spawn(node.clone().serve(server, Some(ev_rx)));
+    let (_conn, driver) = Connection::open(client, &config).await.expect("open");
+    tokio::spawn(driver);
+    let addr: std::net::SocketAddr = "127.0.0.2:9042".parse().expect("addr");
+    let ev = Event::StatusChange {
+        change: proto::codes::StatusChangeType::Down,
+        addr,
+    };
+    ev_tx.send(ev.clone()).await.expect("send");
+    let got = tokio::time::timeout(Duration::from_secs(1), rx.recv())
+        .await
+        .expect("in time")
+        .expect("event");
+    assert_eq!(got, ev);
+}
+
+#[tokio::test(start_paused = true)]
+async fn handshake_times_out_on_a_silent_peer() {
+    let (client, _server) = tokio::io::duplex(1 << 16);
+    let config = ConnectionConfig {
+        connect_timeout: Duration::from_secs(3),
+        ..ConnectionConfig::default()
+    };
+    let err = Connection::open(client, &config)
+        .await
+        .expect_err("timeout");
+    assert!(
+        matches!(err, ConnectionError::ConnectTimeout(d) if d == Duration::from_secs(3)),
+        "{err:?}"
+    );
+}

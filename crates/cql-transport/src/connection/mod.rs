@@ -1,0 +1,566 @@
+//! A connection: a spawned driver task that owns the socket plus a cheap `Clone` handle.
+//!
+//! The handle encodes nothing and decodes nothing on the driver's behalf: the caller hands over a
+//! whole encoded frame (any stream id; the driver patches the one it allocates into bytes 2..4)
+//! and gets the raw response frame back. [`Connection::request`] wraps that with cql-proto's
+//! encoders and decoders.
+
+mod driver;
+mod handshake;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use driver::{Driver, Envelope};
+pub(crate) use driver::{DriverSettings, EventSink};
+
+use crate::error::{BrokenReason, ConnectionError};
+use crate::stream_ids::MAX_STREAMS;
+use proto::frame::{self, Compression, Frame, RequestOptions, ResponseEnvelope};
+use proto::request::{Query, Register, Request};
+use proto::response::{Event, Response, ResultBody};
+
+use crate::config::ConnectionConfig;
+
+/// What a request does when its connection already has the maximum number of requests in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Backpressure {
+    /// Wait (within the request timeout) until a stream id frees up.
+    #[default]
+    Wait,
+    /// Fail at once with [`ConnectionError::TooManyInFlight`].
+    Error,
+}
+
+/// State shared between the handles and the driver task. Lock-free.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) broken: AtomicBool,
+    pub(crate) close_requested: AtomicBool,
+    /// Requests submitted and not yet resolved, including orphans still holding an id.
+    pub(crate) in_flight: AtomicUsize,
+    /// Requests whose caller gave up while their stream id is still reserved.
+    pub(crate) orphans: AtomicUsize,
+    pub(crate) max_orphans: usize,
+    /// Wakes the driver to check `close_requested` and `orphans`.
+    pub(crate) wake: Notify,
+}
+
+/// Tuning of the mechanics of one connection (no protocol negotiation here).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConnectionTuning {
+    /// Stream ids available, at most [`MAX_STREAMS`] (32,768).
+    pub max_streams: usize,
+    /// Maximum requests in flight through the handle (submitted, not resolved); the default is
+    /// the number of stream ids.
+    pub max_in_flight: usize,
+    /// What happens above `max_in_flight`.
+    pub backpressure: Backpressure,
+    /// Capacity of the bounded request queue between handles and driver.
+    pub queue_capacity: usize,
+    /// Drain every queued request into one buffer and write it with one call.
+    pub write_coalescing: bool,
+    /// Stop draining the queue once this many bytes wait to be written.
+    pub write_buffer_limit: usize,
+    /// Initial capacity of the reusable read buffer.
+    pub read_buffer_size: usize,
+    /// The largest frame body accepted from the server; larger breaks the connection.
+    pub max_frame_size: usize,
+    /// Close the connection once more than this many timed-out requests hold stream ids.
+    pub max_orphans: usize,
+    /// Send an OPTIONS heartbeat after this long without reading anything; `None` disables.
+    pub heartbeat_interval: Option<Duration>,
+    /// How long a heartbeat may take before the connection counts as dead.
+    pub heartbeat_timeout: Duration,
+    /// Timeout of each request unless the call gives one; `None` waits forever.
+    pub request_timeout: Option<Duration>,
+}
+
+impl Default for ConnectionTuning {
+    fn default() -> Self {
+        Self {
+            max_streams: MAX_STREAMS,
+            max_in_flight: MAX_STREAMS,
+            backpressure: Backpressure::Wait,
+            queue_capacity: 2048,
+            write_coalescing: true,
+            write_buffer_limit: 1024 * 1024,
+            read_buffer_size: 64 * 1024,
+            max_frame_size: 256 * 1024 * 1024,
+            max_orphans: 1024,
+            heartbeat_interval: Some(Duration::from_secs(30)),
+            heartbeat_timeout: Duration::from_secs(30),
+            request_timeout: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
+/// The future that drives a connection. Spawn it (e.g. `tokio::spawn(driver)`); the handle
+/// does nothing until it runs. It ends when the connection breaks, is closed, or every handle is
+/// dropped.
+#[must_use = "the connection does nothing until its driver future is spawned"]
+pub struct ConnectionDriver {
+    inner: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl std::fmt::Debug for ConnectionDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConnectionDriver")
+    }
+}
+
+impl Future for ConnectionDriver {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+/// The cheap, cloneable handle of a connection. All clones talk to the same driver task.
+#[derive(Clone)]
+pub struct Connection {
+    inner: Arc<HandleInner>,
+}
+
+struct HandleInner {
+    tx: mpsc::Sender<Envelope>,
+    shared: Arc<Shared>,
+    tuning: ConnectionTuning,
+    info: ConnectionInfo,
+}
+
+/// What the handshake learned about the connection.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ConnectionInfo {
+    /// The peer's address, when known.
+    pub peer: Option<std::net::SocketAddr>,
+    /// The negotiated protocol version byte (4).
+    pub version: u8,
+    /// The SUPPORTED options of the server.
+    pub supported: std::collections::HashMap<String, Vec<String>>,
+    /// Negotiated compression, if any.
+    pub compression: Option<Compression>,
+    /// Scylla shard of this connection and sharding parameters, if the server is Scylla.
+    pub sharding: Option<proto::ShardingInfo>,
+    /// The keyspace set with USE during the handshake.
+    pub keyspace: Option<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("peer", &self.inner.info.peer)
+            .field("in_flight", &self.in_flight())
+            .field("broken", &self.is_broken())
+            .finish()
+    }
+}
+
+impl Connection {
+    /// Starts the driver on an already handshaken stream. `read_buf` holds bytes read past the
+    /// handshake. Returns the handle and the driver future to spawn.
+    pub(crate) fn start<S>(
+        stream: S,
+        tuning: ConnectionTuning,
+        info: ConnectionInfo,
+        events: Option<EventSink>,
+        read_buf: BytesMut,
+    ) -> (Self, ConnectionDriver)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel(tuning.queue_capacity.max(1));
+        let shared = Arc::new(Shared {
+            broken: AtomicBool::new(false),
+            close_requested: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
+            orphans: AtomicUsize::new(0),
+            max_orphans: tuning.max_orphans,
+            wake: Notify::new(),
+        });
+        let settings = DriverSettings {
+            max_streams: tuning.max_streams,
+            write_coalescing: tuning.write_coalescing,
+            write_buffer_limit: tuning.write_buffer_limit.max(1),
+            read_buffer_size: tuning.read_buffer_size,
+            max_frame_body: tuning.max_frame_size,
+            heartbeat_interval: tuning.heartbeat_interval,
+            heartbeat_timeout: tuning.heartbeat_timeout,
+            version: if info.version == 0 { 4 } else { info.version },
+        };
+        let driver = Driver::new(stream, rx, Arc::clone(&shared), settings, events, read_buf);
+        let conn = Self {
+            inner: Arc::new(HandleInner {
+                tx,
+                shared,
+                tuning,
+                info,
+            }),
+        };
+        (
+            conn,
+            ConnectionDriver {
+                inner: Box::pin(driver.run()),
+            },
+        )
+    }
+
+    /// Handshakes on `stream` (OPTIONS, STARTUP, authentication), then `USE`s the configured
+    /// keyspace and REGISTERs for events. Returns the handle and the driver future, which the
+    /// caller must spawn. Bounded by `config.connect_timeout`.
+    pub async fn open<S>(
+        stream: S,
+        config: &ConnectionConfig,
+    ) -> Result<(Self, ConnectionDriver), ConnectionError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        Self::open_with_peer(stream, config, None).await
+    }
+
+    pub(crate) async fn open_with_peer<S>(
+        mut stream: S,
+        config: &ConnectionConfig,
+        peer: Option<std::net::SocketAddr>,
+    ) -> Result<(Self, ConnectionDriver), ConnectionError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let limit = config.connect_timeout;
+        let work = async {
+            let (mut info, leftover) = handshake::handshake(&mut stream, config).await?;
+            info.peer = peer;
+            let events = config
+                .event_sender
+                .clone()
+                .map(|tx| event_sink(tx, info.compression));
+            let (conn, mut driver) =
+                Self::start(stream, config.tuning.clone(), info, events, leftover);
+            let res = {
+                let setup = conn.setup(config);
+                tokio::pin!(setup);
+                // The driver must run for USE / REGISTER; poll both without spawning yet.
+                tokio::select! {
+                    r = &mut setup => r,
+                    () = &mut driver => Err(ConnectionError::Broken(BrokenReason::Eof)),
+                }
+            };
+            res.map(|()| (conn, driver))
+        };
+        let (conn, driver) = tokio::time::timeout(limit, work)
+            .await
+            .map_err(|_| ConnectionError::ConnectTimeout(limit))??;
+        tracing::debug!(peer = ?conn.inner.info.peer, shard = ?conn.shard(), compression = ?conn.compression(), "connection ready");
+        Ok((conn, driver))
+    }
+
+    async fn setup(&self, config: &ConnectionConfig) -> Result<(), ConnectionError> {
+        if let Some(ks) = &config.keyspace {
+            self.use_keyspace(ks).await?;
+        }
+        if config.event_sender.is_some() && !config.event_types.is_empty() {
+            let req = Request::Register(Register {
+                events: config.event_types.clone(),
+            });
+            match self.request(&req).await?.response {
+                Response::Ready => {}
+                Response::Error(e) => {
+                    return Err(ConnectionError::Server {
+                        during: "REGISTER",
+                        code: e.code.0,
+                        message: e.message,
+                    });
+                }
+                other => {
+                    return Err(ConnectionError::UnexpectedResponse {
+                        request: "REGISTER",
+                        got: format!("{:?}", other.opcode()),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `USE <keyspace>` on this connection. A name that is not all lower case (or is
+    /// already quoted) is sent quoted as given.
+    pub async fn use_keyspace(&self, keyspace: &str) -> Result<(), ConnectionError> {
+        let req = Request::Query(Query {
+            query: format!("USE {}", quote_identifier(keyspace)),
+            params: Default::default(),
+        });
+        match self.request(&req).await?.response {
+            Response::Result(ResultBody::SetKeyspace(_)) => Ok(()),
+            Response::Error(e) => Err(ConnectionError::Server {
+                during: "USE",
+                code: e.code.0,
+                message: e.message,
+            }),
+            other => Err(ConnectionError::UnexpectedResponse {
+                request: "USE",
+                got: format!("{:?}", other.opcode()),
+            }),
+        }
+    }
+
+    /// Encodes `request` (compressed when negotiated), sends it with the default timeout and
+    /// decodes the response. A server ERROR is returned as data in the envelope.
+    pub async fn request(&self, request: &Request) -> Result<ResponseEnvelope, ConnectionError> {
+        self.request_with(
+            request,
+            &RequestOptions::default(),
+            self.inner.tuning.request_timeout,
+        )
+        .await
+    }
+
+    /// [`Self::request`] with tracing / custom payload options and an explicit timeout. The
+    /// compression in `options` is ignored; the negotiated one is used.
+    pub async fn request_with(
+        &self,
+        request: &Request,
+        options: &RequestOptions<'_>,
+        timeout: Option<Duration>,
+    ) -> Result<ResponseEnvelope, ConnectionError> {
+        let buf = self.encode(request, options)?;
+        let frame = self.send_frame_with_timeout(buf, timeout).await?;
+        self.decode(&frame)
+    }
+
+    /// Encodes a whole request frame for this connection (its version and compression); the
+    /// stream id is left 0 for the driver to patch. Use with [`Self::send_frame`].
+    pub fn encode(
+        &self,
+        request: &Request,
+        options: &RequestOptions<'_>,
+    ) -> Result<BytesMut, ConnectionError> {
+        let mut buf = BytesMut::with_capacity(64);
+        let opts = RequestOptions {
+            compression: self.inner.info.compression,
+            ..*options
+        };
+        frame::encode_request(
+            &mut buf,
+            frame::ProtocolVersion(self.version()),
+            0,
+            request,
+            &opts,
+        )
+        .map_err(|e| ConnectionError::Invalid(format!("cannot encode request: {e}")))?;
+        Ok(buf)
+    }
+
+    /// Decodes a response frame of this connection (decompressing if needed).
+    pub fn decode(&self, frame: &Frame) -> Result<ResponseEnvelope, ConnectionError> {
+        frame::decode_response_limited(
+            frame,
+            self.inner.info.compression,
+            self.inner.tuning.max_frame_size,
+        )
+        .map_err(|e| ConnectionError::Decode(e.to_string()))
+    }
+
+    /// The negotiated protocol version byte.
+    pub fn version(&self) -> u8 {
+        if self.inner.info.version == 0 {
+            4
+        } else {
+            self.inner.info.version
+        }
+    }
+
+    /// The negotiated compression.
+    pub fn compression(&self) -> Option<Compression> {
+        self.inner.info.compression
+    }
+
+    /// What the handshake learned (peer, SUPPORTED options, compression, sharding).
+    pub fn info(&self) -> &ConnectionInfo {
+        &self.inner.info
+    }
+
+    /// The Scylla shard this connection is bound to, if the server is Scylla.
+    pub fn shard(&self) -> Option<u32> {
+        self.inner.info.sharding.as_ref().map(|s| s.shard)
+    }
+
+    /// Whether the connection is broken or closed; every request fails fast then.
+    pub fn is_broken(&self) -> bool {
+        self.inner.shared.broken.load(Ordering::Acquire)
+    }
+
+    /// Requests submitted and not resolved (including orphans): the load measure for pools.
+    pub fn in_flight(&self) -> usize {
+        self.inner.shared.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Stream ids held by requests whose callers gave up.
+    pub fn orphans(&self) -> usize {
+        self.inner.shared.orphans.load(Ordering::Relaxed)
+    }
+
+    /// The configured default request timeout.
+    pub fn request_timeout(&self) -> Option<Duration> {
+        self.inner.tuning.request_timeout
+    }
+
+    /// Closes the connection: in-flight requests fail with [`BrokenReason::Closed`].
+    pub fn close(&self) {
+        self.inner
+            .shared
+            .close_requested
+            .store(true, Ordering::Release);
+        self.inner.shared.wake.notify_one();
+    }
+
+    /// Sends one encoded frame (its stream id is overwritten) and waits for the response frame,
+    /// with the connection's default timeout.
+    pub async fn send_frame(&self, frame: BytesMut) -> Result<Frame, ConnectionError> {
+        self.send_frame_with_timeout(frame, self.inner.tuning.request_timeout)
+            .await
+    }
+
+    /// Like [`Self::send_frame`] with an explicit timeout (`None`: wait until the response or
+    /// a connection error). Exactly one outcome: the response, [`ConnectionError::Timeout`], or
+    /// the connection's error. A timed-out or cancelled request leaves its stream id reserved
+    /// until the late response arrives.
+    pub async fn send_frame_with_timeout(
+        &self,
+        frame: BytesMut,
+        timeout: Option<Duration>,
+    ) -> Result<Frame, ConnectionError> {
+        let shared = &self.inner.shared;
+        if shared.broken.load(Ordering::Acquire) {
+            return Err(ConnectionError::Broken(BrokenReason::Closed));
+        }
+        let limit = self.inner.tuning.max_in_flight;
+        if self.inner.tuning.backpressure == Backpressure::Error
+            && shared.in_flight.load(Ordering::Acquire) >= limit
+        {
+            return Err(ConnectionError::TooManyInFlight { limit });
+        }
+        shared.in_flight.fetch_add(1, Ordering::AcqRel);
+        let fut = self.submit(frame);
+        match timeout {
+            None => fut.await,
+            Some(t) => tokio::time::timeout(t, fut)
+                .await
+                .unwrap_or(Err(ConnectionError::Timeout(t))),
+        }
+    }
+
+    async fn submit(&self, frame: BytesMut) -> Result<Frame, ConnectionError> {
+        let shared = &self.inner.shared;
+        let mut queued = QueueGuard {
+            shared,
+            armed: true,
+        };
+        let (responder, rx) = oneshot::channel();
+        if self
+            .inner
+            .tx
+            .send(Envelope { frame, responder })
+            .await
+            .is_err()
+        {
+            return Err(ConnectionError::Broken(BrokenReason::Closed));
+        }
+        // From here on the driver owns the in-flight count of this request.
+        queued.armed = false;
+        let mut waiting = ResponseGuard {
+            rx,
+            shared,
+            done: false,
+        };
+        let res = (&mut waiting.rx).await;
+        waiting.done = true;
+        res.unwrap_or(Err(ConnectionError::Broken(BrokenReason::Closed)))
+    }
+}
+
+/// Quotes a CQL identifier unless it is plain lower case or already quoted.
+pub(crate) fn quote_identifier(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if plain || (name.len() >= 2 && name.starts_with('"') && name.ends_with('"')) {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// An event sink decoding EVENT frames and pushing them into `tx` without waiting.
+fn event_sink(tx: mpsc::Sender<Event>, compression: Option<Compression>) -> EventSink {
+    Box::new(
+        move |frame: Frame| match frame::decode_response(&frame, compression) {
+            Ok(env) => match env.response {
+                Response::Event(ev) => {
+                    if let Err(e) = tx.try_send(ev) {
+                        tracing::warn!(error = %e, "event channel full or closed; event dropped");
+                    }
+                }
+                other => {
+                    tracing::warn!(opcode = ?other.opcode(), "non-EVENT frame on stream -1 dropped")
+                }
+            },
+            Err(e) => tracing::warn!(error = %e, "undecodable EVENT frame dropped"),
+        },
+    )
+}
+
+/// Undoes the in-flight count of a request that never reached the queue.
+struct QueueGuard<'a> {
+    shared: &'a Shared,
+    armed: bool,
+}
+
+impl Drop for QueueGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// Marks a request whose caller stopped waiting as an orphan; the driver un-marks it when the
+/// late response arrives (or when it finds the request still queued).
+struct ResponseGuard<'a> {
+    rx: oneshot::Receiver<Result<Frame, ConnectionError>>,
+    shared: &'a Shared,
+    done: bool,
+}
+
+impl Drop for ResponseGuard<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        // After close() the driver's send fails, so "no value yet" is final.
+        self.rx.close();
+        if self.rx.try_recv().is_err() {
+            let orphans = self.shared.orphans.fetch_add(1, Ordering::AcqRel) + 1;
+            if orphans > self.shared.max_orphans {
+                self.shared.wake.notify_one();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod handshake_tests;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,97 @@
+//! Opening TCP connections: `TCP_NODELAY`, keepalive, and an optional chosen local source port
+//! (bound before connecting) for Scylla's shard-aware port.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::{TcpSocket, TcpStream};
+
+use crate::config::ConnectionConfig;
+use crate::connection::Connection;
+use crate::error::ConnectionError;
+
+/// Opens a TCP stream to `addr`, from `source_port` if given (on the unspecified address).
+pub(crate) async fn tcp_connect(
+    addr: SocketAddr,
+    source_port: Option<u16>,
+    config: &ConnectionConfig,
+) -> Result<TcpStream, ConnectionError> {
+    let err = |e: io::Error| ConnectionError::Connect {
+        addr,
+        source: Arc::new(e),
+    };
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(err)?;
+    if let Some(port) = source_port {
+        let local: SocketAddr = if addr.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, port).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, port).into()
+        };
+        socket.bind(local).map_err(err)?;
+    }
+    let stream = socket.connect(addr).await.map_err(err)?;
+    stream.set_nodelay(config.tcp_nodelay).map_err(err)?;
+    if let Some(idle) = config.tcp_keepalive {
+        let ka = socket2::TcpKeepalive::new().with_time(idle);
+        socket2::SockRef::from(&stream)
+            .set_tcp_keepalive(&ka)
+            .map_err(err)?;
+    }
+    Ok(stream)
+}
+
+/// Whether a connect error means "that local port is taken; try another".
+pub(crate) fn is_port_in_use(e: &ConnectionError) -> bool {
+    matches!(e, ConnectionError::Connect { source, .. }
+        if matches!(source.kind(), io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable))
+}
+
+impl Connection {
+    /// Connects over TCP (and TLS when configured), handshakes, and spawns the driver task.
+    pub async fn connect(
+        addr: SocketAddr,
+        config: &ConnectionConfig,
+    ) -> Result<Self, ConnectionError> {
+        Self::connect_from(addr, None, config).await
+    }
+
+    /// Like [`Self::connect`] from a chosen local port (used for Scylla's shard-aware port).
+    pub async fn connect_from(
+        addr: SocketAddr,
+        source_port: Option<u16>,
+        config: &ConnectionConfig,
+    ) -> Result<Self, ConnectionError> {
+        use tracing::Instrument;
+        let span = tracing::debug_span!("connect", %addr, ?source_port);
+        Self::connect_inner(addr, source_port, config)
+            .instrument(span)
+            .await
+    }
+
+    async fn connect_inner(
+        addr: SocketAddr,
+        source_port: Option<u16>,
+        config: &ConnectionConfig,
+    ) -> Result<Self, ConnectionError> {
+        let limit = config.connect_timeout;
+        let stream = tokio::time::timeout(limit, tcp_connect(addr, source_port, config))
+            .await
+            .map_err(|_| ConnectionError::ConnectTimeout(limit))??;
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &config.tls {
+            let stream = tls.connect(addr, stream).await?;
+            let (conn, driver) = Self::open_with_peer(stream, config, Some(addr)).await?;
+            tokio::spawn(driver);
+            return Ok(conn);
+        }
+        let (conn, driver) = Self::open_with_peer(stream, config, Some(addr)).await?;
+        tokio::spawn(driver);
+        Ok(conn)
+    }
+}
