@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use proto::ErrorCode;
+use proto::response::{ErrorBody, ErrorDetails};
 use uuid::Uuid;
 
 use crate::deserialize::{DeserializationError, TypeCheckError};
@@ -303,6 +305,115 @@ impl DbError {
                 | Self::ConfigError
                 | Self::FunctionFailure { .. }
         )
+    }
+}
+
+impl DbError {
+    /// Types a server ERROR body.
+    pub fn from_error_body(body: &ErrorBody) -> Self {
+        let cl = |c: proto::Consistency| Consistency::try_from(c);
+        let wt = |w: &proto::WriteType| WriteType::from_name(w.as_str());
+        match &body.details {
+            ErrorDetails::Unavailable {
+                consistency,
+                required,
+                alive,
+            } => Self::Unavailable {
+                consistency: cl(*consistency),
+                required: *required,
+                alive: *alive,
+            },
+            ErrorDetails::WriteTimeout {
+                consistency,
+                received,
+                block_for,
+                write_type,
+                ..
+            } => Self::WriteTimeout {
+                consistency: cl(*consistency),
+                received: *received,
+                required: *block_for,
+                write_type: wt(write_type),
+            },
+            ErrorDetails::ReadTimeout {
+                consistency,
+                received,
+                block_for,
+                data_present,
+            } => Self::ReadTimeout {
+                consistency: cl(*consistency),
+                received: *received,
+                required: *block_for,
+                data_present: *data_present,
+            },
+            ErrorDetails::ReadFailure {
+                consistency,
+                received,
+                block_for,
+                num_failures,
+                data_present,
+                ..
+            } => Self::ReadFailure {
+                consistency: cl(*consistency),
+                received: *received,
+                required: *block_for,
+                numfailures: *num_failures,
+                data_present: *data_present,
+            },
+            ErrorDetails::FunctionFailure {
+                keyspace,
+                function,
+                arg_types,
+            } => Self::FunctionFailure {
+                keyspace: keyspace.clone(),
+                function: function.clone(),
+                arg_types: arg_types.clone(),
+            },
+            ErrorDetails::WriteFailure {
+                consistency,
+                received,
+                block_for,
+                num_failures,
+                write_type,
+                ..
+            } => Self::WriteFailure {
+                consistency: cl(*consistency),
+                received: *received,
+                required: *block_for,
+                numfailures: *num_failures,
+                write_type: wt(write_type),
+            },
+            ErrorDetails::CasWriteUnknown {
+                consistency,
+                received,
+                block_for,
+            } => Self::CasWriteUnknown {
+                consistency: cl(*consistency),
+                received: *received,
+                required: *block_for,
+            },
+            ErrorDetails::AlreadyExists { keyspace, table } => Self::AlreadyExists {
+                keyspace: keyspace.clone(),
+                table: table.clone(),
+            },
+            ErrorDetails::Unprepared { id } => Self::Unprepared {
+                statement_id: id.clone(),
+            },
+            _ => match body.code {
+                ErrorCode::SERVER_ERROR => Self::ServerError,
+                ErrorCode::PROTOCOL_ERROR => Self::ProtocolError,
+                ErrorCode::BAD_CREDENTIALS => Self::AuthenticationError,
+                ErrorCode::OVERLOADED => Self::Overloaded,
+                ErrorCode::IS_BOOTSTRAPPING => Self::IsBootstrapping,
+                ErrorCode::TRUNCATE_ERROR => Self::TruncateError,
+                ErrorCode::CDC_WRITE_FAILURE => Self::CdcWriteFailure,
+                ErrorCode::SYNTAX_ERROR => Self::SyntaxError,
+                ErrorCode::UNAUTHORIZED => Self::Unauthorized,
+                ErrorCode::INVALID => Self::Invalid,
+                ErrorCode::CONFIG_ERROR => Self::ConfigError,
+                other => Self::Other(other.0),
+            },
+        }
     }
 }
 
@@ -736,4 +847,88 @@ pub enum NewSessionError {
     /// The configuration is invalid.
     #[error("invalid session configuration: {0}")]
     InvalidConfig(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(code: ErrorCode, details: ErrorDetails) -> ErrorBody {
+        ErrorBody {
+            code,
+            message: "m".into(),
+            details,
+        }
+    }
+
+    #[test]
+    fn server_errors_are_typed() {
+        let e = DbError::from_error_body(&body(
+            ErrorCode::UNAVAILABLE,
+            ErrorDetails::Unavailable {
+                consistency: proto::Consistency::QUORUM,
+                required: 3,
+                alive: 1,
+            },
+        ));
+        assert_eq!(
+            e,
+            DbError::Unavailable {
+                consistency: Ok(Consistency::Quorum),
+                required: 3,
+                alive: 1
+            }
+        );
+        assert_eq!(e.code(), 0x1000);
+        assert!(e.is_retryable());
+
+        let e = DbError::from_error_body(&body(
+            ErrorCode::WRITE_TIMEOUT,
+            ErrorDetails::WriteTimeout {
+                consistency: proto::Consistency(0x00ff),
+                received: 1,
+                block_for: 2,
+                write_type: proto::WriteType::BatchLog,
+                contentions: None,
+            },
+        ));
+        assert_eq!(
+            e,
+            DbError::WriteTimeout {
+                consistency: Err(0x00ff),
+                received: 1,
+                required: 2,
+                write_type: WriteType::BatchLog
+            }
+        );
+        assert!(e.is_timeout());
+
+        for (code, want) in [
+            (ErrorCode::OVERLOADED, DbError::Overloaded),
+            (ErrorCode::IS_BOOTSTRAPPING, DbError::IsBootstrapping),
+            (ErrorCode::SYNTAX_ERROR, DbError::SyntaxError),
+            (ErrorCode::INVALID, DbError::Invalid),
+            (ErrorCode::BAD_CREDENTIALS, DbError::AuthenticationError),
+            (ErrorCode(0x4321), DbError::Other(0x4321)),
+        ] {
+            let got = DbError::from_error_body(&body(code, ErrorDetails::None));
+            assert_eq!(got, want);
+            assert_eq!(got.code(), code.0);
+        }
+        assert!(DbError::SyntaxError.is_statement_error());
+        assert!(!DbError::SyntaxError.is_retryable());
+
+        let e = DbError::from_error_body(&body(
+            ErrorCode::UNPREPARED,
+            ErrorDetails::Unprepared {
+                id: Bytes::from_static(b"\x01\x02"),
+            },
+        ));
+        assert_eq!(
+            e,
+            DbError::Unprepared {
+                statement_id: Bytes::from_static(b"\x01\x02")
+            }
+        );
+    }
 }

@@ -270,3 +270,24 @@ macro_rules! impl_page_size {
 
 pub(crate) use impl_page_size;
 pub(crate) use impl_statement_config;
+
+impl From<Consistency> for proto::Consistency {
+    fn from(c: Consistency) -> Self {
+        Self(c.code())
+    }
+}
+
+impl From<SerialConsistency> for proto::Consistency {
+    fn from(c: SerialConsistency) -> Self {
+        Consistency::from(c).into()
+    }
+}
+
+impl TryFrom<proto::Consistency> for Consistency {
+    type Error = u16;
+
+    /// Fails with the raw code for a level this driver does not know.
+    fn try_from(c: proto::Consistency) -> Result<Self, u16> {
+        Self::from_code(c.0).ok_or(c.0)
+    }
+}
