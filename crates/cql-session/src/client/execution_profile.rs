@@ -24,6 +24,7 @@ pub struct ExecutionProfile {
     pub(crate) consistency: Consistency,
     pub(crate) serial_consistency: Option<SerialConsistency>,
     pub(crate) request_timeout: Option<Duration>,
+    pub(crate) attempt_timeout: Option<Duration>,
     pub(crate) load_balancing_policy: Arc<dyn LoadBalancingPolicy>,
     pub(crate) retry_policy: Arc<dyn RetryPolicy>,
     pub(crate) speculative_execution_policy: Option<Arc<dyn SpeculativeExecutionPolicy>>,
@@ -35,6 +36,7 @@ impl Default for ExecutionProfile {
             consistency: Consistency::LocalQuorum,
             serial_consistency: Some(SerialConsistency::LocalSerial),
             request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            attempt_timeout: None,
             load_balancing_policy: Arc::new(DefaultPolicy::default()),
             retry_policy: Arc::new(DefaultRetryPolicy::new()),
             speculative_execution_policy: None,
@@ -78,6 +80,11 @@ impl ExecutionProfile {
         self.request_timeout
     }
 
+    /// The timeout of each single attempt (`None`: only the request timeout applies).
+    pub fn get_attempt_timeout(&self) -> Option<Duration> {
+        self.attempt_timeout
+    }
+
     /// The load-balancing policy.
     pub fn get_load_balancing_policy(&self) -> &Arc<dyn LoadBalancingPolicy> {
         &self.load_balancing_policy
@@ -119,6 +126,15 @@ impl ExecutionProfileBuilder {
     #[must_use]
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.profile.request_timeout = timeout;
+        self
+    }
+
+    /// Sets the timeout of each single attempt, so a slow node is given up on and the retry
+    /// policy can try the next one before the request timeout runs out (`None`: attempts only
+    /// end with the request timeout). An extension over the `scylla` crate.
+    #[must_use]
+    pub fn attempt_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.profile.attempt_timeout = timeout;
         self
     }
 
