@@ -7,6 +7,9 @@ pub mod connection;
 pub mod cql_type;
 pub mod error;
 mod frame;
+pub mod pool;
+pub mod ring;
+pub mod state;
 mod stream_ids;
 mod tcp;
 #[cfg(test)]
@@ -20,6 +23,10 @@ pub use connection::{
     Backpressure, Connection, ConnectionDriver, ConnectionInfo, ConnectionTuning,
 };
 pub use error::{BrokenReason, ConnectionError};
+pub use ring::{ReplicationStrategy, TokenRing};
+pub use state::{
+    ClusterState, Column, ColumnKind, Keyspace, Node, NodeRef, Replicas, Table, Tablet,
+};
 pub use stream_ids::MAX_STREAMS;
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;

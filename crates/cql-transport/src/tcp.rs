@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::config::ConnectionConfig;
-use crate::connection::Connection;
+use crate::connection::{Connection, ConnectionDriver};
 use crate::error::ConnectionError;
 
 /// Opens a TCP stream to `addr`, from `source_port` if given (on the unspecified address).
@@ -79,19 +79,26 @@ impl Connection {
         source_port: Option<u16>,
         config: &ConnectionConfig,
     ) -> Result<Self, ConnectionError> {
-        let limit = config.connect_timeout;
-        let stream = tokio::time::timeout(limit, tcp_connect(addr, source_port, config))
-            .await
-            .map_err(|_| ConnectionError::ConnectTimeout(limit))??;
-        #[cfg(feature = "tls")]
-        if let Some(tls) = &config.tls {
-            let stream = tls.connect(addr, stream).await?;
-            let (conn, driver) = Self::open_with_peer(stream, config, Some(addr)).await?;
-            tokio::spawn(driver);
-            return Ok(conn);
-        }
-        let (conn, driver) = Self::open_with_peer(stream, config, Some(addr)).await?;
+        let (conn, driver) = open_tcp(addr, source_port, config).await?;
         tokio::spawn(driver);
         Ok(conn)
     }
+}
+
+/// TCP (+TLS) connect and handshake; the driver is returned unspawned.
+pub(crate) async fn open_tcp(
+    addr: SocketAddr,
+    source_port: Option<u16>,
+    config: &ConnectionConfig,
+) -> Result<(Connection, ConnectionDriver), ConnectionError> {
+    let limit = config.connect_timeout;
+    let stream = tokio::time::timeout(limit, tcp_connect(addr, source_port, config))
+        .await
+        .map_err(|_| ConnectionError::ConnectTimeout(limit))??;
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &config.tls {
+        let stream = tls.connect(addr, stream).await?;
+        return Connection::open_with_peer(stream, config, Some(addr)).await;
+    }
+    Connection::open_with_peer(stream, config, Some(addr)).await
 }

@@ -1,0 +1,478 @@
+//! Connection pools: per node, and per shard when the node is Scylla.
+//!
+//! A pool keeps `connections_per_shard` connections to every shard of a Scylla node (or
+//! `connections_per_host` to other nodes). A background task refills it: through the
+//! shard-aware port with a source port chosen so that `port % nr_shards == shard`, falling back
+//! to the normal port (where the server picks the shard, and connections landing on a shard that
+//! needs one are kept). Failures back off exponentially with jitter.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+use futures::future::BoxFuture;
+use proto::{ShardingInfo, Token};
+use rand::Rng;
+use tokio::sync::{Notify, watch};
+use tracing::Instrument;
+
+use crate::config::ConnectionConfig;
+use crate::connection::{Connection, ConnectionDriver};
+use crate::error::ConnectionError;
+
+/// Pool sizing and reconnection policy.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PoolConfig {
+    /// Connections per shard on Scylla nodes.
+    pub connections_per_shard: usize,
+    /// Connections per node on nodes without sharding information.
+    pub connections_per_host: usize,
+    /// Use Scylla's shard-aware port when advertised.
+    pub shard_aware: bool,
+    /// Local source ports tried for the shard-aware port, inclusive.
+    pub source_port_range: (u16, u16),
+    /// How many source ports to try per shard-aware connection before falling back.
+    pub source_port_attempts: usize,
+    /// First reconnection delay.
+    pub reconnect_base_delay: Duration,
+    /// Longest reconnection delay.
+    pub reconnect_max_delay: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            connections_per_shard: 1,
+            connections_per_host: 1,
+            shard_aware: true,
+            source_port_range: (49152, 65535),
+            source_port_attempts: 16,
+            reconnect_base_delay: Duration::from_millis(100),
+            reconnect_max_delay: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Opens one connection: `(address, optional source port, config)`. Tests plug in a fake.
+pub(crate) type Connector = Arc<
+    dyn Fn(
+            SocketAddr,
+            Option<u16>,
+            ConnectionConfig,
+        ) -> BoxFuture<'static, Result<(Connection, ConnectionDriver), ConnectionError>>
+        + Send
+        + Sync,
+>;
+
+pub(crate) fn tcp_connector() -> Connector {
+    Arc::new(|addr, port, config| {
+        Box::pin(async move { crate::tcp::open_tcp(addr, port, &config).await })
+    })
+}
+
+/// The connections of a pool, per shard (one bucket for non-Scylla nodes).
+#[derive(Debug, Default)]
+struct Slots {
+    shards: Vec<Vec<Connection>>,
+}
+
+/// The connection pool of one node. Cheap to share (`Arc`); lookups are lock-free.
+pub struct NodePool {
+    address: SocketAddr,
+    config: ArcSwap<ConnectionConfig>,
+    pool_config: PoolConfig,
+    connector: Connector,
+    slots: ArcSwap<Slots>,
+    sharding: ArcSwapOption<ShardingInfo>,
+    up: Arc<AtomicBool>,
+    closed: AtomicBool,
+    wake: Notify,
+    count_tx: watch::Sender<usize>,
+}
+
+impl std::fmt::Debug for NodePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodePool")
+            .field("address", &self.address)
+            .field("connections", &self.connection_count())
+            .field("up", &self.up.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl NodePool {
+    /// Creates a pool for `address` and starts its refill task.
+    pub fn new(
+        address: SocketAddr,
+        config: ConnectionConfig,
+        pool_config: PoolConfig,
+    ) -> Arc<Self> {
+        Self::with_connector(address, config, pool_config, tcp_connector())
+    }
+
+    pub(crate) fn with_connector(
+        address: SocketAddr,
+        mut config: ConnectionConfig,
+        pool_config: PoolConfig,
+        connector: Connector,
+    ) -> Arc<Self> {
+        // Only the control connection listens to events.
+        config.event_sender = None;
+        let (count_tx, _) = watch::channel(0);
+        let pool = Arc::new(Self {
+            address,
+            config: ArcSwap::from_pointee(config),
+            pool_config,
+            connector,
+            slots: ArcSwap::from_pointee(Slots::default()),
+            sharding: ArcSwapOption::empty(),
+            up: Arc::new(AtomicBool::new(true)),
+            closed: AtomicBool::new(false),
+            wake: Notify::new(),
+            count_tx,
+        });
+        let weak = Arc::downgrade(&pool);
+        let span = tracing::info_span!("pool", node = %address);
+        tokio::spawn(refill_loop(weak).instrument(span));
+        pool
+    }
+
+    /// The node's address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub(crate) fn up_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.up)
+    }
+
+    /// Whether the pool currently believes the node is reachable.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::Relaxed);
+        if up {
+            self.wake.notify_one();
+        }
+    }
+
+    /// The node's sharding parameters, once a connection has reported them.
+    pub fn sharding(&self) -> Option<Arc<ShardingInfo>> {
+        self.sharding.load_full()
+    }
+
+    /// Usable (not broken) connections.
+    pub fn connection_count(&self) -> usize {
+        self.slots
+            .load()
+            .shards
+            .iter()
+            .flatten()
+            .filter(|c| !c.is_broken())
+            .count()
+    }
+
+    /// The least loaded connection to `shard`, or `None` if that shard has none.
+    pub fn connection_for_shard(&self, shard: u32) -> Option<Connection> {
+        let slots = self.slots.load();
+        least_loaded(slots.shards.get(usize::try_from(shard).ok()?)?.iter())
+    }
+
+    /// The least loaded connection to the shard owning `token` (any connection if that shard
+    /// has none, or the node is not sharded).
+    pub fn connection_for_token(&self, token: Token) -> Option<Connection> {
+        if let Some(s) = self.sharding.load().as_ref() {
+            if let Some(c) = self.connection_for_shard(s.shard_of(token)) {
+                return Some(c);
+            }
+        }
+        self.any_connection()
+    }
+
+    /// The least loaded connection of the pool.
+    pub fn any_connection(&self) -> Option<Connection> {
+        least_loaded(self.slots.load().shards.iter().flatten())
+    }
+
+    /// Every usable connection.
+    pub fn connections(&self) -> Vec<Connection> {
+        self.slots
+            .load()
+            .shards
+            .iter()
+            .flatten()
+            .filter(|c| !c.is_broken())
+            .cloned()
+            .collect()
+    }
+
+    /// Waits until the pool has at least one connection, up to `timeout`.
+    pub async fn wait_for_connection(&self, timeout: Duration) -> Option<Connection> {
+        let mut rx = self.count_tx.subscribe();
+        let wait = rx.wait_for(|n| *n > 0);
+        let _ = tokio::time::timeout(timeout, wait).await;
+        self.any_connection()
+    }
+
+    /// Sets the keyspace for future connections and runs `USE` on every current one.
+    pub async fn use_keyspace(&self, keyspace: &str) -> Result<(), ConnectionError> {
+        let mut cfg = ConnectionConfig::clone(&self.config.load());
+        cfg.keyspace = Some(keyspace.to_owned());
+        self.config.store(Arc::new(cfg));
+        let conns = self.connections();
+        let results =
+            futures::future::join_all(conns.iter().map(|c| c.use_keyspace(keyspace))).await;
+        results
+            .into_iter()
+            .find(|r| matches!(r, Err(e) if !e.is_broken()))
+            .unwrap_or(Ok(()))
+    }
+
+    /// Closes every connection and stops refilling.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        for c in self.slots.load().shards.iter().flatten() {
+            c.close();
+        }
+        self.wake.notify_one();
+    }
+
+    /// Wake the refill task (a connection broke, or the node came back).
+    pub(crate) fn notify(&self) {
+        self.wake.notify_one();
+    }
+
+    fn target_per_shard(&self) -> usize {
+        if self.sharding.load().is_some() {
+            self.pool_config.connections_per_shard
+        } else {
+            self.pool_config.connections_per_host
+        }
+    }
+
+    /// Drops broken connections; returns the shard indexes that need connections (repeated per
+    /// missing connection).
+    fn prune_and_missing(&self) -> Vec<Option<u32>> {
+        let current = self.slots.load();
+        let nr = self
+            .sharding
+            .load()
+            .as_ref()
+            .map_or(1, |s| s.nr_shards as usize)
+            .max(1);
+        let mut shards: Vec<Vec<Connection>> = (0..nr)
+            .map(|i| {
+                current
+                    .shards
+                    .get(i)
+                    .map(|v| v.iter().filter(|c| !c.is_broken()).cloned().collect())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let target = self.target_per_shard();
+        let sharded = self.sharding.load().is_some();
+        let mut missing = Vec::new();
+        for (i, conns) in shards.iter_mut().enumerate() {
+            conns.truncate(target.max(1));
+            for _ in conns.len()..target {
+                missing.push(if sharded { u32::try_from(i).ok() } else { None });
+            }
+        }
+        let count = shards.iter().map(Vec::len).sum();
+        self.slots.store(Arc::new(Slots { shards }));
+        self.count_tx.send_replace(count);
+        missing
+    }
+
+    /// Adds a connection to its shard's bucket if that bucket wants more; otherwise closes it.
+    fn add(self: &Arc<Self>, conn: Connection) -> bool {
+        if let Some(info) = conn.info().sharding.clone() {
+            let known = self.sharding.load();
+            if known.as_ref().is_none_or(|k| k.nr_shards != info.nr_shards) {
+                self.sharding.store(Some(Arc::new(info)));
+            }
+        }
+        let nr = self
+            .sharding
+            .load()
+            .as_ref()
+            .map_or(1, |s| s.nr_shards as usize)
+            .max(1);
+        let shard = conn.shard().map_or(0, |s| s as usize);
+        let target = self.target_per_shard();
+        let current = self.slots.load();
+        let mut shards: Vec<Vec<Connection>> = (0..nr)
+            .map(|i| current.shards.get(i).cloned().unwrap_or_default())
+            .collect();
+        let Some(bucket) = shards.get_mut(shard.min(nr - 1)) else {
+            return false;
+        };
+        if bucket.iter().filter(|c| !c.is_broken()).count() >= target {
+            conn.close();
+            return false;
+        }
+        bucket.push(conn);
+        let count = shards.iter().flatten().filter(|c| !c.is_broken()).count();
+        self.slots.store(Arc::new(Slots { shards }));
+        self.count_tx.send_replace(count);
+        true
+    }
+
+    /// Opens one connection, to `shard` through the shard-aware port when possible.
+    async fn open_one(
+        self: &Arc<Self>,
+        shard: Option<u32>,
+    ) -> Result<(Connection, ConnectionDriver), ConnectionError> {
+        let config = ConnectionConfig::clone(&self.config.load());
+        let sharding = self.sharding.load_full();
+        if let (Some(shard), Some(info), true) =
+            (shard, sharding.as_ref(), self.pool_config.shard_aware)
+        {
+            #[cfg(feature = "tls")]
+            let port = if config.tls.is_some() {
+                info.shard_aware_port_ssl
+            } else {
+                info.shard_aware_port
+            };
+            #[cfg(not(feature = "tls"))]
+            let port = info.shard_aware_port;
+            if let Some(port) = port {
+                let target = SocketAddr::new(self.address.ip(), port);
+                for source in source_ports(
+                    shard,
+                    info.nr_shards,
+                    self.pool_config.source_port_range,
+                    self.pool_config.source_port_attempts,
+                ) {
+                    match (self.connector)(target, Some(source), config.clone()).await {
+                        Ok(pair) => return Ok(pair),
+                        Err(e) if crate::tcp::is_port_in_use(&e) => continue,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "shard-aware port failed; falling back to the normal port");
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        (self.connector)(self.address, None, config).await
+    }
+}
+
+fn least_loaded<'a>(conns: impl Iterator<Item = &'a Connection>) -> Option<Connection> {
+    conns
+        .filter(|c| !c.is_broken())
+        .min_by_key(|c| c.in_flight())
+        .cloned()
+}
+
+/// Source ports `p` in `range` with `p % nr_shards == shard`, starting at a random one and
+/// wrapping around; at most `attempts` of them.
+pub(crate) fn source_ports(
+    shard: u32,
+    nr_shards: u32,
+    range: (u16, u16),
+    attempts: usize,
+) -> impl Iterator<Item = u16> {
+    let (lo, hi) = (u32::from(range.0), u32::from(range.1.max(range.0)));
+    let n = nr_shards.max(1);
+    let first = lo + (shard % n + n - lo % n) % n;
+    let count = if first > hi { 0 } else { (hi - first) / n + 1 };
+    let k0 = if count == 0 {
+        0
+    } else {
+        rand::thread_rng().gen_range(0..count)
+    };
+    let take = usize::try_from(count).unwrap_or(usize::MAX).min(attempts);
+    (0..take).filter_map(move |i| {
+        let k = (k0 + u32::try_from(i).unwrap_or(0)) % count.max(1);
+        u16::try_from(first + k * n).ok()
+    })
+}
+
+/// Exponential backoff with full jitter between `base` and the current cap.
+fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
+    let cap = base
+        .saturating_mul(1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX))
+        .min(max);
+    let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX).max(1);
+    Duration::from_millis(rand::thread_rng().gen_range(millis / 2..=millis))
+}
+
+async fn refill_loop(weak: std::sync::Weak<NodePool>) {
+    let mut failures: u32 = 0;
+    loop {
+        let Some(pool) = weak.upgrade() else { return };
+        if pool.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let missing = pool.prune_and_missing();
+        if missing.is_empty() {
+            // Re-check periodically so a dropped pool ends its task (the task holds the pool
+            // only while waiting here).
+            let _ = tokio::time::timeout(Duration::from_secs(1), pool.wake.notified()).await;
+            continue;
+        }
+        let opened = futures::future::join_all(missing.iter().map(|s| pool.open_one(*s))).await;
+        let mut any_ok = false;
+        let mut added = false;
+        let mut last_err = None;
+        for r in opened {
+            match r {
+                Ok((conn, driver)) => {
+                    any_ok = true;
+                    let w = std::sync::Weak::clone(&weak);
+                    tokio::spawn(async move {
+                        driver.await;
+                        if let Some(p) = w.upgrade() {
+                            p.notify();
+                        }
+                    });
+                    if pool.add(conn) {
+                        added = true;
+                        tracing::debug!("connection added");
+                    }
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        if any_ok {
+            failures = 0;
+            pool.up.store(true, Ordering::Relaxed);
+        }
+        if !added {
+            // No progress (errors, or every connection landed on a full shard): back off.
+            failures = failures.saturating_add(1);
+            if !any_ok && pool.connection_count() == 0 {
+                pool.up.store(false, Ordering::Relaxed);
+            }
+            let delay = backoff(
+                failures,
+                pool.pool_config.reconnect_base_delay,
+                pool.pool_config.reconnect_max_delay,
+            );
+            match &last_err {
+                Some(e) => {
+                    tracing::info!(error = %e, attempt = failures, ?delay, "reconnecting after a delay")
+                }
+                None => tracing::debug!(
+                    attempt = failures,
+                    ?delay,
+                    "no needed shard reached; retrying after a delay"
+                ),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = pool.wake.notified() => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

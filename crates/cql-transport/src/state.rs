@@ -1,0 +1,408 @@
+//! `ClusterState`: an immutable snapshot of nodes, schema, token ring, replica sets and tablets.
+//! A new snapshot replaces the old one atomically (`ArcSwap`); readers never lock.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use proto::{ColumnType, TabletRoutingInfo, Token};
+use uuid::Uuid;
+
+use crate::pool::NodePool;
+use crate::ring::{ReplicaSets, ReplicationStrategy, TokenRing};
+
+/// A shared reference to a node; cheap to clone.
+pub type NodeRef = Arc<Node>;
+
+/// A node of the cluster as seen in `system.local` / `system.peers(_v2)`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Node {
+    /// The (translated) address the driver connects to.
+    pub address: SocketAddr,
+    /// The node's host id.
+    pub host_id: Option<Uuid>,
+    /// The datacenter.
+    pub datacenter: Option<String>,
+    /// The rack.
+    pub rack: Option<String>,
+    /// The node's tokens.
+    pub tokens: Vec<i64>,
+    /// Liveness, shared across snapshots (updated by events and the pool).
+    up: Arc<AtomicBool>,
+    pool: Option<Arc<NodePool>>,
+}
+
+impl Node {
+    /// A node without a connection pool (tests, planning).
+    pub fn new(
+        address: SocketAddr,
+        host_id: Option<Uuid>,
+        datacenter: Option<String>,
+        rack: Option<String>,
+        tokens: Vec<i64>,
+    ) -> Self {
+        Self {
+            address,
+            host_id,
+            datacenter,
+            rack,
+            tokens,
+            up: Arc::new(AtomicBool::new(true)),
+            pool: None,
+        }
+    }
+
+    pub(crate) fn with_pool(mut self, pool: Arc<NodePool>) -> Self {
+        self.up = pool.up_flag();
+        self.pool = Some(pool);
+        self
+    }
+
+    /// Whether the node is believed up (STATUS_CHANGE events, connection failures).
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    /// The node's connection pool (absent for nodes the driver does not connect to).
+    pub fn pool(&self) -> Option<&Arc<NodePool>> {
+        self.pool.as_ref()
+    }
+}
+
+/// Where a column sits in the primary key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ColumnKind {
+    /// Part of the partition key.
+    PartitionKey,
+    /// A clustering column.
+    Clustering,
+    /// A regular column.
+    Regular,
+    /// A static column.
+    Static,
+}
+
+/// A column of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Column {
+    /// The name.
+    pub name: String,
+    /// The type.
+    pub typ: ColumnType,
+    /// Its role in the primary key.
+    pub kind: ColumnKind,
+    /// Position within the partition or clustering key (-1 otherwise).
+    pub position: i32,
+}
+
+/// A table's (or view's) schema.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Table {
+    /// The keyspace.
+    pub keyspace: String,
+    /// The table name.
+    pub name: String,
+    /// Columns in `system_schema.columns` order (partition key, clustering, then the rest).
+    pub columns: Vec<Column>,
+    /// Partition key column names in order.
+    pub partition_key: Vec<String>,
+    /// Clustering column names in order.
+    pub clustering_key: Vec<String>,
+    /// For a materialized view: the base table.
+    pub base_table: Option<String>,
+}
+
+impl Table {
+    /// A column by name.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// A keyspace's schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Keyspace {
+    /// The name.
+    pub name: String,
+    /// The replication strategy.
+    pub strategy: ReplicationStrategy,
+    /// `durable_writes`.
+    pub durable_writes: bool,
+    /// Tables by name.
+    pub tables: HashMap<String, Arc<Table>>,
+    /// Materialized views by name.
+    pub views: HashMap<String, Arc<Table>>,
+    /// User-defined types by name (resolved).
+    pub user_types: HashMap<String, ColumnType>,
+    /// Function names with argument types, e.g. `f(int, text)` (best effort).
+    pub functions: Vec<String>,
+    /// Aggregate names with argument types (best effort).
+    pub aggregates: Vec<String>,
+    /// Secondary index names (best effort).
+    pub indexes: Vec<String>,
+}
+
+impl Keyspace {
+    /// An empty keyspace with a strategy.
+    pub fn new(name: impl Into<String>, strategy: ReplicationStrategy) -> Self {
+        Self {
+            name: name.into(),
+            strategy,
+            durable_writes: true,
+            tables: HashMap::new(),
+            views: HashMap::new(),
+            user_types: HashMap::new(),
+            functions: Vec::new(),
+            aggregates: Vec::new(),
+            indexes: Vec::new(),
+        }
+    }
+}
+
+/// One tablet: token range `(first_token, last_token]` and its replicas with shards.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Tablet {
+    /// Exclusive start.
+    pub first_token: i64,
+    /// Inclusive end.
+    pub last_token: i64,
+    /// Replicas and the shard on each.
+    pub replicas: Vec<(NodeRef, u32)>,
+}
+
+/// The known tablets of one table, sorted by `last_token`, non-overlapping.
+#[derive(Debug, Clone, Default)]
+struct TableTablets {
+    tablets: Vec<Tablet>,
+}
+
+impl TableTablets {
+    fn find(&self, token: i64) -> Option<&Tablet> {
+        let i = self.tablets.partition_point(|t| t.last_token < token);
+        self.tablets.get(i).filter(|t| t.first_token < token)
+    }
+
+    fn insert(&mut self, tablet: Tablet) {
+        // Drop every known tablet overlapping the new range, then insert in order.
+        self.tablets
+            .retain(|t| t.last_token <= tablet.first_token || t.first_token >= tablet.last_token);
+        let i = self
+            .tablets
+            .partition_point(|t| t.last_token < tablet.last_token);
+        self.tablets.insert(i, tablet);
+    }
+}
+
+/// Replicas of a token: from the token ring (no shard) or from a tablet (with shards).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Replicas<'a> {
+    /// Token-ring replicas; the shard follows from each node's sharding parameters.
+    Ring(&'a [NodeRef]),
+    /// Tablet replicas with their shards.
+    Tablet(&'a [(NodeRef, u32)]),
+}
+
+impl<'a> Replicas<'a> {
+    /// `(node, shard if known)` in replica order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a NodeRef, Option<u32>)> + 'a {
+        let (ring, tablet): (&'a [NodeRef], &'a [(NodeRef, u32)]) = match *self {
+            Self::Ring(r) => (r, &[]),
+            Self::Tablet(t) => (&[], t),
+        };
+        ring.iter()
+            .map(|n| (n, None))
+            .chain(tablet.iter().map(|(n, s)| (n, Some(*s))))
+    }
+
+    /// The number of replicas.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Ring(r) => r.len(),
+            Self::Tablet(t) => t.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An immutable snapshot of the cluster: nodes, schema, token ring and replica placement.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterState {
+    nodes: Vec<NodeRef>,
+    by_addr: HashMap<SocketAddr, NodeRef>,
+    by_host_id: HashMap<Uuid, NodeRef>,
+    keyspaces: HashMap<String, Arc<Keyspace>>,
+    ring: Arc<TokenRing>,
+    replicas: HashMap<String, Arc<ReplicaSets>>,
+    tablets: HashMap<String, HashMap<String, Arc<TableTablets>>>,
+}
+
+impl ClusterState {
+    /// Builds a snapshot and precomputes the replica sets of every keyspace (one computation per
+    /// distinct strategy).
+    pub fn new(nodes: Vec<NodeRef>, keyspaces: HashMap<String, Keyspace>) -> Self {
+        let keyspaces = keyspaces
+            .into_iter()
+            .map(|(k, v)| (k, Arc::new(v)))
+            .collect();
+        Self::build(nodes, keyspaces, HashMap::new())
+    }
+
+    fn build(
+        nodes: Vec<NodeRef>,
+        keyspaces: HashMap<String, Arc<Keyspace>>,
+        tablets: HashMap<String, HashMap<String, Arc<TableTablets>>>,
+    ) -> Self {
+        let ring = Arc::new(TokenRing::new(&nodes));
+        let mut by_strategy: HashMap<&ReplicationStrategy, Arc<ReplicaSets>> = HashMap::new();
+        let mut replicas = HashMap::new();
+        for (name, ks) in &keyspaces {
+            let sets = by_strategy
+                .entry(&ks.strategy)
+                .or_insert_with(|| Arc::new(ReplicaSets::compute(&ring, &ks.strategy)));
+            replicas.insert(name.clone(), Arc::clone(sets));
+        }
+        let by_addr = nodes
+            .iter()
+            .map(|n| (n.address, NodeRef::clone(n)))
+            .collect();
+        let by_host_id = nodes
+            .iter()
+            .filter_map(|n| n.host_id.map(|h| (h, NodeRef::clone(n))))
+            .collect();
+        Self {
+            nodes,
+            by_addr,
+            by_host_id,
+            keyspaces,
+            ring,
+            replicas,
+            tablets,
+        }
+    }
+
+    /// A copy with the schema of one keyspace replaced (or removed with `None`).
+    pub fn with_keyspace(&self, name: &str, keyspace: Option<Keyspace>) -> Self {
+        let mut keyspaces = self.keyspaces.clone();
+        match keyspace {
+            Some(ks) => {
+                keyspaces.insert(name.to_owned(), Arc::new(ks));
+            }
+            None => {
+                keyspaces.remove(name);
+            }
+        }
+        let mut tablets = self.tablets.clone();
+        tablets.remove(name);
+        Self::build(self.nodes.clone(), keyspaces, tablets)
+    }
+
+    /// A copy with new nodes and the same schema (tablet replicas are dropped, since their
+    /// node references may be stale).
+    pub fn with_nodes(&self, nodes: Vec<NodeRef>) -> Self {
+        Self::build(nodes, self.keyspaces.clone(), HashMap::new())
+    }
+
+    /// A copy with the tablet from a `tablets-routing-v1` payload recorded for `keyspace.table`.
+    /// Replicas whose host id is unknown are left out.
+    pub fn with_tablet(&self, keyspace: &str, table: &str, info: &TabletRoutingInfo) -> Self {
+        let replicas = info
+            .replicas
+            .iter()
+            .filter_map(|(host, shard)| {
+                self.by_host_id
+                    .get(host)
+                    .map(|n| (NodeRef::clone(n), *shard))
+            })
+            .collect();
+        let tablet = Tablet {
+            first_token: info.first_token,
+            last_token: info.last_token,
+            replicas,
+        };
+        let mut next = self.clone();
+        let tables = next.tablets.entry(keyspace.to_owned()).or_default();
+        let mut t = tables
+            .get(table)
+            .map(|t| TableTablets::clone(t))
+            .unwrap_or_default();
+        t.insert(tablet);
+        tables.insert(table.to_owned(), Arc::new(t));
+        next
+    }
+
+    /// All nodes.
+    pub fn nodes(&self) -> &[NodeRef] {
+        &self.nodes
+    }
+
+    /// A node by its (translated) address.
+    pub fn node(&self, addr: SocketAddr) -> Option<&NodeRef> {
+        self.by_addr.get(&addr)
+    }
+
+    /// A node by host id.
+    pub fn node_by_host_id(&self, host_id: Uuid) -> Option<&NodeRef> {
+        self.by_host_id.get(&host_id)
+    }
+
+    /// Keyspaces by name.
+    pub fn keyspaces(&self) -> &HashMap<String, Arc<Keyspace>> {
+        &self.keyspaces
+    }
+
+    /// A keyspace by name.
+    pub fn keyspace(&self, name: &str) -> Option<&Keyspace> {
+        self.keyspaces.get(name).map(|k| &**k)
+    }
+
+    /// A table's schema.
+    pub fn table(&self, keyspace: &str, table: &str) -> Option<&Table> {
+        self.keyspace(keyspace)
+            .and_then(|k| k.tables.get(table))
+            .map(|t| &**t)
+    }
+
+    /// The token ring.
+    pub fn ring(&self) -> &TokenRing {
+        &self.ring
+    }
+
+    /// Token-ring replicas of `token` under `keyspace`'s strategy: one binary search, no
+    /// allocation. Empty for an unknown keyspace or an empty ring.
+    pub fn replicas(&self, keyspace: &str, token: Token) -> &[NodeRef] {
+        match (self.replicas.get(keyspace), self.ring.position(token.0)) {
+            (Some(sets), Some(pos)) => sets.at(pos),
+            _ => &[],
+        }
+    }
+
+    /// The tablet containing `token` for `keyspace.table`, if one is known.
+    pub fn tablet(&self, keyspace: &str, table: &str, token: Token) -> Option<&Tablet> {
+        self.tablets.get(keyspace)?.get(table)?.find(token.0)
+    }
+
+    /// Replicas of `token` for a table: its tablet when known, else the token ring.
+    pub fn replicas_for(&self, keyspace: &str, table: &str, token: Token) -> Replicas<'_> {
+        if !self.tablets.is_empty() {
+            if let Some(t) = self.tablet(keyspace, table, token) {
+                return Replicas::Tablet(&t.replicas);
+            }
+        }
+        Replicas::Ring(self.replicas(keyspace, token))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,240 @@
+//! Token ring and replica placement with hand-computed expectations.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use proto::{TabletRoutingInfo, Token};
+use uuid::Uuid;
+
+use super::*;
+use crate::ring::ReplicationStrategy;
+
+fn node(last_octet: u8, dc: &str, rack: &str, tokens: &[i64]) -> NodeRef {
+    let addr: SocketAddr = format!("127.0.0.{last_octet}:9042").parse().expect("addr");
+    Arc::new(Node::new(
+        addr,
+        Some(Uuid::from_u128(u128::from(last_octet))),
+        Some(dc.into()),
+        Some(rack.into()),
+        tokens.to_vec(),
+    ))
+}
+
+fn octets(nodes: &[NodeRef]) -> Vec<u8> {
+    nodes
+        .iter()
+        .map(|n| match n.address.ip() {
+            std::net::IpAddr::V4(ip) => ip.octets()[3],
+            std::net::IpAddr::V6(_) => 0,
+        })
+        .collect()
+}
+
+fn simple(rf: usize) -> ReplicationStrategy {
+    ReplicationStrategy::Simple {
+        replication_factor: rf,
+    }
+}
+
+fn nts(dcs: &[(&str, usize)]) -> ReplicationStrategy {
+    ReplicationStrategy::NetworkTopology {
+        datacenters: dcs
+            .iter()
+            .map(|(d, n)| ((*d).to_owned(), *n))
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+fn state(nodes: Vec<NodeRef>, ks: &[(&str, ReplicationStrategy)]) -> ClusterState {
+    let keyspaces = ks
+        .iter()
+        .map(|(n, s)| ((*n).to_owned(), Keyspace::new(*n, s.clone())))
+        .collect();
+    ClusterState::new(nodes, keyspaces)
+}
+
+#[test]
+fn simple_strategy_walks_the_ring_skipping_repeated_nodes() {
+    // Ring: -100 A(1), 0 B(2), 50 C(3), 100 A(1).
+    let nodes = vec![
+        node(1, "dc1", "r1", &[-100, 100]),
+        node(2, "dc1", "r1", &[0]),
+        node(3, "dc1", "r1", &[50]),
+    ];
+    let s = state(
+        nodes,
+        &[("rf2", simple(2)), ("rf5", simple(5)), ("rf1", simple(1))],
+    );
+    assert_eq!(octets(s.replicas("rf2", Token(10))), vec![3, 1]); // owner 50 C, then 100 A
+    assert_eq!(octets(s.replicas("rf2", Token(60))), vec![1, 2]); // 100 A, wrap -100 A (dup), 0 B
+    assert_eq!(octets(s.replicas("rf2", Token(200))), vec![1, 2]); // wraps to -100 A
+    assert_eq!(octets(s.replicas("rf2", Token(-100))), vec![1, 2]); // exact token is owned by A
+    assert_eq!(octets(s.replicas("rf2", Token(0))), vec![2, 3]);
+    assert_eq!(
+        octets(s.replicas("rf5", Token(1))),
+        vec![3, 1, 2],
+        "rf capped at the node count"
+    );
+    assert_eq!(octets(s.replicas("rf1", Token(i64::MIN))), vec![1]);
+    assert!(s.replicas("nope", Token(0)).is_empty());
+}
+
+#[test]
+fn network_topology_is_rack_aware_per_datacenter() {
+    // Ring: 0 A(dc1 r1), 10 D(dc2 r1), 20 B(dc1 r1), 30 E(dc2 r1), 40 C(dc1 r2).
+    let nodes = vec![
+        node(1, "dc1", "r1", &[0]),
+        node(4, "dc2", "r1", &[10]),
+        node(2, "dc1", "r1", &[20]),
+        node(5, "dc2", "r1", &[30]),
+        node(3, "dc1", "r2", &[40]),
+    ];
+    let s = state(
+        nodes,
+        &[
+            ("a", nts(&[("dc1", 2), ("dc2", 1)])),
+            ("b", nts(&[("dc1", 3), ("dc2", 1)])),
+            ("c", nts(&[("dc2", 5)])),
+        ],
+    );
+    // From D: D (dc2 done); B r1; E skipped (dc2 done); C r2 -> dc1 done.
+    assert_eq!(octets(s.replicas("a", Token(5))), vec![4, 2, 3]);
+    // From B: B r1, E dc2, C r2.
+    assert_eq!(octets(s.replicas("a", Token(15))), vec![2, 5, 3]);
+    // From A with dc1 rf 3: A r1; D dc2; B r1 repeated rack -> skipped; E ignored; C r2 -> all
+    // racks seen, fill from skipped: B.
+    assert_eq!(octets(s.replicas("b", Token(-5))), vec![1, 4, 3, 2]);
+    // From C (token 35): C r2; wrap A r1 -> all racks; D dc2 -> done.
+    assert_eq!(octets(s.replicas("b", Token(35))), vec![3, 1, 4, 2]);
+    // dc2 rf 5 capped at its 2 nodes; dc1 absent.
+    assert_eq!(octets(s.replicas("c", Token(0))), vec![4, 5]);
+}
+
+#[test]
+fn network_topology_rack_preference_over_ring_order() {
+    // dc1 only: 0 A r1, 10 B r1, 20 C r1, 30 D r2. RF 2 from A: A r1, B/C skipped, D r2.
+    let nodes = vec![
+        node(1, "dc1", "r1", &[0]),
+        node(2, "dc1", "r1", &[10]),
+        node(3, "dc1", "r1", &[20]),
+        node(4, "dc1", "r2", &[30]),
+    ];
+    let s = state(
+        nodes,
+        &[("k", nts(&[("dc1", 2)])), ("k3", nts(&[("dc1", 3)]))],
+    );
+    assert_eq!(octets(s.replicas("k", Token(-1))), vec![1, 4]);
+    // RF 3: A, D, then the first skipped (B).
+    assert_eq!(octets(s.replicas("k3", Token(-1))), vec![1, 4, 2]);
+    // From D (token 25): D r2, wrap A r1 -> both racks; then B in ring order.
+    assert_eq!(octets(s.replicas("k3", Token(25))), vec![4, 1, 2]);
+}
+
+#[test]
+fn local_and_other_strategies_route_to_the_primary_owner() {
+    let nodes = vec![node(1, "dc1", "r1", &[0]), node(2, "dc1", "r1", &[10])];
+    let mut opts = HashMap::new();
+    opts.insert(
+        "class".to_owned(),
+        "org.apache.cassandra.locator.LocalStrategy".to_owned(),
+    );
+    let local = ReplicationStrategy::from_options(&opts);
+    assert_eq!(local, ReplicationStrategy::Local);
+    let s = state(
+        nodes,
+        &[("system", local), ("ev", ReplicationStrategy::Everywhere)],
+    );
+    assert_eq!(octets(s.replicas("system", Token(5))), vec![2]);
+    assert_eq!(octets(s.replicas("ev", Token(5))), vec![2, 1]);
+}
+
+#[test]
+fn strategy_parsing() {
+    let m = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect::<HashMap<_, _>>()
+    };
+    assert_eq!(
+        ReplicationStrategy::from_options(&m(&[
+            ("class", "org.apache.cassandra.locator.SimpleStrategy"),
+            ("replication_factor", "3")
+        ])),
+        simple(3)
+    );
+    assert_eq!(
+        ReplicationStrategy::from_options(&m(&[
+            ("class", "NetworkTopologyStrategy"),
+            ("dc1", "3"),
+            ("dc2", "2/1")
+        ])),
+        nts(&[("dc1", 3), ("dc2", 2)])
+    );
+    assert!(matches!(
+        ReplicationStrategy::from_options(&m(&[("class", "com.example.Custom"), ("x", "y")])),
+        ReplicationStrategy::Other { .. }
+    ));
+}
+
+#[test]
+fn tablets_override_the_ring_for_their_table() {
+    let nodes = vec![
+        node(1, "dc1", "r1", &[0]),
+        node(2, "dc1", "r1", &[100]),
+        node(3, "dc1", "r1", &[200]),
+    ];
+    let s = state(nodes, &[("ks", simple(1))]);
+    assert!(
+        matches!(s.replicas_for("ks", "t", Token(50)), Replicas::Ring(r) if octets(r) == vec![2])
+    );
+    let info = TabletRoutingInfo {
+        first_token: 0,
+        last_token: 100,
+        replicas: vec![
+            (Uuid::from_u128(3), 5),
+            (Uuid::from_u128(1), 2),
+            (Uuid::from_u128(99), 0),
+        ],
+    };
+    let s2 = s.with_tablet("ks", "t", &info);
+    let r: Vec<(u8, Option<u32>)> = s2
+        .replicas_for("ks", "t", Token(50))
+        .iter()
+        .map(|(n, sh)| (octets(std::slice::from_ref(n))[0], sh))
+        .collect();
+    assert_eq!(
+        r,
+        vec![(3, Some(5)), (1, Some(2))],
+        "unknown host id dropped"
+    );
+    // Range ends: (0, 100] — token 0 is outside, token 100 inside.
+    assert!(matches!(
+        s2.replicas_for("ks", "t", Token(0)),
+        Replicas::Ring(_)
+    ));
+    assert!(matches!(
+        s2.replicas_for("ks", "t", Token(100)),
+        Replicas::Tablet(_)
+    ));
+    assert!(matches!(
+        s2.replicas_for("ks", "other", Token(50)),
+        Replicas::Ring(_)
+    ));
+    // A newer overlapping tablet replaces the old one.
+    let split = TabletRoutingInfo {
+        first_token: 50,
+        last_token: 100,
+        replicas: vec![(Uuid::from_u128(2), 1)],
+    };
+    let s3 = s2.with_tablet("ks", "t", &split);
+    assert!(
+        matches!(s3.replicas_for("ks", "t", Token(30)), Replicas::Ring(_)),
+        "overlapped tablet dropped"
+    );
+    let t = s3.tablet("ks", "t", Token(60)).expect("tablet");
+    assert_eq!((t.first_token, t.last_token, t.replicas[0].1), (50, 100, 1));
+    // The old snapshot is untouched.
+    assert!(s.tablet("ks", "t", Token(50)).is_none());
+}
