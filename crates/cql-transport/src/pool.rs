@@ -186,10 +186,10 @@ impl NodePool {
     /// The least loaded connection to the shard owning `token` (any connection if that shard
     /// has none, or the node is not sharded).
     pub fn connection_for_token(&self, token: Token) -> Option<Connection> {
-        if let Some(s) = self.sharding.load().as_ref() {
-            if let Some(c) = self.connection_for_shard(s.shard_of(token)) {
-                return Some(c);
-            }
+        if let Some(s) = self.sharding.load().as_ref()
+            && let Some(c) = self.connection_for_shard(s.shard_of(token))
+        {
+            return Some(c);
         }
         self.any_connection()
     }
