@@ -1,33 +1,76 @@
 //! How the session reaches the cluster: the cluster snapshot, and a node (plus shard) as a
 //! target of attempts.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
+use bytes::Bytes;
 use futures::future::BoxFuture;
 use proto::frame::{RequestOptions, ResponseEnvelope};
 use proto::request::Request;
 use proto::response::{ErrorBody, ErrorDetails};
 use proto::{ErrorCode, Token};
 use transport::state::{ClusterState, NodeRef};
-use transport::{Connection, ConnectionError};
+use transport::{Cluster, Connection, ConnectionError};
 
 use super::execute::AttemptTarget;
 use crate::errors::{ConnectionPoolError, DbError, MetadataError, RequestAttemptError};
 use crate::policies::load_balancing::Shard;
 
-/// The cluster as the session sees it. Implemented over `cql-transport`'s cluster.
+/// The cluster as the session sees it. Implemented over `cql-transport`'s [`Cluster`].
 pub(crate) trait ClusterBackend: Send + Sync + 'static {
-    /// The current snapshot; swapped atomically by metadata refreshes.
-    fn state(&self) -> &ArcSwap<ClusterState>;
+    /// The current snapshot (one atomic load); swapped atomically by metadata refreshes.
+    fn state(&self) -> Arc<ClusterState>;
 
     /// Reads the topology and schema again.
     fn refresh_metadata(&self) -> BoxFuture<'_, Result<(), MetadataError>>;
 
+    /// Runs `USE` on every connection and on every future one.
+    fn use_keyspace<'a>(&'a self, keyspace: &'a str) -> BoxFuture<'a, Result<(), ConnectionError>>;
+
+    /// Records the tablet a response's custom payload describes, if any.
+    fn add_tablet_from_payload(
+        &self,
+        keyspace: &str,
+        table: &str,
+        payload: &HashMap<String, Option<Bytes>>,
+    );
+
     /// Closes every connection.
     fn close(&self);
+}
+
+impl ClusterBackend for Cluster {
+    fn state(&self) -> Arc<ClusterState> {
+        Self::state(self)
+    }
+
+    fn refresh_metadata(&self) -> BoxFuture<'_, Result<(), MetadataError>> {
+        Box::pin(async move {
+            Self::refresh_metadata(self)
+                .await
+                .map_err(|e| MetadataError::Refresh(Arc::new(e)))
+        })
+    }
+
+    fn use_keyspace<'a>(&'a self, keyspace: &'a str) -> BoxFuture<'a, Result<(), ConnectionError>> {
+        Box::pin(Self::use_keyspace(self, keyspace))
+    }
+
+    fn add_tablet_from_payload(
+        &self,
+        keyspace: &str,
+        table: &str,
+        payload: &HashMap<String, Option<Bytes>>,
+    ) {
+        Self::add_tablet_from_payload(self, keyspace, table, payload);
+    }
+
+    fn close(&self) {
+        Self::close(self);
+    }
 }
 
 /// One node (and shard) of a plan.
@@ -66,6 +109,7 @@ impl AttemptTarget for NodeTarget<'_> {
         self.node.address
     }
 
+    #[allow(clippy::manual_async_fn)] // The trait requires the future to be `Send`.
     fn send<'a>(
         &'a self,
         request: &'a Request,

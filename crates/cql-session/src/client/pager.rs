@@ -179,11 +179,11 @@ impl QueryPager {
             }
             // Keep the next page's request moving while rows remain.
             if self.has_rows() {
-                if let Some(fut) = self.next.as_mut() {
-                    if let Poll::Ready(r) = fut.as_mut().poll(cx) {
-                        self.next = None;
-                        self.ready = Some(r);
-                    }
+                if let Some(fut) = self.next.as_mut()
+                    && let Poll::Ready(r) = fut.as_mut().poll(cx)
+                {
+                    self.next = None;
+                    self.ready = Some(r);
                 }
                 if let Some(page) = self.page.as_mut() {
                     if !self.page_checked {

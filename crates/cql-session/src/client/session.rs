@@ -270,7 +270,9 @@ impl Session {
         batch: &Batch,
         values: impl BatchValues,
     ) -> Result<QueryResult, ExecutionError> {
-        self.inner.counted(self.inner.run_batch(batch, &values)).await
+        self.inner
+            .counted(self.inner.run_batch(batch, &values))
+            .await
     }
 
     /// Returns a copy of `batch` with every statement prepared.
@@ -328,7 +330,7 @@ impl Session {
 
     /// The cluster as the driver sees it now: nodes, keyspaces, token ring.
     pub fn get_cluster_state(&self) -> Arc<ClusterState> {
-        self.inner.cluster.state().load_full()
+        self.inner.cluster.state()
     }
 
     /// The session's request counters and latency histogram.
@@ -366,7 +368,13 @@ impl Session {
             Option<String>,
             Option<CqlTimestamp>,
         );
-        type EventRow = (Uuid, Option<String>, Option<IpAddr>, Option<i32>, Option<String>);
+        type EventRow = (
+            Uuid,
+            Option<String>,
+            Option<IpAddr>,
+            Option<i32>,
+            Option<String>,
+        );
         let consistency = self.inner.options.tracing_info_fetch_consistency;
         let mut sessions = Statement::new(
             "SELECT client, command, coordinator, duration, parameters, request, started_at \
@@ -377,14 +385,16 @@ impl Session {
             .query_unpaged(sessions, (id,))
             .await?
             .into_rows_result()?;
-        let Some(row) = sessions.maybe_first_row::<SessionRow>().map_err(|e| match e {
-            crate::response::query_result::MaybeFirstRowError::TypeCheckFailed(e) => {
-                TracingError::TypeCheck(e)
-            }
-            crate::response::query_result::MaybeFirstRowError::DeserializationFailed(e) => {
-                TracingError::Deserialization(e)
-            }
-        })?
+        let Some(row) = sessions
+            .maybe_first_row::<SessionRow>()
+            .map_err(|e| match e {
+                crate::response::query_result::MaybeFirstRowError::TypeCheckFailed(e) => {
+                    TracingError::TypeCheck(e)
+                }
+                crate::response::query_result::MaybeFirstRowError::DeserializationFailed(e) => {
+                    TracingError::Deserialization(e)
+                }
+            })?
         else {
             return Ok(None);
         };
@@ -397,7 +407,10 @@ impl Session {
              FROM system_traces.events WHERE session_id = ?",
         );
         events.set_consistency(consistency);
-        let events = self.query_unpaged(events, (id,)).await?.into_rows_result()?;
+        let events = self
+            .query_unpaged(events, (id,))
+            .await?
+            .into_rows_result()?;
         let mut list = Vec::with_capacity(events.rows_num());
         for e in events.rows::<EventRow>()? {
             let (event_id, activity, source, source_elapsed, thread) = e?;
@@ -464,7 +477,10 @@ pub(crate) fn validate_keyspace_name(name: &str) -> Result<(), BadKeyspaceName> 
     if len > 48 {
         return Err(BadKeyspaceName::TooLong(name.to_owned(), len));
     }
-    if let Some(c) = name.chars().find(|c| !c.is_ascii_alphanumeric() && *c != '_') {
+    if let Some(c) = name
+        .chars()
+        .find(|c| !c.is_ascii_alphanumeric() && *c != '_')
+    {
         return Err(BadKeyspaceName::IllegalCharacter(name.to_owned(), c));
     }
     Ok(())
@@ -539,11 +555,10 @@ impl SessionInner {
         reprepare: Reprepare<'_>,
     ) -> Result<Executed, ExecutionError> {
         let _in_flight = self.enter()?;
-        let state = self.cluster.state().load_full();
+        let state = self.cluster.state();
         let token = routing.token;
-        let plan = Plan::new(&*profile.load_balancing_policy, &routing, &state).map(
-            |(node, shard)| NodeTarget { node, shard, token },
-        );
+        let plan = Plan::new(&*profile.load_balancing_policy, &routing, &state)
+            .map(|(node, shard)| NodeTarget { node, shard, token });
         let opts = ExecOptions {
             is_idempotent: config.is_idempotent,
             consistency: routing.consistency,
@@ -674,11 +689,23 @@ impl SessionInner {
             table: prepared.get_table_name(),
             is_confirmed_lwt: shared.is_lwt,
         };
-        let reprepare =
-            |id: &Bytes| (*id == shared.id).then(|| shared.statement.clone());
+        let reprepare = |id: &Bytes| (*id == shared.id).then(|| shared.statement.clone());
         let executed = self
-            .run(&mut request, &prepared.config, &profile, routing, &reprepare)
+            .run(
+                &mut request,
+                &prepared.config,
+                &profile,
+                routing,
+                &reprepare,
+            )
             .await?;
+        if let (Some(payload), Some(ks), Some(table)) = (
+            &executed.custom_payload,
+            prepared.get_keyspace_name(),
+            prepared.get_table_name(),
+        ) {
+            self.cluster.add_tablet_from_payload(ks, table, payload);
+        }
         self.finish(executed, Some(&shared.result_specs)).await
     }
 
@@ -701,19 +728,16 @@ impl SessionInner {
         // Unprepared statements with values are prepared, to type-check their values.
         let mut prepared_here: Vec<(usize, PreparedStatement)> = Vec::new();
         for (i, st) in batch.statements.iter().enumerate() {
-            if let BatchStatement::Query(s) = st {
-                if !values.is_nth_empty(i) {
-                    prepared_here.push((i, self.prepare(s.clone()).await?));
-                }
+            if let BatchStatement::Query(s) = st
+                && !values.is_nth_empty(i)
+            {
+                prepared_here.push((i, self.prepare(s.clone()).await?));
             }
         }
         let find_prepared = |i: usize| -> Option<&PreparedStatement> {
             match &batch.statements[i] {
                 BatchStatement::PreparedStatement(p) => Some(p),
-                _ => prepared_here
-                    .iter()
-                    .find(|(j, _)| *j == i)
-                    .map(|(_, p)| p),
+                _ => prepared_here.iter().find(|(j, _)| *j == i).map(|(_, p)| p),
             }
         };
         // One buffer for every statement's values, split into zero-copy slices.
@@ -739,7 +763,11 @@ impl SessionInner {
                     buf.extend_from_slice(&part);
                     count
                 }
-                None => serialize_row(&RowSerializationContext::empty(), &NthRow(values, i), &mut buf)?,
+                None => serialize_row(
+                    &RowSerializationContext::empty(),
+                    &NthRow(values, i),
+                    &mut buf,
+                )?,
             };
             layout.push((count, buf.len() - start));
         }
@@ -797,9 +825,12 @@ impl SessionInner {
         self.finish(executed, None).await
     }
 
-    pub(crate) async fn prepare(&self, statement: Statement) -> Result<PreparedStatement, PrepareError> {
+    pub(crate) async fn prepare(
+        &self,
+        statement: Statement,
+    ) -> Result<PreparedStatement, PrepareError> {
         let _in_flight = self.enter().map_err(|_| PrepareError::SessionClosed)?;
-        let state = self.cluster.state().load_full();
+        let state = self.cluster.state();
         let profile = self.profile(&statement.config);
         let request = Request::Prepare(Prepare {
             query: statement.contents.clone(),
@@ -818,10 +849,7 @@ impl SessionInner {
         if targets.is_empty() {
             return Err(PrepareError::EmptyPlan);
         }
-        let limit = statement
-            .config
-            .request_timeout
-            .or(profile.request_timeout);
+        let limit = statement.config.request_timeout.or(profile.request_timeout);
         let sends = join_all(targets.iter().map(|t| async {
             let send = AttemptTargetExt::send_bounded(t, &request, limit);
             send.await
@@ -870,28 +898,16 @@ impl SessionInner {
         }
     }
 
-    /// Sets the keyspace on every node's pool (current and future connections).
+    /// Sets the keyspace on every connection, current and future.
     pub(crate) async fn use_keyspace(&self, name: String) -> Result<(), UseKeyspaceError> {
-        let state = self.cluster.state().load_full();
-        let pools: Vec<_> = state.nodes().iter().filter_map(|n| n.pool()).collect();
-        let results = join_all(pools.iter().map(|p| p.use_keyspace(&name))).await;
-        let mut ok = pools.is_empty();
-        let mut first_error = None;
-        for r in results {
-            match r {
-                Ok(()) => ok = true,
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        if let Some(e) = first_error {
+        if let Err(e) = self.cluster.use_keyspace(&name).await {
             let e = super::backend::attempt_error(e);
-            // A server error (an unknown keyspace) is the answer; a node that is down is not.
-            if e.db_error().is_some() || !ok {
+            // A server error (an unknown keyspace) is the answer; a broken connection is not:
+            // it uses the keyspace once reconnected.
+            if e.db_error().is_some() {
                 return Err(UseKeyspaceError::RequestError(e));
             }
-            tracing::warn!(error = %e, "USE failed on some nodes; they use the keyspace once reconnected");
+            tracing::warn!(error = %e, "USE failed on a connection; it is set again on reconnect");
         }
         self.keyspace.store(Some(Arc::new(name)));
         Ok(())
@@ -916,7 +932,7 @@ impl SessionInner {
     pub(crate) async fn check_schema_agreement(
         &self,
     ) -> Result<Option<Uuid>, SchemaAgreementError> {
-        let state = self.cluster.state().load_full();
+        let state = self.cluster.state();
         let conns: Vec<_> = state
             .nodes()
             .iter()
@@ -958,7 +974,10 @@ async fn schema_version(
         Response::Result(body) => body,
         Response::Error(e) => {
             return Err(SchemaAgreementError::RequestError(
-                RequestAttemptError::DbError(crate::errors::DbError::from_error_body(&e), e.message),
+                RequestAttemptError::DbError(
+                    crate::errors::DbError::from_error_body(&e),
+                    e.message,
+                ),
             ));
         }
         other => {

@@ -78,7 +78,7 @@ impl QueryResult {
     }
 
     /// The tracing session id, when the statement was traced. See
-    /// `Session::get_tracing_info`.
+    /// [`Session::get_tracing_info`](crate::client::session::Session::get_tracing_info).
     pub fn tracing_id(&self) -> Option<Uuid> {
         self.tracing_id
     }

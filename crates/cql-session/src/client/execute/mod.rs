@@ -49,7 +49,7 @@ pub(crate) struct Executed {
     pub(crate) body: ResultBody,
     pub(crate) tracing_id: Option<uuid::Uuid>,
     pub(crate) warnings: Vec<String>,
-    pub(crate) coordinator: Option<SocketAddr>,
+    pub(crate) custom_payload: Option<std::collections::HashMap<String, Option<Bytes>>>,
 }
 
 /// Finds the CQL text of a prepared id, for re-preparing after UNPREPARED.
@@ -101,7 +101,7 @@ where
                     },
                     tracing_id: env.tracing_id,
                     warnings: env.warnings,
-                    coordinator: Some(target.address()),
+                    custom_payload: env.custom_payload,
                 });
             }
             Err(e) => e,
@@ -155,7 +155,7 @@ where
                     body: ResultBody::Void,
                     tracing_id: None,
                     warnings: Vec::new(),
-                    coordinator: Some(target.address()),
+                    custom_payload: None,
                 });
             }
         }
