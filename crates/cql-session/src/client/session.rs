@@ -21,7 +21,9 @@ use transport::state::ClusterState;
 use uuid::Uuid;
 
 use super::backend::{ClusterBackend, NodeTarget, send_on};
-use super::execute::{ExecOptions, Executed, Reprepare, execute, response_name};
+use super::execute::{
+    ExecOptions, Executed, Reprepare, Speculation, execute_speculative, response_name,
+};
 use super::execution_profile::{ExecutionProfile, ExecutionProfileHandle};
 use super::pager::{PagerStatement, QueryPager};
 use crate::errors::{
@@ -31,6 +33,7 @@ use crate::errors::{
 use crate::observability::metrics::Metrics;
 use crate::observability::tracing::{TracingEvent, TracingInfo};
 use crate::policies::load_balancing::{Plan, RoutingInfo};
+use crate::policies::speculative_execution::Context as SpeculativeContext;
 use crate::response::{PagingState, PagingStateResponse, QueryResult};
 use crate::serialize::{BatchValues, RowSerializationContext, SerializeRow};
 use crate::statement::prepared::serialize_row;
@@ -568,7 +571,14 @@ impl SessionInner {
             tracing: config.tracing,
             metrics: &self.metrics,
         };
-        execute(plan, request, &opts, reprepare).await
+        let speculation = profile.speculative_execution_policy.as_ref().map(|p| {
+            let ctx = SpeculativeContext::new(Arc::clone(&self.metrics));
+            Speculation {
+                max_extra: p.max_retry_count(&ctx),
+                interval: p.retry_interval(&ctx),
+            }
+        });
+        execute_speculative(plan, request, &opts, reprepare, speculation).await
     }
 
     /// Turns a successful response into a result, following `USE` and schema changes.

@@ -20,6 +20,7 @@ pub struct Metrics {
     queries_iter: AtomicU64,
     errors_iter: AtomicU64,
     retries: AtomicU64,
+    speculative: AtomicU64,
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
     buckets: Box<[AtomicU64]>,
@@ -52,6 +53,7 @@ impl Metrics {
             queries_iter: AtomicU64::new(0),
             errors_iter: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            speculative: AtomicU64::new(0),
             latency_count: AtomicU64::new(0),
             latency_sum_us: AtomicU64::new(0),
             buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
@@ -76,6 +78,10 @@ impl Metrics {
 
     pub(crate) fn inc_retries(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn inc_speculative(&self) {
+        self.speculative.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records one successful request's latency.
@@ -109,6 +115,11 @@ impl Metrics {
     /// Retries made by retry policies.
     pub fn get_retries_num(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Speculative attempts started.
+    pub fn get_speculative_executions_num(&self) -> u64 {
+        self.speculative.load(Ordering::Relaxed)
     }
 
     /// The mean latency of successful requests, in milliseconds.
