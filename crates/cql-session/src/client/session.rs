@@ -560,8 +560,14 @@ impl SessionInner {
         let _in_flight = self.enter()?;
         let state = self.cluster.state();
         let token = routing.token;
-        let plan = Plan::new(&*profile.load_balancing_policy, &routing, &state)
-            .map(|(node, shard)| NodeTarget { node, shard, token });
+        let policy = &*profile.load_balancing_policy;
+        let routing = &routing;
+        let plan = Plan::new(policy, routing, &state).map(|(node, shard)| NodeTarget {
+            node,
+            shard,
+            token,
+            feedback: Some((policy, routing)),
+        });
         let opts = ExecOptions {
             is_idempotent: config.is_idempotent,
             consistency: routing.consistency,
@@ -858,6 +864,7 @@ impl SessionInner {
                 node,
                 shard: None,
                 token: None,
+                feedback: None,
             })
             .collect();
         if targets.is_empty() {
