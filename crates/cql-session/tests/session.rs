@@ -689,3 +689,29 @@ async fn tracing_metrics_and_close() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_pager_outlives_its_session() {
+    bounded(async {
+        let cluster = FakeCluster::start(1).await;
+        let session = connect(&cluster).await;
+        setup(&session).await;
+        fill(&session, 50).await;
+        let pager = session
+            .query_iter(
+                Statement::new("SELECT ck FROM ks.t WHERE pk = 7").with_page_size(7),
+                (),
+            )
+            .await
+            .unwrap();
+        drop(session);
+        let rows: Vec<(i32,)> = pager
+            .rows_stream::<(i32,)>()
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(rows, (0..50).map(|i| (i,)).collect::<Vec<_>>());
+    })
+    .await;
+}

@@ -462,12 +462,10 @@ impl Session {
     }
 }
 
-impl Drop for Session {
+impl Drop for SessionInner {
     fn drop(&mut self) {
-        // Pagers may still hold the inner state; they keep working until they finish.
-        if Arc::strong_count(&self.inner) == 1 {
-            self.inner.cluster.close();
-        }
+        // The last owner (the session, or a pager outliving it) stops the cluster's tasks.
+        self.cluster.close();
     }
 }
 
