@@ -52,6 +52,21 @@ pub struct NodeControl {
     /// User requests (QUERY/EXECUTE/BATCH on non-system tables) this node received.
     pub requests: Mutex<Vec<String>>,
     pub prepares: Mutex<usize>,
+    /// Notified on every user request.
+    pub request_seen: tokio::sync::Notify,
+}
+
+impl NodeControl {
+    /// Waits until this node has received `n` user requests (bounded by the caller).
+    pub async fn wait_for_requests(&self, n: usize) {
+        loop {
+            let seen = self.request_seen.notified();
+            if self.requests.lock().unwrap().len() >= n {
+                return;
+            }
+            seen.await;
+        }
+    }
 }
 
 struct Shared {
@@ -303,6 +318,7 @@ fn handle(
             return None;
         }
         control.requests.lock().unwrap().push(text.to_owned());
+        control.request_seen.notify_waiters();
         control.faults.lock().unwrap().pop_front()
     };
     let mut st = shared.state.lock().unwrap();
