@@ -788,3 +788,35 @@ async fn close_lets_requests_in_flight_finish() {
     })
     .await;
 }
+
+/// Every session future can be spawned on a multi-threaded runtime.
+#[test]
+fn session_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    fn check(s: &Session, p: &cql_session::PreparedStatement, b: &Batch, c: &CachingSession) {
+        assert_send(&s.query_unpaged("", ()));
+        assert_send(&s.query_single_page("", (1i32,), PagingState::start()));
+        assert_send(&s.query_iter("", ()));
+        assert_send(&s.prepare(""));
+        assert_send(&s.execute_unpaged(p, (1i32, "x")));
+        assert_send(&s.execute_single_page(p, (), PagingState::start()));
+        assert_send(&s.execute_iter(p.clone(), ()));
+        assert_send(&s.batch(b, ((1i32,), ())));
+        assert_send(&s.prepare_batch(b));
+        assert_send(&s.use_keyspace("ks", false));
+        assert_send(&s.await_schema_agreement());
+        assert_send(&s.check_schema_agreement());
+        assert_send(&s.refresh_metadata());
+        assert_send(&s.get_tracing_info(&uuid::Uuid::nil()));
+        assert_send(&s.close(Duration::ZERO));
+        assert_send(&c.execute_unpaged("", ()));
+        assert_send(&c.batch(b, ()));
+    }
+    fn assert_sync<T: Send + Sync>() {}
+    assert_sync::<Session>();
+    assert_sync::<CachingSession>();
+    fn assert_send_type<T: Send>() {}
+    assert_send_type::<cql_session::QueryPager>();
+    assert_send_type::<cql_session::TypedRowStream<(i32, String)>>();
+    let _ = check;
+}
