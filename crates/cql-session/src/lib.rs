@@ -39,6 +39,18 @@
 //! # }
 //! ```
 //!
+//! # Differences from the `scylla` crate
+//!
+//! - Row traits have one lifetime: `DeserializeRow<'frame>` (column specs live as long as the
+//!   frame). Value traits are `cql-proto`'s `SerializeValue` / `DeserializeValue<'frame>`.
+//! - `ExecutionError::LastAttemptError { error, attempts }` and `RequestTimeout { timeout,
+//!   attempts }` carry every failed attempt's node and error ([`errors::ExecutionError::attempts`]).
+//! - [`QueryPager`] is itself a `Stream` of dynamic [`value::Row`]s; it prefetches the next page
+//!   without spawning a task.
+//! - [`Session::close`] shuts down gracefully; execution profiles have an extra per-attempt
+//!   timeout ([`client::execution_profile::ExecutionProfileBuilder::attempt_timeout`]).
+//! - Metrics are always collected.
+//!
 //! # Features
 //!
 //! - `derive` (default): reserved for the `SerializeRow` / `DeserializeRow` derives of
