@@ -67,7 +67,7 @@ impl Input {
 
         let mut krate = None;
         let mut flavor = None;
-        let mut skip_name_checks = false;
+        let mut skip_name_checks: Option<Span> = None;
         let mut forbid_excess_udt_fields = false;
         for attr in input.attrs.iter().filter(|a| a.path().is_ident("cql")) {
             attr.parse_nested_meta(|meta| {
@@ -96,7 +96,7 @@ impl Input {
                     };
                     set_once(&mut flavor, f, &meta)
                 } else if meta.path.is_ident("skip_name_checks") {
-                    skip_name_checks = true;
+                    skip_name_checks = Some(meta.path.span());
                     Ok(())
                 } else if meta.path.is_ident("forbid_excess_udt_fields") {
                     forbid_excess_udt_fields = true;
@@ -111,9 +111,9 @@ impl Input {
             })?;
         }
         let flavor = flavor.unwrap_or(Flavor::MatchByName);
-        if skip_name_checks && flavor != Flavor::EnforceOrder {
+        if let (Some(span), Flavor::MatchByName) = (skip_name_checks, flavor) {
             return Err(syn::Error::new(
-                Span::call_site(),
+                span,
                 "`skip_name_checks` needs `flavor = \"enforce_order\"`: matching by name needs names",
             ));
         }
@@ -129,7 +129,7 @@ impl Input {
             generics: input.generics,
             krate: krate.unwrap_or_else(|| syn::parse_quote!(::cql_session)),
             flavor,
-            skip_name_checks,
+            skip_name_checks: skip_name_checks.is_some(),
             forbid_excess_udt_fields,
             fields,
         })
