@@ -227,3 +227,168 @@ fn check_unique_names(fields: &[Field]) -> syn::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::ToTokens;
+    use syn::parse_quote;
+
+    use super::*;
+
+    fn parse(input: DeriveInput) -> syn::Result<Input> {
+        Input::from_derive(input, "SerializeRow")
+    }
+
+    fn err(input: DeriveInput) -> String {
+        match parse(input) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn defaults_are_by_name_through_cql_session() {
+        let input = parse(parse_quote! {
+            struct S { a: i32, r#type: String }
+        })
+        .unwrap();
+        assert_eq!(input.krate.to_token_stream().to_string(), ":: cql_session");
+        assert_eq!(input.flavor, Flavor::MatchByName);
+        assert!(!input.skip_name_checks && !input.forbid_excess_udt_fields);
+        let names: Vec<_> = input.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a", "type"]);
+    }
+
+    #[test]
+    fn container_and_field_attributes_are_parsed() {
+        let input = parse(parse_quote! {
+            #[cql(crate = "my::session", flavor = "enforce_order")]
+            #[cql(skip_name_checks, forbid_excess_udt_fields)]
+            struct S {
+                #[cql(rename = "x_col")]
+                x: i32,
+                #[cql(skip)]
+                cache: u8,
+                #[cql(default_when_null)]
+                n: i64,
+            }
+        })
+        .unwrap();
+        assert_eq!(input.krate.to_token_stream().to_string(), "my :: session");
+        assert_eq!(input.flavor, Flavor::EnforceOrder);
+        assert!(input.skip_name_checks && input.forbid_excess_udt_fields);
+        let active: Vec<_> = input.active_fields().map(|f| f.name.as_str()).collect();
+        assert_eq!(active, ["x_col", "n"]);
+        assert!(input.fields[1].skip);
+        assert!(input.fields[2].default_when_null && !input.fields[0].default_when_null);
+
+        let path = parse(parse_quote! {
+            #[cql(crate = crate::reexport)]
+            struct S { a: i32 }
+        })
+        .unwrap();
+        assert_eq!(
+            path.krate.to_token_stream().to_string(),
+            "crate :: reexport"
+        );
+    }
+
+    #[test]
+    fn misuse_is_an_error_that_says_what_is_wrong() {
+        assert!(
+            err(parse_quote!(
+                enum E {
+                    A,
+                }
+            ))
+            .contains("only structs with named fields")
+        );
+        assert!(
+            err(parse_quote!(
+                struct T(i32);
+            ))
+            .contains("only structs with named fields")
+        );
+        assert!(
+            err(parse_quote!(
+                struct U;
+            ))
+            .contains("only structs with named fields")
+        );
+        assert!(err(parse_quote!(union U { a: u32 })).contains("only structs with named fields"));
+        assert!(
+            err(parse_quote!(
+                struct S {
+                    #[cql(rename = "a", rename = "b")]
+                    a: i32,
+                }
+            ))
+            .contains("duplicate cql attribute `rename`")
+        );
+        assert!(
+            err(parse_quote!(
+                struct S {
+                    #[cql(frobnicate)]
+                    a: i32,
+                }
+            ))
+            .contains("unknown cql field attribute `frobnicate`")
+        );
+        assert!(
+            err(parse_quote!(
+                #[cql(positional)]
+                struct S {
+                    a: i32,
+                }
+            ))
+            .contains("unknown cql container attribute `positional`")
+        );
+        assert!(
+            err(parse_quote!(
+                #[cql(flavor = "nope")]
+                struct S {
+                    a: i32,
+                }
+            ))
+            .contains("unknown flavor `nope`")
+        );
+        assert!(
+            err(parse_quote!(
+                #[cql(skip_name_checks)]
+                struct S {
+                    a: i32,
+                }
+            ))
+            .contains("needs `flavor = \"enforce_order\"`")
+        );
+        assert!(
+            err(parse_quote!(
+                struct S {
+                    a: i32,
+                    #[cql(rename = "a")]
+                    b: i32,
+                }
+            ))
+            .contains("two fields have the CQL name `a`")
+        );
+    }
+
+    #[test]
+    fn a_skipped_field_may_share_a_name() {
+        let input = parse(parse_quote! {
+            struct S { a: i32, #[cql(skip, rename = "a")] b: i32 }
+        })
+        .unwrap();
+        assert_eq!(input.active_fields().count(), 1);
+    }
+
+    #[test]
+    fn other_attributes_are_left_alone() {
+        parse(parse_quote! {
+            #[derive(Debug)]
+            #[serde(rename_all = "camelCase")]
+            struct S { #[doc = "x"] a: i32 }
+        })
+        .unwrap();
+    }
+}

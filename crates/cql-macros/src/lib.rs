@@ -87,3 +87,82 @@ pub fn derive_deserialize_value(input: TokenStream) -> TokenStream {
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
+
+#[cfg(test)]
+mod tests {
+    use syn::{DeriveInput, parse_quote};
+
+    type Expand = fn(DeriveInput) -> syn::Result<proc_macro2::TokenStream>;
+
+    const DERIVES: [(&str, Expand); 4] = [
+        ("SerializeRow", super::serialize_row::expand_serialize_row),
+        (
+            "DeserializeRow",
+            super::deserialize_row::expand_deserialize_row,
+        ),
+        (
+            "SerializeValue",
+            super::serialize_value::expand_serialize_value,
+        ),
+        (
+            "DeserializeValue",
+            super::deserialize_value::expand_deserialize_value,
+        ),
+    ];
+
+    /// Every derive expands every shape of input to one well-formed trait impl.
+    #[test]
+    fn expansions_are_single_trait_impls() {
+        let inputs: [DeriveInput; 4] = [
+            parse_quote!(
+                struct Empty {}
+            ),
+            parse_quote!(
+                struct Skipped {
+                    #[cql(skip)]
+                    a: i32,
+                }
+            ),
+            parse_quote! {
+                struct G<'a, T: Clone> where T: Send {
+                    #[cql(rename = "b")] a: &'a str,
+                    t: T,
+                    #[cql(default_when_null)] n: i64,
+                }
+            },
+            parse_quote! {
+                #[cql(flavor = "enforce_order", skip_name_checks, forbid_excess_udt_fields)]
+                struct O { x: i32, #[cql(skip)] y: u8, z: Option<String> }
+            },
+        ];
+        for (derive, expand) in DERIVES {
+            for input in &inputs {
+                let tokens = expand(input.clone()).unwrap_or_else(|e| panic!("{derive}: {e}"));
+                let item: syn::ItemImpl = syn::parse2(tokens)
+                    .unwrap_or_else(|e| panic!("{derive} on {}: {e}", input.ident));
+                let trait_path = item.trait_.expect("a trait impl").1;
+                let last = trait_path.segments.last().expect("a trait name");
+                assert_eq!(last.ident, derive);
+            }
+        }
+    }
+
+    #[test]
+    fn the_frame_lifetime_outlives_the_structs_lifetimes() {
+        let input: DeriveInput = parse_quote!(
+            struct B<'a> {
+                s: &'a str,
+            }
+        );
+        let tokens = super::deserialize_row::expand_deserialize_row(input).unwrap();
+        let item: syn::ItemImpl = syn::parse2(tokens).unwrap();
+        let first = item.generics.params.first().expect("a generic parameter");
+        assert_eq!(quote::quote!(#first).to_string(), "'__cql_frame : 'a",);
+        let where_clause = item.generics.where_clause.expect("a where clause");
+        assert_eq!(
+            where_clause.predicates.len(),
+            1,
+            "a bound for the borrowed field only"
+        );
+    }
+}

@@ -730,3 +730,32 @@ fn default_when_null_in_a_udt_field() {
         Defaulted { n: 0, s: None }
     );
 }
+
+#[derive(cql_session::SerializeRow, cql_session::DeserializeRow, Debug, PartialEq)]
+struct RawAndGeneric<T> {
+    r#type: i32,
+    inner: T,
+}
+
+#[test]
+fn raw_identifiers_lose_their_prefix_and_generic_fields_get_bounds() {
+    let specs = [
+        spec("inner", ColumnType::Text),
+        spec("type", ColumnType::Int),
+    ];
+    let row = RawAndGeneric {
+        r#type: 5,
+        inner: "q".to_owned(),
+    };
+    let (bytes, _) = ser_row(&row, &specs).unwrap();
+    assert_eq!(
+        bytes,
+        [
+            0x00, 0x00, 0x00, 0x01, b'q', 0x00, 0x00, 0x00, 0x04, 0, 0, 0, 5
+        ]
+    );
+    let rows = one_row(&specs, &bytes);
+    assert_eq!(de_row::<RawAndGeneric<String>>(&rows).unwrap(), row);
+    // The bound is on `T`: a `T` that cannot read `text` fails the type check.
+    assert!(RawAndGeneric::<i64>::type_check(&specs).is_err());
+}
