@@ -39,7 +39,6 @@ impl<'a> Reader<'a> {
         self.buf.len()
     }
 
-    #[allow(dead_code)] // Part of the reader's API; the value decoders may use it.
     pub(crate) fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }

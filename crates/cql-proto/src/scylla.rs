@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use uuid::Uuid;
 
 use crate::codec::Reader;
@@ -256,6 +256,15 @@ fn long(b: &[u8], what: &'static str) -> Result<i64, DecodeError> {
 }
 
 impl TabletRoutingInfo {
+    /// Finds and decodes the [`TABLETS_ROUTING_V1_PAYLOAD_KEY`] entry of a response's custom
+    /// payload; `None` when there is none (or it is null).
+    pub fn from_custom_payload(
+        payload: &HashMap<String, Option<Bytes>>,
+    ) -> Option<Result<Self, DecodeError>> {
+        let bytes = payload.get(TABLETS_ROUTING_V1_PAYLOAD_KEY)?.as_ref()?;
+        Some(Self::decode(bytes))
+    }
+
     /// Decodes the payload value, a
     /// `tuple<bigint, bigint, list<tuple<uuid, int>>>`.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {

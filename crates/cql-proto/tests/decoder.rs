@@ -89,3 +89,42 @@ fn unknown_version_is_a_typed_error() {
         Err(FrameError::UnsupportedVersion { version: 6 })
     );
 }
+
+#[test]
+fn frame_encode_writes_header_and_body_as_is() {
+    let mut d = FrameDecoder::default();
+    let mut buf = BytesMut::from(&FRAME[..]);
+    let f = d.decode(&mut buf).unwrap().unwrap();
+    let mut out = BytesMut::new();
+    f.encode(&mut out).unwrap();
+    assert_eq!(&out[..], &FRAME[..]);
+}
+
+#[test]
+fn bodies_are_refused_under_the_wrong_direction_or_opcode() {
+    use bytes::Bytes;
+    use cql_proto::frame::decode_request;
+    use cql_proto::{Request, Response};
+
+    let v4 = ProtocolVersion::V4;
+    // A response opcode is not a request body, and the other way round.
+    assert!(Request::decode_body(Opcode::READY, v4, Bytes::new()).is_err());
+    assert!(Response::decode_body(Opcode::OPTIONS, v4, Bytes::new()).is_err());
+    assert!(Response::decode_body(Opcode(0x04), v4, Bytes::new()).is_err());
+    // Trailing bytes after a complete body are an error.
+    assert!(Response::decode_body(Opcode::READY, v4, Bytes::from_static(&[0])).is_err());
+    // A READY frame on the request side.
+    let mut buf = BytesMut::from(&[0x04, 0, 0, 1, 0x02, 0, 0, 0, 0][..]);
+    let f = FrameDecoder::default().decode(&mut buf).unwrap().unwrap();
+    assert!(matches!(
+        decode_request(&f, None),
+        Err(FrameError::UnknownOpcode { .. })
+    ));
+    // A compressed frame when no compression was negotiated.
+    let mut buf = BytesMut::from(&[0x84, 0x01, 0, 1, 0x08, 0, 0, 0, 1, 0][..]);
+    let f = FrameDecoder::default().decode(&mut buf).unwrap().unwrap();
+    assert_eq!(
+        cql_proto::frame::decode_response(&f, None),
+        Err(FrameError::UnexpectedCompression)
+    );
+}

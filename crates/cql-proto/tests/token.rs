@@ -195,7 +195,70 @@ fn tablet_routing_golden() {
     let mut b = BytesMut::new();
     info.encode(&mut b).unwrap();
     assert_eq!(&b[..], &bytes[..]);
+    let payload = HashMap::from([(
+        "tablets-routing-v1".to_owned(),
+        Some(bytes::Bytes::from(bytes.clone())),
+    )]);
+    assert_eq!(
+        TabletRoutingInfo::from_custom_payload(&payload),
+        Some(Ok(info))
+    );
+    assert_eq!(
+        TabletRoutingInfo::from_custom_payload(&HashMap::new()),
+        None
+    );
     for cut in 0..bytes.len() {
         assert!(TabletRoutingInfo::decode(&bytes[..cut]).is_err());
+    }
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn tablet_routing_round_trips_and_never_panics(
+            first in any::<i64>(),
+            last in any::<i64>(),
+            replicas in prop::collection::vec((any::<u128>(), 0..=i32::MAX as u32), 0..5),
+            junk in prop::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let info = TabletRoutingInfo {
+                first_token: first,
+                last_token: last,
+                replicas: replicas.into_iter().map(|(u, s)| (Uuid::from_u128(u), s)).collect(),
+            };
+            let mut b = BytesMut::new();
+            info.encode(&mut b).unwrap();
+            prop_assert_eq!(TabletRoutingInfo::decode(&b).unwrap(), info);
+            let _ = TabletRoutingInfo::decode(&junk);
+        }
+
+        #[test]
+        fn supported_maps_never_panic(
+            m in prop::collection::hash_map(
+                prop::sample::select(vec![
+                    "SCYLLA_SHARD", "SCYLLA_NR_SHARDS", "SCYLLA_PARTITIONER",
+                    "SCYLLA_SHARDING_ALGORITHM", "SCYLLA_SHARDING_IGNORE_MSB",
+                    "SCYLLA_SHARD_AWARE_PORT", "SCYLLA_LWT_ADD_METADATA_MARK",
+                    "SCYLLA_RATE_LIMIT_ERROR", "OTHER",
+                ]).prop_map(str::to_owned),
+                prop::collection::vec("[0-9A-Z_=x-]{0,12}", 0..3),
+                0..9,
+            ),
+        ) {
+            let e = ScyllaExtensions::from_supported(&m);
+            if let Some(s) = &e.sharding {
+                prop_assert!(s.shard < s.nr_shards);
+            }
+            // Parsing what we advertise gives the same extensions back.
+            prop_assert_eq!(ScyllaExtensions::from_supported(&e.to_supported()), e);
+        }
+
+        #[test]
+        fn shard_is_in_range(t in any::<i64>(), n in 1u32..1024, msb in 0u32..70) {
+            prop_assert!(shard_of(Token(t), n, msb) < n);
+        }
     }
 }

@@ -320,3 +320,17 @@ fn deep_types_are_rejected() {
     let bytes = [0u8, 0, 0, 1, 0, 0, 0, 4].repeat(40);
     assert!(CqlValue::decode_bytes(&t, &bytes).is_err());
 }
+
+#[test]
+fn zero_size_vector_elements_are_rejected() {
+    // vector<vector<int, 0>, 4000000000>: every element would take zero bytes.
+    let t = ColumnType::Vector(
+        Box::new(ColumnType::Vector(Box::new(ColumnType::Int), 0)),
+        4_000_000_000,
+    );
+    assert!(CqlValue::decode_bytes(&t, &[0]).is_err());
+    assert_eq!(
+        cql_proto::value::compare(&t, &[1], &[2]),
+        std::cmp::Ordering::Less
+    );
+}

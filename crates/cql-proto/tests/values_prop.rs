@@ -231,3 +231,30 @@ proptest! {
         let _ = CqlValue::decode_bytes(&t, &bytes);
     }
 }
+
+proptest! {
+    #[test]
+    fn compare_matches_numeric_order(x in any::<i128>(), y in any::<i128>(), a in any::<i64>(), b in any::<i64>()) {
+        use cql_proto::value::compare;
+        let (vx, vy) = (CqlVarint::from(x), CqlVarint::from(y));
+        prop_assert_eq!(compare(&ColumnType::Varint, &vx.0, &vy.0), x.cmp(&y));
+        prop_assert_eq!(compare(&ColumnType::BigInt, &a.to_be_bytes(), &b.to_be_bytes()), a.cmp(&b));
+        let (da, db) = (CqlDate::from_days_since_epoch(a as i32), CqlDate::from_days_since_epoch(b as i32));
+        prop_assert_eq!(compare(&ColumnType::Date, &da.0.to_be_bytes(), &db.0.to_be_bytes()), (a as i32).cmp(&(b as i32)));
+    }
+
+    #[test]
+    fn compare_never_panics(t in column_type(), a in prop::collection::vec(any::<u8>(), 0..48), b in prop::collection::vec(any::<u8>(), 0..48)) {
+        let _ = cql_proto::value::compare(&t, &a, &b);
+        prop_assert_eq!(cql_proto::value::compare(&t, &a, &a), std::cmp::Ordering::Equal);
+    }
+
+    #[test]
+    fn literals_round_trip(d in any::<i32>(), t in 0..=CqlTime::MAX_NANOS, ms in -10_000_000_000_000i64..10_000_000_000_000, dur in duration()) {
+        let date = CqlDate::from_days_since_epoch(d);
+        prop_assert_eq!(CqlDate::parse(&date.to_string()).unwrap(), date);
+        prop_assert_eq!(CqlTime::parse(&CqlTime(t).to_string()).unwrap(), CqlTime(t));
+        prop_assert_eq!(CqlTimestamp::parse(&CqlTimestamp(ms).to_string()).unwrap(), CqlTimestamp(ms));
+        prop_assert_eq!(CqlDuration::parse(&dur.to_string()).unwrap(), dur);
+    }
+}

@@ -436,6 +436,10 @@ pub enum RequestAttemptError {
     /// The request could not be serialized.
     #[error("the request could not be encoded: {0}")]
     Encode(#[source] proto::EncodeError),
+    /// The connection refused the request as invalid (e.g. it cannot be encoded for the
+    /// negotiated protocol version); trying elsewhere will not help.
+    #[error("the request is invalid: {0}")]
+    Invalid(Arc<dyn Error + Send + Sync>),
     /// The response could not be decoded.
     #[error("the response could not be decoded: {0}")]
     Decode(Arc<dyn Error + Send + Sync>),
@@ -721,6 +725,9 @@ pub enum NextRowError {
     /// A row could not be decoded.
     #[error("a row could not be decoded: {0}")]
     RowDeserializationError(#[from] DeserializationError),
+    /// A page's columns do not fit the row type (the schema changed while paging).
+    #[error("a page's columns do not fit the row type: {0}")]
+    TypeCheck(#[source] TypeCheckError),
 }
 
 /// `USE <keyspace>` failed.

@@ -2,6 +2,9 @@
 
 use futures::future::BoxFuture;
 
+/// What [`AuthenticatorProvider::start_session`] yields: the initial token and the session.
+pub type AuthStart = Result<(Option<Vec<u8>>, Box<dyn AuthenticatorSession>), String>;
+
 /// Creates an authentication session per connection when the server asks for authentication.
 ///
 /// Async-friendly: every step returns a boxed future, so an authenticator may fetch tokens over
@@ -9,10 +12,7 @@ use futures::future::BoxFuture;
 pub trait AuthenticatorProvider: Send + Sync + std::fmt::Debug {
     /// Starts a session for the server's authenticator class (from AUTHENTICATE) and returns the
     /// initial token to send in the first AUTH_RESPONSE.
-    fn start_session<'a>(
-        &'a self,
-        authenticator: &'a str,
-    ) -> BoxFuture<'a, Result<(Option<Vec<u8>>, Box<dyn AuthenticatorSession>), String>>;
+    fn start_session<'a>(&'a self, authenticator: &'a str) -> BoxFuture<'a, AuthStart>;
 }
 
 /// One connection's authentication exchange.
@@ -80,10 +80,7 @@ impl AuthenticatorSession for PlainSession {
 }
 
 impl AuthenticatorProvider for PasswordAuthenticator {
-    fn start_session<'a>(
-        &'a self,
-        _authenticator: &'a str,
-    ) -> BoxFuture<'a, Result<(Option<Vec<u8>>, Box<dyn AuthenticatorSession>), String>> {
+    fn start_session<'a>(&'a self, _authenticator: &'a str) -> BoxFuture<'a, AuthStart> {
         let token = self.initial_token();
         Box::pin(async move {
             Ok((

@@ -24,7 +24,6 @@ use crate::error::ConnectionError;
 
 /// Pool sizing and reconnection policy.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct PoolConfig {
     /// Connections per shard on Scylla nodes.
     pub connections_per_shard: usize,
@@ -186,10 +185,10 @@ impl NodePool {
     /// The least loaded connection to the shard owning `token` (any connection if that shard
     /// has none, or the node is not sharded).
     pub fn connection_for_token(&self, token: Token) -> Option<Connection> {
-        if let Some(s) = self.sharding.load().as_ref() {
-            if let Some(c) = self.connection_for_shard(s.shard_of(token)) {
-                return Some(c);
-            }
+        if let Some(s) = self.sharding.load().as_ref()
+            && let Some(c) = self.connection_for_shard(s.shard_of(token))
+        {
+            return Some(c);
         }
         self.any_connection()
     }

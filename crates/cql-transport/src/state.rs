@@ -395,10 +395,10 @@ impl ClusterState {
 
     /// Replicas of `token` for a table: its tablet when known, else the token ring.
     pub fn replicas_for(&self, keyspace: &str, table: &str, token: Token) -> Replicas<'_> {
-        if !self.tablets.is_empty() {
-            if let Some(t) = self.tablet(keyspace, table, token) {
-                return Replicas::Tablet(&t.replicas);
-            }
+        if !self.tablets.is_empty()
+            && let Some(t) = self.tablet(keyspace, table, token)
+        {
+            return Replicas::Tablet(&t.replicas);
         }
         Replicas::Ring(self.replicas(keyspace, token))
     }

@@ -95,9 +95,12 @@ impl Compression {
                 Ok(())
             }
             #[allow(unreachable_patterns)]
-            other => Err(EncodeError::Invalid(format!(
-                "{other} compression is not enabled in this build"
-            ))),
+            other => {
+                let _ = (src, dst);
+                Err(EncodeError::Invalid(format!(
+                    "{other} compression is not enabled in this build"
+                )))
+            }
         }
     }
 
@@ -155,7 +158,10 @@ impl Compression {
                 Ok(Bytes::from(out))
             }
             #[allow(unreachable_patterns)]
-            other => Err(FrameError::CompressionUnavailable(other)),
+            other => {
+                let _ = (src, max_len);
+                Err(FrameError::CompressionUnavailable(other))
+            }
         }
     }
 }

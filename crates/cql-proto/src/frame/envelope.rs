@@ -7,8 +7,8 @@ use bytes::{Bytes, BytesMut};
 use uuid::Uuid;
 
 use super::{
-    Compression, DEFAULT_MAX_FRAME_SIZE, Frame, FrameError, FrameFlags, FrameHeader,
-    ProtocolVersion,
+    BodyExtensions, Compression, DEFAULT_MAX_FRAME_SIZE, Frame, FrameError, FrameFlags,
+    FrameHeader, ProtocolVersion,
 };
 use crate::codec::{self, Reader};
 use crate::codes::Opcode;
@@ -41,6 +41,27 @@ pub struct ResponseOptions<'a> {
     pub custom_payload: Option<&'a CustomPayload>,
     /// Compress the body (flag 0x01).
     pub compression: Option<Compression>,
+}
+
+/// How to open a received frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// The negotiated compression, used when a frame is flagged compressed.
+    pub compression: Option<Compression>,
+    /// The cap on a decompressed body.
+    pub max_decompressed_len: usize,
+    /// Negotiated extensions that change body layouts.
+    pub extensions: BodyExtensions,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            compression: None,
+            max_decompressed_len: DEFAULT_MAX_FRAME_SIZE,
+            extensions: BodyExtensions::NONE,
+        }
+    }
 }
 
 /// A decoded request frame.
@@ -91,7 +112,10 @@ fn encode_frame(
     let body_start = buf.len();
     let result = body(buf).and_then(|()| {
         if let Some(c) = compression {
-            let raw = buf.split_off(body_start);
+            // Copy the plain body out and compress it back in place. (Splitting the buffer
+            // instead would make the next reserve copy every frame already queued in `buf`.)
+            let raw = buf[body_start..].to_vec();
+            buf.truncate(body_start);
             c.compress(&raw, buf)?;
         }
         let len = buf.len() - body_start;
@@ -180,7 +204,8 @@ fn plain_body(
     compression: Option<Compression>,
     max_len: usize,
 ) -> Result<Bytes, FrameError> {
-    if !frame.header.flags.contains(FrameFlags::COMPRESSION) {
+    // Some servers flag an empty body as compressed: there is nothing to decompress.
+    if !frame.header.flags.contains(FrameFlags::COMPRESSION) || frame.body.is_empty() {
         return Ok(frame.body.clone());
     }
     let c = compression.ok_or(FrameError::UnexpectedCompression)?;
@@ -202,6 +227,21 @@ pub fn decode_response_limited(
     compression: Option<Compression>,
     max_len: usize,
 ) -> Result<ResponseEnvelope, FrameError> {
+    decode_response_with(
+        frame,
+        &DecodeOptions {
+            compression,
+            max_decompressed_len: max_len,
+            extensions: BodyExtensions::NONE,
+        },
+    )
+}
+
+/// Decodes a response frame with explicit [`DecodeOptions`].
+pub fn decode_response_with(
+    frame: &Frame,
+    options: &DecodeOptions,
+) -> Result<ResponseEnvelope, FrameError> {
     let h = frame.header;
     if !h.is_response {
         return Err(FrameError::WrongDirection {
@@ -211,7 +251,7 @@ pub fn decode_response_limited(
     if !Response::is_response_opcode(h.opcode) {
         return Err(unknown(h.opcode, "response"));
     }
-    let body = plain_body(frame, compression, max_len)?;
+    let body = plain_body(frame, options.compression, options.max_decompressed_len)?;
     let mut r = Reader::new(&body);
     let tracing_id = if h.flags.contains(FrameFlags::TRACING) {
         Some(r.read_uuid("tracing id")?)
@@ -229,7 +269,7 @@ pub fn decode_response_limited(
         None
     };
     let rest = body.slice_ref(r.rest());
-    let response = Response::decode_body(h.opcode, h.version, rest)?;
+    let response = Response::decode_body_with(h.opcode, h.version, options.extensions, rest)?;
     Ok(ResponseEnvelope {
         stream: h.stream,
         version: h.version,
@@ -255,6 +295,21 @@ pub fn decode_request_limited(
     compression: Option<Compression>,
     max_len: usize,
 ) -> Result<RequestEnvelope, FrameError> {
+    decode_request_with(
+        frame,
+        &DecodeOptions {
+            compression,
+            max_decompressed_len: max_len,
+            extensions: BodyExtensions::NONE,
+        },
+    )
+}
+
+/// Decodes a request frame with explicit [`DecodeOptions`].
+pub fn decode_request_with(
+    frame: &Frame,
+    options: &DecodeOptions,
+) -> Result<RequestEnvelope, FrameError> {
     let h = frame.header;
     if h.is_response {
         return Err(FrameError::WrongDirection {
@@ -264,7 +319,7 @@ pub fn decode_request_limited(
     if !Request::is_request_opcode(h.opcode) {
         return Err(unknown(h.opcode, "request"));
     }
-    let body = plain_body(frame, compression, max_len)?;
+    let body = plain_body(frame, options.compression, options.max_decompressed_len)?;
     let mut r = Reader::new(&body);
     let custom_payload = if h.flags.contains(FrameFlags::CUSTOM_PAYLOAD) {
         Some(r.read_bytes_map("custom payload")?)
@@ -272,7 +327,7 @@ pub fn decode_request_limited(
         None
     };
     let rest = body.slice_ref(r.rest());
-    let request = Request::decode_body(h.opcode, h.version, rest)?;
+    let request = Request::decode_body_with(h.opcode, h.version, options.extensions, rest)?;
     Ok(RequestEnvelope {
         stream: h.stream,
         version: h.version,
@@ -284,4 +339,91 @@ pub fn decode_request_limited(
 
 fn unknown(opcode: Opcode, direction: &'static str) -> FrameError {
     FrameError::UnknownOpcode { opcode, direction }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{Query, QueryParameters};
+
+    #[test]
+    fn a_failed_encode_leaves_the_buffer_as_it_was() {
+        let q = Request::Query(Query {
+            query: "x".into(),
+            params: QueryParameters {
+                keyspace: Some("ks".into()),
+                ..QueryParameters::default()
+            },
+        });
+        let mut buf = BytesMut::from(&b"queued"[..]);
+        // keyspace is v5-only
+        let r = encode_request(
+            &mut buf,
+            ProtocolVersion::V4,
+            1,
+            &q,
+            &RequestOptions::default(),
+        );
+        assert!(r.is_err());
+        assert_eq!(&buf[..], b"queued");
+        encode_request(
+            &mut buf,
+            ProtocolVersion::V5,
+            1,
+            &q,
+            &RequestOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(&buf[..6], b"queued");
+        let frame = super::super::FrameDecoder::default()
+            .decode(&mut buf.split_off(6))
+            .unwrap()
+            .unwrap();
+        assert_eq!(decode_request(&frame, None).unwrap().request, q);
+    }
+
+    #[test]
+    fn frames_are_appended_after_queued_frames() {
+        let mut buf = BytesMut::new();
+        for stream in 0..3 {
+            encode_request(
+                &mut buf,
+                ProtocolVersion::V4,
+                stream,
+                &Request::Options,
+                &RequestOptions::default(),
+            )
+            .unwrap();
+        }
+        let mut d = super::super::FrameDecoder::default();
+        for stream in 0..3 {
+            let f = d.decode(&mut buf).unwrap().unwrap();
+            assert_eq!(f.header.stream, stream);
+        }
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn empty_body_flagged_compressed_is_accepted() {
+        let frame = Frame {
+            header: FrameHeader {
+                version: ProtocolVersion::V4,
+                is_response: true,
+                flags: FrameFlags::COMPRESSION,
+                stream: 0,
+                opcode: Opcode::READY,
+                length: 0,
+            },
+            body: Bytes::new(),
+        };
+        let env = decode_response(&frame, Some(Compression::Lz4)).unwrap();
+        assert_eq!(env.response, Response::Ready);
+        // A request frame is refused where a response is expected.
+        let mut req = frame;
+        req.header.is_response = false;
+        assert!(matches!(
+            decode_response(&req, None),
+            Err(FrameError::WrongDirection { .. })
+        ));
+    }
 }

@@ -10,25 +10,76 @@
 //!   +---------+---------+---------+---------+
 //!   |                 body ...
 //! ```
+//!
+//! Encoding writes a whole frame into the caller's buffer; decoding splits frames off a read
+//! buffer as bytes arrive:
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use cql_proto::frame::{FrameDecoder, ProtocolVersion, RequestOptions, decode_request, encode_request};
+//! use cql_proto::request::Request;
+//!
+//! let mut wire = BytesMut::new();
+//! encode_request(&mut wire, ProtocolVersion::V4, 7, &Request::Options, &RequestOptions::default())?;
+//! assert_eq!(&wire[..], &[0x04, 0x00, 0x00, 0x07, 0x05, 0, 0, 0, 0]);
+//!
+//! let mut decoder = FrameDecoder::default();
+//! let mut partial = wire.split_to(5);
+//! assert!(decoder.decode(&mut partial)?.is_none()); // needs more bytes
+//! partial.unsplit(wire);
+//! let frame = decoder.decode(&mut partial)?.expect("a whole frame");
+//! let envelope = decode_request(&frame, None)?;
+//! assert_eq!((envelope.stream, envelope.request), (7, Request::Options));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod compression;
 mod decoder;
 mod envelope;
 mod header;
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 
 pub use compression::Compression;
 pub use decoder::{DEFAULT_MAX_FRAME_SIZE, FrameDecoder};
 pub use envelope::{
-    RequestEnvelope, RequestOptions, ResponseEnvelope, ResponseOptions, decode_request,
-    decode_request_limited, decode_response, decode_response_limited, encode_request,
-    encode_response,
+    DecodeOptions, RequestEnvelope, RequestOptions, ResponseEnvelope, ResponseOptions,
+    decode_request, decode_request_limited, decode_request_with, decode_response,
+    decode_response_limited, decode_response_with, encode_request, encode_response,
 };
 pub use header::{FrameFlags, FrameHeader, ProtocolVersion};
 
+/// Negotiated protocol extensions that change body layouts beyond what the protocol version says.
+///
+/// Only decoding needs them: when encoding, the message's own fields say what to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub struct BodyExtensions {
+    /// Scylla's `SCYLLA_USE_METADATA_ID`: before v5, EXECUTE requests and PREPARED results
+    /// carry a result metadata id as in v5.
+    pub scylla_metadata_id: bool,
+}
+
+impl BodyExtensions {
+    /// No extensions.
+    pub const NONE: Self = Self {
+        scylla_metadata_id: false,
+    };
+
+    /// These extensions with `SCYLLA_USE_METADATA_ID` on or off.
+    pub const fn with_scylla_metadata_id(mut self, on: bool) -> Self {
+        self.scylla_metadata_id = on;
+        self
+    }
+
+    /// Whether EXECUTE and PREPARED bodies carry a result metadata id.
+    pub(crate) const fn metadata_id(self, version: ProtocolVersion) -> bool {
+        version.is_v5_or_later() || self.scylla_metadata_id
+    }
+}
+
 use crate::codes::Opcode;
-use crate::error::DecodeError;
+use crate::error::{DecodeError, EncodeError};
 
 /// A whole frame: its header and its body as on the wire (possibly compressed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +88,24 @@ pub struct Frame {
     pub header: FrameHeader,
     /// The body bytes, split off the read buffer without copying.
     pub body: Bytes,
+}
+
+impl Frame {
+    /// Appends the frame as it is (header, then body) to `buf`; `header.length` is set from the
+    /// body. Useful to forward frames or to write deliberately odd ones in tests.
+    pub fn encode(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
+        let length = u32::try_from(self.body.len()).map_err(|_| EncodeError::TooLong {
+            what: "frame body",
+            len: self.body.len(),
+        })?;
+        FrameHeader {
+            length,
+            ..self.header
+        }
+        .encode(buf);
+        buf.put_slice(&self.body);
+        Ok(())
+    }
 }
 
 /// A frame could not be decoded, decompressed or opened.

@@ -133,11 +133,13 @@ impl Batch {
         body: &Bytes,
         version: ProtocolVersion,
     ) -> Result<Self, DecodeError> {
-        // The flags saying whether values are named come after the statements. Parse with the
-        // unnamed layout first; if that fails or the flags say "named", parse again named.
+        // The flags saying whether values are named come after the statements. A BATCH body
+        // ends with its flags' fields, so parse with the unnamed layout first and accept it when
+        // it consumes the whole body and its flags agree; otherwise parse again named.
         let mut unnamed = r.clone();
         if let Ok((batch, f)) = Self::read_layout(&mut unnamed, body, version, false)
             && f & flags::NAMES_FOR_VALUES == 0
+            && unnamed.is_empty()
         {
             *r = unnamed;
             return Ok(batch);

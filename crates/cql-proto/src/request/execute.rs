@@ -6,14 +6,15 @@ use bytes::{Bytes, BytesMut};
 use super::QueryParameters;
 use crate::codec::{self, Reader};
 use crate::error::{DecodeError, EncodeError};
-use crate::frame::ProtocolVersion;
+use crate::frame::{BodyExtensions, ProtocolVersion};
 
 /// EXECUTE: runs a prepared statement.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Execute {
     /// The prepared statement id.
     pub id: Bytes,
-    /// The id of the result metadata the driver has cached (v5, required there).
+    /// The id of the result metadata the driver has cached (v5, required there; before v5 only
+    /// with Scylla's `SCYLLA_USE_METADATA_ID`, and written whenever present).
     pub result_metadata_id: Option<Bytes>,
     /// The parameters.
     pub params: QueryParameters,
@@ -33,10 +34,8 @@ impl Execute {
                 ));
             };
             codec::write_short_bytes(buf, m)?;
-        } else if self.result_metadata_id.is_some() {
-            return Err(EncodeError::Invalid(format!(
-                "EXECUTE with a result_metadata_id needs protocol v5, not {version}"
-            )));
+        } else if let Some(m) = &self.result_metadata_id {
+            codec::write_short_bytes(buf, m)?;
         }
         self.params.write(buf, version)
     }
@@ -45,9 +44,10 @@ impl Execute {
         r: &mut Reader<'_>,
         body: &Bytes,
         version: ProtocolVersion,
+        ext: BodyExtensions,
     ) -> Result<Self, DecodeError> {
         let id = body.slice_ref(r.read_short_bytes("prepared id")?);
-        let result_metadata_id = if version.is_v5_or_later() {
+        let result_metadata_id = if ext.metadata_id(version) {
             Some(body.slice_ref(r.read_short_bytes("result metadata id")?))
         } else {
             None

@@ -26,7 +26,7 @@ pub use values::{SerializedValues, SerializedValuesBuilder, SerializedValuesIter
 use crate::codec::Reader;
 use crate::codes::Opcode;
 use crate::error::{DecodeError, EncodeError};
-use crate::frame::ProtocolVersion;
+use crate::frame::{BodyExtensions, ProtocolVersion};
 
 /// A request message body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,13 +104,23 @@ impl Request {
         version: ProtocolVersion,
         body: Bytes,
     ) -> Result<Self, DecodeError> {
+        Self::decode_body_with(opcode, version, BodyExtensions::NONE, body)
+    }
+
+    /// [`Request::decode_body`] under negotiated extensions.
+    pub fn decode_body_with(
+        opcode: Opcode,
+        version: ProtocolVersion,
+        ext: BodyExtensions,
+        body: Bytes,
+    ) -> Result<Self, DecodeError> {
         let mut r = Reader::new(&body);
         let req = match opcode {
             Opcode::STARTUP => Self::Startup(Startup::read(&mut r)?),
             Opcode::OPTIONS => Self::Options,
             Opcode::QUERY => Self::Query(Query::read(&mut r, &body, version)?),
             Opcode::PREPARE => Self::Prepare(Prepare::read(&mut r, version)?),
-            Opcode::EXECUTE => Self::Execute(Execute::read(&mut r, &body, version)?),
+            Opcode::EXECUTE => Self::Execute(Execute::read(&mut r, &body, version, ext)?),
             Opcode::BATCH => Self::Batch(Batch::read(&mut r, &body, version)?),
             Opcode::REGISTER => Self::Register(Register::read(&mut r)?),
             Opcode::AUTH_RESPONSE => Self::AuthResponse(AuthResponse::read(&mut r, &body)?),
@@ -125,3 +135,22 @@ impl Request {
         Ok(req)
     }
 }
+
+macro_rules! from_body {
+    ($($variant:ident),*) => {$(
+        impl From<$variant> for Request {
+            fn from(m: $variant) -> Self {
+                Self::$variant(m)
+            }
+        }
+    )*};
+}
+from_body!(
+    Startup,
+    Query,
+    Prepare,
+    Execute,
+    Batch,
+    Register,
+    AuthResponse
+);

@@ -126,6 +126,53 @@ pub enum ErrorDetails {
     Unknown(Bytes),
 }
 
+/// Scylla's rate-limit error (`SCYLLA_RATE_LIMIT_ERROR` extension): its code is negotiated in
+/// SUPPORTED, so it decodes as [`ErrorDetails::Unknown`] and is read with
+/// [`RateLimitReached::from_error`]. Details: `<op_type: byte><rejected_by_coordinator: byte>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RateLimitReached {
+    /// The operation that hit the limit: [`Self::READ`] or [`Self::WRITE`].
+    pub op_type: u8,
+    /// Whether the coordinator (rather than replicas) rejected the operation.
+    pub rejected_by_coordinator: bool,
+}
+
+impl RateLimitReached {
+    /// `op_type` of a read.
+    pub const READ: u8 = 0;
+    /// `op_type` of a write.
+    pub const WRITE: u8 = 1;
+
+    /// The rate-limit details of `error`, when its code is the negotiated `code`.
+    pub fn from_error(error: &ErrorBody, code: i32) -> Option<Self> {
+        if error.code.0 != code {
+            return None;
+        }
+        match &error.details {
+            ErrorDetails::Unknown(raw) => match raw[..] {
+                [op_type, by_coordinator] => Some(Self {
+                    op_type,
+                    rejected_by_coordinator: by_coordinator != 0,
+                }),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// An ERROR body carrying these details under the negotiated `code` (for servers).
+    pub fn to_error(self, code: i32, message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            code: ErrorCode(code),
+            message: message.into(),
+            details: ErrorDetails::Unknown(Bytes::copy_from_slice(&[
+                self.op_type,
+                u8::from(self.rejected_by_coordinator),
+            ])),
+        }
+    }
+}
+
 /// The layout of an error code's details.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Layout {

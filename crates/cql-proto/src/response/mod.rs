@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use bytes::{Bytes, BytesMut};
 
-pub use error::{ErrorBody, ErrorDetails};
+pub use error::{ErrorBody, ErrorDetails, RateLimitReached};
 pub use event::Event;
 pub use result::{
     CellIter, ColumnSpec, Prepared, PreparedMetadata, RawRow, ResultBody, ResultMetadata, RowIter,
@@ -19,7 +19,7 @@ pub use result::{
 use crate::codec::{self, Reader};
 use crate::codes::Opcode;
 use crate::error::{DecodeError, EncodeError};
-use crate::frame::ProtocolVersion;
+use crate::frame::{BodyExtensions, ProtocolVersion};
 
 /// A response message body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +110,16 @@ impl Response {
         version: ProtocolVersion,
         body: Bytes,
     ) -> Result<Self, DecodeError> {
+        Self::decode_body_with(opcode, version, BodyExtensions::NONE, body)
+    }
+
+    /// [`Response::decode_body`] under negotiated extensions.
+    pub fn decode_body_with(
+        opcode: Opcode,
+        version: ProtocolVersion,
+        ext: BodyExtensions,
+        body: Bytes,
+    ) -> Result<Self, DecodeError> {
         let mut r = Reader::new(&body);
         let resp = match opcode {
             Opcode::ERROR => Self::Error(ErrorBody::read(&mut r, &body, version)?),
@@ -120,7 +130,7 @@ impl Response {
             Opcode::SUPPORTED => Self::Supported {
                 options: r.read_string_multimap("supported options")?,
             },
-            Opcode::RESULT => Self::Result(ResultBody::read(&mut r, &body, version)?),
+            Opcode::RESULT => Self::Result(ResultBody::read(&mut r, &body, version, ext)?),
             Opcode::EVENT => Self::Event(Event::read(&mut r)?),
             Opcode::AUTH_CHALLENGE => Self::AuthChallenge {
                 token: r.read_bytes("auth token")?.map(|b| body.slice_ref(b)),
@@ -137,5 +147,23 @@ impl Response {
         };
         r.finish("response body")?;
         Ok(resp)
+    }
+}
+
+impl From<ErrorBody> for Response {
+    fn from(e: ErrorBody) -> Self {
+        Self::Error(e)
+    }
+}
+
+impl From<ResultBody> for Response {
+    fn from(r: ResultBody) -> Self {
+        Self::Result(r)
+    }
+}
+
+impl From<Event> for Response {
+    fn from(e: Event) -> Self {
+        Self::Event(e)
     }
 }

@@ -226,6 +226,14 @@ fn decode(t: &ColumnType, b: &[u8], depth: usize) -> Result<CqlValue, DecodeErro
             let dim = *dim as usize;
             let mut items = Vec::with_capacity(dim.min(r.remaining()));
             match vector_element_size(e) {
+                // Zero-size elements (a nested zero-dimension vector, which Cassandra forbids)
+                // would let a tiny input claim billions of elements.
+                Some(0) if dim > 0 => {
+                    return Err(DecodeError::invalid(
+                        "vector type",
+                        format!("elements of {e} have no bytes"),
+                    ));
+                }
                 Some(size) => {
                     for _ in 0..dim {
                         items.push(decode(e, r.take(size, "vector element")?, depth + 1)?);

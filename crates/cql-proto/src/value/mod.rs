@@ -1,13 +1,17 @@
 //! CQL types and values: the type grammar, value encoding of every type, and value traits.
 
+mod compare;
 pub(crate) mod custom;
 pub(crate) mod decode;
+mod display;
 pub(crate) mod encode;
 mod numeric;
+mod temporal;
 mod traits;
 pub mod types;
 mod vint;
 
+pub use compare::compare;
 pub use encode::{vector_element_size, write_cell};
 pub use traits::{DeserializeValue, SerializeValue, Unset};
 

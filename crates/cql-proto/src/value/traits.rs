@@ -476,6 +476,12 @@ fn deserialize_seq<'frame, T: DeserializeValue<'frame>>(
         }
         ColumnType::Vector(e, dim) if allow_vector => {
             let size = vector_element_size(e);
+            if size == Some(0) && *dim > 0 {
+                return Err(DecodeError::invalid(
+                    "vector type",
+                    format!("elements of {e} have no bytes"),
+                ));
+            }
             for _ in 0..*dim {
                 let len = match size {
                     Some(s) => s,

@@ -188,9 +188,9 @@ impl ExecutionProfileHandle {
         self.0.store(Arc::new(profile));
     }
 
-    /// The current profile, with one atomic load.
-    pub(crate) fn load(&self) -> arc_swap::Guard<Arc<ExecutionProfile>> {
-        self.0.load()
+    /// The current profile, owned for the duration of a request.
+    pub(crate) fn load_full(&self) -> Arc<ExecutionProfile> {
+        self.0.load_full()
     }
 }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use proto::DecodeError;
 
 pub use result::TypedRowIterator;
-pub use row::{ColumnIterator, DeserializeRow, RawColumn};
+pub use row::{ColumnIterator, DeserializeOwnedRow, DeserializeRow, RawColumn};
 pub use value::DeserializeValue;
 
 /// A Rust row type does not fit a result's columns. Raised once per result, before any row is

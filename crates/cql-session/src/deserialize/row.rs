@@ -162,6 +162,12 @@ pub trait DeserializeRow<'frame>: Sized {
     fn deserialize(row: ColumnIterator<'frame>) -> Result<Self, DeserializationError>;
 }
 
+/// A row type that borrows nothing from the frame (`for<'frame> DeserializeRow<'frame>`), so
+/// it can outlive the page it was read from: what pagers yield.
+pub trait DeserializeOwnedRow: for<'frame> DeserializeRow<'frame> {}
+
+impl<T: for<'frame> DeserializeRow<'frame>> DeserializeOwnedRow for T {}
+
 /// Checks that column `index` (`spec`) can be read as `V`, for row type `R`. For derived code.
 pub fn type_check_column<'frame, R: ?Sized, V: DeserializeValue<'frame>>(
     index: usize,

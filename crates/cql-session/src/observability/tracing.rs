@@ -1,5 +1,5 @@
 //! Server-side tracing sessions, read from `system_traces` by
-//! `Session::get_tracing_info`.
+//! [`Session::get_tracing_info`](crate::client::session::Session::get_tracing_info).
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -15,6 +15,13 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
 }
 
+impl Context {
+    /// A context over the session's metrics.
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Self { metrics }
+    }
+}
+
 /// Decides how many extra attempts to race and when to start them.
 pub trait SpeculativeExecutionPolicy: Debug + Send + Sync {
     /// The number of extra attempts to start at most.

@@ -5,7 +5,12 @@ use std::sync::Arc;
 use proto::response::{ColumnSpec, ResultBody, Rows, SchemaChange};
 use uuid::Uuid;
 
-use crate::deserialize::{DeserializationError, DeserializeRow, TypeCheckError, TypedRowIterator};
+use bytes::Buf;
+
+use crate::deserialize::{
+    ColumnIterator, DeserializationError, DeserializeOwnedRow, DeserializeRow, TypeCheckError,
+    TypedRowIterator,
+};
 
 /// The column specs of a result: the response's own, or the prepared statement's shared ones
 /// when the response skipped its metadata.
@@ -73,7 +78,7 @@ impl QueryResult {
     }
 
     /// The tracing session id, when the statement was traced. See
-    /// `Session::get_tracing_info`.
+    /// [`Session::get_tracing_info`](crate::client::session::Session::get_tracing_info).
     pub fn tracing_id(&self) -> Option<Uuid> {
         self.tracing_id
     }
@@ -171,6 +176,32 @@ impl QueryRowsResult {
             self.rows.rows(),
             self.rows.rows_count,
         ))
+    }
+
+    /// Decodes the first remaining row as `T` and drops it from the result (for pagers).
+    pub(crate) fn take_row<T: DeserializeOwnedRow>(
+        &mut self,
+    ) -> Option<Result<T, DeserializationError>> {
+        if self.rows.rows_count == 0 {
+            return None;
+        }
+        let (row, used) = {
+            let specs = self.specs();
+            match self.rows.rows().next()? {
+                Ok(raw) => (
+                    T::deserialize(ColumnIterator::new(specs, raw)),
+                    raw.as_bytes().len(),
+                ),
+                Err(e) => (Err(DeserializationError::Malformed(e)), usize::MAX),
+            }
+        };
+        if used == usize::MAX {
+            self.rows.rows_count = 0;
+        } else {
+            self.rows.rows_content.advance(used);
+            self.rows.rows_count -= 1;
+        }
+        Some(row)
     }
 
     /// The first row, or `None` when there are no rows.

@@ -57,7 +57,7 @@ impl From<PreparedStatement> for BatchStatement {
 ///
 /// The batch's own options (consistency, idempotence, timestamp, ...) apply to the whole batch;
 /// those of its statements are ignored. Values are passed to
-/// `Session::batch` as one row per statement.
+/// [`Session::batch`](crate::client::session::Session::batch) as one row per statement.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
     pub(crate) statements: Vec<BatchStatement>,

@@ -177,6 +177,31 @@ impl PreparedStatement {
         Ok(Some(proto::token::murmur3_token(&key)))
     }
 
+    /// The token addressed by already serialized values, or `None` without partition-key
+    /// markers. A single-component key is hashed in place, without copying.
+    pub(crate) fn token_from_serialized(
+        &self,
+        values: &[u8],
+        count: u16,
+    ) -> Result<Option<Token>, PartitionKeyError> {
+        match self.shared.metadata.pk_indexes.as_slice() {
+            [] => Ok(None),
+            [index] => match crate::serialize::raw_values(values).nth(usize::from(*index)) {
+                Some(Some(bytes)) => Ok(Some(proto::token::murmur3_token(bytes))),
+                Some(None) => Err(PartitionKeyError::NullValue { index: *index }),
+                None => Err(PartitionKeyError::NoPkIndexValue {
+                    index: *index,
+                    count,
+                }),
+            },
+            _ => {
+                let mut key = BytesMut::new();
+                self.partition_key_from_serialized(values, count, &mut key)?;
+                Ok(Some(proto::token::murmur3_token(&key)))
+            }
+        }
+    }
+
     /// Writes the partition key from already serialized values into `key`.
     pub(crate) fn partition_key_from_serialized(
         &self,

@@ -59,13 +59,11 @@ fn connector(fake: Arc<Fake>) -> Connector {
                         )),
                     });
                 }
-                if let Some(p) = source {
-                    if fake.busy_ports.contains(&p) {
-                        return Err(ConnectionError::Connect {
-                            addr,
-                            source: Arc::new(std::io::Error::from(std::io::ErrorKind::AddrInUse)),
-                        });
-                    }
+                if source.is_some_and(|p| fake.busy_ports.contains(&p)) {
+                    return Err(ConnectionError::Connect {
+                        addr,
+                        source: Arc::new(std::io::Error::from(std::io::ErrorKind::AddrInUse)),
+                    });
                 }
                 let node = if fake.scylla {
                     let shard = match source {

@@ -15,7 +15,7 @@ pub use schema_change::{SchemaChange, SchemaChangeTarget};
 use crate::codec::{self, Reader};
 use crate::codes::ResultKind;
 use crate::error::{DecodeError, EncodeError};
-use crate::frame::ProtocolVersion;
+use crate::frame::{BodyExtensions, ProtocolVersion};
 
 /// A RESULT body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,13 +61,14 @@ impl ResultBody {
         r: &mut Reader<'_>,
         body: &Bytes,
         version: ProtocolVersion,
+        ext: BodyExtensions,
     ) -> Result<Self, DecodeError> {
         let kind = ResultKind(r.read_int("result kind")?);
         Ok(match kind {
             ResultKind::VOID => Self::Void,
             ResultKind::ROWS => Self::Rows(Rows::read(r, body)?),
             ResultKind::SET_KEYSPACE => Self::SetKeyspace(r.read_string("keyspace")?.to_owned()),
-            ResultKind::PREPARED => Self::Prepared(Prepared::read(r, body, version)?),
+            ResultKind::PREPARED => Self::Prepared(Prepared::read(r, body, version, ext)?),
             ResultKind::SCHEMA_CHANGE => Self::SchemaChange(SchemaChange::read(r)?),
             other => {
                 return Err(DecodeError::invalid(

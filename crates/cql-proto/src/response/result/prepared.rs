@@ -7,7 +7,7 @@ use super::ResultMetadata;
 use super::metadata::{ColumnSpec, flags, global_flag, read_specs, write_specs};
 use crate::codec::{self, Reader};
 use crate::error::{DecodeError, EncodeError};
-use crate::frame::ProtocolVersion;
+use crate::frame::{BodyExtensions, ProtocolVersion};
 
 /// The bind markers of a prepared statement:
 /// `<flags: [int]><columns_count: [int]><pk_count: [int]><pk_index: [short]>*`
@@ -70,7 +70,8 @@ impl PreparedMetadata {
 pub struct Prepared {
     /// The prepared statement id.
     pub id: Bytes,
-    /// The result metadata id (v5).
+    /// The result metadata id (v5, or before v5 with Scylla's `SCYLLA_USE_METADATA_ID`; written
+    /// whenever present).
     pub result_metadata_id: Option<Bytes>,
     /// The bind markers.
     pub metadata: PreparedMetadata,
@@ -84,10 +85,8 @@ impl Prepared {
         codec::write_short_bytes(buf, &self.id)?;
         if version.is_v5_or_later() {
             codec::write_short_bytes(buf, self.result_metadata_id.as_deref().unwrap_or(&[]))?;
-        } else if self.result_metadata_id.is_some() {
-            return Err(EncodeError::Invalid(format!(
-                "a result_metadata_id needs protocol v5, not {version}"
-            )));
+        } else if let Some(m) = &self.result_metadata_id {
+            codec::write_short_bytes(buf, m)?;
         }
         self.metadata.encode(version, buf)?;
         self.result_metadata.encode(buf)
@@ -97,9 +96,10 @@ impl Prepared {
         r: &mut Reader<'_>,
         body: &Bytes,
         version: ProtocolVersion,
+        ext: BodyExtensions,
     ) -> Result<Self, DecodeError> {
         let id = body.slice_ref(r.read_short_bytes("prepared id")?);
-        let result_metadata_id = if version.is_v5_or_later() {
+        let result_metadata_id = if ext.metadata_id(version) {
             Some(body.slice_ref(r.read_short_bytes("result metadata id")?))
         } else {
             None

@@ -11,7 +11,8 @@ use crate::error::{DecodeError, EncodeError};
 pub struct Rows {
     /// The metadata (column specs parsed once).
     pub metadata: ResultMetadata,
-    /// The number of rows announced by the server.
+    /// The number of rows announced by the server. Decoding checks it against the content's
+    /// length (each cell takes at least 4 bytes), except for rows of zero columns.
     pub rows_count: usize,
     /// The rows' cells: `rows_count * col_count` `[bytes]` values, unparsed.
     pub rows_content: Bytes,
@@ -59,6 +60,15 @@ impl Rows {
         let metadata = ResultMetadata::read(r, body)?;
         let rows_count = r.read_len("rows count")?;
         let rest = r.rest();
+        // Every cell takes at least its 4-byte length: reject an impossible count early, so
+        // callers may size buffers by `rows_count`.
+        let min_len = (rows_count as u64).saturating_mul(4 * metadata.col_count as u64);
+        if min_len > rest.len() as u64 {
+            return Err(DecodeError::InvalidLength {
+                what: "rows count",
+                len: rows_count as i64,
+            });
+        }
         let rows_content = body.slice_ref(rest);
         r.take(rest.len(), "rows content")?;
         Ok(Self {
@@ -291,5 +301,91 @@ impl RowsWriter {
             rows_count: self.rows,
             rows_content: self.buf.freeze(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response::ColumnSpec;
+    use crate::value::ColumnType;
+
+    fn meta(n: usize) -> ResultMetadata {
+        ResultMetadata::new(
+            (0..n)
+                .map(|i| ColumnSpec {
+                    keyspace: "ks".into(),
+                    table: "t".into(),
+                    name: format!("c{i}"),
+                    typ: ColumnType::Blob,
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn writer_counts_rows_and_writes_cells() {
+        let mut w = RowsWriter::new(meta(2));
+        w.push_cell(Some(b"a")).unwrap();
+        assert_eq!(w.rows_count(), 0);
+        w.push_cell_with(|b| {
+            b.put_slice(b"bc");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(w.rows_count(), 1);
+        w.push_row([None, Some(&b""[..])]).unwrap();
+        let rows = w.finish().unwrap();
+        assert_eq!(rows.rows_count, 2);
+        assert_eq!(
+            &rows.rows_content[..],
+            &[
+                0, 0, 0, 1, b'a', 0, 0, 0, 2, b'b', b'c', 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0
+            ]
+        );
+        let cells: Vec<Vec<_>> = rows.rows().map(|r| r.unwrap().cells().collect()).collect();
+        assert_eq!(
+            cells,
+            vec![
+                vec![Some(&b"a"[..]), Some(&b"bc"[..])],
+                vec![None, Some(&b""[..])]
+            ]
+        );
+    }
+
+    #[test]
+    fn writer_rejects_incomplete_rows() {
+        let mut w = RowsWriter::new(meta(2));
+        assert!(w.push_row([Some(&b"x"[..])]).is_err());
+        w.push_cell(None).unwrap();
+        assert!(w.push_row([None, None]).is_err(), "a row is partly written");
+        assert!(w.finish().is_err());
+        let mut w = RowsWriter::new(meta(1));
+        assert!(
+            w.push_cell_with(|_| Err(EncodeError::Invalid("no".into())))
+                .is_err()
+        );
+        let rows = w.finish().unwrap();
+        assert_eq!(rows.rows_count, 0);
+        assert!(
+            rows.rows_content.is_empty(),
+            "a failed cell leaves no bytes"
+        );
+    }
+
+    #[test]
+    fn no_metadata_rows_iterate_by_column_count() {
+        let rows = Rows::new(
+            ResultMetadata::no_metadata(2),
+            1,
+            Bytes::from_static(&[0, 0, 0, 1, 5, 0xff, 0xff, 0xff, 0xff]),
+        );
+        let row = rows.rows().next().unwrap().unwrap();
+        assert_eq!(row.len(), 2);
+        assert_eq!(
+            row.cells().collect::<Vec<_>>(),
+            vec![Some(&[5u8][..]), None]
+        );
+        assert_eq!(rows.rows().count(), 1);
     }
 }

@@ -49,7 +49,94 @@ pub(crate) struct Executed {
     pub(crate) body: ResultBody,
     pub(crate) tracing_id: Option<uuid::Uuid>,
     pub(crate) warnings: Vec<String>,
-    pub(crate) coordinator: Option<SocketAddr>,
+    pub(crate) custom_payload: Option<std::collections::HashMap<String, Option<Bytes>>>,
+}
+
+/// When to race extra attempts: at most `max_extra`, one every `interval`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Speculation {
+    pub(crate) max_extra: usize,
+    pub(crate) interval: Duration,
+}
+
+/// Runs `request` like [`execute`], and for an idempotent request with `speculation`, starts
+/// another attempt on the plan's next node whenever no answer came within the interval. The
+/// first success wins; the other attempts are dropped (their stream ids stay reserved until
+/// their responses arrive). Without speculation this is [`execute`] itself.
+pub(crate) async fn execute_speculative<T, P>(
+    plan: P,
+    request: &mut Request,
+    opts: &ExecOptions<'_>,
+    reprepare: Reprepare<'_>,
+    speculation: Option<Speculation>,
+) -> Result<Executed, ExecutionError>
+where
+    T: AttemptTarget + Send,
+    P: Iterator<Item = T> + Send,
+{
+    let spec = match speculation {
+        Some(s) if opts.is_idempotent && s.max_extra > 0 => s,
+        _ => return execute(plan, request, opts, reprepare).await,
+    };
+    // Fibers take targets from one shared plan, so no node is tried twice.
+    let plan = std::sync::Mutex::new(plan);
+    let exhausted = std::sync::atomic::AtomicBool::new(false);
+    let shared = || SharedPlan {
+        plan: &plan,
+        exhausted: &exhausted,
+    };
+    let fiber = |mut req: Request| {
+        let plan = shared();
+        async move { execute(plan, &mut req, opts, reprepare).await }
+    };
+    let mut fibers = futures::stream::FuturesUnordered::new();
+    fibers.push(fiber(request.clone()));
+    let mut extra = 0;
+    let mut first_error: Option<ExecutionError> = None;
+    loop {
+        let can_launch =
+            extra < spec.max_extra && !exhausted.load(std::sync::atomic::Ordering::Relaxed);
+        tokio::select! {
+            r = futures::StreamExt::next(&mut fibers) => match r {
+                Some(Ok(done)) => return Ok(done),
+                Some(Err(e)) => {
+                    // A fiber that found the plan empty says nothing about the request.
+                    if !matches!(e, ExecutionError::EmptyPlan) || first_error.is_none() {
+                        first_error = Some(e);
+                    }
+                    if fibers.is_empty() {
+                        return Err(first_error.unwrap_or(ExecutionError::EmptyPlan));
+                    }
+                }
+                None => return Err(first_error.unwrap_or(ExecutionError::EmptyPlan)),
+            },
+            () = tokio::time::sleep(spec.interval), if can_launch => {
+                extra += 1;
+                opts.metrics.inc_speculative();
+                tracing::debug!(extra, "starting a speculative attempt");
+                fibers.push(fiber(request.clone()));
+            }
+        }
+    }
+}
+
+/// A plan shared by speculative fibers.
+struct SharedPlan<'a, P> {
+    plan: &'a std::sync::Mutex<P>,
+    exhausted: &'a std::sync::atomic::AtomicBool,
+}
+
+impl<T, P: Iterator<Item = T>> Iterator for SharedPlan<'_, P> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        let next = self.plan.lock().ok()?.next();
+        if next.is_none() {
+            self.exhausted
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        next
+    }
 }
 
 /// Finds the CQL text of a prepared id, for re-preparing after UNPREPARED.
@@ -101,7 +188,7 @@ where
                     },
                     tracing_id: env.tracing_id,
                     warnings: env.warnings,
-                    coordinator: Some(target.address()),
+                    custom_payload: env.custom_payload,
                 });
             }
             Err(e) => e,
@@ -155,7 +242,7 @@ where
                     body: ResultBody::Void,
                     tracing_id: None,
                     warnings: Vec::new(),
-                    coordinator: Some(target.address()),
+                    custom_payload: None,
                 });
             }
         }

@@ -128,7 +128,6 @@ async fn first_success_returns_with_one_attempt() {
     .await
     .unwrap();
     assert!(matches!(out.body, ResultBody::Void));
-    assert_eq!(out.coordinator.unwrap().ip().to_string(), "127.0.0.1");
     assert_eq!(log.lock().unwrap().len(), 1);
     assert_eq!(m.get_retries_num(), 0);
 }
@@ -188,7 +187,7 @@ async fn non_idempotent_write_is_not_retried_after_a_timeout() {
 
     // The same failure on an idempotent statement moves on to node 2.
     let (targets, log) = cluster(vec![vec![Step::Hang], vec![void()]]);
-    let out = execute(
+    execute(
         targets.into_iter(),
         &mut query(),
         &opts(&policy, &m, true),
@@ -196,8 +195,9 @@ async fn non_idempotent_write_is_not_retried_after_a_timeout() {
     )
     .await
     .unwrap();
-    assert_eq!(out.coordinator.unwrap().ip().to_string(), "127.0.0.2");
-    assert_eq!(log.lock().unwrap().len(), 2);
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[1].0.ip().to_string(), "127.0.0.2");
 }
 
 #[tokio::test(start_paused = true)]
@@ -382,4 +382,94 @@ async fn a_policy_can_change_the_consistency() {
     .unwrap();
     let cls: Vec<proto::Consistency> = log.lock().unwrap().iter().map(|l| l.2).collect();
     assert_eq!(cls, [proto::Consistency::QUORUM, proto::Consistency::ONE]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_that_was_not_sent_moves_on_even_when_not_idempotent() {
+    let not_sent = Step::Fail(RequestAttemptError::NotSent(Arc::new(
+        crate::errors::ConnectionPoolError::Initializing,
+    )));
+    let (targets, log) = cluster(vec![vec![not_sent], vec![void()]]);
+    let m = Metrics::new();
+    let policy = DefaultRetryPolicy::new();
+    execute(
+        targets.into_iter(),
+        &mut query(),
+        &opts(&policy, &m, false),
+        &no_reprepare,
+    )
+    .await
+    .unwrap();
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[1].0.ip().to_string(), "127.0.0.2");
+}
+
+#[tokio::test(start_paused = true)]
+async fn speculation_races_the_next_node_for_idempotent_requests() {
+    let spec = Some(Speculation {
+        max_extra: 1,
+        interval: Duration::from_millis(100),
+    });
+    let (targets, log) = cluster(vec![vec![Step::Hang], vec![void()], vec![void()]]);
+    let m = Metrics::new();
+    let policy = DefaultRetryPolicy::new();
+    let start = Instant::now();
+    execute_speculative(
+        targets.into_iter(),
+        &mut query(),
+        &opts(&policy, &m, true),
+        &no_reprepare,
+        spec,
+    )
+    .await
+    .unwrap();
+    assert_eq!(start.elapsed(), Duration::from_millis(100));
+    assert_eq!(m.get_speculative_executions_num(), 1);
+    let nodes: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|l| l.0.ip().to_string())
+        .collect();
+    assert_eq!(nodes, ["127.0.0.1", "127.0.0.2"]);
+
+    // Not idempotent: no speculation, the attempt times out.
+    let (targets, log) = cluster(vec![vec![Step::Hang], vec![void()]]);
+    let err = execute_speculative(
+        targets.into_iter(),
+        &mut query(),
+        &opts(&policy, &m, false),
+        &no_reprepare,
+        spec,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(log.lock().unwrap().len(), 1);
+    assert_eq!(m.get_speculative_executions_num(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn speculation_returns_an_error_only_when_every_fiber_failed() {
+    let spec = Some(Speculation {
+        max_extra: 2,
+        interval: Duration::from_millis(10),
+    });
+    let syntax = || error(ErrorCode::SYNTAX_ERROR, ErrorDetails::None);
+    let (targets, log) = cluster(vec![vec![syntax()], vec![syntax()]]);
+    let m = Metrics::new();
+    let policy = DefaultRetryPolicy::new();
+    let err = execute_speculative(
+        targets.into_iter(),
+        &mut query(),
+        &opts(&policy, &m, true),
+        &no_reprepare,
+        spec,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.db_error(), Some(&DbError::SyntaxError));
+    // The first fiber failed at once, before any speculation.
+    assert_eq!(log.lock().unwrap().len(), 1);
 }

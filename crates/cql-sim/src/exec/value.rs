@@ -1,0 +1,456 @@
+//! Terms to values: literals converted to a column's type, bind markers checked against it,
+//! and the few functions drivers use (`now()`, `uuid()`, `toTimestamp(now())`, ...).
+
+use std::net::IpAddr;
+
+use bytes::{Bytes, BytesMut};
+use proto::value::{CqlDate, CqlDecimal, CqlTime, CqlTimestamp, CqlVarint};
+use proto::{ColumnType, CqlValue};
+use uuid::Uuid;
+
+use super::BoundValue;
+use crate::cql::ast::Term;
+use crate::error::{CqlError, Result};
+
+/// The values a statement executes with, and the clock.
+pub(crate) struct Env<'a> {
+    pub(crate) values: &'a [BoundValue],
+    pub(crate) now_micros: i64,
+    pub(crate) unique: u64,
+}
+
+impl Env<'_> {
+    fn marker(&self, index: usize) -> Result<&BoundValue> {
+        self.values.get(index).ok_or_else(|| {
+            CqlError::invalid(format!(
+                "There were {} markers(?) in CQL but {} bound variables",
+                index + 1,
+                self.values.len()
+            ))
+        })
+    }
+
+    /// A term as serialized bytes of `typ` (or null/unset).
+    pub(crate) fn bytes(&mut self, t: &Term, typ: &ColumnType, col: &str) -> Result<BoundValue> {
+        if let Term::Bind(m) = t {
+            let v = self.marker(m.index)?.clone();
+            if let BoundValue::Value(b) = &v {
+                CqlValue::decode_bytes(typ, b).map_err(|e| {
+                    CqlError::invalid(format!("Exception while binding column {col}: {e}"))
+                })?;
+            }
+            return Ok(v);
+        }
+        match self.value(t, typ, col)? {
+            None => Ok(BoundValue::Null),
+            Some(v) => Ok(BoundValue::Value(encode(&v, typ)?)),
+        }
+    }
+
+    /// A term as a value of `typ`; `None` is null (unset markers count as null here).
+    pub(crate) fn value(
+        &mut self,
+        t: &Term,
+        typ: &ColumnType,
+        col: &str,
+    ) -> Result<Option<CqlValue>> {
+        let bad = |what: &str| {
+            CqlError::invalid(format!(
+                "Invalid {what} constant for \"{col}\" of type {typ}"
+            ))
+        };
+        use ColumnType as T;
+        Ok(Some(match (t, typ) {
+            (Term::Null, _) => return Ok(None),
+            (Term::Bind(m), _) => match self.marker(m.index)? {
+                BoundValue::Value(b) => CqlValue::decode_bytes(typ, b).map_err(|e| {
+                    CqlError::invalid(format!("Exception while binding column {col}: {e}"))
+                })?,
+                BoundValue::Null | BoundValue::Unset => return Ok(None),
+            },
+            (Term::Str(s), T::Text) => CqlValue::Text(s.clone()),
+            (Term::Str(s), T::Ascii) if s.is_ascii() => CqlValue::Ascii(s.clone()),
+            (Term::Str(s), T::Timestamp) => {
+                CqlValue::Timestamp(CqlTimestamp(parse_timestamp(s).ok_or_else(|| {
+                    CqlError::invalid(format!("Unable to coerce '{s}' to a formatted date (long)"))
+                })?))
+            }
+            (Term::Str(s), T::Date) => CqlValue::Date(CqlDate(parse_date(s).ok_or_else(|| {
+                CqlError::invalid(format!("Unable to coerce '{s}' to a formatted date (long)"))
+            })?)),
+            (Term::Str(s), T::Time) => CqlValue::Time(CqlTime(parse_time(s).ok_or_else(|| {
+                CqlError::invalid(format!("Unable to coerce '{s}' to a formatted time (long)"))
+            })?)),
+            (Term::Str(s), T::Inet) => CqlValue::Inet(s.parse::<IpAddr>().map_err(|_| {
+                CqlError::invalid(format!("Unable to make inet address from '{s}'"))
+            })?),
+            (Term::Str(s), T::Uuid) => {
+                CqlValue::Uuid(Uuid::parse_str(s).map_err(|_| bad("STRING"))?)
+            }
+            (Term::Str(s), T::Timeuuid) => {
+                CqlValue::Timeuuid(Uuid::parse_str(s).map_err(|_| bad("STRING"))?)
+            }
+            (Term::Str(s), T::Custom(_)) => CqlValue::Custom(s.as_bytes().to_vec()),
+            (Term::Int(s), T::TinyInt) => CqlValue::TinyInt(s.parse().map_err(|_| bad("INTEGER"))?),
+            (Term::Int(s), T::SmallInt) => {
+                CqlValue::SmallInt(s.parse().map_err(|_| bad("INTEGER"))?)
+            }
+            (Term::Int(s), T::Int) => CqlValue::Int(s.parse().map_err(|_| bad("INTEGER"))?),
+            (Term::Int(s), T::BigInt) => CqlValue::BigInt(s.parse().map_err(|_| bad("INTEGER"))?),
+            (Term::Int(s), T::Counter) => CqlValue::Counter(s.parse().map_err(|_| bad("INTEGER"))?),
+            (Term::Int(s), T::Timestamp) => {
+                CqlValue::Timestamp(CqlTimestamp(s.parse().map_err(|_| bad("INTEGER"))?))
+            }
+            (Term::Int(s), T::Date) => {
+                CqlValue::Date(CqlDate(s.parse().map_err(|_| bad("INTEGER"))?))
+            }
+            (Term::Int(s), T::Time) => {
+                CqlValue::Time(CqlTime(s.parse().map_err(|_| bad("INTEGER"))?))
+            }
+            (Term::Int(s), T::Varint) => {
+                CqlValue::Varint(CqlVarint::parse(s).map_err(|_| bad("INTEGER"))?)
+            }
+            (Term::Int(s) | Term::Float(s), T::Decimal) => {
+                CqlValue::Decimal(CqlDecimal::parse(s).map_err(|_| bad("FLOAT"))?)
+            }
+            (Term::Int(s) | Term::Float(s), T::Double) => {
+                CqlValue::Double(s.parse().map_err(|_| bad("FLOAT"))?)
+            }
+            (Term::Int(s) | Term::Float(s), T::Float) => {
+                CqlValue::Float(s.parse().map_err(|_| bad("FLOAT"))?)
+            }
+            (Term::NaN, T::Double) => CqlValue::Double(f64::NAN),
+            (Term::NaN, T::Float) => CqlValue::Float(f32::NAN),
+            (Term::Infinity(neg), T::Double) => CqlValue::Double(if *neg {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }),
+            (Term::Infinity(neg), T::Float) => CqlValue::Float(if *neg {
+                f32::NEG_INFINITY
+            } else {
+                f32::INFINITY
+            }),
+            (Term::Bool(b), T::Boolean) => CqlValue::Boolean(*b),
+            (Term::Uuid(u), T::Uuid) => CqlValue::Uuid(*u),
+            (Term::Uuid(u), T::Timeuuid) if u.get_version_num() == 1 => CqlValue::Timeuuid(*u),
+            (Term::Blob(b), T::Blob | T::Custom(_)) => CqlValue::Blob(b.clone()),
+            (Term::Duration(d), T::Duration) => CqlValue::Duration(*d),
+            (Term::List(items), T::List(e) | T::Vector(e, _)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for it in items {
+                    out.push(self.value(it, e, col)?.ok_or_else(|| {
+                        CqlError::invalid("null is not supported inside collections")
+                    })?);
+                }
+                if let T::Vector(_, n) = typ {
+                    if out.len() != *n as usize {
+                        return Err(CqlError::invalid(format!(
+                            "Invalid vector literal for {col} of type {typ}; expected {n} elements, but given {}",
+                            out.len()
+                        )));
+                    }
+                    CqlValue::Vector(out)
+                } else {
+                    CqlValue::List(out)
+                }
+            }
+            (Term::Set(items), T::Set(e)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for it in items {
+                    out.push(self.value(it, e, col)?.ok_or_else(|| {
+                        CqlError::invalid("null is not supported inside collections")
+                    })?);
+                }
+                CqlValue::Set(out)
+            }
+            (Term::Map(m), T::Set(_) | T::List(_)) if m.is_empty() => CqlValue::List(Vec::new()),
+            (Term::Map(entries), T::Map(k, v)) => {
+                let mut out = Vec::with_capacity(entries.len());
+                for (kt, vt) in entries {
+                    let kv = self.value(kt, k, col)?.ok_or_else(|| {
+                        CqlError::invalid("null is not supported inside collections")
+                    })?;
+                    let vv = self.value(vt, v, col)?.ok_or_else(|| {
+                        CqlError::invalid("null is not supported inside collections")
+                    })?;
+                    out.push((kv, vv));
+                }
+                CqlValue::Map(out)
+            }
+            (Term::Tuple(items), T::Tuple(ts)) => {
+                if items.len() > ts.len() {
+                    return Err(CqlError::invalid(format!(
+                        "Invalid tuple literal for {col}: too many elements. Type {typ} expects {} but got {}",
+                        ts.len(),
+                        items.len()
+                    )));
+                }
+                let mut out = Vec::new();
+                for (it, t) in items.iter().zip(ts) {
+                    out.push(self.value(it, t, col)?);
+                }
+                CqlValue::Tuple(out)
+            }
+            (
+                Term::Udt(given),
+                T::Udt {
+                    keyspace,
+                    name,
+                    fields,
+                },
+            ) => {
+                for (g, _) in given {
+                    if !fields.iter().any(|(f, _)| f == g) {
+                        return Err(CqlError::invalid(format!(
+                            "Unknown field '{g}' in value of user defined type {name}"
+                        )));
+                    }
+                }
+                let mut out = Vec::new();
+                for (f, ft) in fields {
+                    let v = match given.iter().find(|(g, _)| g == f) {
+                        Some((_, t)) => self.value(t, ft, col)?,
+                        None => None,
+                    };
+                    out.push((f.clone(), v));
+                }
+                CqlValue::Udt {
+                    keyspace: keyspace.clone(),
+                    name: name.clone(),
+                    fields: out,
+                }
+            }
+            (Term::Function { name, args }, _) => return self.function(name, args, typ, col),
+            (Term::Str(_), _) => return Err(bad("STRING")),
+            (Term::Int(_), _) => return Err(bad("INTEGER")),
+            (Term::Float(_) | Term::NaN | Term::Infinity(_), _) => return Err(bad("FLOAT")),
+            (Term::Bool(_), _) => return Err(bad("BOOLEAN")),
+            (Term::Uuid(_), _) => return Err(bad("UUID")),
+            (Term::Blob(_), _) => return Err(bad("HEX")),
+            (Term::Duration(_), _) => return Err(bad("DURATION")),
+            _ => {
+                return Err(CqlError::invalid(format!(
+                    "Invalid literal for \"{col}\" of type {typ}"
+                )));
+            }
+        }))
+    }
+
+    fn timeuuid_now(&mut self) -> Uuid {
+        self.unique += 1;
+        timeuuid(self.now_micros, self.unique)
+    }
+
+    fn function(
+        &mut self,
+        name: &str,
+        args: &[Term],
+        typ: &ColumnType,
+        col: &str,
+    ) -> Result<Option<CqlValue>> {
+        use ColumnType as T;
+        let v = match (name, args, typ) {
+            ("now" | "currenttimeuuid", [], T::Timeuuid | T::Uuid) => {
+                CqlValue::Timeuuid(self.timeuuid_now())
+            }
+            ("uuid", [], T::Uuid) => {
+                self.unique += 1;
+                let mut b =
+                    *crate::schema::name_uuid(&format!("uuid-{}-{}", self.now_micros, self.unique))
+                        .as_bytes();
+                b[6] = (b[6] & 0x0f) | 0x40;
+                CqlValue::Uuid(Uuid::from_bytes(b))
+            }
+            ("currenttimestamp", [], T::Timestamp) => {
+                CqlValue::Timestamp(CqlTimestamp(self.now_micros.div_euclid(1000)))
+            }
+            ("currentdate", [], T::Date) => CqlValue::Date(CqlDate(
+                (self.now_micros.div_euclid(86_400_000_000) + (1i64 << 31)) as u32,
+            )),
+            ("totimestamp" | "dateof", [a], T::Timestamp) => {
+                let Some(CqlValue::Timeuuid(u) | CqlValue::Uuid(u)) =
+                    self.value(a, &T::Timeuuid, col)?
+                else {
+                    return Ok(None);
+                };
+                CqlValue::Timestamp(CqlTimestamp(timeuuid_millis(&u)))
+            }
+            ("tounixtimestamp" | "unixtimestampof", [a], T::BigInt) => {
+                let Some(CqlValue::Timeuuid(u) | CqlValue::Uuid(u)) =
+                    self.value(a, &T::Timeuuid, col)?
+                else {
+                    return Ok(None);
+                };
+                CqlValue::BigInt(timeuuid_millis(&u))
+            }
+            ("mintimeuuid" | "maxtimeuuid", [a], T::Timeuuid) => {
+                let Some(CqlValue::Timestamp(ts)) = self.value(a, &T::Timestamp, col)? else {
+                    return Ok(None);
+                };
+                let mut u = *timeuuid(ts.0 * 1000, 0).as_bytes();
+                let fill = if name == "mintimeuuid" { 0x00 } else { 0xff };
+                u[8] = (fill & 0x3f) | 0x80;
+                for b in &mut u[9..] {
+                    *b = fill;
+                }
+                CqlValue::Timeuuid(Uuid::from_bytes(u))
+            }
+            _ => {
+                return Err(CqlError::invalid(format!(
+                    "Type error: cannot assign result of function {name} (type unknown) to {col} (type {typ})"
+                )));
+            }
+        };
+        Ok(Some(v))
+    }
+}
+
+/// Serializes a value as `typ`.
+pub(crate) fn encode(v: &CqlValue, typ: &ColumnType) -> Result<Bytes> {
+    let mut b = BytesMut::new();
+    v.encode_bytes(typ, &mut b)
+        .map_err(|e| CqlError::invalid(e.to_string()))?;
+    Ok(b.freeze())
+}
+
+/// A version-1 UUID for `micros` since the epoch; `seq` makes ids within one microsecond unique.
+pub(crate) fn timeuuid(micros: i64, seq: u64) -> Uuid {
+    let ticks = (micros as u64)
+        .wrapping_mul(10)
+        .wrapping_add(0x01B2_1DD2_1381_4000)
+        .wrapping_add(seq % 10);
+    let mut b = [0u8; 16];
+    b[0..4].copy_from_slice(&((ticks & 0xffff_ffff) as u32).to_be_bytes());
+    b[4..6].copy_from_slice(&(((ticks >> 32) & 0xffff) as u16).to_be_bytes());
+    b[6..8].copy_from_slice(&((((ticks >> 48) & 0x0fff) as u16) | 0x1000).to_be_bytes());
+    let cs = (seq / 10) as u16;
+    b[8] = (((cs >> 8) & 0x3f) as u8) | 0x80;
+    b[9] = cs as u8;
+    b[10..16].copy_from_slice(&[0x02, 0x42, 0xac, 0x11, 0x00, 0x02]);
+    Uuid::from_bytes(b)
+}
+
+/// The millisecond timestamp of a version-1 UUID.
+pub(crate) fn timeuuid_millis(u: &Uuid) -> i64 {
+    let b = u.as_bytes();
+    let low = u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let mid = u64::from(u16::from_be_bytes([b[4], b[5]]));
+    let hi = u64::from(u16::from_be_bytes([b[6], b[7]]) & 0x0fff);
+    let ticks = (hi << 48) | (mid << 32) | low;
+    ((ticks as i64) - 0x01B2_1DD2_1381_4000) / 10_000
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn parse_ymd(s: &str) -> Option<i64> {
+    let mut it = s.splitn(3, '-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let d: i64 = it.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+/// `yyyy-mm-dd` to the centred day count of the `date` type.
+pub(crate) fn parse_date(s: &str) -> Option<u32> {
+    if let Ok(n) = s.parse::<u32>() {
+        return Some(n);
+    }
+    let days = parse_ymd(s)?;
+    u32::try_from(days + (1i64 << 31)).ok()
+}
+
+/// `hh:mm:ss[.fffffffff]` to nanoseconds since midnight.
+pub(crate) fn parse_time(s: &str) -> Option<i64> {
+    let (hms, frac) = s.split_once('.').unwrap_or((s, ""));
+    let mut it = hms.split(':');
+    let h: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let sec: i64 = it.next().unwrap_or("0").parse().ok()?;
+    if h > 23 || m > 59 || sec > 59 || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut nanos = 0i64;
+    if !frac.is_empty() {
+        nanos = format!("{frac:0<9}").parse().ok()?;
+    }
+    Some(((h * 60 + m) * 60 + sec) * 1_000_000_000 + nanos)
+}
+
+/// Cassandra's timestamp formats (`yyyy-mm-dd[( |T)hh:mm[:ss[.fff]]][Z|(+|-)hhmm]`) or millis.
+pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
+    if let Ok(n) = s.parse::<i64>() {
+        return Some(n);
+    }
+    let s = s.trim();
+    let (date, rest) = match s.find([' ', 'T']) {
+        Some(i) => (&s[..i], s[i + 1..].trim()),
+        None => (s, ""),
+    };
+    let days = parse_ymd(date)?;
+    let (time, offset_min) = split_zone(rest)?;
+    let nanos = if time.is_empty() {
+        0
+    } else {
+        parse_time(time)?
+    };
+    Some(days * 86_400_000 + nanos / 1_000_000 - offset_min * 60_000)
+}
+
+fn split_zone(s: &str) -> Option<(&str, i64)> {
+    if let Some(t) = s.strip_suffix('Z').or_else(|| s.strip_suffix("UTC")) {
+        return Some((t.trim(), 0));
+    }
+    if let Some(i) = s.rfind(['+', '-']) {
+        let (t, z) = (&s[..i], &s[i..]);
+        let sign = if z.starts_with('-') { -1 } else { 1 };
+        let digits: String = z[1..].chars().filter(char::is_ascii_digit).collect();
+        if digits.len() != 4 && digits.len() != 2 {
+            return None;
+        }
+        let h: i64 = digits[..2].parse().ok()?;
+        let m: i64 = if digits.len() == 4 {
+            digits[2..].parse().ok()?
+        } else {
+            0
+        };
+        return Some((t.trim(), sign * (h * 60 + m)));
+    }
+    Some((s, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times() {
+        assert_eq!(parse_timestamp("1970-01-01 00:00:00+0000"), Some(0));
+        assert_eq!(
+            parse_timestamp("2011-02-03T04:05:00.123Z"),
+            Some(1_296_705_900_123)
+        );
+        assert_eq!(
+            parse_timestamp("2011-02-03 04:05+0100"),
+            Some(1_296_705_900_000 - 3_600_000)
+        );
+        assert_eq!(parse_timestamp("2011-02-03"), Some(1_296_691_200_000));
+        assert_eq!(parse_date("1970-01-02"), Some((1u32 << 31) + 1));
+        assert_eq!(parse_time("01:02:03.5"), Some(3_723_500_000_000));
+        assert_eq!(parse_time("25:00:00"), None);
+        let u = timeuuid(1_600_000_000_123_000, 3);
+        assert_eq!(u.get_version_num(), 1);
+        assert_eq!(timeuuid_millis(&u), 1_600_000_000_123);
+    }
+}

@@ -1,0 +1,554 @@
+//! The schema catalog shared by every node: keyspaces, tables, columns, user types, indexes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use md5::{Digest, Md5};
+use proto::ColumnType;
+use uuid::Uuid;
+
+use crate::cql::ast::{QualifiedName, TypeExpr};
+use crate::error::{CqlError, Result};
+
+/// A replication strategy with its options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReplicationStrategy {
+    /// `SimpleStrategy` with a replication factor.
+    Simple {
+        /// The replication factor.
+        replication_factor: u32,
+    },
+    /// `NetworkTopologyStrategy` with a factor per data centre.
+    NetworkTopology {
+        /// Data centre name to replication factor.
+        data_centers: BTreeMap<String, u32>,
+    },
+    /// `LocalStrategy` (system keyspaces): every node holds its own data.
+    Local,
+}
+
+/// A keyspace's replication settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replication {
+    /// The parsed strategy.
+    pub strategy: ReplicationStrategy,
+    /// The options as `system_schema.keyspaces.replication` shows them (`class` fully qualified).
+    pub options: BTreeMap<String, String>,
+}
+
+impl Replication {
+    /// Builds the replication settings from a `replication = {...}` map.
+    pub fn from_options(opts: &[(String, String)]) -> Result<Self> {
+        let mut class = None;
+        let mut rest = BTreeMap::new();
+        for (k, v) in opts {
+            if k == "class" {
+                class = Some(v.clone());
+            } else {
+                rest.insert(k.clone(), v.clone());
+            }
+        }
+        let class =
+            class.ok_or_else(|| CqlError::Config("Missing replication strategy class".into()))?;
+        let short = class.rsplit('.').next().unwrap_or(&class).to_owned();
+        let parse_rf = |v: &str| -> Result<u32> {
+            v.parse::<u32>().map_err(|_| {
+                CqlError::Config(format!(
+                    "Replication factor must be non-negative integer; found {v}"
+                ))
+            })
+        };
+        let (strategy, full) = match short.as_str() {
+            "SimpleStrategy" => {
+                let rf = rest.get("replication_factor").ok_or_else(|| {
+                    CqlError::Config(
+                        "SimpleStrategy requires a replication_factor strategy option.".into(),
+                    )
+                })?;
+                let rf = parse_rf(rf)?;
+                if let Some(k) = rest.keys().find(|k| *k != "replication_factor") {
+                    return Err(CqlError::Config(format!(
+                        "Unrecognized strategy option {{{k}}} passed to SimpleStrategy for keyspace"
+                    )));
+                }
+                (
+                    ReplicationStrategy::Simple {
+                        replication_factor: rf,
+                    },
+                    "org.apache.cassandra.locator.SimpleStrategy",
+                )
+            }
+            "NetworkTopologyStrategy" => {
+                let mut dcs = BTreeMap::new();
+                for (k, v) in &rest {
+                    dcs.insert(k.clone(), parse_rf(v)?);
+                }
+                (
+                    ReplicationStrategy::NetworkTopology { data_centers: dcs },
+                    "org.apache.cassandra.locator.NetworkTopologyStrategy",
+                )
+            }
+            "LocalStrategy" => (
+                ReplicationStrategy::Local,
+                "org.apache.cassandra.locator.LocalStrategy",
+            ),
+            _ => {
+                return Err(CqlError::Config(format!(
+                    "Unable to find replication strategy class '{class}'"
+                )));
+            }
+        };
+        rest.insert("class".into(), full.into());
+        Ok(Self {
+            strategy,
+            options: rest,
+        })
+    }
+}
+
+/// The role of a column in its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ColumnKind {
+    /// Part of the partition key.
+    PartitionKey,
+    /// A clustering column.
+    Clustering,
+    /// A regular column.
+    Regular,
+    /// A static column.
+    Static,
+}
+
+impl ColumnKind {
+    /// The name `system_schema.columns.kind` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PartitionKey => "partition_key",
+            Self::Clustering => "clustering",
+            Self::Regular => "regular",
+            Self::Static => "static",
+        }
+    }
+}
+
+/// A column of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    /// The name.
+    pub name: String,
+    /// The resolved type.
+    pub typ: ColumnType,
+    /// The role.
+    pub kind: ColumnKind,
+    /// Position within the partition key or clustering columns, else -1.
+    pub position: i32,
+    /// Clustering order is descending.
+    pub desc: bool,
+    /// A non-frozen collection or UDT (elements are cells of their own).
+    pub multi_cell: bool,
+    /// The type in CQL syntax as `system_schema.columns.type` shows it.
+    pub type_text: String,
+}
+
+/// A secondary index (recorded, not used to answer queries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDef {
+    /// The index name.
+    pub name: String,
+    /// `COMPOSITES`, `KEYS` or `CUSTOM`.
+    pub kind: String,
+    /// Options (`target`, `class_name`).
+    pub options: BTreeMap<String, String>,
+}
+
+/// A table definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDef {
+    /// The keyspace.
+    pub keyspace: String,
+    /// The table name.
+    pub name: String,
+    /// The table id (changes when the table is recreated).
+    pub id: Uuid,
+    /// Columns: partition key, clustering, static (by name), regular (by name).
+    pub columns: Vec<ColumnDef>,
+    /// Number of partition key columns (the first columns).
+    pub pk_len: usize,
+    /// Number of clustering columns (following the partition key).
+    pub ck_len: usize,
+    /// Table options as given (`WITH comment = ...`), values as CQL text.
+    pub options: BTreeMap<String, String>,
+    /// Secondary indexes.
+    pub indexes: Vec<IndexDef>,
+    by_name: HashMap<String, usize>,
+}
+
+impl TableDef {
+    /// A table from its parts; columns are reordered into the canonical order.
+    pub fn new(
+        keyspace: &str,
+        name: &str,
+        id: Uuid,
+        mut columns: Vec<ColumnDef>,
+        options: BTreeMap<String, String>,
+    ) -> Self {
+        columns.sort_by(|a, b| {
+            let rank = |c: &ColumnDef| match c.kind {
+                ColumnKind::PartitionKey => 0,
+                ColumnKind::Clustering => 1,
+                ColumnKind::Static => 2,
+                ColumnKind::Regular => 3,
+            };
+            rank(a).cmp(&rank(b)).then_with(|| match a.kind {
+                ColumnKind::PartitionKey | ColumnKind::Clustering => a.position.cmp(&b.position),
+                _ => a.name.cmp(&b.name),
+            })
+        });
+        let pk_len = columns
+            .iter()
+            .filter(|c| c.kind == ColumnKind::PartitionKey)
+            .count();
+        let ck_len = columns
+            .iter()
+            .filter(|c| c.kind == ColumnKind::Clustering)
+            .count();
+        let by_name = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
+        Self {
+            keyspace: keyspace.to_owned(),
+            name: name.to_owned(),
+            id,
+            columns,
+            pk_len,
+            ck_len,
+            options,
+            indexes: Vec::new(),
+            by_name,
+        }
+    }
+
+    /// The index of a column by name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    /// A column by name.
+    pub fn column(&self, name: &str) -> Option<&ColumnDef> {
+        self.column_index(name).map(|i| &self.columns[i])
+    }
+
+    /// A column by name, or the server's "Undefined column name" error.
+    pub fn column_or_err(&self, name: &str) -> Result<(usize, &ColumnDef)> {
+        self.column_index(name)
+            .map(|i| (i, &self.columns[i]))
+            .ok_or_else(|| CqlError::invalid(format!("Undefined column name {name}")))
+    }
+
+    /// The partition key columns.
+    pub fn partition_key(&self) -> &[ColumnDef] {
+        &self.columns[..self.pk_len]
+    }
+
+    /// The clustering columns.
+    pub fn clustering(&self) -> &[ColumnDef] {
+        &self.columns[self.pk_len..self.pk_len + self.ck_len]
+    }
+
+    /// Whether this is a counter table.
+    pub fn is_counter(&self) -> bool {
+        self.columns.iter().any(|c| c.typ == ColumnType::Counter)
+    }
+
+    /// Whether the table has static columns.
+    pub fn has_statics(&self) -> bool {
+        self.columns.iter().any(|c| c.kind == ColumnKind::Static)
+    }
+}
+
+/// A user-defined type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UdtDef {
+    /// The keyspace.
+    pub keyspace: String,
+    /// The name.
+    pub name: String,
+    /// Field names, types and type texts.
+    pub fields: Vec<(String, ColumnType, String)>,
+}
+
+impl UdtDef {
+    /// The type of a value of this UDT.
+    pub fn column_type(&self) -> ColumnType {
+        ColumnType::Udt {
+            keyspace: self.keyspace.clone(),
+            name: self.name.clone(),
+            fields: self
+                .fields
+                .iter()
+                .map(|(n, t, _)| (n.clone(), t.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// A keyspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyspaceDef {
+    /// The name.
+    pub name: String,
+    /// `durable_writes`.
+    pub durable_writes: bool,
+    /// Replication settings.
+    pub replication: Replication,
+    /// Tables by name.
+    pub tables: BTreeMap<String, Arc<TableDef>>,
+    /// User types by name.
+    pub types: BTreeMap<String, UdtDef>,
+}
+
+/// The kind of a schema change, as SCHEMA_CHANGE events name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SchemaChangeType {
+    /// `CREATED`.
+    Created,
+    /// `UPDATED`.
+    Updated,
+    /// `DROPPED`.
+    Dropped,
+}
+
+/// The target of a schema change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SchemaChangeTarget {
+    /// `KEYSPACE`.
+    Keyspace,
+    /// `TABLE`.
+    Table,
+    /// `TYPE`.
+    Type,
+}
+
+/// What a DDL statement changed: the body of RESULT SchemaChange and of the SCHEMA_CHANGE event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaChangeInfo {
+    /// CREATED / UPDATED / DROPPED.
+    pub change_type: SchemaChangeType,
+    /// KEYSPACE / TABLE / TYPE.
+    pub target: SchemaChangeTarget,
+    /// The keyspace.
+    pub keyspace: String,
+    /// The table or type name (empty for a keyspace change).
+    pub name: String,
+}
+
+/// The schema of the whole cluster, with a version that changes on every DDL.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    keyspaces: BTreeMap<String, KeyspaceDef>,
+    generation: u64,
+    version: Uuid,
+    unique: u64,
+}
+
+/// Keyspaces whose schema users cannot change.
+pub const SYSTEM_KEYSPACES: [&str; 4] = ["system", "system_schema", "system_traces", "system_auth"];
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Catalog {
+    /// A catalog holding only the system keyspaces.
+    pub fn new() -> Self {
+        let mut c = Self {
+            keyspaces: BTreeMap::new(),
+            generation: 0,
+            version: Uuid::nil(),
+            unique: 0,
+        };
+        crate::system::install(&mut c);
+        c.generation = 0;
+        c.bump_version();
+        c
+    }
+
+    /// The schema version: a UUID that changes on every schema change.
+    pub fn version(&self) -> Uuid {
+        self.version
+    }
+
+    /// A counter incremented on every schema change.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub(crate) fn bump_version(&mut self) {
+        self.generation += 1;
+        self.version = name_uuid(&format!("schema-version-{}", self.generation));
+    }
+
+    /// A number unique within this catalog, for generated ids (`now()`, `uuid()`).
+    pub(crate) fn next_unique(&mut self) -> u64 {
+        self.unique += 1;
+        self.unique
+    }
+
+    /// The keyspaces by name.
+    pub fn keyspaces(&self) -> &BTreeMap<String, KeyspaceDef> {
+        &self.keyspaces
+    }
+
+    /// A keyspace.
+    pub fn keyspace(&self, name: &str) -> Option<&KeyspaceDef> {
+        self.keyspaces.get(name)
+    }
+
+    pub(crate) fn keyspace_mut(&mut self, name: &str) -> Result<&mut KeyspaceDef> {
+        self.keyspaces
+            .get_mut(name)
+            .ok_or_else(|| CqlError::invalid(format!("Keyspace {name} does not exist")))
+    }
+
+    pub(crate) fn insert_keyspace(&mut self, ks: KeyspaceDef) {
+        self.keyspaces.insert(ks.name.clone(), ks);
+    }
+
+    pub(crate) fn remove_keyspace(&mut self, name: &str) -> Option<KeyspaceDef> {
+        self.keyspaces.remove(name)
+    }
+
+    /// A table by keyspace and name.
+    pub fn table(&self, keyspace: &str, name: &str) -> Option<&Arc<TableDef>> {
+        self.keyspaces.get(keyspace)?.tables.get(name)
+    }
+
+    /// Resolves a possibly unqualified name against the current keyspace.
+    pub fn resolve_keyspace<'a>(
+        &self,
+        name: &'a QualifiedName,
+        current: Option<&'a str>,
+    ) -> Result<&'a str> {
+        name.keyspace.as_deref().or(current).ok_or_else(|| {
+            CqlError::invalid("No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename")
+        })
+    }
+
+    /// Finds a table, with the server's errors for a missing keyspace or table.
+    pub fn table_or_err(
+        &self,
+        name: &QualifiedName,
+        current: Option<&str>,
+    ) -> Result<&Arc<TableDef>> {
+        let ks = self.resolve_keyspace(name, current)?;
+        let k = self
+            .keyspaces
+            .get(ks)
+            .ok_or_else(|| CqlError::invalid(format!("Keyspace {ks} does not exist")))?;
+        k.tables
+            .get(&name.name)
+            .ok_or_else(|| CqlError::invalid(format!("unconfigured table {}", name.name)))
+    }
+
+    /// Resolves a type expression: the column type, whether it is multi-cell, and its CQL text.
+    pub fn resolve_type(&self, keyspace: &str, t: &TypeExpr) -> Result<(ColumnType, bool, String)> {
+        let (ct, text) = self.resolve_inner(keyspace, t)?;
+        let multi = match t {
+            TypeExpr::List(_) | TypeExpr::Set(_) | TypeExpr::Map(..) => true,
+            TypeExpr::Udt(_) => false,
+            _ => false,
+        };
+        Ok((ct, multi, text))
+    }
+
+    fn resolve_inner(&self, keyspace: &str, t: &TypeExpr) -> Result<(ColumnType, String)> {
+        Ok(match t {
+            TypeExpr::Native(c) => (c.clone(), c.to_string()),
+            TypeExpr::List(e) => {
+                let (c, s) = self.resolve_inner(keyspace, e)?;
+                check_nested(e)?;
+                (ColumnType::List(Box::new(c)), format!("list<{s}>"))
+            }
+            TypeExpr::Set(e) => {
+                let (c, s) = self.resolve_inner(keyspace, e)?;
+                check_nested(e)?;
+                (ColumnType::Set(Box::new(c)), format!("set<{s}>"))
+            }
+            TypeExpr::Map(k, v) => {
+                let (kc, ks) = self.resolve_inner(keyspace, k)?;
+                let (vc, vs) = self.resolve_inner(keyspace, v)?;
+                check_nested(k)?;
+                check_nested(v)?;
+                (
+                    ColumnType::Map(Box::new(kc), Box::new(vc)),
+                    format!("map<{ks}, {vs}>"),
+                )
+            }
+            TypeExpr::Tuple(ts) => {
+                let mut cs = Vec::new();
+                let mut ss = Vec::new();
+                for e in ts {
+                    let (c, s) = self.resolve_inner(keyspace, e)?;
+                    cs.push(c);
+                    ss.push(s);
+                }
+                (
+                    ColumnType::Tuple(cs),
+                    format!("frozen<tuple<{}>>", ss.join(", ")),
+                )
+            }
+            TypeExpr::Frozen(inner) => {
+                let (c, s) = self.resolve_inner(keyspace, inner)?;
+                if s.starts_with("frozen<") {
+                    (c, s)
+                } else {
+                    (c, format!("frozen<{s}>"))
+                }
+            }
+            TypeExpr::Vector(e, n) => {
+                let (c, s) = self.resolve_inner(keyspace, e)?;
+                (
+                    ColumnType::Vector(Box::new(c), *n),
+                    format!("vector<{s}, {n}>"),
+                )
+            }
+            TypeExpr::Udt(q) => {
+                let ks = q.keyspace.as_deref().unwrap_or(keyspace);
+                let udt = self
+                    .keyspaces
+                    .get(ks)
+                    .and_then(|k| k.types.get(&q.name))
+                    .ok_or_else(|| CqlError::invalid(format!("Unknown type {ks}.{}", q.name)))?;
+                (udt.column_type(), format!("frozen<{}>", q.name))
+            }
+            TypeExpr::Custom(c) => (ColumnType::Custom(c.clone()), format!("'{c}'")),
+        })
+    }
+}
+
+fn check_nested(t: &TypeExpr) -> Result<()> {
+    if matches!(t, TypeExpr::List(_) | TypeExpr::Set(_) | TypeExpr::Map(..)) {
+        return Err(CqlError::invalid(
+            "Non-frozen collections are not allowed inside collections",
+        ));
+    }
+    Ok(())
+}
+
+/// A name-based (MD5, version 3) UUID: stable ids without randomness.
+pub(crate) fn name_uuid(name: &str) -> Uuid {
+    let digest = Md5::digest(name.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest);
+    b[6] = (b[6] & 0x0f) | 0x30;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    Uuid::from_bytes(b)
+}

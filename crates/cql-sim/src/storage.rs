@@ -1,0 +1,234 @@
+//! The per-node store: partitions ordered by (token, key), rows ordered by clustering key,
+//! cells with timestamps and expiry, and tombstones.
+//!
+//! All merging is last-write-wins on the write timestamp (microseconds); on a tie a tombstone
+//! wins over a live cell and otherwise the larger value wins, as Cassandra does.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+
+use bytes::Bytes;
+use uuid::Uuid;
+
+/// The position of a partition: its token, then its serialized key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PartitionKey {
+    /// The Murmur3 token.
+    pub token: i64,
+    /// The serialized partition key (composite keys in the `[short len][bytes][0]` form).
+    pub key: Bytes,
+}
+
+/// A cell value with its write time and expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cell {
+    pub(crate) ts: i64,
+    /// Expiry in seconds since the epoch, with the TTL it was written with.
+    pub(crate) expiry: Option<(i64, i32)>,
+    /// `None` is a cell tombstone.
+    pub(crate) value: Option<Bytes>,
+}
+
+impl Cell {
+    pub(crate) fn is_live(&self, now_s: i64) -> bool {
+        self.value.is_some() && self.expiry.is_none_or(|(e, _)| now_s < e)
+    }
+
+    /// Whether `self` should replace `old` under last-write-wins.
+    pub(crate) fn supersedes(&self, old: &Self) -> bool {
+        match self.ts.cmp(&old.ts) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => match (&self.value, &old.value) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(a), Some(b)) => a >= b,
+            },
+        }
+    }
+}
+
+/// One element of a non-frozen collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Element {
+    /// The element key: the set element, the map key, or a list position id.
+    pub(crate) key: Bytes,
+    /// The value (empty bytes for sets).
+    pub(crate) cell: Cell,
+}
+
+/// A column's data in a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CellData {
+    /// A single cell (also frozen collections and counters).
+    Simple(Cell),
+    /// A non-frozen collection: a tombstone time and elements by order-preserving key.
+    Collection {
+        deleted_at: Option<i64>,
+        elements: BTreeMap<Vec<u8>, Element>,
+    },
+}
+
+/// A row: a liveness marker (INSERT), a row tombstone and cells by column name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Row {
+    /// The clustering values (serialized).
+    pub(crate) clustering: Vec<Bytes>,
+    pub(crate) marker: Option<Cell>,
+    pub(crate) deleted_at: Option<i64>,
+    pub(crate) cells: HashMap<String, CellData>,
+}
+
+/// A range tombstone over encoded clustering keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RangeTombstone {
+    pub(crate) start: Bound<Vec<u8>>,
+    pub(crate) end: Bound<Vec<u8>>,
+    pub(crate) ts: i64,
+}
+
+impl RangeTombstone {
+    pub(crate) fn covers(&self, key: &[u8]) -> bool {
+        let after_start = match &self.start {
+            Bound::Included(s) => key >= s.as_slice(),
+            Bound::Excluded(s) => key > s.as_slice(),
+            Bound::Unbounded => true,
+        };
+        let before_end = match &self.end {
+            Bound::Included(e) => key <= e.as_slice(),
+            Bound::Excluded(e) => key < e.as_slice(),
+            Bound::Unbounded => true,
+        };
+        after_start && before_end
+    }
+}
+
+/// A partition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Partition {
+    /// The partition key values (serialized, one per key column).
+    pub(crate) key_values: Vec<Bytes>,
+    pub(crate) deleted_at: Option<i64>,
+    pub(crate) static_row: Row,
+    pub(crate) rows: BTreeMap<Vec<u8>, Row>,
+    pub(crate) range_tombstones: Vec<RangeTombstone>,
+}
+
+impl Partition {
+    /// The newest tombstone timestamp covering the row at `key` (partition, range, row).
+    pub(crate) fn row_deletion(&self, key: &[u8], row: Option<&Row>) -> Option<i64> {
+        let mut d = self.deleted_at;
+        for rt in &self.range_tombstones {
+            if rt.covers(key) {
+                d = d.max(Some(rt.ts));
+            }
+        }
+        if let Some(r) = row {
+            d = d.max(r.deleted_at);
+        }
+        d
+    }
+}
+
+/// The data of one table on one node.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TableData {
+    pub(crate) partitions: BTreeMap<PartitionKey, Partition>,
+}
+
+/// One node's data: every table it holds replicas of, by table id.
+#[derive(Debug, Clone, Default)]
+pub struct Store {
+    pub(crate) tables: HashMap<Uuid, TableData>,
+}
+
+impl Store {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Drops every partition of a table (TRUNCATE, DROP TABLE).
+    pub fn drop_table(&mut self, table_id: Uuid) {
+        self.tables.remove(&table_id);
+    }
+
+    /// The number of partitions this node holds for a table.
+    pub fn partition_count(&self, table_id: Uuid) -> usize {
+        self.tables.get(&table_id).map_or(0, |t| t.partitions.len())
+    }
+
+    pub(crate) fn table(&self, id: Uuid) -> Option<&TableData> {
+        self.tables.get(&id)
+    }
+
+    pub(crate) fn partition_mut(
+        &mut self,
+        id: Uuid,
+        key: &PartitionKey,
+        key_values: &[Bytes],
+    ) -> &mut Partition {
+        let t = self.tables.entry(id).or_default();
+        t.partitions
+            .entry(key.clone())
+            .or_insert_with(|| Partition {
+                key_values: key_values.to_vec(),
+                ..Partition::default()
+            })
+    }
+
+    /// Removes a column's cells from every row of a table (ALTER TABLE DROP).
+    pub(crate) fn drop_column(&mut self, id: Uuid, column: &str) {
+        if let Some(t) = self.tables.get_mut(&id) {
+            for p in t.partitions.values_mut() {
+                p.static_row.cells.remove(column);
+                for r in p.rows.values_mut() {
+                    r.cells.remove(column);
+                }
+            }
+        }
+    }
+}
+
+/// Where the engine reads and writes data: the cluster layer decides replica placement.
+///
+/// A coordinator implements this over its cluster: `write` applies a mutation to every live
+/// replica store of the token (under the keyspace's replication), `read` picks one live replica,
+/// and `scan` lists the stores that together hold every partition of the keyspace (duplicates
+/// across replicas are merged away by key). A single [`Store`] implements it for one-node use.
+pub trait Replicas {
+    /// The store to read the partition with `token` from; `None` when no replica is alive.
+    fn read(&self, keyspace: &str, token: i64) -> Option<&Store>;
+    /// Applies `f` to every replica store of `token`; returns how many stores were written
+    /// (0 means unavailable).
+    fn write(&mut self, keyspace: &str, token: i64, f: &mut dyn FnMut(&mut Store)) -> usize;
+    /// Stores that together hold every partition of `keyspace`, for range scans.
+    fn scan(&self, keyspace: &str) -> Vec<&Store>;
+    /// Applies `f` to every store of the cluster (TRUNCATE, DROP, ALTER DROP).
+    fn for_each_store(&mut self, f: &mut dyn FnMut(&mut Store));
+    /// Rows of a node-local system table (`local`, `peers`, `peers_v2`) as seen by the
+    /// coordinator: each row is a list of (column name, value); missing columns are null.
+    fn system_rows(&self, table: &str) -> Vec<Vec<(String, proto::CqlValue)>> {
+        let _ = table;
+        Vec::new()
+    }
+}
+
+impl Replicas for Store {
+    fn read(&self, _keyspace: &str, _token: i64) -> Option<&Store> {
+        Some(self)
+    }
+
+    fn write(&mut self, _keyspace: &str, _token: i64, f: &mut dyn FnMut(&mut Store)) -> usize {
+        f(self);
+        1
+    }
+
+    fn scan(&self, _keyspace: &str) -> Vec<&Store> {
+        vec![self]
+    }
+
+    fn for_each_store(&mut self, f: &mut dyn FnMut(&mut Store)) {
+        f(self);
+    }
+}

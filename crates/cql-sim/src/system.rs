@@ -1,0 +1,285 @@
+//! System keyspaces: their table definitions (Cassandra 4 / Scylla column names and types), and
+//! the virtual tables generated from the catalog (`system_schema.*`) or supplied by the cluster
+//! layer (`system.local`, `system.peers`, `system.peers_v2`).
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use proto::{ColumnType, CqlValue};
+
+use crate::cql::ast::Statement;
+use crate::cql::parse_statement;
+use crate::exec::value::encode;
+use crate::schema::{Catalog, ColumnKind, KeyspaceDef, Replication, TableDef};
+use crate::storage::{Cell, CellData, Replicas, Row, Store};
+
+const SYSTEM_SCHEMA: &[&str] = &[
+    "CREATE TABLE keyspaces (keyspace_name text PRIMARY KEY, durable_writes boolean, replication frozen<map<text, text>>)",
+    "CREATE TABLE tables (keyspace_name text, table_name text, additional_write_policy text, bloom_filter_fp_chance double, caching frozen<map<text, text>>, cdc boolean, comment text, compaction frozen<map<text, text>>, compression frozen<map<text, text>>, crc_check_chance double, dclocal_read_repair_chance double, default_time_to_live int, extensions frozen<map<text, blob>>, flags frozen<set<text>>, gc_grace_seconds int, id uuid, max_index_interval int, memtable_flush_period_in_ms int, min_index_interval int, read_repair text, read_repair_chance double, speculative_retry text, PRIMARY KEY (keyspace_name, table_name))",
+    "CREATE TABLE columns (keyspace_name text, table_name text, column_name text, clustering_order text, column_name_bytes blob, kind text, position int, type text, PRIMARY KEY (keyspace_name, table_name, column_name))",
+    "CREATE TABLE types (keyspace_name text, type_name text, field_names frozen<list<text>>, field_types frozen<list<text>>, PRIMARY KEY (keyspace_name, type_name))",
+    "CREATE TABLE views (keyspace_name text, view_name text, base_table_id uuid, base_table_name text, bloom_filter_fp_chance double, caching frozen<map<text, text>>, cdc boolean, comment text, compaction frozen<map<text, text>>, compression frozen<map<text, text>>, crc_check_chance double, dclocal_read_repair_chance double, default_time_to_live int, extensions frozen<map<text, blob>>, gc_grace_seconds int, id uuid, include_all_columns boolean, max_index_interval int, memtable_flush_period_in_ms int, min_index_interval int, read_repair_chance double, speculative_retry text, where_clause text, PRIMARY KEY (keyspace_name, view_name))",
+    "CREATE TABLE functions (keyspace_name text, function_name text, argument_types frozen<list<text>>, argument_names frozen<list<text>>, body text, called_on_null_input boolean, language text, return_type text, PRIMARY KEY (keyspace_name, function_name, argument_types))",
+    "CREATE TABLE aggregates (keyspace_name text, aggregate_name text, argument_types frozen<list<text>>, final_func text, initcond text, return_type text, state_func text, state_type text, PRIMARY KEY (keyspace_name, aggregate_name, argument_types))",
+    "CREATE TABLE indexes (keyspace_name text, table_name text, index_name text, kind text, options frozen<map<text, text>>, PRIMARY KEY (keyspace_name, table_name, index_name))",
+    "CREATE TABLE triggers (keyspace_name text, table_name text, trigger_name text, options frozen<map<text, text>>, PRIMARY KEY (keyspace_name, table_name, trigger_name))",
+    "CREATE TABLE dropped_columns (keyspace_name text, table_name text, column_name text, dropped_time timestamp, kind text, type text, PRIMARY KEY (keyspace_name, table_name, column_name))",
+];
+
+const SYSTEM: &[&str] = &[
+    "CREATE TABLE local (key text PRIMARY KEY, bootstrapped text, broadcast_address inet, broadcast_port int, cluster_name text, cql_version text, data_center text, gossip_generation int, host_id uuid, listen_address inet, listen_port int, native_protocol_version text, partitioner text, rack text, release_version text, rpc_address inet, rpc_port int, schema_version uuid, tokens set<text>, truncated_at map<uuid, blob>)",
+    "CREATE TABLE peers (peer inet PRIMARY KEY, data_center text, host_id uuid, preferred_ip inet, rack text, release_version text, rpc_address inet, schema_version uuid, tokens set<text>)",
+    "CREATE TABLE peers_v2 (peer inet, peer_port int, data_center text, host_id uuid, native_address inet, native_port int, preferred_ip inet, preferred_port int, rack text, release_version text, schema_version uuid, tokens set<text>, PRIMARY KEY ((peer, peer_port)))",
+];
+
+const SYSTEM_TRACES: &[&str] = &[
+    "CREATE TABLE sessions (session_id uuid PRIMARY KEY, client inet, command text, coordinator inet, coordinator_port int, duration int, parameters map<text, text>, request text, request_size int, response_size int, started_at timestamp, username text)",
+    "CREATE TABLE events (session_id uuid, event_id timeuuid, activity text, scylla_parent_id bigint, scylla_span_id bigint, source inet, source_elapsed int, source_port int, thread text, PRIMARY KEY (session_id, event_id))",
+];
+
+/// Node-local tables whose rows come from [`Replicas::system_rows`].
+pub const NODE_LOCAL_TABLES: [&str; 3] = ["local", "peers", "peers_v2"];
+
+/// Adds the system keyspaces and their tables to a catalog.
+pub(crate) fn install(cat: &mut Catalog) {
+    let local = Replication::from_options(&[("class".into(), "LocalStrategy".into())]);
+    let simple = Replication::from_options(&[
+        ("class".into(), "SimpleStrategy".into()),
+        ("replication_factor".into(), "2".into()),
+    ]);
+    for (ks, ddl, repl) in [
+        ("system_schema", SYSTEM_SCHEMA, &local),
+        ("system", SYSTEM, &local),
+        ("system_traces", SYSTEM_TRACES, &simple),
+    ] {
+        let Ok(replication) = repl.clone() else {
+            continue;
+        };
+        cat.insert_keyspace(KeyspaceDef {
+            name: ks.to_owned(),
+            durable_writes: true,
+            replication,
+            tables: BTreeMap::new(),
+            types: BTreeMap::new(),
+        });
+        for q in ddl {
+            if let Ok(p) = parse_statement(q)
+                && let Statement::CreateTable(ct) = p.statement
+                && let Err(e) = crate::exec::create_table_in(cat, ks, &ct)
+            {
+                tracing::error!(table = %ct.name.name, error = %e, "system table definition rejected");
+            }
+        }
+    }
+}
+
+fn text(s: &str) -> CqlValue {
+    CqlValue::Text(s.to_owned())
+}
+
+fn text_map(m: &BTreeMap<String, String>) -> CqlValue {
+    CqlValue::Map(m.iter().map(|(k, v)| (text(k), text(v))).collect())
+}
+
+fn text_list<'a>(it: impl Iterator<Item = &'a str>) -> CqlValue {
+    CqlValue::List(it.map(text).collect())
+}
+
+fn table_options_row(t: &TableDef) -> Vec<(&'static str, CqlValue)> {
+    let opt = |k: &str| t.options.get(k).cloned();
+    let dbl = |k: &str, d: f64| CqlValue::Double(opt(k).and_then(|v| v.parse().ok()).unwrap_or(d));
+    let int = |k: &str, d: i32| CqlValue::Int(opt(k).and_then(|v| v.parse().ok()).unwrap_or(d));
+    let mut caching = BTreeMap::new();
+    caching.insert("keys".to_owned(), "ALL".to_owned());
+    caching.insert("rows_per_partition".to_owned(), "NONE".to_owned());
+    let mut compaction = BTreeMap::new();
+    compaction.insert(
+        "class".to_owned(),
+        "org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy".to_owned(),
+    );
+    compaction.insert("max_threshold".to_owned(), "32".to_owned());
+    compaction.insert("min_threshold".to_owned(), "4".to_owned());
+    let mut compression = BTreeMap::new();
+    compression.insert("chunk_length_in_kb".to_owned(), "16".to_owned());
+    compression.insert(
+        "class".to_owned(),
+        "org.apache.cassandra.io.compress.LZ4Compressor".to_owned(),
+    );
+    vec![
+        ("additional_write_policy", text("99p")),
+        (
+            "bloom_filter_fp_chance",
+            dbl("bloom_filter_fp_chance", 0.01),
+        ),
+        ("caching", text_map(&caching)),
+        ("cdc", CqlValue::Boolean(false)),
+        ("comment", text(&opt("comment").unwrap_or_default())),
+        ("compaction", text_map(&compaction)),
+        ("compression", text_map(&compression)),
+        ("crc_check_chance", dbl("crc_check_chance", 1.0)),
+        ("dclocal_read_repair_chance", CqlValue::Double(0.0)),
+        ("default_time_to_live", int("default_time_to_live", 0)),
+        ("extensions", CqlValue::Map(Vec::new())),
+        ("gc_grace_seconds", int("gc_grace_seconds", 864_000)),
+        ("id", CqlValue::Uuid(t.id)),
+        ("max_index_interval", int("max_index_interval", 2048)),
+        (
+            "memtable_flush_period_in_ms",
+            int("memtable_flush_period_in_ms", 0),
+        ),
+        ("min_index_interval", int("min_index_interval", 128)),
+        ("read_repair", text("BLOCKING")),
+        ("read_repair_chance", CqlValue::Double(0.0)),
+        (
+            "speculative_retry",
+            text(&opt("speculative_retry").unwrap_or_else(|| "99p".to_owned())),
+        ),
+    ]
+}
+
+type VRow = Vec<(String, CqlValue)>;
+
+fn schema_rows(cat: &Catalog, table: &str) -> Vec<VRow> {
+    let mut out = Vec::new();
+    let own = |v: Vec<(&str, CqlValue)>| {
+        v.into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect::<VRow>()
+    };
+    for ks in cat.keyspaces().values() {
+        let kn = || ("keyspace_name", text(&ks.name));
+        match table {
+            "keyspaces" => out.push(own(vec![
+                kn(),
+                ("durable_writes", CqlValue::Boolean(ks.durable_writes)),
+                ("replication", text_map(&ks.replication.options)),
+            ])),
+            "tables" => {
+                for t in ks.tables.values() {
+                    let mut row = vec![kn(), ("table_name", text(&t.name))];
+                    row.extend(table_options_row(t));
+                    let flags = if t.is_counter() {
+                        "counter"
+                    } else {
+                        "compound"
+                    };
+                    row.push(("flags", CqlValue::Set(vec![text(flags)])));
+                    out.push(own(row));
+                }
+            }
+            "columns" => {
+                for t in ks.tables.values() {
+                    for c in &t.columns {
+                        let order = match c.kind {
+                            ColumnKind::Clustering if c.desc => "desc",
+                            ColumnKind::Clustering => "asc",
+                            _ => "none",
+                        };
+                        out.push(own(vec![
+                            kn(),
+                            ("table_name", text(&t.name)),
+                            ("column_name", text(&c.name)),
+                            ("clustering_order", text(order)),
+                            (
+                                "column_name_bytes",
+                                CqlValue::Blob(c.name.as_bytes().to_vec()),
+                            ),
+                            ("kind", text(c.kind.as_str())),
+                            ("position", CqlValue::Int(c.position)),
+                            ("type", text(&c.type_text)),
+                        ]));
+                    }
+                }
+            }
+            "types" => {
+                for u in ks.types.values() {
+                    out.push(own(vec![
+                        kn(),
+                        ("type_name", text(&u.name)),
+                        (
+                            "field_names",
+                            text_list(u.fields.iter().map(|f| f.0.as_str())),
+                        ),
+                        (
+                            "field_types",
+                            text_list(u.fields.iter().map(|f| f.2.as_str())),
+                        ),
+                    ]));
+                }
+            }
+            "indexes" => {
+                for t in ks.tables.values() {
+                    for i in &t.indexes {
+                        out.push(own(vec![
+                            kn(),
+                            ("table_name", text(&t.name)),
+                            ("index_name", text(&i.name)),
+                            ("kind", text(&i.kind)),
+                            ("options", text_map(&i.options)),
+                        ]));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// For a virtual table, a temporary store holding its rows (built fresh for each query);
+/// `None` for an ordinary table.
+pub(crate) fn materialize(cat: &Catalog, data: &dyn Replicas, t: &TableDef) -> Option<Store> {
+    let rows = match t.keyspace.as_str() {
+        "system_schema" => schema_rows(cat, &t.name),
+        "system" if NODE_LOCAL_TABLES.contains(&t.name.as_str()) => data.system_rows(&t.name),
+        _ => return None,
+    };
+    let mut store = Store::new();
+    for r in rows {
+        let _ = insert_virtual(&mut store, t, &r);
+    }
+    Some(store)
+}
+
+fn insert_virtual(store: &mut Store, t: &TableDef, r: &VRow) -> Option<()> {
+    let get = |name: &str| r.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+    let mut key_values = Vec::new();
+    for c in t.partition_key() {
+        key_values.push(encode(get(&c.name)?, &c.typ).ok()?);
+    }
+    let mut ck_values = Vec::new();
+    for c in t.clustering() {
+        ck_values.push(encode(get(&c.name)?, &c.typ).ok()?);
+    }
+    let key = crate::exec::write_partition_key(&key_values).ok()?;
+    let refs: Vec<&[u8]> = ck_values.iter().map(|b| b.as_ref()).collect();
+    let types: Vec<(&ColumnType, bool)> = t.clustering().iter().map(|c| (&c.typ, c.desc)).collect();
+    let enc = crate::keyenc::encode_key(&types, &refs);
+    let p = store.partition_mut(t.id, &key, &key_values);
+    let row = p.rows.entry(enc).or_insert_with(|| Row {
+        clustering: ck_values.clone(),
+        ..Row::default()
+    });
+    row.marker = Some(Cell {
+        ts: 0,
+        expiry: None,
+        value: Some(Bytes::new()),
+    });
+    for c in &t.columns {
+        if matches!(c.kind, ColumnKind::PartitionKey | ColumnKind::Clustering) {
+            continue;
+        }
+        let Some(v) = get(&c.name) else { continue };
+        // Virtual collections are stored whole, as one cell of the collection's bytes.
+        let b = encode(v, &c.typ).ok()?;
+        row.cells.insert(
+            c.name.clone(),
+            CellData::Simple(Cell {
+                ts: 0,
+                expiry: None,
+                value: Some(b),
+            }),
+        );
+    }
+    Some(())
+}

@@ -1,0 +1,206 @@
+//! Conversions between the engine's values and `cql-proto`'s message bodies, for the server.
+
+use bytes::Bytes;
+use md5::{Digest, Md5};
+use proto::response::{
+    ErrorBody, ErrorDetails, Prepared, PreparedMetadata, ResultMetadata, Rows, RowsWriter,
+    SchemaChange, SchemaChangeTarget as WireTarget,
+};
+use proto::{Consistency, EncodeError, ErrorCode, RawValue, SerializedValues};
+
+use crate::error::CqlError;
+use crate::exec::{BoundValue, PreparedInfo, RowsResult};
+use crate::schema::{SchemaChangeInfo, SchemaChangeTarget, SchemaChangeType};
+
+impl RowsResult {
+    /// The RESULT Rows body, with the paging state in the metadata; `skip_metadata` sends
+    /// NO_METADATA (when the client asked for it on EXECUTE).
+    pub fn to_rows(&self, skip_metadata: bool) -> Result<Rows, EncodeError> {
+        let mut metadata = if skip_metadata {
+            ResultMetadata::no_metadata(self.columns.len())
+        } else {
+            ResultMetadata::new(self.columns.clone())
+        };
+        metadata.paging_state = self.paging_state.clone();
+        let mut w = RowsWriter::new(metadata);
+        for row in &self.rows {
+            w.push_row(row.iter().map(|c| c.as_deref()))?;
+        }
+        w.finish()
+    }
+}
+
+impl CqlError {
+    /// The ERROR body a server sends for this error (`consistency` fills Unavailable).
+    pub fn to_error_body(&self, consistency: Consistency) -> ErrorBody {
+        let details = match self {
+            Self::AlreadyExists {
+                keyspace, table, ..
+            } => ErrorDetails::AlreadyExists {
+                keyspace: keyspace.clone(),
+                table: table.clone(),
+            },
+            Self::Unprepared { id } => ErrorDetails::Unprepared {
+                id: Bytes::copy_from_slice(id),
+            },
+            Self::Unavailable { required, alive } => ErrorDetails::Unavailable {
+                consistency,
+                required: *required,
+                alive: *alive,
+            },
+            _ => ErrorDetails::None,
+        };
+        ErrorBody {
+            code: ErrorCode(self.code()),
+            message: self.to_string(),
+            details,
+        }
+    }
+}
+
+impl SchemaChangeInfo {
+    /// The RESULT Schema_change / SCHEMA_CHANGE event body.
+    pub fn to_schema_change(&self) -> SchemaChange {
+        let change_type = match self.change_type {
+            SchemaChangeType::Created => proto::codes::SchemaChangeType::Created,
+            SchemaChangeType::Updated => proto::codes::SchemaChangeType::Updated,
+            SchemaChangeType::Dropped => proto::codes::SchemaChangeType::Dropped,
+        };
+        let keyspace = self.keyspace.clone();
+        let target = match self.target {
+            SchemaChangeTarget::Keyspace => WireTarget::Keyspace { keyspace },
+            SchemaChangeTarget::Table => WireTarget::Table {
+                keyspace,
+                name: self.name.clone(),
+            },
+            SchemaChangeTarget::Type => WireTarget::Type {
+                keyspace,
+                name: self.name.clone(),
+            },
+        };
+        SchemaChange {
+            change_type,
+            target,
+        }
+    }
+}
+
+impl PreparedInfo {
+    /// An id of the result metadata (MD5 of the result column specs), for v5 and Scylla's
+    /// metadata-id extension.
+    pub fn result_metadata_id(&self) -> [u8; 16] {
+        let mut h = Md5::new();
+        for c in &self.result_specs {
+            h.update(c.keyspace.as_bytes());
+            h.update([0]);
+            h.update(c.table.as_bytes());
+            h.update([0]);
+            h.update(c.name.as_bytes());
+            h.update([0]);
+            h.update(c.typ.to_string().as_bytes());
+            h.update([0]);
+        }
+        h.finalize().into()
+    }
+
+    /// The RESULT Prepared body; `with_metadata_id` adds [`Self::result_metadata_id`].
+    pub fn to_prepared(&self, with_metadata_id: bool) -> Prepared {
+        Prepared {
+            id: Bytes::copy_from_slice(&self.id),
+            result_metadata_id: with_metadata_id
+                .then(|| Bytes::copy_from_slice(&self.result_metadata_id())),
+            metadata: PreparedMetadata {
+                pk_indexes: self.pk_indexes.clone(),
+                col_specs: self.bind_specs.clone(),
+            },
+            result_metadata: ResultMetadata::new(self.result_specs.clone()),
+        }
+    }
+}
+
+/// The bound values of a QUERY/EXECUTE/BATCH statement, zero-copy, with their names when sent
+/// by name.
+pub fn bound_values(
+    values: &SerializedValues,
+) -> Result<(Vec<BoundValue>, Option<Vec<String>>), CqlError> {
+    let mut out = Vec::with_capacity(usize::from(values.count));
+    let mut names = values.has_names().then(Vec::new);
+    for v in values.iter() {
+        let (name, raw) = v.map_err(|e| CqlError::Protocol(e.to_string()))?;
+        if let (Some(ns), Some(n)) = (names.as_mut(), name) {
+            ns.push(n.to_owned());
+        }
+        out.push(match raw {
+            RawValue::Value(b) => BoundValue::Value(values.bytes.slice_ref(b)),
+            RawValue::Null => BoundValue::Null,
+            RawValue::Unset => BoundValue::Unset,
+        });
+    }
+    Ok((out, names))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, Outcome, QueryOptions, Store};
+
+    #[test]
+    fn rows_and_errors_convert() {
+        let mut e = Engine::new();
+        let mut s = Store::new();
+        let o = QueryOptions {
+            now_micros: 1,
+            ..QueryOptions::default()
+        };
+        e.query(
+            &mut s,
+            "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+            &o,
+        )
+        .unwrap();
+        e.query(&mut s, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)", &o)
+            .unwrap();
+        e.query(&mut s, "INSERT INTO ks.t (k, v) VALUES (1, null)", &o)
+            .unwrap();
+        let Outcome::Rows(r) = e.query(&mut s, "SELECT k, v FROM ks.t", &o).unwrap() else {
+            panic!()
+        };
+        let rows = r.to_rows(false).unwrap();
+        let cells: Vec<Vec<Option<Vec<u8>>>> = rows
+            .rows()
+            .map(|row| {
+                row.unwrap()
+                    .cells()
+                    .map(|c| c.map(<[u8]>::to_vec))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(cells, vec![vec![Some(vec![0, 0, 0, 1]), None]]);
+        let err = e
+            .query(&mut s, "CREATE TABLE ks.t (k int PRIMARY KEY)", &o)
+            .unwrap_err();
+        let body = err.to_error_body(Consistency::ONE);
+        assert_eq!(body.code, ErrorCode::ALREADY_EXISTS);
+        assert_eq!(
+            body.details,
+            ErrorDetails::AlreadyExists {
+                keyspace: "ks".into(),
+                table: "t".into()
+            }
+        );
+        let mut b = proto::request::SerializedValuesBuilder::new();
+        b.push(RawValue::Value(&[0, 0, 0, 1])).unwrap();
+        b.push(RawValue::Null).unwrap();
+        b.push(RawValue::Unset).unwrap();
+        let (vals, names) = bound_values(&b.finish()).unwrap();
+        assert_eq!(
+            vals,
+            vec![
+                BoundValue::Value(Bytes::from_static(&[0, 0, 0, 1])),
+                BoundValue::Null,
+                BoundValue::Unset
+            ]
+        );
+        assert!(names.is_none());
+    }
+}
