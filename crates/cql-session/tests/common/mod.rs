@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use cql_sim::cql::ast::BatchKind;
 use cql_sim::exec::BoundValue;
 use cql_sim::storage::{Replicas, Store};
 use cql_sim::wire::bound_values;
@@ -405,7 +406,12 @@ fn handle(
             }
             let mut o = opts(keyspace.as_deref());
             o.timestamp = b.timestamp;
-            let r = match engine.batch(&mut view, &items, &o) {
+            let kind = match b.batch_type {
+                proto::BatchType::UNLOGGED => BatchKind::Unlogged,
+                proto::BatchType::COUNTER => BatchKind::Counter,
+                _ => BatchKind::Logged,
+            };
+            let r = match engine.batch(&mut view, kind, &items, &o) {
                 Ok(out) => outcome_response(out, false),
                 Err(e) => error_response(&e, b.consistency),
             };
