@@ -5,7 +5,7 @@
 //! once; an attribute a derive has no use for is ignored by that derive.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Generics, Ident, LitStr, Path, Type};
 
@@ -186,6 +186,17 @@ impl Field {
             skip,
             default_when_null,
         })
+    }
+}
+
+impl Field {
+    /// The initializer of a skipped field when deserializing: `Default`, with a missing impl
+    /// reported at the field's type.
+    pub(crate) fn skipped_init(&self) -> TokenStream {
+        let ident = &self.ident;
+        let ty = &self.ty;
+        let default = quote_spanned!(ty.span()=> <#ty as ::core::default::Default>::default());
+        quote!(#ident: #default,)
     }
 }
 

@@ -115,7 +115,7 @@ fn by_name_deser(input: &Input, de: &TokenStream) -> TokenStream {
     let inits = input.fields.iter().map(|f| {
         let ident = &f.ident;
         if f.skip {
-            return quote!(#ident: ::core::default::Default::default(),);
+            return f.skipped_init();
         }
         // Invariant: `slots` has one entry per active field, in field order.
         let slot = slot_iter.next();
@@ -185,7 +185,7 @@ fn in_order_deser(input: &Input, de: &TokenStream) -> TokenStream {
     let inits = input.fields.iter().map(|f| {
         let ident = &f.ident;
         if f.skip {
-            return quote!(#ident: ::core::default::Default::default(),);
+            return f.skipped_init();
         }
         let i = index;
         index += 1;

@@ -225,7 +225,7 @@ impl Ctx<'_> {
             .map(|f| {
                 let ident = &f.ident;
                 if f.skip {
-                    return quote!(#ident: ::core::default::Default::default(),);
+                    return f.skipped_init();
                 }
                 // Invariant: `slots` has one entry per active field, in field order.
                 let slot = slot_iter.next();
@@ -309,7 +309,7 @@ impl Ctx<'_> {
         for (i, f) in self.input.fields.iter().enumerate() {
             let ident = &f.ident;
             if f.skip {
-                inits.push(quote!(#ident: ::core::default::Default::default(),));
+                inits.push(f.skipped_init());
                 continue;
             }
             let local = format_ident!("__cql_field{}", i);
