@@ -140,7 +140,8 @@ impl Input {
         self.fields.iter().filter(|f| !f.skip)
     }
 
-    /// The path of the hidden re-exports module of `cql-session`.
+    /// The path of the hidden re-exports module of `cql-session`, through which generated code
+    /// names every item (traits, helper functions, `cql-proto` types).
     pub(crate) fn internal(&self) -> TokenStream {
         let krate = &self.krate;
         quote!(#krate::_macro_internal)

@@ -13,8 +13,7 @@ use crate::generics::{frame_lifetime, with_field_bounds, with_frame};
 /// Expands `#[derive(DeserializeRow)]`.
 pub(crate) fn expand_deserialize_row(input: DeriveInput) -> syn::Result<TokenStream> {
     let input = Input::from_derive(input, "DeserializeRow")?;
-    let krate = &input.krate;
-    let de = quote!(#krate::deserialize);
+    let de = input.internal();
     let internal = input.internal();
     let frame = frame_lifetime();
     let name = &input.ident;
@@ -56,7 +55,7 @@ fn by_name_check(input: &Input, de: &TokenStream) -> TokenStream {
         return quote! {
             match specs.first() {
                 ::core::option::Option::Some(spec) => ::core::result::Result::Err(
-                    #de::row::mk_unexpected_column_err::<Self>(&spec.name),
+                    #de::mk_unexpected_column_err::<Self>(&spec.name),
                 ),
                 ::core::option::Option::None => ::core::result::Result::Ok(()),
             }
@@ -68,7 +67,7 @@ fn by_name_check(input: &Input, de: &TokenStream) -> TokenStream {
         let ty = &f.ty;
         quote! {
             #cql => {
-                #de::row::type_check_column::<Self, #ty>(index, spec)?;
+                #de::type_check_column::<Self, #ty>(index, spec)?;
                 seen[#i] = true;
             }
         }
@@ -81,7 +80,7 @@ fn by_name_check(input: &Input, de: &TokenStream) -> TokenStream {
                 #(#arms)*
                 other => {
                     return ::core::result::Result::Err(
-                        #de::row::mk_unexpected_column_err::<Self>(other),
+                        #de::mk_unexpected_column_err::<Self>(other),
                     );
                 }
             }
@@ -89,7 +88,7 @@ fn by_name_check(input: &Input, de: &TokenStream) -> TokenStream {
         for (field, was_seen) in [#(#names),*].into_iter().zip(seen) {
             if !was_seen {
                 return ::core::result::Result::Err(
-                    #de::row::mk_missing_column_typck_err::<Self>(field),
+                    #de::mk_missing_column_typck_err::<Self>(field),
                 );
             }
         }
@@ -121,7 +120,7 @@ fn by_name_deser(input: &Input, de: &TokenStream) -> TokenStream {
         let slot = slot_iter.next();
         let cql = &f.name;
         quote! {
-            #ident: #slot.ok_or_else(|| #de::row::mk_missing_column_deser_err::<Self>(#cql))?,
+            #ident: #slot.ok_or_else(|| #de::mk_missing_column_deser_err::<Self>(#cql))?,
         }
     });
     let loop_body = if active.is_empty() {
@@ -159,20 +158,20 @@ fn in_order_check(input: &Input, de: &TokenStream) -> TokenStream {
             quote! {
                 if #spec.name != #cql {
                     return ::core::result::Result::Err(
-                        #de::row::mk_missing_column_typck_err::<Self>(#cql),
+                        #de::mk_missing_column_typck_err::<Self>(#cql),
                     );
                 }
             }
         };
         quote! {
             #name_check
-            #de::row::type_check_column::<Self, #ty>(#i, #spec)?;
+            #de::type_check_column::<Self, #ty>(#i, #spec)?;
         }
     });
     quote! {
         let [#(#specs),*] = specs else {
             return ::core::result::Result::Err(
-                #de::row::mk_wrong_count_typck_err::<Self>(#n, specs.len()),
+                #de::mk_wrong_count_typck_err::<Self>(#n, specs.len()),
             );
         };
         #(#checks)*
@@ -189,7 +188,7 @@ fn in_order_deser(input: &Input, de: &TokenStream) -> TokenStream {
         }
         let i = index;
         index += 1;
-        let read = read_column(f, de, quote!(#de::row::next_column::<Self>(&mut row, #i)?));
+        let read = read_column(f, de, quote!(#de::next_column::<Self>(&mut row, #i)?));
         quote!(#ident: #read,)
     });
     let inits: Vec<_> = inits.collect();
@@ -209,10 +208,10 @@ fn read_column(f: &Field, de: &TokenStream, col: TokenStream) -> TokenStream {
     let ty = &f.ty;
     if f.default_when_null {
         quote! {
-            #de::row::deserialize_column::<Self, ::core::option::Option<#ty>>(#col)?
+            #de::deserialize_column::<Self, ::core::option::Option<#ty>>(#col)?
                 .unwrap_or_default()
         }
     } else {
-        quote!(#de::row::deserialize_column::<Self, #ty>(#col)?)
+        quote!(#de::deserialize_column::<Self, #ty>(#col)?)
     }
 }

@@ -16,8 +16,7 @@ use crate::generics::{frame_lifetime, with_field_bounds, with_frame};
 /// Expands `#[derive(DeserializeValue)]`.
 pub(crate) fn expand_deserialize_value(input: DeriveInput) -> syn::Result<TokenStream> {
     let input = Input::from_derive(input, "DeserializeValue")?;
-    let krate = &input.krate;
-    let de = quote!(#krate::deserialize);
+    let de = input.internal();
     let internal = input.internal();
     let frame = frame_lifetime();
     let name = &input.ident;

@@ -13,8 +13,7 @@ use crate::generics::with_field_bounds;
 /// Expands `#[derive(SerializeRow)]`.
 pub(crate) fn expand_serialize_row(input: DeriveInput) -> syn::Result<TokenStream> {
     let input = Input::from_derive(input, "SerializeRow")?;
-    let krate = &input.krate;
-    let ser = quote!(#krate::serialize);
+    let ser = input.internal();
     let name = &input.ident;
     let generics = with_field_bounds(
         &input,
@@ -56,7 +55,7 @@ fn by_name(input: &Input, ser: &TokenStream) -> TokenStream {
             let _ = writer;
             match ctx.columns().first() {
                 ::core::option::Option::Some(spec) => ::core::result::Result::Err(
-                    #ser::row::mk_value_missing_err::<Self>(&spec.name),
+                    #ser::mk_value_missing_err::<Self>(&spec.name),
                 ),
                 ::core::option::Option::None => ::core::result::Result::Ok(()),
             }
@@ -81,7 +80,7 @@ fn by_name(input: &Input, ser: &TokenStream) -> TokenStream {
                 #(#arms)*
                 other => {
                     return ::core::result::Result::Err(
-                        #ser::row::mk_value_missing_err::<Self>(other),
+                        #ser::mk_value_missing_err::<Self>(other),
                     );
                 }
             }
@@ -89,7 +88,7 @@ fn by_name(input: &Input, ser: &TokenStream) -> TokenStream {
         // A field no marker asked for is an error: it is probably a typo.
         for (field, was_used) in [#(#names),*].into_iter().zip(used) {
             if !was_used {
-                return ::core::result::Result::Err(#ser::row::mk_no_column_err::<Self>(field));
+                return ::core::result::Result::Err(#ser::mk_no_column_err::<Self>(field));
             }
         }
         ::core::result::Result::Ok(())
@@ -110,7 +109,7 @@ fn in_order(input: &Input, ser: &TokenStream) -> TokenStream {
             quote! {
                 if #spec.name != #cql {
                     return ::core::result::Result::Err(
-                        #ser::row::mk_value_missing_err::<Self>(&#spec.name),
+                        #ser::mk_value_missing_err::<Self>(&#spec.name),
                     );
                 }
             }
@@ -126,7 +125,7 @@ fn in_order(input: &Input, ser: &TokenStream) -> TokenStream {
         let columns = ctx.columns();
         let [#(#specs),*] = columns else {
             return ::core::result::Result::Err(
-                #ser::row::mk_wrong_count_err::<Self>(columns.len(), #n),
+                #ser::mk_wrong_count_err::<Self>(columns.len(), #n),
             );
         };
         #(#writes)*

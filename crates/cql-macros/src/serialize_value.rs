@@ -16,8 +16,7 @@ use crate::generics::with_field_bounds;
 /// Expands `#[derive(SerializeValue)]`.
 pub(crate) fn expand_serialize_value(input: DeriveInput) -> syn::Result<TokenStream> {
     let input = Input::from_derive(input, "SerializeValue")?;
-    let krate = &input.krate;
-    let ser = quote!(#krate::serialize);
+    let ser = input.internal();
     let internal = input.internal();
     let name = &input.ident;
     let generics = with_field_bounds(

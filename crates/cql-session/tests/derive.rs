@@ -6,14 +6,15 @@
 #![cfg(feature = "derive")]
 
 use bytes::{Bytes, BytesMut};
-use cql_session::_macro_internal::column_iterator;
+use cql_session::QueryResult;
+use cql_session::QueryRowsResult;
 use cql_session::deserialize::{
     DeserializationError, DeserializeRow, DeserializeValue, TypeCheckError,
 };
 use cql_session::serialize::{
     RowSerializationContext, RowWriter, SerializationError, SerializeRow, SerializeValue,
 };
-use proto::response::{ColumnSpec, ResultMetadata, Rows};
+use proto::response::{ColumnSpec, ResultBody, ResultMetadata, Rows};
 use proto::{ColumnType, DecodeError, EncodeError};
 
 fn spec(name: &str, typ: ColumnType) -> ColumnSpec {
@@ -37,25 +38,26 @@ fn ser_row<R: SerializeRow>(
     Ok((buf.to_vec(), n))
 }
 
-/// A rows body holding one row with `content` as its cells.
-fn one_row(specs: &[ColumnSpec], content: &[u8]) -> Rows {
-    Rows::new(
-        ResultMetadata::new(specs.to_vec()),
-        1,
-        Bytes::copy_from_slice(content),
-    )
+/// A rows result holding one row with `content` as its cells.
+fn one_row(specs: &[ColumnSpec], content: &[u8]) -> QueryRowsResult {
+    rows_over(specs, Bytes::copy_from_slice(content))
+}
+
+/// A rows result of one row over `content` (shared, not copied).
+fn rows_over(specs: &[ColumnSpec], content: Bytes) -> QueryRowsResult {
+    let rows = Rows::new(ResultMetadata::new(specs.to_vec()), 1, content);
+    QueryResult::from_result_body(ResultBody::Rows(rows))
+        .into_rows_result()
+        .expect("a rows result")
 }
 
 /// Type-checks `R` against the rows' specs, then deserializes the first row.
-fn de_row<'f, R: DeserializeRow<'f>>(rows: &'f Rows) -> Result<R, DeserializationError> {
-    let specs = &rows.metadata.col_specs;
-    R::type_check(specs).expect("type check");
-    let raw = rows
-        .rows()
+fn de_row<'f, R: DeserializeRow<'f>>(rows: &'f QueryRowsResult) -> Result<R, DeserializationError> {
+    R::type_check(rows.column_specs().as_slice()).expect("type check");
+    rows.rows::<R>()
+        .expect("type check")
         .next()
         .expect("one row")
-        .expect("well-formed row");
-    R::deserialize(column_iterator(specs, raw))
 }
 
 fn udt(fields: &[(&str, ColumnType)]) -> ColumnType {
@@ -341,7 +343,8 @@ const BORROWED_ROW: &[u8] = &[
 
 #[test]
 fn deserialize_row_matches_columns_by_name_and_borrows_from_the_frame() {
-    let rows = one_row(&borrowed_specs(), BORROWED_ROW);
+    let content = Bytes::from_static(BORROWED_ROW);
+    let rows = rows_over(&borrowed_specs(), content.clone());
     let row: Borrowed<'_> = de_row(&rows).unwrap();
     assert_eq!(
         row,
@@ -354,8 +357,7 @@ fn deserialize_row_matches_columns_by_name_and_borrows_from_the_frame() {
         }
     );
     // The `&str` points into the rows' bytes: no copy.
-    let content = rows.rows_content.as_ptr_range();
-    assert!(content.contains(&row.name.as_ptr()));
+    assert!(content.as_ptr_range().contains(&row.name.as_ptr()));
 }
 
 #[test]

@@ -63,6 +63,7 @@ pub mod storage;
 pub mod system;
 pub mod wire;
 
+pub use cql::ast::BatchKind;
 pub use error::CqlError;
 pub use exec::{
     BoundValue, CachedStatement, ColumnSpec, Engine, Outcome, PreparedInfo, QueryOptions,
