@@ -85,6 +85,10 @@ pub use statement::{
     Batch, BatchType, Consistency, PreparedStatement, SerialConsistency, Statement,
 };
 
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub use cql_macros::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
+
 /// Paths for the code `cql-macros` generates (`::cql_session::_macro_internal::...`), so derived
 /// impls compile without the user depending on `cql-proto` or `bytes`. Not a stable API.
 #[doc(hidden)]
