@@ -1,0 +1,368 @@
+//! The attempt loop shared by every request: try the plan's nodes in order, apply the retry
+//! policy after each failure, re-prepare on UNPREPARED, and bound everything by the timeouts.
+//!
+//! The loop is generic over [`AttemptTarget`], so it is tested here with scripted targets; the
+//! session plugs in nodes of the cluster.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use proto::frame::ResponseEnvelope;
+use proto::request::{Prepare, Request};
+use proto::response::{Response, ResultBody};
+use tokio::time::Instant;
+
+use crate::errors::{AttemptRecord, Attempts, DbError, ExecutionError, RequestAttemptError};
+use crate::observability::metrics::Metrics;
+use crate::policies::retry::{RequestInfo, RetryDecision, RetryPolicy, RetrySession};
+use crate::statement::Consistency;
+
+/// A node (and shard) a request can be sent to.
+pub(crate) trait AttemptTarget {
+    /// The node's address, for errors and logs.
+    fn address(&self) -> SocketAddr;
+
+    /// Sends `request` and waits for the response (no timeout: the caller bounds it).
+    fn send<'a>(
+        &'a self,
+        request: &'a Request,
+        tracing: bool,
+    ) -> impl Future<Output = Result<ResponseEnvelope, RequestAttemptError>> + Send + 'a;
+
+    /// Reports an attempt's outcome (for the load-balancing policy's feedback hooks).
+    fn on_attempt(&self, _latency: Duration, _error: Option<&RequestAttemptError>) {}
+}
+
+/// The options of one request, resolved from the statement and its execution profile.
+pub(crate) struct ExecOptions<'a> {
+    pub(crate) is_idempotent: bool,
+    pub(crate) consistency: Consistency,
+    pub(crate) retry_policy: &'a dyn RetryPolicy,
+    pub(crate) request_timeout: Option<Duration>,
+    pub(crate) attempt_timeout: Option<Duration>,
+    pub(crate) tracing: bool,
+    pub(crate) metrics: &'a Metrics,
+}
+
+/// What a successful request returned, and which node answered.
+#[derive(Debug)]
+pub(crate) struct Executed {
+    pub(crate) body: ResultBody,
+    pub(crate) tracing_id: Option<uuid::Uuid>,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) custom_payload: Option<std::collections::HashMap<String, Option<Bytes>>>,
+}
+
+/// When to race extra attempts: at most `max_extra`, one every `interval`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Speculation {
+    pub(crate) max_extra: usize,
+    pub(crate) interval: Duration,
+}
+
+/// Runs `request` like [`execute`], and for an idempotent request with `speculation`, starts
+/// another attempt on the plan's next node whenever no answer came within the interval. The
+/// first success wins; the other attempts are dropped (their stream ids stay reserved until
+/// their responses arrive). Without speculation this is [`execute`] itself.
+pub(crate) async fn execute_speculative<T, P>(
+    plan: P,
+    request: &mut Request,
+    opts: &ExecOptions<'_>,
+    reprepare: Reprepare<'_>,
+    speculation: Option<Speculation>,
+) -> Result<Executed, ExecutionError>
+where
+    T: AttemptTarget + Send,
+    P: Iterator<Item = T> + Send,
+{
+    let spec = match speculation {
+        Some(s) if opts.is_idempotent && s.max_extra > 0 => s,
+        _ => return execute(plan, request, opts, reprepare).await,
+    };
+    // Fibers take targets from one shared plan, so no node is tried twice.
+    let plan = std::sync::Mutex::new(plan);
+    let exhausted = std::sync::atomic::AtomicBool::new(false);
+    let shared = || SharedPlan {
+        plan: &plan,
+        exhausted: &exhausted,
+    };
+    let fiber = |mut req: Request| {
+        let plan = shared();
+        async move { execute(plan, &mut req, opts, reprepare).await }
+    };
+    let mut fibers = futures::stream::FuturesUnordered::new();
+    fibers.push(fiber(request.clone()));
+    let mut extra = 0;
+    let mut first_error: Option<ExecutionError> = None;
+    loop {
+        let can_launch =
+            extra < spec.max_extra && !exhausted.load(std::sync::atomic::Ordering::Relaxed);
+        tokio::select! {
+            r = futures::StreamExt::next(&mut fibers) => match r {
+                Some(Ok(done)) => return Ok(done),
+                Some(Err(e)) => {
+                    // A fiber that found the plan empty says nothing about the request.
+                    if !matches!(e, ExecutionError::EmptyPlan) || first_error.is_none() {
+                        first_error = Some(e);
+                    }
+                    if fibers.is_empty() {
+                        return Err(first_error.unwrap_or(ExecutionError::EmptyPlan));
+                    }
+                }
+                None => return Err(first_error.unwrap_or(ExecutionError::EmptyPlan)),
+            },
+            () = tokio::time::sleep(spec.interval), if can_launch => {
+                extra += 1;
+                opts.metrics.inc_speculative();
+                tracing::debug!(extra, "starting a speculative attempt");
+                fibers.push(fiber(request.clone()));
+            }
+        }
+    }
+}
+
+/// A plan shared by speculative fibers.
+struct SharedPlan<'a, P> {
+    plan: &'a std::sync::Mutex<P>,
+    exhausted: &'a std::sync::atomic::AtomicBool,
+}
+
+impl<T, P: Iterator<Item = T>> Iterator for SharedPlan<'_, P> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        let next = self.plan.lock().ok()?.next();
+        if next.is_none() {
+            self.exhausted
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        next
+    }
+}
+
+/// Finds the CQL text of a prepared id, for re-preparing after UNPREPARED.
+pub(crate) type Reprepare<'a> = &'a (dyn Fn(&Bytes) -> Option<String> + Sync);
+
+/// Runs `request` over `plan` with retries; see the module docs.
+pub(crate) async fn execute<T, P>(
+    mut plan: P,
+    request: &mut Request,
+    opts: &ExecOptions<'_>,
+    reprepare: Reprepare<'_>,
+) -> Result<Executed, ExecutionError>
+where
+    T: AttemptTarget,
+    P: Iterator<Item = T>,
+{
+    let started = Instant::now();
+    let deadline = opts.request_timeout.map(|t| started + t);
+    // Allocated only when an attempt fails.
+    let mut attempts: Vec<AttemptRecord> = Vec::new();
+    let mut retry: Option<Box<dyn RetrySession>> = None;
+    let mut consistency = opts.consistency;
+    let Some(mut target) = plan.next() else {
+        return Err(ExecutionError::EmptyPlan);
+    };
+    loop {
+        let limit = match (deadline, opts.attempt_timeout) {
+            (Some(d), Some(a)) => Some((Instant::now() + a).min(d)),
+            (Some(d), None) => Some(d),
+            (None, Some(a)) => Some(Instant::now() + a),
+            (None, None) => None,
+        };
+        let attempt_started = Instant::now();
+        let work = attempt(&target, request, opts.tracing, reprepare);
+        let outcome = match limit {
+            None => work.await,
+            Some(at) => match tokio::time::timeout_at(at, work).await {
+                Ok(r) => r,
+                Err(_) => Err(RequestAttemptError::Timeout(at - started.min(at))),
+            },
+        };
+        let error = match outcome {
+            Ok(env) => {
+                target.on_attempt(attempt_started.elapsed(), None);
+                opts.metrics.record_latency(started.elapsed());
+                return Ok(Executed {
+                    body: match env.response {
+                        Response::Result(body) => body,
+                        // `attempt` only returns Ok for RESULT responses.
+                        _ => ResultBody::Void,
+                    },
+                    tracing_id: env.tracing_id,
+                    warnings: env.warnings,
+                    custom_payload: env.custom_payload,
+                });
+            }
+            Err(e) => e,
+        };
+        let error = match error {
+            // Report the attempt's own limit, not the time since the request started.
+            RequestAttemptError::Timeout(_) => {
+                RequestAttemptError::Timeout(limit.map_or(Duration::ZERO, |l| l - started.min(l)))
+            }
+            e => e,
+        };
+        target.on_attempt(attempt_started.elapsed(), Some(&error));
+        tracing::debug!(node = %target.address(), error = %error, "attempt failed");
+        let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
+        let decision = if timed_out {
+            RetryDecision::DontRetry
+        } else {
+            retry
+                .get_or_insert_with(|| opts.retry_policy.new_session())
+                .decide_should_retry(RequestInfo::new(&error, opts.is_idempotent, consistency))
+        };
+        attempts.push(AttemptRecord {
+            node: target.address(),
+            error,
+        });
+        if timed_out {
+            return Err(ExecutionError::RequestTimeout {
+                timeout: opts.request_timeout.unwrap_or_default(),
+                attempts: Attempts(attempts),
+            });
+        }
+        match decision {
+            RetryDecision::RetrySameTarget(c) => {
+                if let Some(c) = c {
+                    consistency = c;
+                    set_consistency(request, c);
+                }
+            }
+            RetryDecision::RetryNextTarget(c) => {
+                if let Some(c) = c {
+                    consistency = c;
+                    set_consistency(request, c);
+                }
+                match plan.next() {
+                    Some(t) => target = t,
+                    None => return Err(last_attempt_error(attempts)),
+                }
+            }
+            RetryDecision::DontRetry => return Err(last_attempt_error(attempts)),
+            RetryDecision::IgnoreWriteError => {
+                return Ok(Executed {
+                    body: ResultBody::Void,
+                    tracing_id: None,
+                    warnings: Vec::new(),
+                    custom_payload: None,
+                });
+            }
+        }
+        opts.metrics.inc_retries();
+    }
+}
+
+fn last_attempt_error(mut attempts: Vec<AttemptRecord>) -> ExecutionError {
+    // `attempts` is never empty here: the failed attempt was just pushed.
+    let error = match attempts.last() {
+        Some(a) => a.error.clone(),
+        None => return ExecutionError::EmptyPlan,
+    };
+    attempts.shrink_to_fit();
+    ExecutionError::LastAttemptError {
+        error,
+        attempts: Attempts(attempts),
+    }
+}
+
+fn set_consistency(request: &mut Request, c: Consistency) {
+    let c = proto::Consistency::from(c);
+    match request {
+        Request::Query(q) => q.params.consistency = c,
+        Request::Execute(e) => e.params.consistency = c,
+        Request::Batch(b) => b.consistency = c,
+        _ => {}
+    }
+}
+
+/// One attempt on one target, with a transparent re-prepare after UNPREPARED.
+async fn attempt<T: AttemptTarget>(
+    target: &T,
+    request: &Request,
+    tracing: bool,
+    reprepare: Reprepare<'_>,
+) -> Result<ResponseEnvelope, RequestAttemptError> {
+    let env = target.send(request, tracing).await?;
+    let unprepared_id = match check_result(env)? {
+        Ok(env) => return Ok(env),
+        Err(id) => id,
+    };
+    let Some(text) = reprepare(&unprepared_id) else {
+        return Err(RequestAttemptError::DbError(
+            DbError::Unprepared {
+                statement_id: unprepared_id,
+            },
+            "the node does not know the prepared statement and its text is unknown".into(),
+        ));
+    };
+    tracing::debug!(node = %target.address(), "re-preparing an unprepared statement");
+    let prepare = Request::Prepare(Prepare {
+        query: text,
+        keyspace: None,
+    });
+    let env = target.send(&prepare, false).await?;
+    match env.response {
+        Response::Result(ResultBody::Prepared(p)) if p.id == unprepared_id => {}
+        Response::Result(ResultBody::Prepared(_)) => {
+            return Err(RequestAttemptError::RepreparedIdChanged);
+        }
+        Response::Error(body) => {
+            return Err(RequestAttemptError::DbError(
+                DbError::from_error_body(&body),
+                body.message,
+            ));
+        }
+        other => {
+            return Err(RequestAttemptError::UnexpectedResponse {
+                request: "PREPARE",
+                got: response_name(&other),
+            });
+        }
+    }
+    let env = target.send(request, tracing).await?;
+    match check_result(env)? {
+        Ok(env) => Ok(env),
+        Err(id) => Err(RequestAttemptError::DbError(
+            DbError::Unprepared { statement_id: id },
+            "still unprepared after re-preparing".into(),
+        )),
+    }
+}
+
+/// `Ok(Ok(env))` for a RESULT, `Ok(Err(id))` for UNPREPARED, `Err` for other errors.
+fn check_result(
+    env: ResponseEnvelope,
+) -> Result<Result<ResponseEnvelope, Bytes>, RequestAttemptError> {
+    match env.response {
+        Response::Result(_) => Ok(Ok(env)),
+        Response::Error(body) => match DbError::from_error_body(&body) {
+            DbError::Unprepared { statement_id } => Ok(Err(statement_id)),
+            db => Err(RequestAttemptError::DbError(db, body.message)),
+        },
+        other => Err(RequestAttemptError::UnexpectedResponse {
+            request: "a statement",
+            got: response_name(&other),
+        }),
+    }
+}
+
+pub(crate) fn response_name(r: &Response) -> &'static str {
+    match r {
+        Response::Error(_) => "ERROR",
+        Response::Ready => "READY",
+        Response::Authenticate { .. } => "AUTHENTICATE",
+        Response::Supported { .. } => "SUPPORTED",
+        Response::Result(_) => "RESULT",
+        Response::Event(_) => "EVENT",
+        Response::AuthChallenge { .. } => "AUTH_CHALLENGE",
+        Response::AuthSuccess { .. } => "AUTH_SUCCESS",
+        _ => "an unknown response",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,449 @@
+//! [`SessionBuilder`] and [`SessionConfig`]: how to connect a [`Session`].
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+use transport::{
+    AddressTranslator, AuthenticatorProvider, Cluster, ClusterConfig, NewClusterError,
+    PasswordAuthenticator,
+};
+
+use super::execution_profile::ExecutionProfileHandle;
+use super::session::{Session, SessionOptions, validate_keyspace_name};
+use crate::errors::{MetadataError, NewSessionError, UseKeyspaceError};
+use crate::statement::Consistency;
+
+pub use proto::frame::Compression;
+
+/// A contact point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KnownNode {
+    /// `"host"` or `"host:port"` (port 9042 when omitted), resolved at connect time.
+    Hostname(String),
+    /// An address.
+    Address(SocketAddr),
+}
+
+/// How many connections to keep to each node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PoolSize {
+    /// This many connections per shard of a Scylla node (per node elsewhere).
+    PerShard(NonZeroUsize),
+    /// This many connections per node.
+    PerHost(NonZeroUsize),
+}
+
+impl Default for PoolSize {
+    fn default() -> Self {
+        Self::PerShard(NonZeroUsize::MIN)
+    }
+}
+
+/// Everything [`Session::connect`] needs. Start from `SessionConfig::new()` (or use
+/// [`SessionBuilder`]).
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct SessionConfig {
+    /// Contact points; the rest of the cluster is discovered from them.
+    pub known_nodes: Vec<KnownNode>,
+    /// Preferred compression, used when the server supports it.
+    pub compression: Option<Compression>,
+    /// `TCP_NODELAY` (default on).
+    pub tcp_nodelay: bool,
+    /// TCP keepalive idle time (default off).
+    pub tcp_keepalive_interval: Option<Duration>,
+    /// The profile statements use unless they name another.
+    pub default_execution_profile_handle: ExecutionProfileHandle,
+    /// A keyspace to `USE` once connected.
+    pub used_keyspace: Option<String>,
+    /// Whether `used_keyspace` is case sensitive.
+    pub keyspace_case_sensitive: bool,
+    /// Authentication (see [`SessionBuilder::user`]).
+    pub authenticator: Option<Arc<dyn AuthenticatorProvider>>,
+    /// Limit for opening a connection (TCP, TLS and handshake). Default 5 s.
+    pub connect_timeout: Duration,
+    /// Connections per node or shard.
+    pub connection_pool_size: PoolSize,
+    /// Do not use Scylla's shard-aware port.
+    pub disallow_shard_aware_port: bool,
+    /// Read the schema (`system_schema.*`); token-aware routing needs the keyspaces.
+    pub fetch_schema_metadata: bool,
+    /// Idle connections send a heartbeat this often (default 30 s; `None` disables it).
+    pub keepalive_interval: Option<Duration>,
+    /// A heartbeat unanswered this long breaks the connection (default 30 s).
+    pub keepalive_timeout: Duration,
+    /// How often to poll schema versions while awaiting agreement (default 200 ms).
+    pub schema_agreement_interval: Duration,
+    /// How long to await schema agreement (default 60 s).
+    pub schema_agreement_timeout: Duration,
+    /// Await schema agreement after every DDL statement (default on).
+    pub schema_agreement_automatic_waiting: bool,
+    /// How many times to read a tracing session before giving up (default 10).
+    pub tracing_info_fetch_attempts: NonZeroU32,
+    /// The pause between tracing session reads (default 3 ms).
+    pub tracing_info_fetch_interval: Duration,
+    /// The consistency of tracing session reads (default ONE).
+    pub tracing_info_fetch_consistency: Consistency,
+    /// Rewrites the addresses of peers (e.g. behind NAT).
+    pub address_translator: Option<Arc<dyn AddressTranslator>>,
+    /// TLS settings; plain TCP when `None`.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub tls_context: Option<transport::TlsConfig>,
+}
+
+impl std::fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("known_nodes", &self.known_nodes)
+            .field("compression", &self.compression)
+            .field("used_keyspace", &self.used_keyspace)
+            .field("authenticator", &self.authenticator.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SessionConfig {
+    /// The default configuration, with no known nodes.
+    pub fn new() -> Self {
+        Self {
+            known_nodes: Vec::new(),
+            compression: None,
+            tcp_nodelay: true,
+            tcp_keepalive_interval: None,
+            default_execution_profile_handle: ExecutionProfileHandle::default(),
+            used_keyspace: None,
+            keyspace_case_sensitive: false,
+            authenticator: None,
+            connect_timeout: Duration::from_secs(5),
+            connection_pool_size: PoolSize::default(),
+            disallow_shard_aware_port: false,
+            fetch_schema_metadata: true,
+            keepalive_interval: Some(Duration::from_secs(30)),
+            keepalive_timeout: Duration::from_secs(30),
+            schema_agreement_interval: Duration::from_millis(200),
+            schema_agreement_timeout: Duration::from_secs(60),
+            schema_agreement_automatic_waiting: true,
+            tracing_info_fetch_attempts: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            tracing_info_fetch_interval: Duration::from_millis(3),
+            tracing_info_fetch_consistency: Consistency::One,
+            address_translator: None,
+            #[cfg(feature = "tls")]
+            tls_context: None,
+        }
+    }
+
+    /// Adds a contact point: `"host"`, `"host:port"` or `"ip:port"`.
+    pub fn add_known_node(&mut self, hostname: impl AsRef<str>) {
+        self.known_nodes
+            .push(KnownNode::Hostname(hostname.as_ref().to_owned()));
+    }
+
+    /// Adds a contact point by address.
+    pub fn add_known_node_addr(&mut self, addr: SocketAddr) {
+        self.known_nodes.push(KnownNode::Address(addr));
+    }
+
+    // `ClusterConfig` is `#[non_exhaustive]`: it can only be built from its default.
+    #[allow(clippy::field_reassign_with_default)]
+    fn cluster_config(&self) -> ClusterConfig {
+        let mut c = ClusterConfig::default();
+        c.known_nodes = self
+            .known_nodes
+            .iter()
+            .map(|n| match n {
+                KnownNode::Hostname(h) => h.clone(),
+                KnownNode::Address(a) => a.to_string(),
+            })
+            .collect();
+        c.connection.compression = self.compression;
+        c.connection.authenticator = self.authenticator.clone();
+        c.connection.connect_timeout = self.connect_timeout;
+        c.connection.tcp_nodelay = self.tcp_nodelay;
+        c.connection.tcp_keepalive = self.tcp_keepalive_interval;
+        c.connection.tuning.heartbeat_interval = self.keepalive_interval;
+        c.connection.tuning.heartbeat_timeout = self.keepalive_timeout;
+        // Timeouts are applied per attempt by the session.
+        c.connection.tuning.request_timeout = None;
+        #[cfg(feature = "tls")]
+        {
+            c.connection.tls = self.tls_context.clone();
+        }
+        match self.connection_pool_size {
+            PoolSize::PerShard(n) => {
+                c.pool.connections_per_shard = n.get();
+                c.pool.connections_per_host = n.get();
+            }
+            PoolSize::PerHost(n) => {
+                c.pool.connections_per_shard = 1;
+                c.pool.connections_per_host = n.get();
+            }
+        }
+        c.pool.shard_aware = !self.disallow_shard_aware_port;
+        c.address_translator = self.address_translator.clone();
+        c.fetch_schema = self.fetch_schema_metadata;
+        c
+    }
+}
+
+impl Session {
+    /// Connects to the cluster: opens a control connection to a known node, discovers the
+    /// other nodes, opens the connection pools and, if configured, sets the keyspace.
+    pub async fn connect(config: SessionConfig) -> Result<Self, NewSessionError> {
+        if config.known_nodes.is_empty() {
+            return Err(NewSessionError::EmptyKnownNodesList);
+        }
+        if let Some(ks) = &config.used_keyspace {
+            validate_keyspace_name(ks).map_err(UseKeyspaceError::from)?;
+        }
+        let cluster = Cluster::connect(config.cluster_config())
+            .await
+            .map_err(|e| match e {
+                NewClusterError::NoKnownNodes => NewSessionError::EmptyKnownNodesList,
+                NewClusterError::Resolve { node, .. } => {
+                    NewSessionError::FailedToResolveAnyHostname(vec![node])
+                }
+                NewClusterError::Metadata(m) => {
+                    NewSessionError::MetadataError(MetadataError::Refresh(Arc::new(m)))
+                }
+                other => NewSessionError::Connect(Arc::new(other)),
+            })?;
+        let options = SessionOptions {
+            schema_agreement_interval: config.schema_agreement_interval,
+            schema_agreement_timeout: config.schema_agreement_timeout,
+            auto_await_schema_agreement: config.schema_agreement_automatic_waiting,
+            tracing_info_fetch_attempts: config.tracing_info_fetch_attempts.get(),
+            tracing_info_fetch_interval: config.tracing_info_fetch_interval,
+            tracing_info_fetch_consistency: config.tracing_info_fetch_consistency,
+        };
+        let session = Self::from_backend(
+            Box::new(cluster),
+            config.default_execution_profile_handle.clone(),
+            options,
+        );
+        if let Some(ks) = &config.used_keyspace {
+            session
+                .use_keyspace(ks.clone(), config.keyspace_case_sensitive)
+                .await?;
+        }
+        Ok(session)
+    }
+}
+
+/// Builds a [`Session`]:
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use cql_session::client::session_builder::SessionBuilder;
+///
+/// let session = SessionBuilder::new()
+///     .known_node("127.0.0.1:9042")
+///     .user("cassandra", "cassandra")
+///     .build()
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct SessionBuilder {
+    /// The configuration built so far.
+    pub config: SessionConfig,
+}
+
+impl SessionBuilder {
+    /// A builder with the default configuration.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a contact point: `"host"`, `"host:port"` or `"ip:port"`.
+    #[must_use]
+    pub fn known_node(mut self, hostname: impl AsRef<str>) -> Self {
+        self.config.add_known_node(hostname);
+        self
+    }
+
+    /// Adds a contact point by address.
+    #[must_use]
+    pub fn known_node_addr(mut self, addr: SocketAddr) -> Self {
+        self.config.add_known_node_addr(addr);
+        self
+    }
+
+    /// Adds contact points.
+    #[must_use]
+    pub fn known_nodes(mut self, hostnames: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        for h in hostnames {
+            self.config.add_known_node(h);
+        }
+        self
+    }
+
+    /// Adds contact points by address.
+    #[must_use]
+    pub fn known_nodes_addr(mut self, addrs: impl IntoIterator<Item = SocketAddr>) -> Self {
+        for a in addrs {
+            self.config.add_known_node_addr(a);
+        }
+        self
+    }
+
+    /// Authenticates with `PasswordAuthenticator` credentials.
+    #[must_use]
+    pub fn user(mut self, username: impl Into<String>, passwd: impl Into<String>) -> Self {
+        self.config.authenticator = Some(Arc::new(PasswordAuthenticator::new(username, passwd)));
+        self
+    }
+
+    /// Authenticates with a custom authenticator.
+    #[must_use]
+    pub fn authenticator_provider(mut self, provider: Arc<dyn AuthenticatorProvider>) -> Self {
+        self.config.authenticator = Some(provider);
+        self
+    }
+
+    /// Prefers this compression when the server supports it.
+    #[must_use]
+    pub fn compression(mut self, compression: Option<Compression>) -> Self {
+        self.config.compression = compression;
+        self
+    }
+
+    /// Sets the keyspace once connected; see [`Session::use_keyspace`].
+    #[must_use]
+    pub fn use_keyspace(mut self, keyspace_name: impl Into<String>, case_sensitive: bool) -> Self {
+        self.config.used_keyspace = Some(keyspace_name.into());
+        self.config.keyspace_case_sensitive = case_sensitive;
+        self
+    }
+
+    /// The profile statements use unless they name another.
+    #[must_use]
+    pub fn default_execution_profile_handle(mut self, handle: ExecutionProfileHandle) -> Self {
+        self.config.default_execution_profile_handle = handle;
+        self
+    }
+
+    /// Limit for opening a connection.
+    #[must_use]
+    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// Connections per node or shard.
+    #[must_use]
+    pub fn pool_size(mut self, size: PoolSize) -> Self {
+        self.config.connection_pool_size = size;
+        self
+    }
+
+    /// Do not use Scylla's shard-aware port.
+    #[must_use]
+    pub fn disallow_shard_aware_port(mut self, disallow: bool) -> Self {
+        self.config.disallow_shard_aware_port = disallow;
+        self
+    }
+
+    /// `TCP_NODELAY`.
+    #[must_use]
+    pub fn tcp_nodelay(mut self, nodelay: bool) -> Self {
+        self.config.tcp_nodelay = nodelay;
+        self
+    }
+
+    /// TCP keepalive idle time.
+    #[must_use]
+    pub fn tcp_keepalive_interval(mut self, interval: Duration) -> Self {
+        self.config.tcp_keepalive_interval = Some(interval);
+        self
+    }
+
+    /// Heartbeat interval of idle connections (`None` disables heartbeats).
+    #[must_use]
+    pub fn keepalive_interval(mut self, interval: Option<Duration>) -> Self {
+        self.config.keepalive_interval = interval;
+        self
+    }
+
+    /// Whether to read the schema.
+    #[must_use]
+    pub fn fetch_schema_metadata(mut self, fetch: bool) -> Self {
+        self.config.fetch_schema_metadata = fetch;
+        self
+    }
+
+    /// How often to poll schema versions while awaiting agreement.
+    #[must_use]
+    pub fn schema_agreement_interval(mut self, interval: Duration) -> Self {
+        self.config.schema_agreement_interval = interval;
+        self
+    }
+
+    /// How long to await schema agreement.
+    #[must_use]
+    pub fn schema_agreement_timeout(mut self, timeout: Duration) -> Self {
+        self.config.schema_agreement_timeout = timeout;
+        self
+    }
+
+    /// Whether to await schema agreement after DDL statements.
+    #[must_use]
+    pub fn auto_await_schema_agreement(mut self, enabled: bool) -> Self {
+        self.config.schema_agreement_automatic_waiting = enabled;
+        self
+    }
+
+    /// How many times to read a tracing session.
+    #[must_use]
+    pub fn tracing_info_fetch_attempts(mut self, attempts: NonZeroU32) -> Self {
+        self.config.tracing_info_fetch_attempts = attempts;
+        self
+    }
+
+    /// The pause between tracing session reads.
+    #[must_use]
+    pub fn tracing_info_fetch_interval(mut self, interval: Duration) -> Self {
+        self.config.tracing_info_fetch_interval = interval;
+        self
+    }
+
+    /// The consistency of tracing session reads.
+    #[must_use]
+    pub fn tracing_info_fetch_consistency(mut self, consistency: Consistency) -> Self {
+        self.config.tracing_info_fetch_consistency = consistency;
+        self
+    }
+
+    /// Rewrites the addresses of peers.
+    #[must_use]
+    pub fn address_translator(mut self, translator: Arc<dyn AddressTranslator>) -> Self {
+        self.config.address_translator = Some(translator);
+        self
+    }
+
+    /// Connects over TLS with these settings (`None`: plain TCP).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    #[must_use]
+    pub fn tls_context(mut self, context: Option<transport::TlsConfig>) -> Self {
+        self.config.tls_context = context;
+        self
+    }
+
+    /// Connects the session.
+    pub async fn build(&self) -> Result<Session, NewSessionError> {
+        Session::connect(self.config.clone()).await
+    }
+}

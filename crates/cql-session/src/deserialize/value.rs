@@ -1,0 +1,3 @@
+//! Deserializing one value: the [`DeserializeValue`] trait of `cql-proto`, re-exported.
+
+pub use proto::value::DeserializeValue;

@@ -1,0 +1,941 @@
+//! Errors of the session API, one enum per operation, and [`DbError`]: a server error, typed.
+//!
+//! Every error says what failed and, where the user can act, what to do. Predicates such as
+//! [`DbError::is_retryable`] and [`ExecutionError::is_timeout`] let callers branch without
+//! matching every variant.
+
+use std::error::Error;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use proto::ErrorCode;
+use proto::response::{ErrorBody, ErrorDetails};
+use uuid::Uuid;
+
+use crate::deserialize::{DeserializationError, TypeCheckError};
+use crate::response::query_result::{IntoRowsResultError, RowsError, SingleRowError};
+use crate::serialize::SerializationError;
+use crate::statement::Consistency;
+use crate::statement::prepared::PartitionKeyError;
+
+/// What kind of write timed out or failed (the server's `writeType`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WriteType {
+    /// A non-batched, non-counter write.
+    Simple,
+    /// A logged batch, after the batch log was written.
+    Batch,
+    /// An unlogged batch.
+    UnloggedBatch,
+    /// A counter write.
+    Counter,
+    /// The write of a logged batch to the batch log.
+    BatchLog,
+    /// The Paxos phase of a conditional write.
+    Cas,
+    /// A materialized-view update.
+    View,
+    /// A CDC write.
+    Cdc,
+    /// A type this driver does not know.
+    Other(String),
+}
+
+impl WriteType {
+    /// Parses the server's name of a write type.
+    pub fn from_name(s: &str) -> Self {
+        match s {
+            "SIMPLE" => Self::Simple,
+            "BATCH" => Self::Batch,
+            "UNLOGGED_BATCH" => Self::UnloggedBatch,
+            "COUNTER" => Self::Counter,
+            "BATCH_LOG" => Self::BatchLog,
+            "CAS" => Self::Cas,
+            "VIEW" => Self::View,
+            "CDC" => Self::Cdc,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for WriteType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Simple => "SIMPLE",
+            Self::Batch => "BATCH",
+            Self::UnloggedBatch => "UNLOGGED_BATCH",
+            Self::Counter => "COUNTER",
+            Self::BatchLog => "BATCH_LOG",
+            Self::Cas => "CAS",
+            Self::View => "VIEW",
+            Self::Cdc => "CDC",
+            Self::Other(s) => s,
+        })
+    }
+}
+
+/// The consistency level reported by a server error (an unknown code is kept as a number).
+pub type ErrorConsistency = Result<Consistency, u16>;
+
+/// A server's ERROR response, typed. The server's message is kept next to it in
+/// [`RequestAttemptError::DbError`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DbError {
+    /// The server failed internally (0x0000).
+    #[error("the server failed with an internal error")]
+    ServerError,
+    /// The server says the request breaks the protocol (0x000A): a driver bug.
+    #[error("the server rejected the request as a protocol violation")]
+    ProtocolError,
+    /// Authentication failed (0x0100): check the user name and password.
+    #[error("authentication failed; check the credentials")]
+    AuthenticationError,
+    /// Not enough replicas are alive to reach the consistency level (0x1000).
+    #[error(
+        "not enough replicas alive for consistency {consistency:?}: {alive} alive, {required} required"
+    )]
+    Unavailable {
+        /// The requested consistency.
+        consistency: ErrorConsistency,
+        /// Replicas required.
+        required: i32,
+        /// Replicas alive.
+        alive: i32,
+    },
+    /// The coordinator is overloaded (0x1001): slow down or add capacity.
+    #[error("the coordinator is overloaded")]
+    Overloaded,
+    /// The coordinator is still bootstrapping (0x1002).
+    #[error("the coordinator is bootstrapping")]
+    IsBootstrapping,
+    /// A TRUNCATE failed (0x1003).
+    #[error("truncate failed")]
+    TruncateError,
+    /// Replicas did not acknowledge a write in time (0x1100); it may or may not have applied.
+    #[error(
+        "write timed out at consistency {consistency:?} ({write_type}): {received} of {required} replicas acknowledged"
+    )]
+    WriteTimeout {
+        /// The requested consistency.
+        consistency: ErrorConsistency,
+        /// Acknowledgements received.
+        received: i32,
+        /// Acknowledgements required.
+        required: i32,
+        /// The kind of write.
+        write_type: WriteType,
+    },
+    /// Replicas did not answer a read in time (0x1200).
+    #[error(
+        "read timed out at consistency {consistency:?}: {received} of {required} replicas answered (data present: {data_present})"
+    )]
+    ReadTimeout {
+        /// The requested consistency.
+        consistency: ErrorConsistency,
+        /// Answers received.
+        received: i32,
+        /// Answers required.
+        required: i32,
+        /// Whether the replica asked for the data answered.
+        data_present: bool,
+    },
+    /// A read failed on replicas (0x1300).
+    #[error(
+        "read failed at consistency {consistency:?}: {received} of {required} answered, {numfailures} failed"
+    )]
+    ReadFailure {
+        /// The requested consistency.
+        consistency: ErrorConsistency,
+        /// Answers received.
+        received: i32,
+        /// Answers required.
+        required: i32,
+        /// Replicas that failed.
+        numfailures: i32,
+        /// Whether the replica asked for the data answered.
+        data_present: bool,
+    },
+    /// A user-defined function failed (0x1400).
+    #[error("function {keyspace}.{function} failed")]
+    FunctionFailure {
+        /// The function's keyspace.
+        keyspace: String,
+        /// The function's name.
+        function: String,
+        /// Its argument types.
+        arg_types: Vec<String>,
+    },
+    /// A write failed on replicas (0x1500).
+    #[error(
+        "write failed at consistency {consistency:?} ({write_type}): {received} of {required} acknowledged, {numfailures} failed"
+    )]
+    WriteFailure {
+        /// The requested consistency.
+        consistency: ErrorConsistency,
+        /// Acknowledgements received.
+        received: i32,
+        /// Acknowledgements required.
+        required: i32,
+        /// Replicas that failed.
+        numfailures: i32,
+        /// The kind of write.
+        write_type: WriteType,
+    },
+    /// A CDC write failed (0x1600).
+    #[error("CDC write failed")]
+    CdcWriteFailure,
+    /// A conditional write's outcome is unknown (0x1700).
+    #[error(
+        "conditional write outcome unknown at consistency {consistency:?}: {received} of {required}"
+    )]
+    CasWriteUnknown {
+        /// The requested consistency.
+        consistency: ErrorConsistency,
+        /// Acknowledgements received.
+        received: i32,
+        /// Acknowledgements required.
+        required: i32,
+    },
+    /// The statement has a syntax error (0x2000): fix the CQL.
+    #[error("CQL syntax error")]
+    SyntaxError,
+    /// The user may not run the statement (0x2100): grant the permission.
+    #[error("not authorized")]
+    Unauthorized,
+    /// The statement is syntactically valid but invalid (0x2200): e.g. an unknown table.
+    #[error("invalid request")]
+    Invalid,
+    /// A configuration problem (0x2300).
+    #[error("configuration error")]
+    ConfigError,
+    /// The keyspace or table to create exists (0x2400); use `IF NOT EXISTS` to ignore it.
+    #[error("{keyspace}.{table} already exists; use IF NOT EXISTS to ignore this")]
+    AlreadyExists {
+        /// The keyspace.
+        keyspace: String,
+        /// The table (empty when a keyspace exists).
+        table: String,
+    },
+    /// The node does not know the prepared statement id (0x2500); the driver re-prepares.
+    #[error("the node does not know prepared statement {statement_id:02x?}")]
+    Unprepared {
+        /// The statement id.
+        statement_id: Bytes,
+    },
+    /// Scylla's per-partition rate limit was reached.
+    #[error(
+        "per-partition rate limit reached (rejected by coordinator: {rejected_by_coordinator})"
+    )]
+    RateLimitReached {
+        /// Whether the coordinator rejected the operation.
+        rejected_by_coordinator: bool,
+    },
+    /// An error code this driver does not know.
+    #[error("server error code 0x{0:04x}")]
+    Other(i32),
+}
+
+impl DbError {
+    /// The protocol's error code.
+    pub fn code(&self) -> i32 {
+        match self {
+            Self::ServerError => 0x0000,
+            Self::ProtocolError => 0x000A,
+            Self::AuthenticationError => 0x0100,
+            Self::Unavailable { .. } => 0x1000,
+            Self::Overloaded => 0x1001,
+            Self::IsBootstrapping => 0x1002,
+            Self::TruncateError => 0x1003,
+            Self::WriteTimeout { .. } => 0x1100,
+            Self::ReadTimeout { .. } => 0x1200,
+            Self::ReadFailure { .. } => 0x1300,
+            Self::FunctionFailure { .. } => 0x1400,
+            Self::WriteFailure { .. } => 0x1500,
+            Self::CdcWriteFailure => 0x1600,
+            Self::CasWriteUnknown { .. } => 0x1700,
+            Self::SyntaxError => 0x2000,
+            Self::Unauthorized => 0x2100,
+            Self::Invalid => 0x2200,
+            Self::ConfigError => 0x2300,
+            Self::AlreadyExists { .. } => 0x2400,
+            Self::Unprepared { .. } => 0x2500,
+            Self::RateLimitReached { .. } => 0x4321,
+            Self::Other(code) => *code,
+        }
+    }
+
+    /// Whether another attempt may succeed (possibly on another node): unavailable, overloaded,
+    /// bootstrapping, timeouts, server errors, truncate errors and unprepared.
+    ///
+    /// Whether a retry is *safe* also depends on the statement's idempotence; see
+    /// [`crate::policies::retry`].
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::ServerError
+                | Self::Unavailable { .. }
+                | Self::Overloaded
+                | Self::IsBootstrapping
+                | Self::TruncateError
+                | Self::WriteTimeout { .. }
+                | Self::ReadTimeout { .. }
+                | Self::Unprepared { .. }
+        )
+    }
+
+    /// Whether the server timed out waiting for replicas.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::WriteTimeout { .. } | Self::ReadTimeout { .. })
+    }
+
+    /// Whether the statement itself is wrong (syntax, invalid, unauthorized, already exists):
+    /// retrying it cannot help.
+    pub fn is_statement_error(&self) -> bool {
+        matches!(
+            self,
+            Self::SyntaxError
+                | Self::Invalid
+                | Self::Unauthorized
+                | Self::AlreadyExists { .. }
+                | Self::ConfigError
+                | Self::FunctionFailure { .. }
+        )
+    }
+}
+
+impl DbError {
+    /// Types a server ERROR body.
+    pub fn from_error_body(body: &ErrorBody) -> Self {
+        let cl = |c: proto::Consistency| Consistency::try_from(c);
+        let wt = |w: &proto::WriteType| WriteType::from_name(w.as_str());
+        match &body.details {
+            ErrorDetails::Unavailable {
+                consistency,
+                required,
+                alive,
+            } => Self::Unavailable {
+                consistency: cl(*consistency),
+                required: *required,
+                alive: *alive,
+            },
+            ErrorDetails::WriteTimeout {
+                consistency,
+                received,
+                block_for,
+                write_type,
+                ..
+            } => Self::WriteTimeout {
+                consistency: cl(*consistency),
+                received: *received,
+                required: *block_for,
+                write_type: wt(write_type),
+            },
+            ErrorDetails::ReadTimeout {
+                consistency,
+                received,
+                block_for,
+                data_present,
+            } => Self::ReadTimeout {
+                consistency: cl(*consistency),
+                received: *received,
+                required: *block_for,
+                data_present: *data_present,
+            },
+            ErrorDetails::ReadFailure {
+                consistency,
+                received,
+                block_for,
+                num_failures,
+                data_present,
+                ..
+            } => Self::ReadFailure {
+                consistency: cl(*consistency),
+                received: *received,
+                required: *block_for,
+                numfailures: *num_failures,
+                data_present: *data_present,
+            },
+            ErrorDetails::FunctionFailure {
+                keyspace,
+                function,
+                arg_types,
+            } => Self::FunctionFailure {
+                keyspace: keyspace.clone(),
+                function: function.clone(),
+                arg_types: arg_types.clone(),
+            },
+            ErrorDetails::WriteFailure {
+                consistency,
+                received,
+                block_for,
+                num_failures,
+                write_type,
+                ..
+            } => Self::WriteFailure {
+                consistency: cl(*consistency),
+                received: *received,
+                required: *block_for,
+                numfailures: *num_failures,
+                write_type: wt(write_type),
+            },
+            ErrorDetails::CasWriteUnknown {
+                consistency,
+                received,
+                block_for,
+            } => Self::CasWriteUnknown {
+                consistency: cl(*consistency),
+                received: *received,
+                required: *block_for,
+            },
+            ErrorDetails::AlreadyExists { keyspace, table } => Self::AlreadyExists {
+                keyspace: keyspace.clone(),
+                table: table.clone(),
+            },
+            ErrorDetails::Unprepared { id } => Self::Unprepared {
+                statement_id: id.clone(),
+            },
+            _ => match body.code {
+                ErrorCode::SERVER_ERROR => Self::ServerError,
+                ErrorCode::PROTOCOL_ERROR => Self::ProtocolError,
+                ErrorCode::BAD_CREDENTIALS => Self::AuthenticationError,
+                ErrorCode::OVERLOADED => Self::Overloaded,
+                ErrorCode::IS_BOOTSTRAPPING => Self::IsBootstrapping,
+                ErrorCode::TRUNCATE_ERROR => Self::TruncateError,
+                ErrorCode::CDC_WRITE_FAILURE => Self::CdcWriteFailure,
+                ErrorCode::SYNTAX_ERROR => Self::SyntaxError,
+                ErrorCode::UNAUTHORIZED => Self::Unauthorized,
+                ErrorCode::INVALID => Self::Invalid,
+                ErrorCode::CONFIG_ERROR => Self::ConfigError,
+                other => Self::Other(other.0),
+            },
+        }
+    }
+}
+
+/// One attempt of a request on one node failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestAttemptError {
+    /// The server answered with an error.
+    #[error("{0}: {1}")]
+    DbError(DbError, String),
+    /// The connection broke before the response arrived; the request may have been applied.
+    #[error("connection broken: {0}")]
+    BrokenConnection(Arc<dyn Error + Send + Sync>),
+    /// The request could not be sent (no connection, no free stream id, ...); it was not applied.
+    #[error("the request could not be sent: {0}")]
+    NotSent(Arc<dyn Error + Send + Sync>),
+    /// The attempt timed out on the client; the request may have been applied.
+    #[error("no response within {0:?}")]
+    Timeout(Duration),
+    /// The request could not be serialized.
+    #[error("the request could not be encoded: {0}")]
+    Encode(#[source] proto::EncodeError),
+    /// The connection refused the request as invalid (e.g. it cannot be encoded for the
+    /// negotiated protocol version); trying elsewhere will not help.
+    #[error("the request is invalid: {0}")]
+    Invalid(Arc<dyn Error + Send + Sync>),
+    /// The response could not be decoded.
+    #[error("the response could not be decoded: {0}")]
+    Decode(Arc<dyn Error + Send + Sync>),
+    /// The server sent a response of a kind the request does not expect.
+    #[error("unexpected response to {request}: {got}")]
+    UnexpectedResponse {
+        /// The request sent.
+        request: &'static str,
+        /// What came back.
+        got: &'static str,
+    },
+    /// After an UNPREPARED error the statement was re-prepared, but the node gave another id.
+    #[error("re-preparing the statement returned a different id; the schema changed under it")]
+    RepreparedIdChanged,
+}
+
+impl RequestAttemptError {
+    /// The server error, if the attempt ended with one.
+    pub fn db_error(&self) -> Option<&DbError> {
+        match self {
+            Self::DbError(e, _) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// One failed attempt: on which node, and why.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    /// The node tried.
+    pub node: SocketAddr,
+    /// Why it failed.
+    pub error: RequestAttemptError,
+}
+
+/// Every failed attempt of a request, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Attempts(pub Vec<AttemptRecord>);
+
+impl Attempts {
+    /// The number of attempts.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no attempt was made.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The attempts, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, AttemptRecord> {
+        self.0.iter()
+    }
+}
+
+impl fmt::Display for Attempts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, a) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}: {}", a.node, a.error)?;
+        }
+        Ok(())
+    }
+}
+
+/// A keyspace name is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BadKeyspaceName {
+    /// The name is empty.
+    #[error("the keyspace name is empty")]
+    Empty,
+    /// The name is longer than 48 characters.
+    #[error("keyspace name `{0}` has {1} characters; at most 48 are allowed")]
+    TooLong(String, usize),
+    /// The name has a character other than ASCII letters, digits and `_`.
+    #[error(
+        "keyspace name `{0}` contains `{1}`; only ASCII letters, digits and underscores are allowed"
+    )]
+    IllegalCharacter(String, char),
+}
+
+/// A request was malformed on the client side and was not sent.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum BadQuery {
+    /// The bound values do not fit the statement.
+    #[error("bound values do not fit the statement: {0}")]
+    SerializationError(#[from] SerializationError),
+    /// The partition key could not be computed for routing.
+    #[error("the partition key could not be computed: {0}")]
+    PartitionKey(#[from] PartitionKeyError),
+    /// A batch's value rows do not match its statements.
+    #[error("the batch has {statements} statements but {values} rows of values were given")]
+    BatchValuesCountMismatch {
+        /// Statements in the batch.
+        statements: usize,
+        /// Value rows given.
+        values: usize,
+    },
+    /// A batch has more than 65535 statements.
+    #[error("a batch may hold at most 65535 statements, this one holds {0}")]
+    TooManyQueriesInBatchStatement(usize),
+    /// A keyspace name is invalid.
+    #[error(transparent)]
+    BadKeyspaceName(#[from] BadKeyspaceName),
+    /// The paging state may not be used here (e.g. a non-SELECT statement).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Why no connection to a node could be used.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectionPoolError {
+    /// The node's pool has no working connection; the last connection error is kept.
+    #[error("no working connection to the node: {last_connection_error}")]
+    Broken {
+        /// Why the last connection failed.
+        last_connection_error: Arc<dyn Error + Send + Sync>,
+    },
+    /// The node's pool is still opening its first connections.
+    #[error("the node's connection pool is still being opened")]
+    Initializing,
+    /// The node is excluded by the host filter.
+    #[error("the node is excluded by the host filter")]
+    NodeDisabledByHostFilter,
+}
+
+/// A request (statement, batch) failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExecutionError {
+    /// The request was malformed on the client and was not sent.
+    #[error(transparent)]
+    BadQuery(#[from] BadQuery),
+    /// The load-balancing policy gave no node to try; check the known nodes and the
+    /// datacenter configured in the load-balancing policy.
+    #[error(
+        "no node to send the request to; check known nodes and the load-balancing policy's datacenter"
+    )]
+    EmptyPlan,
+    /// No connection could be used.
+    #[error(transparent)]
+    ConnectionPoolError(#[from] ConnectionPoolError),
+    /// Preparing the statement (needed to bind values) failed.
+    #[error("preparing the statement failed: {0}")]
+    PrepareError(#[source] Box<PrepareError>),
+    /// The last attempt failed and the retry policy gave up; every attempt is kept.
+    #[error("{error} (attempts: {attempts})")]
+    LastAttemptError {
+        /// The last attempt's error.
+        error: RequestAttemptError,
+        /// Every failed attempt, the last included.
+        attempts: Attempts,
+    },
+    /// The whole request took longer than its request timeout.
+    #[error(
+        "request timed out after {timeout:?} (attempts: {attempts}); raise the timeout or check the cluster's load"
+    )]
+    RequestTimeout {
+        /// The request timeout.
+        timeout: Duration,
+        /// The attempts failed before the timeout.
+        attempts: Attempts,
+    },
+    /// A DDL statement succeeded but the schema agreement wait after it failed.
+    #[error("the statement succeeded but waiting for schema agreement failed: {0}")]
+    SchemaAgreementError(#[source] Box<SchemaAgreementError>),
+    /// A `USE` statement succeeded but setting the keyspace on every connection failed.
+    #[error("setting the keyspace on the connections failed: {0}")]
+    UseKeyspaceError(#[source] Box<UseKeyspaceError>),
+    /// The session was closed.
+    #[error("the session is closed")]
+    SessionClosed,
+}
+
+impl ExecutionError {
+    /// The server error of the last attempt, if it ended with one.
+    pub fn db_error(&self) -> Option<&DbError> {
+        match self {
+            Self::LastAttemptError { error, .. } => error.db_error(),
+            _ => None,
+        }
+    }
+
+    /// Whether the request timed out (on the client, or on the server waiting for replicas).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Self::RequestTimeout { .. } => true,
+            Self::LastAttemptError { error, .. } => {
+                matches!(error, RequestAttemptError::Timeout(_))
+                    || error.db_error().is_some_and(DbError::is_timeout)
+            }
+            _ => false,
+        }
+    }
+
+    /// The failed attempts (empty when none was made).
+    pub fn attempts(&self) -> &[AttemptRecord] {
+        match self {
+            Self::LastAttemptError { attempts, .. } | Self::RequestTimeout { attempts, .. } => {
+                &attempts.0
+            }
+            _ => &[],
+        }
+    }
+}
+
+impl From<PrepareError> for ExecutionError {
+    fn from(e: PrepareError) -> Self {
+        Self::PrepareError(Box::new(e))
+    }
+}
+
+impl From<SerializationError> for ExecutionError {
+    fn from(e: SerializationError) -> Self {
+        Self::BadQuery(BadQuery::SerializationError(e))
+    }
+}
+
+/// Preparing a statement failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrepareError {
+    /// No node to prepare on.
+    #[error("no node to prepare the statement on; check known nodes")]
+    EmptyPlan,
+    /// Preparing failed on every node tried; the first failure is kept.
+    #[error("preparing failed on every node; first error: {first_attempt}")]
+    AllAttemptsFailed {
+        /// The first node's error.
+        first_attempt: RequestAttemptError,
+    },
+    /// Nodes returned different ids for the statement: their schemas differ.
+    #[error("nodes returned different prepared ids; wait for schema agreement and retry")]
+    PreparedStatementIdsMismatch,
+    /// No connection could be used.
+    #[error(transparent)]
+    ConnectionPoolError(#[from] ConnectionPoolError),
+    /// The session was closed.
+    #[error("the session is closed")]
+    SessionClosed,
+}
+
+/// Paging through a result failed before the first page.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum PagerExecutionError {
+    /// Preparing the statement (needed to bind values) failed.
+    #[error("preparing the statement failed: {0}")]
+    PrepareError(#[from] PrepareError),
+    /// The bound values do not fit the statement.
+    #[error("bound values do not fit the statement: {0}")]
+    SerializationError(#[from] SerializationError),
+    /// Fetching the first page failed.
+    #[error("fetching the first page failed: {0}")]
+    NextPageError(#[from] NextPageError),
+}
+
+/// Fetching a page failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum NextPageError {
+    /// The partition key could not be computed.
+    #[error("the partition key could not be computed: {0}")]
+    PartitionKeyError(#[from] PartitionKeyError),
+    /// The request for the page failed.
+    #[error(transparent)]
+    RequestFailure(#[from] ExecutionError),
+}
+
+/// Getting the next row of a pager failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum NextRowError {
+    /// Fetching a page failed.
+    #[error(transparent)]
+    NextPageError(#[from] NextPageError),
+    /// A row could not be decoded.
+    #[error("a row could not be decoded: {0}")]
+    RowDeserializationError(#[from] DeserializationError),
+    /// A page's columns do not fit the row type (the schema changed while paging).
+    #[error("a page's columns do not fit the row type: {0}")]
+    TypeCheck(#[source] TypeCheckError),
+}
+
+/// `USE <keyspace>` failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum UseKeyspaceError {
+    /// The keyspace name is invalid.
+    #[error(transparent)]
+    BadKeyspaceName(#[from] BadKeyspaceName),
+    /// A connection's `USE` request failed.
+    #[error("USE failed: {0}")]
+    RequestError(#[source] RequestAttemptError),
+    /// The server set a different keyspace than asked (a case-sensitivity mix-up?).
+    #[error(
+        "asked for keyspace `{expected}` but the server set `{got}`; check the case_sensitive flag"
+    )]
+    KeyspaceNameMismatch {
+        /// The keyspace asked for.
+        expected: String,
+        /// The keyspace set.
+        got: String,
+    },
+    /// Setting the keyspace timed out.
+    #[error("USE timed out after {0:?}")]
+    RequestTimeout(Duration),
+    /// The session was closed.
+    #[error("the session is closed")]
+    SessionClosed,
+}
+
+/// Checking or awaiting schema agreement failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchemaAgreementError {
+    /// A node's schema version could not be read.
+    #[error("reading a node's schema version failed: {0}")]
+    RequestError(#[source] RequestAttemptError),
+    /// No connection could be used.
+    #[error(transparent)]
+    ConnectionPoolError(#[from] ConnectionPoolError),
+    /// A node's schema version row was malformed.
+    #[error("a node's schema version could not be read: {0}")]
+    BadResponse(String),
+    /// The nodes did not agree within the limit.
+    #[error(
+        "nodes did not agree on the schema within {0:?}; check for unreachable nodes or raise the limit"
+    )]
+    Timeout(Duration),
+    /// The session was closed.
+    #[error("the session is closed")]
+    SessionClosed,
+}
+
+/// Refreshing the cluster metadata failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetadataError {
+    /// The control connection could not read the metadata.
+    #[error("refreshing the cluster metadata failed: {0}")]
+    Refresh(Arc<dyn Error + Send + Sync>),
+    /// The session was closed.
+    #[error("the session is closed")]
+    SessionClosed,
+}
+
+/// Reading tracing information failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum TracingError {
+    /// A query on `system_traces` failed.
+    #[error("querying system_traces failed: {0}")]
+    ExecutionError(#[from] ExecutionError),
+    /// The tracing session was not written within the attempts made; try again later.
+    #[error("tracing session {0} is not available yet; try again later")]
+    EmptyResults(Uuid),
+    /// The `system_traces` tables returned something unexpected.
+    #[error("system_traces returned no rows result")]
+    NotRows,
+    /// A `system_traces` row did not have the expected columns.
+    #[error("system_traces rows do not have the expected columns: {0}")]
+    TypeCheck(#[from] TypeCheckError),
+    /// A `system_traces` row could not be decoded.
+    #[error("a system_traces row could not be decoded: {0}")]
+    Deserialization(#[from] DeserializationError),
+}
+
+impl From<IntoRowsResultError> for TracingError {
+    fn from(_: IntoRowsResultError) -> Self {
+        Self::NotRows
+    }
+}
+
+impl From<RowsError> for TracingError {
+    fn from(RowsError::TypeCheckFailed(e): RowsError) -> Self {
+        Self::TypeCheck(e)
+    }
+}
+
+impl From<SingleRowError> for SchemaAgreementError {
+    fn from(e: SingleRowError) -> Self {
+        Self::BadResponse(e.to_string())
+    }
+}
+
+/// Creating a session failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum NewSessionError {
+    /// No known node was given.
+    #[error("no known nodes were given; call SessionBuilder::known_node")]
+    EmptyKnownNodesList,
+    /// None of the known nodes' host names could be resolved.
+    #[error("none of the known nodes could be resolved: {0:?}")]
+    FailedToResolveAnyHostname(Vec<String>),
+    /// No known node could be connected to.
+    #[error("could not connect to any known node: {0}")]
+    Connect(Arc<dyn Error + Send + Sync>),
+    /// Reading the cluster metadata failed.
+    #[error(transparent)]
+    MetadataError(#[from] MetadataError),
+    /// Setting the initial keyspace failed.
+    #[error(transparent)]
+    UseKeyspaceError(#[from] UseKeyspaceError),
+    /// The configuration is invalid.
+    #[error("invalid session configuration: {0}")]
+    InvalidConfig(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(code: ErrorCode, details: ErrorDetails) -> ErrorBody {
+        ErrorBody {
+            code,
+            message: "m".into(),
+            details,
+        }
+    }
+
+    #[test]
+    fn server_errors_are_typed() {
+        let e = DbError::from_error_body(&body(
+            ErrorCode::UNAVAILABLE,
+            ErrorDetails::Unavailable {
+                consistency: proto::Consistency::QUORUM,
+                required: 3,
+                alive: 1,
+            },
+        ));
+        assert_eq!(
+            e,
+            DbError::Unavailable {
+                consistency: Ok(Consistency::Quorum),
+                required: 3,
+                alive: 1
+            }
+        );
+        assert_eq!(e.code(), 0x1000);
+        assert!(e.is_retryable());
+
+        let e = DbError::from_error_body(&body(
+            ErrorCode::WRITE_TIMEOUT,
+            ErrorDetails::WriteTimeout {
+                consistency: proto::Consistency(0x00ff),
+                received: 1,
+                block_for: 2,
+                write_type: proto::WriteType::BatchLog,
+                contentions: None,
+            },
+        ));
+        assert_eq!(
+            e,
+            DbError::WriteTimeout {
+                consistency: Err(0x00ff),
+                received: 1,
+                required: 2,
+                write_type: WriteType::BatchLog
+            }
+        );
+        assert!(e.is_timeout());
+
+        for (code, want) in [
+            (ErrorCode::OVERLOADED, DbError::Overloaded),
+            (ErrorCode::IS_BOOTSTRAPPING, DbError::IsBootstrapping),
+            (ErrorCode::SYNTAX_ERROR, DbError::SyntaxError),
+            (ErrorCode::INVALID, DbError::Invalid),
+            (ErrorCode::BAD_CREDENTIALS, DbError::AuthenticationError),
+            (ErrorCode(0x4321), DbError::Other(0x4321)),
+        ] {
+            let got = DbError::from_error_body(&body(code, ErrorDetails::None));
+            assert_eq!(got, want);
+            assert_eq!(got.code(), code.0);
+        }
+        assert!(DbError::SyntaxError.is_statement_error());
+        assert!(!DbError::SyntaxError.is_retryable());
+
+        let e = DbError::from_error_body(&body(
+            ErrorCode::UNPREPARED,
+            ErrorDetails::Unprepared {
+                id: Bytes::from_static(b"\x01\x02"),
+            },
+        ));
+        assert_eq!(
+            e,
+            DbError::Unprepared {
+                statement_id: Bytes::from_static(b"\x01\x02")
+            }
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! `cql-session` is the user API of the CQL driver: sessions, statements, execution policies,
+//! typed results and typed errors. Names and signatures follow the `scylla` crate 1.x, so code
+//! written for it moves over with few edits.
+//!
+//! ```no_run
+//! use cql_session::client::session_builder::SessionBuilder;
+//! use futures::TryStreamExt;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let session = SessionBuilder::new().known_node("127.0.0.1:9042").build().await?;
+//! session
+//!     .query_unpaged(
+//!         "CREATE KEYSPACE IF NOT EXISTS ks WITH replication = \
+//!          {'class': 'SimpleStrategy', 'replication_factor': 1}",
+//!         (),
+//!     )
+//!     .await?;
+//! session
+//!     .query_unpaged("CREATE TABLE IF NOT EXISTS ks.t (id int PRIMARY KEY, name text)", ())
+//!     .await?;
+//!
+//! let insert = session.prepare("INSERT INTO ks.t (id, name) VALUES (?, ?)").await?;
+//! session.execute_unpaged(&insert, (1i32, "one")).await?;
+//!
+//! let result = session.query_unpaged("SELECT id, name FROM ks.t", ()).await?;
+//! for row in result.into_rows_result()?.rows::<(i32, &str)>()? {
+//!     let (id, name) = row?;
+//!     println!("{id}: {name}");
+//! }
+//!
+//! let mut rows = session
+//!     .query_iter("SELECT id, name FROM ks.t", ())
+//!     .await?
+//!     .rows_stream::<(i32, String)>()?;
+//! while let Some((id, name)) = rows.try_next().await? {
+//!     println!("{id}: {name}");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Features
+//!
+//! - `derive` (default): reserved for the `SerializeRow` / `DeserializeRow` derives of
+//!   `cql-macros`; see [`serialize::row`] and [`deserialize::row`] for what they generate.
+//! - `tls`: TLS connections through rustls ([`SessionBuilder::tls_context`](client::session_builder::SessionBuilder)).
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod client;
+pub mod deserialize;
+pub mod errors;
+pub mod observability;
+pub mod policies;
+pub mod response;
+pub mod serialize;
+pub mod statement;
+pub mod value;
+
+/// The cluster as the driver sees it: nodes, keyspaces, token ring.
+pub mod cluster {
+    pub use transport::ReplicationStrategy;
+    pub use transport::state::{ClusterState, Keyspace, Node, NodeRef, Table};
+}
+
+pub use client::caching_session::CachingSession;
+pub use client::execution_profile::{ExecutionProfile, ExecutionProfileHandle};
+pub use client::pager::{QueryPager, TypedRowStream};
+pub use client::session::Session;
+pub use client::session_builder::{SessionBuilder, SessionConfig};
+pub use response::{PagingState, PagingStateResponse, QueryResult, QueryRowsResult};
+pub use statement::{
+    Batch, BatchType, Consistency, PreparedStatement, SerialConsistency, Statement,
+};
+
+/// Paths for the code `cql-macros` generates (`::cql_session::_macro_internal::...`), so derived
+/// impls compile without the user depending on `cql-proto` or `bytes`. Not a stable API.
+#[doc(hidden)]
+pub mod _macro_internal {
+    pub use bytes::BytesMut;
+    pub use proto;
+    pub use proto::response::ColumnSpec;
+    pub use proto::value::{DeserializeValue, SerializeValue};
+    pub use proto::{ColumnType, DecodeError, EncodeError};
+
+    pub use crate::deserialize::row::{
+        deserialize_column, mk_missing_column_deser_err, mk_missing_column_typck_err,
+        mk_unexpected_column_err, mk_wrong_count_typck_err, next_column, type_check_column,
+    };
+    pub use crate::deserialize::{
+        ColumnIterator, DeserializationError, DeserializeRow, RawColumn, TypeCheckError,
+    };
+    pub use crate::serialize::row::{mk_no_column_err, mk_value_missing_err, mk_wrong_count_err};
+    pub use crate::serialize::{
+        RowSerializationContext, RowWriter, SerializationError, SerializeRow,
+    };
+}

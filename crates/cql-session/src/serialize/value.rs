@@ -1,0 +1,3 @@
+//! Serializing one value: the [`SerializeValue`] trait of `cql-proto`, re-exported.
+
+pub use proto::value::SerializeValue;

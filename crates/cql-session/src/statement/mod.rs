@@ -1,0 +1,293 @@
+//! Statements: unprepared [`Statement`]s,
+//! [`PreparedStatement`]s and [`Batch`]es, and the
+//! options they share.
+
+pub mod batch;
+pub mod prepared;
+pub mod unprepared;
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::client::execution_profile::ExecutionProfileHandle;
+
+pub use batch::{Batch, BatchStatement, BatchType};
+pub use prepared::PreparedStatement;
+pub use unprepared::Statement;
+
+/// The page size used when none is set: 5000 rows.
+pub const DEFAULT_PAGE_SIZE: i32 = 5000;
+
+/// How many replicas must answer a read or acknowledge a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Consistency {
+    /// A write is stored by any node, possibly as a hint only.
+    Any,
+    /// One replica.
+    One,
+    /// Two replicas.
+    Two,
+    /// Three replicas.
+    Three,
+    /// A majority of replicas over all datacenters.
+    Quorum,
+    /// Every replica.
+    All,
+    /// A majority of replicas in the coordinator's datacenter (the default).
+    #[default]
+    LocalQuorum,
+    /// A majority of replicas in every datacenter.
+    EachQuorum,
+    /// One replica in the coordinator's datacenter.
+    LocalOne,
+    /// Paxos consensus over all datacenters (conditional statements' reads).
+    Serial,
+    /// Paxos consensus in the coordinator's datacenter.
+    LocalSerial,
+}
+
+impl Consistency {
+    /// The consistency's `[consistency]` code on the wire.
+    pub fn code(self) -> u16 {
+        match self {
+            Self::Any => 0x0000,
+            Self::One => 0x0001,
+            Self::Two => 0x0002,
+            Self::Three => 0x0003,
+            Self::Quorum => 0x0004,
+            Self::All => 0x0005,
+            Self::LocalQuorum => 0x0006,
+            Self::EachQuorum => 0x0007,
+            Self::Serial => 0x0008,
+            Self::LocalSerial => 0x0009,
+            Self::LocalOne => 0x000A,
+        }
+    }
+
+    /// The consistency of a wire code, if it is a known one.
+    pub fn from_code(code: u16) -> Option<Self> {
+        Some(match code {
+            0x0000 => Self::Any,
+            0x0001 => Self::One,
+            0x0002 => Self::Two,
+            0x0003 => Self::Three,
+            0x0004 => Self::Quorum,
+            0x0005 => Self::All,
+            0x0006 => Self::LocalQuorum,
+            0x0007 => Self::EachQuorum,
+            0x0008 => Self::Serial,
+            0x0009 => Self::LocalSerial,
+            0x000A => Self::LocalOne,
+            _ => return None,
+        })
+    }
+
+    /// Whether the level is one of the serial (Paxos) levels.
+    pub fn is_serial(self) -> bool {
+        matches!(self, Self::Serial | Self::LocalSerial)
+    }
+}
+
+impl fmt::Display for Consistency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Any => "ANY",
+            Self::One => "ONE",
+            Self::Two => "TWO",
+            Self::Three => "THREE",
+            Self::Quorum => "QUORUM",
+            Self::All => "ALL",
+            Self::LocalQuorum => "LOCAL_QUORUM",
+            Self::EachQuorum => "EACH_QUORUM",
+            Self::LocalOne => "LOCAL_ONE",
+            Self::Serial => "SERIAL",
+            Self::LocalSerial => "LOCAL_SERIAL",
+        })
+    }
+}
+
+/// The consistency of the Paxos phase of conditional (`IF ...`) statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SerialConsistency {
+    /// Paxos over all datacenters.
+    Serial,
+    /// Paxos in the coordinator's datacenter (the default).
+    #[default]
+    LocalSerial,
+}
+
+impl From<SerialConsistency> for Consistency {
+    fn from(s: SerialConsistency) -> Self {
+        match s {
+            SerialConsistency::Serial => Self::Serial,
+            SerialConsistency::LocalSerial => Self::LocalSerial,
+        }
+    }
+}
+
+impl fmt::Display for SerialConsistency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Consistency::from(*self).fmt(f)
+    }
+}
+
+/// Options every kind of statement has. `None` means "take it from the execution profile".
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StatementConfig {
+    pub(crate) consistency: Option<Consistency>,
+    pub(crate) serial_consistency: Option<Option<SerialConsistency>>,
+    pub(crate) is_idempotent: bool,
+    pub(crate) tracing: bool,
+    pub(crate) timestamp: Option<i64>,
+    pub(crate) request_timeout: Option<Duration>,
+    pub(crate) execution_profile_handle: Option<ExecutionProfileHandle>,
+}
+
+/// Defines the shared option accessors on a statement type with a `config: StatementConfig`.
+macro_rules! impl_statement_config {
+    ($t:ty) => {
+        impl $t {
+            /// Sets the consistency level, overriding the execution profile's.
+            pub fn set_consistency(&mut self, c: $crate::statement::Consistency) {
+                self.config.consistency = Some(c);
+            }
+
+            /// Clears the statement's own consistency so the execution profile's applies.
+            pub fn unset_consistency(&mut self) {
+                self.config.consistency = None;
+            }
+
+            /// The statement's own consistency level, if set.
+            pub fn get_consistency(&self) -> Option<$crate::statement::Consistency> {
+                self.config.consistency
+            }
+
+            /// Sets the serial consistency (for conditional statements), overriding the
+            /// execution profile's; `None` sends none.
+            pub fn set_serial_consistency(
+                &mut self,
+                sc: Option<$crate::statement::SerialConsistency>,
+            ) {
+                self.config.serial_consistency = Some(sc);
+            }
+
+            /// Clears the statement's own serial consistency so the execution profile's applies.
+            pub fn unset_serial_consistency(&mut self) {
+                self.config.serial_consistency = None;
+            }
+
+            /// The statement's own serial consistency, if set.
+            pub fn get_serial_consistency(&self) -> Option<$crate::statement::SerialConsistency> {
+                self.config.serial_consistency.flatten()
+            }
+
+            /// Marks the statement as idempotent: running it twice has the same effect as once.
+            ///
+            /// Only idempotent statements are retried or speculatively executed after an error
+            /// that leaves it unknown whether the write was applied.
+            pub fn set_is_idempotent(&mut self, is_idempotent: bool) {
+                self.config.is_idempotent = is_idempotent;
+            }
+
+            /// Whether the statement is marked idempotent (default: `false`).
+            pub fn get_is_idempotent(&self) -> bool {
+                self.config.is_idempotent
+            }
+
+            /// Asks the server to trace the statement; the result's `tracing_id()` is then set.
+            pub fn set_tracing(&mut self, tracing: bool) {
+                self.config.tracing = tracing;
+            }
+
+            /// Whether tracing is requested.
+            pub fn get_tracing(&self) -> bool {
+                self.config.tracing
+            }
+
+            /// Sets the write timestamp (microseconds since the epoch) sent with the statement.
+            pub fn set_timestamp(&mut self, timestamp: Option<i64>) {
+                self.config.timestamp = timestamp;
+            }
+
+            /// The write timestamp, if set.
+            pub fn get_timestamp(&self) -> Option<i64> {
+                self.config.timestamp
+            }
+
+            /// Sets the client-side timeout of the whole request (all attempts), overriding the
+            /// execution profile's; `None` takes the profile's.
+            pub fn set_request_timeout(&mut self, timeout: Option<std::time::Duration>) {
+                self.config.request_timeout = timeout;
+            }
+
+            /// The statement's own request timeout, if set.
+            pub fn get_request_timeout(&self) -> Option<std::time::Duration> {
+                self.config.request_timeout
+            }
+
+            /// Runs the statement with this execution profile instead of the session's default.
+            pub fn set_execution_profile_handle(
+                &mut self,
+                handle: Option<$crate::client::execution_profile::ExecutionProfileHandle>,
+            ) {
+                self.config.execution_profile_handle = handle;
+            }
+
+            /// The statement's execution profile, if set.
+            pub fn get_execution_profile_handle(
+                &self,
+            ) -> Option<&$crate::client::execution_profile::ExecutionProfileHandle> {
+                self.config.execution_profile_handle.as_ref()
+            }
+        }
+    };
+}
+
+/// Defines the paging accessors on a statement type with a `page_size: i32`.
+macro_rules! impl_page_size {
+    ($t:ty) => {
+        impl $t {
+            /// Sets the number of rows per page. A value of zero or less disables paging
+            /// (the server returns every row in one page).
+            pub fn set_page_size(&mut self, page_size: i32) {
+                self.page_size = page_size;
+            }
+
+            /// Returns the statement with the page size set; see [`Self::set_page_size`].
+            #[must_use]
+            pub fn with_page_size(mut self, page_size: i32) -> Self {
+                self.page_size = page_size;
+                self
+            }
+
+            /// The number of rows per page (default [`DEFAULT_PAGE_SIZE`](crate::statement::DEFAULT_PAGE_SIZE)).
+            pub fn get_page_size(&self) -> i32 {
+                self.page_size
+            }
+        }
+    };
+}
+
+pub(crate) use impl_page_size;
+pub(crate) use impl_statement_config;
+
+impl From<Consistency> for proto::Consistency {
+    fn from(c: Consistency) -> Self {
+        Self(c.code())
+    }
+}
+
+impl From<SerialConsistency> for proto::Consistency {
+    fn from(c: SerialConsistency) -> Self {
+        Consistency::from(c).into()
+    }
+}
+
+impl TryFrom<proto::Consistency> for Consistency {
+    type Error = u16;
+
+    /// Fails with the raw code for a level this driver does not know.
+    fn try_from(c: proto::Consistency) -> Result<Self, u16> {
+        Self::from_code(c.0).ok_or(c.0)
+    }
+}
