@@ -37,7 +37,11 @@ async fn paused_node_requests_time_out_exactly_once_and_late_responses_go_nowher
     ok(&conn, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}").await;
     ok(&conn, "CREATE TABLE ks.t (k int PRIMARY KEY, v int)").await;
     for k in 0..2 * N {
-        ok(&conn, &format!("INSERT INTO ks.t (k, v) VALUES ({k}, {})", k * 10)).await;
+        ok(
+            &conn,
+            &format!("INSERT INTO ks.t (k, v) VALUES ({k}, {})", k * 10),
+        )
+        .await;
     }
 
     node.pause();
@@ -66,12 +70,20 @@ async fn paused_node_requests_time_out_exactly_once_and_late_responses_go_nowher
 
     node.resume();
     // The late responses arrive and are dropped (their ids are released)...
-    wait_until(WAIT, "orphans released after resume", || conn.orphans() == 0).await;
+    wait_until(WAIT, "orphans released after resume", || {
+        conn.orphans() == 0
+    })
+    .await;
     // ...and none of them is delivered to a new request on the same stream ids: every new
     // request gets its own row.
     let fresh = futures::future::join_all((N..2 * N).map(|k| {
         let conn = conn.clone();
-        async move { (k, run(&conn, &format!("SELECT v FROM ks.t WHERE k = {k}")).await) }
+        async move {
+            (
+                k,
+                run(&conn, &format!("SELECT v FROM ks.t WHERE k = {k}")).await,
+            )
+        }
     }))
     .await;
     for (k, r) in fresh {
@@ -94,7 +106,9 @@ async fn heartbeat_detects_a_paused_node_fails_its_request_once_and_pool_recover
     let node = sim.node(2);
     let addr = node.addr();
     wait_until(WAIT, "pool of node 2 full", || {
-        cluster.pool(addr).is_some_and(|p| p.connection_count() == SHARDS as usize)
+        cluster
+            .pool(addr)
+            .is_some_and(|p| p.connection_count() == SHARDS as usize)
     })
     .await;
     let pool = cluster.pool(addr).expect("pool");
@@ -102,11 +116,20 @@ async fn heartbeat_detects_a_paused_node_fails_its_request_once_and_pool_recover
 
     node.pause();
     // A request with a long timeout is failed by the heartbeat, exactly once.
-    let r = tokio::time::timeout(WAIT, conn.request(&query_cl("SELECT * FROM system.local", proto::Consistency::ONE)))
-        .await
-        .expect("the heartbeat ends the request well before its own timeout");
+    let r = tokio::time::timeout(
+        WAIT,
+        conn.request(&query_cl(
+            "SELECT * FROM system.local",
+            proto::Consistency::ONE,
+        )),
+    )
+    .await
+    .expect("the heartbeat ends the request well before its own timeout");
     assert!(
-        matches!(r, Err(ConnectionError::Broken(BrokenReason::HeartbeatTimeout(_)))),
+        matches!(
+            r,
+            Err(ConnectionError::Broken(BrokenReason::HeartbeatTimeout(_)))
+        ),
         "{r:?}"
     );
     assert!(conn.is_broken());
@@ -117,10 +140,14 @@ async fn heartbeat_detects_a_paused_node_fails_its_request_once_and_pool_recover
 
     node.resume();
     wait_until(WAIT, "resumed node up with a full pool", || {
-        cluster.state().node(addr).is_some_and(|n| n.is_up()) && pool.connection_count() == SHARDS as usize
+        cluster.state().node(addr).is_some_and(|n| n.is_up())
+            && pool.connection_count() == SHARDS as usize
     })
     .await;
     let conn = pool.any_connection().expect("conn");
-    assert!(matches!(run(&conn, "SELECT * FROM system.local").await, Ok(Response::Result(_))));
+    assert!(matches!(
+        run(&conn, "SELECT * FROM system.local").await,
+        Ok(Response::Result(_))
+    ));
     cluster.close();
 }

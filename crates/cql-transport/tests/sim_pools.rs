@@ -15,17 +15,21 @@ async fn every_shard_of_every_node_gets_its_connections_through_the_shard_aware_
     assert_eq!(state.nodes().len(), 3);
 
     // Pools fill in the background after `connect` (which waits for one connection per pool).
-    wait_until(WAIT, "every pool holds PER_SHARD connections per shard", || {
-        cluster.pools().iter().all(|p| {
-            (0..SHARDS).all(|s| {
-                p.connections()
-                    .iter()
-                    .filter(|c| c.shard() == Some(s))
-                    .count()
-                    == PER_SHARD
+    wait_until(
+        WAIT,
+        "every pool holds PER_SHARD connections per shard",
+        || {
+            cluster.pools().iter().all(|p| {
+                (0..SHARDS).all(|s| {
+                    p.connections()
+                        .iter()
+                        .filter(|c| c.shard() == Some(s))
+                        .count()
+                        == PER_SHARD
+                })
             })
-        })
-    })
+        },
+    )
     .await;
 
     for handle in sim.nodes() {
@@ -39,7 +43,9 @@ async fn every_shard_of_every_node_gets_its_connections_through_the_shard_aware_
         let conns = pool.connections();
         assert_eq!(conns.len(), PER_SHARD * SHARDS as usize);
         for s in 0..SHARDS {
-            let c = pool.connection_for_shard(s).expect("a connection for every shard");
+            let c = pool
+                .connection_for_shard(s)
+                .expect("a connection for every shard");
             assert_eq!(c.shard(), Some(s));
         }
         // The first connection (before sharding is known) uses the normal port; every other one
@@ -91,14 +97,20 @@ async fn every_shard_of_every_node_gets_its_connections_through_the_shard_aware_
 
     // Every pool connection works and lands on the shard it claims: a token-routed statement
     // sent on the owner shard's connection is counted by the sim on that shard.
-    let conn = cluster.pool(sim.node(1).addr()).expect("pool").any_connection().expect("conn");
+    let conn = cluster
+        .pool(sim.node(1).addr())
+        .expect("pool")
+        .any_connection()
+        .expect("conn");
     ok(&conn, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}").await;
     ok(&conn, "CREATE TABLE ks.t (k int PRIMARY KEY, v int)").await;
     let node = sim.node(2);
     let pool = cluster.pool(node.addr()).expect("pool");
     let before = node.routing_stats();
     for k in 0..40 {
-        let c = pool.connection_for_token(int_token(k)).expect("conn for token");
+        let c = pool
+            .connection_for_token(int_token(k))
+            .expect("conn for token");
         assert_eq!(c.shard(), Some(node.shard_of_token(int_token(k).0)));
         ok(&c, &format!("INSERT INTO ks.t (k, v) VALUES ({k}, {k})")).await;
     }

@@ -51,10 +51,24 @@ async fn conn_avoiding(cluster: &Cluster, avoid: SocketAddr) -> Connection {
     found.expect("checked")
 }
 
-async fn check_keyspace(sim: &SimCluster, cluster: &Cluster, ks: &str, replication: &str, rf: usize) {
+async fn check_keyspace(
+    sim: &SimCluster,
+    cluster: &Cluster,
+    ks: &str,
+    replication: &str,
+    rf: usize,
+) {
     let conn = conn_avoiding(cluster, SocketAddr::from(([0, 0, 0, 0], 0))).await;
-    ok(&conn, &format!("CREATE KEYSPACE {ks} WITH replication = {replication}")).await;
-    ok(&conn, &format!("CREATE TABLE {ks}.t (k int PRIMARY KEY, v int)")).await;
+    ok(
+        &conn,
+        &format!("CREATE KEYSPACE {ks} WITH replication = {replication}"),
+    )
+    .await;
+    ok(
+        &conn,
+        &format!("CREATE TABLE {ks}.t (k int PRIMARY KEY, v int)"),
+    )
+    .await;
     // Picked up through the SCHEMA_CHANGE event (bounded wait), then replica sets are computed.
     wait_until(WAIT, "keyspace in the driver's snapshot", || {
         cluster.state().table(ks, "t").is_some()
@@ -63,7 +77,10 @@ async fn check_keyspace(sim: &SimCluster, cluster: &Cluster, ks: &str, replicati
 
     // 1. Placement for many tokens (keys and raw token values spread over the ring).
     let mut tokens: Vec<proto::Token> = (0..2000).map(int_token).collect();
-    tokens.extend((0..500i64).map(|i| proto::Token(i64::MIN.wrapping_add(i.wrapping_mul((u64::MAX / 500) as i64)))));
+    tokens.extend(
+        (0..500i64)
+            .map(|i| proto::Token(i64::MIN.wrapping_add(i.wrapping_mul((u64::MAX / 500) as i64)))),
+    );
     tokens.push(proto::Token(i64::MIN));
     tokens.push(proto::Token(i64::MAX));
     for node in sim.nodes() {
@@ -84,9 +101,13 @@ async fn check_keyspace(sim: &SimCluster, cluster: &Cluster, ks: &str, replicati
     // 2. Behaviour: write keys at ALL, then stop each node in turn and read at ALL.
     const KEYS: i32 = 60;
     for k in 0..KEYS {
-        let r = run_cl(&conn, &format!("INSERT INTO {ks}.t (k, v) VALUES ({k}, {k})"), Consistency::ALL)
-            .await
-            .expect("insert");
+        let r = run_cl(
+            &conn,
+            &format!("INSERT INTO {ks}.t (k, v) VALUES ({k}, {k})"),
+            Consistency::ALL,
+        )
+        .await
+        .expect("insert");
         assert!(matches!(r, Response::Result(_)), "{r:?}");
     }
     for stopped in sim.nodes() {
@@ -95,9 +116,13 @@ async fn check_keyspace(sim: &SimCluster, cluster: &Cluster, ks: &str, replicati
         for k in 0..KEYS {
             let token = murmur3_token(&k.to_be_bytes());
             let expect_replica = driver_replicas(cluster, ks, token).contains(&stopped.addr());
-            let r = run_cl(&conn, &format!("SELECT v FROM {ks}.t WHERE k = {k}"), Consistency::ALL)
-                .await
-                .expect("a response");
+            let r = run_cl(
+                &conn,
+                &format!("SELECT v FROM {ks}.t WHERE k = {k}"),
+                Consistency::ALL,
+            )
+            .await
+            .expect("a response");
             match r {
                 Response::Error(e) if expect_replica => {
                     assert_eq!(e.code, ErrorCode::UNAVAILABLE, "{ks} key {k}: {e:?}")
@@ -111,10 +136,7 @@ async fn check_keyspace(sim: &SimCluster, cluster: &Cluster, ks: &str, replicati
                 ),
             }
         }
-        tokio::time::timeout(WAIT, stopped.start())
-            .await
-            .expect("restart in time")
-            .expect("restart");
+        restart(&stopped).await;
     }
 }
 

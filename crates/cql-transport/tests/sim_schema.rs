@@ -12,16 +12,32 @@ async fn create_and_alter_table_are_reflected_without_a_full_refresh() {
     let cluster = connect(config(&sim, 1)).await;
     assert!(cluster.state().keyspace("shop").is_none());
     // DDL on node 1; the control connection is on node 0 and learns of it by event.
-    let conn = cluster.pool(sim.node(1).addr()).and_then(|p| p.any_connection()).expect("conn");
+    let conn = cluster
+        .pool(sim.node(1).addr())
+        .and_then(|p| p.any_connection())
+        .expect("conn");
     ok(&conn, "CREATE KEYSPACE shop WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}").await;
-    ok(&conn, "CREATE TABLE shop.orders (id int, line int, item text, PRIMARY KEY (id, line))").await;
+    ok(
+        &conn,
+        "CREATE TABLE shop.orders (id int, line int, item text, PRIMARY KEY (id, line))",
+    )
+    .await;
     wait_until(WAIT, "table shop.orders in the snapshot", || {
         cluster.state().table("shop", "orders").is_some()
     })
     .await;
     let state = cluster.state();
     let ks = state.keyspace("shop").expect("keyspace");
-    assert!(matches!(ks.strategy, cql_transport::ReplicationStrategy::Simple { replication_factor: 2 }), "{:?}", ks.strategy);
+    assert!(
+        matches!(
+            ks.strategy,
+            cql_transport::ReplicationStrategy::Simple {
+                replication_factor: 2
+            }
+        ),
+        "{:?}",
+        ks.strategy
+    );
     let t = state.table("shop", "orders").expect("table");
     assert_eq!(t.partition_key, ["id"]);
     assert_eq!(t.clustering_key, ["line"]);
@@ -31,7 +47,11 @@ async fn create_and_alter_table_are_reflected_without_a_full_refresh() {
         .collect();
     assert_eq!(
         kinds,
-        [Some(ColumnKind::PartitionKey), Some(ColumnKind::Clustering), Some(ColumnKind::Regular)]
+        [
+            Some(ColumnKind::PartitionKey),
+            Some(ColumnKind::Clustering),
+            Some(ColumnKind::Regular)
+        ]
     );
     assert!(t.column("note").is_none());
     // Replica lookup works for the new keyspace right away.
@@ -39,7 +59,10 @@ async fn create_and_alter_table_are_reflected_without_a_full_refresh() {
 
     ok(&conn, "ALTER TABLE shop.orders ADD note text").await;
     wait_until(WAIT, "column note in the snapshot", || {
-        cluster.state().table("shop", "orders").is_some_and(|t| t.column("note").is_some())
+        cluster
+            .state()
+            .table("shop", "orders")
+            .is_some_and(|t| t.column("note").is_some())
     })
     .await;
     let state = cluster.state();
@@ -48,9 +71,21 @@ async fn create_and_alter_table_are_reflected_without_a_full_refresh() {
     assert_eq!(t.columns.len(), 4);
 
     // Another table in the keyspace, then drops.
-    ok(&conn, "CREATE TABLE shop.items (sku text PRIMARY KEY, price int)").await;
-    wait_until(WAIT, "table shop.items", || cluster.state().table("shop", "items").is_some()).await;
-    assert!(cluster.state().table("shop", "orders").is_some_and(|t| t.column("note").is_some()));
+    ok(
+        &conn,
+        "CREATE TABLE shop.items (sku text PRIMARY KEY, price int)",
+    )
+    .await;
+    wait_until(WAIT, "table shop.items", || {
+        cluster.state().table("shop", "items").is_some()
+    })
+    .await;
+    assert!(
+        cluster
+            .state()
+            .table("shop", "orders")
+            .is_some_and(|t| t.column("note").is_some())
+    );
     ok(&conn, "DROP TABLE shop.orders").await;
     wait_until(WAIT, "shop.orders dropped", || {
         let s = cluster.state();
@@ -58,7 +93,10 @@ async fn create_and_alter_table_are_reflected_without_a_full_refresh() {
     })
     .await;
     ok(&conn, "DROP KEYSPACE shop").await;
-    wait_until(WAIT, "keyspace dropped", || cluster.state().keyspace("shop").is_none()).await;
+    wait_until(WAIT, "keyspace dropped", || {
+        cluster.state().keyspace("shop").is_none()
+    })
+    .await;
     assert!(cluster.state().replicas("shop", int_token(1)).is_empty());
     cluster.close();
 }

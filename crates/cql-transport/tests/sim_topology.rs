@@ -45,7 +45,10 @@ async fn setup(sim: &SimCluster) -> (Cluster, mpsc::Receiver<Event>) {
     cfg.event_sender = Some(tx);
     let cluster = connect(cfg).await;
     let addrs = sim.node_addrs();
-    wait_until(WAIT, "all pools full", || addrs.iter().all(|a| pool_full(&cluster, *a, 1))).await;
+    wait_until(WAIT, "all pools full", || {
+        addrs.iter().all(|a| pool_full(&cluster, *a, 1))
+    })
+    .await;
     (cluster, rx)
 }
 
@@ -53,16 +56,25 @@ async fn setup(sim: &SimCluster) -> (Cluster, mpsc::Receiver<Event>) {
 async fn stopped_node_is_marked_down_requests_fail_over_and_it_is_used_after_restart() {
     let sim = sim3().await;
     let (cluster, mut events) = setup(&sim).await;
-    let any = cluster.pool(sim.node(0).addr()).and_then(|p| p.any_connection()).expect("conn");
+    let any = cluster
+        .pool(sim.node(0).addr())
+        .and_then(|p| p.any_connection())
+        .expect("conn");
     ok(&any, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}").await;
     ok(&any, "CREATE TABLE ks.t (k int PRIMARY KEY, v int)").await;
     ok(&any, "INSERT INTO ks.t (k, v) VALUES (7, 70)").await;
-    wait_until(WAIT, "keyspace known", || cluster.state().keyspace("ks").is_some()).await;
+    wait_until(WAIT, "keyspace known", || {
+        cluster.state().keyspace("ks").is_some()
+    })
+    .await;
 
     // Node 2 is not the control connection's node (the contact point is node 0).
     let victim = sim.node(2);
     let addr = victim.addr();
-    let old_conn = cluster.pool(addr).and_then(|p| p.any_connection()).expect("conn to victim");
+    let old_conn = cluster
+        .pool(addr)
+        .and_then(|p| p.any_connection())
+        .expect("conn to victim");
     victim.stop();
 
     // Marked down: STATUS_CHANGE DOWN reaches the control connection, the pool loses its
@@ -78,9 +90,15 @@ async fn stopped_node_is_marked_down_requests_fail_over_and_it_is_used_after_res
     })
     .await;
     // A connection to the stopped node fails its request with a retryable broken error.
-    let r = tokio::time::timeout(WAIT, old_conn.request(&query_cl("SELECT v FROM ks.t WHERE k = 7", proto::Consistency::ONE)))
-        .await
-        .expect("in time");
+    let r = tokio::time::timeout(
+        WAIT,
+        old_conn.request(&query_cl(
+            "SELECT v FROM ks.t WHERE k = 7",
+            proto::Consistency::ONE,
+        )),
+    )
+    .await
+    .expect("in time");
     match r {
         Err(e @ ConnectionError::Broken(_)) => assert!(e.is_retryable()),
         other => panic!("request on a stopped node's connection: {other:?}"),
@@ -91,15 +109,26 @@ async fn stopped_node_is_marked_down_requests_fail_over_and_it_is_used_after_res
     let state = cluster.state();
     let replicas = state.replicas("ks", token);
     assert_eq!(replicas.len(), 3);
-    let down = replicas.iter().find(|n| n.address == addr).expect("victim is a replica");
+    let down = replicas
+        .iter()
+        .find(|n| n.address == addr)
+        .expect("victim is a replica");
     assert!(cluster.connection_for_token(down, token).is_none());
     let (node, conn) = replicas
         .iter()
         .filter(|n| n.is_up())
-        .find_map(|n| cluster.connection_for_token(n, token).map(|c| (n.clone(), c)))
+        .find_map(|n| {
+            cluster
+                .connection_for_token(n, token)
+                .map(|c| (n.clone(), c))
+        })
         .expect("another replica has a connection");
     assert_ne!(node.address, addr);
-    let served_by = sim.nodes().into_iter().find(|h| h.addr() == node.address).expect("sim node");
+    let served_by = sim
+        .nodes()
+        .into_iter()
+        .find(|h| h.addr() == node.address)
+        .expect("sim node");
     let before = served_by.request_count();
     match run(&conn, "SELECT v FROM ks.t WHERE k = 7").await {
         Ok(Response::Result(proto::ResultBody::Rows(rows))) => assert_eq!(rows.rows_count, 1),
@@ -108,7 +137,7 @@ async fn stopped_node_is_marked_down_requests_fail_over_and_it_is_used_after_res
     assert!(served_by.request_count() > before);
 
     // Restart: STATUS_CHANGE UP, pool refilled, node used again.
-    tokio::time::timeout(WAIT, victim.start()).await.expect("in time").expect("start");
+    restart(&victim).await;
     expect_event(&mut events, "STATUS_CHANGE UP", |e| {
         matches!(e, Event::StatusChange { change: StatusChangeType::Up, addr: a } if *a == addr)
     })
@@ -123,7 +152,9 @@ async fn stopped_node_is_marked_down_requests_fail_over_and_it_is_used_after_res
     .await;
     let state = cluster.state();
     let node = state.node(addr).expect("node");
-    let conn = cluster.connection_for_token(node, token).expect("conn after restart");
+    let conn = cluster
+        .connection_for_token(node, token)
+        .expect("conn after restart");
     let before = victim.request_count();
     match run(&conn, "SELECT v FROM ks.t WHERE k = 7").await {
         Ok(Response::Result(proto::ResultBody::Rows(rows))) => assert_eq!(rows.rows_count, 1),
@@ -145,10 +176,16 @@ async fn control_node_stopped_control_connection_moves_and_node_comes_back() {
     })
     .await;
     // Events still arrive (the control connection moved): a schema change shows up.
-    let conn = cluster.pool(sim.node(1).addr()).and_then(|p| p.any_connection()).expect("conn");
+    let conn = cluster
+        .pool(sim.node(1).addr())
+        .and_then(|p| p.any_connection())
+        .expect("conn");
     ok(&conn, "CREATE KEYSPACE moved WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
-    wait_until(WAIT, "schema event after control moved", || cluster.state().keyspace("moved").is_some()).await;
-    tokio::time::timeout(WAIT, victim.start()).await.expect("in time").expect("start");
+    wait_until(WAIT, "schema event after control moved", || {
+        cluster.state().keyspace("moved").is_some()
+    })
+    .await;
+    restart(&victim).await;
     wait_until(WAIT, "node 0 back", || {
         cluster.state().node(addr).is_some_and(|n| n.is_up()) && pool_full(&cluster, addr, 1)
     })
@@ -160,11 +197,20 @@ async fn control_node_stopped_control_connection_moves_and_node_comes_back() {
 async fn added_node_is_discovered_and_decommissioned_node_is_removed() {
     let sim = sim3().await;
     let (cluster, mut events) = setup(&sim).await;
-    let conn = cluster.pool(sim.node(0).addr()).and_then(|p| p.any_connection()).expect("conn");
+    let conn = cluster
+        .pool(sim.node(0).addr())
+        .and_then(|p| p.any_connection())
+        .expect("conn");
     ok(&conn, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}").await;
-    wait_until(WAIT, "keyspace known", || cluster.state().keyspace("ks").is_some()).await;
+    wait_until(WAIT, "keyspace known", || {
+        cluster.state().keyspace("ks").is_some()
+    })
+    .await;
 
-    let new = tokio::time::timeout(WAIT, sim.add_node(None)).await.expect("in time").expect("add");
+    let new = tokio::time::timeout(WAIT, sim.add_node(None))
+        .await
+        .expect("in time")
+        .expect("add");
     let addr = new.addr();
     expect_event(&mut events, "TOPOLOGY_CHANGE NEW_NODE", |e| {
         matches!(e, Event::TopologyChange { change: TopologyChangeType::NewNode, addr: a } if *a == addr)
@@ -187,8 +233,17 @@ async fn added_node_is_discovered_and_decommissioned_node_is_removed() {
     let mut owned = 0;
     for k in 0..500 {
         let token = int_token(k);
-        let mut d: Vec<_> = state.replicas("ks", token).iter().map(|n| n.address).collect();
-        let mut s: Vec<_> = sim.nodes().iter().filter(|h| h.is_replica("ks", token.0)).map(|h| h.addr()).collect();
+        let mut d: Vec<_> = state
+            .replicas("ks", token)
+            .iter()
+            .map(|n| n.address)
+            .collect();
+        let mut s: Vec<_> = sim
+            .nodes()
+            .iter()
+            .filter(|h| h.is_replica("ks", token.0))
+            .map(|h| h.addr())
+            .collect();
         d.sort();
         s.sort();
         assert_eq!(d, s, "key {k}");
@@ -209,6 +264,9 @@ async fn added_node_is_discovered_and_decommissioned_node_is_removed() {
         s.nodes().len() == 3 && s.node(gone.addr()).is_none() && cluster.pool(gone.addr()).is_none()
     })
     .await;
-    wait_until(WAIT, "its pool emptied", || gone_pool.connection_count() == 0).await;
+    wait_until(WAIT, "its pool emptied", || {
+        gone_pool.connection_count() == 0
+    })
+    .await;
     cluster.close();
 }

@@ -128,3 +128,19 @@ pub async fn ok(conn: &Connection, cql: &str) -> ResultBody {
 pub fn int_token(k: i32) -> proto::Token {
     proto::murmur3_token(&k.to_be_bytes())
 }
+
+/// Restarts a stopped sim node. Rebinding its listeners occasionally fails with AddrInUse on
+/// this shared machine (see the report), so the bind is retried for a bounded time.
+pub async fn restart(node: &cql_sim::server::NodeHandle) {
+    let start = tokio::time::Instant::now();
+    loop {
+        match tokio::time::timeout(WAIT, node.start()).await {
+            Ok(Ok(())) => return,
+            Ok(Err(e @ cql_sim::server::SimError::Bind { .. })) if start.elapsed() < WAIT => {
+                eprintln!("restart of node {} failed, retrying: {e}", node.index());
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => panic!("restart of node {}: {other:?}", node.index()),
+        }
+    }
+}
