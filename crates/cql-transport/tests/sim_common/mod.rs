@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cql_sim::SimCluster;
 use cql_transport::pool::PoolConfig;
-use cql_transport::{Cluster, ClusterConfig, Connection, ConnectionError};
+use cql_transport::{Cluster, ClusterConfig, Connection, ConnectionConfig, ConnectionError};
 use proto::request::{Query, Request};
 use proto::response::{Response, ResultBody};
 use proto::{Consistency, QueryParameters};
@@ -32,18 +32,23 @@ pub async fn sim3() -> SimCluster {
 
 /// A driver configuration for `sim` with quick reconnects and a short debounce.
 pub fn config(sim: &SimCluster, per_shard: usize) -> ClusterConfig {
-    let mut config = ClusterConfig::default();
-    config.known_nodes = vec![sim.contact_point().to_string()];
-    config.pool = PoolConfig {
-        connections_per_shard: per_shard,
-        reconnect_base_delay: Duration::from_millis(20),
-        reconnect_max_delay: Duration::from_millis(200),
-        ..PoolConfig::default()
+    let mut connection = ConnectionConfig {
+        connect_timeout: Duration::from_secs(5),
+        ..ConnectionConfig::default()
     };
-    config.metadata_debounce = Duration::from_millis(50);
-    config.connection.connect_timeout = Duration::from_secs(5);
-    config.connection.tuning.request_timeout = Some(Duration::from_secs(5));
-    config
+    connection.tuning.request_timeout = Some(Duration::from_secs(5));
+    ClusterConfig {
+        known_nodes: vec![sim.contact_point().to_string()],
+        connection,
+        pool: PoolConfig {
+            connections_per_shard: per_shard,
+            reconnect_base_delay: Duration::from_millis(20),
+            reconnect_max_delay: Duration::from_millis(200),
+            ..PoolConfig::default()
+        },
+        metadata_debounce: Duration::from_millis(50),
+        ..ClusterConfig::default()
+    }
 }
 
 /// Connects within [`WAIT`].
