@@ -232,3 +232,39 @@ proptest! {
         let _ = <(Option<i32>, Option<&str>)>::deserialize(&tt, Some(&bytes));
     }
 }
+
+/// CQL sends an empty list, set or map as null: the collection types read it as empty, while
+/// a null vector (a fixed-size type) is still an error.
+#[test]
+fn null_collections_read_as_empty() {
+    let list = ColumnType::List(Box::new(ColumnType::Int));
+    let set = ColumnType::Set(Box::new(ColumnType::Text));
+    let map = ColumnType::Map(Box::new(ColumnType::Text), Box::new(ColumnType::Int));
+    assert_eq!(
+        Vec::<i32>::deserialize(&list, None).unwrap(),
+        Vec::<i32>::new()
+    );
+    assert!(
+        HashSet::<String>::deserialize(&set, None)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        BTreeSet::<String>::deserialize(&set, None)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        HashMap::<String, i32>::deserialize(&map, None)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        BTreeMap::<String, i32>::deserialize(&map, None)
+            .unwrap()
+            .is_empty()
+    );
+    let vector = ColumnType::Vector(Box::new(ColumnType::Float), 3);
+    assert!(Vec::<f32>::deserialize(&vector, None).is_err());
+    assert!(i32::deserialize(&ColumnType::Int, None).is_err());
+}

@@ -15,30 +15,15 @@ use std::error::Error;
 use cql_session::{Batch, SessionBuilder, Statement};
 use futures::TryStreamExt;
 
+mod common;
+
 const ROWS: i32 = 250;
 const PAGE_SIZE: i32 = 100;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     // Keep the embedded cluster alive for the whole run; `None` when CQL_NODES names real nodes.
-    let (nodes, _embedded) = match std::env::var("CQL_NODES") {
-        Ok(list) if !list.trim().is_empty() => {
-            let nodes: Vec<String> = list.split(',').map(|s| s.trim().to_owned()).collect();
-            println!("connecting to {}", nodes.join(", "));
-            (nodes, None)
-        }
-        _ => {
-            let cluster = cql_sim::SimCluster::builder()
-                .nodes(3)
-                .shards(2)
-                .isolated()
-                .start()
-                .await?;
-            let nodes: Vec<String> = cluster.node_addrs().iter().map(|a| a.to_string()).collect();
-            println!("started an embedded cql-sim cluster: {}", nodes.join(", "));
-            (nodes, Some(cluster))
-        }
-    };
+    let (nodes, _embedded) = common::cluster_nodes(None).await?;
 
     let mut builder = SessionBuilder::new().known_nodes(&nodes);
     if let (Ok(user), Ok(password)) = (std::env::var("CQL_USER"), std::env::var("CQL_PASSWORD")) {

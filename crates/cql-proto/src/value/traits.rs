@@ -459,6 +459,20 @@ where
     }
 }
 
+/// The bytes of a collection value. CQL does not tell an empty list, set or map from null (the
+/// server sends an empty collection as null), so a null of those types reads as empty: `None`
+/// here. A null vector is still an error, like any other non-`Option` null.
+fn collection_bytes<'frame, C: ?Sized>(
+    typ: &ColumnType,
+    v: Option<&'frame [u8]>,
+) -> Result<Option<&'frame [u8]>, DecodeError> {
+    match (v, typ) {
+        (Some(b), _) => Ok(Some(b)),
+        (None, ColumnType::List(_) | ColumnType::Set(_) | ColumnType::Map(..)) => Ok(None),
+        (None, _) => non_null::<C>(None).map(Some),
+    }
+}
+
 /// Reads the elements of a list, set or vector, calling `push` with each.
 fn deserialize_seq<'frame, T: DeserializeValue<'frame>>(
     typ: &'frame ColumnType,
@@ -536,8 +550,10 @@ impl<'frame, T: DeserializeValue<'frame>> DeserializeValue<'frame> for Vec<T> {
         seq_type_check::<T, Self>(typ, true)
     }
     fn deserialize(typ: &'frame ColumnType, v: Option<&'frame [u8]>) -> Result<Self, DecodeError> {
-        let b = non_null::<Self>(v)?;
         let mut out = Self::new();
+        let Some(b) = collection_bytes::<Self>(typ, v)? else {
+            return Ok(out);
+        };
         deserialize_seq(typ, b, true, |x| out.push(x))?;
         Ok(out)
     }
@@ -552,8 +568,10 @@ where
         seq_type_check::<T, Self>(typ, false)
     }
     fn deserialize(typ: &'frame ColumnType, v: Option<&'frame [u8]>) -> Result<Self, DecodeError> {
-        let b = non_null::<Self>(v)?;
         let mut out = Self::default();
+        let Some(b) = collection_bytes::<Self>(typ, v)? else {
+            return Ok(out);
+        };
         deserialize_seq(typ, b, false, |x| {
             out.insert(x);
         })?;
@@ -566,8 +584,10 @@ impl<'frame, T: DeserializeValue<'frame> + Ord> DeserializeValue<'frame> for BTr
         seq_type_check::<T, Self>(typ, false)
     }
     fn deserialize(typ: &'frame ColumnType, v: Option<&'frame [u8]>) -> Result<Self, DecodeError> {
-        let b = non_null::<Self>(v)?;
         let mut out = Self::new();
+        let Some(b) = collection_bytes::<Self>(typ, v)? else {
+            return Ok(out);
+        };
         deserialize_seq(typ, b, false, |x| {
             out.insert(x);
         })?;
@@ -653,8 +673,10 @@ where
         map_type_check::<K, V, Self>(typ)
     }
     fn deserialize(typ: &'frame ColumnType, v: Option<&'frame [u8]>) -> Result<Self, DecodeError> {
-        let b = non_null::<Self>(v)?;
         let mut out = Self::default();
+        let Some(b) = collection_bytes::<Self>(typ, v)? else {
+            return Ok(out);
+        };
         deserialize_map::<K, V, Self>(typ, b, |k, v| {
             out.insert(k, v);
         })?;
@@ -671,8 +693,10 @@ where
         map_type_check::<K, V, Self>(typ)
     }
     fn deserialize(typ: &'frame ColumnType, v: Option<&'frame [u8]>) -> Result<Self, DecodeError> {
-        let b = non_null::<Self>(v)?;
         let mut out = Self::new();
+        let Some(b) = collection_bytes::<Self>(typ, v)? else {
+            return Ok(out);
+        };
         deserialize_map::<K, V, Self>(typ, b, |k, v| {
             out.insert(k, v);
         })?;
