@@ -159,3 +159,37 @@ async fn add_and_decommission_emit_topology_events() {
         vec![Some(proto::CqlValue::Inet(added.ip()))]
     );
 }
+
+#[tokio::test]
+async fn topology_changes_stream_data_to_new_replicas() {
+    let cluster = SimCluster::builder()
+        .nodes(2)
+        .seed(9)
+        .start()
+        .await
+        .unwrap();
+    let mut c = RawClient::ready(cluster.node(0).addr()).await;
+    c.ok("CREATE KEYSPACE st WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
+    c.ok("CREATE TABLE st.t (k int PRIMARY KEY, v int)").await;
+    for k in 0..40 {
+        c.ok(&format!("INSERT INTO st.t (k, v) VALUES ({k}, {k})"))
+            .await;
+    }
+    let added = cluster.add_node(None).await.unwrap();
+    let owned: Vec<i32> = (0..40)
+        .filter(|k: &i32| added.is_replica("st", proto::murmur3_token(&k.to_be_bytes()).0))
+        .collect();
+    assert!(!owned.is_empty(), "the new node owns some keys");
+    let mut n = RawClient::ready(added.addr()).await;
+    for k in &owned {
+        let r = n.ok(&format!("SELECT v FROM st.t WHERE k = {k}")).await;
+        assert_eq!(
+            values(&r),
+            vec![vec![Some(proto::CqlValue::Int(*k))]],
+            "key {k}"
+        );
+    }
+    cluster.decommission(0).unwrap();
+    let r = n.ok("SELECT count(*) FROM st.t").await;
+    assert_eq!(values(&r), vec![vec![Some(proto::CqlValue::BigInt(40))]]);
+}
