@@ -1,0 +1,171 @@
+"""Interop scenario: the Python cassandra-driver against a running cql-sim cluster.
+
+Usage: scenario.py --port P --expect-hosts N CONTACT_POINT...
+Exits 0 when every step matches, 1 with a `FAIL <step>: <why>` line otherwise.
+"""
+import argparse
+import logging
+import sys
+import time
+import traceback
+
+from cassandra import ConsistencyLevel
+from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT
+from cassandra.policies import RoundRobinPolicy
+from cassandra.query import BatchStatement, SimpleStatement
+
+KS = "interop_py"
+
+
+class Mismatch(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Mismatch(msg)
+
+
+def step(name):
+    print("-- " + name, flush=True)
+    return name
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--expect-hosts", type=int, default=3)
+    ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("contact_points", nargs="+")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
+
+    current = "connect"
+    cluster = None
+    try:
+        current = step("connect")
+        profile = ExecutionProfile(
+            load_balancing_policy=RoundRobinPolicy(),
+            consistency_level=ConsistencyLevel.QUORUM,
+            request_timeout=10,
+        )
+        cluster = Cluster(
+            contact_points=args.contact_points,
+            port=args.port,
+            protocol_version=4,
+            execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+            connect_timeout=10,
+            control_connection_timeout=10,
+        )
+        session = cluster.connect()
+
+        current = step("hosts")
+        hosts = cluster.metadata.all_hosts()
+        addrs = sorted(h.address for h in hosts)
+        check(len(hosts) == args.expect_hosts,
+              f"expected {args.expect_hosts} hosts, driver sees {addrs}")
+        for h in hosts:
+            check(h.is_up is not False, f"host {h.address} is marked down")
+            check(h.host_id is not None, f"host {h.address} has no host_id")
+            check(h.datacenter, f"host {h.address} has no datacenter")
+
+        current = step("token map")
+        tm = cluster.metadata.token_map
+        check(tm is not None, "token_map is None")
+        check(len(tm.ring) > 0, "token ring is empty")
+        owners = set(h.address for h in tm.token_to_host_owner.values())
+        check(owners == set(addrs), f"token owners {sorted(owners)} != hosts {addrs}")
+
+        current = step("schema: keyspace and table")
+        session.execute(f"DROP KEYSPACE IF EXISTS {KS}")
+        session.execute(
+            f"CREATE KEYSPACE {KS} WITH replication = "
+            "{'class': 'SimpleStrategy', 'replication_factor': 3}")
+        session.execute(
+            f"CREATE TABLE {KS}.kv (pk int, ck int, v text, PRIMARY KEY (pk, ck))")
+        session.execute(
+            f"CREATE TABLE {KS}.lwt (id int PRIMARY KEY, v text)")
+
+        current = step("schema agreement")
+        agreed = cluster.control_connection.wait_for_schema_agreement()
+        check(agreed is True, f"wait_for_schema_agreement returned {agreed!r}")
+
+        current = step("schema metadata")
+        ksm = cluster.metadata.keyspaces.get(KS)
+        check(ksm is not None, f"keyspace {KS} not in metadata: {sorted(cluster.metadata.keyspaces)}")
+        tbl = ksm.tables.get("kv")
+        check(tbl is not None, f"table kv not in metadata: {sorted(ksm.tables)}")
+        check([c.name for c in tbl.partition_key] == ["pk"], "partition key of kv")
+        check([c.name for c in tbl.clustering_key] == ["ck"], "clustering key of kv")
+        check(tbl.columns["v"].cql_type == "text", f"type of v: {tbl.columns['v'].cql_type}")
+        replicas = cluster.metadata.get_replicas(KS, b"\x00\x00\x00\x01")
+        check(len(replicas) == 3, f"expected 3 replicas for RF 3, got {replicas}")
+
+        current = step("prepared insert and select")
+        ins = session.prepare(f"INSERT INTO {KS}.kv (pk, ck, v) VALUES (?, ?, ?)")
+        sel = session.prepare(f"SELECT ck, v FROM {KS}.kv WHERE pk = ? AND ck = ?")
+        check(len(ins.column_metadata) == 3, f"insert bind markers: {ins.column_metadata}")
+        check(ins.routing_key_indexes == [0], f"routing key indexes {ins.routing_key_indexes}")
+        session.execute(ins, (1, 1, "one"))
+        rows = list(session.execute(sel, (1, 1)))
+        check(len(rows) == 1 and rows[0].ck == 1 and rows[0].v == "one",
+              f"select returned {rows}")
+
+        current = step("paging 1000 rows, fetch_size 100")
+        for ck in range(1000):
+            session.execute(ins, (2, ck, f"v{ck}"))
+        stmt = session.prepare(f"SELECT ck, v FROM {KS}.kv WHERE pk = ?")
+        stmt.fetch_size = 100
+        rs = session.execute(stmt, (2,))
+        check(len(rs.current_rows) == 100, f"first page has {len(rs.current_rows)} rows")
+        check(rs.has_more_pages, "first page says no more pages")
+        seen = [r.ck for r in rs]
+        check(len(seen) == 1000, f"paged through {len(seen)} rows, expected 1000")
+        check(seen == list(range(1000)), "rows not each seen once in clustering order")
+
+        current = step("batch")
+        batch = BatchStatement()
+        for ck in range(10):
+            batch.add(ins, (3, ck, f"b{ck}"))
+        batch.add(SimpleStatement(f"INSERT INTO {KS}.kv (pk, ck, v) VALUES (3, 10, 'simple')"))
+        session.execute(batch)
+        got = {r.ck: r.v for r in session.execute(f"SELECT ck, v FROM {KS}.kv WHERE pk = 3")}
+        want = {ck: f"b{ck}" for ck in range(10)}
+        want[10] = "simple"
+        check(got == want, f"batch rows: {got}")
+
+        current = step("tracing")
+        res = session.execute(sel, (1, 1), trace=True)
+        trace = res.get_query_trace(max_wait_sec=10)
+        check(trace is not None, "no trace")
+        check(trace.events, f"trace {trace.trace_id} has no events")
+        check(trace.duration is not None, "trace has no duration")
+
+        current = step("lwt")
+        lwt = session.prepare(f"INSERT INTO {KS}.lwt (id, v) VALUES (?, ?) IF NOT EXISTS")
+        r1 = session.execute(lwt, (7, "first"))
+        check(r1.was_applied is True, f"first IF NOT EXISTS: [applied]={r1.was_applied}")
+        r2 = session.execute(lwt, (7, "second"))
+        check(r2.was_applied is False, f"second IF NOT EXISTS: [applied]={r2.was_applied}")
+        row = r2.one()
+        check(getattr(row, "v", None) == "first", f"second LWT should return the existing row: {row}")
+
+        current = step("drop keyspace")
+        session.execute(f"DROP KEYSPACE {KS}")
+        check(cluster.control_connection.wait_for_schema_agreement(), "schema agreement after drop")
+    except Mismatch as e:
+        print(f"FAIL {current}: {e}", flush=True)
+        return 1
+    except Exception as e:  # a driver error is a failure of the step, with its traceback
+        traceback.print_exc()
+        print(f"FAIL {current}: {type(e).__name__}: {e}", flush=True)
+        return 1
+    finally:
+        if cluster is not None:
+            cluster.shutdown()
+    print("interop scenario: all steps passed", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
