@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use xshell::{Shell, cmd};
 
+mod interop;
 #[cfg(test)]
 mod tidy;
 
@@ -18,6 +19,8 @@ struct Cli {
 enum Task {
     /// Run what CI runs: fmt, clippy, tests and docs, warnings denied.
     Ci,
+    /// Run the Python cassandra-driver interop scenario against the cql-sim binary.
+    Interop,
 }
 
 fn main() -> Result<()> {
@@ -26,6 +29,7 @@ fn main() -> Result<()> {
     sh.change_dir(project_root());
     match cli.task {
         Task::Ci => ci(&sh),
+        Task::Interop => std::process::exit(interop::run(&project_root())?),
     }
 }
 

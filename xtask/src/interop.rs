@@ -1,0 +1,192 @@
+//! `cargo xtask interop`: a third-party driver (Python `cassandra-driver`) against the `cql-sim` binary.
+//!
+//! Builds the simulator, starts a 3-node cluster on its own loopback addresses and port, waits for
+//! `ready`, runs `interop/python/setup.sh` (a pinned driver in `target/interop-venv`) and
+//! `interop/python/scenario.py`, and always stops the simulator afterwards.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// First node address; nodes are `127.0.70.1..=127.0.70.3`, away from other tests' addresses.
+const ADDRESS_BASE: &str = "127.0.70.1";
+/// Native transport port shared by all nodes (not the default 9042).
+const PORT: u16 = 29142;
+/// Shard-aware port shared by all nodes.
+const SHARD_AWARE_PORT: u16 = 29143;
+/// Nodes in the simulated cluster.
+const NODES: usize = 3;
+/// How long the simulator may take to print `ready`.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the virtualenv setup may take (a first install downloads from PyPI).
+const SETUP_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long the scenario may take.
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(180);
+/// How long the simulator gets to exit after SIGTERM before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs the interop scenario; returns the scenario's exit code (0 on success).
+pub(crate) fn run(root: &Path) -> Result<i32> {
+    let started = Instant::now();
+    let status = Command::new(cargo())
+        .current_dir(root)
+        .args(["build", "-p", "cql-sim", "--bin", "cql-sim"])
+        .status()
+        .context("running cargo build for cql-sim")?;
+    if !status.success() {
+        bail!("building cql-sim failed: {status}");
+    }
+    let built = Instant::now();
+    let sim_bin = target_dir(root).join("debug").join("cql-sim");
+
+    let setup = Command::new(root.join("interop/python/setup.sh"))
+        .current_dir(root)
+        .spawn()
+        .context("starting interop/python/setup.sh")?;
+    let status = wait_with_timeout(setup, SETUP_TIMEOUT, "interop/python/setup.sh")?;
+    if !status.success() {
+        bail!("interop/python/setup.sh failed: {status}");
+    }
+
+    let sim = Sim::start(&sim_bin)?;
+    let python = root.join("target/interop-venv/bin/python");
+    let mut scenario = Command::new(&python);
+    scenario
+        .current_dir(root)
+        .arg(root.join("interop/python/scenario.py"))
+        .arg("--port")
+        .arg(PORT.to_string())
+        .arg("--expect-hosts")
+        .arg(NODES.to_string())
+        .args(&sim.hosts);
+    let child = scenario
+        .spawn()
+        .with_context(|| format!("starting {}", python.display()))?;
+    let status = wait_with_timeout(child, SCENARIO_TIMEOUT, "interop scenario");
+    drop(sim);
+    let status = status?;
+    eprintln!(
+        "interop: build {:.1?}, setup + scenario {:.1?}",
+        built - started,
+        built.elapsed()
+    );
+    Ok(status.code().unwrap_or(1))
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// Waits for `child` for at most `timeout`; kills it when the time is up.
+fn wait_with_timeout(mut child: Child, timeout: Duration, what: &str) -> Result<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{what} did not finish within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A running `cql-sim`; stopped (SIGTERM, then kill) when dropped.
+struct Sim {
+    child: Child,
+    hosts: Vec<String>,
+}
+
+impl Sim {
+    fn start(bin: &Path) -> Result<Self> {
+        let mut child = Command::new(bin)
+            .args(["--nodes", &NODES.to_string(), "--shards", "2"])
+            .args(["--port", &PORT.to_string()])
+            .args(["--shard-aware-port", &SHARD_AWARE_PORT.to_string()])
+            .args(["--address-base", ADDRESS_BASE, "--seed", "7"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let Some(stdout) = child.stdout.take() else {
+            bail!("cql-sim has no stdout pipe");
+        };
+        // From here on, Drop stops the simulator whatever happens.
+        let mut sim = Self {
+            child,
+            hosts: Vec::new(),
+        };
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout);
+            let mut line = String::new();
+            loop {
+                line.clear();
+                match lines.read_line(&mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        if tx.send(line.trim().to_owned()).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            // Keep draining so the simulator never blocks on a full pipe.
+            let _ = std::io::copy(&mut lines, &mut std::io::sink());
+        });
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) if line == "ready" => break,
+                Ok(line) => {
+                    let host = line.rsplit_once(':').map_or(line.as_str(), |(ip, _)| ip);
+                    sim.hosts.push(host.to_owned());
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    bail!("cql-sim did not print `ready` within {READY_TIMEOUT:?}")
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    bail!("cql-sim exited before `ready`")
+                }
+            }
+        }
+        if sim.hosts.len() != NODES {
+            bail!("cql-sim printed {:?}, expected {NODES} nodes", sim.hosts);
+        }
+        Ok(sim)
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        // SIGTERM first so the simulator shuts down cleanly; `kill` is the fallback.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
