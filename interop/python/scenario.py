@@ -1,6 +1,9 @@
 """Interop scenario: the Python cassandra-driver against a running cql-sim cluster.
 
-Usage: scenario.py --port P --expect-hosts N CONTACT_POINT...
+Usage: scenario.py --port P --expect-hosts N [--shards S --shard-aware-port Q] CONTACT_POINT...
+Runs with `cassandra-driver` or `scylla-driver` (both are the module `cassandra`); with
+`--shards`, also checks the scylla-driver's shard awareness (one connection per shard, some
+through the shard-aware port).
 Exits 0 when every step matches, 1 with a `FAIL <step>: <why>` line otherwise.
 """
 import argparse
@@ -8,13 +11,17 @@ import logging
 import sys
 import time
 import traceback
+import warnings
 
 from cassandra import ConsistencyLevel
 from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT
-from cassandra.policies import RoundRobinPolicy
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, SimpleStatement
 
 KS = "interop_py"
+
+# scylla-driver deprecates ControlConnection.wait_for_schema_agreement, which the scenario checks on purpose.
+warnings.filterwarnings("ignore", message=".*wait_for_schema_agreement is deprecated", category=DeprecationWarning)
 
 
 class Mismatch(Exception):
@@ -31,10 +38,44 @@ def step(name):
     return name
 
 
+def check_shard_awareness(cluster, shards, shard_aware_port):
+    """scylla-driver: every host reports its sharding, and the pool reaches one connection per
+    shard, those beyond the first through the shard-aware port (bounded wait: the driver opens
+    them in the background)."""
+    check(hasattr(cluster, "shard_aware_stats"), "this driver has no shard awareness (not scylla-driver?)")
+    check(cluster.is_shard_aware(), "driver does not consider the cluster shard-aware")
+    deadline = time.monotonic() + 15
+    while any(h.sharding_info is None for h in cluster.metadata.all_hosts()):
+        missing = [h.address for h in cluster.metadata.all_hosts() if h.sharding_info is None]
+        check(time.monotonic() < deadline, f"hosts {missing} have no sharding info")
+        time.sleep(0.05)
+    for h in cluster.metadata.all_hosts():
+        info = h.sharding_info
+        check(info.shards_count == shards, f"host {h.address}: shards_count {info.shards_count}")
+        check(info.shard_aware_port == shard_aware_port,
+              f"host {h.address}: shard-aware port {info.shard_aware_port}, expected {shard_aware_port}")
+    while True:
+        stats = cluster.shard_aware_stats()
+        if all(v["connected"] == shards for v in stats.values()):
+            break
+        check(time.monotonic() < deadline, f"pools did not reach one connection per shard: {stats}")
+        time.sleep(0.05)
+    via_port = 0
+    for pool in cluster.get_all_pools():
+        for shard_id, conn in pool._connections.items():
+            check(conn.features.shard_id == shard_id,
+                  f"{pool.host.address}: connection for shard {shard_id} is on shard {conn.features.shard_id}")
+            via_port += conn.endpoint.port == shard_aware_port
+    check(via_port > 0, "no connection went through the shard-aware port")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--expect-hosts", type=int, default=3)
+    ap.add_argument("--shards", type=int, default=0,
+                    help="check scylla-driver shard awareness for this many shards per node")
+    ap.add_argument("--shard-aware-port", type=int, default=0)
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("contact_points", nargs="+")
     args = ap.parse_args()
@@ -45,7 +86,7 @@ def main():
     try:
         current = step("connect")
         profile = ExecutionProfile(
-            load_balancing_policy=RoundRobinPolicy(),
+            load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
             consistency_level=ConsistencyLevel.QUORUM,
             request_timeout=10,
         )
@@ -76,6 +117,10 @@ def main():
         owners = set(h.address for h in tm.token_to_host_owner.values())
         check(owners == set(addrs), f"token owners {sorted(owners)} != hosts {addrs}")
 
+        if args.shards:
+            current = step("shard awareness")
+            check_shard_awareness(cluster, args.shards, args.shard_aware_port)
+
         current = step("schema: keyspace and table")
         session.execute(f"DROP KEYSPACE IF EXISTS {KS}")
         session.execute(
@@ -88,7 +133,11 @@ def main():
 
         current = step("schema agreement")
         agreed = cluster.control_connection.wait_for_schema_agreement()
-        check(agreed is True, f"wait_for_schema_agreement returned {agreed!r}")
+        check(agreed is True, f"control_connection.wait_for_schema_agreement returned {agreed!r}")
+        if hasattr(session, "wait_for_schema_agreement"):
+            # scylla-driver: asks system.local on every connected host.
+            agreed = session.wait_for_schema_agreement(wait_time=10)
+            check(agreed is True, f"session.wait_for_schema_agreement returned {agreed!r}")
 
         current = step("schema metadata")
         ksm = cluster.metadata.keyspaces.get(KS)

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Creates (or reuses) the interop virtualenv with a pinned Python cassandra-driver from PyPI.
-# Usage: interop/python/setup.sh [VENV_DIR]   (default: target/interop-venv)
+# Creates (or reuses) a virtualenv holding one pinned Python driver from PyPI.
+# Usage: interop/python/setup.sh [cassandra|scylla]
+#   cassandra: cassandra-driver (DataStax/Apache) in target/interop-venv
+#   scylla:    scylla-driver (shard-aware fork, same `cassandra` module) in target/interop-venv-scylla
+# Both install the module `cassandra`, hence one virtualenv each.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-VENV="${1:-target/interop-venv}"
-DRIVER_VERSION="3.29.2"
+case "${1:-cassandra}" in
+    cassandra) PACKAGE="cassandra-driver"; VERSION="3.29.2"; VENV="target/interop-venv" ;;
+    scylla) PACKAGE="scylla-driver"; VERSION="3.29.12"; VENV="target/interop-venv-scylla" ;;
+    *) echo "usage: $0 [cassandra|scylla]" >&2; exit 2 ;;
+esac
 PYTHON="${PYTHON:-python3}"
-# The pure-Python build installs in seconds where no wheel fits; a wheel is used when one does.
+# Where no wheel fits, build the pure-Python driver (seconds) rather than the C extensions (minutes).
 export CASS_DRIVER_NO_EXTENSIONS=1
 if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c "import cassandra, sys; sys.exit(cassandra.__version__ != '$DRIVER_VERSION')" 2>/dev/null; then
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "cassandra-driver==$DRIVER_VERSION"
+if ! "$VENV/bin/python" -m pip show "$PACKAGE" 2>/dev/null | grep -qx "Version: $VERSION"; then
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$PACKAGE==$VERSION"
 fi
-"$VENV/bin/python" -c "import cassandra; print('cassandra-driver', cassandra.__version__)"
+echo "$PACKAGE $VERSION in $VENV"

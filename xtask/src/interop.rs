@@ -1,8 +1,9 @@
 //! `cargo xtask interop`: a third-party driver (Python `cassandra-driver`) against the `cql-sim` binary.
 //!
-//! Builds the simulator, starts a 3-node cluster on its own loopback addresses and port, waits for
-//! `ready`, runs `interop/python/setup.sh` (a pinned driver in `target/interop-venv`) and
-//! `interop/python/scenario.py`, and always stops the simulator afterwards.
+//! Builds the simulator, starts a 3-node, 2-shard cluster on its own loopback addresses and port,
+//! waits for `ready`, runs `interop/python/setup.sh` (pinned drivers from PyPI in
+//! `target/interop-venv*`) and `interop/python/scenario.py` once per driver, and always stops the
+//! simulator afterwards (SIGTERM, then kill).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ const PORT: u16 = 29142;
 const SHARD_AWARE_PORT: u16 = 29143;
 /// Nodes in the simulated cluster.
 const NODES: usize = 3;
+/// Shards per node.
+const SHARDS: u32 = 2;
 /// How long the simulator may take to print `ready`.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the virtualenv setup may take (a first install downloads from PyPI).
@@ -29,8 +32,44 @@ const SCENARIO_TIMEOUT: Duration = Duration::from_secs(180);
 /// How long the simulator gets to exit after SIGTERM before it is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Runs the interop scenario; returns the scenario's exit code (0 on success).
-pub(crate) fn run(root: &Path) -> Result<i32> {
+/// A Python driver the scenario runs with; both install the module `cassandra`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Driver {
+    /// `cassandra-driver` (Apache/DataStax), in `target/interop-venv`.
+    Cassandra,
+    /// `scylla-driver` (the shard-aware fork), in `target/interop-venv-scylla`.
+    Scylla,
+    /// Both, one after the other, against the same cluster.
+    All,
+}
+
+impl Driver {
+    fn each(self) -> &'static [Self] {
+        match self {
+            Self::Cassandra => &[Self::Cassandra],
+            Self::Scylla => &[Self::Scylla],
+            Self::All => &[Self::Cassandra, Self::Scylla],
+        }
+    }
+
+    fn setup_arg(self) -> &'static str {
+        match self {
+            Self::Scylla => "scylla",
+            Self::Cassandra | Self::All => "cassandra",
+        }
+    }
+
+    fn venv(self) -> &'static str {
+        match self {
+            Self::Scylla => "target/interop-venv-scylla",
+            Self::Cassandra | Self::All => "target/interop-venv",
+        }
+    }
+}
+
+/// Runs the interop scenario with `driver`; returns the first failing scenario's exit code
+/// (0 when every run passed).
+pub(crate) fn run(root: &Path, driver: Driver) -> Result<i32> {
     let started = Instant::now();
     let status = Command::new(cargo())
         .current_dir(root)
@@ -43,38 +82,58 @@ pub(crate) fn run(root: &Path) -> Result<i32> {
     let built = Instant::now();
     let sim_bin = target_dir(root).join("debug").join("cql-sim");
 
-    let setup = Command::new(root.join("interop/python/setup.sh"))
-        .current_dir(root)
-        .spawn()
-        .context("starting interop/python/setup.sh")?;
-    let status = wait_with_timeout(setup, SETUP_TIMEOUT, "interop/python/setup.sh")?;
-    if !status.success() {
-        bail!("interop/python/setup.sh failed: {status}");
+    for d in driver.each() {
+        let setup = Command::new(root.join("interop/python/setup.sh"))
+            .current_dir(root)
+            .arg(d.setup_arg())
+            .spawn()
+            .context("starting interop/python/setup.sh")?;
+        let status = wait_with_timeout(setup, SETUP_TIMEOUT, "interop/python/setup.sh")?;
+        if !status.success() {
+            bail!("interop/python/setup.sh {} failed: {status}", d.setup_arg());
+        }
     }
 
     let sim = Sim::start(&sim_bin)?;
-    let python = root.join("target/interop-venv/bin/python");
-    let mut scenario = Command::new(&python);
-    scenario
-        .current_dir(root)
-        .arg(root.join("interop/python/scenario.py"))
-        .arg("--port")
-        .arg(PORT.to_string())
-        .arg("--expect-hosts")
-        .arg(NODES.to_string())
-        .args(&sim.hosts);
-    let child = scenario
-        .spawn()
-        .with_context(|| format!("starting {}", python.display()))?;
-    let status = wait_with_timeout(child, SCENARIO_TIMEOUT, "interop scenario");
+    let mut code = 0;
+    for d in driver.each() {
+        let python = root.join(d.venv()).join("bin/python");
+        let mut scenario = Command::new(&python);
+        scenario
+            .current_dir(root)
+            .arg(root.join("interop/python/scenario.py"))
+            .arg("--port")
+            .arg(PORT.to_string())
+            .arg("--expect-hosts")
+            .arg(NODES.to_string());
+        if *d == Driver::Scylla {
+            scenario
+                .arg("--shards")
+                .arg(SHARDS.to_string())
+                .arg("--shard-aware-port")
+                .arg(SHARD_AWARE_PORT.to_string());
+        }
+        scenario.args(&sim.hosts);
+        eprintln!("interop: scenario with {}", d.setup_arg());
+        let child = scenario
+            .spawn()
+            .with_context(|| format!("starting {}", python.display()))?;
+        let status = wait_with_timeout(child, SCENARIO_TIMEOUT, "interop scenario")?;
+        let c = status.code().unwrap_or(1);
+        if c != 0 {
+            eprintln!("interop: scenario with {} FAILED ({status})", d.setup_arg());
+            if code == 0 {
+                code = c;
+            }
+        }
+    }
     drop(sim);
-    let status = status?;
     eprintln!(
-        "interop: build {:.1?}, setup + scenario {:.1?}",
+        "interop: build {:.1?}, setup + scenarios {:.1?}",
         built - started,
         built.elapsed()
     );
-    Ok(status.code().unwrap_or(1))
+    Ok(code)
 }
 
 fn cargo() -> String {
@@ -112,7 +171,8 @@ struct Sim {
 impl Sim {
     fn start(bin: &Path) -> Result<Self> {
         let mut child = Command::new(bin)
-            .args(["--nodes", &NODES.to_string(), "--shards", "2"])
+            .args(["--nodes", &NODES.to_string()])
+            .args(["--shards", &SHARDS.to_string()])
             .args(["--port", &PORT.to_string()])
             .args(["--shard-aware-port", &SHARD_AWARE_PORT.to_string()])
             .args(["--address-base", ADDRESS_BASE, "--seed", "7"])
