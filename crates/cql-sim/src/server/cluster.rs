@@ -486,6 +486,20 @@ impl SimCluster {
             .all(|n| n.schema_version() == v)
     }
 
+    /// Waits until every live node reports the same schema version; false after `timeout`.
+    pub async fn await_schema_agreement(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.schema_in_agreement() {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Adds a node to data centre `dc` (the first data centre when `None`), streams it the
     /// partitions it now replicates, starts it and announces it with TOPOLOGY_CHANGE NEW_NODE.
     pub async fn add_node(&self, dc: Option<&str>) -> Result<NodeHandle, SimError> {
@@ -665,6 +679,11 @@ impl NodeHandle {
         self.node.request_count()
     }
 
+    /// Requests received with this opcode (e.g. `Opcode::EXECUTE`, `Opcode::PREPARE`).
+    pub fn request_count_of(&self, opcode: proto::codes::Opcode) -> u64 {
+        self.node.request_count_of(opcode.0)
+    }
+
     /// Token-routed statements (those touching a user table's partition) received per shard.
     pub fn token_requests_per_shard(&self) -> Vec<u64> {
         self.node.shard_requests()
@@ -715,13 +734,16 @@ impl NodeHandle {
         );
     }
 
-    /// Starts a stopped node again; the other nodes push STATUS_CHANGE UP.
+    /// Starts a stopped node again with an empty prepared-statement cache; the other nodes push
+    /// STATUS_CHANGE UP.
     pub async fn start(&self) -> Result<(), SimError> {
         if self.node.is_up() || !self.node.is_member() {
             return Ok(());
         }
+        // Like Scylla, a restarted node has lost its prepared statements (drivers re-prepare
+        // on UNPREPARED) and has caught up with the schema.
+        node::evict_all(&self.node);
         self.node.start(&self.cluster).await?;
-        // A restarted node has caught up with the schema.
         self.node.set_schema_version(self.cluster_schema_version());
         self.cluster.publish(
             Some(self.node.id),
