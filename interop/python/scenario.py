@@ -76,6 +76,7 @@ def main():
     ap.add_argument("--shards", type=int, default=0,
                     help="check scylla-driver shard awareness for this many shards per node")
     ap.add_argument("--shard-aware-port", type=int, default=0)
+    ap.add_argument("--compression", choices=["lz4", "snappy"], help="frame compression (needs the lz4 or python-snappy package)")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("contact_points", nargs="+")
     args = ap.parse_args()
@@ -97,8 +98,13 @@ def main():
             execution_profiles={EXEC_PROFILE_DEFAULT: profile},
             connect_timeout=10,
             control_connection_timeout=10,
+            compression=args.compression or False,
         )
         session = cluster.connect()
+        if args.compression:
+            conn = cluster.control_connection._connection
+            check(conn is not None and conn.compressor is not None,
+                  f"{args.compression} compression was not negotiated")
 
         current = step("hosts")
         hosts = cluster.metadata.all_hosts()

@@ -11,13 +11,16 @@ case "${1:-cassandra}" in
     scylla) PACKAGE="scylla-driver"; VERSION="3.29.12"; VENV="target/interop-venv-scylla" ;;
     *) echo "usage: $0 [cassandra|scylla]" >&2; exit 2 ;;
 esac
+# lz4 lets the scenario negotiate compressed frames (`--compression lz4`).
+LZ4_VERSION="4.4.5"
 PYTHON="${PYTHON:-python3}"
 # Where no wheel fits, build the pure-Python driver (seconds) rather than the C extensions (minutes).
 export CASS_DRIVER_NO_EXTENSIONS=1
 if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -m pip show "$PACKAGE" 2>/dev/null | grep -qx "Version: $VERSION"; then
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$PACKAGE==$VERSION"
+if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys
+sys.exit(m.version('$PACKAGE') != '$VERSION' or m.version('lz4') != '$LZ4_VERSION')" 2>/dev/null; then
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$PACKAGE==$VERSION" "lz4==$LZ4_VERSION"
 fi
-echo "$PACKAGE $VERSION in $VENV"
+echo "$PACKAGE $VERSION, lz4 $LZ4_VERSION in $VENV"

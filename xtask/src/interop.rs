@@ -111,7 +111,9 @@ pub(crate) fn run(root: &Path, driver: Driver) -> Result<i32> {
                 .arg("--shards")
                 .arg(SHARDS.to_string())
                 .arg("--shard-aware-port")
-                .arg(SHARD_AWARE_PORT.to_string());
+                .arg(SHARD_AWARE_PORT.to_string())
+                // One run with compressed frames; the other stays uncompressed.
+                .args(["--compression", "lz4"]);
         }
         scenario.args(&sim.hosts);
         eprintln!("interop: scenario with {}", d.setup_arg());
