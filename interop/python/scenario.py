@@ -77,6 +77,7 @@ def main():
                     help="check scylla-driver shard awareness for this many shards per node")
     ap.add_argument("--shard-aware-port", type=int, default=0)
     ap.add_argument("--compression", choices=["lz4", "snappy"], help="frame compression (needs the lz4 or python-snappy package)")
+    ap.add_argument("--protocol", type=int, default=4, choices=[3, 4])
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("contact_points", nargs="+")
     args = ap.parse_args()
@@ -94,7 +95,7 @@ def main():
         cluster = Cluster(
             contact_points=args.contact_points,
             port=args.port,
-            protocol_version=4,
+            protocol_version=args.protocol,
             execution_profiles={EXEC_PROFILE_DEFAULT: profile},
             connect_timeout=10,
             control_connection_timeout=10,

@@ -52,6 +52,25 @@ impl Driver {
         }
     }
 
+    /// The scenario runs with this driver, as extra scenario arguments.
+    fn runs(self) -> Vec<Vec<String>> {
+        let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        match self {
+            Self::Cassandra => vec![args(&["--protocol", "4"]), args(&["--protocol", "3"])],
+            // Shard awareness through the shard-aware port, with compressed frames.
+            Self::Scylla => {
+                let mut a = args(&["--protocol", "4", "--compression", "lz4"]);
+                a.extend(["--shards".to_owned(), SHARDS.to_string()]);
+                a.extend([
+                    "--shard-aware-port".to_owned(),
+                    SHARD_AWARE_PORT.to_string(),
+                ]);
+                vec![a]
+            }
+            Self::All => Vec::new(),
+        }
+    }
+
     fn setup_arg(self) -> &'static str {
         match self {
             Self::Scylla => "scylla",
@@ -97,35 +116,30 @@ pub(crate) fn run(root: &Path, driver: Driver) -> Result<i32> {
     let sim = Sim::start(&sim_bin)?;
     let mut code = 0;
     for d in driver.each() {
-        let python = root.join(d.venv()).join("bin/python");
-        let mut scenario = Command::new(&python);
-        scenario
-            .current_dir(root)
-            .arg(root.join("interop/python/scenario.py"))
-            .arg("--port")
-            .arg(PORT.to_string())
-            .arg("--expect-hosts")
-            .arg(NODES.to_string());
-        if *d == Driver::Scylla {
+        for extra in d.runs() {
+            let python = root.join(d.venv()).join("bin/python");
+            let mut scenario = Command::new(&python);
             scenario
-                .arg("--shards")
-                .arg(SHARDS.to_string())
-                .arg("--shard-aware-port")
-                .arg(SHARD_AWARE_PORT.to_string())
-                // One run with compressed frames; the other stays uncompressed.
-                .args(["--compression", "lz4"]);
-        }
-        scenario.args(&sim.hosts);
-        eprintln!("interop: scenario with {}", d.setup_arg());
-        let child = scenario
-            .spawn()
-            .with_context(|| format!("starting {}", python.display()))?;
-        let status = wait_with_timeout(child, SCENARIO_TIMEOUT, "interop scenario")?;
-        let c = status.code().unwrap_or(1);
-        if c != 0 {
-            eprintln!("interop: scenario with {} FAILED ({status})", d.setup_arg());
-            if code == 0 {
-                code = c;
+                .current_dir(root)
+                .arg(root.join("interop/python/scenario.py"))
+                .arg("--port")
+                .arg(PORT.to_string())
+                .arg("--expect-hosts")
+                .arg(NODES.to_string())
+                .args(&extra)
+                .args(&sim.hosts);
+            let what = format!("{} {}", d.setup_arg(), extra.join(" "));
+            eprintln!("interop: scenario with {what}");
+            let child = scenario
+                .spawn()
+                .with_context(|| format!("starting {}", python.display()))?;
+            let status = wait_with_timeout(child, SCENARIO_TIMEOUT, "interop scenario")?;
+            let c = status.code().unwrap_or(1);
+            if c != 0 {
+                eprintln!("interop: scenario with {what} FAILED ({status})");
+                if code == 0 {
+                    code = c;
+                }
             }
         }
     }
