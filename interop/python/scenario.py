@@ -1,6 +1,7 @@
 """Interop scenario: the Python cassandra-driver against a running cql-sim cluster.
 
-Usage: scenario.py --port P --expect-hosts N [--shards S --shard-aware-port Q] CONTACT_POINT...
+Usage: scenario.py --port P --expect-hosts N [--protocol 3|4] [--compression lz4]
+                   [--shards S --shard-aware-port Q] [--auth USER:PASS] CONTACT_POINT...
 Runs with `cassandra-driver` or `scylla-driver` (both are the module `cassandra`); with
 `--shards`, also checks the scylla-driver's shard awareness (one connection per shard, some
 through the shard-aware port).
@@ -13,8 +14,9 @@ import time
 import traceback
 import warnings
 
-from cassandra import ConsistencyLevel
-from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT
+from cassandra import AuthenticationFailed, ConsistencyLevel
+from cassandra.auth import PlainTextAuthProvider
+from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT, NoHostAvailable
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, SimpleStatement
 
@@ -78,6 +80,7 @@ def main():
     ap.add_argument("--shard-aware-port", type=int, default=0)
     ap.add_argument("--compression", choices=["lz4", "snappy"], help="frame compression (needs the lz4 or python-snappy package)")
     ap.add_argument("--protocol", type=int, default=4, choices=[3, 4])
+    ap.add_argument("--auth", help="user:password; also checks that a wrong password is refused")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("contact_points", nargs="+")
     args = ap.parse_args()
@@ -86,6 +89,29 @@ def main():
     current = "connect"
     cluster = None
     try:
+        auth = {}
+        if args.auth:
+            current = step("authentication: wrong password refused")
+            user, password = args.auth.split(":", 1)
+            bad = Cluster(contact_points=args.contact_points, port=args.port,
+                          protocol_version=args.protocol,
+                          load_balancing_policy=DCAwareRoundRobinPolicy(),
+                          auth_provider=PlainTextAuthProvider(user, password + "-wrong"))
+            quiet = logging.getLogger("cassandra")
+            level = quiet.level
+            quiet.setLevel(logging.CRITICAL)  # the driver logs the expected failure as errors
+            try:
+                bad.connect()
+                raise Mismatch("connected with a wrong password")
+            except NoHostAvailable as e:
+                errors = list(e.errors.values())
+                check(errors and all(isinstance(x, AuthenticationFailed) for x in errors),
+                      f"expected AuthenticationFailed, got {errors}")
+            finally:
+                quiet.setLevel(level)
+                bad.shutdown()
+            auth["auth_provider"] = PlainTextAuthProvider(user, password)
+
         current = step("connect")
         profile = ExecutionProfile(
             load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
@@ -100,6 +126,7 @@ def main():
             connect_timeout=10,
             control_connection_timeout=10,
             compression=args.compression or False,
+            **auth,
         )
         session = cluster.connect()
         if args.compression:
@@ -155,7 +182,8 @@ def main():
         check([c.name for c in tbl.clustering_key] == ["ck"], "clustering key of kv")
         check(tbl.columns["v"].cql_type == "text", f"type of v: {tbl.columns['v'].cql_type}")
         replicas = cluster.metadata.get_replicas(KS, b"\x00\x00\x00\x01")
-        check(len(replicas) == 3, f"expected 3 replicas for RF 3, got {replicas}")
+        want = min(3, args.expect_hosts)
+        check(len(replicas) == want, f"expected {want} replicas for RF 3, got {replicas}")
 
         current = step("prepared insert and select")
         ins = session.prepare(f"INSERT INTO {KS}.kv (pk, ck, v) VALUES (?, ?, ?)")

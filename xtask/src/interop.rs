@@ -1,9 +1,11 @@
-//! `cargo xtask interop`: a third-party driver (Python `cassandra-driver`) against the `cql-sim` binary.
+//! `cargo xtask interop`: third-party Python drivers against the `cql-sim` binary.
 //!
-//! Builds the simulator, starts a 3-node, 2-shard cluster on its own loopback addresses and port,
-//! waits for `ready`, runs `interop/python/setup.sh` (pinned drivers from PyPI in
-//! `target/interop-venv*`) and `interop/python/scenario.py` once per driver, and always stops the
-//! simulator afterwards (SIGTERM, then kill).
+//! Builds the simulator, installs pinned `cassandra-driver` and `scylla-driver` from PyPI
+//! (`interop/python/setup.sh`, virtualenvs under `target/`), starts a 3-node, 2-shard cluster on
+//! `127.0.70.1-3` and non-default ports, waits for `ready`, and runs `interop/python/scenario.py`:
+//! cassandra-driver on protocol v4 and v3, scylla-driver (shard-aware, lz4) on v4; then a second
+//! cluster that requires authentication, with cassandra-driver. Each simulator is always stopped
+//! afterwards (SIGTERM, then kill, from `Drop`).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -19,6 +21,10 @@ const ADDRESS_BASE: &str = "127.0.70.1";
 const PORT: u16 = 29142;
 /// Shard-aware port shared by all nodes.
 const SHARD_AWARE_PORT: u16 = 29143;
+/// Ports of the second cluster, which requires authentication.
+const AUTH_PORTS: (u16, u16) = (29144, 29145);
+/// Credentials of the second cluster.
+const AUTH: &str = "interop:s3cret";
 /// Nodes in the simulated cluster.
 const NODES: usize = 3;
 /// Shards per node.
@@ -113,42 +119,69 @@ pub(crate) fn run(root: &Path, driver: Driver) -> Result<i32> {
         }
     }
 
-    let sim = Sim::start(&sim_bin)?;
+    let sim = Sim::start(&sim_bin, (PORT, SHARD_AWARE_PORT), None)?;
     let mut code = 0;
     for d in driver.each() {
+        let python = root.join(d.venv()).join("bin/python");
         for extra in d.runs() {
-            let python = root.join(d.venv()).join("bin/python");
-            let mut scenario = Command::new(&python);
-            scenario
-                .current_dir(root)
-                .arg(root.join("interop/python/scenario.py"))
-                .arg("--port")
-                .arg(PORT.to_string())
-                .arg("--expect-hosts")
-                .arg(NODES.to_string())
-                .args(&extra)
-                .args(&sim.hosts);
             let what = format!("{} {}", d.setup_arg(), extra.join(" "));
-            eprintln!("interop: scenario with {what}");
-            let child = scenario
-                .spawn()
-                .with_context(|| format!("starting {}", python.display()))?;
-            let status = wait_with_timeout(child, SCENARIO_TIMEOUT, "interop scenario")?;
-            let c = status.code().unwrap_or(1);
-            if c != 0 {
-                eprintln!("interop: scenario with {what} FAILED ({status})");
-                if code == 0 {
-                    code = c;
-                }
+            let c = run_scenario(root, &python, PORT, &extra, &sim.hosts, &what)?;
+            if c != 0 && code == 0 {
+                code = c;
             }
         }
     }
     drop(sim);
+    if driver.each().contains(&Driver::Cassandra) {
+        let sim = Sim::start(&sim_bin, AUTH_PORTS, Some(AUTH))?;
+        let python = root.join(Driver::Cassandra.venv()).join("bin/python");
+        let status = run_scenario(
+            root,
+            &python,
+            AUTH_PORTS.0,
+            &["--auth".to_owned(), AUTH.to_owned()],
+            &sim.hosts,
+            "cassandra --auth",
+        )?;
+        drop(sim);
+        if status != 0 && code == 0 {
+            code = status;
+        }
+    }
     eprintln!(
         "interop: build {:.1?}, setup + scenarios {:.1?}",
         built - started,
         built.elapsed()
     );
+    Ok(code)
+}
+
+/// Runs `scenario.py` once; returns its exit code.
+fn run_scenario(
+    root: &Path,
+    python: &Path,
+    port: u16,
+    extra: &[String],
+    hosts: &[String],
+    what: &str,
+) -> Result<i32> {
+    eprintln!("interop: scenario with {what}");
+    let child = Command::new(python)
+        .current_dir(root)
+        .arg(root.join("interop/python/scenario.py"))
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--expect-hosts")
+        .arg(NODES.to_string())
+        .args(extra)
+        .args(hosts)
+        .spawn()
+        .with_context(|| format!("starting {}", python.display()))?;
+    let status = wait_with_timeout(child, SCENARIO_TIMEOUT, "interop scenario")?;
+    let code = status.code().unwrap_or(1);
+    if code != 0 {
+        eprintln!("interop: scenario with {what} FAILED ({status})");
+    }
     Ok(code)
 }
 
@@ -185,13 +218,18 @@ struct Sim {
 }
 
 impl Sim {
-    fn start(bin: &Path) -> Result<Self> {
-        let mut child = Command::new(bin)
-            .args(["--nodes", &NODES.to_string()])
+    /// Starts `cql-sim` on `ports` (native, shard-aware), requiring `auth` (`user:pass`) if given.
+    fn start(bin: &Path, ports: (u16, u16), auth: Option<&str>) -> Result<Self> {
+        let mut cmd = Command::new(bin);
+        cmd.args(["--nodes", &NODES.to_string()])
             .args(["--shards", &SHARDS.to_string()])
-            .args(["--port", &PORT.to_string()])
-            .args(["--shard-aware-port", &SHARD_AWARE_PORT.to_string()])
-            .args(["--address-base", ADDRESS_BASE, "--seed", "7"])
+            .args(["--port", &ports.0.to_string()])
+            .args(["--shard-aware-port", &ports.1.to_string()])
+            .args(["--address-base", ADDRESS_BASE, "--seed", "7"]);
+        if let Some(auth) = auth {
+            cmd.args(["--auth", auth]);
+        }
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
