@@ -95,7 +95,8 @@ def main():
             user, password = args.auth.split(":", 1)
             bad = Cluster(contact_points=args.contact_points, port=args.port,
                           protocol_version=args.protocol,
-                          load_balancing_policy=DCAwareRoundRobinPolicy(),
+                          execution_profiles={EXEC_PROFILE_DEFAULT: ExecutionProfile(
+                              load_balancing_policy=DCAwareRoundRobinPolicy())},
                           auth_provider=PlainTextAuthProvider(user, password + "-wrong"))
             quiet = logging.getLogger("cassandra")
             level = quiet.level
