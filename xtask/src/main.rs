@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use xshell::{Shell, cmd};
 
+mod interop;
 #[cfg(test)]
 mod tidy;
 
@@ -18,6 +19,12 @@ struct Cli {
 enum Task {
     /// Run what CI runs: fmt, clippy, tests and docs, warnings denied.
     Ci,
+    /// Run the Python driver interop scenario against the cql-sim binary.
+    Interop {
+        /// Which Python driver(s) to run the scenario with.
+        #[arg(long, value_enum, default_value = "all")]
+        driver: interop::Driver,
+    },
 }
 
 fn main() -> Result<()> {
@@ -26,6 +33,7 @@ fn main() -> Result<()> {
     sh.change_dir(project_root());
     match cli.task {
         Task::Ci => ci(&sh),
+        Task::Interop { driver } => std::process::exit(interop::run(&project_root(), driver)?),
     }
 }
 

@@ -350,6 +350,15 @@ impl Parser<'_> {
         } else {
             false
         };
+        // Scylla extensions: `BYPASS CACHE` and `USING TIMEOUT <duration>` (the Scylla Python
+        // driver appends the latter to its system queries). Both are accepted and ignored.
+        if self.eat_kw("bypass") {
+            self.expect_kw("cache")?;
+        }
+        if self.eat_kw("using") {
+            self.expect_kw("timeout")?;
+            self.term()?;
+        }
         Ok(Select {
             table,
             json,

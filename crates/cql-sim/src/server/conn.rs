@@ -203,7 +203,14 @@ impl Conn {
         self.shared.tx.send(out).await.is_ok()
     }
 
-    fn frame(&self, version: ProtocolVersion, stream: i16, response: Response) -> OutFrame {
+    fn frame(&self, version: ProtocolVersion, stream: i16, mut response: Response) -> OutFrame {
+        // A v3 prepared metadata has no partition-key indexes (added in v4): leave them out
+        // rather than fail the PREPARE (cassandra-driver with protocol_version=3).
+        if version < ProtocolVersion::V4
+            && let Response::Result(proto::response::ResultBody::Prepared(p)) = &mut response
+        {
+            p.metadata.pk_indexes.clear();
+        }
         // READY and SUPPORTED go out before compression is in force.
         let compression = match response {
             Response::Ready | Response::Supported { .. } | Response::Authenticate { .. } => None,
