@@ -9,12 +9,12 @@ use std::error::Error;
 pub(crate) async fn cluster_nodes(
     auth: Option<(&str, &str)>,
 ) -> Result<(Vec<String>, Option<cql_sim::SimCluster>), Box<dyn Error>> {
-    if let Ok(list) = std::env::var("CQL_NODES") {
-        if !list.trim().is_empty() {
-            let nodes: Vec<String> = list.split(',').map(|s| s.trim().to_owned()).collect();
-            println!("connecting to {}", nodes.join(", "));
-            return Ok((nodes, None));
-        }
+    if let Ok(list) = std::env::var("CQL_NODES")
+        && !list.trim().is_empty()
+    {
+        let nodes: Vec<String> = list.split(',').map(|s| s.trim().to_owned()).collect();
+        println!("connecting to {}", nodes.join(", "));
+        return Ok((nodes, None));
     }
     let mut builder = cql_sim::SimCluster::builder().nodes(3).shards(2).isolated();
     if let Some((user, password)) = auth {
