@@ -4,6 +4,9 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use xshell::{Shell, cmd};
 
+mod ccm;
+mod cleanup;
+mod integration;
 #[cfg(test)]
 mod tidy;
 
@@ -18,6 +21,8 @@ struct Cli {
 enum Task {
     /// Run what CI runs: fmt, clippy, tests and docs, warnings denied.
     Ci,
+    /// Run the integration suite (`tests/`) against a sim, an existing or a CCM cluster.
+    Integration(integration::Args),
 }
 
 fn main() -> Result<()> {
@@ -26,6 +31,11 @@ fn main() -> Result<()> {
     sh.change_dir(project_root());
     match cli.task {
         Task::Ci => ci(&sh),
+        Task::Integration(args) => {
+            let code = integration::run(&sh, &args)?;
+            // Every cluster guard has been dropped by now: exiting skips no teardown.
+            std::process::exit(code)
+        }
     }
 }
 
