@@ -338,6 +338,18 @@ fn counters_and_statics() {
     ));
 
     s.ok("CREATE TABLE st (k int, c int, s text static, v int, PRIMARY KEY (k, c))");
+    assert!(matches!(
+        s.err("BEGIN BATCH UPDATE c SET n = n + 1 WHERE k = 1; APPLY BATCH"),
+        CqlError::Invalid(_)
+    ));
+    assert!(matches!(
+        s.err("BEGIN COUNTER BATCH DELETE FROM st WHERE k = 1; APPLY BATCH"),
+        CqlError::Invalid(_)
+    ));
+    assert!(matches!(
+        s.err("SELECT k FROM st GROUP BY k"),
+        CqlError::Invalid(_)
+    ));
     s.ok("INSERT INTO st (k, c, s, v) VALUES (1, 1, 'shared', 10)");
     s.ok("INSERT INTO st (k, c, v) VALUES (1, 2, 20)");
     let rows = s.rows("SELECT c, s, v FROM st WHERE k = 1");
@@ -690,6 +702,19 @@ fn prepared_statements_pk_indexes_and_binding() {
     };
     assert_eq!(decode(&r), vec![vec![int(1)]]);
     assert_eq!(s.engine.prepared(&[0u8; 16]).unwrap_err().code(), 0x2500);
+    // Mismatched column and value counts are an error, not a panic.
+    assert_eq!(
+        s.engine
+            .prepare("INSERT INTO t (a, b, c) VALUES (?)", Some("ks"))
+            .map(|p| p.pk_indexes),
+        Ok(vec![])
+    );
+    let bad = s
+        .engine
+        .parse("INSERT INTO t (a, b, c) VALUES (1)")
+        .unwrap();
+    assert_eq!(s.engine.partition_tokens(&bad, &s.opts()), Ok(vec![]));
+    assert_eq!(s.err("INSERT INTO t (a, b, c) VALUES (1)").code(), 0x2200);
 }
 
 #[test]
@@ -772,6 +797,14 @@ fn ddl_changes_schema_version_and_reports_changes() {
     s.ok("CREATE TABLE t (k int PRIMARY KEY, v int)");
     assert!(s.rows("SELECT * FROM t").is_empty());
     s.ok("CREATE INDEX ON t (v)");
+    s.ok("INSERT INTO t (k, v) VALUES (3, 30)");
+    s.ok("INSERT INTO t (k, v) VALUES (4, 40)");
+    assert_eq!(s.rows("SELECT k FROM t WHERE v = 40"), vec![vec![int(4)]]);
+    assert!(
+        s.err("SELECT k FROM t WHERE v > 30")
+            .to_string()
+            .contains("ALLOW FILTERING")
+    );
     assert_eq!(
         s.rows("SELECT index_name FROM system_schema.indexes WHERE keyspace_name = 'ks'"),
         vec![vec![txt("t_v_idx")]]
@@ -800,6 +833,7 @@ fn batches_apply_atomically() {
     s.engine
         .batch(
             &mut s.store,
+            BatchKind::Logged,
             &[
                 (a.clone(), vec![bv_int(7), bv_int(70)]),
                 (a, vec![bv_int(8), bv_int(80)]),
@@ -817,6 +851,18 @@ fn functions_and_literals() {
     let mut s = Sim::new();
     s.ok("CREATE TABLE t (k int PRIMARY KEY, id timeuuid, u uuid, ts timestamp, d date, tm time, ip inet, b blob, dur duration, dec decimal, vi varint, f float, tup frozen<tuple<int, text>>)");
     s.ok("INSERT INTO t (k, id, u, ts, d, tm, ip, b, dur, dec, vi, f, tup) VALUES (1, now(), uuid(), toTimestamp(now()), '2020-01-02', '10:00:00', '127.0.0.1', 0xCAFE, 1h, 1.5, 12345678901234567890, NaN, (1, 'a'))");
+    let c = s.rows("SELECT now(), toTimestamp(now()), uuid() AS u FROM t WHERE k = 1");
+    assert_eq!(
+        c[0][1],
+        Some(CqlValue::Timestamp(proto::value::CqlTimestamp(
+            s.now / 1000
+        )))
+    );
+    assert!(matches!(c[0][0], Some(CqlValue::Timeuuid(_))));
+    assert!(matches!(
+        s.err("SELECT nosuch(k) FROM t"),
+        CqlError::Invalid(_)
+    ));
     let r = s.rows("SELECT id, u, ts, d, ip, b, dur, vi, tup FROM t WHERE k = 1");
     assert!(
         matches!(r[0][0], Some(CqlValue::Timeuuid(u)) if value::timeuuid_millis(&u) == NOW / 1000)
@@ -1049,7 +1095,15 @@ fn paging_in_reverse_order_and_distinct() {
         }
     }
     assert_eq!(seen, vec![18, 16, 14, 12, 10, 8, 6, 4, 2, 0]);
-    let mut ks = ints(&s.rows("SELECT DISTINCT k FROM t"), 0);
+    assert!(
+        s.err("SELECT c FROM t WHERE c = 1")
+            .to_string()
+            .contains("ALLOW FILTERING")
+    );
+    let mut ks = ints(&s.rows("SELECT k FROM t WHERE c = 1 ALLOW FILTERING"), 0);
+    ks.sort();
+    assert_eq!(ks, vec![1]);
+    ks = ints(&s.rows("SELECT DISTINCT k FROM t"), 0);
     ks.sort();
     assert_eq!(ks, vec![0, 1]);
     assert_eq!(
@@ -1159,4 +1213,110 @@ fn partition_tokens_for_routing() {
         s.engine.partition_tokens(&many, &s.opts()).unwrap().len(),
         2
     );
+}
+
+#[test]
+fn aggregates() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE t (k int, c int, v int, d double, x text, PRIMARY KEY (k, c))");
+    for c in 1..=4 {
+        s.ok(&format!(
+            "INSERT INTO t (k, c, v, d, x) VALUES (0, {c}, {}, {c}.5, 'x{c}')",
+            c * 10
+        ));
+    }
+    s.ok("INSERT INTO t (k, c) VALUES (0, 5)");
+    let r = s.rows("SELECT min(v), max(v), sum(v), avg(v), sum(d), max(x), count(v), count(*) FROM t WHERE k = 0");
+    assert_eq!(
+        r,
+        vec![vec![
+            int(10),
+            int(40),
+            int(100),
+            int(25),
+            Some(CqlValue::Double(12.0)),
+            txt("x4"),
+            Some(CqlValue::BigInt(4)),
+            Some(CqlValue::BigInt(5)),
+        ]]
+    );
+    assert!(matches!(
+        s.err("SELECT sum(x) FROM t"),
+        CqlError::Invalid(_)
+    ));
+}
+
+#[test]
+fn json_select_and_insert() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE t (k int PRIMARY KEY, v text, l list<int>, m map<text, int>, b blob, ts timestamp, \"Cap\" int)");
+    s.ok(r#"INSERT INTO t JSON '{"k": 1, "v": "a\"b", "l": [1, 2], "m": {"x": 3}, "b": "0xcafe", "ts": "2020-01-02 03:04:05.006Z", "\"Cap\"": 7}'"#);
+    let r = s.rows("SELECT JSON k, v, l, m, b, ts, \"Cap\" FROM t WHERE k = 1");
+    assert_eq!(
+        r,
+        vec![vec![txt(
+            r#"{"k": 1, "v": "a\"b", "l": [1, 2], "m": {"x": 3}, "b": "0xcafe", "ts": "2020-01-02 03:04:05.006Z", "\"Cap\"": 7}"#
+        )]]
+    );
+    // DEFAULT NULL (the default) clears omitted columns; DEFAULT UNSET keeps them.
+    s.ok(r#"INSERT INTO t JSON '{"k": 1, "v": "new"}' DEFAULT UNSET"#);
+    assert_eq!(
+        s.rows("SELECT v, \"Cap\" FROM t WHERE k = 1"),
+        vec![vec![txt("new"), int(7)]]
+    );
+    s.ok(r#"INSERT INTO t JSON '{"k": 1}'"#);
+    assert_eq!(
+        s.rows("SELECT v, \"Cap\" FROM t WHERE k = 1"),
+        vec![vec![None, None]]
+    );
+    assert_eq!(
+        s.err(r#"INSERT INTO t JSON '{"nope": 1, "k": 2}'"#).code(),
+        0x2200
+    );
+    assert_eq!(s.err(r#"INSERT INTO t JSON '{"k": '"#).code(), 0x2200);
+    let info = s
+        .engine
+        .prepare("SELECT JSON * FROM t", Some("ks"))
+        .unwrap();
+    assert_eq!(info.result_specs.len(), 1);
+    assert_eq!(info.result_specs[0].name, "[json]");
+}
+
+#[test]
+fn non_frozen_udt_field_updates() {
+    let mut s = Sim::new();
+    s.ok("CREATE TYPE addr (street text, num int)");
+    s.ok("CREATE TABLE t (k int PRIMARY KEY, a addr, f frozen<addr>)");
+    s.ok("INSERT INTO t (k, a, f) VALUES (1, {street: 'main'}, {street: 'x', num: 1})");
+    s.ok("UPDATE t SET a.num = 5 WHERE k = 1");
+    let udt = |street: Option<&str>, num: Option<i32>| {
+        Some(CqlValue::Udt {
+            keyspace: "ks".into(),
+            name: "addr".into(),
+            fields: vec![
+                ("street".into(), street.map(|s| CqlValue::Text(s.into()))),
+                ("num".into(), num.map(CqlValue::Int)),
+            ],
+        })
+    };
+    assert_eq!(
+        s.rows("SELECT a FROM t WHERE k = 1"),
+        vec![vec![udt(Some("main"), Some(5))]]
+    );
+    s.ok("UPDATE t SET a.street = null WHERE k = 1");
+    assert_eq!(
+        s.rows("SELECT a FROM t WHERE k = 1"),
+        vec![vec![udt(None, Some(5))]]
+    );
+    assert!(matches!(
+        s.err("UPDATE t SET f.num = 2 WHERE k = 1"),
+        CqlError::Invalid(_)
+    ));
+    assert!(matches!(
+        s.err("UPDATE t SET a.nope = 2 WHERE k = 1"),
+        CqlError::Invalid(_)
+    ));
+    let types = s.rows("SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = 'ks' AND table_name = 't'");
+    assert_eq!(types[0], vec![txt("a"), txt("addr")]);
+    assert_eq!(types[1], vec![txt("f"), txt("frozen<addr>")]);
 }
