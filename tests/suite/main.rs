@@ -2,3 +2,4 @@
 //! `CQL_NODES` (see `cql_integration`); run it with `cargo xtask integration`.
 
 mod keyspace;
+mod sanity;

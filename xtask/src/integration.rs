@@ -187,7 +187,13 @@ fn ports_free(base: std::net::Ipv4Addr, port: u16, nodes: u32) -> bool {
     (0..nodes).all(|i| {
         let ip = std::net::Ipv4Addr::from(u32::from(base) + i);
         TcpListener::bind((ip, port)).is_ok()
+            && TcpListener::bind((ip, shard_aware_port(port))).is_ok()
     })
+}
+
+/// Scylla's layout: the shard-aware port is the native port plus 10,000 (9042 and 19042).
+fn shard_aware_port(port: u16) -> u16 {
+    port.saturating_add(10_000)
 }
 
 fn start_sim_once(
@@ -207,6 +213,8 @@ fn start_sim_once(
         .arg(args.shards.to_string())
         .arg("--port")
         .arg(port.to_string())
+        .arg("--shard-aware-port")
+        .arg(shard_aware_port(port).to_string())
         .arg("--address-base")
         .arg(base.to_string())
         .stdin(Stdio::null())
