@@ -14,7 +14,9 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use session::{Session, SessionBuilder};
+use session::deserialize::DeserializeOwnedRow;
+use session::serialize::SerializeRow;
+use session::{QueryResult, Session, SessionBuilder, Statement};
 
 /// The kind of cluster the suite runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,11 +174,77 @@ impl TestKeyspace {
 }
 
 /// Runs `cql` with no values and panics with the statement in the message on error.
-pub async fn exec(session: &Session, cql: &str) -> session::QueryResult {
+pub async fn exec(session: &Session, cql: &str) -> QueryResult {
     match session.query_unpaged(cql, ()).await {
         Ok(r) => r,
         Err(e) => panic!("{cql}: {e}"),
     }
+}
+
+/// The rows of `result` as `R`; panics (with the reason) when it has none or they do not fit.
+pub fn rows_of<R: DeserializeOwnedRow>(result: QueryResult) -> Vec<R> {
+    let rows = match result.into_rows_result() {
+        Ok(rows) => rows,
+        Err(e) => panic!("expected rows: {e}"),
+    };
+    let iter = match rows.rows::<R>() {
+        Ok(iter) => iter,
+        Err(e) => panic!("row type does not fit: {e}"),
+    };
+    match iter.collect() {
+        Ok(v) => v,
+        Err(e) => panic!("row does not decode: {e}"),
+    }
+}
+
+/// Runs `cql` with `values` and returns its rows as `R`, panicking with the statement on error.
+pub async fn query_rows<R: DeserializeOwnedRow>(
+    session: &Session,
+    cql: impl Into<Statement>,
+    values: impl SerializeRow,
+) -> Vec<R> {
+    let statement = cql.into();
+    match session.query_unpaged(statement.clone(), values).await {
+        Ok(r) => rows_of(r),
+        Err(e) => panic!("{}: {e}", statement.contents()),
+    }
+}
+
+/// An in-process simulated cluster of `nodes` nodes with two shards each, on a loopback subnet
+/// of its own, and a session to it. For the tests that inject faults.
+pub async fn sim_cluster(nodes: usize) -> (sim::SimCluster, Session) {
+    let cluster = match sim::SimCluster::builder()
+        .nodes(nodes)
+        .shards(2)
+        .start()
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => panic!("starting an in-process cql-sim cluster: {e}"),
+    };
+    let session = match SessionBuilder::new()
+        .known_nodes_addr(cluster.node_addrs())
+        .build()
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => panic!("connecting to the in-process cluster: {e}"),
+    };
+    (cluster, session)
+}
+
+/// Polls `cond` every 20 ms until it holds or `limit` passes; returns whether it held. For
+/// state the driver updates in the background (a node marked down), where there is no event
+/// to await.
+pub async fn wait_until(limit: std::time::Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    cond()
 }
 
 #[cfg(test)]
