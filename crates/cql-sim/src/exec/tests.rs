@@ -702,6 +702,34 @@ fn prepared_statements_pk_indexes_and_binding() {
     };
     assert_eq!(decode(&r), vec![vec![int(1)]]);
     assert_eq!(s.engine.prepared(&[0u8; 16]).unwrap_err().code(), 0x2500);
+    // A bound value of the wrong size or encoding is Invalid.
+    let stmt = s.engine.prepared(&info.id).unwrap();
+    for bad in [
+        vec![
+            BoundValue::Value(Bytes::from_static(&[1, 2])),
+            BoundValue::Value(Bytes::from_static(b"x")),
+            bv_int(1),
+            bv_int(5),
+        ],
+        vec![
+            bv_int(1),
+            BoundValue::Value(Bytes::from_static(&[0xff, 0xfe])),
+            bv_int(1),
+            bv_int(5),
+        ],
+    ] {
+        let opts = QueryOptions {
+            values: bad,
+            ..s.opts()
+        };
+        assert_eq!(
+            s.engine
+                .execute(&mut s.store, &stmt, &opts)
+                .unwrap_err()
+                .code(),
+            0x2200
+        );
+    }
     // Mismatched column and value counts are an error, not a panic.
     assert_eq!(
         s.engine
