@@ -72,3 +72,26 @@ pub use response::{PagingState, PagingStateResponse, QueryResult, QueryRowsResul
 pub use statement::{
     Batch, BatchType, Consistency, PreparedStatement, SerialConsistency, Statement,
 };
+
+/// Paths for the code `cql-macros` generates (`::cql_session::_macro_internal::...`), so derived
+/// impls compile without the user depending on `cql-proto` or `bytes`. Not a stable API.
+#[doc(hidden)]
+pub mod _macro_internal {
+    pub use bytes::BytesMut;
+    pub use proto;
+    pub use proto::response::ColumnSpec;
+    pub use proto::value::{DeserializeValue, SerializeValue};
+    pub use proto::{ColumnType, DecodeError, EncodeError};
+
+    pub use crate::deserialize::row::{
+        deserialize_column, mk_missing_column_deser_err, mk_missing_column_typck_err,
+        mk_unexpected_column_err, mk_wrong_count_typck_err, next_column, type_check_column,
+    };
+    pub use crate::deserialize::{
+        ColumnIterator, DeserializationError, DeserializeRow, RawColumn, TypeCheckError,
+    };
+    pub use crate::serialize::row::{mk_no_column_err, mk_value_missing_err, mk_wrong_count_err};
+    pub use crate::serialize::{
+        RowSerializationContext, RowWriter, SerializationError, SerializeRow,
+    };
+}

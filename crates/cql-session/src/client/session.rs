@@ -462,12 +462,10 @@ impl Session {
     }
 }
 
-impl Drop for Session {
+impl Drop for SessionInner {
     fn drop(&mut self) {
-        // Pagers may still hold the inner state; they keep working until they finish.
-        if Arc::strong_count(&self.inner) == 1 {
-            self.inner.cluster.close();
-        }
+        // The last owner (the session, or a pager outliving it) stops the cluster's tasks.
+        self.cluster.close();
     }
 }
 
@@ -560,8 +558,14 @@ impl SessionInner {
         let _in_flight = self.enter()?;
         let state = self.cluster.state();
         let token = routing.token;
-        let plan = Plan::new(&*profile.load_balancing_policy, &routing, &state)
-            .map(|(node, shard)| NodeTarget { node, shard, token });
+        let policy = &*profile.load_balancing_policy;
+        let routing = &routing;
+        let plan = Plan::new(policy, routing, &state).map(|(node, shard)| NodeTarget {
+            node,
+            shard,
+            token,
+            feedback: Some((policy, routing)),
+        });
         let opts = ExecOptions {
             is_idempotent: config.is_idempotent,
             consistency: routing.consistency,
@@ -598,6 +602,10 @@ impl SessionInner {
                 self.await_schema_agreement()
                     .await
                     .map_err(|e| ExecutionError::SchemaAgreementError(Box::new(e)))?;
+                // Routing needs the new keyspace or table now, not after the debounced event.
+                if let Err(e) = self.cluster.refresh_metadata().await {
+                    tracing::warn!(error = %e, "metadata refresh after a schema change failed");
+                }
             }
             _ => {}
         }
@@ -760,17 +768,15 @@ impl SessionInner {
             let count = match find_prepared(i) {
                 Some(p) => {
                     let ctx = p.serialization_context();
-                    let mut part = BytesMut::new();
-                    let count = serialize_row(&ctx, &NthRow(values, i), &mut part)?;
+                    let count = serialize_row(&ctx, &NthRow(values, i), &mut buf)?;
                     if routing_stmt.is_none() {
                         token = p
-                            .token_from_serialized(&part, count)
+                            .token_from_serialized(&buf[start..], count)
                             .map_err(|e| ExecutionError::BadQuery(BadQuery::PartitionKey(e)))?;
                         if token.is_some() {
                             routing_stmt = Some(p);
                         }
                     }
-                    buf.extend_from_slice(&part);
                     count
                 }
                 None => serialize_row(
@@ -854,6 +860,7 @@ impl SessionInner {
                 node,
                 shard: None,
                 token: None,
+                feedback: None,
             })
             .collect();
         if targets.is_empty() {
@@ -958,7 +965,20 @@ impl SessionInner {
             query: "SELECT schema_version FROM system.local WHERE key = 'local'".to_owned(),
             params: QueryParameters::default(),
         });
-        let versions = join_all(conns.iter().map(|c| schema_version(c, &request))).await;
+        // A node that does not answer must not stall the check.
+        let limit = self
+            .default_profile
+            .load_full()
+            .request_timeout
+            .unwrap_or(self.options.schema_agreement_timeout);
+        let versions = join_all(conns.iter().map(|c| async {
+            tokio::time::timeout(limit, schema_version(c, &request))
+                .await
+                .unwrap_or(Err(SchemaAgreementError::RequestError(
+                    RequestAttemptError::Timeout(limit),
+                )))
+        }))
+        .await;
         let mut agreed: Option<Uuid> = None;
         for v in versions {
             let v = v?;
