@@ -78,6 +78,7 @@ pub use exec::{
 };
 pub use schema::{Catalog, SchemaChangeInfo, SchemaChangeTarget, SchemaChangeType};
 pub use server::{
-    FaultAction, FaultRule, NodeHandle, RequestMatcher, SimCluster, SimClusterBuilder, SimError,
+    FaultAction, FaultRule, NodeHandle, RequestMatcher, RoutingStats, SimCluster,
+    SimClusterBuilder, SimError,
 };
 pub use storage::{Replicas, Store};

@@ -570,6 +570,19 @@ impl Drop for SimCluster {
     }
 }
 
+/// Where a node's token-routed statements belonged (see [`NodeHandle::routing_stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RoutingStats {
+    /// Statements whose token this node replicates.
+    pub replica: u64,
+    /// Statements whose token this node does not replicate (it had to forward them).
+    pub non_replica: u64,
+    /// Statements that arrived on the shard owning their token.
+    pub owner_shard: u64,
+    /// Statements that arrived on another shard.
+    pub other_shard: u64,
+}
+
 /// A handle to one node: identity, counters and fault injection.
 #[derive(Debug, Clone)]
 pub struct NodeHandle {
@@ -643,6 +656,35 @@ impl NodeHandle {
     /// Requests received (every frame after decoding, handshake included).
     pub fn request_count(&self) -> u64 {
         self.node.request_count()
+    }
+
+    /// Token-routed statements (those touching a user table's partition) received per shard.
+    pub fn token_requests_per_shard(&self) -> Vec<u64> {
+        self.node.shard_requests()
+    }
+
+    /// Where this node's token-routed statements belonged: lets tests check token- and
+    /// shard-aware routing.
+    pub fn routing_stats(&self) -> RoutingStats {
+        let [replica, non_replica, owner_shard, other_shard] = self.node.routing();
+        RoutingStats {
+            replica,
+            non_replica,
+            owner_shard,
+            other_shard,
+        }
+    }
+
+    /// The shard of this node owning `token` (Scylla's biased-token-round-robin, ignore_msb 12).
+    pub fn shard_of_token(&self, token: i64) -> u32 {
+        proto::token::shard_of(proto::Token(token), self.node.shards, 12)
+    }
+
+    /// Whether this node replicates `token` for a keyspace (by name), as the ring places it.
+    pub fn is_replica(&self, keyspace: &str, token: i64) -> bool {
+        lock(&self.cluster.data)
+            .replicas(keyspace, token, self.node.id)
+            .contains(&self.node.id)
     }
 
     /// The schema version this node reports.

@@ -527,6 +527,7 @@ impl Conn {
                     self.keyspace.as_deref(),
                     tracing,
                     self.shared.peer,
+                    self.shard,
                 );
                 if let Some(ks) = r.set_keyspace {
                     self.keyspace = Some(ks);

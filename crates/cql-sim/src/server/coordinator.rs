@@ -67,6 +67,22 @@ impl Data {
         }
     }
 
+    /// The replicas of `token` in `keyspace` (the coordinator alone for local keyspaces).
+    pub(crate) fn replicas(
+        &mut self,
+        keyspace: &str,
+        token: i64,
+        coordinator: usize,
+    ) -> Vec<usize> {
+        self.refresh_placements();
+        let placement = self
+            .placements
+            .get(keyspace)
+            .cloned()
+            .unwrap_or(Placement::Local);
+        self.ring.replicas(token, &placement, coordinator)
+    }
+
     fn refresh_placements(&mut self) {
         let generation = self.engine.catalog.generation();
         if self.placements_gen == Some(generation) {
@@ -135,6 +151,11 @@ struct Router<'a> {
     error: RefCell<Option<ErrorBody>>,
     written: HashSet<i64>,
     scanned: Cell<bool>,
+    /// Writes only check availability (the first pass over a batch, so a batch that cannot
+    /// reach its consistency level writes nothing).
+    dry_run: bool,
+    /// The first user-table token the request touched, and whether the coordinator replicates it.
+    first_token: Cell<Option<(i64, bool)>>,
 }
 
 impl Router<'_> {
@@ -231,6 +252,13 @@ impl Router<'_> {
         }
     }
 
+    fn note_token(&self, token: i64, placement: &Placement, replicas: &[usize]) {
+        if self.first_token.get().is_none() && !matches!(placement, Placement::Local) {
+            self.first_token
+                .set(Some((token, replicas.contains(&self.coordinator))));
+        }
+    }
+
     fn fail(&self, e: ErrorBody) {
         let mut slot = self.error.borrow_mut();
         if slot.is_none() {
@@ -265,6 +293,7 @@ impl Replicas for Router<'_> {
     fn read(&self, keyspace: &str, token: i64) -> Option<&Store> {
         let placement = self.placement(keyspace);
         let replicas = self.ring.replicas(token, &placement, self.coordinator);
+        self.note_token(token, &placement, &replicas);
         if let Err(e) = self.check(&replicas, &placement, false) {
             self.fail(e);
             return None;
@@ -288,12 +317,16 @@ impl Replicas for Router<'_> {
     fn write(&mut self, keyspace: &str, token: i64, f: &mut dyn FnMut(&mut Store)) -> usize {
         let placement = self.placement(keyspace);
         let replicas = self.ring.replicas(token, &placement, self.coordinator);
+        self.note_token(token, &placement, &replicas);
         if let Err(e) = self.check(&replicas, &placement, true) {
             self.fail(e);
             return 0;
         }
         if self.count_partitions {
             self.written.insert(token);
+        }
+        if self.dry_run {
+            return replicas.len().max(1);
         }
         let mut n = 0;
         for r in replicas {
@@ -401,6 +434,7 @@ struct Ctx<'a> {
     keyspace: Option<&'a str>,
     consistency: Consistency,
     client: SocketAddr,
+    shard: u32,
 }
 
 fn now_micros() -> i64 {
@@ -501,6 +535,7 @@ pub(crate) fn execute(
     keyspace: Option<&str>,
     tracing: bool,
     client: SocketAddr,
+    shard: u32,
 ) -> Reply {
     let started = std::time::Instant::now();
     let started_at = now_micros();
@@ -516,6 +551,7 @@ pub(crate) fn execute(
         keyspace,
         consistency,
         client,
+        shard,
     };
     // An engine bug must not take the connection down: it becomes a SERVER_ERROR.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&ctx, request)));
@@ -682,6 +718,8 @@ fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
             error: RefCell::new(None),
             written: HashSet::new(),
             scanned: Cell::new(false),
+            dry_run: false,
+            first_token: Cell::new(None),
         };
         let now = now_micros();
         let (result, aggregate, unlogged) = match &work {
@@ -715,13 +753,26 @@ fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
                     timestamp: *timestamp,
                     ..QueryOptions::default()
                 };
-                (
-                    data.engine.batch(&mut router, *kind, items, &opts),
-                    false,
-                    *kind == BatchKind::Unlogged,
-                )
+                if items.len() > 1 {
+                    router.dry_run = true;
+                    let _ = data.engine.batch(&mut router, *kind, items, &opts);
+                    router.dry_run = false;
+                    router.written.clear();
+                }
+                let r = if router.error.borrow().is_some() {
+                    Err(CqlError::Unavailable {
+                        required: 0,
+                        alive: 0,
+                    })
+                } else {
+                    data.engine.batch(&mut router, *kind, items, &opts)
+                };
+                (r, false, *kind == BatchKind::Unlogged)
             }
         };
+        if let Some((token, replica)) = router.first_token.get() {
+            ctx.node.record_routing(token, replica, ctx.shard);
+        }
         if aggregate && router.scanned.get() {
             warnings.push("Aggregation query used without partition key".to_owned());
         }
@@ -916,6 +967,8 @@ fn write_trace(
         error: RefCell::new(None),
         written: HashSet::new(),
         scanned: Cell::new(false),
+        dry_run: false,
+        first_token: Cell::new(None),
     };
     let opts = QueryOptions {
         values: session_values,

@@ -41,6 +41,10 @@ pub(crate) struct NodeShared {
     conns_per_shard: Vec<AtomicUsize>,
     round_robin: AtomicUsize,
     requests: AtomicU64,
+    shard_requests: Vec<AtomicU64>,
+    /// Statements whose first token the coordinator replicates / does not replicate, and
+    /// whose token the connection's shard owns / does not own.
+    routing: [AtomicU64; 4],
     /// Prepared statements this node knows: id to query text.
     pub(crate) prepared: Mutex<HashMap<[u8; 16], Arc<str>>>,
     pub(crate) schema_version: Mutex<Uuid>,
@@ -85,6 +89,8 @@ impl NodeShared {
             conns_per_shard: (0..shards).map(|_| AtomicUsize::new(0)).collect(),
             round_robin: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
+            shard_requests: (0..shards).map(|_| AtomicU64::new(0)).collect(),
+            routing: Default::default(),
             prepared: Mutex::new(HashMap::new()),
             schema_version: Mutex::new(spec.schema_version),
             faults: Mutex::new(NodeFaults::default()),
@@ -116,6 +122,30 @@ impl NodeShared {
 
     pub(crate) fn count_request(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records where a statement's token lives relative to the coordinator and its shard.
+    pub(crate) fn record_routing(&self, token: i64, coordinator_is_replica: bool, shard: u32) {
+        let owner = proto::token::shard_of(proto::Token(token), self.shards, 12);
+        let i = if coordinator_is_replica { 0 } else { 1 };
+        let j = if owner == shard { 2 } else { 3 };
+        self.routing[i].fetch_add(1, Ordering::Relaxed);
+        self.routing[j].fetch_add(1, Ordering::Relaxed);
+        if let Some(c) = self.shard_requests.get(shard as usize) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The routing counters: (replica, non-replica, owner shard, other shard).
+    pub(crate) fn routing(&self) -> [u64; 4] {
+        [0, 1, 2, 3].map(|i| self.routing[i].load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn shard_requests(&self) -> Vec<u64> {
+        self.shard_requests
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect()
     }
 
     pub(crate) fn request_count(&self) -> u64 {
