@@ -109,7 +109,7 @@ pub(crate) fn run(sh: &Shell, args: &Args) -> Result<i32> {
     }
 }
 
-/// Runs `cargo test -p cql-integration` against `nodes` and returns its exit code.
+/// Runs `cargo test -p cql-integration --test suite` against `nodes` and returns its exit code.
 pub(crate) fn run_suite(
     sh: &Shell,
     nodes: &str,
@@ -118,7 +118,11 @@ pub(crate) fn run_suite(
     test_args: &[String],
 ) -> Result<i32> {
     eprintln!("xtask: running the integration suite against {kind} cluster {nodes}");
-    let mut command: Command = cmd!(sh, "cargo test -p cql-integration -- {test_args...}").into();
+    let mut command: Command = cmd!(
+        sh,
+        "cargo test -p cql-integration --test suite -- {test_args...}"
+    )
+    .into();
     command
         .env("CQL_NODES", nodes)
         .env("CQL_CLUSTER_KIND", kind);
