@@ -231,3 +231,44 @@ async fn wrong_credentials_are_refused() {
     );
     cluster.shutdown();
 }
+
+/// DESIGN.md invariant 4: every request gets exactly one outcome, with no hang after the
+/// connections die, here with every node of the cluster gone.
+#[tokio::test]
+async fn requests_end_with_an_error_after_the_whole_cluster_stops() {
+    if !fault_injection_available("requests_end_with_an_error_after_the_whole_cluster_stops") {
+        return;
+    }
+    let (cluster, s) = sim_cluster(3).await;
+    exec(
+        &s,
+        "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+    )
+    .await;
+    exec(&s, "CREATE TABLE ks.t (k int PRIMARY KEY, v int)").await;
+    for node in cluster.nodes() {
+        node.stop();
+    }
+    let limit = Duration::from_secs(20);
+    let mut unpaged = Statement::new("SELECT k, v FROM ks.t");
+    unpaged.set_request_timeout(Some(Duration::from_secs(2)));
+    let outcome = tokio::time::timeout(limit, s.query_unpaged(unpaged.clone(), ())).await;
+    assert!(
+        matches!(outcome, Ok(Err(_))),
+        "query_unpaged with every node stopped: {outcome:?}"
+    );
+    let outcome = tokio::time::timeout(
+        limit,
+        s.query_single_page(
+            unpaged.with_page_size(10),
+            (),
+            session::PagingState::start(),
+        ),
+    )
+    .await;
+    assert!(
+        matches!(outcome, Ok(Err(_))),
+        "query_single_page with every node stopped: {outcome:?}"
+    );
+    cluster.shutdown();
+}
