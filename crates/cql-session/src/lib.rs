@@ -39,6 +39,18 @@
 //! # }
 //! ```
 //!
+//! # Differences from the `scylla` crate
+//!
+//! - Row traits have one lifetime: `DeserializeRow<'frame>` (column specs live as long as the
+//!   frame). Value traits are `cql-proto`'s `SerializeValue` / `DeserializeValue<'frame>`.
+//! - `ExecutionError::LastAttemptError { error, attempts }` and `RequestTimeout { timeout,
+//!   attempts }` carry every failed attempt's node and error ([`errors::ExecutionError::attempts`]).
+//! - [`QueryPager`] is itself a `Stream` of dynamic [`value::Row`]s; it prefetches the next page
+//!   without spawning a task.
+//! - [`Session::close`] shuts down gracefully; execution profiles have an extra per-attempt
+//!   timeout ([`client::execution_profile::ExecutionProfileBuilder::attempt_timeout`]).
+//! - Metrics are always collected.
+//!
 //! # Features
 //!
 //! - `derive` (default): reserved for the `SerializeRow` / `DeserializeRow` derives of
@@ -72,6 +84,10 @@ pub use response::{PagingState, PagingStateResponse, QueryResult, QueryRowsResul
 pub use statement::{
     Batch, BatchType, Consistency, PreparedStatement, SerialConsistency, Statement,
 };
+
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub use cql_macros::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
 
 /// Paths for the code `cql-macros` generates (`::cql_session::_macro_internal::...`), so derived
 /// impls compile without the user depending on `cql-proto` or `bytes`. Not a stable API.

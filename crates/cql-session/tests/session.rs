@@ -820,3 +820,22 @@ fn session_futures_are_send() {
     assert_send_type::<cql_session::TypedRowStream<(i32, String)>>();
     let _ = check;
 }
+
+#[tokio::test]
+async fn a_stopped_node_is_routed_around() {
+    bounded(async {
+        let cluster = FakeCluster::start(2).await;
+        let session = connect(&cluster).await;
+        setup(&session).await;
+        let mut select = Statement::new("SELECT * FROM ks.t WHERE pk = 1");
+        select.set_is_idempotent(true);
+        let served = cluster.node(0).requests.lock().unwrap().len();
+        cluster.stop(1);
+        // Idempotent reads succeed whichever node the plan starts with; node 0 serves all.
+        for _ in 0..6 {
+            session.query_unpaged(select.clone(), ()).await.unwrap();
+        }
+        assert_eq!(cluster.node(0).requests.lock().unwrap().len(), served + 6);
+    })
+    .await;
+}

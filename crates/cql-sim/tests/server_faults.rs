@@ -479,3 +479,26 @@ async fn random_frames_do_not_break_the_node() {
         Response::Result(_)
     ));
 }
+
+/// A node that was down during a write is not preferred for reads afterwards (no read repair
+/// is simulated, so this keeps QUORUM reads after QUORUM writes consistent).
+#[tokio::test]
+async fn reads_avoid_a_replica_that_missed_writes() {
+    let cluster = SimCluster::builder().nodes(3).start().await.unwrap();
+    let mut c = setup(&cluster, 3).await;
+    c.ok("INSERT INTO f.t (k, v) VALUES (1, 1)").await;
+    cluster.node(2).stop();
+    let r = c
+        .query_cl("INSERT INTO f.t (k, v) VALUES (1, 2)", Consistency::QUORUM)
+        .await;
+    assert!(matches!(r, Response::Result(ResultBody::Void)), "{r:?}");
+    cluster.node(2).start().await.unwrap();
+    // coordinated by the node that missed the write
+    let mut d = RawClient::ready(cluster.node(2).addr()).await;
+    let r = d
+        .query_cl("SELECT v FROM f.t WHERE k = 1", Consistency::QUORUM)
+        .await;
+    assert_eq!(values(&r), vec![vec![Some(proto::CqlValue::Int(2))]]);
+    let r = d.query_cl("SELECT v FROM f.t", Consistency::QUORUM).await;
+    assert_eq!(values(&r), vec![vec![Some(proto::CqlValue::Int(2))]]);
+}

@@ -867,11 +867,7 @@ impl SessionInner {
             return Err(PrepareError::EmptyPlan);
         }
         let limit = statement.config.request_timeout.or(profile.request_timeout);
-        let sends = join_all(targets.iter().map(|t| async {
-            let send = AttemptTargetExt::send_bounded(t, &request, limit);
-            send.await
-        }))
-        .await;
+        let sends = join_all(targets.iter().map(|t| send_bounded(t, &request, limit))).await;
         let mut first_error = None;
         let mut prepared = None;
         for r in sends {
@@ -1025,30 +1021,17 @@ async fn schema_version(
 }
 
 /// Sends with an overall time limit, for requests outside the retry loop.
-trait AttemptTargetExt {
-    fn send_bounded<'a>(
-        &'a self,
-        request: &'a Request,
-        limit: Option<Duration>,
-    ) -> impl Future<Output = Result<proto::frame::ResponseEnvelope, RequestAttemptError>> + Send + 'a;
-}
-
-impl AttemptTargetExt for NodeTarget<'_> {
-    fn send_bounded<'a>(
-        &'a self,
-        request: &'a Request,
-        limit: Option<Duration>,
-    ) -> impl Future<Output = Result<proto::frame::ResponseEnvelope, RequestAttemptError>> + Send + 'a
-    {
-        use super::execute::AttemptTarget;
-        async move {
-            match limit {
-                None => self.send(request, false).await,
-                Some(l) => tokio::time::timeout(l, self.send(request, false))
-                    .await
-                    .unwrap_or(Err(RequestAttemptError::Timeout(l))),
-            }
-        }
+async fn send_bounded(
+    target: &NodeTarget<'_>,
+    request: &Request,
+    limit: Option<Duration>,
+) -> Result<proto::frame::ResponseEnvelope, RequestAttemptError> {
+    use super::execute::AttemptTarget;
+    match limit {
+        None => target.send(request, false).await,
+        Some(l) => tokio::time::timeout(l, target.send(request, false))
+            .await
+            .unwrap_or(Err(RequestAttemptError::Timeout(l))),
     }
 }
 

@@ -54,6 +54,8 @@ pub struct NodeControl {
     pub prepares: Mutex<usize>,
     /// Notified on every user request.
     pub request_seen: tokio::sync::Notify,
+    /// The node's accept loop and connection tasks.
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl NodeControl {
@@ -78,13 +80,12 @@ struct Shared {
 /// A running fake cluster.
 pub struct FakeCluster {
     shared: Arc<Shared>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for FakeCluster {
     fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
+        for i in 0..self.shared.controls.len() {
+            self.stop(i);
         }
     }
 }
@@ -115,21 +116,28 @@ impl FakeCluster {
             controls: (0..n).map(|_| Arc::new(NodeControl::default())).collect(),
             nodes,
         });
-        let mut tasks = Vec::new();
         for (i, l) in listeners.into_iter().enumerate() {
-            let shared = Arc::clone(&shared);
-            tasks.push(tokio::spawn(async move {
-                // Bounded by the test: the task is aborted when the cluster is dropped.
+            let node = Arc::clone(&shared);
+            let accept = tokio::spawn(async move {
+                // Bounded by the test: the task is aborted when the node stops.
                 loop {
                     let Ok((stream, _)) = l.accept().await else {
                         return;
                     };
-                    let shared = Arc::clone(&shared);
-                    tokio::spawn(serve(stream, i, shared));
+                    let conn = tokio::spawn(serve(stream, i, Arc::clone(&node)));
+                    node.controls[i].tasks.lock().unwrap().push(conn);
                 }
-            }));
+            });
+            shared.controls[i].tasks.lock().unwrap().push(accept);
         }
-        Self { shared, tasks }
+        Self { shared }
+    }
+
+    /// Stops node `i`: closes its listener and every connection to it.
+    pub fn stop(&self, i: usize) {
+        for t in self.shared.controls[i].tasks.lock().unwrap().drain(..) {
+            t.abort();
+        }
     }
 
     /// The address of node `i`.

@@ -119,7 +119,9 @@ impl ClusterInner {
 
     fn rebuild_ring(&self) {
         let members = self.ring_members();
-        lock(&self.data).set_ring(members);
+        let mut data = lock(&self.data);
+        data.set_ring(members);
+        data.stream();
     }
 }
 
@@ -484,8 +486,22 @@ impl SimCluster {
             .all(|n| n.schema_version() == v)
     }
 
-    /// Adds a node to data centre `dc` (the first data centre when `None`), starts it and
-    /// announces it with TOPOLOGY_CHANGE NEW_NODE.
+    /// Waits until every live node reports the same schema version; false after `timeout`.
+    pub async fn await_schema_agreement(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.schema_in_agreement() {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Adds a node to data centre `dc` (the first data centre when `None`), streams it the
+    /// partitions it now replicates, starts it and announces it with TOPOLOGY_CHANGE NEW_NODE.
     pub async fn add_node(&self, dc: Option<&str>) -> Result<NodeHandle, SimError> {
         let nodes = self.inner.node_list();
         let id = nodes.len();
@@ -518,13 +534,18 @@ impl SimCluster {
             schema_version: self.schema_version(),
         }));
         lock(&self.inner.data).ensure_stores(id + 1);
-        node.start(&self.inner).await?;
         self.inner
             .nodes
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(Arc::clone(&node));
         self.inner.rebuild_ring();
+        if let Err(e) = node.start(&self.inner).await {
+            // Leave the failed node in the list (indices stay stable) but out of the ring.
+            node.member.store(false, Ordering::Release);
+            self.inner.rebuild_ring();
+            return Err(e);
+        }
         let addr = node.addr();
         self.inner.publish(
             Some(id),
@@ -539,8 +560,8 @@ impl SimCluster {
         })
     }
 
-    /// Removes node `i` from the ring (its data is not streamed), stops it and announces
-    /// TOPOLOGY_CHANGE REMOVED_NODE.
+    /// Removes node `i` from the ring (its partitions are streamed to their new replicas),
+    /// stops it and announces TOPOLOGY_CHANGE REMOVED_NODE.
     pub fn decommission(&self, i: usize) -> Result<(), SimError> {
         let node = self.inner.node(i).ok_or(SimError::NoSuchNode(i))?;
         node.member.store(false, Ordering::Release);
@@ -708,13 +729,16 @@ impl NodeHandle {
         );
     }
 
-    /// Starts a stopped node again; the other nodes push STATUS_CHANGE UP.
+    /// Starts a stopped node again with an empty prepared-statement cache; the other nodes push
+    /// STATUS_CHANGE UP.
     pub async fn start(&self) -> Result<(), SimError> {
         if self.node.is_up() || !self.node.is_member() {
             return Ok(());
         }
+        // Like Scylla, a restarted node has lost its prepared statements (drivers re-prepare
+        // on UNPREPARED) and has caught up with the schema.
+        node::evict_all(&self.node);
         self.node.start(&self.cluster).await?;
-        // A restarted node has caught up with the schema.
         self.node.set_schema_version(self.cluster_schema_version());
         self.cluster.publish(
             Some(self.node.id),

@@ -52,6 +52,8 @@ pub(crate) struct NodeShared {
     /// Set when any fault (rule, delay, pause) might apply, so the hot path skips the lock.
     pub(crate) faulty: AtomicBool,
     listeners: Mutex<Vec<JoinHandle<()>>>,
+    /// Aborted listener tasks whose sockets may not be closed yet; `start` awaits them.
+    stopping: Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// Identity of a node being created.
@@ -96,6 +98,7 @@ impl NodeShared {
             faults: Mutex::new(NodeFaults::default()),
             faulty: AtomicBool::new(false),
             listeners: Mutex::new(Vec::new()),
+            stopping: Mutex::new(Vec::new()),
         }
     }
 
@@ -178,7 +181,12 @@ impl NodeShared {
         if self.is_up() {
             return Ok(());
         }
-        let mut handles = Vec::new();
+        // The previous listeners must be gone before their ports are bound again.
+        let old: Vec<_> = lock(&self.stopping).drain(..).collect();
+        for h in old {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
+        }
+        let mut handles: Vec<JoinHandle<()>> = Vec::new();
         let mut ports = vec![(self.port, false)];
         if let Some(p) = self.shard_aware_port {
             ports.push((p, true));
@@ -188,9 +196,10 @@ impl NodeShared {
             let listener = match TcpListener::bind(addr).await {
                 Ok(l) => l,
                 Err(source) => {
-                    for h in handles {
-                        JoinHandle::abort(&h);
+                    for h in &handles {
+                        h.abort();
                     }
+                    lock(&self.stopping).extend(handles);
                     return Err(SimError::Bind { addr, source });
                 }
             };
@@ -208,9 +217,11 @@ impl NodeShared {
     /// Closes the listeners and every connection.
     pub(crate) fn stop(&self) {
         self.up.store(false, Ordering::Release);
-        for h in lock(&self.listeners).drain(..) {
+        let handles: Vec<_> = lock(&self.listeners).drain(..).collect();
+        for h in &handles {
             h.abort();
         }
+        lock(&self.stopping).extend(handles);
         self.epoch.send_modify(|e| *e += 1);
     }
 
