@@ -204,6 +204,24 @@ async fn pipelined_requests_all_answered_by_stream() {
         );
     }
     assert_eq!(cluster.node(0).request_count() - before, 300);
+    assert_eq!(
+        cluster
+            .node(0)
+            .request_count_of(proto::codes::Opcode::EXECUTE),
+        300
+    );
+    assert_eq!(
+        cluster
+            .node(0)
+            .request_count_of(proto::codes::Opcode::PREPARE),
+        1
+    );
+    assert_eq!(
+        cluster
+            .node(1)
+            .request_count_of(proto::codes::Opcode::EXECUTE),
+        0
+    );
     let r = c.ok("SELECT count(*) FROM pp.t").await;
     assert_eq!(values(&r), vec![vec![Some(CqlValue::BigInt(300))]]);
     let r = c.ok("SELECT v FROM pp.t WHERE k = 123").await;

@@ -679,6 +679,11 @@ impl NodeHandle {
         self.node.request_count()
     }
 
+    /// Requests received with this opcode (e.g. `Opcode::EXECUTE`, `Opcode::PREPARE`).
+    pub fn request_count_of(&self, opcode: proto::codes::Opcode) -> u64 {
+        self.node.request_count_of(opcode.0)
+    }
+
     /// Token-routed statements (those touching a user table's partition) received per shard.
     pub fn token_requests_per_shard(&self) -> Vec<u64> {
         self.node.shard_requests()

@@ -283,8 +283,8 @@ impl Conn {
     }
 
     async fn handle_frame(&mut self, frame: Frame) -> Flow {
-        self.node().count_request();
         let h = frame.header;
+        self.node().count_request(h.opcode.0);
         let version = h.version;
         self.version = version;
         if h.is_response {

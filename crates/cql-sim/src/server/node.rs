@@ -41,6 +41,8 @@ pub(crate) struct NodeShared {
     conns_per_shard: Vec<AtomicUsize>,
     round_robin: AtomicUsize,
     requests: AtomicU64,
+    /// Requests by opcode (opcodes are below 0x20).
+    by_opcode: [AtomicU64; 32],
     shard_requests: Vec<AtomicU64>,
     /// Statements whose first token the coordinator replicates / does not replicate, and
     /// whose token the connection's shard owns / does not own.
@@ -91,6 +93,7 @@ impl NodeShared {
             conns_per_shard: (0..shards).map(|_| AtomicUsize::new(0)).collect(),
             round_robin: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
+            by_opcode: Default::default(),
             shard_requests: (0..shards).map(|_| AtomicU64::new(0)).collect(),
             routing: Default::default(),
             prepared: Mutex::new(HashMap::new()),
@@ -123,8 +126,17 @@ impl NodeShared {
         *lock(&self.schema_version) = v;
     }
 
-    pub(crate) fn count_request(&self) {
+    pub(crate) fn count_request(&self, opcode: u8) {
         self.requests.fetch_add(1, Ordering::Relaxed);
+        if let Some(c) = self.by_opcode.get(usize::from(opcode)) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn request_count_of(&self, opcode: u8) -> u64 {
+        self.by_opcode
+            .get(usize::from(opcode))
+            .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
     /// Records where a statement's token lives relative to the coordinator and its shard.
