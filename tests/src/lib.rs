@@ -11,6 +11,8 @@
 //! Run it with `cargo xtask integration` (see the README), which sets all of these.
 #![forbid(unsafe_code)]
 
+extern crate cql_session as session;
+
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -5,7 +5,10 @@
 //! Tests that need fault injection start an in-process `cql-sim` cluster of their own and run
 //! only when `CQL_CLUSTER_KIND=sim`; elsewhere they print why they skip.
 
+extern crate cql_session as session;
+
 mod batches;
+mod derive;
 mod errors;
 mod keyspace;
 mod lwt;
