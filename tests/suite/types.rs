@@ -256,7 +256,8 @@ async fn nested_frozen_collections() {
     )
     .await
     .unwrap();
-    let rows: Vec<(Vec<i32>, BTreeMap<String, Vec<BTreeSet<i32>>>)> = query_rows(
+    type Nested = BTreeMap<String, Vec<BTreeSet<i32>>>;
+    let rows: Vec<(Vec<i32>, Nested)> = query_rows(
         &s,
         format!("SELECT k, v FROM {t} WHERE k = ?"),
         (vec![1, 2, 3],),

@@ -53,6 +53,12 @@ fn ci(sh: &Shell) -> Result<()> {
         "cargo clippy --workspace --all-targets --locked -- -D warnings"
     )
     .run()?;
+    // The integration suite is `test = false` (it needs a cluster), so --all-targets skips it.
+    cmd!(
+        sh,
+        "cargo clippy -p cql-integration --test suite --locked -- -D warnings"
+    )
+    .run()?;
     cmd!(sh, "cargo test --workspace --locked").run()?;
     let _docs = sh.push_env("RUSTDOCFLAGS", "-D warnings");
     cmd!(sh, "cargo doc --workspace --no-deps --locked").run()?;
