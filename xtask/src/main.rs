@@ -1,4 +1,5 @@
-//! Project automation. `cargo xtask ci` runs what CI runs.
+//! Project automation. `cargo xtask ci` runs what CI runs; `cargo xtask integration` runs the
+//! integration suite against a sim, an existing or a CCM cluster.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -60,6 +61,23 @@ fn ci(sh: &Shell) -> Result<()> {
     )
     .run()?;
     cmd!(sh, "cargo test --workspace --locked").run()?;
+    cmd!(sh, "cargo xtask integration --sim").run()?;
+    if cmd!(sh, "python3 --version")
+        .quiet()
+        .ignore_stdout()
+        .run()
+        .is_ok()
+    {
+        let state = integration::target_dir(sh).join("ccm-shim");
+        cmd!(sh, "cargo xtask integration --ccm")
+            .env("CCM", "xtask/ccm-shim/ccm")
+            .env("CCM_CONFIG_DIR", state)
+            .env("CCM_SHIM_ADDRESS_BASE", "127.0.96.1")
+            .env("CCM_SHIM_PORT", "19942")
+            .run()?;
+    } else {
+        eprintln!("xtask: python3 not found: the ccm shim path is not run");
+    }
     let _docs = sh.push_env("RUSTDOCFLAGS", "-D warnings");
     cmd!(sh, "cargo doc --workspace --no-deps --locked").run()?;
     Ok(())
