@@ -148,8 +148,11 @@ pub struct TestKeyspace {
 }
 
 impl TestKeyspace {
-    /// Creates a SimpleStrategy keyspace with the given replication factor.
+    /// Creates a SimpleStrategy keyspace with the given replication factor, capped at the
+    /// number of nodes (so the suite also runs against one- and two-node clusters).
     pub async fn create(session: &Session, area: &str, replication_factor: u32) -> Self {
+        let nodes = u32::try_from(session.get_cluster_state().nodes().len()).unwrap_or(u32::MAX);
+        let replication_factor = replication_factor.min(nodes.max(1));
         let name = unique_keyspace(area);
         let cql = format!(
             "CREATE KEYSPACE {name} WITH replication = \
