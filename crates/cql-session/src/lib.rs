@@ -53,8 +53,9 @@
 //!
 //! # Features
 //!
-//! - `derive` (default): reserved for the `SerializeRow` / `DeserializeRow` derives of
-//!   `cql-macros`; see [`serialize::row`] and [`deserialize::row`] for what they generate.
+//! - `derive` (default): `#[derive(SerializeRow, DeserializeRow, SerializeValue,
+//!   DeserializeValue)]` from `cql-macros`; see [`serialize::row`] and [`deserialize::row`] for
+//!   what the row derives generate.
 //! - `tls`: TLS connections through rustls ([`SessionBuilder::tls_context`](client::session_builder::SessionBuilder)).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

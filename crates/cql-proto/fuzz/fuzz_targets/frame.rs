@@ -1,16 +1,8 @@
-//! Arbitrary bytes through the frame decoder and both envelope decoders.
+//! cargo-fuzz target `frame`: see `fuzz_logic::frame` for the input layout and what is checked.
 #![no_main]
 
-use bytes::BytesMut;
-use cql_proto::frame::{Compression, FrameDecoder, decode_request, decode_response};
+#[allow(dead_code)]
+#[path = "../../tests/fuzz_logic/mod.rs"]
+mod fuzz_logic;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let mut buf = BytesMut::from(data);
-    let mut decoder = FrameDecoder::new(1 << 20);
-    while let Ok(Some(frame)) = decoder.decode(&mut buf) {
-        for c in [None, Some(Compression::Lz4), Some(Compression::Snappy)] {
-            let _ = decode_response(&frame, c);
-            let _ = decode_request(&frame, c);
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_logic::frame(data));

@@ -1,18 +1,8 @@
-//! Arbitrary request bodies: the first byte picks the opcode, the second the version.
+//! cargo-fuzz target `request_body`: see `fuzz_logic::request_body` for the input layout and what is checked.
 #![no_main]
 
-use bytes::Bytes;
-use cql_proto::request::Request;
-use cql_proto::{Opcode, ProtocolVersion};
+#[allow(dead_code)]
+#[path = "../../tests/fuzz_logic/mod.rs"]
+mod fuzz_logic;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let [op, v, body @ ..] = data else { return };
-    let version = ProtocolVersion(3 + v % 3);
-    if let Ok(Request::Query(q)) =
-        Request::decode_body(Opcode(*op), version, Bytes::copy_from_slice(body))
-    {
-        for value in q.params.values.iter() {
-            let _ = value;
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_logic::request_body(data));

@@ -133,7 +133,16 @@ impl ColumnType {
                 let n = r.read_short("udt field count")? as usize;
                 let mut fields = Vec::with_capacity(n.min(r.remaining() / 4));
                 for _ in 0..n {
-                    let f = r.read_string("udt field name")?.to_owned();
+                    let f = r.read_string("udt field name")?;
+                    // Field names identify fields (values are matched by name), so a type
+                    // naming one field twice is malformed; CQL itself rejects it.
+                    if fields.iter().any(|(existing, _)| existing == f) {
+                        return Err(DecodeError::invalid(
+                            "udt field name",
+                            format!("field {f:?} declared twice"),
+                        ));
+                    }
+                    let f = f.to_owned();
                     fields.push((f, Self::read(r, depth + 1)?));
                 }
                 Self::Udt {

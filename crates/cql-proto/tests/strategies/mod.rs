@@ -206,10 +206,15 @@ pub(crate) fn column_type() -> impl Strategy<Value = ColumnType> {
                 .prop_map(|(k, v)| ColumnType::Map(Box::new(k), Box::new(v))),
             vec(inner.clone(), 1..3).prop_map(ColumnType::Tuple),
             (string(), string(), vec((string(), inner), 0..3)).prop_map(
-                |(keyspace, name, fields)| ColumnType::Udt {
-                    keyspace,
-                    name,
-                    fields
+                |(keyspace, name, mut fields)| {
+                    // Field names are unique in a valid UDT (the decoder rejects duplicates).
+                    let mut seen = std::collections::HashSet::new();
+                    fields.retain(|(f, _)| seen.insert(f.clone()));
+                    ColumnType::Udt {
+                        keyspace,
+                        name,
+                        fields,
+                    }
                 }
             ),
         ]
@@ -251,7 +256,13 @@ pub(crate) fn result_metadata() -> impl Strategy<Value = ResultMetadata> {
 pub(crate) fn rows() -> impl Strategy<Value = Rows> {
     result_metadata().prop_flat_map(|m| {
         let cols = m.col_count;
-        vec(vec(option::of(vec(any::<u8>(), 0..6)), cols..=cols), 0..4).prop_map(move |rows| {
+        // A result with rows always has columns (the decoder rejects zero-column rows).
+        let max_rows = if cols == 0 { 1 } else { 4 };
+        vec(
+            vec(option::of(vec(any::<u8>(), 0..6)), cols..=cols),
+            0..max_rows,
+        )
+        .prop_map(move |rows| {
             let mut w = RowsWriter::new(m.clone());
             for r in &rows {
                 w.push_row(r.iter().map(|c| c.as_deref())).unwrap();

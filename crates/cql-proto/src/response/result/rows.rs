@@ -69,6 +69,14 @@ impl Rows {
                 len: rows_count as i64,
             });
         }
+        // A CQL result always has at least one column. Zero-column rows take no bytes, so a
+        // hostile count of them would otherwise make a caller iterate (or allocate) 2^31 rows.
+        if metadata.col_count == 0 && rows_count > 0 {
+            return Err(DecodeError::invalid(
+                "rows count",
+                format!("{rows_count} rows announced with zero columns"),
+            ));
+        }
         let rows_content = body.slice_ref(rest);
         r.take(rest.len(), "rows content")?;
         Ok(Self {

@@ -1,0 +1,8 @@
+//! cargo-fuzz target `rows`: see `fuzz_logic::rows` for the input layout and what is checked.
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../../tests/fuzz_logic/mod.rs"]
+mod fuzz_logic;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_logic::rows(data));

@@ -1,0 +1,8 @@
+//! cargo-fuzz target `value`: see `fuzz_logic::value` for the input layout and what is checked.
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../../tests/fuzz_logic/mod.rs"]
+mod fuzz_logic;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_logic::value(data));
