@@ -1,9 +1,13 @@
-//! Project automation. `cargo xtask ci` runs what CI runs.
+//! Project automation. `cargo xtask ci` runs what CI runs; `cargo xtask integration` runs the
+//! integration suite against a sim, an existing or a CCM cluster.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use xshell::{Shell, cmd};
 
+mod ccm;
+mod cleanup;
+mod integration;
 mod interop;
 #[cfg(test)]
 mod tidy;
@@ -25,6 +29,8 @@ enum Task {
         #[arg(long, value_enum, default_value = "all")]
         driver: interop::Driver,
     },
+    /// Run the integration suite (`tests/`) against a sim, an existing or a CCM cluster.
+    Integration(integration::Args),
 }
 
 fn main() -> Result<()> {
@@ -34,11 +40,21 @@ fn main() -> Result<()> {
     match cli.task {
         Task::Ci => ci(&sh),
         Task::Interop { driver } => std::process::exit(interop::run(&project_root(), driver)?),
+        Task::Integration(args) => {
+            let code = integration::run(&sh, &args)?;
+            // Every cluster guard has been dropped by now: exiting skips no teardown.
+            std::process::exit(code)
+        }
     }
 }
 
 fn project_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    // `cargo run` sets CARGO_MANIFEST_DIR for the binary too; prefer it to the compile-time
+    // value, which is wrong when two checkouts share one CARGO_TARGET_DIR.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .map(std::path::Path::to_path_buf)
         .unwrap_or_else(|| std::path::PathBuf::from("."))
@@ -51,7 +67,30 @@ fn ci(sh: &Shell) -> Result<()> {
         "cargo clippy --workspace --all-targets --locked -- -D warnings"
     )
     .run()?;
+    // The integration suite is `test = false` (it needs a cluster), so --all-targets skips it.
+    cmd!(
+        sh,
+        "cargo clippy -p cql-integration --test suite --locked -- -D warnings"
+    )
+    .run()?;
     cmd!(sh, "cargo test --workspace --locked").run()?;
+    cmd!(sh, "cargo xtask integration --sim").run()?;
+    if cmd!(sh, "python3 --version")
+        .quiet()
+        .ignore_stdout()
+        .run()
+        .is_ok()
+    {
+        let state = integration::target_dir(sh).join("ccm-shim");
+        cmd!(sh, "cargo xtask integration --ccm")
+            .env("CCM", "xtask/ccm-shim/ccm")
+            .env("CCM_CONFIG_DIR", state)
+            .env("CCM_SHIM_ADDRESS_BASE", "127.0.96.1")
+            .env("CCM_SHIM_PORT", "19942")
+            .run()?;
+    } else {
+        eprintln!("xtask: python3 not found: the ccm shim path is not run");
+    }
     let _docs = sh.push_env("RUSTDOCFLAGS", "-D warnings");
     cmd!(sh, "cargo doc --workspace --no-deps --locked").run()?;
     Ok(())
