@@ -243,6 +243,32 @@ pub(crate) fn write_int(buf: &mut BytesMut, v: i32) {
     buf.put_i32(v);
 }
 
+/// Writes an `[int]` length placeholder, lets `write` append the body, then patches the
+/// length in. On any error (from `write`, or a body longer than `i32::MAX` bytes, reported as
+/// `what`) the buffer is restored to where it was.
+pub(crate) fn write_with_int_len<F>(
+    buf: &mut BytesMut,
+    what: &'static str,
+    write: F,
+) -> Result<(), EncodeError>
+where
+    F: FnOnce(&mut BytesMut) -> Result<(), EncodeError>,
+{
+    let start = buf.len();
+    buf.put_i32(0);
+    if let Err(e) = write(buf) {
+        buf.truncate(start);
+        return Err(e);
+    }
+    let len = buf.len() - start - 4;
+    let Ok(len32) = i32::try_from(len) else {
+        buf.truncate(start);
+        return Err(EncodeError::TooLong { what, len });
+    };
+    buf[start..start + 4].copy_from_slice(&len32.to_be_bytes());
+    Ok(())
+}
+
 pub(crate) fn write_long(buf: &mut BytesMut, v: i64) {
     buf.put_i64(v);
 }

@@ -76,8 +76,26 @@ impl BodyExtensions {
     pub(crate) const fn metadata_id(self, version: ProtocolVersion) -> bool {
         version.is_v5_or_later() || self.scylla_metadata_id
     }
+
+    /// Reads the `<id>` that starts EXECUTE and PREPARED bodies, then the
+    /// `<result_metadata_id>` after it when [`Self::metadata_id`] says it is there.
+    pub(crate) fn read_prepared_ids(
+        self,
+        r: &mut Reader<'_>,
+        body: &Bytes,
+        version: ProtocolVersion,
+    ) -> Result<(Bytes, Option<Bytes>), DecodeError> {
+        let id = body.slice_ref(r.read_short_bytes("prepared id")?);
+        let result_metadata_id = if self.metadata_id(version) {
+            Some(body.slice_ref(r.read_short_bytes("result metadata id")?))
+        } else {
+            None
+        };
+        Ok((id, result_metadata_id))
+    }
 }
 
+use crate::codec::Reader;
 use crate::codes::Opcode;
 use crate::error::{DecodeError, EncodeError};
 

@@ -6,7 +6,9 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::SerializedValues;
-use super::params::{flags, read_consistency, read_flags, write_flags};
+use super::params::{
+    TrailingFields, flags, read_consistency, read_flags, write_flags, write_trailing_fields,
+};
 use crate::codec::{self, Reader};
 use crate::codes::{BatchType, Consistency};
 use crate::error::{DecodeError, EncodeError};
@@ -113,19 +115,13 @@ impl Batch {
         }
         codec::write_short(buf, self.consistency.0);
         write_flags(buf, version, f)?;
-        if let Some(c) = self.serial_consistency {
-            codec::write_short(buf, c.0);
-        }
-        if let Some(t) = self.timestamp {
-            codec::write_long(buf, t);
-        }
-        if let Some(k) = &self.keyspace {
-            codec::write_string(buf, k)?;
-        }
-        if let Some(n) = self.now_in_seconds {
-            codec::write_int(buf, n);
-        }
-        Ok(())
+        write_trailing_fields(
+            buf,
+            self.serial_consistency,
+            self.timestamp,
+            self.keyspace.as_deref(),
+            self.now_in_seconds,
+        )
     }
 
     pub(crate) fn read(
@@ -183,26 +179,12 @@ impl Batch {
         }
         let consistency = read_consistency(r, "consistency")?;
         let f = read_flags(r, version)?;
-        let serial_consistency = if f & flags::SERIAL_CONSISTENCY != 0 {
-            Some(read_consistency(r, "serial consistency")?)
-        } else {
-            None
-        };
-        let timestamp = if f & flags::DEFAULT_TIMESTAMP != 0 {
-            Some(r.read_long("default timestamp")?)
-        } else {
-            None
-        };
-        let keyspace = if f & flags::KEYSPACE != 0 {
-            Some(r.read_string("keyspace")?.to_owned())
-        } else {
-            None
-        };
-        let now_in_seconds = if f & flags::NOW_IN_SECONDS != 0 {
-            Some(r.read_int("now in seconds")?)
-        } else {
-            None
-        };
+        let TrailingFields {
+            serial_consistency,
+            timestamp,
+            keyspace,
+            now_in_seconds,
+        } = TrailingFields::read(r, f)?;
         let batch = Self {
             batch_type,
             statements,

@@ -46,12 +46,7 @@ impl Execute {
         version: ProtocolVersion,
         ext: BodyExtensions,
     ) -> Result<Self, DecodeError> {
-        let id = body.slice_ref(r.read_short_bytes("prepared id")?);
-        let result_metadata_id = if ext.metadata_id(version) {
-            Some(body.slice_ref(r.read_short_bytes("result metadata id")?))
-        } else {
-            None
-        };
+        let (id, result_metadata_id) = ext.read_prepared_ids(r, body, version)?;
         let params = QueryParameters::read(r, body, version)?;
         Ok(Self {
             id,

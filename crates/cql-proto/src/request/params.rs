@@ -62,6 +62,71 @@ pub(crate) fn read_consistency(
     Ok(Consistency(r.read_short(what)?))
 }
 
+/// The optional fields that end both `<query_parameters>` and a BATCH body, in wire order:
+/// serial consistency (flag 0x10), default timestamp (0x20), keyspace (0x80, v5) and
+/// now_in_seconds (0x100, v5).
+pub(crate) struct TrailingFields {
+    pub(crate) serial_consistency: Option<Consistency>,
+    pub(crate) timestamp: Option<i64>,
+    pub(crate) keyspace: Option<String>,
+    pub(crate) now_in_seconds: Option<i32>,
+}
+
+impl TrailingFields {
+    /// Reads the fields whose bits are set in `f`.
+    pub(crate) fn read(r: &mut Reader<'_>, f: u32) -> Result<Self, DecodeError> {
+        let serial_consistency = if f & flags::SERIAL_CONSISTENCY != 0 {
+            Some(read_consistency(r, "serial consistency")?)
+        } else {
+            None
+        };
+        let timestamp = if f & flags::DEFAULT_TIMESTAMP != 0 {
+            Some(r.read_long("default timestamp")?)
+        } else {
+            None
+        };
+        let keyspace = if f & flags::KEYSPACE != 0 {
+            Some(r.read_string("keyspace")?.to_owned())
+        } else {
+            None
+        };
+        let now_in_seconds = if f & flags::NOW_IN_SECONDS != 0 {
+            Some(r.read_int("now in seconds")?)
+        } else {
+            None
+        };
+        Ok(Self {
+            serial_consistency,
+            timestamp,
+            keyspace,
+            now_in_seconds,
+        })
+    }
+}
+
+/// Writes the fields that are present (see [`TrailingFields`]); the caller has set their flags.
+pub(crate) fn write_trailing_fields(
+    buf: &mut BytesMut,
+    serial_consistency: Option<Consistency>,
+    timestamp: Option<i64>,
+    keyspace: Option<&str>,
+    now_in_seconds: Option<i32>,
+) -> Result<(), EncodeError> {
+    if let Some(c) = serial_consistency {
+        codec::write_short(buf, c.0);
+    }
+    if let Some(t) = timestamp {
+        codec::write_long(buf, t);
+    }
+    if let Some(k) = keyspace {
+        codec::write_string(buf, k)?;
+    }
+    if let Some(n) = now_in_seconds {
+        codec::write_int(buf, n);
+    }
+    Ok(())
+}
+
 /// The parameters of a QUERY or EXECUTE.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryParameters {
@@ -143,19 +208,13 @@ impl QueryParameters {
         if let Some(p) = &self.paging_state {
             codec::write_bytes(buf, Some(p))?;
         }
-        if let Some(c) = self.serial_consistency {
-            codec::write_short(buf, c.0);
-        }
-        if let Some(t) = self.timestamp {
-            codec::write_long(buf, t);
-        }
-        if let Some(k) = &self.keyspace {
-            codec::write_string(buf, k)?;
-        }
-        if let Some(n) = self.now_in_seconds {
-            codec::write_int(buf, n);
-        }
-        Ok(())
+        write_trailing_fields(
+            buf,
+            self.serial_consistency,
+            self.timestamp,
+            self.keyspace.as_deref(),
+            self.now_in_seconds,
+        )
     }
 
     pub(crate) fn read(
@@ -180,26 +239,12 @@ impl QueryParameters {
         } else {
             None
         };
-        let serial_consistency = if f & flags::SERIAL_CONSISTENCY != 0 {
-            Some(read_consistency(r, "serial consistency")?)
-        } else {
-            None
-        };
-        let timestamp = if f & flags::DEFAULT_TIMESTAMP != 0 {
-            Some(r.read_long("default timestamp")?)
-        } else {
-            None
-        };
-        let keyspace = if f & flags::KEYSPACE != 0 {
-            Some(r.read_string("keyspace")?.to_owned())
-        } else {
-            None
-        };
-        let now_in_seconds = if f & flags::NOW_IN_SECONDS != 0 {
-            Some(r.read_int("now in seconds")?)
-        } else {
-            None
-        };
+        let TrailingFields {
+            serial_consistency,
+            timestamp,
+            keyspace,
+            now_in_seconds,
+        } = TrailingFields::read(r, f)?;
         Ok(Self {
             consistency,
             values,

@@ -201,24 +201,11 @@ impl SerializedValuesBuilder {
         F: FnOnce(&mut BytesMut) -> Result<(), EncodeError>,
     {
         let start = self.buf.len();
-        self.buf.put_i32(0);
-        if let Err(e) = write(&mut self.buf) {
-            self.buf.truncate(start);
-            return Err(e);
-        }
-        let len = self.buf.len() - start - 4;
-        let Ok(len32) = i32::try_from(len) else {
-            self.buf.truncate(start);
-            return Err(EncodeError::TooLong {
-                what: "[value]",
-                len,
-            });
-        };
+        codec::write_with_int_len(&mut self.buf, "[value]", write)?;
         if let Err(e) = self.bump(false) {
             self.buf.truncate(start);
             return Err(e);
         }
-        self.buf[start..start + 4].copy_from_slice(&len32.to_be_bytes());
         Ok(())
     }
 

@@ -262,6 +262,32 @@ fn read_reasons(r: &mut Reader<'_>) -> Result<Vec<(IpAddr, u16)>, DecodeError> {
     Ok(v)
 }
 
+/// Writes the failures of a READ_FAILURE or WRITE_FAILURE: the reason map in v5,
+/// `<numfailures>` before.
+fn write_failures(
+    buf: &mut BytesMut,
+    v5: bool,
+    num_failures: i32,
+    reasons: &[(IpAddr, u16)],
+) -> Result<(), EncodeError> {
+    if v5 {
+        write_reasons(buf, reasons)
+    } else {
+        codec::write_int(buf, num_failures);
+        Ok(())
+    }
+}
+
+/// Reads what [`write_failures`] writes; in v5 the count is the size of the reason map.
+fn read_failures(r: &mut Reader<'_>, v5: bool) -> Result<(i32, Vec<(IpAddr, u16)>), DecodeError> {
+    if v5 {
+        let reasons = read_reasons(r)?;
+        Ok((i32::try_from(reasons.len()).unwrap_or(i32::MAX), reasons))
+    } else {
+        Ok((r.read_int("numfailures")?, Vec::new()))
+    }
+}
+
 impl ErrorBody {
     /// Appends the body to `buf`; fails when `details` does not fit `code`.
     pub fn encode(&self, version: ProtocolVersion, buf: &mut BytesMut) -> Result<(), EncodeError> {
@@ -327,11 +353,7 @@ impl ErrorBody {
                 codec::write_short(buf, consistency.0);
                 codec::write_int(buf, *received);
                 codec::write_int(buf, *block_for);
-                if v5 {
-                    write_reasons(buf, reasons)?;
-                } else {
-                    codec::write_int(buf, *num_failures);
-                }
+                write_failures(buf, v5, *num_failures, reasons)?;
                 buf.put_u8(u8::from(*data_present));
             }
             ErrorDetails::FunctionFailure {
@@ -354,11 +376,7 @@ impl ErrorBody {
                 codec::write_short(buf, consistency.0);
                 codec::write_int(buf, *received);
                 codec::write_int(buf, *block_for);
-                if v5 {
-                    write_reasons(buf, reasons)?;
-                } else {
-                    codec::write_int(buf, *num_failures);
-                }
+                write_failures(buf, v5, *num_failures, reasons)?;
                 codec::write_string(buf, write_type.as_str())?;
             }
             ErrorDetails::CasWriteUnknown {
@@ -429,12 +447,7 @@ impl ErrorBody {
                 let consistency = cl(r)?;
                 let received = r.read_int("received")?;
                 let block_for = r.read_int("block_for")?;
-                let (num_failures, reasons) = if v5 {
-                    let reasons = read_reasons(r)?;
-                    (i32::try_from(reasons.len()).unwrap_or(i32::MAX), reasons)
-                } else {
-                    (r.read_int("numfailures")?, Vec::new())
-                };
+                let (num_failures, reasons) = read_failures(r, v5)?;
                 ErrorDetails::ReadFailure {
                     consistency,
                     received,
@@ -453,12 +466,7 @@ impl ErrorBody {
                 let consistency = cl(r)?;
                 let received = r.read_int("received")?;
                 let block_for = r.read_int("block_for")?;
-                let (num_failures, reasons) = if v5 {
-                    let reasons = read_reasons(r)?;
-                    (i32::try_from(reasons.len()).unwrap_or(i32::MAX), reasons)
-                } else {
-                    (r.read_int("numfailures")?, Vec::new())
-                };
+                let (num_failures, reasons) = read_failures(r, v5)?;
                 ErrorDetails::WriteFailure {
                     consistency,
                     received,

@@ -98,12 +98,7 @@ impl Prepared {
         version: ProtocolVersion,
         ext: BodyExtensions,
     ) -> Result<Self, DecodeError> {
-        let id = body.slice_ref(r.read_short_bytes("prepared id")?);
-        let result_metadata_id = if ext.metadata_id(version) {
-            Some(body.slice_ref(r.read_short_bytes("result metadata id")?))
-        } else {
-            None
-        };
+        let (id, result_metadata_id) = ext.read_prepared_ids(r, body, version)?;
         let metadata = PreparedMetadata::read(r, version)?;
         let result_metadata = ResultMetadata::read(r, body)?;
         Ok(Self {

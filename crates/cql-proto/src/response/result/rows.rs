@@ -227,18 +227,7 @@ impl RowsWriter {
         F: FnOnce(&mut BytesMut) -> Result<(), EncodeError>,
     {
         self.check_room()?;
-        let start = self.buf.len();
-        self.buf.put_i32(0);
-        if let Err(e) = write(&mut self.buf) {
-            self.buf.truncate(start);
-            return Err(e);
-        }
-        let len = self.buf.len() - start - 4;
-        let Ok(len32) = i32::try_from(len) else {
-            self.buf.truncate(start);
-            return Err(EncodeError::TooLong { what: "cell", len });
-        };
-        self.buf[start..start + 4].copy_from_slice(&len32.to_be_bytes());
+        codec::write_with_int_len(&mut self.buf, "cell", write)?;
         self.cell_done();
         Ok(())
     }
