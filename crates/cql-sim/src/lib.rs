@@ -59,6 +59,7 @@ pub mod error;
 pub mod exec;
 mod keyenc;
 pub mod schema;
+pub mod server;
 pub mod storage;
 pub mod system;
 pub mod wire;
@@ -69,4 +70,7 @@ pub use exec::{
     RowsResult,
 };
 pub use schema::{Catalog, SchemaChangeInfo, SchemaChangeTarget, SchemaChangeType};
+pub use server::{
+    FaultAction, FaultRule, NodeHandle, RequestMatcher, SimCluster, SimClusterBuilder, SimError,
+};
 pub use storage::{Replicas, Store};

@@ -891,24 +891,24 @@ pub(super) fn prepared_info(
     let mut is_lwt = false;
     if let Some(t) = statement_table(cat, st, ks)? {
         let marker_for = |col: &str| -> Option<u16> {
-            let rels: &[Relation] =
-                match st {
-                    Statement::Update { where_clause, .. }
-                    | Statement::Delete { where_clause, .. } => where_clause,
-                    Statement::Select(s) => &s.where_clause,
-                    Statement::Insert {
-                        values: InsertValues::Values { columns, values },
-                        ..
-                    } => {
-                        return columns.iter().position(|c| c == col).and_then(|i| {
-                            match &values[i] {
-                                Term::Bind(m) => u16::try_from(m.index).ok(),
-                                _ => None,
-                            }
-                        });
-                    }
-                    _ => return None,
-                };
+            let rels: &[Relation] = match st {
+                Statement::Update { where_clause, .. } | Statement::Delete { where_clause, .. } => {
+                    where_clause
+                }
+                Statement::Select(s) => &s.where_clause,
+                Statement::Insert {
+                    values: InsertValues::Values { columns, values },
+                    ..
+                } => {
+                    return columns.iter().position(|c| c == col).and_then(|i| {
+                        match values.get(i) {
+                            Some(Term::Bind(m)) => u16::try_from(m.index).ok(),
+                            _ => None,
+                        }
+                    });
+                }
+                _ => return None,
+            };
             rels.iter().find_map(|r| match (&r.lhs, r.op, &r.rhs) {
                 (RelationLhs::Column(c), Operator::Eq, RelationRhs::Term(Term::Bind(m)))
                     if c == col =>

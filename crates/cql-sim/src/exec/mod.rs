@@ -8,6 +8,7 @@
 //! and the resulting mutation is applied to all.
 
 mod ddl;
+mod json;
 mod read;
 pub(crate) mod value;
 mod write;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use md5::{Digest, Md5};
 
-use crate::cql::ast::Statement;
+use crate::cql::ast::{BatchKind, Statement};
 use crate::cql::{Parsed, parse_statement};
 use crate::error::{CqlError, Result};
 use crate::schema::{Catalog, SchemaChangeInfo};
@@ -232,6 +233,7 @@ impl Engine {
     pub fn batch(
         &mut self,
         data: &mut dyn Replicas,
+        kind: BatchKind,
         statements: &[(Arc<CachedStatement>, Vec<BoundValue>)],
         opts: &QueryOptions<'_>,
     ) -> Result<Outcome> {
@@ -259,6 +261,7 @@ impl Engine {
                 s.keyspace.as_deref().or(keyspace),
             ));
         }
+        check_batch_kind(&self.catalog, kind, &items)?;
         write::batch(
             &mut self.catalog,
             data,
@@ -317,7 +320,8 @@ impl Engine {
                 match columns
                     .iter()
                     .position(|n| *n == c.name)
-                    .map(|i| env.bytes(&terms[i], &c.typ, &c.name))
+                    .and_then(|i| terms.get(i))
+                    .map(|term| env.bytes(term, &c.typ, &c.name))
                 {
                     Some(Ok(BoundValue::Value(b))) => vec![b],
                     _ => return Ok(Vec::new()),
@@ -406,12 +410,15 @@ impl Engine {
                 )
             }
             Statement::Batch {
-                statements, using, ..
+                statements,
+                using,
+                kind,
             } => {
                 let items: Vec<_> = statements
                     .iter()
                     .map(|s| (s, ctx.values, ctx.keyspace))
                     .collect();
+                check_batch_kind(&self.catalog, *kind, &items)?;
                 let mut ts = ctx.timestamp;
                 if let Some(t) = &using.timestamp {
                     ts = write::int_term(t, ctx.values, ctx.now_micros, "[timestamp]")?
@@ -450,6 +457,30 @@ pub(crate) fn create_table_in(
     ct: &crate::cql::ast::CreateTable,
 ) -> Result<()> {
     ddl::create_table(cat, ks, ct).map(|_| ())
+}
+
+/// Counter updates only in COUNTER batches, and only counter updates there.
+fn check_batch_kind(cat: &Catalog, kind: BatchKind, items: &[write::BatchItem<'_>]) -> Result<()> {
+    for (st, _, ks) in items {
+        let (Statement::Insert { table, .. }
+        | Statement::Update { table, .. }
+        | Statement::Delete { table, .. }) = st
+        else {
+            continue;
+        };
+        let counter = cat.table_or_err(table, *ks)?.is_counter();
+        if counter && kind != BatchKind::Counter {
+            return Err(CqlError::invalid(
+                "Cannot include a counter statement in a logged batch",
+            ));
+        }
+        if !counter && kind == BatchKind::Counter {
+            return Err(CqlError::invalid(
+                "Cannot include non-counter statement in a counter batch",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Per-execution state.

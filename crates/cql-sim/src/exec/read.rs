@@ -20,6 +20,9 @@ use crate::storage::{CellData, Partition, PartitionKey, Replicas, Row, Store};
 /// A range of encoded clustering keys.
 pub(crate) type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
 
+/// The serialized cells of one result row.
+pub(crate) type RowCells = Vec<Option<Bytes>>;
+
 /// Columns and cells shown with a failed LWT.
 pub(crate) type Shown = (Vec<ColumnSpec>, Vec<Option<Bytes>>);
 
@@ -32,6 +35,57 @@ enum Out {
     Token,
     Count,
     CountCol(usize),
+    /// `min`, `max`, `sum` or `avg` of a column.
+    Agg(Agg, usize),
+}
+
+/// A value aggregate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Agg {
+    Min,
+    Max,
+    Sum,
+    Avg,
+}
+
+/// A running aggregate: min/max keep bytes, sum/avg keep a wide number.
+#[derive(Debug, Clone, Default)]
+struct Acc {
+    best: Option<Bytes>,
+    int: i128,
+    float: f64,
+    n: i64,
+}
+
+fn numeric(typ: &ColumnType, b: &[u8]) -> Option<(i128, f64)> {
+    Some(match CqlValue::decode_bytes(typ, b).ok()? {
+        CqlValue::TinyInt(v) => (i128::from(v), f64::from(v)),
+        CqlValue::SmallInt(v) => (i128::from(v), f64::from(v)),
+        CqlValue::Int(v) => (i128::from(v), f64::from(v)),
+        CqlValue::BigInt(v) | CqlValue::Counter(v) => (i128::from(v), v as f64),
+        CqlValue::Float(v) => (0, f64::from(v)),
+        CqlValue::Double(v) => (0, v),
+        CqlValue::Varint(v) => {
+            let i = v.to_i128()?;
+            (i, i as f64)
+        }
+        _ => return None,
+    })
+}
+
+fn numeric_bytes(typ: &ColumnType, int: i128, float: f64) -> Option<Bytes> {
+    let v = match typ {
+        ColumnType::TinyInt => CqlValue::TinyInt(int as i8),
+        ColumnType::SmallInt => CqlValue::SmallInt(int as i16),
+        ColumnType::Int => CqlValue::Int(int as i32),
+        ColumnType::BigInt => CqlValue::BigInt(int as i64),
+        ColumnType::Counter => CqlValue::Counter(int as i64),
+        ColumnType::Float => CqlValue::Float(float as f32),
+        ColumnType::Double => CqlValue::Double(float),
+        ColumnType::Varint => CqlValue::Varint(proto::value::CqlVarint::from_i128(int)),
+        _ => return None,
+    };
+    super::value::encode(&v, typ).ok()
 }
 
 fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>> {
@@ -117,6 +171,33 @@ fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>> {
                         }
                         _ => return Err(CqlError::invalid("Invalid call to count")),
                     },
+                    Selector::Function { name, args }
+                        if matches!(name.as_str(), "min" | "max" | "sum" | "avg") =>
+                    {
+                        let [Selector::Column(c)] = args.as_slice() else {
+                            return Err(CqlError::invalid(format!("Invalid call to {name}")));
+                        };
+                        let (i, col) = t.column_or_err(c)?;
+                        let agg = match name.as_str() {
+                            "min" => Agg::Min,
+                            "max" => Agg::Max,
+                            "sum" => Agg::Sum,
+                            _ => Agg::Avg,
+                        };
+                        if matches!(agg, Agg::Sum | Agg::Avg)
+                            && numeric_bytes(&col.typ, 0, 0.0).is_none()
+                        {
+                            return Err(CqlError::invalid(format!(
+                                "Invalid call to function {name}, none of its type signatures match (column {c} of type {})",
+                                col.typ
+                            )));
+                        }
+                        (
+                            Out::Agg(agg, i),
+                            format!("system.{name}({c})"),
+                            col.typ.clone(),
+                        )
+                    }
                     Selector::Function { name, .. } => {
                         return Err(CqlError::invalid(format!("Unknown function '{name}'")));
                     }
@@ -126,18 +207,50 @@ fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>> {
             }
         }
     }
-    if s.json {
-        return Err(CqlError::invalid(
-            "SELECT JSON is not supported by the simulator",
-        ));
-    }
     Ok(out)
+}
+
+/// The single `[json]` column of a `SELECT JSON`.
+fn json_spec(t: &TableDef) -> ColumnSpec {
+    ColumnSpec {
+        keyspace: t.keyspace.clone(),
+        table: t.name.clone(),
+        name: "[json]".into(),
+        typ: ColumnType::Text,
+    }
+}
+
+/// Turns each row into one `[json]` text cell.
+fn to_json_rows(
+    t: &TableDef,
+    columns: &[ColumnSpec],
+    rows: Vec<RowCells>,
+) -> Result<(Vec<ColumnSpec>, Vec<RowCells>)> {
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let values: Vec<Option<CqlValue>> = row
+            .iter()
+            .zip(columns)
+            .map(|(c, spec)| {
+                c.as_ref()
+                    .and_then(|b| CqlValue::decode_bytes(&spec.typ, b).ok())
+            })
+            .collect();
+        let doc = super::json::row_json(&names, &values);
+        out.push(vec![Some(Bytes::from(doc))]);
+    }
+    Ok((vec![json_spec(t)], out))
 }
 
 /// The result columns of a SELECT (for PREPARE).
 pub(crate) fn result_columns(cat: &Catalog, t: &TableDef, s: &Select) -> Result<Vec<ColumnSpec>> {
     let _ = cat;
-    Ok(outputs(t, s)?.into_iter().map(|(_, s)| s).collect())
+    let specs: Vec<ColumnSpec> = outputs(t, s)?.into_iter().map(|(_, s)| s).collect();
+    if s.json {
+        return Ok(vec![json_spec(t)]);
+    }
+    Ok(specs)
 }
 
 /// A non-key restriction evaluated per row.
@@ -745,6 +858,11 @@ pub(super) fn select(
         Some(v) => v,
         None => data,
     };
+    if !s.group_by.is_empty() {
+        return Err(CqlError::invalid(
+            "GROUP BY is not supported by the simulator",
+        ));
+    }
     let outs = outputs(&t, s)?;
     let mut env = Env {
         values: ctx.values,
@@ -800,7 +918,7 @@ pub(super) fn select(
     }
     let aggregate = outs
         .iter()
-        .any(|(o, _)| matches!(o, Out::Count | Out::CountCol(_)));
+        .any(|(o, _)| matches!(o, Out::Count | Out::CountCol(_) | Out::Agg(..)));
     let page_size = if aggregate {
         None
     } else {
@@ -858,6 +976,7 @@ pub(super) fn select(
     let mut emitted = resume.as_ref().map_or(0, |p| p.emitted);
     let mut count: i64 = 0;
     let mut count_cols: Vec<i64> = vec![0; outs.len()];
+    let mut accs: Vec<Acc> = vec![Acc::default(); outs.len()];
     let mut last: Option<PagePos> = None;
     let mut more = false;
     'parts: for (pk, p) in parts {
@@ -983,6 +1102,34 @@ pub(super) fn select(
                     {
                         count_cols[i] += 1;
                     }
+                    if let Out::Agg(agg, c) = o
+                        && let Some(b) = v.column(&t, *c, now_s)
+                    {
+                        let typ = &t.columns[*c].typ;
+                        let acc = &mut accs[i];
+                        match agg {
+                            Agg::Min | Agg::Max => {
+                                let better = acc.best.as_ref().is_none_or(|cur| {
+                                    let o = cmp_typed(typ, &b, cur);
+                                    if *agg == Agg::Min {
+                                        o.is_lt()
+                                    } else {
+                                        o.is_gt()
+                                    }
+                                });
+                                if better {
+                                    acc.best = Some(b);
+                                }
+                            }
+                            Agg::Sum | Agg::Avg => {
+                                if let Some((x, f)) = numeric(typ, &b) {
+                                    acc.int += x;
+                                    acc.float += f;
+                                    acc.n += 1;
+                                }
+                            }
+                        }
+                    }
                 }
                 emitted += 1;
                 in_part += 1;
@@ -1006,7 +1153,7 @@ pub(super) fn select(
                         .and_then(|c| c.expiry)
                         .map(|(e, _)| Bytes::copy_from_slice(&((e - now_s) as i32).to_be_bytes())),
                     Out::Token => Some(Bytes::copy_from_slice(&v.key.token.to_be_bytes())),
-                    Out::Count | Out::CountCol(_) => None,
+                    Out::Count | Out::CountCol(_) | Out::Agg(..) => None,
                 });
             }
             rows.push(cells);
@@ -1032,12 +1179,31 @@ pub(super) fn select(
             cells.push(match o {
                 Out::Count => Some(Bytes::copy_from_slice(&count.to_be_bytes())),
                 Out::CountCol(_) => Some(Bytes::copy_from_slice(&count_cols[i].to_be_bytes())),
+                Out::Agg(agg, c) => {
+                    let typ = &t.columns[*c].typ;
+                    let acc = &accs[i];
+                    match agg {
+                        Agg::Min | Agg::Max => acc.best.clone(),
+                        Agg::Sum => numeric_bytes(typ, acc.int, acc.float),
+                        Agg::Avg if acc.n == 0 => numeric_bytes(typ, 0, 0.0),
+                        Agg::Avg => numeric_bytes(
+                            typ,
+                            acc.int / i128::from(acc.n),
+                            acc.float / acc.n as f64,
+                        ),
+                    }
+                }
                 _ => None,
             });
         }
+        let (columns, rows) = if s.json {
+            to_json_rows(&t, &columns, vec![cells])?
+        } else {
+            (columns, vec![cells])
+        };
         return Ok(RowsResult {
             columns,
-            rows: vec![cells],
+            rows,
             paging_state: None,
         });
     }
@@ -1045,6 +1211,11 @@ pub(super) fn select(
         last.map(|l| encode_paging(ctx.fingerprint, &l))
     } else {
         None
+    };
+    let (columns, rows) = if s.json {
+        to_json_rows(&t, &columns, rows)?
+    } else {
+        (columns, rows)
     };
     Ok(RowsResult {
         columns,

@@ -338,6 +338,18 @@ fn counters_and_statics() {
     ));
 
     s.ok("CREATE TABLE st (k int, c int, s text static, v int, PRIMARY KEY (k, c))");
+    assert!(matches!(
+        s.err("BEGIN BATCH UPDATE c SET n = n + 1 WHERE k = 1; APPLY BATCH"),
+        CqlError::Invalid(_)
+    ));
+    assert!(matches!(
+        s.err("BEGIN COUNTER BATCH DELETE FROM st WHERE k = 1; APPLY BATCH"),
+        CqlError::Invalid(_)
+    ));
+    assert!(matches!(
+        s.err("SELECT k FROM st GROUP BY k"),
+        CqlError::Invalid(_)
+    ));
     s.ok("INSERT INTO st (k, c, s, v) VALUES (1, 1, 'shared', 10)");
     s.ok("INSERT INTO st (k, c, v) VALUES (1, 2, 20)");
     let rows = s.rows("SELECT c, s, v FROM st WHERE k = 1");
@@ -690,6 +702,19 @@ fn prepared_statements_pk_indexes_and_binding() {
     };
     assert_eq!(decode(&r), vec![vec![int(1)]]);
     assert_eq!(s.engine.prepared(&[0u8; 16]).unwrap_err().code(), 0x2500);
+    // Mismatched column and value counts are an error, not a panic.
+    assert_eq!(
+        s.engine
+            .prepare("INSERT INTO t (a, b, c) VALUES (?)", Some("ks"))
+            .map(|p| p.pk_indexes),
+        Ok(vec![])
+    );
+    let bad = s
+        .engine
+        .parse("INSERT INTO t (a, b, c) VALUES (1)")
+        .unwrap();
+    assert_eq!(s.engine.partition_tokens(&bad, &s.opts()), Ok(vec![]));
+    assert_eq!(s.err("INSERT INTO t (a, b, c) VALUES (1)").code(), 0x2200);
 }
 
 #[test]
@@ -800,6 +825,7 @@ fn batches_apply_atomically() {
     s.engine
         .batch(
             &mut s.store,
+            BatchKind::Logged,
             &[
                 (a.clone(), vec![bv_int(7), bv_int(70)]),
                 (a, vec![bv_int(8), bv_int(80)]),
@@ -1159,4 +1185,71 @@ fn partition_tokens_for_routing() {
         s.engine.partition_tokens(&many, &s.opts()).unwrap().len(),
         2
     );
+}
+
+#[test]
+fn aggregates() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE t (k int, c int, v int, d double, x text, PRIMARY KEY (k, c))");
+    for c in 1..=4 {
+        s.ok(&format!(
+            "INSERT INTO t (k, c, v, d, x) VALUES (0, {c}, {}, {c}.5, 'x{c}')",
+            c * 10
+        ));
+    }
+    s.ok("INSERT INTO t (k, c) VALUES (0, 5)");
+    let r = s.rows("SELECT min(v), max(v), sum(v), avg(v), sum(d), max(x), count(v), count(*) FROM t WHERE k = 0");
+    assert_eq!(
+        r,
+        vec![vec![
+            int(10),
+            int(40),
+            int(100),
+            int(25),
+            Some(CqlValue::Double(12.0)),
+            txt("x4"),
+            Some(CqlValue::BigInt(4)),
+            Some(CqlValue::BigInt(5)),
+        ]]
+    );
+    assert!(matches!(
+        s.err("SELECT sum(x) FROM t"),
+        CqlError::Invalid(_)
+    ));
+}
+
+#[test]
+fn json_select_and_insert() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE t (k int PRIMARY KEY, v text, l list<int>, m map<text, int>, b blob, ts timestamp, \"Cap\" int)");
+    s.ok(r#"INSERT INTO t JSON '{"k": 1, "v": "a\"b", "l": [1, 2], "m": {"x": 3}, "b": "0xcafe", "ts": "2020-01-02 03:04:05.006Z", "\"Cap\"": 7}'"#);
+    let r = s.rows("SELECT JSON k, v, l, m, b, ts, \"Cap\" FROM t WHERE k = 1");
+    assert_eq!(
+        r,
+        vec![vec![txt(
+            r#"{"k": 1, "v": "a\"b", "l": [1, 2], "m": {"x": 3}, "b": "0xcafe", "ts": "2020-01-02 03:04:05.006Z", "\"Cap\"": 7}"#
+        )]]
+    );
+    // DEFAULT NULL (the default) clears omitted columns; DEFAULT UNSET keeps them.
+    s.ok(r#"INSERT INTO t JSON '{"k": 1, "v": "new"}' DEFAULT UNSET"#);
+    assert_eq!(
+        s.rows("SELECT v, \"Cap\" FROM t WHERE k = 1"),
+        vec![vec![txt("new"), int(7)]]
+    );
+    s.ok(r#"INSERT INTO t JSON '{"k": 1}'"#);
+    assert_eq!(
+        s.rows("SELECT v, \"Cap\" FROM t WHERE k = 1"),
+        vec![vec![None, None]]
+    );
+    assert_eq!(
+        s.err(r#"INSERT INTO t JSON '{"nope": 1, "k": 2}'"#).code(),
+        0x2200
+    );
+    assert_eq!(s.err(r#"INSERT INTO t JSON '{"k": '"#).code(), 0x2200);
+    let info = s
+        .engine
+        .prepare("SELECT JSON * FROM t", Some("ks"))
+        .unwrap();
+    assert_eq!(info.result_specs.len(), 1);
+    assert_eq!(info.result_specs[0].name, "[json]");
 }

@@ -579,6 +579,50 @@ impl Writer<'_> {
 /// A statement of a batch, its bound values and the keyspace unqualified names resolve in.
 pub(super) type BatchItem<'a> = (&'a Statement, &'a [BoundValue], Option<&'a str>);
 
+/// The columns and values of an `INSERT JSON` document; with `DEFAULT NULL` every column the
+/// document omits is written as null.
+fn json_columns(
+    table: &TableDef,
+    env: &mut Env<'_>,
+    json: &Term,
+    default_unset: bool,
+) -> Result<(Vec<String>, Vec<Term>)> {
+    let Some(CqlValue::Text(doc)) = env.value(json, &ColumnType::Text, "[json]")? else {
+        return Err(CqlError::invalid("Got null for INSERT JSON values"));
+    };
+    let super::json::Json::Object(entries) = super::json::parse(&doc)? else {
+        return Err(CqlError::invalid(
+            "Could not decode JSON string: not a JSON object",
+        ));
+    };
+    let mut columns = Vec::new();
+    let mut terms = Vec::new();
+    for (k, v) in &entries {
+        let name = match k.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+            Some(quoted) => quoted.to_owned(),
+            None => k.to_lowercase(),
+        };
+        let (_, col) = table.column(&name).map(|c| ((), c)).ok_or_else(|| {
+            CqlError::invalid(format!(
+                "JSON values map contains unrecognized column: {name}"
+            ))
+        })?;
+        terms.push(super::json::to_term(v, &col.typ, &name)?);
+        columns.push(name);
+    }
+    if !default_unset {
+        for c in &table.columns {
+            if matches!(c.kind, ColumnKind::Regular | ColumnKind::Static)
+                && !columns.contains(&c.name)
+            {
+                columns.push(c.name.clone());
+                terms.push(Term::Null);
+            }
+        }
+    }
+    Ok((columns, terms))
+}
+
 /// Runs write statements as one atomic batch: every mutation is computed (and every LWT
 /// condition checked) before any is applied.
 pub(super) fn batch(
@@ -670,12 +714,16 @@ pub(super) fn batch(
                 if_not_exists,
                 ..
             } => {
-                let InsertValues::Values {
-                    columns,
-                    values: terms,
-                } = iv
-                else {
-                    return Err(CqlError::invalid("INSERT JSON is not supported"));
+                let json_parts;
+                let (columns, terms): (&[String], &[Term]) = match iv {
+                    InsertValues::Values { columns, values } => (columns, values),
+                    InsertValues::Json {
+                        json,
+                        default_unset,
+                    } => {
+                        json_parts = json_columns(&table, &mut w.env, json, *default_unset)?;
+                        (&json_parts.0, &json_parts.1)
+                    }
                 };
                 if columns.len() != terms.len() {
                     return Err(CqlError::invalid("Unmatched column names/values"));

@@ -1,0 +1,124 @@
+//! `cql-sim`: runs a simulated CQL cluster until SIGINT or SIGTERM.
+//!
+//! Prints one line per node (`ip:port`), then `ready`.
+#![forbid(unsafe_code)]
+
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use cql_sim::SimCluster;
+
+/// Command-line options.
+#[derive(Debug, Parser)]
+#[command(name = "cql-sim", about = "A simulated Scylla-like CQL cluster")]
+struct Args {
+    /// Number of nodes.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// Shards per node.
+    #[arg(long, default_value_t = 1)]
+    shards: u32,
+    /// Native transport port.
+    #[arg(long, default_value_t = 9042)]
+    port: u16,
+    /// Shard-aware port (0 disables it).
+    #[arg(long, default_value_t = 19042)]
+    shard_aware_port: u16,
+    /// Require authentication with `user:password`.
+    #[arg(long)]
+    auth: Option<String>,
+    /// Address of the first node; node i listens on this address plus i.
+    #[arg(long, default_value = "127.0.0.1")]
+    address_base: Ipv4Addr,
+    /// Seed of every random choice (tokens, host ids).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Tokens per node.
+    #[arg(long, default_value_t = 16)]
+    vnodes: usize,
+    /// Delay before other nodes adopt a new schema version, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    schema_agreement_delay_ms: u64,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cql-sim: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(run(args))
+}
+
+async fn run(args: Args) -> ExitCode {
+    let mut b = SimCluster::builder()
+        .nodes(args.nodes)
+        .shards(args.shards)
+        .port(args.port)
+        .vnodes(args.vnodes)
+        .address_base(args.address_base)
+        .schema_agreement_delay(Duration::from_millis(args.schema_agreement_delay_ms));
+    b = if args.shard_aware_port == 0 {
+        b.no_shard_aware_port()
+    } else {
+        b.shard_aware_port(args.shard_aware_port)
+    };
+    if let Some(seed) = args.seed {
+        b = b.seed(seed);
+    }
+    if let Some(auth) = &args.auth {
+        let Some((user, pass)) = auth.split_once(':') else {
+            eprintln!("cql-sim: --auth expects user:password");
+            return ExitCode::FAILURE;
+        };
+        b = b.auth(user, pass);
+    }
+    let cluster = match b.start().await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cql-sim: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        for addr in cluster.node_addrs() {
+            let _ = writeln!(out, "{addr}");
+        }
+        let _ = writeln!(out, "ready");
+        let _ = out.flush();
+    }
+    wait_for_signal().await;
+    cluster.shutdown();
+    ExitCode::SUCCESS
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

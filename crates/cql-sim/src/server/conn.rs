@@ -1,0 +1,641 @@
+//! One client connection: a reader (frame decoding, handshake, dispatch) and a writer task
+//! that coalesces queued responses into one buffer per write.
+
+use std::collections::{HashMap, HashSet};
+use std::future::pending;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::{BufMut, BytesMut};
+use proto::codes::{ErrorCode, EventType, Opcode};
+use proto::frame::{
+    Compression, Frame, FrameDecoder, FrameError, FrameHeader, ProtocolVersion, ResponseOptions,
+    decode_request_limited, encode_response,
+};
+use proto::request::{BatchStatementKind, Request};
+use proto::response::{ErrorBody, ErrorDetails, Response};
+use proto::scylla::{BIASED_TOKEN_ROUND_ROBIN, MURMUR3_PARTITIONER, ShardingInfo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{broadcast, mpsc, watch};
+use uuid::Uuid;
+
+use super::cluster::{ClusterEvent, ClusterInner};
+use super::coordinator;
+use super::faults::{FaultAction, RequestInfo};
+use super::node::{ConnGuard, NodeShared, lock};
+
+/// The authenticator class announced when authentication is required.
+const AUTHENTICATOR: &str = "org.apache.cassandra.auth.PasswordAuthenticator";
+/// Responses buffered before a write is forced.
+const MAX_COALESCE: usize = 256 * 1024;
+
+/// A response frame to encode.
+#[derive(Debug)]
+struct OutFrame {
+    version: ProtocolVersion,
+    stream: i16,
+    response: Response,
+    tracing_id: Option<Uuid>,
+    warnings: Vec<String>,
+    compression: Option<Compression>,
+}
+
+/// What the writer task is asked to do.
+#[derive(Debug)]
+enum Outgoing {
+    Frame(OutFrame),
+    /// Write the first half of the frame, then close.
+    HalfThenClose(OutFrame),
+    /// Write a frame whose body cannot be decoded.
+    Malformed {
+        version: ProtocolVersion,
+        stream: i16,
+    },
+    /// Close after writing everything queued before.
+    Close,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Initial,
+    Authenticating,
+    Ready,
+}
+
+/// Connection state shared with tasks answering delayed requests.
+struct Shared {
+    cluster: Arc<ClusterInner>,
+    node: Arc<NodeShared>,
+    peer: SocketAddr,
+    tx: mpsc::Sender<Outgoing>,
+}
+
+struct Conn {
+    shared: Arc<Shared>,
+    shard: u32,
+    phase: Phase,
+    compression: Option<Compression>,
+    keyspace: Option<String>,
+    /// The protocol version of the client's latest frame (events are sent with it).
+    version: ProtocolVersion,
+    events: Option<(broadcast::Receiver<ClusterEvent>, HashSet<EventType>)>,
+}
+
+/// What the reader does after a frame.
+enum Flow {
+    Continue,
+    Close,
+}
+
+fn protocol_error(message: impl Into<String>) -> Response {
+    Response::Error(ErrorBody {
+        code: ErrorCode::PROTOCOL_ERROR,
+        message: message.into(),
+        details: ErrorDetails::None,
+    })
+}
+
+fn opcode_name(op: Opcode) -> String {
+    match op {
+        Opcode::AUTH_RESPONSE => "AUTH_RESPONSE".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Serves one accepted connection until it closes, the node stops or the client leaves.
+pub(crate) async fn run(
+    stream: TcpStream,
+    peer: SocketAddr,
+    cluster: Arc<ClusterInner>,
+    node: Arc<NodeShared>,
+    shard: u32,
+    mut epoch: watch::Receiver<u64>,
+    _guard: ConnGuard,
+) {
+    let (mut rd, wr) = stream.into_split();
+    let (tx, rx) = mpsc::channel(1024);
+    let mut writer = tokio::spawn(write_loop(wr, rx));
+    let max_frame = cluster.config.max_frame_size;
+    let mut conn = Conn {
+        shared: Arc::new(Shared {
+            cluster,
+            node,
+            peer,
+            tx,
+        }),
+        shard,
+        phase: Phase::Initial,
+        compression: None,
+        keyspace: None,
+        version: ProtocolVersion::V4,
+        events: None,
+    };
+    let mut decoder = FrameDecoder::new(max_frame);
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut paused = conn.shared.node.paused.subscribe();
+    'outer: loop {
+        // Handle every whole frame already buffered.
+        loop {
+            if let Some(Flow::Close) = conn.check_version(&buf).await {
+                break 'outer;
+            }
+            match decoder.decode(&mut buf) {
+                Ok(Some(frame)) => {
+                    if *paused.borrow() {
+                        tokio::select! {
+                            r = paused.wait_for(|p| !*p) => if r.is_err() { break 'outer },
+                            _ = epoch.changed() => { writer.abort(); break 'outer }
+                        }
+                    }
+                    if let Flow::Close = conn.handle_frame(frame).await {
+                        break 'outer;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    conn.fatal(&buf, e).await;
+                    break 'outer;
+                }
+            }
+        }
+        if buf.capacity() - buf.len() < 8 * 1024 {
+            buf.reserve(64 * 1024);
+        }
+        let events = async {
+            match &mut conn.events {
+                Some((rx, _)) => rx.recv().await,
+                None => pending().await,
+            }
+        };
+        tokio::select! {
+            r = rd.read_buf(&mut buf) => match r {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            },
+            _ = epoch.changed() => {
+                writer.abort();
+                break;
+            }
+            ev = events => match ev {
+                Ok(ev) => conn.forward_event(ev).await,
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::debug!(missed = n, "event receiver lagged");
+                }
+                Err(broadcast::error::RecvError::Closed) => conn.events = None,
+            },
+            _ = &mut writer => break,
+        }
+    }
+    // Dropping our sender lets the writer finish queued frames (delayed tasks hold others).
+    drop(conn);
+}
+
+impl Conn {
+    fn node(&self) -> &NodeShared {
+        &self.shared.node
+    }
+
+    async fn send(&self, out: Outgoing) -> bool {
+        self.shared.tx.send(out).await.is_ok()
+    }
+
+    fn frame(&self, version: ProtocolVersion, stream: i16, response: Response) -> OutFrame {
+        // READY and SUPPORTED go out before compression is in force.
+        let compression = match response {
+            Response::Ready | Response::Supported { .. } | Response::Authenticate { .. } => None,
+            _ => self.compression,
+        };
+        OutFrame {
+            version,
+            stream,
+            response,
+            tracing_id: None,
+            warnings: Vec::new(),
+            compression,
+        }
+    }
+
+    /// Rejects a frame of a version other than 3 or 4 (before the decoder sees it).
+    async fn check_version(&self, buf: &BytesMut) -> Option<Flow> {
+        let first = *buf.first()?;
+        let version = first & 0x7f;
+        if version == 3 || version == 4 {
+            return None;
+        }
+        let stream = match (buf.get(2), buf.get(3)) {
+            (Some(a), Some(b)) => i16::from_be_bytes([*a, *b]),
+            _ => 0,
+        };
+        let msg = format!(
+            "Invalid or unsupported protocol version ({version}); supported versions are (3/v3, 4/v4)"
+        );
+        let out = self.frame(ProtocolVersion::V4, stream, protocol_error(msg));
+        let _ = self.send(Outgoing::Frame(out)).await;
+        let _ = self.send(Outgoing::Close).await;
+        Some(Flow::Close)
+    }
+
+    /// A framing error the stream cannot recover from: report it and close.
+    async fn fatal(&self, buf: &BytesMut, e: FrameError) {
+        let stream = match (buf.get(2), buf.get(3)) {
+            (Some(a), Some(b)) => i16::from_be_bytes([*a, *b]),
+            _ => 0,
+        };
+        let version = buf
+            .first()
+            .map(|b| b & 0x7f)
+            .filter(|v| *v == 3)
+            .map_or(ProtocolVersion::V4, ProtocolVersion);
+        let msg = match e {
+            FrameError::TooLarge { len, max } => {
+                format!("Request is too big: length {len} exceeds maximum allowed length {max}.")
+            }
+            other => other.to_string(),
+        };
+        let out = self.frame(version, stream, protocol_error(msg));
+        let _ = self.send(Outgoing::Frame(out)).await;
+        let _ = self.send(Outgoing::Close).await;
+    }
+
+    fn supported(&self) -> Response {
+        let mut options: HashMap<String, Vec<String>> = HashMap::new();
+        options.insert("CQL_VERSION".into(), vec!["3.0.0".into()]);
+        options.insert("COMPRESSION".into(), vec!["lz4".into(), "snappy".into()]);
+        options.insert(
+            "PROTOCOL_VERSIONS".into(),
+            vec!["3/v3".into(), "4/v4".into()],
+        );
+        ShardingInfo {
+            shard: self.shard,
+            nr_shards: self.node().shards,
+            partitioner: MURMUR3_PARTITIONER.into(),
+            algorithm: BIASED_TOKEN_ROUND_ROBIN.into(),
+            ignore_msb: 12,
+            shard_aware_port: self.node().shard_aware_port,
+            shard_aware_port_ssl: None,
+        }
+        .add_to_supported(&mut options);
+        Response::Supported { options }
+    }
+
+    async fn handle_frame(&mut self, frame: Frame) -> Flow {
+        self.node().count_request();
+        let h = frame.header;
+        let version = h.version;
+        self.version = version;
+        if h.is_response {
+            let out = self.frame(
+                version,
+                h.stream,
+                protocol_error("Unexpected response frame from a client"),
+            );
+            return self.flow(self.send(Outgoing::Frame(out)).await);
+        }
+        let env = match decode_request_limited(
+            &frame,
+            self.compression,
+            self.shared.cluster.config.max_frame_size,
+        ) {
+            Ok(env) => env,
+            Err(e) => {
+                let msg = match e {
+                    FrameError::UnknownOpcode { opcode, .. } => {
+                        format!("Unknown opcode {}", opcode.0)
+                    }
+                    other => format!("Invalid message: {other}"),
+                };
+                let out = self.frame(version, h.stream, protocol_error(msg));
+                return self.flow(self.send(Outgoing::Frame(out)).await);
+            }
+        };
+        let stream = env.stream;
+        let request = env.request;
+
+        // Fault rules (never for the handshake, unless asked by opcode).
+        let mut action = None;
+        let mut delay = None;
+        if self.node().faulty.load(Ordering::Acquire) {
+            let prepared_text;
+            let mut texts: Vec<&str> = Vec::new();
+            match &request {
+                Request::Query(q) => texts.push(&q.query),
+                Request::Prepare(p) => texts.push(&p.query),
+                Request::Execute(e) => {
+                    prepared_text = self.node().knows_prepared(&e.id);
+                    if let Some(t) = &prepared_text {
+                        texts.push(t);
+                    }
+                }
+                _ => {}
+            }
+            let batch_texts: Vec<Arc<str>> = match &request {
+                Request::Batch(b) => b
+                    .statements
+                    .iter()
+                    .filter_map(|s| match &s.kind {
+                        BatchStatementKind::Query(q) => Some(Arc::from(q.as_str())),
+                        BatchStatementKind::Prepared(id) => self.node().knows_prepared(id),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            texts.extend(batch_texts.iter().map(|t| &**t));
+            let opcode = request.opcode();
+            let mut faults = lock(&self.node().faults);
+            let handshake = matches!(opcode, Opcode::STARTUP | Opcode::AUTH_RESPONSE);
+            let info = RequestInfo {
+                opcode,
+                texts: &texts,
+            };
+            action = faults.take_for(&info, handshake);
+            delay = faults.delay;
+        }
+
+        let out = match action {
+            Some(FaultAction::Error(mut e)) => {
+                if let (ErrorDetails::Unprepared { id }, Request::Execute(ex)) =
+                    (&mut e.details, &request)
+                {
+                    *id = ex.id.clone();
+                }
+                Some(Outgoing::Frame(self.frame(
+                    version,
+                    stream,
+                    Response::Error(e),
+                )))
+            }
+            Some(FaultAction::MalformedFrame) => Some(Outgoing::Malformed { version, stream }),
+            other => {
+                if let Some(FaultAction::Delay(d)) = other {
+                    delay = Some(delay.unwrap_or_default() + d);
+                }
+                let (out, flow) = self.respond(version, stream, request, env.tracing);
+                if let Flow::Close = flow {
+                    if let Some(o) = out {
+                        let _ = self.send(o).await;
+                    }
+                    let _ = self.send(Outgoing::Close).await;
+                    return Flow::Close;
+                }
+                match (other, out) {
+                    (Some(FaultAction::Drop), _) => None,
+                    (Some(FaultAction::CloseMidFrame), Some(Outgoing::Frame(f))) => {
+                        Some(Outgoing::HalfThenClose(f))
+                    }
+                    (_, o) => o,
+                }
+            }
+        };
+        let Some(out) = out else {
+            return Flow::Continue;
+        };
+        match delay.filter(|d| !d.is_zero()) {
+            Some(d) => {
+                self.send_later(out, d);
+                Flow::Continue
+            }
+            None => self.flow(self.send(out).await),
+        }
+    }
+
+    fn flow(&self, sent: bool) -> Flow {
+        if sent { Flow::Continue } else { Flow::Close }
+    }
+
+    fn send_later(&self, out: Outgoing, delay: Duration) {
+        let shared = Arc::clone(&self.shared);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = shared.tx.send(out).await;
+        });
+    }
+
+    /// Answers one request; the flow says whether the connection must close afterwards.
+    fn respond(
+        &mut self,
+        version: ProtocolVersion,
+        stream: i16,
+        request: Request,
+        tracing: bool,
+    ) -> (Option<Outgoing>, Flow) {
+        let reply = |s: &Self, r: Response| {
+            (
+                Some(Outgoing::Frame(s.frame(version, stream, r))),
+                Flow::Continue,
+            )
+        };
+        match (self.phase, request) {
+            (_, Request::Options) => reply(self, self.supported()),
+            (Phase::Initial, Request::Startup(s)) => {
+                if let Some(name) = s.options.get("COMPRESSION") {
+                    match Compression::from_name(&name.to_ascii_lowercase()) {
+                        Some(c) if c.is_available() => self.compression = Some(c),
+                        _ => {
+                            return reply(
+                                self,
+                                protocol_error(format!("Unknown compression algorithm: {name}")),
+                            );
+                        }
+                    }
+                }
+                if self.shared.cluster.config.auth.is_some() {
+                    self.phase = Phase::Authenticating;
+                    reply(
+                        self,
+                        Response::Authenticate {
+                            authenticator: AUTHENTICATOR.into(),
+                        },
+                    )
+                } else {
+                    self.phase = Phase::Ready;
+                    reply(self, Response::Ready)
+                }
+            }
+            (Phase::Initial, other) => reply(
+                self,
+                protocol_error(format!(
+                    "Unexpected message {}, expecting STARTUP or OPTIONS",
+                    opcode_name(other.opcode())
+                )),
+            ),
+            (Phase::Authenticating, Request::AuthResponse(a)) => {
+                let token = a.token.unwrap_or_default();
+                let (user, ok) = self.check_credentials(&token);
+                if ok {
+                    self.phase = Phase::Ready;
+                    reply(self, Response::AuthSuccess { token: None })
+                } else {
+                    reply(
+                        self,
+                        Response::Error(ErrorBody {
+                            code: ErrorCode::BAD_CREDENTIALS,
+                            message: format!(
+                                "Provided username {user} and/or password are incorrect"
+                            ),
+                            details: ErrorDetails::None,
+                        }),
+                    )
+                }
+            }
+            (Phase::Authenticating, other) => reply(
+                self,
+                protocol_error(format!(
+                    "Unexpected message {}, expecting SASL_RESPONSE",
+                    opcode_name(other.opcode())
+                )),
+            ),
+            (Phase::Ready, Request::Startup(_)) => reply(
+                self,
+                protocol_error("Unexpected message STARTUP, the connection is already initialized"),
+            ),
+            (Phase::Ready, Request::AuthResponse(_)) => reply(
+                self,
+                protocol_error(
+                    "Unexpected message AUTH_RESPONSE, the connection is already initialized",
+                ),
+            ),
+            (Phase::Ready, Request::Register(r)) => {
+                let mut kinds = HashSet::new();
+                for e in &r.events {
+                    match EventType::from_wire(e) {
+                        EventType::Other(o) => {
+                            return reply(
+                                self,
+                                protocol_error(format!("Invalid value '{o}' for Type")),
+                            );
+                        }
+                        k => {
+                            kinds.insert(k);
+                        }
+                    }
+                }
+                match &mut self.events {
+                    Some((_, set)) => set.extend(kinds),
+                    None => self.events = Some((self.shared.cluster.events.subscribe(), kinds)),
+                }
+                reply(self, Response::Ready)
+            }
+            (Phase::Ready, request) => {
+                let r = coordinator::execute(
+                    &self.shared.cluster,
+                    &self.shared.node,
+                    &request,
+                    self.keyspace.as_deref(),
+                    tracing,
+                    self.shared.peer,
+                );
+                if let Some(ks) = r.set_keyspace {
+                    self.keyspace = Some(ks);
+                }
+                let mut f = self.frame(version, stream, r.response);
+                f.tracing_id = r.tracing_id;
+                f.warnings = r.warnings;
+                (Some(Outgoing::Frame(f)), Flow::Continue)
+            }
+        }
+    }
+
+    /// SASL PLAIN: `[authzid] NUL authcid NUL password`.
+    fn check_credentials(&self, token: &[u8]) -> (String, bool) {
+        let parts: Vec<&[u8]> = token.split(|b| *b == 0).collect();
+        let (user, pass) = match parts.as_slice() {
+            [_, u, p] => (*u, *p),
+            [u, p] => (*u, *p),
+            _ => (&[][..], &[][..]),
+        };
+        let user = String::from_utf8_lossy(user).into_owned();
+        let ok = self
+            .shared
+            .cluster
+            .config
+            .auth
+            .as_ref()
+            .is_some_and(|(u, p)| u.as_bytes() == user.as_bytes() && p.as_bytes() == pass);
+        (user, ok)
+    }
+
+    async fn forward_event(&mut self, ev: ClusterEvent) {
+        let Some((_, kinds)) = &self.events else {
+            return;
+        };
+        if !kinds.contains(&ev.event.event_type()) {
+            return;
+        }
+        if ev.about == Some(self.node().id) || !self.node().is_up() {
+            return;
+        }
+        let out = self.frame(self.version, -1, Response::Event(ev.event));
+        let _ = self.send(Outgoing::Frame(out)).await;
+    }
+}
+
+fn encode_out(buf: &mut BytesMut, f: &OutFrame) {
+    let opts = ResponseOptions {
+        tracing_id: f.tracing_id,
+        warnings: &f.warnings,
+        custom_payload: None,
+        compression: f.compression,
+    };
+    if let Err(e) = encode_response(buf, f.version, f.stream, &f.response, &opts) {
+        tracing::warn!(error = %e, "cannot encode response");
+        let err = Response::Error(ErrorBody {
+            code: ErrorCode::SERVER_ERROR,
+            message: format!("cannot encode response: {e}"),
+            details: ErrorDetails::None,
+        });
+        let _ = encode_response(buf, f.version, f.stream, &err, &ResponseOptions::default());
+    }
+}
+
+/// A RESULT frame whose 2-byte body cannot hold the 4-byte result kind.
+fn malformed(buf: &mut BytesMut, version: ProtocolVersion, stream: i16) {
+    let header = FrameHeader {
+        version,
+        is_response: true,
+        flags: proto::frame::FrameFlags::EMPTY,
+        stream,
+        opcode: Opcode::RESULT,
+        length: 2,
+    };
+    header.encode(buf);
+    buf.put_slice(&[0x00, 0x01]);
+}
+
+async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>) {
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    while let Some(first) = rx.recv().await {
+        let mut close = false;
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Outgoing::Frame(f) => encode_out(&mut buf, &f),
+                Outgoing::HalfThenClose(f) => {
+                    let start = buf.len();
+                    encode_out(&mut buf, &f);
+                    let len = buf.len() - start;
+                    buf.truncate(start + len / 2);
+                    close = true;
+                }
+                Outgoing::Malformed { version, stream } => malformed(&mut buf, version, stream),
+                Outgoing::Close => close = true,
+            }
+            if close || buf.len() >= MAX_COALESCE {
+                break;
+            }
+            next = rx.try_recv().ok();
+        }
+        if wr.write_all(&buf).await.is_err() {
+            return;
+        }
+        buf.clear();
+        if close {
+            let _ = wr.shutdown().await;
+            return;
+        }
+    }
+    let _ = wr.shutdown().await;
+}

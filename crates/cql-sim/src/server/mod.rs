@@ -1,0 +1,22 @@
+//! The network side of the simulated cluster: nodes listening on loopback addresses, shards,
+//! the CQL handshake, request dispatch through the engine, system tables, events and faults.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), cql_sim::SimError> {
+//! let cluster = cql_sim::SimCluster::builder().nodes(3).shards(2).start().await?;
+//! let contact = cluster.contact_point();
+//! cluster.node(1).stop();
+//! # let _ = contact;
+//! # Ok(())
+//! # }
+//! ```
+
+mod cluster;
+mod conn;
+mod coordinator;
+pub mod faults;
+mod node;
+mod topology;
+
+pub use cluster::{NodeHandle, SimCluster, SimClusterBuilder, SimError};
+pub use faults::{FaultAction, FaultRule, RequestMatcher};

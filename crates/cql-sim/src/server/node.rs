@@ -1,0 +1,251 @@
+//! One simulated node: its identity, listeners, shards, counters, prepared ids, schema version
+//! and faults.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::cluster::{ClusterInner, SimError};
+use super::conn;
+use super::faults::NodeFaults;
+
+/// Locks a mutex, ignoring poisoning (a panicked holder leaves plain data behind).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The shared state of one node.
+#[derive(Debug)]
+pub(crate) struct NodeShared {
+    pub(crate) id: usize,
+    pub(crate) ip: IpAddr,
+    pub(crate) port: u16,
+    pub(crate) shard_aware_port: Option<u16>,
+    pub(crate) dc: String,
+    pub(crate) rack: String,
+    pub(crate) host_id: Uuid,
+    pub(crate) tokens: Vec<i64>,
+    pub(crate) shards: u32,
+    up: AtomicBool,
+    /// Whether the node is still part of the ring (false after decommission).
+    pub(crate) member: AtomicBool,
+    pub(crate) paused: watch::Sender<bool>,
+    /// Bumped on every stop: connections accepted under an older epoch close.
+    pub(crate) epoch: watch::Sender<u64>,
+    conns_per_shard: Vec<AtomicUsize>,
+    round_robin: AtomicUsize,
+    requests: AtomicU64,
+    /// Prepared statements this node knows: id to query text.
+    pub(crate) prepared: Mutex<HashMap<[u8; 16], Arc<str>>>,
+    pub(crate) schema_version: Mutex<Uuid>,
+    pub(crate) faults: Mutex<NodeFaults>,
+    /// Set when any fault (rule, delay, pause) might apply, so the hot path skips the lock.
+    pub(crate) faulty: AtomicBool,
+    listeners: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Identity of a node being created.
+#[derive(Debug)]
+pub(crate) struct NodeSpec {
+    pub(crate) id: usize,
+    pub(crate) ip: IpAddr,
+    pub(crate) port: u16,
+    pub(crate) shard_aware_port: Option<u16>,
+    pub(crate) dc: String,
+    pub(crate) rack: String,
+    pub(crate) host_id: Uuid,
+    pub(crate) tokens: Vec<i64>,
+    pub(crate) shards: u32,
+    pub(crate) schema_version: Uuid,
+}
+
+impl NodeShared {
+    pub(crate) fn new(spec: NodeSpec) -> Self {
+        let shards = spec.shards.max(1);
+        Self {
+            id: spec.id,
+            ip: spec.ip,
+            port: spec.port,
+            shard_aware_port: spec.shard_aware_port,
+            dc: spec.dc,
+            rack: spec.rack,
+            host_id: spec.host_id,
+            tokens: spec.tokens,
+            shards,
+            up: AtomicBool::new(false),
+            member: AtomicBool::new(true),
+            paused: watch::Sender::new(false),
+            epoch: watch::Sender::new(0),
+            conns_per_shard: (0..shards).map(|_| AtomicUsize::new(0)).collect(),
+            round_robin: AtomicUsize::new(0),
+            requests: AtomicU64::new(0),
+            prepared: Mutex::new(HashMap::new()),
+            schema_version: Mutex::new(spec.schema_version),
+            faults: Mutex::new(NodeFaults::default()),
+            faulty: AtomicBool::new(false),
+            listeners: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The native transport address.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port)
+    }
+
+    pub(crate) fn is_up(&self) -> bool {
+        self.up.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_member(&self) -> bool {
+        self.member.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn schema_version(&self) -> Uuid {
+        *lock(&self.schema_version)
+    }
+
+    pub(crate) fn set_schema_version(&self, v: Uuid) {
+        *lock(&self.schema_version) = v;
+    }
+
+    pub(crate) fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn connections_per_shard(&self) -> Vec<usize> {
+        self.conns_per_shard
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect()
+    }
+
+    /// Recomputes the `faulty` fast-path flag.
+    pub(crate) fn refresh_faulty(&self) {
+        let quiet = lock(&self.faults).is_quiet() && !*self.paused.borrow();
+        self.faulty.store(!quiet, Ordering::Release);
+    }
+
+    pub(crate) fn knows_prepared(&self, id: &[u8]) -> Option<Arc<str>> {
+        let key = <[u8; 16]>::try_from(id).ok()?;
+        lock(&self.prepared).get(&key).cloned()
+    }
+
+    /// Binds the listeners and starts accepting connections.
+    pub(crate) async fn start(
+        self: &Arc<Self>,
+        cluster: &Arc<ClusterInner>,
+    ) -> Result<(), SimError> {
+        if self.is_up() {
+            return Ok(());
+        }
+        let mut handles = Vec::new();
+        let mut ports = vec![(self.port, false)];
+        if let Some(p) = self.shard_aware_port {
+            ports.push((p, true));
+        }
+        for (port, shard_aware) in ports {
+            let addr = SocketAddr::new(self.ip, port);
+            let listener = match TcpListener::bind(addr).await {
+                Ok(l) => l,
+                Err(source) => {
+                    for h in handles {
+                        JoinHandle::abort(&h);
+                    }
+                    return Err(SimError::Bind { addr, source });
+                }
+            };
+            let node = Arc::clone(self);
+            let cluster = Arc::downgrade(cluster);
+            handles.push(tokio::spawn(async move {
+                accept_loop(listener, node, cluster, shard_aware).await;
+            }));
+        }
+        *lock(&self.listeners) = handles;
+        self.up.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Closes the listeners and every connection.
+    pub(crate) fn stop(&self) {
+        self.up.store(false, Ordering::Release);
+        for h in lock(&self.listeners).drain(..) {
+            h.abort();
+        }
+        self.epoch.send_modify(|e| *e += 1);
+    }
+
+    fn pick_shard(&self, peer: SocketAddr, shard_aware: bool) -> u32 {
+        if shard_aware {
+            u32::from(peer.port()) % self.shards
+        } else {
+            (self.round_robin.fetch_add(1, Ordering::Relaxed) % self.shards as usize) as u32
+        }
+    }
+}
+
+/// Decrements the shard's connection count when the connection ends.
+pub(crate) struct ConnGuard {
+    node: Arc<NodeShared>,
+    shard: u32,
+}
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        if let Some(c) = self.node.conns_per_shard.get(self.shard as usize) {
+            c.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    node: Arc<NodeShared>,
+    cluster: std::sync::Weak<ClusterInner>,
+    shard_aware: bool,
+) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::debug!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                continue;
+            }
+        };
+        let Some(cluster) = cluster.upgrade() else {
+            return;
+        };
+        let _ = stream.set_nodelay(true);
+        let shard = node.pick_shard(peer, shard_aware);
+        if let Some(c) = node.conns_per_shard.get(shard as usize) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        let guard = ConnGuard {
+            node: Arc::clone(&node),
+            shard,
+        };
+        let epoch = node.epoch.subscribe();
+        let node2 = Arc::clone(&node);
+        tokio::spawn(async move {
+            conn::run(stream, peer, cluster, node2, shard, epoch, guard).await;
+        });
+    }
+}
+
+/// Prepared ids a node forgot, for the report of `evict_prepared`.
+pub(crate) fn evict_all(node: &NodeShared) -> usize {
+    let mut p = lock(&node.prepared);
+    let n = p.len();
+    p.clear();
+    n
+}
