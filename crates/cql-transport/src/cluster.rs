@@ -23,7 +23,6 @@ use crate::state::{ClusterState, Keyspace, Node, NodeRef};
 
 /// How to reach and track a cluster.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct ClusterConfig {
     /// Contact points: `"127.0.0.1:9042"`, `"[::1]:9042"`, `"host:port"` or `"host"` (port 9042).
     pub known_nodes: Vec<String>,
@@ -181,6 +180,12 @@ impl Cluster {
         self.inner.state.load_full()
     }
 
+    /// The current snapshot without touching its reference count (the cheapest read, for the
+    /// per-request path; do not hold the guard across `.await`).
+    pub fn load_state(&self) -> arc_swap::Guard<Arc<ClusterState>> {
+        self.inner.state.load()
+    }
+
     /// Reads topology and schema again now.
     pub async fn refresh_metadata(&self) -> Result<(), MetadataError> {
         let (tx, rx) = oneshot::channel();
@@ -193,7 +198,12 @@ impl Cluster {
     }
 
     /// Runs `USE keyspace` on every current connection and on every future one.
+    /// A keyspace the server rejects (e.g. it does not exist) is reported and not remembered.
     pub async fn use_keyspace(&self, keyspace: &str) -> Result<(), ConnectionError> {
+        // Validate on one connection first, so a bad name is not applied to future connections.
+        if let Some(conn) = self.pools().iter().find_map(|p| p.any_connection()) {
+            conn.use_keyspace(keyspace).await?;
+        }
         if let Ok(mut k) = self.inner.keyspace.lock() {
             *k = Some(keyspace.to_owned());
         }

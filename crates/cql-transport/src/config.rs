@@ -13,7 +13,6 @@ use crate::connection::ConnectionTuning;
 
 /// Everything needed to open and handshake a connection.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct ConnectionConfig {
     /// The protocol version to speak (only v4 is implemented; the field lets v5 slot in).
     pub protocol_version: ProtocolVersion,

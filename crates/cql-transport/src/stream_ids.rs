@@ -32,6 +32,7 @@ impl StreamIds {
     }
 
     /// The number of ids in use.
+    #[cfg(test)]
     pub(crate) fn in_use(&self) -> usize {
         self.in_use
     }

@@ -25,6 +25,10 @@ pub(crate) struct FakeNode {
     /// Every request, summarized: "OPTIONS", "STARTUP", "AUTH_RESPONSE", "QUERY <cql>", "REGISTER".
     pub(crate) log: Arc<Mutex<Vec<String>>>,
     pub(crate) startup_options: Arc<Mutex<Option<HashMap<String, String>>>>,
+    /// Answer the first AUTH_RESPONSE with AUTH_CHALLENGE "nonce" and expect "answer:nonce".
+    pub(crate) challenge: bool,
+    /// Ends the connection (EOF for the client) when notified.
+    pub(crate) kill: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Default for FakeNode {
@@ -41,6 +45,8 @@ impl Default for FakeNode {
             on_query: Arc::new(|_| Response::Result(ResultBody::Void)),
             log: Arc::default(),
             startup_options: Arc::default(),
+            challenge: false,
+            kill: None,
         }
     }
 }
@@ -90,6 +96,8 @@ impl FakeNode {
     ) {
         let mut buf = BytesMut::new();
         let mut compression: Option<Compression> = None;
+        let mut challenged = false;
+        let kill = self.kill.clone();
         loop {
             let frame = loop {
                 match FrameDecoder::default().decode(&mut buf) {
@@ -103,7 +111,14 @@ impl FakeNode {
                         None => std::future::pending().await,
                     }
                 };
+                let killed = async {
+                    match &kill {
+                        Some(k) => k.notified().await,
+                        None => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
+                    () = killed => return,
                     n = io.read_buf(&mut buf) => if !matches!(n, Ok(n) if n > 0) { return },
                     Some(ev) = ev => {
                         let mut out = BytesMut::new();
@@ -144,7 +159,24 @@ impl FakeNode {
                     self.log.lock().expect("lock").push("AUTH_RESPONSE".into());
                     let (u, p) = self.credentials.clone().unwrap_or_default();
                     let expected = format!("\0{u}\0{p}");
-                    if a.token.as_deref() == Some(expected.as_bytes()) {
+                    if self.challenge && !challenged {
+                        challenged = true;
+                        if a.token.as_deref() == Some(b"hello".as_slice()) {
+                            Response::AuthChallenge {
+                                token: Some(Bytes::from_static(b"nonce")),
+                            }
+                        } else {
+                            error(ErrorCode::BAD_CREDENTIALS, "bad first token")
+                        }
+                    } else if self.challenge {
+                        if a.token.as_deref() == Some(b"answer:nonce".as_slice()) {
+                            Response::AuthSuccess {
+                                token: Some(Bytes::from_static(b"done")),
+                            }
+                        } else {
+                            error(ErrorCode::BAD_CREDENTIALS, "bad answer")
+                        }
+                    } else if a.token.as_deref() == Some(expected.as_bytes()) {
                         Response::AuthSuccess { token: None }
                     } else {
                         error(ErrorCode::BAD_CREDENTIALS, "bad credentials")
@@ -155,7 +187,9 @@ impl FakeNode {
                         .lock()
                         .expect("lock")
                         .push(format!("QUERY {}", q.query));
-                    if let Some(ks) = q.query.strip_prefix("USE ") {
+                    if q.query == "USE missing" {
+                        error(ErrorCode::INVALID, "keyspace missing does not exist")
+                    } else if let Some(ks) = q.query.strip_prefix("USE ") {
                         Response::Result(ResultBody::SetKeyspace(ks.trim_matches('"').to_owned()))
                     } else {
                         (self.on_query)(&q.query)
@@ -189,10 +223,4 @@ impl FakeNode {
 /// Cell bytes of a text value.
 pub(crate) fn text(s: &str) -> Option<Vec<u8>> {
     Some(s.as_bytes().to_vec())
-}
-
-/// Unused-import guard for `Bytes` in some test configurations.
-#[allow(dead_code)]
-pub(crate) fn bytes(b: &[u8]) -> Bytes {
-    Bytes::copy_from_slice(b)
 }

@@ -2,57 +2,15 @@
 //! port) against a minimal CQL responder built from cql-proto. Tests against `cql-sim` nodes will
 //! join this directory (one file per area) once the simulator's server exists.
 
-use std::collections::HashMap;
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use common::{query, serve};
 use cql_transport::{Connection, ConnectionConfig};
-use proto::frame::{self, FrameDecoder, ProtocolVersion, ResponseOptions};
-use proto::request::{Query, Request};
 use proto::response::{Response, ResultBody};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
-/// Answers OPTIONS, STARTUP and QUERY (with SetKeyspace naming the peer's port) on one socket.
-async fn serve(mut sock: TcpStream, peer: SocketAddr) {
-    let mut buf = BytesMut::new();
-    loop {
-        let frame = match FrameDecoder::default().decode(&mut buf) {
-            Ok(Some(f)) => f,
-            Ok(None) => match sock.read_buf(&mut buf).await {
-                Ok(n) if n > 0 => continue,
-                _ => return,
-            },
-            Err(_) => return,
-        };
-        let Ok(env) = frame::decode_request(&frame, None) else {
-            return;
-        };
-        let response = match env.request {
-            Request::Options => {
-                let mut options = HashMap::new();
-                options.insert("CQL_VERSION".to_owned(), vec!["3.4.5".to_owned()]);
-                Response::Supported { options }
-            }
-            Request::Startup(_) => Response::Ready,
-            Request::Query(_) => Response::Result(ResultBody::SetKeyspace(peer.port().to_string())),
-            _ => return,
-        };
-        let mut out = BytesMut::new();
-        frame::encode_response(
-            &mut out,
-            ProtocolVersion::V4,
-            frame.header.stream,
-            &response,
-            &ResponseOptions::default(),
-        )
-        .expect("encode");
-        if sock.write_all(&out).await.is_err() {
-            return;
-        }
-    }
-}
+use tokio::net::TcpListener;
 
 async fn listener() -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -67,13 +25,6 @@ async fn listener() -> (SocketAddr, tokio::task::JoinHandle<()>) {
         }
     });
     (addr, task)
-}
-
-fn query() -> Request {
-    Request::Query(Query {
-        query: "SELECT 1".into(),
-        params: Default::default(),
-    })
 }
 
 #[tokio::test]

@@ -598,6 +598,10 @@ impl SessionInner {
                 self.await_schema_agreement()
                     .await
                     .map_err(|e| ExecutionError::SchemaAgreementError(Box::new(e)))?;
+                // Routing needs the new keyspace or table now, not after the debounced event.
+                if let Err(e) = self.cluster.refresh_metadata().await {
+                    tracing::warn!(error = %e, "metadata refresh after a schema change failed");
+                }
             }
             _ => {}
         }

@@ -168,6 +168,8 @@ struct Nodes {
     node: FakeNode,
     control_events: Mutex<Option<mpsc::Receiver<Event>>>,
     dead: Mutex<Vec<SocketAddr>>,
+    control_kill: Arc<Notify>,
+    control_addrs: Mutex<Vec<SocketAddr>>,
 }
 
 fn connector(nodes: Arc<Nodes>) -> Connector {
@@ -183,13 +185,16 @@ fn connector(nodes: Arc<Nodes>) -> Connector {
                         )),
                     });
                 }
+                let mut node = nodes.node.clone();
                 let events = if config.event_sender.is_some() {
+                    nodes.control_addrs.lock().expect("lock").push(addr);
+                    node.kill = Some(Arc::clone(&nodes.control_kill));
                     nodes.control_events.lock().expect("lock").take()
                 } else {
                     None
                 };
                 let (client, server) = tokio::io::duplex(1 << 20);
-                tokio::spawn(nodes.node.clone().serve(server, events));
+                tokio::spawn(node.serve(server, events));
                 Connection::open(client, &config).await
             })
         },
@@ -207,6 +212,8 @@ fn setup() -> (Arc<Nodes>, mpsc::Sender<Event>) {
             node,
             control_events: Mutex::new(Some(rx)),
             dead: Mutex::new(Vec::new()),
+            control_kill: Arc::default(),
+            control_addrs: Mutex::new(Vec::new()),
         }),
         tx,
     )
@@ -360,8 +367,21 @@ async fn refresh_metadata_and_use_keyspace() {
         .filter(|q| q.as_str() == "QUERY USE ks")
         .count();
     assert_eq!(
-        uses, 2,
-        "one USE per pooled connection (2 nodes x 1 connection)"
+        uses, 3,
+        "one USE to validate, then one per pooled connection (2 nodes x 1 each)"
+    );
+    let err = cluster
+        .use_keyspace("missing")
+        .await
+        .expect_err("unknown keyspace");
+    assert!(
+        matches!(err, ConnectionError::Server { during: "USE", .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        cluster.keyspace().as_deref(),
+        Some("ks"),
+        "a rejected keyspace is not remembered"
     );
     cluster.close();
 }
@@ -414,5 +434,139 @@ async fn tablet_payload_updates_the_snapshot() {
         .collect();
     assert_eq!(replicas, vec![("127.0.0.2:9042".to_owned(), Some(3))]);
     assert!(!cluster.add_tablet_from_payload("ks", "t", &HashMap::new()));
+    cluster.close();
+}
+
+#[tokio::test(start_paused = true)]
+async fn control_connection_moves_to_another_node_when_its_node_dies() {
+    let (nodes, _events) = setup();
+    let cluster = Cluster::connect_with_connector(config(), connector(Arc::clone(&nodes)))
+        .await
+        .expect("connect");
+    let first: SocketAddr = "127.0.0.1:9042".parse().expect("addr");
+    assert_eq!(*nodes.control_addrs.lock().expect("lock"), vec![first]);
+    let local_queries = || {
+        nodes
+            .node
+            .log()
+            .iter()
+            .filter(|q| q.contains("system.local"))
+            .count()
+    };
+    let before = local_queries();
+    nodes.dead.lock().expect("lock").push(first);
+    nodes.control_kill.notify_one();
+    for _ in 0..100 {
+        if nodes.control_addrs.lock().expect("lock").len() == 2 && local_queries() > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let addrs = nodes.control_addrs.lock().expect("lock").clone();
+    assert_eq!(
+        addrs,
+        vec![first, "127.0.0.2:9042".parse().expect("addr")],
+        "reconnected to the other node"
+    );
+    assert!(
+        local_queries() > before,
+        "metadata re-read after the reconnect"
+    );
+    cluster.close();
+}
+
+#[tokio::test(start_paused = true)]
+async fn topology_event_rereads_peers_and_events_are_forwarded() {
+    let (nodes, events) = setup();
+    let (fwd_tx, mut fwd_rx) = mpsc::channel(8);
+    let cfg = ClusterConfig {
+        event_sender: Some(fwd_tx),
+        ..config()
+    };
+    let cluster = Cluster::connect_with_connector(cfg, connector(Arc::clone(&nodes)))
+        .await
+        .expect("connect");
+    let peers_queries = || {
+        nodes
+            .node
+            .log()
+            .iter()
+            .filter(|q| q.contains("FROM system.peers"))
+            .count()
+    };
+    let before = peers_queries();
+    let log_len = nodes.node.log().len();
+    let addr: SocketAddr = "127.0.0.3:9042".parse().expect("addr");
+    let ev = Event::TopologyChange {
+        change: proto::codes::TopologyChangeType::NewNode,
+        addr,
+    };
+    events.send(ev.clone()).await.expect("send");
+    let got = tokio::time::timeout(Duration::from_secs(1), fwd_rx.recv())
+        .await
+        .expect("forwarded")
+        .expect("open");
+    assert_eq!(got, ev);
+    // Nothing happens before the debounce delay (1 s by default)...
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(peers_queries(), before);
+    // ...and the peers are read again after it.
+    for _ in 0..50 {
+        if peers_queries() > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(peers_queries() > before, "topology refreshed");
+    assert!(
+        !nodes
+            .node
+            .log()
+            .iter()
+            .skip(log_len)
+            .any(|q| q.contains("system_schema")),
+        "no schema refresh"
+    );
+    cluster.close();
+}
+
+#[derive(Debug)]
+struct ShiftPort;
+
+impl AddressTranslator for ShiftPort {
+    fn translate<'a>(
+        &'a self,
+        untranslated: SocketAddr,
+        host_id: Option<Uuid>,
+    ) -> futures::future::BoxFuture<'a, Result<SocketAddr, String>> {
+        Box::pin(async move {
+            assert_eq!(
+                host_id,
+                Some(Uuid::from_u128(2)),
+                "only peers are translated"
+            );
+            Ok(SocketAddr::new(untranslated.ip(), 19_999))
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn peer_addresses_go_through_the_translator() {
+    let (nodes, _events) = setup();
+    let cfg = ClusterConfig {
+        address_translator: Some(Arc::new(ShiftPort)),
+        ..config()
+    };
+    let cluster = Cluster::connect_with_connector(cfg, connector(nodes))
+        .await
+        .expect("connect");
+    let mut addrs: Vec<String> = cluster.state().nodes().iter().map(ip).collect();
+    addrs.sort();
+    assert_eq!(addrs, vec!["127.0.0.1:9042", "127.0.0.2:19999"]);
+    assert!(
+        cluster
+            .pool("127.0.0.2:19999".parse().expect("addr"))
+            .is_some()
+    );
     cluster.close();
 }

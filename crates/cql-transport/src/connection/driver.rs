@@ -17,6 +17,9 @@ use crate::frame::{self, HEADER_LEN};
 use crate::stream_ids::StreamIds;
 use proto::frame::{Frame, FrameDecoder};
 
+/// A timer deadline that never comes in practice.
+const FAR: Duration = Duration::from_secs(86_400 * 365);
+
 /// The responder of one request: gets the response frame or the connection's error.
 pub(crate) type Responder = oneshot::Sender<Result<Frame, ConnectionError>>;
 
@@ -100,26 +103,27 @@ where
             need_flush: false,
             heartbeat_deadline: None,
             last_read: Instant::now(),
+            timer_at: Instant::now() + settings.heartbeat_interval.unwrap_or(FAR),
         };
         if read_buf.capacity() < settings.read_buffer_size {
             read_buf.reserve(settings.read_buffer_size - read_buf.len());
         }
-        let far = Duration::from_secs(86_400 * 365);
-        let mut timer: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep(far));
-        let mut rx_open = true;
+        let mut timer: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(st.timer_at));
 
         // Frames that arrived together with the last handshake response.
         let reason = match st.route_buffered(&mut read_buf, &settings, &shared, &mut events) {
             Err(reason) => reason,
             Ok(()) => loop {
-                let deadline = st
-                    .next_timer(&settings)
-                    .unwrap_or_else(|| Instant::now() + far);
-                if timer.deadline() != deadline {
-                    timer.as_mut().reset(deadline);
+                // Keep room for a large read so frames arrive in few syscalls; space freed by
+                // consumed frames is reclaimed once their `Bytes` are dropped.
+                if read_buf.capacity() - read_buf.len() < settings.read_buffer_size / 8 + 1 {
+                    read_buf.reserve(settings.read_buffer_size.max(1024));
                 }
-                let can_accept = rx_open
-                    && st.ids.has_free()
+                // Re-armed only when the heartbeat state changes, not on every read.
+                if timer.deadline() != st.timer_at {
+                    timer.as_mut().reset(st.timer_at);
+                }
+                let can_accept = st.ids.has_free()
                     && st.write_buf.len() < settings.write_buffer_limit
                     && (settings.write_coalescing || st.write_buf.is_empty());
                 tokio::select! {
@@ -157,12 +161,8 @@ where
                         }
                     },
                     env = rx.recv(), if can_accept => match env {
-                        None => {
-                            rx_open = false;
-                            if st.ids.in_use() == 0 && st.write_buf.is_empty() {
-                                break BrokenReason::Closed;
-                            }
-                        }
+                        // Every handle is gone, so nobody can be waiting for a response.
+                        None => break BrokenReason::Closed,
                         Some(env) => {
                             st.enqueue(env, &shared);
                             if settings.write_coalescing {
@@ -181,11 +181,9 @@ where
                         }
                     }
                 }
-                if !rx_open && st.ids.in_use() == 0 && st.write_buf.is_empty() {
-                    break BrokenReason::Closed;
-                }
             },
         };
+        let _ = shared.reason.set(reason.clone());
         shared.broken.store(true, Ordering::Release);
         match &reason {
             BrokenReason::Closed => tracing::debug!("connection closed"),
@@ -204,10 +202,7 @@ where
             failed += 1;
             let _ = env.responder.send(Err(err.clone()));
         }
-        shared.in_flight.fetch_sub(
-            failed.min(shared.in_flight.load(Ordering::Acquire)),
-            Ordering::AcqRel,
-        );
+        shared.in_flight.fetch_sub(failed, Ordering::AcqRel);
         let _ = wr.shutdown().await;
     }
 }
@@ -219,6 +214,8 @@ struct State {
     need_flush: bool,
     heartbeat_deadline: Option<Instant>,
     last_read: Instant,
+    /// When the heartbeat timer next fires.
+    timer_at: Instant,
 }
 
 impl State {
@@ -307,6 +304,8 @@ impl State {
             Slot::Heartbeat => {
                 tracing::trace!("heartbeat answered");
                 self.heartbeat_deadline = None;
+                // Fire at once; `on_timer` computes the next idle check.
+                self.timer_at = self.last_read;
             }
             Slot::Caller(tx) => {
                 shared.in_flight.fetch_sub(1, Ordering::AcqRel);
@@ -322,28 +321,27 @@ impl State {
         }
     }
 
-    fn next_timer(&self, settings: &DriverSettings) -> Option<Instant> {
-        self.heartbeat_deadline
-            .or_else(|| settings.heartbeat_interval.map(|i| self.last_read + i))
-    }
-
     fn on_timer(&mut self, settings: &DriverSettings) -> Result<(), BrokenReason> {
         let now = Instant::now();
         if let Some(deadline) = self.heartbeat_deadline {
             if now >= deadline {
                 return Err(BrokenReason::HeartbeatTimeout(settings.heartbeat_timeout));
             }
+            self.timer_at = deadline;
             return Ok(());
         }
         let Some(interval) = settings.heartbeat_interval else {
+            self.timer_at = now + FAR;
             return Ok(());
         };
         if now < self.last_read + interval {
+            self.timer_at = self.last_read + interval;
             return Ok(());
         }
         let Some(id) = self.ids.alloc() else {
             // Every id is busy; the connection is evidently not idle.
             self.last_read = now;
+            self.timer_at = now + interval;
             return Ok(());
         };
         tracing::trace!(stream = id, "sending heartbeat");
@@ -353,6 +351,7 @@ impl State {
             .extend_from_slice(&[settings.version, 0, s0, s1, 0x05, 0, 0, 0, 0]);
         self.put_slot(id, Slot::Heartbeat);
         self.heartbeat_deadline = Some(now + settings.heartbeat_timeout);
+        self.timer_at = now + settings.heartbeat_timeout;
         Ok(())
     }
 }

@@ -223,3 +223,83 @@ async fn handshake_times_out_on_a_silent_peer() {
         "{err:?}"
     );
 }
+
+/// A two-step SASL exchange: "hello" → challenge "nonce" → "answer:nonce" → success "done".
+#[derive(Debug)]
+struct ChallengeAuth {
+    success_token: std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+}
+
+struct ChallengeSession {
+    success_token: std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+}
+
+impl crate::auth::AuthenticatorSession for ChallengeSession {
+    fn evaluate_challenge<'a>(
+        &'a mut self,
+        token: Option<&'a [u8]>,
+    ) -> futures::future::BoxFuture<'a, Result<Option<Vec<u8>>, String>> {
+        Box::pin(async move {
+            // An async step, as a real authenticator might fetch something.
+            tokio::task::yield_now().await;
+            let mut answer = b"answer:".to_vec();
+            answer.extend_from_slice(token.unwrap_or_default());
+            Ok(Some(answer))
+        })
+    }
+
+    fn success<'a>(
+        &'a mut self,
+        token: Option<&'a [u8]>,
+    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
+        *self.success_token.lock().expect("lock") = token.map(<[u8]>::to_vec);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl crate::auth::AuthenticatorProvider for ChallengeAuth {
+    fn start_session<'a>(
+        &'a self,
+        authenticator: &'a str,
+    ) -> futures::future::BoxFuture<'a, crate::auth::AuthStart> {
+        let session = ChallengeSession {
+            success_token: std::sync::Arc::clone(&self.success_token),
+        };
+        let named = authenticator.ends_with("PasswordAuthenticator");
+        Box::pin(async move {
+            if !named {
+                return Err("unexpected authenticator".to_owned());
+            }
+            Ok((
+                Some(b"hello".to_vec()),
+                Box::new(session) as Box<dyn crate::auth::AuthenticatorSession>,
+            ))
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn multi_step_authentication_challenge() {
+    let node = FakeNode {
+        credentials: Some(("u".into(), "p".into())),
+        challenge: true,
+        ..FakeNode::default()
+    };
+    let success_token = std::sync::Arc::default();
+    let auth = ChallengeAuth {
+        success_token: std::sync::Arc::clone(&success_token),
+    };
+    let config = ConnectionConfig {
+        authenticator: Some(std::sync::Arc::new(auth)),
+        ..ConnectionConfig::default()
+    };
+    open(&node, &config).await.expect("open");
+    assert_eq!(
+        node.log(),
+        vec!["OPTIONS", "STARTUP", "AUTH_RESPONSE", "AUTH_RESPONSE"]
+    );
+    assert_eq!(
+        success_token.lock().expect("lock").as_deref(),
+        Some(b"done".as_slice())
+    );
+}

@@ -53,11 +53,19 @@ pub(crate) struct Shared {
     pub(crate) max_orphans: usize,
     /// Wakes the driver to check `close_requested` and `orphans`.
     pub(crate) wake: Notify,
+    /// Why the connection broke, set once by the driver before `broken`.
+    pub(crate) reason: std::sync::OnceLock<BrokenReason>,
+}
+
+impl Shared {
+    /// The error for requests on a connection that is already broken.
+    pub(crate) fn broken_error(&self) -> ConnectionError {
+        ConnectionError::Broken(self.reason.get().cloned().unwrap_or(BrokenReason::Closed))
+    }
 }
 
 /// Tuning of the mechanics of one connection (no protocol negotiation here).
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct ConnectionTuning {
     /// Stream ids available, at most [`MAX_STREAMS`] (32,768).
     pub max_streams: usize,
@@ -188,6 +196,7 @@ impl Connection {
             orphans: AtomicUsize::new(0),
             max_orphans: tuning.max_orphans,
             wake: Notify::new(),
+            reason: std::sync::OnceLock::new(),
         });
         let settings = DriverSettings {
             max_streams: tuning.max_streams,
@@ -442,7 +451,7 @@ impl Connection {
     ) -> Result<Frame, ConnectionError> {
         let shared = &self.inner.shared;
         if shared.broken.load(Ordering::Acquire) {
-            return Err(ConnectionError::Broken(BrokenReason::Closed));
+            return Err(shared.broken_error());
         }
         let limit = self.inner.tuning.max_in_flight;
         if self.inner.tuning.backpressure == Backpressure::Error
@@ -474,7 +483,7 @@ impl Connection {
             .await
             .is_err()
         {
-            return Err(ConnectionError::Broken(BrokenReason::Closed));
+            return Err(shared.broken_error());
         }
         // From here on the driver owns the in-flight count of this request.
         queued.armed = false;
@@ -485,7 +494,7 @@ impl Connection {
         };
         let res = (&mut waiting.rx).await;
         waiting.done = true;
-        res.unwrap_or(Err(ConnectionError::Broken(BrokenReason::Closed)))
+        res.unwrap_or_else(|_| Err(shared.broken_error()))
     }
 }
 

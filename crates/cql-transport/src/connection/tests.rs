@@ -430,11 +430,10 @@ async fn peer_closing_mid_frame_fails_every_in_flight_request() {
     }
     assert!(conn.is_broken());
     assert_eq!(conn.in_flight(), 0);
+    let e = conn.send_frame(request(0x07, b"")).await.expect_err("fast");
     assert!(
-        conn.send_frame(request(0x07, b""))
-            .await
-            .expect_err("fast")
-            .is_broken()
+        matches!(e, ConnectionError::Broken(BrokenReason::Eof)),
+        "the original reason is kept: {e:?}"
     );
 }
 
@@ -544,4 +543,43 @@ async fn close_fails_in_flight_and_later_requests() {
         "{e:?}"
     );
     assert!(conn.is_broken());
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_every_handle_ends_the_driver() {
+    let (client, _server) = tokio::io::duplex(1 << 16);
+    let info = ConnectionInfo {
+        version: 4,
+        ..ConnectionInfo::default()
+    };
+    let (conn, driver) = Connection::start(client, tuning(), info, None, BytesMut::new());
+    let task = tokio::spawn(driver);
+    let clone = conn.clone();
+    drop(conn);
+    assert!(!task.is_finished());
+    drop(clone);
+    tokio::time::timeout(Duration::from_secs(1), task)
+        .await
+        .expect("driver ends")
+        .expect("join");
+}
+
+#[tokio::test(start_paused = true)]
+async fn heartbeats_only_on_idle_connections() {
+    let (conn, mut peer) = start(ConnectionTuning {
+        heartbeat_interval: Some(Duration::from_secs(10)),
+        heartbeat_timeout: Duration::from_secs(3),
+        ..tuning()
+    });
+    let started = tokio::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let t = spawn_req(&conn, b"busy");
+    let f = peer.next().await.expect("request");
+    assert_eq!(f.header.opcode.0, 0x07);
+    peer.send(&response(f.header.stream, 0x08, b"")).await;
+    t.await.expect("join").expect("ok");
+    // The read at 8 s pushes the idle check to 18 s.
+    let hb = peer.next().await.expect("heartbeat");
+    assert_eq!(hb.header.opcode.0, 0x05);
+    assert_eq!(started.elapsed(), Duration::from_secs(18));
 }
