@@ -1,9 +1,11 @@
-//! Project automation. `cargo xtask ci` runs what CI runs.
+//! Project automation. `cargo xtask ci` runs what CI runs; `cargo xtask bench` compares
+//! drivers.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use xshell::{Shell, cmd};
 
+mod bench;
 #[cfg(test)]
 mod tidy;
 
@@ -18,6 +20,9 @@ struct Cli {
 enum Task {
     /// Run what CI runs: fmt, clippy, tests and docs, warnings denied.
     Ci,
+    /// Compare this driver with the `scylla` crate and a raw-socket floor on `cql-sim`;
+    /// writes docs/benchmarks.md and docs/benchmarks.json.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -26,6 +31,7 @@ fn main() -> Result<()> {
     sh.change_dir(project_root());
     match cli.task {
         Task::Ci => ci(&sh),
+        Task::Bench(args) => bench::bench(&sh, &project_root(), &args),
     }
 }
 
