@@ -24,7 +24,8 @@ pub(crate) struct BenchArgs {
     /// Shards per simulated node.
     #[arg(long, default_value_t = 2)]
     shards: u32,
-    /// Repetitions of each (workload, concurrency); the report shows the median run.
+    /// Repetitions of each (workload, concurrency) (default 1 quick, 2 full); the report shows
+    /// the median run (the upper one of two).
     #[arg(long)]
     reps: Option<usize>,
     /// Skip the callgrind instruction counts.
@@ -140,7 +141,7 @@ pub(crate) fn bench(sh: &Shell, root: &Path, args: &BenchArgs) -> Result<()> {
     } else {
         args.concurrency.clone()
     };
-    let reps = args.reps.unwrap_or(if args.quick { 1 } else { 3 });
+    let reps = args.reps.unwrap_or(if args.quick { 1 } else { 2 });
     let mut runs = Vec::new();
     for &workload in &workloads {
         for &concurrency in &concurrencies {
