@@ -39,10 +39,23 @@
 //! # }
 //! ```
 //!
+//! # Differences from the `scylla` crate
+//!
+//! - Row traits have one lifetime: `DeserializeRow<'frame>` (column specs live as long as the
+//!   frame). Value traits are `cql-proto`'s `SerializeValue` / `DeserializeValue<'frame>`.
+//! - `ExecutionError::LastAttemptError { error, attempts }` and `RequestTimeout { timeout,
+//!   attempts }` carry every failed attempt's node and error ([`errors::ExecutionError::attempts`]).
+//! - [`QueryPager`] is itself a `Stream` of dynamic [`value::Row`]s; it prefetches the next page
+//!   without spawning a task.
+//! - [`Session::close`] shuts down gracefully; execution profiles have an extra per-attempt
+//!   timeout ([`client::execution_profile::ExecutionProfileBuilder::attempt_timeout`]).
+//! - Metrics are always collected.
+//!
 //! # Features
 //!
-//! - `derive` (default): reserved for the `SerializeRow` / `DeserializeRow` derives of
-//!   `cql-macros`; see [`serialize::row`] and [`deserialize::row`] for what they generate.
+//! - `derive` (default): `#[derive(SerializeRow, DeserializeRow, SerializeValue,
+//!   DeserializeValue)]` from `cql-macros`; see [`serialize::row`] and [`deserialize::row`] for
+//!   what the row derives generate.
 //! - `tls`: TLS connections through rustls ([`SessionBuilder::tls_context`](client::session_builder::SessionBuilder)).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -72,3 +85,30 @@ pub use response::{PagingState, PagingStateResponse, QueryResult, QueryRowsResul
 pub use statement::{
     Batch, BatchType, Consistency, PreparedStatement, SerialConsistency, Statement,
 };
+
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub use cql_macros::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
+
+/// Paths for the code `cql-macros` generates (`::cql_session::_macro_internal::...`), so derived
+/// impls compile without the user depending on `cql-proto` or `bytes`. Not a stable API.
+#[doc(hidden)]
+pub mod _macro_internal {
+    pub use bytes::BytesMut;
+    pub use proto;
+    pub use proto::response::ColumnSpec;
+    pub use proto::value::{DeserializeValue, SerializeValue};
+    pub use proto::{ColumnType, DecodeError, EncodeError};
+
+    pub use crate::deserialize::row::{
+        deserialize_column, mk_missing_column_deser_err, mk_missing_column_typck_err,
+        mk_unexpected_column_err, mk_wrong_count_typck_err, next_column, type_check_column,
+    };
+    pub use crate::deserialize::{
+        ColumnIterator, DeserializationError, DeserializeRow, RawColumn, TypeCheckError,
+    };
+    pub use crate::serialize::row::{mk_no_column_err, mk_value_missing_err, mk_wrong_count_err};
+    pub use crate::serialize::{
+        RowSerializationContext, RowWriter, SerializationError, SerializeRow,
+    };
+}

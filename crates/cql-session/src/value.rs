@@ -1,7 +1,7 @@
 //! Dynamically typed CQL values and rows.
 
 pub use proto::value::{
-    CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlValue, CqlVarint,
+    CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlValue, CqlVarint, Unset,
 };
 
 /// A row of dynamically typed values: one entry per column, `None` for null.

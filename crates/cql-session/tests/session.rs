@@ -689,3 +689,153 @@ async fn tracing_metrics_and_close() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_pager_outlives_its_session() {
+    bounded(async {
+        let cluster = FakeCluster::start(1).await;
+        let session = connect(&cluster).await;
+        setup(&session).await;
+        fill(&session, 50).await;
+        let pager = session
+            .query_iter(
+                Statement::new("SELECT ck FROM ks.t WHERE pk = 7").with_page_size(7),
+                (),
+            )
+            .await
+            .unwrap();
+        drop(session);
+        let rows: Vec<(i32,)> = pager
+            .rows_stream::<(i32,)>()
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(rows, (0..50).map(|i| (i,)).collect::<Vec<_>>());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_pager_requests_the_next_page_before_the_current_one_is_consumed() {
+    bounded(async {
+        let cluster = FakeCluster::start(1).await;
+        let session = connect(&cluster).await;
+        setup(&session).await;
+        fill(&session, 50).await;
+        let node = cluster.node(0);
+        let before = node.requests.lock().unwrap().len();
+        let mut rows = session
+            .query_iter(
+                Statement::new("SELECT ck FROM ks.t WHERE pk = 7").with_page_size(10),
+                (),
+            )
+            .await
+            .unwrap()
+            .rows_stream::<(i32,)>()
+            .unwrap();
+        assert_eq!(
+            node.requests.lock().unwrap().len(),
+            before + 1,
+            "first page"
+        );
+        // Taking one row of the first page sends the request for the second.
+        assert_eq!(rows.try_next().await.unwrap(), Some((0,)));
+        tokio::time::timeout(Duration::from_secs(5), node.wait_for_requests(before + 2))
+            .await
+            .expect("second page requested while 9 rows of the first remain");
+        let rest: Vec<(i32,)> = rows.try_collect().await.unwrap();
+        assert_eq!(rest.len(), 49);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn close_lets_requests_in_flight_finish() {
+    bounded(async {
+        let cluster = FakeCluster::start(1).await;
+        let session = std::sync::Arc::new(connect(&cluster).await);
+        setup(&session).await;
+        let before = cluster.node(0).requests.lock().unwrap().len();
+        cluster.inject(0, Fault::Delay(Duration::from_millis(300)));
+        let slow = {
+            let session = std::sync::Arc::clone(&session);
+            tokio::spawn(async move {
+                session
+                    .query_unpaged("SELECT * FROM ks.t WHERE pk = 1", ())
+                    .await
+            })
+        };
+        // Close once the slow request reached the server.
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            cluster.node(0).wait_for_requests(before + 1),
+        )
+        .await
+        .unwrap();
+        session.close(Duration::from_secs(5)).await;
+        assert!(
+            slow.await.unwrap().is_ok(),
+            "the request in flight finished"
+        );
+        assert!(session.is_closed());
+        let err = session
+            .query_unpaged("SELECT * FROM ks.t WHERE pk = 1", ())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ExecutionError::SessionClosed), "{err}");
+        assert!(session.prepare("SELECT * FROM ks.t").await.is_err());
+    })
+    .await;
+}
+
+/// Every session future can be spawned on a multi-threaded runtime.
+#[test]
+fn session_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    fn check(s: &Session, p: &cql_session::PreparedStatement, b: &Batch, c: &CachingSession) {
+        assert_send(&s.query_unpaged("", ()));
+        assert_send(&s.query_single_page("", (1i32,), PagingState::start()));
+        assert_send(&s.query_iter("", ()));
+        assert_send(&s.prepare(""));
+        assert_send(&s.execute_unpaged(p, (1i32, "x")));
+        assert_send(&s.execute_single_page(p, (), PagingState::start()));
+        assert_send(&s.execute_iter(p.clone(), ()));
+        assert_send(&s.batch(b, ((1i32,), ())));
+        assert_send(&s.prepare_batch(b));
+        assert_send(&s.use_keyspace("ks", false));
+        assert_send(&s.await_schema_agreement());
+        assert_send(&s.check_schema_agreement());
+        assert_send(&s.refresh_metadata());
+        assert_send(&s.get_tracing_info(&uuid::Uuid::nil()));
+        assert_send(&s.close(Duration::ZERO));
+        assert_send(&c.execute_unpaged("", ()));
+        assert_send(&c.batch(b, ()));
+    }
+    fn assert_sync<T: Send + Sync>() {}
+    assert_sync::<Session>();
+    assert_sync::<CachingSession>();
+    fn assert_send_type<T: Send>() {}
+    assert_send_type::<cql_session::QueryPager>();
+    assert_send_type::<cql_session::TypedRowStream<(i32, String)>>();
+    let _ = check;
+}
+
+#[tokio::test]
+async fn a_stopped_node_is_routed_around() {
+    bounded(async {
+        let cluster = FakeCluster::start(2).await;
+        let session = connect(&cluster).await;
+        setup(&session).await;
+        let mut select = Statement::new("SELECT * FROM ks.t WHERE pk = 1");
+        select.set_is_idempotent(true);
+        let served = cluster.node(0).requests.lock().unwrap().len();
+        cluster.stop(1);
+        // Idempotent reads succeed whichever node the plan starts with; node 0 serves all.
+        for _ in 0..6 {
+            session.query_unpaged(select.clone(), ()).await.unwrap();
+        }
+        assert_eq!(cluster.node(0).requests.lock().unwrap().len(), served + 6);
+    })
+    .await;
+}

@@ -26,6 +26,12 @@
 //!
 //! The engine reads no clock and draws no random numbers: callers pass `now` in.
 //!
+//! On top of the engine, [`server`] runs the cluster on the network: [`SimCluster`] starts N
+//! nodes (each with S shards and a shard-aware port) on loopback addresses, speaks protocol v4
+//! (and v3) with compression and PasswordAuthenticator, places data by token on replicas with
+//! consistency checks, serves `system.local`/`peers`/`peers_v2`/`system_traces`, pushes events,
+//! and injects faults through [`NodeHandle`]s. The `cql-sim` binary runs one standalone.
+//!
 //! # How a cluster layer drives the engine
 //!
 //! - One [`Engine`] holds the [`Catalog`] (the schema every node shares) and the statement
@@ -64,6 +70,7 @@ pub mod storage;
 pub mod system;
 pub mod wire;
 
+pub use cql::ast::BatchKind;
 pub use error::CqlError;
 pub use exec::{
     BoundValue, CachedStatement, ColumnSpec, Engine, Outcome, PreparedInfo, QueryOptions,
@@ -71,6 +78,7 @@ pub use exec::{
 };
 pub use schema::{Catalog, SchemaChangeInfo, SchemaChangeTarget, SchemaChangeType};
 pub use server::{
-    FaultAction, FaultRule, NodeHandle, RequestMatcher, SimCluster, SimClusterBuilder, SimError,
+    FaultAction, FaultRule, NodeHandle, RequestMatcher, RoutingStats, SimCluster,
+    SimClusterBuilder, SimError,
 };
 pub use storage::{Replicas, Store};

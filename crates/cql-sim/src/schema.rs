@@ -460,7 +460,11 @@ impl Catalog {
 
     /// Resolves a type expression: the column type, whether it is multi-cell, and its CQL text.
     pub fn resolve_type(&self, keyspace: &str, t: &TypeExpr) -> Result<(ColumnType, bool, String)> {
-        let (ct, text) = self.resolve_inner(keyspace, t)?;
+        let (ct, mut text) = self.resolve_inner(keyspace, t)?;
+        // A top-level UDT not declared frozen shows as non-frozen (fields can be updated).
+        if let TypeExpr::Udt(q) = t {
+            text.clone_from(&q.name);
+        }
         let multi = match t {
             TypeExpr::List(_) | TypeExpr::Set(_) | TypeExpr::Map(..) => true,
             TypeExpr::Udt(_) => false,

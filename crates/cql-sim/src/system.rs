@@ -236,7 +236,9 @@ pub(crate) fn materialize(cat: &Catalog, data: &dyn Replicas, t: &TableDef) -> O
     };
     let mut store = Store::new();
     for r in rows {
-        let _ = insert_virtual(&mut store, t, &r);
+        if insert_virtual(&mut store, t, &r).is_none() {
+            tracing::warn!(table = %t.name, "skipping a system row without its key columns or with mistyped values");
+        }
     }
     Some(store)
 }

@@ -204,6 +204,24 @@ async fn pipelined_requests_all_answered_by_stream() {
         );
     }
     assert_eq!(cluster.node(0).request_count() - before, 300);
+    assert_eq!(
+        cluster
+            .node(0)
+            .request_count_of(proto::codes::Opcode::EXECUTE),
+        300
+    );
+    assert_eq!(
+        cluster
+            .node(0)
+            .request_count_of(proto::codes::Opcode::PREPARE),
+        1
+    );
+    assert_eq!(
+        cluster
+            .node(1)
+            .request_count_of(proto::codes::Opcode::EXECUTE),
+        0
+    );
     let r = c.ok("SELECT count(*) FROM pp.t").await;
     assert_eq!(values(&r), vec![vec![Some(CqlValue::BigInt(300))]]);
     let r = c.ok("SELECT v FROM pp.t WHERE k = 123").await;
@@ -234,4 +252,102 @@ async fn many_clusters_run_side_by_side() {
         .ok("SELECT keyspace_name FROM system_schema.keyspaces")
         .await;
     assert!(column(&r, "keyspace_name").contains(&Some(CqlValue::Text("only_a".into()))));
+}
+
+fn int_token(k: i32) -> i64 {
+    proto::murmur3_token(&k.to_be_bytes()).0
+}
+
+#[tokio::test]
+async fn routing_stats_show_token_and_shard_placement() {
+    let cluster = SimCluster::builder()
+        .nodes(3)
+        .shards(4)
+        .start()
+        .await
+        .unwrap();
+    let n0 = cluster.node(0);
+    let mut c = RawClient::ready(n0.addr()).await;
+    let r = c.request(&Request::Options).await;
+    let Response::Supported { options } = r.response else {
+        panic!()
+    };
+    let shard: u32 = options["SCYLLA_SHARD"][0].parse().unwrap();
+    c.ok(
+        "CREATE KEYSPACE r WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+    )
+    .await;
+    c.ok("CREATE TABLE r.t (k int PRIMARY KEY, v int)").await;
+    assert_eq!(n0.routing_stats(), cql_sim::RoutingStats::default());
+    let (mut replica, mut owner) = (0, 0);
+    for k in 0..40 {
+        c.ok(&format!("INSERT INTO r.t (k, v) VALUES ({k}, {k})"))
+            .await;
+        let t = int_token(k);
+        replica += u64::from(n0.is_replica("r", t));
+        owner += u64::from(n0.shard_of_token(t) == shard);
+        // exactly one node replicates each token
+        assert_eq!(
+            cluster
+                .nodes()
+                .iter()
+                .filter(|n| n.is_replica("r", t))
+                .count(),
+            1
+        );
+    }
+    let stats = n0.routing_stats();
+    assert_eq!(stats.replica + stats.non_replica, 40);
+    assert_eq!(stats.replica, replica);
+    assert_eq!(stats.owner_shard, owner);
+    assert_eq!(stats.other_shard, 40 - owner);
+    assert!(
+        replica > 0 && replica < 40,
+        "tokens spread over the ring: {replica}"
+    );
+    assert_eq!(n0.token_requests_per_shard()[shard as usize], 40);
+}
+
+#[tokio::test]
+async fn a_batch_that_cannot_reach_its_consistency_writes_nothing() {
+    let cluster = SimCluster::builder().nodes(3).start().await.unwrap();
+    let mut c = RawClient::ready(cluster.node(0).addr()).await;
+    c.ok(
+        "CREATE KEYSPACE b WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+    )
+    .await;
+    c.ok("CREATE TABLE b.t (k int PRIMARY KEY, v int)").await;
+    cluster.node(2).stop();
+    let down = cluster.node(2);
+    let keys: Vec<i32> = (0..30).collect();
+    assert!(keys.iter().any(|k| down.is_replica("b", int_token(*k))));
+    let statements = keys
+        .iter()
+        .map(|k| proto::request::BatchStatement {
+            kind: proto::request::BatchStatementKind::Query(format!(
+                "INSERT INTO b.t (k, v) VALUES ({k}, 1)"
+            )),
+            values: SerializedValues::new(),
+        })
+        .collect();
+    let r = c
+        .request(&Request::Batch(proto::request::Batch {
+            batch_type: proto::BatchType::LOGGED,
+            statements,
+            consistency: Consistency::ONE,
+            serial_consistency: None,
+            timestamp: None,
+            keyspace: None,
+            now_in_seconds: None,
+        }))
+        .await
+        .response;
+    assert_eq!(unavailable(&r), (Consistency::ONE, 1, 0));
+    for k in keys
+        .iter()
+        .filter(|k| !down.is_replica("b", int_token(**k)))
+    {
+        let r = c.ok(&format!("SELECT v FROM b.t WHERE k = {k}")).await;
+        assert_eq!(rows(&r).rows_count, 0, "key {k} must not be written");
+    }
 }

@@ -425,3 +425,80 @@ async fn unlogged_batch_over_many_partitions_warns() {
         vec!["Aggregation query used without partition key".to_owned()]
     );
 }
+
+/// Random frames never take the server down: each gets an error or closes its connection,
+/// and the node keeps serving.
+#[tokio::test]
+async fn random_frames_do_not_break_the_node() {
+    let cluster = SimCluster::builder()
+        .nodes(1)
+        .max_frame_size(4096)
+        .start()
+        .await
+        .unwrap();
+    let mut state = 0x1234_5678_9abc_def0u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for round in 0..60 {
+        let mut c = RawClient::connect(cluster.contact_point()).await.unwrap();
+        if round % 2 == 0 {
+            assert!(matches!(c.startup(None).await, Response::Ready));
+        }
+        let mut bytes = Vec::new();
+        for _ in 0..4 {
+            let len = (next() % 64) as usize;
+            let opcode =
+                [0x01, 0x05, 0x07, 0x09, 0x0a, 0x0b, 0x0d, 0x0f, 0x33][(next() % 9) as usize];
+            let flags = (next() % 32) as u8;
+            bytes.extend_from_slice(&[0x04, flags, 0x00, (round % 100) as u8, opcode]);
+            bytes.extend_from_slice(&(len as u32).to_be_bytes());
+            for _ in 0..len {
+                bytes.push(next() as u8);
+            }
+        }
+        if round % 5 == 0 {
+            // an arbitrary byte soup, header included
+            bytes = (0..40).map(|_| next() as u8).collect();
+        }
+        c.send_raw(&bytes).await;
+        // read whatever comes until the server closes or goes quiet
+        for _ in 0..8 {
+            match c.read_frame_timeout(Duration::from_millis(50)).await {
+                Ok(Some(_)) => {}
+                Ok(None) | Err(()) => break,
+            }
+        }
+    }
+    let mut c = RawClient::ready(cluster.contact_point()).await;
+    assert!(matches!(
+        c.query("SELECT key FROM system.local").await,
+        Response::Result(_)
+    ));
+}
+
+/// A node that was down during a write is not preferred for reads afterwards (no read repair
+/// is simulated, so this keeps QUORUM reads after QUORUM writes consistent).
+#[tokio::test]
+async fn reads_avoid_a_replica_that_missed_writes() {
+    let cluster = SimCluster::builder().nodes(3).start().await.unwrap();
+    let mut c = setup(&cluster, 3).await;
+    c.ok("INSERT INTO f.t (k, v) VALUES (1, 1)").await;
+    cluster.node(2).stop();
+    let r = c
+        .query_cl("INSERT INTO f.t (k, v) VALUES (1, 2)", Consistency::QUORUM)
+        .await;
+    assert!(matches!(r, Response::Result(ResultBody::Void)), "{r:?}");
+    cluster.node(2).start().await.unwrap();
+    // coordinated by the node that missed the write
+    let mut d = RawClient::ready(cluster.node(2).addr()).await;
+    let r = d
+        .query_cl("SELECT v FROM f.t WHERE k = 1", Consistency::QUORUM)
+        .await;
+    assert_eq!(values(&r), vec![vec![Some(proto::CqlValue::Int(2))]]);
+    let r = d.query_cl("SELECT v FROM f.t", Consistency::QUORUM).await;
+    assert_eq!(values(&r), vec![vec![Some(proto::CqlValue::Int(2))]]);
+}

@@ -17,7 +17,7 @@ use transport::{Cluster, Connection, ConnectionError};
 
 use super::execute::AttemptTarget;
 use crate::errors::{ConnectionPoolError, DbError, MetadataError, RequestAttemptError};
-use crate::policies::load_balancing::Shard;
+use crate::policies::load_balancing::{LoadBalancingPolicy, RoutingInfo, Shard};
 
 /// The cluster as the session sees it. Implemented over `cql-transport`'s [`Cluster`].
 pub(crate) trait ClusterBackend: Send + Sync + 'static {
@@ -78,6 +78,8 @@ pub(crate) struct NodeTarget<'a> {
     pub(crate) node: &'a NodeRef,
     pub(crate) shard: Option<Shard>,
     pub(crate) token: Option<Token>,
+    /// The policy that chose the node and the request it routed, for its feedback hooks.
+    pub(crate) feedback: Option<(&'a dyn LoadBalancingPolicy, &'a RoutingInfo<'a>)>,
 }
 
 impl NodeTarget<'_> {
@@ -118,6 +120,15 @@ impl AttemptTarget for NodeTarget<'_> {
         async move {
             let conn = self.connection()?;
             send_on(&conn, request, tracing).await
+        }
+    }
+
+    fn on_attempt(&self, latency: std::time::Duration, error: Option<&RequestAttemptError>) {
+        if let Some((policy, info)) = self.feedback {
+            match error {
+                None => policy.on_request_success(info, latency, self.node),
+                Some(e) => policy.on_request_failure(info, latency, self.node, e),
+            }
         }
     }
 }

@@ -462,12 +462,10 @@ impl Session {
     }
 }
 
-impl Drop for Session {
+impl Drop for SessionInner {
     fn drop(&mut self) {
-        // Pagers may still hold the inner state; they keep working until they finish.
-        if Arc::strong_count(&self.inner) == 1 {
-            self.inner.cluster.close();
-        }
+        // The last owner (the session, or a pager outliving it) stops the cluster's tasks.
+        self.cluster.close();
     }
 }
 
@@ -560,8 +558,14 @@ impl SessionInner {
         let _in_flight = self.enter()?;
         let state = self.cluster.state();
         let token = routing.token;
-        let plan = Plan::new(&*profile.load_balancing_policy, &routing, &state)
-            .map(|(node, shard)| NodeTarget { node, shard, token });
+        let policy = &*profile.load_balancing_policy;
+        let routing = &routing;
+        let plan = Plan::new(policy, routing, &state).map(|(node, shard)| NodeTarget {
+            node,
+            shard,
+            token,
+            feedback: Some((policy, routing)),
+        });
         let opts = ExecOptions {
             is_idempotent: config.is_idempotent,
             consistency: routing.consistency,
@@ -764,17 +768,15 @@ impl SessionInner {
             let count = match find_prepared(i) {
                 Some(p) => {
                     let ctx = p.serialization_context();
-                    let mut part = BytesMut::new();
-                    let count = serialize_row(&ctx, &NthRow(values, i), &mut part)?;
+                    let count = serialize_row(&ctx, &NthRow(values, i), &mut buf)?;
                     if routing_stmt.is_none() {
                         token = p
-                            .token_from_serialized(&part, count)
+                            .token_from_serialized(&buf[start..], count)
                             .map_err(|e| ExecutionError::BadQuery(BadQuery::PartitionKey(e)))?;
                         if token.is_some() {
                             routing_stmt = Some(p);
                         }
                     }
-                    buf.extend_from_slice(&part);
                     count
                 }
                 None => serialize_row(
@@ -858,17 +860,14 @@ impl SessionInner {
                 node,
                 shard: None,
                 token: None,
+                feedback: None,
             })
             .collect();
         if targets.is_empty() {
             return Err(PrepareError::EmptyPlan);
         }
         let limit = statement.config.request_timeout.or(profile.request_timeout);
-        let sends = join_all(targets.iter().map(|t| async {
-            let send = AttemptTargetExt::send_bounded(t, &request, limit);
-            send.await
-        }))
-        .await;
+        let sends = join_all(targets.iter().map(|t| send_bounded(t, &request, limit))).await;
         let mut first_error = None;
         let mut prepared = None;
         for r in sends {
@@ -962,7 +961,20 @@ impl SessionInner {
             query: "SELECT schema_version FROM system.local WHERE key = 'local'".to_owned(),
             params: QueryParameters::default(),
         });
-        let versions = join_all(conns.iter().map(|c| schema_version(c, &request))).await;
+        // A node that does not answer must not stall the check.
+        let limit = self
+            .default_profile
+            .load_full()
+            .request_timeout
+            .unwrap_or(self.options.schema_agreement_timeout);
+        let versions = join_all(conns.iter().map(|c| async {
+            tokio::time::timeout(limit, schema_version(c, &request))
+                .await
+                .unwrap_or(Err(SchemaAgreementError::RequestError(
+                    RequestAttemptError::Timeout(limit),
+                )))
+        }))
+        .await;
         let mut agreed: Option<Uuid> = None;
         for v in versions {
             let v = v?;
@@ -1009,30 +1021,17 @@ async fn schema_version(
 }
 
 /// Sends with an overall time limit, for requests outside the retry loop.
-trait AttemptTargetExt {
-    fn send_bounded<'a>(
-        &'a self,
-        request: &'a Request,
-        limit: Option<Duration>,
-    ) -> impl Future<Output = Result<proto::frame::ResponseEnvelope, RequestAttemptError>> + Send + 'a;
-}
-
-impl AttemptTargetExt for NodeTarget<'_> {
-    fn send_bounded<'a>(
-        &'a self,
-        request: &'a Request,
-        limit: Option<Duration>,
-    ) -> impl Future<Output = Result<proto::frame::ResponseEnvelope, RequestAttemptError>> + Send + 'a
-    {
-        use super::execute::AttemptTarget;
-        async move {
-            match limit {
-                None => self.send(request, false).await,
-                Some(l) => tokio::time::timeout(l, self.send(request, false))
-                    .await
-                    .unwrap_or(Err(RequestAttemptError::Timeout(l))),
-            }
-        }
+async fn send_bounded(
+    target: &NodeTarget<'_>,
+    request: &Request,
+    limit: Option<Duration>,
+) -> Result<proto::frame::ResponseEnvelope, RequestAttemptError> {
+    use super::execute::AttemptTarget;
+    match limit {
+        None => target.send(request, false).await,
+        Some(l) => tokio::time::timeout(l, target.send(request, false))
+            .await
+            .unwrap_or(Err(RequestAttemptError::Timeout(l))),
     }
 }
 

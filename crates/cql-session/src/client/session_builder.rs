@@ -155,6 +155,8 @@ impl SessionConfig {
         self.known_nodes.push(KnownNode::Address(addr));
     }
 
+    // `ClusterConfig` is `#[non_exhaustive]`: it can only be built from its default.
+    #[allow(clippy::field_reassign_with_default)]
     fn cluster_config(&self) -> ClusterConfig {
         let mut c = ClusterConfig::default();
         c.known_nodes = self

@@ -50,6 +50,9 @@
 //! }
 //! ```
 //!
+//! Generated code should name every item through `::cql_session::_macro_internal` (a hidden
+//! module re-exporting the traits, `ColumnSpec` and the helper functions below).
+//!
 //! A tuple struct (or a struct with a "positional" attribute) instead checks the count with
 //! [`mk_wrong_count_typck_err`] and reads columns in order, like the tuple implementations here.
 //! The helper functions below are public for derived code; they put the Rust type's name and the

@@ -196,6 +196,113 @@ impl RetrySession for DefaultRetrySession {
     }
 }
 
+/// Retries at a lower consistency when not enough replicas answered, trading consistency for
+/// availability (like the Java driver's policy of the same name). Use with care: a read may
+/// then see stale data, and a write may be applied on fewer replicas than asked.
+///
+/// | error | decision (once per request) |
+/// | --- | --- |
+/// | unavailable | the next node, at the highest level the alive replicas can meet |
+/// | read timeout, too few answers | the same node, at the level the answers met |
+/// | read timeout, data missing | the same node |
+/// | write timeout (idempotent) | `SIMPLE`/`BATCH` with an acknowledgement: ignore the error; `UNLOGGED_BATCH`: the same node at the level met; `BATCH_LOG`: the same node |
+/// | anything else | as [`DefaultRetryPolicy`] |
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DowngradingConsistencyRetryPolicy;
+
+impl DowngradingConsistencyRetryPolicy {
+    /// The policy.
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+impl RetryPolicy for DowngradingConsistencyRetryPolicy {
+    fn new_session(&self) -> Box<dyn RetrySession> {
+        Box::new(DowngradingConsistencyRetrySession::default())
+    }
+}
+
+/// The session of [`DowngradingConsistencyRetryPolicy`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DowngradingConsistencyRetrySession {
+    retried: bool,
+    fallback: DefaultRetrySession,
+}
+
+/// The highest level `n` answering replicas can meet.
+fn max_likely_to_work(n: i32) -> Option<Consistency> {
+    match n {
+        i32::MIN..=0 => None,
+        1 => Some(Consistency::One),
+        2 => Some(Consistency::Two),
+        _ => Some(Consistency::Three),
+    }
+}
+
+impl RetrySession for DowngradingConsistencyRetrySession {
+    fn decide_should_retry(&mut self, info: RequestInfo<'_>) -> RetryDecision {
+        let RequestAttemptError::DbError(db, _) = info.error else {
+            return self.fallback.decide_should_retry(info);
+        };
+        let decision = match db {
+            DbError::Unavailable { alive, .. } if !info.consistency.is_serial() => {
+                match max_likely_to_work(*alive) {
+                    Some(c) => RetryDecision::RetryNextTarget(Some(c)),
+                    None => RetryDecision::DontRetry,
+                }
+            }
+            DbError::ReadTimeout {
+                received,
+                required,
+                data_present,
+                ..
+            } if !info.consistency.is_serial() => {
+                if received < required {
+                    match max_likely_to_work(*received) {
+                        Some(c) => RetryDecision::RetrySameTarget(Some(c)),
+                        None => RetryDecision::DontRetry,
+                    }
+                } else if !data_present {
+                    RetryDecision::RetrySameTarget(None)
+                } else {
+                    RetryDecision::DontRetry
+                }
+            }
+            DbError::WriteTimeout {
+                received,
+                write_type,
+                ..
+            } if info.is_idempotent => match write_type {
+                WriteType::Simple | WriteType::Batch if *received > 0 => {
+                    RetryDecision::IgnoreWriteError
+                }
+                WriteType::UnloggedBatch => match max_likely_to_work(*received) {
+                    Some(c) => RetryDecision::RetrySameTarget(Some(c)),
+                    None => RetryDecision::DontRetry,
+                },
+                WriteType::BatchLog => RetryDecision::RetrySameTarget(None),
+                _ => RetryDecision::DontRetry,
+            },
+            DbError::Unavailable { .. }
+            | DbError::ReadTimeout { .. }
+            | DbError::WriteTimeout { .. } => RetryDecision::DontRetry,
+            _ => return self.fallback.decide_should_retry(info),
+        };
+        if self.retried {
+            return RetryDecision::DontRetry;
+        }
+        if decision != RetryDecision::DontRetry {
+            self.retried = true;
+        }
+        decision
+    }
+
+    fn reset(&mut self) {
+        *self = Self::default();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -310,6 +417,65 @@ mod tests {
         for e in [db(DbError::SyntaxError), db(DbError::Invalid)] {
             assert_eq!(decide(&mut *s, &e, true), RetryDecision::DontRetry);
         }
+    }
+
+    #[test]
+    fn downgrading_lowers_the_consistency_once() {
+        let mut s = DowngradingConsistencyRetryPolicy::new().new_session();
+        let unavailable = db(DbError::Unavailable {
+            consistency: Ok(Consistency::Quorum),
+            required: 3,
+            alive: 2,
+        });
+        assert_eq!(
+            decide(&mut *s, &unavailable, false),
+            RetryDecision::RetryNextTarget(Some(Consistency::Two))
+        );
+        assert_eq!(
+            decide(&mut *s, &unavailable, false),
+            RetryDecision::DontRetry
+        );
+
+        let mut s = DowngradingConsistencyRetryPolicy::new().new_session();
+        let read = db(DbError::ReadTimeout {
+            consistency: Ok(Consistency::Quorum),
+            received: 1,
+            required: 2,
+            data_present: false,
+        });
+        assert_eq!(
+            decide(&mut *s, &read, false),
+            RetryDecision::RetrySameTarget(Some(Consistency::One))
+        );
+
+        let write = |write_type, received| {
+            db(DbError::WriteTimeout {
+                consistency: Ok(Consistency::Quorum),
+                received,
+                required: 2,
+                write_type,
+            })
+        };
+        let mut s = DowngradingConsistencyRetryPolicy::new().new_session();
+        assert_eq!(
+            decide(&mut *s, &write(WriteType::Simple, 1), false),
+            RetryDecision::DontRetry,
+            "never for non-idempotent writes"
+        );
+        assert_eq!(
+            decide(&mut *s, &write(WriteType::Simple, 1), true),
+            RetryDecision::IgnoreWriteError
+        );
+        let mut s = DowngradingConsistencyRetryPolicy::new().new_session();
+        assert_eq!(
+            decide(&mut *s, &write(WriteType::UnloggedBatch, 1), true),
+            RetryDecision::RetrySameTarget(Some(Consistency::One))
+        );
+        let mut s = DowngradingConsistencyRetryPolicy::new().new_session();
+        assert_eq!(
+            decide(&mut *s, &write(WriteType::Simple, 0), true),
+            RetryDecision::DontRetry
+        );
     }
 
     #[test]

@@ -57,6 +57,12 @@ impl QueryResult {
         }
     }
 
+    /// A result from a decoded RESULT body, without tracing id or warnings (for tests and
+    /// tools that decode frames themselves).
+    pub fn from_result_body(body: ResultBody) -> Self {
+        Self::new(body, None, None, Vec::new())
+    }
+
     /// Whether the result has rows (a `SELECT`, or a conditional statement).
     pub fn is_rows(&self) -> bool {
         matches!(self.body, ResultBody::Rows(_))

@@ -42,6 +42,9 @@
 //! }
 //! ```
 //!
+//! Generated code should name every item through `::cql_session::_macro_internal` (a hidden
+//! module re-exporting the traits, `ColumnSpec` and the helper functions below).
+//!
 //! A marker name that appears twice (`:id` used twice) writes the same field twice. A tuple struct
 //! (or a struct with a "positional" attribute) instead writes its fields in order and checks the
 //! count first with [`mk_wrong_count_err`], like the tuple implementations here.

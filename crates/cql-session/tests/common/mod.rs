@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use cql_sim::cql::ast::BatchKind;
 use cql_sim::exec::BoundValue;
 use cql_sim::storage::{Replicas, Store};
 use cql_sim::wire::bound_values;
@@ -51,6 +52,23 @@ pub struct NodeControl {
     /// User requests (QUERY/EXECUTE/BATCH on non-system tables) this node received.
     pub requests: Mutex<Vec<String>>,
     pub prepares: Mutex<usize>,
+    /// Notified on every user request.
+    pub request_seen: tokio::sync::Notify,
+    /// The node's accept loop and connection tasks.
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl NodeControl {
+    /// Waits until this node has received `n` user requests (bounded by the caller).
+    pub async fn wait_for_requests(&self, n: usize) {
+        loop {
+            let seen = self.request_seen.notified();
+            if self.requests.lock().unwrap().len() >= n {
+                return;
+            }
+            seen.await;
+        }
+    }
 }
 
 struct Shared {
@@ -62,13 +80,12 @@ struct Shared {
 /// A running fake cluster.
 pub struct FakeCluster {
     shared: Arc<Shared>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for FakeCluster {
     fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
+        for i in 0..self.shared.controls.len() {
+            self.stop(i);
         }
     }
 }
@@ -99,21 +116,28 @@ impl FakeCluster {
             controls: (0..n).map(|_| Arc::new(NodeControl::default())).collect(),
             nodes,
         });
-        let mut tasks = Vec::new();
         for (i, l) in listeners.into_iter().enumerate() {
-            let shared = Arc::clone(&shared);
-            tasks.push(tokio::spawn(async move {
-                // Bounded by the test: the task is aborted when the cluster is dropped.
+            let node = Arc::clone(&shared);
+            let accept = tokio::spawn(async move {
+                // Bounded by the test: the task is aborted when the node stops.
                 loop {
                     let Ok((stream, _)) = l.accept().await else {
                         return;
                     };
-                    let shared = Arc::clone(&shared);
-                    tokio::spawn(serve(stream, i, shared));
+                    let conn = tokio::spawn(serve(stream, i, Arc::clone(&node)));
+                    node.controls[i].tasks.lock().unwrap().push(conn);
                 }
-            }));
+            });
+            shared.controls[i].tasks.lock().unwrap().push(accept);
         }
-        Self { shared, tasks }
+        Self { shared }
+    }
+
+    /// Stops node `i`: closes its listener and every connection to it.
+    pub fn stop(&self, i: usize) {
+        for t in self.shared.controls[i].tasks.lock().unwrap().drain(..) {
+            t.abort();
+        }
     }
 
     /// The address of node `i`.
@@ -302,6 +326,7 @@ fn handle(
             return None;
         }
         control.requests.lock().unwrap().push(text.to_owned());
+        control.request_seen.notify_waiters();
         control.faults.lock().unwrap().pop_front()
     };
     let mut st = shared.state.lock().unwrap();
@@ -405,7 +430,12 @@ fn handle(
             }
             let mut o = opts(keyspace.as_deref());
             o.timestamp = b.timestamp;
-            let r = match engine.batch(&mut view, &items, &o) {
+            let kind = match b.batch_type {
+                proto::BatchType::UNLOGGED => BatchKind::Unlogged,
+                proto::BatchType::COUNTER => BatchKind::Counter,
+                _ => BatchKind::Logged,
+            };
+            let r = match engine.batch(&mut view, kind, &items, &o) {
                 Ok(out) => outcome_response(out, false),
                 Err(e) => error_response(&e, b.consistency),
             };

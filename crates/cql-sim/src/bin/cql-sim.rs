@@ -3,6 +3,7 @@
 //! Prints one line per node (`ip:port`), then `ready`.
 #![forbid(unsafe_code)]
 
+use std::future::Future;
 use std::io::Write;
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
@@ -60,6 +61,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> ExitCode {
+    // Install the handlers before announcing "ready", so an early SIGTERM is not fatal.
+    let signals = Signals::install();
     let mut b = SimCluster::builder()
         .nodes(args.nodes)
         .shards(args.shards)
@@ -97,28 +100,42 @@ async fn run(args: Args) -> ExitCode {
         let _ = writeln!(out, "ready");
         let _ = out.flush();
     }
-    wait_for_signal().await;
+    signals.wait().await;
     cluster.shutdown();
     ExitCode::SUCCESS
 }
 
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
+/// SIGINT and SIGTERM listeners.
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    int: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>,
 }
 
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+impl Signals {
+    fn install() -> Self {
+        let mut int = Box::pin(tokio::signal::ctrl_c());
+        // Polling once registers the SIGINT handler now rather than at the first await.
+        let waker = std::task::Waker::noop();
+        let _ = int
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(waker));
+        Self {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+            int,
+        }
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        if let Some(term) = self.term.as_mut() {
+            tokio::select! {
+                _ = &mut self.int => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = self.int.await;
+    }
 }

@@ -583,3 +583,51 @@ proptest! {
         let _ = parse_statement(&s);
     }
 }
+
+#[test]
+fn more_ddl_forms() {
+    assert!(matches!(
+        parse("CREATE CUSTOM INDEX ON ks.t (v) USING 'org.apache.cassandra.index.sasi.SASIIndex' WITH OPTIONS = {'mode': 'CONTAINS'}"),
+        Statement::CreateIndex { name: None, custom_class: Some(ref c), .. } if c.ends_with("SASIIndex")
+    ));
+    assert_eq!(
+        parse("DROP INDEX IF EXISTS ks.idx"),
+        Statement::DropIndex {
+            name: qn(Some("ks"), "idx"),
+            if_exists: true
+        }
+    );
+    assert_eq!(
+        parse("ALTER TABLE t RENAME a TO b AND c TO d"),
+        Statement::AlterTable {
+            name: qn(None, "t"),
+            op: AlterTableOp::Rename(vec![("a".into(), "b".into()), ("c".into(), "d".into())])
+        }
+    );
+    assert_eq!(
+        parse("ALTER TABLE t WITH gc_grace_seconds = 10"),
+        Statement::AlterTable {
+            name: qn(None, "t"),
+            op: AlterTableOp::With(vec![("gc_grace_seconds".into(), Term::Int("10".into()))])
+        }
+    );
+    let Statement::CreateTable(ct) = parse(
+        "CREATE TABLE t (k int, v int, PRIMARY KEY (k)) WITH COMPACT STORAGE AND caching = {'keys': 'ALL'}",
+    ) else {
+        panic!()
+    };
+    assert!(ct.compact_storage);
+    assert_eq!(ct.options.len(), 1);
+    assert!(matches!(
+        parse_statement("CREATE TABLE t (k int PRIMARY KEY, v int, PRIMARY KEY (v))"),
+        Err(CqlError::Invalid(_))
+    ));
+    assert!(
+        syntax_err("CREATE MATERIALIZED VIEW v AS SELECT * FROM t")
+            .contains("no viable alternative")
+    );
+    assert!(syntax_err("CREATE TABLE t (k list<int, int> PRIMARY KEY)").contains("expecting '>'"));
+    assert!(
+        syntax_err("CREATE TABLE t (k vector<float, 0> PRIMARY KEY)").contains("vector dimension")
+    );
+}

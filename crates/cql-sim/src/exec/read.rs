@@ -37,6 +37,35 @@ enum Out {
     CountCol(usize),
     /// `min`, `max`, `sum` or `avg` of a column.
     Agg(Agg, usize),
+    /// A function of no column, such as `now()`: evaluated once per query.
+    Const(Term, ColumnType),
+}
+
+/// A selector that is a function of no column (`now()`, `toTimestamp(now())`), as a term and
+/// its type.
+fn const_selector(sel: &Selector) -> Option<(Term, ColumnType)> {
+    let Selector::Function { name, args } = sel else {
+        return None;
+    };
+    let typ = match name.as_str() {
+        "now" | "currenttimeuuid" => ColumnType::Timeuuid,
+        "uuid" => ColumnType::Uuid,
+        "currenttimestamp" | "totimestamp" | "dateof" => ColumnType::Timestamp,
+        "currentdate" => ColumnType::Date,
+        "tounixtimestamp" | "unixtimestampof" => ColumnType::BigInt,
+        _ => return None,
+    };
+    let args = args
+        .iter()
+        .map(|a| const_selector(a).map(|(t, _)| t))
+        .collect::<Option<Vec<_>>>()?;
+    Some((
+        Term::Function {
+            name: name.clone(),
+            args,
+        },
+        typ,
+    ))
 }
 
 /// A value aggregate.
@@ -198,9 +227,16 @@ fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>> {
                             col.typ.clone(),
                         )
                     }
-                    Selector::Function { name, .. } => {
-                        return Err(CqlError::invalid(format!("Unknown function '{name}'")));
-                    }
+                    Selector::Function { name, .. } => match const_selector(sel) {
+                        Some((term, typ)) => (
+                            Out::Const(term, typ.clone()),
+                            format!("system.{name}()"),
+                            typ,
+                        ),
+                        None => {
+                            return Err(CqlError::invalid(format!("Unknown function '{name}'")));
+                        }
+                    },
                     _ => return Err(CqlError::invalid("Unsupported selector")),
                 };
                 out.push((o, spec(alias.as_deref().unwrap_or(&name), typ)));
@@ -251,6 +287,22 @@ pub(crate) fn result_columns(cat: &Catalog, t: &TableDef, s: &Select) -> Result<
         return Ok(vec![json_spec(t)]);
     }
     Ok(specs)
+}
+
+/// Whether a secondary index targets the column (`c`, `keys(c)`, `values(c)`, ...).
+fn is_indexed(t: &TableDef, column: &str) -> bool {
+    t.indexes.iter().any(|i| {
+        i.options.get("target").is_some_and(|target| {
+            let inner = target
+                .split_once('(')
+                .map_or(target.as_str(), |(_, rest)| rest.trim_end_matches(')'));
+            let inner = inner.trim();
+            match inner.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+                Some(quoted) => quoted == column,
+                None => inner.eq_ignore_ascii_case(column),
+            }
+        })
+    })
 }
 
 /// A non-key restriction evaluated per row.
@@ -344,7 +396,14 @@ fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restricti
                         }
                     }
                     _ => {
-                        needs_filtering = true;
+                        // An indexed column is queried without ALLOW FILTERING (the index is
+                        // simulated by filtering).
+                        let indexed = r.op == Operator::Eq
+                            || r.op == Operator::Contains
+                            || r.op == Operator::ContainsKey;
+                        if !(indexed && is_indexed(t, &col.name)) {
+                            needs_filtering = true;
+                        }
                         filters.push(filter(env, r, i, col)?);
                     }
                 }
@@ -450,6 +509,10 @@ fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restricti
         } else {
             broken = true;
         }
+    }
+    // Clustering restrictions without the whole partition key scan every partition.
+    if keys.is_none() && (!prefix.is_empty() || slice.is_some()) {
+        needs_filtering = true;
     }
     if needs_filtering && !s.allow_filtering {
         return Err(CqlError::invalid(
@@ -870,6 +933,16 @@ pub(super) fn select(
         unique: 0,
     };
     let r = restrictions(&t, s, &mut env)?;
+    let mut consts: Vec<Option<Bytes>> = Vec::with_capacity(outs.len());
+    for (o, _) in &outs {
+        consts.push(match o {
+            Out::Const(term, typ) => match env.bytes(term, typ, "function")? {
+                BoundValue::Value(b) => Some(b),
+                _ => None,
+            },
+            _ => None,
+        });
+    }
     let limit = match &s.limit {
         Some(term) => match env.value(term, &ColumnType::Int, "[limit]")? {
             Some(CqlValue::Int(n)) if n > 0 => Some(i64::from(n)),
@@ -1153,6 +1226,7 @@ pub(super) fn select(
                         .and_then(|c| c.expiry)
                         .map(|(e, _)| Bytes::copy_from_slice(&((e - now_s) as i32).to_be_bytes())),
                     Out::Token => Some(Bytes::copy_from_slice(&v.key.token.to_be_bytes())),
+                    Out::Const(..) => consts.get(cells.len()).cloned().flatten(),
                     Out::Count | Out::CountCol(_) | Out::Agg(..) => None,
                 });
             }

@@ -702,6 +702,34 @@ fn prepared_statements_pk_indexes_and_binding() {
     };
     assert_eq!(decode(&r), vec![vec![int(1)]]);
     assert_eq!(s.engine.prepared(&[0u8; 16]).unwrap_err().code(), 0x2500);
+    // A bound value of the wrong size or encoding is Invalid.
+    let stmt = s.engine.prepared(&info.id).unwrap();
+    for bad in [
+        vec![
+            BoundValue::Value(Bytes::from_static(&[1, 2])),
+            BoundValue::Value(Bytes::from_static(b"x")),
+            bv_int(1),
+            bv_int(5),
+        ],
+        vec![
+            bv_int(1),
+            BoundValue::Value(Bytes::from_static(&[0xff, 0xfe])),
+            bv_int(1),
+            bv_int(5),
+        ],
+    ] {
+        let opts = QueryOptions {
+            values: bad,
+            ..s.opts()
+        };
+        assert_eq!(
+            s.engine
+                .execute(&mut s.store, &stmt, &opts)
+                .unwrap_err()
+                .code(),
+            0x2200
+        );
+    }
     // Mismatched column and value counts are an error, not a panic.
     assert_eq!(
         s.engine
@@ -797,6 +825,14 @@ fn ddl_changes_schema_version_and_reports_changes() {
     s.ok("CREATE TABLE t (k int PRIMARY KEY, v int)");
     assert!(s.rows("SELECT * FROM t").is_empty());
     s.ok("CREATE INDEX ON t (v)");
+    s.ok("INSERT INTO t (k, v) VALUES (3, 30)");
+    s.ok("INSERT INTO t (k, v) VALUES (4, 40)");
+    assert_eq!(s.rows("SELECT k FROM t WHERE v = 40"), vec![vec![int(4)]]);
+    assert!(
+        s.err("SELECT k FROM t WHERE v > 30")
+            .to_string()
+            .contains("ALLOW FILTERING")
+    );
     assert_eq!(
         s.rows("SELECT index_name FROM system_schema.indexes WHERE keyspace_name = 'ks'"),
         vec![vec![txt("t_v_idx")]]
@@ -843,6 +879,18 @@ fn functions_and_literals() {
     let mut s = Sim::new();
     s.ok("CREATE TABLE t (k int PRIMARY KEY, id timeuuid, u uuid, ts timestamp, d date, tm time, ip inet, b blob, dur duration, dec decimal, vi varint, f float, tup frozen<tuple<int, text>>)");
     s.ok("INSERT INTO t (k, id, u, ts, d, tm, ip, b, dur, dec, vi, f, tup) VALUES (1, now(), uuid(), toTimestamp(now()), '2020-01-02', '10:00:00', '127.0.0.1', 0xCAFE, 1h, 1.5, 12345678901234567890, NaN, (1, 'a'))");
+    let c = s.rows("SELECT now(), toTimestamp(now()), uuid() AS u FROM t WHERE k = 1");
+    assert_eq!(
+        c[0][1],
+        Some(CqlValue::Timestamp(proto::value::CqlTimestamp(
+            s.now / 1000
+        )))
+    );
+    assert!(matches!(c[0][0], Some(CqlValue::Timeuuid(_))));
+    assert!(matches!(
+        s.err("SELECT nosuch(k) FROM t"),
+        CqlError::Invalid(_)
+    ));
     let r = s.rows("SELECT id, u, ts, d, ip, b, dur, vi, tup FROM t WHERE k = 1");
     assert!(
         matches!(r[0][0], Some(CqlValue::Timeuuid(u)) if value::timeuuid_millis(&u) == NOW / 1000)
@@ -1075,7 +1123,15 @@ fn paging_in_reverse_order_and_distinct() {
         }
     }
     assert_eq!(seen, vec![18, 16, 14, 12, 10, 8, 6, 4, 2, 0]);
-    let mut ks = ints(&s.rows("SELECT DISTINCT k FROM t"), 0);
+    assert!(
+        s.err("SELECT c FROM t WHERE c = 1")
+            .to_string()
+            .contains("ALLOW FILTERING")
+    );
+    let mut ks = ints(&s.rows("SELECT k FROM t WHERE c = 1 ALLOW FILTERING"), 0);
+    ks.sort();
+    assert_eq!(ks, vec![1]);
+    ks = ints(&s.rows("SELECT DISTINCT k FROM t"), 0);
     ks.sort();
     assert_eq!(ks, vec![0, 1]);
     assert_eq!(
@@ -1252,4 +1308,43 @@ fn json_select_and_insert() {
         .unwrap();
     assert_eq!(info.result_specs.len(), 1);
     assert_eq!(info.result_specs[0].name, "[json]");
+}
+
+#[test]
+fn non_frozen_udt_field_updates() {
+    let mut s = Sim::new();
+    s.ok("CREATE TYPE addr (street text, num int)");
+    s.ok("CREATE TABLE t (k int PRIMARY KEY, a addr, f frozen<addr>)");
+    s.ok("INSERT INTO t (k, a, f) VALUES (1, {street: 'main'}, {street: 'x', num: 1})");
+    s.ok("UPDATE t SET a.num = 5 WHERE k = 1");
+    let udt = |street: Option<&str>, num: Option<i32>| {
+        Some(CqlValue::Udt {
+            keyspace: "ks".into(),
+            name: "addr".into(),
+            fields: vec![
+                ("street".into(), street.map(|s| CqlValue::Text(s.into()))),
+                ("num".into(), num.map(CqlValue::Int)),
+            ],
+        })
+    };
+    assert_eq!(
+        s.rows("SELECT a FROM t WHERE k = 1"),
+        vec![vec![udt(Some("main"), Some(5))]]
+    );
+    s.ok("UPDATE t SET a.street = null WHERE k = 1");
+    assert_eq!(
+        s.rows("SELECT a FROM t WHERE k = 1"),
+        vec![vec![udt(None, Some(5))]]
+    );
+    assert!(matches!(
+        s.err("UPDATE t SET f.num = 2 WHERE k = 1"),
+        CqlError::Invalid(_)
+    ));
+    assert!(matches!(
+        s.err("UPDATE t SET a.nope = 2 WHERE k = 1"),
+        CqlError::Invalid(_)
+    ));
+    let types = s.rows("SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = 'ks' AND table_name = 't'");
+    assert_eq!(types[0], vec![txt("a"), txt("addr")]);
+    assert_eq!(types[1], vec![txt("f"), txt("frozen<addr>")]);
 }

@@ -35,7 +35,7 @@ impl Env<'_> {
         if let Term::Bind(m) = t {
             let v = self.marker(m.index)?.clone();
             if let BoundValue::Value(b) = &v {
-                CqlValue::decode_bytes(typ, b).map_err(|e| {
+                validate(typ, b).map_err(|e| {
                     CqlError::invalid(format!("Exception while binding column {col}: {e}"))
                 })?;
             }
@@ -303,6 +303,35 @@ impl Env<'_> {
             }
         };
         Ok(Some(v))
+    }
+}
+
+/// Checks that bytes are a valid value of `typ`, without building the value for the common
+/// fixed-size and string types (the hot path of prepared statements).
+fn validate(typ: &ColumnType, b: &[u8]) -> std::result::Result<(), String> {
+    let fixed = |n: usize| {
+        if b.is_empty() || b.len() == n {
+            Ok(())
+        } else {
+            Err(format!("expected {n} bytes for {typ}, got {}", b.len()))
+        }
+    };
+    match typ {
+        ColumnType::TinyInt | ColumnType::Boolean => fixed(1),
+        ColumnType::SmallInt => fixed(2),
+        ColumnType::Int | ColumnType::Float => fixed(4),
+        ColumnType::BigInt | ColumnType::Counter | ColumnType::Timestamp | ColumnType::Double => {
+            fixed(8)
+        }
+        ColumnType::Uuid => fixed(16),
+        ColumnType::Blob => Ok(()),
+        ColumnType::Text => std::str::from_utf8(b)
+            .map(|_| ())
+            .map_err(|_| "invalid UTF-8 in text value".to_owned()),
+        ColumnType::Ascii if b.is_ascii() => Ok(()),
+        _ => CqlValue::decode_bytes(typ, b)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
     }
 }
 

@@ -64,6 +64,13 @@ pub(crate) enum ColOp {
     DeleteCollection { ts: i64 },
     /// Add to a counter.
     Counter(i64),
+    /// Set one field of a (non-frozen) UDT value; the value is kept whole, so the field is
+    /// merged into the current value and the result written with the update's timestamp.
+    SetField {
+        index: usize,
+        count: usize,
+        cell: Cell,
+    },
 }
 
 /// A mutation of one row (or the static row, or the partition).
@@ -548,28 +555,35 @@ impl Writer<'_> {
                     )));
                 }
             },
-            Assignment::SetField {
-                field, value: _, ..
-            } => {
-                let ColumnType::Udt {
-                    fields,
-                    keyspace,
-                    name: uname,
-                } = &col.typ
-                else {
+            Assignment::SetField { field, value, .. } => {
+                let ColumnType::Udt { fields, .. } = &col.typ else {
                     return Err(CqlError::invalid(format!(
                         "Invalid operation ({name}.{field} = ?) for non-UDT column {name}"
                     )));
                 };
-                let fi = fields.iter().position(|(f, _)| f == field).ok_or_else(|| {
+                if col.type_text.starts_with("frozen<") {
+                    return Err(CqlError::invalid(format!(
+                        "Invalid operation ({name}.{field} = ?) for frozen UDT column {name}"
+                    )));
+                }
+                let index = fields.iter().position(|(f, _)| f == field).ok_or_else(|| {
                     CqlError::invalid(format!(
                         "UDT column {name} does not have a field named {field}"
                     ))
                 })?;
-                let _ = (keyspace, uname, fi);
-                return Err(CqlError::invalid(
-                    "Invalid operation: field updates on frozen UDTs are not allowed",
-                ));
+                match self.env.bytes(value, &fields[index].1, field)? {
+                    BoundValue::Unset => None,
+                    BoundValue::Null => Some(ColOp::SetField {
+                        index,
+                        count: fields.len(),
+                        cell: self.cell(None),
+                    }),
+                    BoundValue::Value(b) => Some(ColOp::SetField {
+                        index,
+                        count: fields.len(),
+                        cell: self.cell(Some(b)),
+                    }),
+                }
             }
         };
         Ok(op.map(|o| (name.clone(), is_static, o)))
@@ -1410,6 +1424,38 @@ fn apply_op(row: &mut Row, name: &str, op: &ColOp, now: i64) {
                 };
             }
         }
+        ColOp::SetField { index, count, cell } => {
+            let current = match &slot {
+                Some(CellData::Simple(c)) => {
+                    if c.ts > cell.ts {
+                        row.cells
+                            .insert(name.to_owned(), CellData::Simple(c.clone()));
+                        return;
+                    }
+                    c.value.clone()
+                }
+                _ => None,
+            };
+            let mut parts = udt_fields(current.as_deref().unwrap_or_default(), *count);
+            if let Some(p) = parts.get_mut(*index) {
+                *p = cell.value.clone();
+            }
+            let mut b = BytesMut::new();
+            for p in &parts {
+                match p {
+                    Some(v) => {
+                        b.extend_from_slice(&(v.len() as i32).to_be_bytes());
+                        b.extend_from_slice(v);
+                    }
+                    None => b.extend_from_slice(&(-1i32).to_be_bytes()),
+                }
+            }
+            slot = Some(CellData::Simple(Cell {
+                ts: cell.ts,
+                expiry: cell.expiry,
+                value: Some(b.freeze()),
+            }));
+        }
         ColOp::DeleteCollection { ts } => {
             let (deleted_at, els) = collection(&mut slot);
             if deleted_at.is_none_or(|d| d < *ts) {
@@ -1421,6 +1467,24 @@ fn apply_op(row: &mut Row, name: &str, op: &ColOp, now: i64) {
     if let Some(s) = slot {
         row.cells.insert(name.to_owned(), s);
     }
+}
+
+/// The fields of a serialized UDT value (`[int len][bytes]` each), padded with nulls.
+fn udt_fields(mut b: &[u8], count: usize) -> Vec<Option<Bytes>> {
+    let mut out = Vec::with_capacity(count);
+    while b.len() >= 4 && out.len() < count {
+        let len = i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        b = &b[4..];
+        if len < 0 {
+            out.push(None);
+            continue;
+        }
+        let n = (len as usize).min(b.len());
+        out.push(Some(Bytes::copy_from_slice(&b[..n])));
+        b = &b[n..];
+    }
+    out.resize(count, None);
+    out
 }
 
 /// Applies a mutation to a partition of one replica.

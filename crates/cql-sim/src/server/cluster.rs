@@ -119,7 +119,9 @@ impl ClusterInner {
 
     fn rebuild_ring(&self) {
         let members = self.ring_members();
-        lock(&self.data).set_ring(members);
+        let mut data = lock(&self.data);
+        data.set_ring(members);
+        data.stream();
     }
 }
 
@@ -484,8 +486,22 @@ impl SimCluster {
             .all(|n| n.schema_version() == v)
     }
 
-    /// Adds a node to data centre `dc` (the first data centre when `None`), starts it and
-    /// announces it with TOPOLOGY_CHANGE NEW_NODE.
+    /// Waits until every live node reports the same schema version; false after `timeout`.
+    pub async fn await_schema_agreement(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.schema_in_agreement() {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Adds a node to data centre `dc` (the first data centre when `None`), streams it the
+    /// partitions it now replicates, starts it and announces it with TOPOLOGY_CHANGE NEW_NODE.
     pub async fn add_node(&self, dc: Option<&str>) -> Result<NodeHandle, SimError> {
         let nodes = self.inner.node_list();
         let id = nodes.len();
@@ -518,13 +534,18 @@ impl SimCluster {
             schema_version: self.schema_version(),
         }));
         lock(&self.inner.data).ensure_stores(id + 1);
-        node.start(&self.inner).await?;
         self.inner
             .nodes
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(Arc::clone(&node));
         self.inner.rebuild_ring();
+        if let Err(e) = node.start(&self.inner).await {
+            // Leave the failed node in the list (indices stay stable) but out of the ring.
+            node.member.store(false, Ordering::Release);
+            self.inner.rebuild_ring();
+            return Err(e);
+        }
         let addr = node.addr();
         self.inner.publish(
             Some(id),
@@ -539,8 +560,8 @@ impl SimCluster {
         })
     }
 
-    /// Removes node `i` from the ring (its data is not streamed), stops it and announces
-    /// TOPOLOGY_CHANGE REMOVED_NODE.
+    /// Removes node `i` from the ring (its partitions are streamed to their new replicas),
+    /// stops it and announces TOPOLOGY_CHANGE REMOVED_NODE.
     pub fn decommission(&self, i: usize) -> Result<(), SimError> {
         let node = self.inner.node(i).ok_or(SimError::NoSuchNode(i))?;
         node.member.store(false, Ordering::Release);
@@ -568,6 +589,19 @@ impl Drop for SimCluster {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// Where a node's token-routed statements belonged (see [`NodeHandle::routing_stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RoutingStats {
+    /// Statements whose token this node replicates.
+    pub replica: u64,
+    /// Statements whose token this node does not replicate (it had to forward them).
+    pub non_replica: u64,
+    /// Statements that arrived on the shard owning their token.
+    pub owner_shard: u64,
+    /// Statements that arrived on another shard.
+    pub other_shard: u64,
 }
 
 /// A handle to one node: identity, counters and fault injection.
@@ -645,6 +679,40 @@ impl NodeHandle {
         self.node.request_count()
     }
 
+    /// Requests received with this opcode (e.g. `Opcode::EXECUTE`, `Opcode::PREPARE`).
+    pub fn request_count_of(&self, opcode: proto::codes::Opcode) -> u64 {
+        self.node.request_count_of(opcode.0)
+    }
+
+    /// Token-routed statements (those touching a user table's partition) received per shard.
+    pub fn token_requests_per_shard(&self) -> Vec<u64> {
+        self.node.shard_requests()
+    }
+
+    /// Where this node's token-routed statements belonged: lets tests check token- and
+    /// shard-aware routing.
+    pub fn routing_stats(&self) -> RoutingStats {
+        let [replica, non_replica, owner_shard, other_shard] = self.node.routing();
+        RoutingStats {
+            replica,
+            non_replica,
+            owner_shard,
+            other_shard,
+        }
+    }
+
+    /// The shard of this node owning `token` (Scylla's biased-token-round-robin, ignore_msb 12).
+    pub fn shard_of_token(&self, token: i64) -> u32 {
+        proto::token::shard_of(proto::Token(token), self.node.shards, 12)
+    }
+
+    /// Whether this node replicates `token` for a keyspace (by name), as the ring places it.
+    pub fn is_replica(&self, keyspace: &str, token: i64) -> bool {
+        lock(&self.cluster.data)
+            .replicas(keyspace, token, self.node.id)
+            .contains(&self.node.id)
+    }
+
     /// The schema version this node reports.
     pub fn schema_version(&self) -> Uuid {
         self.node.schema_version()
@@ -666,13 +734,16 @@ impl NodeHandle {
         );
     }
 
-    /// Starts a stopped node again; the other nodes push STATUS_CHANGE UP.
+    /// Starts a stopped node again with an empty prepared-statement cache; the other nodes push
+    /// STATUS_CHANGE UP.
     pub async fn start(&self) -> Result<(), SimError> {
         if self.node.is_up() || !self.node.is_member() {
             return Ok(());
         }
+        // Like Scylla, a restarted node has lost its prepared statements (drivers re-prepare
+        // on UNPREPARED) and has caught up with the schema.
+        node::evict_all(&self.node);
         self.node.start(&self.cluster).await?;
-        // A restarted node has caught up with the schema.
         self.node.set_schema_version(self.cluster_schema_version());
         self.cluster.publish(
             Some(self.node.id),

@@ -283,8 +283,8 @@ impl Conn {
     }
 
     async fn handle_frame(&mut self, frame: Frame) -> Flow {
-        self.node().count_request();
         let h = frame.header;
+        self.node().count_request(h.opcode.0);
         let version = h.version;
         self.version = version;
         if h.is_response {
@@ -527,6 +527,7 @@ impl Conn {
                     self.keyspace.as_deref(),
                     tracing,
                     self.shared.peer,
+                    self.shard,
                 );
                 if let Some(ks) = r.set_keyspace {
                     self.keyspace = Some(ks);

@@ -36,6 +36,8 @@ const UNLOGGED_BATCH_WARN_PARTITIONS: usize = 10;
 pub(crate) struct Data {
     engine: Engine,
     stores: Vec<Store>,
+    /// Nodes that missed a write while down: reads prefer other replicas (no read repair).
+    stale: Vec<bool>,
     ring: Ring,
     placements: HashMap<String, Placement>,
     placements_gen: Option<u64>,
@@ -46,6 +48,7 @@ impl Data {
         Self {
             engine: Engine::new(),
             stores: Vec::new(),
+            stale: Vec::new(),
             ring: Ring::default(),
             placements: HashMap::new(),
             placements_gen: None,
@@ -64,7 +67,74 @@ impl Data {
     pub(crate) fn ensure_stores(&mut self, n: usize) {
         while self.stores.len() < n {
             self.stores.push(Store::new());
+            self.stale.push(false);
         }
+    }
+
+    /// Streams partitions to replicas that lack them after the ring changed (a node joined or
+    /// left): every partition a node holds is copied to each of its current replicas that does
+    /// not have it. Nothing is deleted (as before Cassandra's `nodetool cleanup`).
+    pub(crate) fn stream(&mut self) {
+        self.refresh_placements();
+        let mut table_keyspace = HashMap::new();
+        for (name, ks) in self.engine.catalog.keyspaces() {
+            for t in ks.tables.values() {
+                table_keyspace.insert(t.id, name.clone());
+            }
+        }
+        let mut copies = Vec::new();
+        for (src, store) in self.stores.iter().enumerate() {
+            for (table_id, table) in &store.tables {
+                let Some(placement) = table_keyspace
+                    .get(table_id)
+                    .and_then(|ks| self.placements.get(ks))
+                else {
+                    continue;
+                };
+                if matches!(placement, Placement::Local) {
+                    continue;
+                }
+                for (key, partition) in &table.partitions {
+                    for r in self.ring.replicas(key.token, placement, src) {
+                        let has = self
+                            .stores
+                            .get(r)
+                            .and_then(|s| s.tables.get(table_id))
+                            .is_some_and(|t| t.partitions.contains_key(key));
+                        if r != src && !has {
+                            copies.push((r, *table_id, key.clone(), partition.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        for (r, table_id, key, partition) in copies {
+            if let Some(store) = self.stores.get_mut(r) {
+                store
+                    .tables
+                    .entry(table_id)
+                    .or_default()
+                    .partitions
+                    .entry(key)
+                    .or_insert(partition);
+            }
+        }
+    }
+
+    /// The replicas of `token` in `keyspace` (the coordinator alone for local keyspaces).
+    pub(crate) fn replicas(
+        &mut self,
+        keyspace: &str,
+        token: i64,
+        coordinator: usize,
+    ) -> Vec<usize> {
+        self.refresh_placements();
+        let placement = self
+            .placements
+            .get(keyspace)
+            .cloned()
+            .unwrap_or(Placement::Local);
+        self.ring.replicas(token, &placement, coordinator)
     }
 
     fn refresh_placements(&mut self) {
@@ -122,6 +192,7 @@ impl Reply {
 /// consistency checks.
 struct Router<'a> {
     stores: &'a mut [Store],
+    stale: &'a mut [bool],
     ring: &'a Ring,
     placements: &'a HashMap<String, Placement>,
     nodes: &'a [Arc<NodeShared>],
@@ -135,14 +206,23 @@ struct Router<'a> {
     error: RefCell<Option<ErrorBody>>,
     written: HashSet<i64>,
     scanned: Cell<bool>,
+    /// Writes only check availability (the first pass over a batch, so a batch that cannot
+    /// reach its consistency level writes nothing).
+    dry_run: bool,
+    /// The first user-table token the request touched, and whether the coordinator replicates it.
+    first_token: Cell<Option<(i64, bool)>>,
 }
 
-impl Router<'_> {
-    fn placement(&self, keyspace: &str) -> Placement {
-        self.placements
-            .get(keyspace)
-            .cloned()
-            .unwrap_or(Placement::Local)
+/// The placement of keyspaces the catalog does not replicate.
+static LOCAL: Placement = Placement::Local;
+
+impl<'a> Router<'a> {
+    fn placement(&self, keyspace: &str) -> &'a Placement {
+        self.placements.get(keyspace).unwrap_or(&LOCAL)
+    }
+
+    fn is_fresh(&self, id: usize) -> bool {
+        self.is_live(id) && !self.stale.get(id).copied().unwrap_or(false)
     }
 
     fn is_live(&self, id: usize) -> bool {
@@ -178,7 +258,7 @@ impl Router<'_> {
         };
         let all = alive_in(None);
         let total = replicas.len();
-        let local = self.local_dc().to_owned();
+        let local = self.local_dc();
         let local_rf = match placement {
             Placement::Nts(_) => replicas.iter().filter(|r| self.dc_of(**r) == local).count(),
             _ => total,
@@ -211,9 +291,9 @@ impl Router<'_> {
             Consistency::THREE => unavailable(3, all),
             Consistency::QUORUM | Consistency::SERIAL => unavailable(total / 2 + 1, all),
             Consistency::ALL => unavailable(total, all),
-            Consistency::LOCAL_ONE => unavailable(1, alive_in(Some(&local))),
+            Consistency::LOCAL_ONE => unavailable(1, alive_in(Some(local))),
             Consistency::LOCAL_QUORUM | Consistency::LOCAL_SERIAL => {
-                unavailable(local_rf / 2 + 1, alive_in(Some(&local)))
+                unavailable(local_rf / 2 + 1, alive_in(Some(local)))
             }
             Consistency::EACH_QUORUM => match placement {
                 Placement::Nts(dcs) => {
@@ -228,6 +308,13 @@ impl Router<'_> {
                 _ => unavailable(total / 2 + 1, all),
             },
             _ => unavailable(1, all),
+        }
+    }
+
+    fn note_token(&self, token: i64, placement: &Placement, replicas: &[usize]) {
+        if self.first_token.get().is_none() && !matches!(placement, Placement::Local) {
+            self.first_token
+                .set(Some((token, replicas.contains(&self.coordinator))));
         }
     }
 
@@ -264,40 +351,53 @@ impl Router<'_> {
 impl Replicas for Router<'_> {
     fn read(&self, keyspace: &str, token: i64) -> Option<&Store> {
         let placement = self.placement(keyspace);
-        let replicas = self.ring.replicas(token, &placement, self.coordinator);
-        if let Err(e) = self.check(&replicas, &placement, false) {
+        let replicas = self.ring.replicas(token, placement, self.coordinator);
+        self.note_token(token, placement, &replicas);
+        if let Err(e) = self.check(&replicas, placement, false) {
             self.fail(e);
             return None;
         }
         let local = self.local_dc();
-        let pick = replicas
-            .iter()
-            .copied()
-            .find(|r| *r == self.coordinator && self.is_live(*r))
-            .or_else(|| {
-                replicas
-                    .iter()
-                    .copied()
-                    .find(|r| self.is_live(*r) && self.dc_of(*r) == local)
-            })
-            .or_else(|| replicas.iter().copied().find(|r| self.is_live(*r)))
+        // Prefer the coordinator, then its data centre, and replicas that missed no write.
+        let pick = |ok: &dyn Fn(usize) -> bool| {
+            replicas
+                .iter()
+                .copied()
+                .find(|r| *r == self.coordinator && ok(*r))
+                .or_else(|| {
+                    replicas
+                        .iter()
+                        .copied()
+                        .find(|r| ok(*r) && self.dc_of(*r) == local)
+                })
+                .or_else(|| replicas.iter().copied().find(|r| ok(*r)))
+        };
+        let pick = pick(&|r| self.is_fresh(r))
+            .or_else(|| pick(&|r| self.is_live(r)))
             .or_else(|| matches!(placement, Placement::Local).then_some(self.coordinator))?;
         self.stores.get(pick)
     }
 
     fn write(&mut self, keyspace: &str, token: i64, f: &mut dyn FnMut(&mut Store)) -> usize {
         let placement = self.placement(keyspace);
-        let replicas = self.ring.replicas(token, &placement, self.coordinator);
-        if let Err(e) = self.check(&replicas, &placement, true) {
+        let replicas = self.ring.replicas(token, placement, self.coordinator);
+        self.note_token(token, placement, &replicas);
+        if let Err(e) = self.check(&replicas, placement, true) {
             self.fail(e);
             return 0;
         }
         if self.count_partitions {
             self.written.insert(token);
         }
+        if self.dry_run {
+            return replicas.len().max(1);
+        }
         let mut n = 0;
         for r in replicas {
             if !(self.is_live(r) || matches!(placement, Placement::Local)) {
+                if let Some(stale) = self.stale.get_mut(r) {
+                    *stale = true;
+                }
                 continue;
             }
             if let Some(s) = self.stores.get_mut(r) {
@@ -320,17 +420,18 @@ impl Replicas for Router<'_> {
         }
         self.scanned.set(true);
         for pos in 0..self.ring.len() {
-            let replicas = self.ring.replicas_at(pos, &placement, self.coordinator);
-            if let Err(e) = self.check(&replicas, &placement, false) {
+            let replicas = self.ring.replicas_at(pos, placement, self.coordinator);
+            if let Err(e) = self.check(&replicas, placement, false) {
                 self.fail(e);
                 return Vec::new();
             }
         }
-        self.stores
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| self.is_live(*i))
-            .map(|(_, s)| s)
+        // The engine keeps the first store's copy of a partition: fresh replicas go first.
+        let fresh = (0..self.stores.len()).filter(|i| self.is_fresh(*i));
+        let stale = (0..self.stores.len()).filter(|i| self.is_live(*i) && !self.is_fresh(*i));
+        fresh
+            .chain(stale)
+            .filter_map(|i| self.stores.get(i))
             .collect()
     }
 
@@ -401,6 +502,7 @@ struct Ctx<'a> {
     keyspace: Option<&'a str>,
     consistency: Consistency,
     client: SocketAddr,
+    shard: u32,
 }
 
 fn now_micros() -> i64 {
@@ -501,6 +603,7 @@ pub(crate) fn execute(
     keyspace: Option<&str>,
     tracing: bool,
     client: SocketAddr,
+    shard: u32,
 ) -> Reply {
     let started = std::time::Instant::now();
     let started_at = now_micros();
@@ -516,8 +619,16 @@ pub(crate) fn execute(
         keyspace,
         consistency,
         client,
+        shard,
     };
-    let mut reply = run(&ctx, request);
+    // An engine bug must not take the connection down: it becomes a SERVER_ERROR.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&ctx, request)));
+    let mut reply = outcome.unwrap_or_else(|_| {
+        tracing::error!("the engine panicked while executing a request");
+        Reply::error(super::faults::server_error(
+            "internal error while executing the request",
+        ))
+    });
     if tracing {
         let session = trace_session_id(node, started_at);
         let (command, text): (&str, String) = match request {
@@ -658,6 +769,7 @@ fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
         data.refresh_placements();
         let mut router = Router {
             stores: &mut data.stores,
+            stale: &mut data.stale,
             ring: &data.ring,
             placements: &data.placements,
             nodes: &nodes,
@@ -675,6 +787,8 @@ fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
             error: RefCell::new(None),
             written: HashSet::new(),
             scanned: Cell::new(false),
+            dry_run: false,
+            first_token: Cell::new(None),
         };
         let now = now_micros();
         let (result, aggregate, unlogged) = match &work {
@@ -708,13 +822,26 @@ fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
                     timestamp: *timestamp,
                     ..QueryOptions::default()
                 };
-                (
-                    data.engine.batch(&mut router, *kind, items, &opts),
-                    false,
-                    *kind == BatchKind::Unlogged,
-                )
+                if items.len() > 1 {
+                    router.dry_run = true;
+                    let _ = data.engine.batch(&mut router, *kind, items, &opts);
+                    router.dry_run = false;
+                    router.written.clear();
+                }
+                let r = if router.error.borrow().is_some() {
+                    Err(CqlError::Unavailable {
+                        required: 0,
+                        alive: 0,
+                    })
+                } else {
+                    data.engine.batch(&mut router, *kind, items, &opts)
+                };
+                (r, false, *kind == BatchKind::Unlogged)
             }
         };
+        if let Some((token, replica)) = router.first_token.get() {
+            ctx.node.record_routing(token, replica, ctx.shard);
+        }
         if aggregate && router.scanned.get() {
             warnings.push("Aggregation query used without partition key".to_owned());
         }
@@ -898,6 +1025,7 @@ fn write_trace(
     data.refresh_placements();
     let mut router = Router {
         stores: &mut data.stores,
+        stale: &mut data.stale,
         ring: &data.ring,
         placements: &data.placements,
         nodes: &nodes,
@@ -909,6 +1037,8 @@ fn write_trace(
         error: RefCell::new(None),
         written: HashSet::new(),
         scanned: Cell::new(false),
+        dry_run: false,
+        first_token: Cell::new(None),
     };
     let opts = QueryOptions {
         values: session_values,

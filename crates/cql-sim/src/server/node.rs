@@ -41,6 +41,12 @@ pub(crate) struct NodeShared {
     conns_per_shard: Vec<AtomicUsize>,
     round_robin: AtomicUsize,
     requests: AtomicU64,
+    /// Requests by opcode (opcodes are below 0x20).
+    by_opcode: [AtomicU64; 32],
+    shard_requests: Vec<AtomicU64>,
+    /// Statements whose first token the coordinator replicates / does not replicate, and
+    /// whose token the connection's shard owns / does not own.
+    routing: [AtomicU64; 4],
     /// Prepared statements this node knows: id to query text.
     pub(crate) prepared: Mutex<HashMap<[u8; 16], Arc<str>>>,
     pub(crate) schema_version: Mutex<Uuid>,
@@ -48,6 +54,8 @@ pub(crate) struct NodeShared {
     /// Set when any fault (rule, delay, pause) might apply, so the hot path skips the lock.
     pub(crate) faulty: AtomicBool,
     listeners: Mutex<Vec<JoinHandle<()>>>,
+    /// Aborted listener tasks whose sockets may not be closed yet; `start` awaits them.
+    stopping: Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// Identity of a node being created.
@@ -85,11 +93,15 @@ impl NodeShared {
             conns_per_shard: (0..shards).map(|_| AtomicUsize::new(0)).collect(),
             round_robin: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
+            by_opcode: Default::default(),
+            shard_requests: (0..shards).map(|_| AtomicU64::new(0)).collect(),
+            routing: Default::default(),
             prepared: Mutex::new(HashMap::new()),
             schema_version: Mutex::new(spec.schema_version),
             faults: Mutex::new(NodeFaults::default()),
             faulty: AtomicBool::new(false),
             listeners: Mutex::new(Vec::new()),
+            stopping: Mutex::new(Vec::new()),
         }
     }
 
@@ -114,8 +126,41 @@ impl NodeShared {
         *lock(&self.schema_version) = v;
     }
 
-    pub(crate) fn count_request(&self) {
+    pub(crate) fn count_request(&self, opcode: u8) {
         self.requests.fetch_add(1, Ordering::Relaxed);
+        if let Some(c) = self.by_opcode.get(usize::from(opcode)) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn request_count_of(&self, opcode: u8) -> u64 {
+        self.by_opcode
+            .get(usize::from(opcode))
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// Records where a statement's token lives relative to the coordinator and its shard.
+    pub(crate) fn record_routing(&self, token: i64, coordinator_is_replica: bool, shard: u32) {
+        let owner = proto::token::shard_of(proto::Token(token), self.shards, 12);
+        let i = if coordinator_is_replica { 0 } else { 1 };
+        let j = if owner == shard { 2 } else { 3 };
+        self.routing[i].fetch_add(1, Ordering::Relaxed);
+        self.routing[j].fetch_add(1, Ordering::Relaxed);
+        if let Some(c) = self.shard_requests.get(shard as usize) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The routing counters: (replica, non-replica, owner shard, other shard).
+    pub(crate) fn routing(&self) -> [u64; 4] {
+        [0, 1, 2, 3].map(|i| self.routing[i].load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn shard_requests(&self) -> Vec<u64> {
+        self.shard_requests
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect()
     }
 
     pub(crate) fn request_count(&self) -> u64 {
@@ -148,7 +193,12 @@ impl NodeShared {
         if self.is_up() {
             return Ok(());
         }
-        let mut handles = Vec::new();
+        // The previous listeners must be gone before their ports are bound again.
+        let old: Vec<_> = lock(&self.stopping).drain(..).collect();
+        for h in old {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
+        }
+        let mut handles: Vec<JoinHandle<()>> = Vec::new();
         let mut ports = vec![(self.port, false)];
         if let Some(p) = self.shard_aware_port {
             ports.push((p, true));
@@ -158,9 +208,10 @@ impl NodeShared {
             let listener = match TcpListener::bind(addr).await {
                 Ok(l) => l,
                 Err(source) => {
-                    for h in handles {
-                        JoinHandle::abort(&h);
+                    for h in &handles {
+                        h.abort();
                     }
+                    lock(&self.stopping).extend(handles);
                     return Err(SimError::Bind { addr, source });
                 }
             };
@@ -178,9 +229,11 @@ impl NodeShared {
     /// Closes the listeners and every connection.
     pub(crate) fn stop(&self) {
         self.up.store(false, Ordering::Release);
-        for h in lock(&self.listeners).drain(..) {
+        let handles: Vec<_> = lock(&self.listeners).drain(..).collect();
+        for h in &handles {
             h.abort();
         }
+        lock(&self.stopping).extend(handles);
         self.epoch.send_modify(|e| *e += 1);
     }
 

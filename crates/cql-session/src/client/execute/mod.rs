@@ -30,6 +30,9 @@ pub(crate) trait AttemptTarget {
         request: &'a Request,
         tracing: bool,
     ) -> impl Future<Output = Result<ResponseEnvelope, RequestAttemptError>> + Send + 'a;
+
+    /// Reports an attempt's outcome (for the load-balancing policy's feedback hooks).
+    fn on_attempt(&self, _latency: Duration, _error: Option<&RequestAttemptError>) {}
 }
 
 /// The options of one request, resolved from the statement and its execution profile.
@@ -169,6 +172,7 @@ where
             (None, Some(a)) => Some(Instant::now() + a),
             (None, None) => None,
         };
+        let attempt_started = Instant::now();
         let work = attempt(&target, request, opts.tracing, reprepare);
         let outcome = match limit {
             None => work.await,
@@ -179,6 +183,7 @@ where
         };
         let error = match outcome {
             Ok(env) => {
+                target.on_attempt(attempt_started.elapsed(), None);
                 opts.metrics.record_latency(started.elapsed());
                 return Ok(Executed {
                     body: match env.response {
@@ -200,6 +205,7 @@ where
             }
             e => e,
         };
+        target.on_attempt(attempt_started.elapsed(), Some(&error));
         tracing::debug!(node = %target.address(), error = %error, "attempt failed");
         let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
         let decision = if timed_out {

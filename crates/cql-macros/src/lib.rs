@@ -1,0 +1,168 @@
+//! `cql-macros` holds the derive macros of the CQL driver: `SerializeRow`, `DeserializeRow`,
+//! `SerializeValue` and `DeserializeValue` for structs with named fields.
+//!
+//! Use them through the `derive` feature of `cql-session` (on by default), which re-exports them
+//! next to the traits of the same names:
+//!
+//! ```ignore
+//! use cql_session::{DeserializeRow, SerializeRow};
+//!
+//! #[derive(SerializeRow, DeserializeRow)]
+//! struct User {
+//!     id: i64,
+//!     #[cql(rename = "user_name")]
+//!     name: String,
+//! }
+//! ```
+//!
+//! A row struct (`SerializeRow`, `DeserializeRow`) matches its fields to bind markers or result
+//! columns; a value struct (`SerializeValue`, `DeserializeValue`) is a user-defined type (UDT) and
+//! matches its fields to the UDT's fields.
+//!
+//! # Attributes
+//!
+//! On the struct, `#[cql(...)]` takes:
+//! - `crate = path`: the path of `cql-session` in generated code (default `::cql_session`);
+//! - `flavor = "match_by_name"` (default): fields are matched by name, in any order;
+//! - `flavor = "enforce_order"`: field `i` goes with column (or UDT field) `i`, and names must
+//!   match too unless `skip_name_checks` is also given;
+//! - `skip_name_checks`: with `enforce_order`, do not compare names;
+//! - `forbid_excess_udt_fields`: (values) a UDT field the struct has no field for is an error;
+//!   by default it is serialized as null and ignored when deserializing.
+//!
+//! On a field, `#[cql(...)]` takes:
+//! - `rename = "name"`: the CQL name of the field (default: the field's name);
+//! - `skip`: the field is not serialized, and is `Default::default()` when deserialized;
+//! - `default_when_null`: (deserialize) a null becomes `Default::default()`.
+//!
+//! Any other attribute, and a derive on an enum, a union or a tuple struct, is a compile error.
+#![forbid(unsafe_code)]
+
+mod attrs;
+mod deserialize_row;
+mod deserialize_value;
+mod generics;
+mod serialize_row;
+mod serialize_value;
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, parse_macro_input};
+
+/// Derives `SerializeRow` for a struct with named fields: its fields are a statement's bound
+/// values, matched to bind markers by name (see the crate docs for the attributes).
+#[proc_macro_derive(SerializeRow, attributes(cql))]
+pub fn derive_serialize_row(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    serialize_row::expand_serialize_row(input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives `DeserializeRow` for a struct with named fields: one result row, its fields matched
+/// to columns by name (see the crate docs for the attributes).
+#[proc_macro_derive(DeserializeRow, attributes(cql))]
+pub fn derive_deserialize_row(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    deserialize_row::expand_deserialize_row(input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives `SerializeValue` for a struct with named fields, written as a CQL user-defined type
+/// (see the crate docs for the attributes).
+#[proc_macro_derive(SerializeValue, attributes(cql))]
+pub fn derive_serialize_value(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    serialize_value::expand_serialize_value(input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives `DeserializeValue` for a struct with named fields, read from a CQL user-defined type
+/// (see the crate docs for the attributes).
+#[proc_macro_derive(DeserializeValue, attributes(cql))]
+pub fn derive_deserialize_value(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    deserialize_value::expand_deserialize_value(input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::{DeriveInput, parse_quote};
+
+    type Expand = fn(DeriveInput) -> syn::Result<proc_macro2::TokenStream>;
+
+    const DERIVES: [(&str, Expand); 4] = [
+        ("SerializeRow", super::serialize_row::expand_serialize_row),
+        (
+            "DeserializeRow",
+            super::deserialize_row::expand_deserialize_row,
+        ),
+        (
+            "SerializeValue",
+            super::serialize_value::expand_serialize_value,
+        ),
+        (
+            "DeserializeValue",
+            super::deserialize_value::expand_deserialize_value,
+        ),
+    ];
+
+    /// Every derive expands every shape of input to one well-formed trait impl.
+    #[test]
+    fn expansions_are_single_trait_impls() {
+        let inputs: [DeriveInput; 4] = [
+            parse_quote!(
+                struct Empty {}
+            ),
+            parse_quote!(
+                struct Skipped {
+                    #[cql(skip)]
+                    a: i32,
+                }
+            ),
+            parse_quote! {
+                struct G<'a, T: Clone> where T: Send {
+                    #[cql(rename = "b")] a: &'a str,
+                    t: T,
+                    #[cql(default_when_null)] n: i64,
+                }
+            },
+            parse_quote! {
+                #[cql(flavor = "enforce_order", skip_name_checks, forbid_excess_udt_fields)]
+                struct O { x: i32, #[cql(skip)] y: u8, z: Option<String> }
+            },
+        ];
+        for (derive, expand) in DERIVES {
+            for input in &inputs {
+                let tokens = expand(input.clone()).unwrap_or_else(|e| panic!("{derive}: {e}"));
+                let item: syn::ItemImpl = syn::parse2(tokens)
+                    .unwrap_or_else(|e| panic!("{derive} on {}: {e}", input.ident));
+                let trait_path = item.trait_.expect("a trait impl").1;
+                let last = trait_path.segments.last().expect("a trait name");
+                assert_eq!(last.ident, derive);
+            }
+        }
+    }
+
+    #[test]
+    fn the_frame_lifetime_outlives_the_structs_lifetimes() {
+        let input: DeriveInput = parse_quote!(
+            struct B<'a> {
+                s: &'a str,
+            }
+        );
+        let tokens = super::deserialize_row::expand_deserialize_row(input).unwrap();
+        let item: syn::ItemImpl = syn::parse2(tokens).unwrap();
+        let first = item.generics.params.first().expect("a generic parameter");
+        assert_eq!(quote::quote!(#first).to_string(), "'__cql_frame : 'a",);
+        let where_clause = item.generics.where_clause.expect("a where clause");
+        assert_eq!(
+            where_clause.predicates.len(),
+            1,
+            "a bound for the borrowed field only"
+        );
+    }
+}

@@ -1,0 +1,6 @@
+#[derive(cql_session::SerializeRow)]
+enum Row {
+    A { id: i32 },
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[derive(cql_session::DeserializeValue)]
+struct Pair(i32, String);
+
+fn main() {}
