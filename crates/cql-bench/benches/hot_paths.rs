@@ -16,8 +16,7 @@ use proto::{
     ColumnType, Consistency, FrameDecoder, ProtocolVersion, QueryParameters, RawValue, Request,
     Response, ResultBody,
 };
-use session::serialize::row::{RowSerializationContext, SerializeRow};
-use session::serialize::writer::RowWriter;
+use session::serialize::{RowSerializationContext, RowWriter, SerializeRow};
 use transport::ReplicationStrategy;
 use transport::state::{ClusterState, Keyspace, Node};
 
