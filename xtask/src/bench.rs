@@ -514,3 +514,43 @@ fn write_markdown(path: &Path, table: &str) -> Result<()> {
     std::fs::write(path, new)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_keeps_the_hand_written_parts() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-md-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("benchmarks.md");
+        std::fs::write(
+            &path,
+            format!("intro\n{MARK_BEGIN}\nold table\n{MARK_END}\nanalysis\n"),
+        )
+        .expect("write");
+        write_markdown(&path, "new table\n").expect("rewrite");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            text,
+            format!("intro\n{MARK_BEGIN}\nnew table\n{MARK_END}\nanalysis\n")
+        );
+    }
+
+    #[test]
+    fn median_run_skips_failures_and_picks_the_middle() {
+        let runs = vec![
+            json!({"driver": "ours", "workload": "insert", "concurrency": 1, "throughput": 3.0}),
+            json!({"driver": "ours", "workload": "insert", "concurrency": 1, "throughput": 1.0}),
+            json!({"driver": "ours", "workload": "insert", "concurrency": 1, "throughput": 2.0}),
+            json!({"driver": "ours", "workload": "insert", "concurrency": 1, "failed": "x"}),
+            json!({"driver": "scylla", "workload": "insert", "concurrency": 1, "throughput": 9.0}),
+        ];
+        let m = median_run(&runs, "ours", "insert", 1).expect("a run");
+        assert_eq!(m["throughput"], 2.0);
+        assert!(median_run(&runs, "raw", "insert", 1).is_none());
+        assert_eq!(ratio(Some(1.0), Some(4.0)), "0.25");
+        assert_eq!(ratio(Some(1.0), None), "–");
+    }
+}

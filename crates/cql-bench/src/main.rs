@@ -266,3 +266,36 @@ fn report(args: &Args, o: &Outcome, before: Counters, after: Counters) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocator_counts_allocations_and_bytes() {
+        let before = alloc::alloc_snapshot();
+        let v: Vec<u8> = Vec::with_capacity(4096);
+        let after = alloc::alloc_snapshot();
+        drop(v);
+        // Other test threads may allocate too, so at least ours must show.
+        assert!(after.allocs > before.allocs);
+        assert!(after.bytes >= before.bytes + 4096);
+    }
+
+    #[test]
+    fn proc_stat_of_this_process_parses_and_grows() {
+        let first = proc_cpu_ticks(std::process::id()).expect("own /proc stat");
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut x = 0u64;
+        while proc_cpu_ticks(std::process::id()).expect("own stat") == first {
+            x = x.wrapping_mul(31).wrapping_add(7);
+            assert!(
+                std::time::Instant::now() < deadline,
+                "cpu time never moved ({x})"
+            );
+        }
+        let (user, sys) = alloc::process_cpu_us();
+        assert!(user + sys > 0);
+        assert_eq!(proc_cpu_ticks(u32::MAX), None);
+    }
+}
