@@ -1,10 +1,12 @@
 //! Project automation. `cargo xtask ci` runs what CI runs; `cargo xtask integration` runs the
-//! integration suite against a sim, an existing or a CCM cluster.
+//! integration suite against a sim, an existing or a CCM cluster; `cargo xtask interop` runs
+//! third-party Python drivers against `cql-sim`; `cargo xtask bench` compares drivers.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use xshell::{Shell, cmd};
 
+mod bench;
 mod ccm;
 mod cleanup;
 mod integration;
@@ -31,6 +33,9 @@ enum Task {
     },
     /// Run the integration suite (`tests/`) against a sim, an existing or a CCM cluster.
     Integration(integration::Args),
+    /// Compare this driver with the `scylla` crate and a raw-socket floor on `cql-sim`;
+    /// writes docs/benchmarks.md and docs/benchmarks.json.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -45,6 +50,7 @@ fn main() -> Result<()> {
             // Every cluster guard has been dropped by now: exiting skips no teardown.
             std::process::exit(code)
         }
+        Task::Bench(args) => bench::bench(&sh, &project_root(), &args),
     }
 }
 
