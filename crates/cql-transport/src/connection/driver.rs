@@ -166,11 +166,14 @@ where
                         Some(env) => {
                             st.enqueue(env, &shared);
                             if settings.write_coalescing {
-                                while st.ids.has_free() && st.write_buf.len() < settings.write_buffer_limit {
-                                    match rx.try_recv() {
-                                        Ok(env) => st.enqueue(env, &shared),
-                                        Err(_) => break,
-                                    }
+                                st.drain_queued(&mut rx, &settings, &shared);
+                                // Other requests are in flight, so more callers are likely about
+                                // to submit: give them one turn of the scheduler before this
+                                // buffer is written, so their frames share the write syscall.
+                                // A lone request (concurrency 1) is written at once.
+                                if shared.in_flight.load(Ordering::Acquire) > 1 {
+                                    tokio::task::yield_now().await;
+                                    st.drain_queued(&mut rx, &settings, &shared);
                                 }
                             }
                         }
@@ -219,6 +222,22 @@ struct State {
 }
 
 impl State {
+    /// Moves every request already queued on the channel into the write buffer, while stream
+    /// ids and buffer room last.
+    fn drain_queued(
+        &mut self,
+        rx: &mut mpsc::Receiver<Envelope>,
+        settings: &DriverSettings,
+        shared: &Shared,
+    ) {
+        while self.ids.has_free() && self.write_buf.len() < settings.write_buffer_limit {
+            match rx.try_recv() {
+                Ok(env) => self.enqueue(env, shared),
+                Err(_) => break,
+            }
+        }
+    }
+
     fn enqueue(&mut self, env: Envelope, shared: &Shared) {
         let Envelope {
             mut frame,
