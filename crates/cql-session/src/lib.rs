@@ -76,6 +76,14 @@ pub mod cluster {
     pub use transport::state::{ClusterState, Keyspace, Node, NodeRef, Table};
 }
 
+/// TLS for connections (feature `tls`): build a [`tls::TlsConfig`] and pass it to
+/// [`SessionBuilder::tls_context`].
+#[cfg(feature = "tls")]
+pub mod tls {
+    pub use transport::TlsConfig;
+    pub use transport::rustls;
+}
+
 pub use client::caching_session::CachingSession;
 pub use client::execution_profile::{ExecutionProfile, ExecutionProfileHandle};
 pub use client::pager::{QueryPager, TypedRowStream};

@@ -95,6 +95,10 @@ pub use connection::{
 pub use error::{BrokenReason, ConnectionError};
 pub use metadata::{AddressTranslator, MetadataError};
 pub use ring::{ReplicationStrategy, TokenRing};
+/// The rustls crate this build uses, so callers can build certificates and configurations
+/// without pinning a matching version themselves.
+#[cfg(feature = "tls")]
+pub use rustls;
 pub use state::{
     ClusterState, Column, ColumnKind, Keyspace, Node, NodeRef, Replicas, Table, Tablet,
 };
