@@ -12,6 +12,7 @@ mod raw;
 mod runner;
 #[cfg(feature = "scylla-driver")]
 mod scylla_driver;
+mod session_api;
 mod workload;
 
 use std::sync::Arc;
