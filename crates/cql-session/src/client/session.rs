@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::future::join_all;
 use proto::request::{
     Batch as BatchRequest, BatchStatement as WireBatchStatement, BatchStatementKind, Execute,
@@ -36,7 +36,7 @@ use crate::policies::load_balancing::{Plan, RoutingInfo};
 use crate::policies::speculative_execution::Context as SpeculativeContext;
 use crate::response::{PagingState, PagingStateResponse, QueryResult};
 use crate::serialize::{BatchValues, RowSerializationContext, SerializeRow};
-use crate::statement::prepared::serialize_row;
+use crate::statement::prepared::{PartitionKeyError, serialize_row};
 use crate::statement::{
     Batch, BatchStatement, Consistency, PreparedStatement, Statement, StatementConfig,
 };
@@ -244,16 +244,12 @@ impl Session {
         values: impl SerializeRow,
     ) -> Result<QueryPager, PagerExecutionError> {
         let prepared = prepared.into();
-        let mut buf = BytesMut::new();
-        let count = prepared.serialize_values(&values, &mut buf)?;
-        let token = prepared
-            .token_from_serialized(&buf, count)
-            .map_err(|e| PagerExecutionError::NextPageError(e.into()))?;
-        let values = SerializedValues {
-            count,
-            names: None,
-            bytes: buf.freeze(),
-        };
+        let (values, token) = prepared
+            .serialize_with_token(&values)
+            .map_err(|e| match e {
+                PartitionKeyError::Serialization(e) => PagerExecutionError::SerializationError(e),
+                e => PagerExecutionError::NextPageError(e.into()),
+            })?;
         QueryPager::start(
             Arc::clone(&self.inner),
             PagerStatement::Prepared {
@@ -661,16 +657,10 @@ impl SessionInner {
         page_size: Option<i32>,
         paging_state: Option<Bytes>,
     ) -> Result<QueryResult, ExecutionError> {
-        let mut buf = BytesMut::new();
-        let count = prepared.serialize_values(values, &mut buf)?;
-        let token = prepared
-            .token_from_serialized(&buf, count)
-            .map_err(|e| ExecutionError::BadQuery(BadQuery::PartitionKey(e)))?;
-        let values = SerializedValues {
-            count,
-            names: None,
-            bytes: buf.freeze(),
-        };
+        let (values, token) = prepared.serialize_with_token(values).map_err(|e| match e {
+            PartitionKeyError::Serialization(e) => ExecutionError::from(e),
+            e => ExecutionError::BadQuery(BadQuery::PartitionKey(e)),
+        })?;
         self.run_serialized(prepared, values, token, page_size, paging_state)
             .await
     }
@@ -758,55 +748,55 @@ impl SessionInner {
                 _ => prepared_here.iter().find(|(j, _)| *j == i).map(|(_, p)| p),
             }
         };
-        // One buffer for every statement's values, split into zero-copy slices.
-        let mut buf = BytesMut::new();
-        let mut layout: Vec<(u16, usize)> = Vec::with_capacity(n);
+        // Every statement's values go into the thread's scratch buffer, then one exact-size
+        // copy is split into zero-copy slices (no per-statement buffer, no growth).
         let mut token = None;
         let mut routing_stmt: Option<&PreparedStatement> = None;
-        for i in 0..n {
-            let start = buf.len();
-            let count = match find_prepared(i) {
-                Some(p) => {
-                    let ctx = p.serialization_context();
-                    let count = serialize_row(&ctx, &NthRow(values, i), &mut buf)?;
-                    if routing_stmt.is_none() {
-                        token = p
-                            .token_from_serialized(&buf[start..], count)
-                            .map_err(|e| ExecutionError::BadQuery(BadQuery::PartitionKey(e)))?;
-                        if token.is_some() {
-                            routing_stmt = Some(p);
-                        }
-                    }
-                    count
-                }
-                None => serialize_row(
-                    &RowSerializationContext::empty(),
-                    &NthRow(values, i),
-                    &mut buf,
-                )?,
-            };
-            layout.push((count, buf.len() - start));
-        }
-        let mut all = buf.freeze();
         let mut statements = Vec::with_capacity(n);
-        for (i, (count, len)) in layout.into_iter().enumerate() {
-            let bytes = all.split_to(len);
-            let kind = match (&batch.statements[i], find_prepared(i)) {
-                (_, Some(p)) => BatchStatementKind::Prepared(p.shared.id.clone()),
-                (BatchStatement::Query(s), None) => BatchStatementKind::Query(s.contents.clone()),
-                (_, None) => {
-                    return Err(BadQuery::Other("unsupported batch statement".into()).into());
-                }
-            };
-            statements.push(WireBatchStatement {
-                kind,
-                values: SerializedValues {
-                    count,
-                    names: None,
-                    bytes,
-                },
-            });
-        }
+        let all = transport::scratch::with_scratch(|buf| {
+            for (i, st) in batch.statements.iter().enumerate() {
+                let start = buf.len();
+                let prepared = find_prepared(i);
+                let count = match prepared {
+                    Some(p) => {
+                        let ctx = p.serialization_context();
+                        let count = serialize_row(&ctx, &NthRow(values, i), buf)?;
+                        if routing_stmt.is_none() {
+                            token = p
+                                .token_from_serialized(&buf[start..], count)
+                                .map_err(|e| ExecutionError::BadQuery(BadQuery::PartitionKey(e)))?;
+                            if token.is_some() {
+                                routing_stmt = Some(p);
+                            }
+                        }
+                        count
+                    }
+                    None => {
+                        serialize_row(&RowSerializationContext::empty(), &NthRow(values, i), buf)?
+                    }
+                };
+                let kind = match (st, prepared) {
+                    (_, Some(p)) => BatchStatementKind::Prepared(p.shared.id.clone()),
+                    (BatchStatement::Query(s), None) => {
+                        BatchStatementKind::Query(s.contents.clone())
+                    }
+                    (_, None) => {
+                        return Err(BadQuery::Other("unsupported batch statement".into()).into());
+                    }
+                };
+                statements.push(WireBatchStatement {
+                    kind,
+                    values: SerializedValues {
+                        count,
+                        names: None,
+                        // Sliced from the shared copy below.
+                        bytes: Bytes::new(),
+                    },
+                });
+            }
+            Ok::<_, ExecutionError>(Bytes::copy_from_slice(buf))
+        })?;
+        split_batch_values(&mut statements, all);
         let profile = self.profile(&batch.config);
         let consistency = batch.config.consistency.unwrap_or(profile.consistency);
         let mut request = Request::Batch(BatchRequest {
@@ -988,6 +978,29 @@ impl SessionInner {
     }
 }
 
+/// Gives each batch statement its values: consecutive slices of `all`, each as long as its
+/// `count` values.
+fn split_batch_values(statements: &mut [WireBatchStatement], mut all: Bytes) {
+    for st in statements {
+        let len = values_len(&all, st.values.count);
+        st.values.bytes = all.split_to(len);
+    }
+}
+
+/// The byte length of the first `count` `[value]`s of `buf` (a negative length is null or
+/// unset: no bytes follow), at most `buf.len()`.
+fn values_len(buf: &[u8], count: u16) -> usize {
+    let mut pos = 0usize;
+    for _ in 0..count {
+        let Some(len) = buf.get(pos..pos + 4) else {
+            return buf.len();
+        };
+        let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
+        pos += 4 + usize::try_from(len).unwrap_or(0);
+    }
+    pos.min(buf.len())
+}
+
 /// Reads one node's schema version.
 async fn schema_version(
     conn: &transport::Connection,
@@ -1074,5 +1087,33 @@ mod tests {
             validate_keyspace_name("ks\"; DROP"),
             Err(BadKeyspaceName::IllegalCharacter(_, '"'))
         ));
+    }
+
+    #[test]
+    fn batch_values_are_split_by_their_value_lengths() {
+        // Statement 1: two values, 3 bytes and null. Statement 2: none. Statement 3: one
+        // unset value (-2). Statement 4: one empty value.
+        let all: &[u8] = &[
+            0, 0, 0, 3, b'a', b'b', b'c', 0xff, 0xff, 0xff, 0xff, // 1
+            0xff, 0xff, 0xff, 0xfe, // 3
+            0, 0, 0, 0, // 4
+        ];
+        let mut statements: Vec<WireBatchStatement> = [2u16, 0, 1, 1]
+            .into_iter()
+            .map(|count| WireBatchStatement {
+                kind: BatchStatementKind::Query("q".into()),
+                values: SerializedValues {
+                    count,
+                    names: None,
+                    bytes: Bytes::new(),
+                },
+            })
+            .collect();
+        split_batch_values(&mut statements, Bytes::copy_from_slice(all));
+        let got: Vec<&[u8]> = statements.iter().map(|s| &s.values.bytes[..]).collect();
+        assert_eq!(got, vec![&all[..11], &[][..], &all[11..15], &all[15..]]);
+        // A truncated buffer never reads past its end.
+        assert_eq!(values_len(&[0, 0, 0, 9, 1], 1), 5);
+        assert_eq!(values_len(&[0, 0], 3), 2);
     }
 }

@@ -354,20 +354,22 @@ impl Connection {
         request: &Request,
         options: &RequestOptions<'_>,
     ) -> Result<BytesMut, ConnectionError> {
-        let mut buf = BytesMut::with_capacity(64);
         let opts = RequestOptions {
             compression: self.inner.info.compression,
             ..*options
         };
-        frame::encode_request(
-            &mut buf,
-            frame::ProtocolVersion(self.version()),
-            0,
-            request,
-            &opts,
-        )
-        .map_err(|e| ConnectionError::Invalid(format!("cannot encode request: {e}")))?;
-        Ok(buf)
+        // Encoded into the thread's scratch buffer, then copied once into an exact-size one.
+        crate::scratch::with_scratch(|buf| {
+            frame::encode_request(
+                buf,
+                frame::ProtocolVersion(self.version()),
+                0,
+                request,
+                &opts,
+            )
+            .map_err(|e| ConnectionError::Invalid(format!("cannot encode request: {e}")))?;
+            Ok(BytesMut::from(&buf[..]))
+        })
     }
 
     /// Decodes a response frame of this connection (decompressing if needed).
