@@ -1,7 +1,6 @@
 //! [`Session`]: the driver's main object. It owns the connections to the cluster and runs
 //! statements, prepared statements and batches.
 
-use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -9,7 +8,9 @@ use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use bytes::Bytes;
-use futures::future::join_all;
+use std::future::Future;
+
+use futures::future::{Either, join_all};
 use proto::request::{
     Batch as BatchRequest, BatchStatement as WireBatchStatement, BatchStatementKind, Execute,
     Prepare, Query, QueryParameters,
@@ -22,7 +23,7 @@ use uuid::Uuid;
 
 use super::backend::{ClusterBackend, NodeTarget, send_on};
 use super::execute::{
-    ExecOptions, Executed, Reprepare, Speculation, execute_speculative, response_name,
+    ExecOptions, Executed, Reprepare, Speculation, execute, execute_speculative, response_name,
 };
 use super::execution_profile::{ExecutionProfile, ExecutionProfileHandle};
 use super::pager::{PagerStatement, QueryPager};
@@ -127,18 +128,19 @@ impl Session {
         values: impl SerializeRow,
     ) -> Result<QueryResult, ExecutionError> {
         let statement = statement.into();
-        self.inner
-            .counted(async {
-                if values.is_empty() {
-                    self.inner.run_query(&statement, None, None).await
-                } else {
-                    let prepared = self.prepare(statement.clone()).await?;
+        let r = if values.is_empty() {
+            self.inner.run_query(&statement, None, None).await
+        } else {
+            match self.prepare(statement.clone()).await {
+                Ok(prepared) => {
                     self.inner
                         .run_prepared(&prepared, &values, None, None)
                         .await
                 }
-            })
-            .await
+                Err(e) => Err(e.into()),
+            }
+        };
+        self.inner.counted(r)
     }
 
     /// Runs an unprepared statement and returns one page of its result, starting at
@@ -151,21 +153,21 @@ impl Session {
     ) -> Result<(QueryResult, PagingStateResponse), ExecutionError> {
         let statement = statement.into();
         let page_size = Some(statement.page_size);
-        let result = self
-            .inner
-            .counted(async {
-                if values.is_empty() {
-                    self.inner
-                        .run_query(&statement, page_size, paging_state.into_raw())
-                        .await
-                } else {
-                    let prepared = self.prepare(statement.clone()).await?;
+        let r = if values.is_empty() {
+            self.inner
+                .run_query(&statement, page_size, paging_state.into_raw())
+                .await
+        } else {
+            match self.prepare(statement.clone()).await {
+                Ok(prepared) => {
                     self.inner
                         .run_prepared(&prepared, &values, page_size, paging_state.into_raw())
                         .await
                 }
-            })
-            .await?;
+                Err(e) => Err(e.into()),
+            }
+        };
+        let result = self.inner.counted(r)?;
         let paging = PagingStateResponse::from_raw(result.paging_state_raw());
         Ok((result, paging))
     }
@@ -209,9 +211,8 @@ impl Session {
         prepared: &PreparedStatement,
         values: impl SerializeRow,
     ) -> Result<QueryResult, ExecutionError> {
-        self.inner
-            .counted(self.inner.run_prepared(prepared, &values, None, None))
-            .await
+        let r = self.inner.run_prepared(prepared, &values, None, None).await;
+        self.inner.counted(r)
     }
 
     /// Executes a prepared statement and returns one page of its result, starting at
@@ -222,15 +223,16 @@ impl Session {
         values: impl SerializeRow,
         paging_state: PagingState,
     ) -> Result<(QueryResult, PagingStateResponse), ExecutionError> {
-        let result = self
+        let r = self
             .inner
-            .counted(self.inner.run_prepared(
+            .run_prepared(
                 prepared,
                 &values,
                 Some(prepared.page_size),
                 paging_state.into_raw(),
-            ))
-            .await?;
+            )
+            .await;
+        let result = self.inner.counted(r)?;
         let paging = PagingStateResponse::from_raw(result.paging_state_raw());
         Ok((result, paging))
     }
@@ -269,9 +271,8 @@ impl Session {
         batch: &Batch,
         values: impl BatchValues,
     ) -> Result<QueryResult, ExecutionError> {
-        self.inner
-            .counted(self.inner.run_batch(batch, &values))
-            .await
+        let r = self.inner.run_batch(batch, &values).await;
+        self.inner.counted(r)
     }
 
     /// Returns a copy of `batch` with every statement prepared.
@@ -497,13 +498,9 @@ impl SessionInner {
         Ok(guard)
     }
 
-    /// Runs a request future, counting it (and its failure) in the metrics.
-    async fn counted<T>(
-        &self,
-        fut: impl Future<Output = Result<T, ExecutionError>>,
-    ) -> Result<T, ExecutionError> {
+    /// Counts a finished request (and its failure) in the metrics.
+    fn counted<T>(&self, r: Result<T, ExecutionError>) -> Result<T, ExecutionError> {
         self.metrics.inc_queries();
-        let r = fut.await;
         if r.is_err() {
             self.metrics.inc_errors();
         }
@@ -578,7 +575,11 @@ impl SessionInner {
                 interval: p.retry_interval(&ctx),
             }
         });
-        execute_speculative(plan, request, &opts, reprepare, speculation).await
+        match speculation {
+            // Without speculation, skip its layer (a future moved whole at every layer).
+            None => execute(plan, request, &opts, reprepare).await,
+            Some(_) => execute_speculative(plan, request, &opts, reprepare, speculation).await,
+        }
     }
 
     /// Turns a successful response into a result, following `USE` and schema changes.
@@ -649,20 +650,26 @@ impl SessionInner {
         self.finish(executed, None).await
     }
 
-    /// Serializes `values` for `prepared` and executes it.
-    pub(crate) async fn run_prepared(
-        &self,
-        prepared: &PreparedStatement,
+    /// Serializes `values` for `prepared` (at once, before any await) and executes it.
+    ///
+    /// Not an `async fn`: the returned future is `run_serialized`'s own, not another layer
+    /// around it (every layer is moved, whole, when the request starts).
+    pub(crate) fn run_prepared<'a>(
+        &'a self,
+        prepared: &'a PreparedStatement,
         values: &(impl SerializeRow + ?Sized),
         page_size: Option<i32>,
         paging_state: Option<Bytes>,
-    ) -> Result<QueryResult, ExecutionError> {
-        let (values, token) = prepared.serialize_with_token(values).map_err(|e| match e {
-            PartitionKeyError::Serialization(e) => ExecutionError::from(e),
-            e => ExecutionError::BadQuery(BadQuery::PartitionKey(e)),
-        })?;
-        self.run_serialized(prepared, values, token, page_size, paging_state)
-            .await
+    ) -> impl Future<Output = Result<QueryResult, ExecutionError>> + 'a {
+        match prepared.serialize_with_token(values) {
+            Ok((values, token)) => {
+                Either::Left(self.run_serialized(prepared, values, token, page_size, paging_state))
+            }
+            Err(e) => Either::Right(std::future::ready(Err(match e {
+                PartitionKeyError::Serialization(e) => ExecutionError::from(e),
+                e => ExecutionError::BadQuery(BadQuery::PartitionKey(e)),
+            }))),
+        }
     }
 
     /// Executes `prepared` with already serialized values.
