@@ -117,15 +117,15 @@ impl AttemptTarget for NodeTarget<'_> {
         request: &'a Request,
         tracing: bool,
     ) -> impl Future<Output = Result<ResponseEnvelope, RequestAttemptError>> + Send + 'a {
-        // `request_with` awaited directly (not through `send_on`): one layer less of future
-        // moved whole when the request starts.
+        // `request_untimed` awaited directly (not through `send_on`): one layer less, and no
+        // timer, in a future moved whole when the request starts. `execute` bounds it.
         async move {
             let conn = self.connection()?;
             let opts = RequestOptions {
                 tracing,
                 ..RequestOptions::default()
             };
-            conn.request_with(request, &opts, None)
+            conn.request_untimed(request, &opts)
                 .await
                 .map_err(attempt_error)
         }

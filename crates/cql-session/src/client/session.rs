@@ -578,7 +578,17 @@ impl SessionInner {
         match speculation {
             // Without speculation, skip its layer (a future moved whole at every layer).
             None => execute(plan, request, &opts, reprepare).await,
-            Some(_) => execute_speculative(plan, request, &opts, reprepare, speculation).await,
+            // Boxed: its future is large and speculation is opt-in.
+            Some(_) => {
+                Box::pin(execute_speculative(
+                    plan,
+                    request,
+                    &opts,
+                    reprepare,
+                    speculation,
+                ))
+                .await
+            }
         }
     }
 
@@ -588,21 +598,28 @@ impl SessionInner {
         executed: Executed,
         shared_specs: Option<&Arc<[ColumnSpec]>>,
     ) -> Result<QueryResult, ExecutionError> {
+        // The follow-ups are rare and their futures large: boxed, so that every request's
+        // future (moved whole at each layer when it starts) does not carry their size.
         match &executed.body {
             ResultBody::SetKeyspace(ks) => {
                 let ks = ks.clone();
-                self.use_keyspace(ks)
+                Box::pin(self.use_keyspace(ks))
                     .await
                     .map_err(|e| ExecutionError::UseKeyspaceError(Box::new(e)))?;
             }
             ResultBody::SchemaChange(_) if self.options.auto_await_schema_agreement => {
-                self.await_schema_agreement()
-                    .await
-                    .map_err(|e| ExecutionError::SchemaAgreementError(Box::new(e)))?;
-                // Routing needs the new keyspace or table now, not after the debounced event.
-                if let Err(e) = self.cluster.refresh_metadata().await {
-                    tracing::warn!(error = %e, "metadata refresh after a schema change failed");
-                }
+                Box::pin(async {
+                    self.await_schema_agreement()
+                        .await
+                        .map_err(|e| ExecutionError::SchemaAgreementError(Box::new(e)))?;
+                    // Routing needs the new keyspace or table now, not after the debounced
+                    // event.
+                    if let Err(e) = self.cluster.refresh_metadata().await {
+                        tracing::warn!(error = %e, "metadata refresh after a schema change failed");
+                    }
+                    Ok::<(), ExecutionError>(())
+                })
+                .await?;
             }
             _ => {}
         }

@@ -17,6 +17,9 @@ use crate::frame::{self, HEADER_LEN};
 use crate::stream_ids::StreamIds;
 use proto::frame::{Frame, FrameDecoder};
 
+/// At most this many scheduler turns are given to other callers before a write, under load.
+const MAX_COALESCING_TURNS: usize = 3;
+
 /// A timer deadline that never comes in practice.
 const FAR: Duration = Duration::from_secs(86_400 * 365);
 
@@ -166,14 +169,21 @@ where
                         Some(env) => {
                             st.enqueue(env, &shared);
                             if settings.write_coalescing {
-                                st.drain_queued(&mut rx, &settings, &shared);
+                                let _ = st.drain_queued(&mut rx, &settings, &shared);
                                 // Other requests are in flight, so more callers are likely about
                                 // to submit: give them one turn of the scheduler before this
                                 // buffer is written, so their frames share the write syscall.
                                 // A lone request (concurrency 1) is written at once.
+                                // While turns keep bringing frames, take a few more turns
+                                // (bounded), so a burst of callers woken by one read shares
+                                // one write.
                                 if shared.in_flight.load(Ordering::Acquire) > 1 {
-                                    tokio::task::yield_now().await;
-                                    st.drain_queued(&mut rx, &settings, &shared);
+                                    for _ in 0..MAX_COALESCING_TURNS {
+                                        tokio::task::yield_now().await;
+                                        if st.drain_queued(&mut rx, &settings, &shared) == 0 {
+                                            break;
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -229,13 +239,18 @@ impl State {
         rx: &mut mpsc::Receiver<Envelope>,
         settings: &DriverSettings,
         shared: &Shared,
-    ) {
+    ) -> usize {
+        let mut taken = 0;
         while self.ids.has_free() && self.write_buf.len() < settings.write_buffer_limit {
             match rx.try_recv() {
-                Ok(env) => self.enqueue(env, shared),
+                Ok(env) => {
+                    self.enqueue(env, shared);
+                    taken += 1;
+                }
                 Err(_) => break,
             }
         }
+        taken
     }
 
     fn enqueue(&mut self, env: Envelope, shared: &Shared) {

@@ -365,16 +365,25 @@ impl Connection {
         options: &RequestOptions<'_>,
         timeout: Option<Duration>,
     ) -> Result<ResponseEnvelope, ConnectionError> {
-        let buf = self.encode(request, options)?;
-        // `submit` awaited here directly rather than through `send_frame_with_timeout`: one
-        // layer less of future moved whole when the request starts.
-        self.admit()?;
-        let frame = match timeout {
-            None => self.submit(buf).await?,
-            Some(t) => tokio::time::timeout(t, self.submit(buf))
+        match timeout {
+            None => self.request_untimed(request, options).await,
+            Some(t) => tokio::time::timeout(t, self.request_untimed(request, options))
                 .await
-                .unwrap_or(Err(ConnectionError::Timeout(t)))?,
-        };
+                .unwrap_or(Err(ConnectionError::Timeout(t))),
+        }
+    }
+
+    /// [`Self::request_with`] without a timeout: for callers that bound the request
+    /// themselves. Its future is smaller (no timer), which matters on the hot path: a future
+    /// is moved whole into each layer above it when the request starts.
+    pub async fn request_untimed(
+        &self,
+        request: &Request,
+        options: &RequestOptions<'_>,
+    ) -> Result<ResponseEnvelope, ConnectionError> {
+        let buf = self.encode(request, options)?;
+        self.admit()?;
+        let frame = self.submit(buf).await?;
         self.decode(&frame)
     }
 

@@ -290,10 +290,27 @@ async fn attempt<T: AttemptTarget>(
     reprepare: Reprepare<'_>,
 ) -> Result<ResponseEnvelope, RequestAttemptError> {
     let env = target.send(request, tracing).await?;
-    let unprepared_id = match check_result(env)? {
-        Ok(env) => return Ok(env),
-        Err(id) => id,
-    };
+    match check_result(env)? {
+        Ok(env) => Ok(env),
+        // Boxed: rare, and its future holds two more sends and a PREPARE request that every
+        // attempt's future would otherwise carry.
+        Err(id) => {
+            Box::pin(reprepare_and_resend(
+                target, request, tracing, reprepare, id,
+            ))
+            .await
+        }
+    }
+}
+
+/// After UNPREPARED: prepares the statement's text on the same target and sends it again.
+async fn reprepare_and_resend<T: AttemptTarget>(
+    target: &T,
+    request: &Request,
+    tracing: bool,
+    reprepare: Reprepare<'_>,
+    unprepared_id: Bytes,
+) -> Result<ResponseEnvelope, RequestAttemptError> {
     let Some(text) = reprepare(&unprepared_id) else {
         return Err(RequestAttemptError::DbError(
             DbError::Unprepared {
