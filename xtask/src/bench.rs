@@ -111,14 +111,11 @@ fn sizes(quick: bool, concurrency: u64) -> (u64, u64) {
 
 pub(crate) fn bench(sh: &Shell, root: &Path, args: &BenchArgs) -> Result<()> {
     let started = Instant::now();
+    // One cargo invocation for both binaries: one feature resolution, so the dependencies they
+    // share (tokio, bytes, ...) are compiled once, not once per feature set.
     cmd!(
         sh,
-        "cargo build --release --locked -p cql-sim --bin cql-sim"
-    )
-    .run()?;
-    cmd!(
-        sh,
-        "cargo build --release --locked -p cql-bench --features scylla-driver"
+        "cargo build --release --locked -p cql-sim --bin cql-sim -p cql-bench --features cql-bench/scylla-driver"
     )
     .run()?;
     ensure_valgrind(sh, args)?;
