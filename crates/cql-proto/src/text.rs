@@ -309,6 +309,7 @@ mod tests {
         assert_eq!(t.as_bytes().as_ptr(), p, "a String's buffer is taken");
         let c = t.clone();
         assert_eq!(c.as_bytes().as_ptr(), p, "a clone shares the buffer");
+        assert_eq!(c, t);
         let b = Bytes::from_static(b"hello world");
         let t = Text::from_utf8(b.slice(6..)).unwrap();
         assert_eq!(t, "world");

@@ -113,8 +113,10 @@ pub(crate) fn request(v: ProtocolVersion) -> impl Strategy<Value = Request> {
         hash_map(string(), string(), 0..4)
             .prop_map(|options| Request::Startup(Startup { options })),
         Just(Request::Options),
-        (string(), query_parameters(v))
-            .prop_map(|(query, params)| Request::Query(Query { query: query.into(), params })),
+        (string(), query_parameters(v)).prop_map(|(query, params)| Request::Query(Query {
+            query: query.into(),
+            params
+        })),
         (string(), option::of(string())).prop_map(move |(query, ks)| {
             Request::Prepare(Prepare {
                 query: query.into(),

@@ -22,7 +22,7 @@ pub struct PartitionKeyIndex {
 #[derive(Debug)]
 pub(crate) struct PreparedShared {
     pub(crate) id: Bytes,
-    pub(crate) statement: String,
+    pub(crate) statement: proto::Text,
     pub(crate) metadata: PreparedMetadata,
     pub(crate) result_metadata_id: Option<Bytes>,
     pub(crate) result_specs: Arc<[ColumnSpec]>,
@@ -44,7 +44,7 @@ pub struct PreparedStatement {
 impl PreparedStatement {
     pub(crate) fn new(
         prepared: Prepared,
-        statement: String,
+        statement: proto::Text,
         is_lwt: bool,
         config: StatementConfig,
         page_size: i32,
@@ -295,7 +295,7 @@ mod tests {
 
     use super::*;
 
-    fn spec(name: &str, typ: ColumnType) -> ColumnSpec {
+    fn spec(name: &'static str, typ: ColumnType) -> ColumnSpec {
         ColumnSpec {
             keyspace: "ks".into(),
             table: "t".into(),

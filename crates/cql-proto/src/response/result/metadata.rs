@@ -338,10 +338,19 @@ mod tests {
         assert_eq!(p.metadata.pk_indexes, vec![0]);
         let k = &p.metadata.col_specs[0];
         let v = &p.result_metadata.col_specs[0];
-        assert_eq!((k.keyspace.as_str(), k.table.as_str(), k.name.as_str()), ("ks", "t", "k"));
-        assert_eq!((v.keyspace.as_str(), v.table.as_str(), v.name.as_str()), ("ks", "t", "v"));
+        assert_eq!(
+            (k.keyspace.as_str(), k.table.as_str(), k.name.as_str()),
+            ("ks", "t", "k")
+        );
+        assert_eq!(
+            (v.keyspace.as_str(), v.table.as_str(), v.name.as_str()),
+            ("ks", "t", "v")
+        );
         assert!(!inside(&k.name, &body), "a prepared spec pins the frame");
         assert!(!inside(&v.name, &body), "a prepared spec pins the frame");
-        assert!(!body.as_ptr_range().contains(&p.id.as_ptr()), "the id pins the frame");
+        assert!(
+            !body.as_ptr_range().contains(&p.id.as_ptr()),
+            "the id pins the frame"
+        );
     }
 }
