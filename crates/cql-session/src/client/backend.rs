@@ -117,9 +117,17 @@ impl AttemptTarget for NodeTarget<'_> {
         request: &'a Request,
         tracing: bool,
     ) -> impl Future<Output = Result<ResponseEnvelope, RequestAttemptError>> + Send + 'a {
+        // `request_with` awaited directly (not through `send_on`): one layer less of future
+        // moved whole when the request starts.
         async move {
             let conn = self.connection()?;
-            send_on(&conn, request, tracing).await
+            let opts = RequestOptions {
+                tracing,
+                ..RequestOptions::default()
+            };
+            conn.request_with(request, &opts, None)
+                .await
+                .map_err(attempt_error)
         }
     }
 

@@ -1,15 +1,16 @@
 //! [`Session`]: the driver's main object. It owns the connections to the cluster and runs
 //! statements, prepared statements and batches.
 
-use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
-use bytes::{Bytes, BytesMut};
-use futures::future::join_all;
+use bytes::Bytes;
+use std::future::Future;
+
+use futures::future::{Either, join_all};
 use proto::request::{
     Batch as BatchRequest, BatchStatement as WireBatchStatement, BatchStatementKind, Execute,
     Prepare, Query, QueryParameters,
@@ -22,7 +23,7 @@ use uuid::Uuid;
 
 use super::backend::{ClusterBackend, NodeTarget, send_on};
 use super::execute::{
-    ExecOptions, Executed, Reprepare, Speculation, execute_speculative, response_name,
+    ExecOptions, Executed, Reprepare, Speculation, execute, execute_speculative, response_name,
 };
 use super::execution_profile::{ExecutionProfile, ExecutionProfileHandle};
 use super::pager::{PagerStatement, QueryPager};
@@ -36,7 +37,7 @@ use crate::policies::load_balancing::{Plan, RoutingInfo};
 use crate::policies::speculative_execution::Context as SpeculativeContext;
 use crate::response::{PagingState, PagingStateResponse, QueryResult};
 use crate::serialize::{BatchValues, RowSerializationContext, SerializeRow};
-use crate::statement::prepared::serialize_row;
+use crate::statement::prepared::{PartitionKeyError, serialize_row};
 use crate::statement::{
     Batch, BatchStatement, Consistency, PreparedStatement, Statement, StatementConfig,
 };
@@ -127,18 +128,19 @@ impl Session {
         values: impl SerializeRow,
     ) -> Result<QueryResult, ExecutionError> {
         let statement = statement.into();
-        self.inner
-            .counted(async {
-                if values.is_empty() {
-                    self.inner.run_query(&statement, None, None).await
-                } else {
-                    let prepared = self.prepare(statement.clone()).await?;
+        let r = if values.is_empty() {
+            self.inner.run_query(&statement, None, None).await
+        } else {
+            match self.prepare(statement.clone()).await {
+                Ok(prepared) => {
                     self.inner
                         .run_prepared(&prepared, &values, None, None)
                         .await
                 }
-            })
-            .await
+                Err(e) => Err(e.into()),
+            }
+        };
+        self.inner.counted(r)
     }
 
     /// Runs an unprepared statement and returns one page of its result, starting at
@@ -151,21 +153,21 @@ impl Session {
     ) -> Result<(QueryResult, PagingStateResponse), ExecutionError> {
         let statement = statement.into();
         let page_size = Some(statement.page_size);
-        let result = self
-            .inner
-            .counted(async {
-                if values.is_empty() {
-                    self.inner
-                        .run_query(&statement, page_size, paging_state.into_raw())
-                        .await
-                } else {
-                    let prepared = self.prepare(statement.clone()).await?;
+        let r = if values.is_empty() {
+            self.inner
+                .run_query(&statement, page_size, paging_state.into_raw())
+                .await
+        } else {
+            match self.prepare(statement.clone()).await {
+                Ok(prepared) => {
                     self.inner
                         .run_prepared(&prepared, &values, page_size, paging_state.into_raw())
                         .await
                 }
-            })
-            .await?;
+                Err(e) => Err(e.into()),
+            }
+        };
+        let result = self.inner.counted(r)?;
         let paging = PagingStateResponse::from_raw(result.paging_state_raw());
         Ok((result, paging))
     }
@@ -209,9 +211,8 @@ impl Session {
         prepared: &PreparedStatement,
         values: impl SerializeRow,
     ) -> Result<QueryResult, ExecutionError> {
-        self.inner
-            .counted(self.inner.run_prepared(prepared, &values, None, None))
-            .await
+        let r = self.inner.run_prepared(prepared, &values, None, None).await;
+        self.inner.counted(r)
     }
 
     /// Executes a prepared statement and returns one page of its result, starting at
@@ -222,15 +223,16 @@ impl Session {
         values: impl SerializeRow,
         paging_state: PagingState,
     ) -> Result<(QueryResult, PagingStateResponse), ExecutionError> {
-        let result = self
+        let r = self
             .inner
-            .counted(self.inner.run_prepared(
+            .run_prepared(
                 prepared,
                 &values,
                 Some(prepared.page_size),
                 paging_state.into_raw(),
-            ))
-            .await?;
+            )
+            .await;
+        let result = self.inner.counted(r)?;
         let paging = PagingStateResponse::from_raw(result.paging_state_raw());
         Ok((result, paging))
     }
@@ -244,16 +246,12 @@ impl Session {
         values: impl SerializeRow,
     ) -> Result<QueryPager, PagerExecutionError> {
         let prepared = prepared.into();
-        let mut buf = BytesMut::new();
-        let count = prepared.serialize_values(&values, &mut buf)?;
-        let token = prepared
-            .token_from_serialized(&buf, count)
-            .map_err(|e| PagerExecutionError::NextPageError(e.into()))?;
-        let values = SerializedValues {
-            count,
-            names: None,
-            bytes: buf.freeze(),
-        };
+        let (values, token) = prepared
+            .serialize_with_token(&values)
+            .map_err(|e| match e {
+                PartitionKeyError::Serialization(e) => PagerExecutionError::SerializationError(e),
+                e => PagerExecutionError::NextPageError(e.into()),
+            })?;
         QueryPager::start(
             Arc::clone(&self.inner),
             PagerStatement::Prepared {
@@ -273,9 +271,8 @@ impl Session {
         batch: &Batch,
         values: impl BatchValues,
     ) -> Result<QueryResult, ExecutionError> {
-        self.inner
-            .counted(self.inner.run_batch(batch, &values))
-            .await
+        let r = self.inner.run_batch(batch, &values).await;
+        self.inner.counted(r)
     }
 
     /// Returns a copy of `batch` with every statement prepared.
@@ -501,13 +498,9 @@ impl SessionInner {
         Ok(guard)
     }
 
-    /// Runs a request future, counting it (and its failure) in the metrics.
-    async fn counted<T>(
-        &self,
-        fut: impl Future<Output = Result<T, ExecutionError>>,
-    ) -> Result<T, ExecutionError> {
+    /// Counts a finished request (and its failure) in the metrics.
+    fn counted<T>(&self, r: Result<T, ExecutionError>) -> Result<T, ExecutionError> {
         self.metrics.inc_queries();
-        let r = fut.await;
         if r.is_err() {
             self.metrics.inc_errors();
         }
@@ -582,7 +575,11 @@ impl SessionInner {
                 interval: p.retry_interval(&ctx),
             }
         });
-        execute_speculative(plan, request, &opts, reprepare, speculation).await
+        match speculation {
+            // Without speculation, skip its layer (a future moved whole at every layer).
+            None => execute(plan, request, &opts, reprepare).await,
+            Some(_) => execute_speculative(plan, request, &opts, reprepare, speculation).await,
+        }
     }
 
     /// Turns a successful response into a result, following `USE` and schema changes.
@@ -653,26 +650,26 @@ impl SessionInner {
         self.finish(executed, None).await
     }
 
-    /// Serializes `values` for `prepared` and executes it.
-    pub(crate) async fn run_prepared(
-        &self,
-        prepared: &PreparedStatement,
+    /// Serializes `values` for `prepared` (at once, before any await) and executes it.
+    ///
+    /// Not an `async fn`: the returned future is `run_serialized`'s own, not another layer
+    /// around it (every layer is moved, whole, when the request starts).
+    pub(crate) fn run_prepared<'a>(
+        &'a self,
+        prepared: &'a PreparedStatement,
         values: &(impl SerializeRow + ?Sized),
         page_size: Option<i32>,
         paging_state: Option<Bytes>,
-    ) -> Result<QueryResult, ExecutionError> {
-        let mut buf = BytesMut::new();
-        let count = prepared.serialize_values(values, &mut buf)?;
-        let token = prepared
-            .token_from_serialized(&buf, count)
-            .map_err(|e| ExecutionError::BadQuery(BadQuery::PartitionKey(e)))?;
-        let values = SerializedValues {
-            count,
-            names: None,
-            bytes: buf.freeze(),
-        };
-        self.run_serialized(prepared, values, token, page_size, paging_state)
-            .await
+    ) -> impl Future<Output = Result<QueryResult, ExecutionError>> + 'a {
+        match prepared.serialize_with_token(values) {
+            Ok((values, token)) => {
+                Either::Left(self.run_serialized(prepared, values, token, page_size, paging_state))
+            }
+            Err(e) => Either::Right(std::future::ready(Err(match e {
+                PartitionKeyError::Serialization(e) => ExecutionError::from(e),
+                e => ExecutionError::BadQuery(BadQuery::PartitionKey(e)),
+            }))),
+        }
     }
 
     /// Executes `prepared` with already serialized values.
@@ -758,55 +755,55 @@ impl SessionInner {
                 _ => prepared_here.iter().find(|(j, _)| *j == i).map(|(_, p)| p),
             }
         };
-        // One buffer for every statement's values, split into zero-copy slices.
-        let mut buf = BytesMut::new();
-        let mut layout: Vec<(u16, usize)> = Vec::with_capacity(n);
+        // Every statement's values go into the thread's scratch buffer, then one exact-size
+        // copy is split into zero-copy slices (no per-statement buffer, no growth).
         let mut token = None;
         let mut routing_stmt: Option<&PreparedStatement> = None;
-        for i in 0..n {
-            let start = buf.len();
-            let count = match find_prepared(i) {
-                Some(p) => {
-                    let ctx = p.serialization_context();
-                    let count = serialize_row(&ctx, &NthRow(values, i), &mut buf)?;
-                    if routing_stmt.is_none() {
-                        token = p
-                            .token_from_serialized(&buf[start..], count)
-                            .map_err(|e| ExecutionError::BadQuery(BadQuery::PartitionKey(e)))?;
-                        if token.is_some() {
-                            routing_stmt = Some(p);
-                        }
-                    }
-                    count
-                }
-                None => serialize_row(
-                    &RowSerializationContext::empty(),
-                    &NthRow(values, i),
-                    &mut buf,
-                )?,
-            };
-            layout.push((count, buf.len() - start));
-        }
-        let mut all = buf.freeze();
         let mut statements = Vec::with_capacity(n);
-        for (i, (count, len)) in layout.into_iter().enumerate() {
-            let bytes = all.split_to(len);
-            let kind = match (&batch.statements[i], find_prepared(i)) {
-                (_, Some(p)) => BatchStatementKind::Prepared(p.shared.id.clone()),
-                (BatchStatement::Query(s), None) => BatchStatementKind::Query(s.contents.clone()),
-                (_, None) => {
-                    return Err(BadQuery::Other("unsupported batch statement".into()).into());
-                }
-            };
-            statements.push(WireBatchStatement {
-                kind,
-                values: SerializedValues {
-                    count,
-                    names: None,
-                    bytes,
-                },
-            });
-        }
+        let all = transport::scratch::with_scratch(|buf| {
+            for (i, st) in batch.statements.iter().enumerate() {
+                let start = buf.len();
+                let prepared = find_prepared(i);
+                let count = match prepared {
+                    Some(p) => {
+                        let ctx = p.serialization_context();
+                        let count = serialize_row(&ctx, &NthRow(values, i), buf)?;
+                        if routing_stmt.is_none() {
+                            token = p
+                                .token_from_serialized(&buf[start..], count)
+                                .map_err(|e| ExecutionError::BadQuery(BadQuery::PartitionKey(e)))?;
+                            if token.is_some() {
+                                routing_stmt = Some(p);
+                            }
+                        }
+                        count
+                    }
+                    None => {
+                        serialize_row(&RowSerializationContext::empty(), &NthRow(values, i), buf)?
+                    }
+                };
+                let kind = match (st, prepared) {
+                    (_, Some(p)) => BatchStatementKind::Prepared(p.shared.id.clone()),
+                    (BatchStatement::Query(s), None) => {
+                        BatchStatementKind::Query(s.contents.clone())
+                    }
+                    (_, None) => {
+                        return Err(BadQuery::Other("unsupported batch statement".into()).into());
+                    }
+                };
+                statements.push(WireBatchStatement {
+                    kind,
+                    values: SerializedValues {
+                        count,
+                        names: None,
+                        // Sliced from the shared copy below.
+                        bytes: Bytes::new(),
+                    },
+                });
+            }
+            Ok::<_, ExecutionError>(Bytes::copy_from_slice(buf))
+        })?;
+        split_batch_values(&mut statements, all);
         let profile = self.profile(&batch.config);
         let consistency = batch.config.consistency.unwrap_or(profile.consistency);
         let mut request = Request::Batch(BatchRequest {
@@ -988,6 +985,29 @@ impl SessionInner {
     }
 }
 
+/// Gives each batch statement its values: consecutive slices of `all`, each as long as its
+/// `count` values.
+fn split_batch_values(statements: &mut [WireBatchStatement], mut all: Bytes) {
+    for st in statements {
+        let len = values_len(&all, st.values.count);
+        st.values.bytes = all.split_to(len);
+    }
+}
+
+/// The byte length of the first `count` `[value]`s of `buf` (a negative length is null or
+/// unset: no bytes follow), at most `buf.len()`.
+fn values_len(buf: &[u8], count: u16) -> usize {
+    let mut pos = 0usize;
+    for _ in 0..count {
+        let Some(len) = buf.get(pos..pos + 4) else {
+            return buf.len();
+        };
+        let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
+        pos += 4 + usize::try_from(len).unwrap_or(0);
+    }
+    pos.min(buf.len())
+}
+
 /// Reads one node's schema version.
 async fn schema_version(
     conn: &transport::Connection,
@@ -1074,5 +1094,33 @@ mod tests {
             validate_keyspace_name("ks\"; DROP"),
             Err(BadKeyspaceName::IllegalCharacter(_, '"'))
         ));
+    }
+
+    #[test]
+    fn batch_values_are_split_by_their_value_lengths() {
+        // Statement 1: two values, 3 bytes and null. Statement 2: none. Statement 3: one
+        // unset value (-2). Statement 4: one empty value.
+        let all: &[u8] = &[
+            0, 0, 0, 3, b'a', b'b', b'c', 0xff, 0xff, 0xff, 0xff, // 1
+            0xff, 0xff, 0xff, 0xfe, // 3
+            0, 0, 0, 0, // 4
+        ];
+        let mut statements: Vec<WireBatchStatement> = [2u16, 0, 1, 1]
+            .into_iter()
+            .map(|count| WireBatchStatement {
+                kind: BatchStatementKind::Query("q".into()),
+                values: SerializedValues {
+                    count,
+                    names: None,
+                    bytes: Bytes::new(),
+                },
+            })
+            .collect();
+        split_batch_values(&mut statements, Bytes::copy_from_slice(all));
+        let got: Vec<&[u8]> = statements.iter().map(|s| &s.values.bytes[..]).collect();
+        assert_eq!(got, vec![&all[..11], &[][..], &all[11..15], &all[15..]]);
+        // A truncated buffer never reads past its end.
+        assert_eq!(values_len(&[0, 0, 0, 9, 1], 1), 5);
+        assert_eq!(values_len(&[0, 0], 3), 2);
     }
 }

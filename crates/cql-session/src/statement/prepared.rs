@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
+use proto::SerializedValues;
 use proto::response::{ColumnSpec, Prepared, PreparedMetadata};
 use proto::token::Token;
 
@@ -147,6 +148,23 @@ impl PreparedStatement {
         buf: &mut BytesMut,
     ) -> Result<u16, SerializationError> {
         serialize_row(&self.serialization_context(), values, buf)
+    }
+
+    /// Serializes `values` (one exact-size allocation) and computes the token they address.
+    pub(crate) fn serialize_with_token(
+        &self,
+        values: &(impl SerializeRow + ?Sized),
+    ) -> Result<(SerializedValues, Option<Token>), PartitionKeyError> {
+        transport::scratch::with_scratch(|buf| {
+            let count = self.serialize_values(values, buf)?;
+            let token = self.token_from_serialized(buf, count)?;
+            let values = SerializedValues {
+                count,
+                names: None,
+                bytes: Bytes::copy_from_slice(buf),
+            };
+            Ok((values, token))
+        })
     }
 
     /// The serialized partition key addressed by `values`.

@@ -128,7 +128,7 @@ where
                     && (settings.write_coalescing || st.write_buf.is_empty());
                 tokio::select! {
                     biased;
-                    () = shared.wake.notified() => {
+                    () = std::future::poll_fn(|cx| shared.poll_wake(cx)) => {
                         if shared.close_requested.load(Ordering::Acquire) {
                             break BrokenReason::Closed;
                         }

@@ -16,8 +16,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
+use futures::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use driver::{Driver, Envelope};
 pub(crate) use driver::{DriverSettings, EventSink};
@@ -51,13 +52,34 @@ pub(crate) struct Shared {
     /// Requests whose caller gave up while their stream id is still reserved.
     pub(crate) orphans: AtomicUsize,
     pub(crate) max_orphans: usize,
-    /// Wakes the driver to check `close_requested` and `orphans`.
-    pub(crate) wake: Notify,
+    /// Wakes the driver to check `close_requested` and `orphans` (see [`Shared::wake_driver`]).
+    /// Not a `Notify`: the driver polls this on every turn of its loop, and registering with
+    /// a `Notify` takes a lock each time; an `AtomicWaker` is one compare-and-swap.
+    pub(crate) wake: AtomicWaker,
+    /// Set with the wake-up, cleared by the driver when it sees it.
+    pub(crate) wake_pending: AtomicBool,
     /// Why the connection broke, set once by the driver before `broken`.
     pub(crate) reason: std::sync::OnceLock<BrokenReason>,
 }
 
 impl Shared {
+    /// Makes the driver look at `close_requested` and `orphans` soon.
+    pub(crate) fn wake_driver(&self) {
+        self.wake_pending.store(true, Ordering::Release);
+        self.wake.wake();
+    }
+
+    /// Ready once after each [`Self::wake_driver`]; registers the driver's waker otherwise.
+    pub(crate) fn poll_wake(&self, cx: &mut Context<'_>) -> Poll<()> {
+        // Register first, then check: a wake-up between the two is not lost.
+        self.wake.register(cx.waker());
+        if self.wake_pending.swap(false, Ordering::AcqRel) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
     /// The error for requests on a connection that is already broken.
     pub(crate) fn broken_error(&self) -> ConnectionError {
         ConnectionError::Broken(self.reason.get().cloned().unwrap_or(BrokenReason::Closed))
@@ -195,7 +217,8 @@ impl Connection {
             in_flight: AtomicUsize::new(0),
             orphans: AtomicUsize::new(0),
             max_orphans: tuning.max_orphans,
-            wake: Notify::new(),
+            wake: AtomicWaker::new(),
+            wake_pending: AtomicBool::new(false),
             reason: std::sync::OnceLock::new(),
         });
         let settings = DriverSettings {
@@ -343,7 +366,15 @@ impl Connection {
         timeout: Option<Duration>,
     ) -> Result<ResponseEnvelope, ConnectionError> {
         let buf = self.encode(request, options)?;
-        let frame = self.send_frame_with_timeout(buf, timeout).await?;
+        // `submit` awaited here directly rather than through `send_frame_with_timeout`: one
+        // layer less of future moved whole when the request starts.
+        self.admit()?;
+        let frame = match timeout {
+            None => self.submit(buf).await?,
+            Some(t) => tokio::time::timeout(t, self.submit(buf))
+                .await
+                .unwrap_or(Err(ConnectionError::Timeout(t)))?,
+        };
         self.decode(&frame)
     }
 
@@ -354,20 +385,22 @@ impl Connection {
         request: &Request,
         options: &RequestOptions<'_>,
     ) -> Result<BytesMut, ConnectionError> {
-        let mut buf = BytesMut::with_capacity(64);
         let opts = RequestOptions {
             compression: self.inner.info.compression,
             ..*options
         };
-        frame::encode_request(
-            &mut buf,
-            frame::ProtocolVersion(self.version()),
-            0,
-            request,
-            &opts,
-        )
-        .map_err(|e| ConnectionError::Invalid(format!("cannot encode request: {e}")))?;
-        Ok(buf)
+        // Encoded into the thread's scratch buffer, then copied once into an exact-size one.
+        crate::scratch::with_scratch(|buf| {
+            frame::encode_request(
+                buf,
+                frame::ProtocolVersion(self.version()),
+                0,
+                request,
+                &opts,
+            )
+            .map_err(|e| ConnectionError::Invalid(format!("cannot encode request: {e}")))?;
+            Ok(BytesMut::from(&buf[..]))
+        })
     }
 
     /// Decodes a response frame of this connection (decompressing if needed).
@@ -430,7 +463,7 @@ impl Connection {
             .shared
             .close_requested
             .store(true, Ordering::Release);
-        self.inner.shared.wake.notify_one();
+        self.inner.shared.wake_driver();
     }
 
     /// Sends one encoded frame (its stream id is overwritten) and waits for the response frame,
@@ -449,6 +482,18 @@ impl Connection {
         frame: BytesMut,
         timeout: Option<Duration>,
     ) -> Result<Frame, ConnectionError> {
+        self.admit()?;
+        match timeout {
+            None => self.submit(frame).await,
+            Some(t) => tokio::time::timeout(t, self.submit(frame))
+                .await
+                .unwrap_or(Err(ConnectionError::Timeout(t))),
+        }
+    }
+
+    /// Checks that a request may be submitted now (not broken, under the in-flight limit
+    /// with [`Backpressure::Error`]).
+    fn admit(&self) -> Result<(), ConnectionError> {
         let shared = &self.inner.shared;
         if shared.broken.load(Ordering::Acquire) {
             return Err(shared.broken_error());
@@ -459,18 +504,13 @@ impl Connection {
         {
             return Err(ConnectionError::TooManyInFlight { limit });
         }
-        shared.in_flight.fetch_add(1, Ordering::AcqRel);
-        let fut = self.submit(frame);
-        match timeout {
-            None => fut.await,
-            Some(t) => tokio::time::timeout(t, fut)
-                .await
-                .unwrap_or(Err(ConnectionError::Timeout(t))),
-        }
+        Ok(())
     }
 
+    /// Queues `frame` and waits for its response; counts it in flight from the first poll.
     async fn submit(&self, frame: BytesMut) -> Result<Frame, ConnectionError> {
         let shared = &self.inner.shared;
+        shared.in_flight.fetch_add(1, Ordering::AcqRel);
         let mut queued = QueueGuard {
             shared,
             armed: true,
@@ -563,7 +603,7 @@ impl Drop for ResponseGuard<'_> {
         if self.rx.try_recv().is_err() {
             let orphans = self.shared.orphans.fetch_add(1, Ordering::AcqRel) + 1;
             if orphans > self.shared.max_orphans {
-                self.shared.wake.notify_one();
+                self.shared.wake_driver();
             }
         }
     }

@@ -84,6 +84,8 @@ pub struct Plan<'a> {
 
 enum PlanState<'a> {
     Start,
+    /// The pick was returned; the fallback is computed only if another target is asked for.
+    Picked,
     Fallback(FallbackPlan<'a>),
     Done,
 }
@@ -122,10 +124,12 @@ impl<'a> Iterator for Plan<'a> {
                 PlanState::Start => {
                     if let Some(t) = self.policy.pick(self.info, self.cluster) {
                         self.picked = Some(t.0);
-                        self.state =
-                            PlanState::Fallback(self.policy.fallback(self.info, self.cluster));
+                        self.state = PlanState::Picked;
                         return Some(t);
                     }
+                    self.state = PlanState::Fallback(self.policy.fallback(self.info, self.cluster));
+                }
+                PlanState::Picked => {
                     self.state = PlanState::Fallback(self.policy.fallback(self.info, self.cluster));
                 }
                 PlanState::Fallback(it) => match it.next() {
