@@ -9,8 +9,9 @@
 //!
 //! The crate forbids `unsafe`, which rules out `str::from_utf8_unchecked`, and a safe type cannot
 //! borrow a `&str` from its own `Bytes`. So [`Text::as_str`] (and `Deref`, `Display`, `Hash`)
-//! runs `str::from_utf8` again: a word-at-a-time scan that costs a few nanoseconds for a column
-//! name and tens for a statement. Everything that does not need a `&str` skips it:
+//! runs `str::from_utf8` again: a word-at-a-time scan, measured by `cargo bench -p cql-proto
+//! --bench codec -- text` at about 7 ns for a 2-byte column name and 9 ns for a 53-byte
+//! statement (a byte comparison is about 3 ns). Everything that does not need a `&str` skips it:
 //! [`as_bytes`](Text::as_bytes), [`len`](Text::len), equality and ordering (which compare bytes,
 //! consistent with `str`), and the encoders, which copy the bytes. Hot paths (matching a column
 //! name per row, writing a statement per request) use those.
