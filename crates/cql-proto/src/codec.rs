@@ -444,6 +444,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sub_bytes_shares_inside_and_copies_outside() {
+        let body = Bytes::from(b"\x00\x02hi rest".to_vec());
+        let inside = sub_bytes(&body, &body[2..4]);
+        assert_eq!(&inside[..], b"hi");
+        assert_eq!(inside.as_ptr(), body[2..].as_ptr());
+        let other = b"elsewhere".to_vec();
+        let copied = sub_bytes(&body, &other[..4]);
+        assert_eq!(&copied[..], b"else");
+        assert_ne!(copied.as_ptr(), other.as_ptr());
+        assert!(sub_bytes(&body, &[]).is_empty());
+        // A slice running past the end of `body` is copied, not sliced out of bounds.
+        let long = Bytes::from(b"abcdef".to_vec());
+        let short = long.slice(0..3);
+        assert_eq!(&sub_bytes(&short, &long[1..5])[..], b"bcde");
+
+        let mut r = Reader::new(&body);
+        let t = r.read_text(&body, "name").unwrap();
+        assert_eq!(t, "hi");
+        assert_eq!(t.as_bytes().as_ptr(), body[2..].as_ptr());
+        assert!(
+            r.read_text(&body, "name").is_err(),
+            "' r' is not a full [string]"
+        );
+    }
+
+    #[test]
     fn string_golden() {
         // [string]: a [short] n, followed by n bytes of UTF-8.
         let mut b = BytesMut::new();
