@@ -20,11 +20,11 @@ use session::serialize::{RowSerializationContext, RowWriter, SerializeRow};
 use transport::ReplicationStrategy;
 use transport::state::{ClusterState, Keyspace, Node};
 
-fn spec(name: &str, typ: ColumnType) -> ColumnSpec {
+fn spec(name: &'static str, typ: ColumnType) -> ColumnSpec {
     ColumnSpec {
-        keyspace: "bench".to_owned(),
-        table: "kv".to_owned(),
-        name: name.to_owned(),
+        keyspace: "bench".into(),
+        table: "kv".into(),
+        name: name.into(),
         typ,
     }
 }

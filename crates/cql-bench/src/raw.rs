@@ -12,7 +12,7 @@ use proto::request::{
 };
 use proto::{
     BatchType, Consistency, FrameDecoder, ProtocolVersion, QueryParameters, RawValue, Request,
-    Response, ResultBody, SerializedValues,
+    Response, ResultBody, SerializedValues, Text,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -89,7 +89,7 @@ impl RawConn {
             Bytes::new()
         } else {
             let prepare = Request::Prepare(Prepare {
-                query: workload.statement().to_owned(),
+                query: workload.statement().into(),
                 keyspace: None,
             });
             match self.roundtrip(&prepare).await? {
@@ -224,9 +224,9 @@ impl RawConn {
     }
 }
 
-fn query(text: &str) -> Request {
+fn query(text: impl Into<Text>) -> Request {
     Request::Query(Query {
-        query: text.to_owned(),
+        query: text.into(),
         params: QueryParameters {
             consistency: Consistency::LOCAL_QUORUM,
             ..QueryParameters::default()

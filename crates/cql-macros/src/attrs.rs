@@ -191,6 +191,12 @@ impl Field {
 }
 
 impl Field {
+    /// The CQL name as a byte-string literal, for matching a column's name bytes without
+    /// getting a `&str` (which costs a UTF-8 check per row).
+    pub(crate) fn name_bytes(&self) -> syn::LitByteStr {
+        syn::LitByteStr::new(self.name.as_bytes(), Span::call_site())
+    }
+
     /// The initializer of a skipped field when deserializing: `Default`, with a missing impl
     /// reported at the field's type.
     pub(crate) fn skipped_init(&self) -> TokenStream {

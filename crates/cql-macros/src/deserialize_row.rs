@@ -63,7 +63,7 @@ fn by_name_check(input: &Input, de: &TokenStream) -> TokenStream {
     }
     let n = fields.len();
     let arms = fields.iter().enumerate().map(|(i, f)| {
-        let cql = &f.name;
+        let cql = f.name_bytes();
         let ty = &f.ty;
         quote! {
             #cql => {
@@ -76,11 +76,11 @@ fn by_name_check(input: &Input, de: &TokenStream) -> TokenStream {
     quote! {
         let mut seen = [false; #n];
         for (index, spec) in specs.iter().enumerate() {
-            match spec.name.as_str() {
+            match spec.name.as_bytes() {
                 #(#arms)*
-                other => {
+                _ => {
                     return ::core::result::Result::Err(
-                        #de::mk_unexpected_column_err::<Self>(other),
+                        #de::mk_unexpected_column_err::<Self>(&spec.name),
                     );
                 }
             }
@@ -106,7 +106,7 @@ fn by_name_deser(input: &Input, de: &TokenStream) -> TokenStream {
         quote!(let mut #slot: ::core::option::Option<#ty> = ::core::option::Option::None;)
     });
     let arms = active.iter().zip(&slots).map(|(f, slot)| {
-        let cql = &f.name;
+        let cql = f.name_bytes();
         let read = read_column(f, de, quote!(col));
         quote!(#cql => #slot = ::core::option::Option::Some(#read),)
     });
@@ -128,7 +128,8 @@ fn by_name_deser(input: &Input, de: &TokenStream) -> TokenStream {
     } else {
         quote! {
             let col = col?;
-            match col.spec.name.as_str() {
+            // Bytes, not `as_str()`: this runs for every cell.
+            match col.spec.name.as_bytes() {
                 #(#arms)*
                 // Unreachable after a passed type check; skip rather than panic.
                 _ => {}

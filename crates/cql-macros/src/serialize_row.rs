@@ -63,7 +63,7 @@ fn by_name(input: &Input, ser: &TokenStream) -> TokenStream {
     }
     let n = fields.len();
     let arms = fields.iter().enumerate().map(|(i, f)| {
-        let cql = &f.name;
+        let cql = f.name_bytes();
         let ident = &f.ident;
         quote! {
             #cql => {
@@ -76,11 +76,12 @@ fn by_name(input: &Input, ser: &TokenStream) -> TokenStream {
     quote! {
         let mut used = [false; #n];
         for (index, spec) in ctx.columns().iter().enumerate() {
-            match spec.name.as_str() {
+            // Bytes, not `as_str()`: this runs for every request.
+            match spec.name.as_bytes() {
                 #(#arms)*
-                other => {
+                _ => {
                     return ::core::result::Result::Err(
-                        #ser::mk_value_missing_err::<Self>(other),
+                        #ser::mk_value_missing_err::<Self>(&spec.name),
                     );
                 }
             }

@@ -1,5 +1,6 @@
 //! Hot paths of the codec: encoding an EXECUTE with 5 bound values, decoding and iterating a
-//! ROWS body of 100 rows × 5 columns, and Murmur3 token computation.
+//! ROWS body of 100 rows × 5 columns, Murmur3 token computation, and the cost of getting a
+//! `&str` out of a `Text` (which checks the UTF-8 again).
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -9,7 +10,7 @@ use cql_proto::frame::{ProtocolVersion, RequestOptions, encode_request};
 use cql_proto::request::{Execute, QueryParameters, Request, SerializedValuesBuilder};
 use cql_proto::response::{ColumnSpec, ResultBody, ResultMetadata, RowsWriter};
 use cql_proto::value::SerializeValue;
-use cql_proto::{ColumnType, Consistency, Response, murmur3_token};
+use cql_proto::{ColumnType, Consistency, Response, Text, murmur3_token};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn five_values() -> cql_proto::request::SerializedValues {
@@ -63,7 +64,7 @@ fn encode_execute(c: &mut Criterion) {
 }
 
 fn rows_body() -> Bytes {
-    let spec = |name: &str, typ| ColumnSpec {
+    let spec = |name: &'static str, typ| ColumnSpec {
         keyspace: "ks".into(),
         table: "t".into(),
         name: name.into(),
@@ -131,5 +132,27 @@ fn token(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, encode_execute, decode_rows, token);
+fn text(c: &mut Criterion) {
+    let name = Text::from(String::from("c1"));
+    let statement = Text::from(String::from(
+        "SELECT pk, c1, c2, c3, c4 FROM bench.kv WHERE pk = 42",
+    ));
+    let mut group = c.benchmark_group("text");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("as_str_column_name_2b", |b| {
+        b.iter(|| black_box(&name).as_str().len())
+    });
+    group.bench_function("as_str_statement_53b", |b| {
+        b.iter(|| black_box(&statement).as_str().len())
+    });
+    group.bench_function("eq_str_column_name", |b| {
+        b.iter(|| *black_box(&name) == *black_box("c1"))
+    });
+    group.bench_function("clone_statement", |b| {
+        b.iter(|| black_box(&statement).clone())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, encode_execute, decode_rows, token, text);
 criterion_main!(benches);

@@ -12,6 +12,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use uuid::Uuid;
 
 use crate::error::{DecodeError, EncodeError};
+use crate::text::Text;
 
 /// A `[value]` as read from the wire: bytes, null (`-1`) or unset (`-2`, v4+).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +121,27 @@ impl<'a> Reader<'a> {
         let n = self.read_len(what)?;
         let b = self.take(n, what)?;
         std::str::from_utf8(b).map_err(|_| DecodeError::InvalidUtf8 { what })
+    }
+
+    /// A `[string]` as a [`Text`] sharing `body`'s memory. `body` must be the buffer this reader
+    /// reads (else the string is copied).
+    pub(crate) fn read_text(
+        &mut self,
+        body: &Bytes,
+        what: &'static str,
+    ) -> Result<Text, DecodeError> {
+        let s = self.read_string(what)?;
+        Ok(Text::from_checked(sub_bytes(body, s.as_bytes())))
+    }
+
+    /// A `[long string]` as a [`Text`] sharing `body`'s memory, as [`read_text`](Self::read_text).
+    pub(crate) fn read_long_text(
+        &mut self,
+        body: &Bytes,
+        what: &'static str,
+    ) -> Result<Text, DecodeError> {
+        let s = self.read_long_string(what)?;
+        Ok(Text::from_checked(sub_bytes(body, s.as_bytes())))
     }
 
     pub(crate) fn read_uuid(&mut self, what: &'static str) -> Result<Uuid, DecodeError> {
@@ -287,10 +309,29 @@ pub(crate) fn write_string(buf: &mut BytesMut, s: &str) -> Result<(), EncodeErro
     Ok(())
 }
 
-pub(crate) fn write_long_string(buf: &mut BytesMut, s: &str) -> Result<(), EncodeError> {
+/// `[string]` from a [`Text`]'s bytes (no UTF-8 check).
+pub(crate) fn write_text(buf: &mut BytesMut, s: &Text) -> Result<(), EncodeError> {
+    buf.put_u16(short_len("[string]", s.len())?);
+    buf.put_slice(s.as_bytes());
+    Ok(())
+}
+
+/// `[long string]` from a [`Text`]'s bytes (no UTF-8 check).
+pub(crate) fn write_long_text(buf: &mut BytesMut, s: &Text) -> Result<(), EncodeError> {
     buf.put_i32(int_len("[long string]", s.len())?);
     buf.put_slice(s.as_bytes());
     Ok(())
+}
+
+/// `sub` as a slice of `body` without copying when `sub` lies inside `body` (the usual case: a
+/// reader over `body`), else a copy. Unlike `Bytes::slice_ref`, never panics.
+pub(crate) fn sub_bytes(body: &Bytes, sub: &[u8]) -> Bytes {
+    let start = (sub.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize);
+    if start <= body.len() && sub.len() <= body.len() - start {
+        body.slice(start..start + sub.len())
+    } else {
+        Bytes::copy_from_slice(sub)
+    }
 }
 
 pub(crate) fn write_uuid(buf: &mut BytesMut, u: &Uuid) {
@@ -401,6 +442,32 @@ pub(crate) fn write_bytes_map(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sub_bytes_shares_inside_and_copies_outside() {
+        let body = Bytes::from(b"\x00\x02hi rest".to_vec());
+        let inside = sub_bytes(&body, &body[2..4]);
+        assert_eq!(&inside[..], b"hi");
+        assert_eq!(inside.as_ptr(), body[2..].as_ptr());
+        let other = b"elsewhere".to_vec();
+        let copied = sub_bytes(&body, &other[..4]);
+        assert_eq!(&copied[..], b"else");
+        assert_ne!(copied.as_ptr(), other.as_ptr());
+        assert!(sub_bytes(&body, &[]).is_empty());
+        // A slice running past the end of `body` is copied, not sliced out of bounds.
+        let long = Bytes::from(b"abcdef".to_vec());
+        let short = long.slice(0..3);
+        assert_eq!(&sub_bytes(&short, &long[1..5])[..], b"bcde");
+
+        let mut r = Reader::new(&body);
+        let t = r.read_text(&body, "name").unwrap();
+        assert_eq!(t, "hi");
+        assert_eq!(t.as_bytes().as_ptr(), body[2..].as_ptr());
+        assert!(
+            r.read_text(&body, "name").is_err(),
+            "' r' is not a full [string]"
+        );
+    }
 
     #[test]
     fn string_golden() {

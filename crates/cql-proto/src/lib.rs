@@ -18,12 +18,14 @@ pub mod frame;
 pub mod request;
 pub mod response;
 pub mod scylla;
+pub mod text;
 pub mod token;
 pub mod value;
 
 pub use codec::RawValue;
 pub use error::{DecodeError, EncodeError};
 pub use scylla::{ScyllaExtensions, ShardingInfo, TabletRoutingInfo};
+pub use text::Text;
 pub use token::{Token, murmur3_token, shard_of};
 pub use value::{ColumnType, CqlValue};
 

@@ -84,7 +84,7 @@ fn values(raw: &[u8], count: u16) -> SerializedValues {
     }
 }
 
-fn spec(ks: &str, table: &str, name: &str, typ: ColumnType) -> ColumnSpec {
+fn spec(ks: &'static str, table: &'static str, name: &'static str, typ: ColumnType) -> ColumnSpec {
     ColumnSpec {
         keyspace: ks.into(),
         table: table.into(),

@@ -17,11 +17,11 @@ use cql_session::serialize::{
 use proto::response::{ColumnSpec, ResultBody, ResultMetadata, Rows};
 use proto::{ColumnType, DecodeError, EncodeError};
 
-fn spec(name: &str, typ: ColumnType) -> ColumnSpec {
+fn spec(name: &'static str, typ: ColumnType) -> ColumnSpec {
     ColumnSpec {
-        keyspace: "ks".to_owned(),
-        table: "t".to_owned(),
-        name: name.to_owned(),
+        keyspace: "ks".into(),
+        table: "t".into(),
+        name: name.into(),
         typ,
     }
 }
@@ -391,7 +391,7 @@ fn deserialize_row_type_check_fails_for_a_missing_or_unexpected_column() {
     );
     // The Rust name of a renamed field is not a column name.
     let mut specs = borrowed_specs();
-    specs[2].name = "name".to_owned();
+    specs[2].name = "name".into();
     assert!(matches!(
         Borrowed::type_check(&specs),
         Err(TypeCheckError::UnexpectedColumn { .. })

@@ -88,7 +88,7 @@ impl<'frame> m::DeserializeRow<'frame> for User<'frame> {
     }
 }
 
-fn spec(name: &str, typ: m::ColumnType) -> m::ColumnSpec {
+fn spec(name: &'static str, typ: m::ColumnType) -> m::ColumnSpec {
     m::ColumnSpec {
         keyspace: "ks".into(),
         table: "users".into(),

@@ -324,9 +324,9 @@ async fn a_batch_that_cannot_reach_its_consistency_writes_nothing() {
     let statements = keys
         .iter()
         .map(|k| proto::request::BatchStatement {
-            kind: proto::request::BatchStatementKind::Query(format!(
-                "INSERT INTO b.t (k, v) VALUES ({k}, 1)"
-            )),
+            kind: proto::request::BatchStatementKind::Query(
+                format!("INSERT INTO b.t (k, v) VALUES ({k}, 1)").into(),
+            ),
             values: SerializedValues::new(),
         })
         .collect();

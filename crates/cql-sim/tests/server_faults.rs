@@ -381,9 +381,9 @@ async fn unlogged_batch_over_many_partitions_warns() {
     let mut c = setup(&cluster, 1).await;
     let statements = (0..12)
         .map(|i| proto::request::BatchStatement {
-            kind: proto::request::BatchStatementKind::Query(format!(
-                "INSERT INTO f.t (k, v) VALUES ({i}, {i})"
-            )),
+            kind: proto::request::BatchStatementKind::Query(
+                format!("INSERT INTO f.t (k, v) VALUES ({i}, {i})").into(),
+            ),
             values: Default::default(),
         })
         .collect();

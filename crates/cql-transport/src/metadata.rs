@@ -7,7 +7,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use proto::request::{Query, Request};
 use proto::response::{Response, ResultBody, Rows};
-use proto::{ColumnType, CqlValue};
+use proto::{ColumnType, CqlValue, Text};
 use uuid::Uuid;
 
 use crate::connection::Connection;
@@ -67,7 +67,7 @@ pub(crate) struct PeerInfo {
 
 /// Decoded rows of a system query: column index by name plus decoded cells.
 pub(crate) struct SystemRows {
-    index: HashMap<String, usize>,
+    index: HashMap<Text, usize>,
     rows: Vec<Vec<Option<CqlValue>>>,
 }
 
@@ -172,7 +172,7 @@ impl SystemRows {
 /// Runs a query and decodes its rows.
 pub(crate) async fn query(conn: &Connection, cql: &str) -> Result<SystemRows, MetadataError> {
     let req = Request::Query(Query {
-        query: cql.to_owned(),
+        query: Text::copy_from_str(cql),
         params: proto::request::QueryParameters::default(),
     });
     match conn.request(&req).await?.response {

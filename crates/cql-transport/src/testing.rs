@@ -9,7 +9,7 @@ use proto::request::Request;
 use proto::response::{
     ColumnSpec, ErrorBody, ErrorDetails, Event, Response, ResultBody, ResultMetadata, RowsWriter,
 };
-use proto::{ColumnType, ErrorCode};
+use proto::{ColumnType, ErrorCode, Text};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::sync::mpsc;
 
@@ -69,9 +69,9 @@ pub(crate) fn text_rows(
     let specs = columns
         .iter()
         .map(|(n, t)| ColumnSpec {
-            keyspace: keyspace.into(),
-            table: table.into(),
-            name: (*n).into(),
+            keyspace: Text::copy_from_str(keyspace),
+            table: Text::copy_from_str(table),
+            name: Text::copy_from_str(n),
             typ: t.clone(),
         })
         .collect();

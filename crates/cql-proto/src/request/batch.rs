@@ -13,12 +13,13 @@ use crate::codec::{self, Reader};
 use crate::codes::{BatchType, Consistency};
 use crate::error::{DecodeError, EncodeError};
 use crate::frame::ProtocolVersion;
+use crate::text::Text;
 
 /// What a batch statement runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchStatementKind {
     /// Kind 0: a CQL string.
-    Query(String),
+    Query(Text),
     /// Kind 1: a prepared statement id.
     Prepared(Bytes),
 }
@@ -104,7 +105,7 @@ impl Batch {
             match &s.kind {
                 BatchStatementKind::Query(q) => {
                     buf.put_u8(0);
-                    codec::write_long_string(buf, q)?;
+                    codec::write_long_text(buf, q)?;
                 }
                 BatchStatementKind::Prepared(id) => {
                     buf.put_u8(1);
@@ -163,7 +164,7 @@ impl Batch {
         let mut statements = Vec::with_capacity(usize::from(n).min(r.remaining() / 7));
         for _ in 0..n {
             let kind = match r.read_u8("batch statement kind")? {
-                0 => BatchStatementKind::Query(r.read_long_string("query string")?.to_owned()),
+                0 => BatchStatementKind::Query(r.read_long_text(body, "query string")?),
                 1 => {
                     BatchStatementKind::Prepared(body.slice_ref(r.read_short_bytes("prepared id")?))
                 }

@@ -119,7 +119,7 @@ impl Request {
             Opcode::STARTUP => Self::Startup(Startup::read(&mut r)?),
             Opcode::OPTIONS => Self::Options,
             Opcode::QUERY => Self::Query(Query::read(&mut r, &body, version)?),
-            Opcode::PREPARE => Self::Prepare(Prepare::read(&mut r, version)?),
+            Opcode::PREPARE => Self::Prepare(Prepare::read(&mut r, &body, version)?),
             Opcode::EXECUTE => Self::Execute(Execute::read(&mut r, &body, version, ext)?),
             Opcode::BATCH => Self::Batch(Batch::read(&mut r, &body, version)?),
             Opcode::REGISTER => Self::Register(Register::read(&mut r)?),

@@ -1,10 +1,11 @@
 //! PREPARE (section 4.1.5): `<query: [long string]>`, and in v5 `<flags: [int]>[<keyspace>]`.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::{self, Reader};
 use crate::error::{DecodeError, EncodeError};
 use crate::frame::ProtocolVersion;
+use crate::text::Text;
 
 const KEYSPACE_FLAG: i32 = 0x01;
 
@@ -12,7 +13,7 @@ const KEYSPACE_FLAG: i32 = 0x01;
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Prepare {
     /// The CQL text.
-    pub query: String,
+    pub query: Text,
     /// The keyspace to prepare in (v5 only).
     pub keyspace: Option<String>,
 }
@@ -23,7 +24,7 @@ impl Prepare {
         version: ProtocolVersion,
         buf: &mut BytesMut,
     ) -> Result<(), EncodeError> {
-        codec::write_long_string(buf, &self.query)?;
+        codec::write_long_text(buf, &self.query)?;
         if version.is_v5_or_later() {
             match &self.keyspace {
                 Some(k) => {
@@ -40,8 +41,12 @@ impl Prepare {
         Ok(())
     }
 
-    pub(crate) fn read(r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
-        let query = r.read_long_string("query string")?.to_owned();
+    pub(crate) fn read(
+        r: &mut Reader<'_>,
+        body: &Bytes,
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
+        let query = r.read_long_text(body, "query string")?;
         let mut keyspace = None;
         if version.is_v5_or_later() {
             let flags = r.read_int("prepare flags")?;

@@ -113,11 +113,13 @@ pub(crate) fn request(v: ProtocolVersion) -> impl Strategy<Value = Request> {
         hash_map(string(), string(), 0..4)
             .prop_map(|options| Request::Startup(Startup { options })),
         Just(Request::Options),
-        (string(), query_parameters(v))
-            .prop_map(|(query, params)| Request::Query(Query { query, params })),
+        (string(), query_parameters(v)).prop_map(|(query, params)| Request::Query(Query {
+            query: query.into(),
+            params
+        })),
         (string(), option::of(string())).prop_map(move |(query, ks)| {
             Request::Prepare(Prepare {
-                query,
+                query: query.into(),
                 keyspace: ks.filter(|_| v5),
             })
         }),
@@ -140,7 +142,7 @@ pub(crate) fn batch(v: ProtocolVersion) -> impl Strategy<Value = Batch> {
         vec(
             (
                 prop_oneof![
-                    string().prop_map(BatchStatementKind::Query),
+                    string().prop_map(|q| BatchStatementKind::Query(q.into())),
                     bytes(16).prop_map(BatchStatementKind::Prepared)
                 ],
                 serialized_values(named),
@@ -232,7 +234,7 @@ pub(crate) fn column_spec() -> impl Strategy<Value = ColumnSpec> {
         .prop_map(|(ks, table, name, typ)| ColumnSpec {
             keyspace: ks.into(),
             table: table.into(),
-            name,
+            name: name.into(),
             typ,
         })
 }

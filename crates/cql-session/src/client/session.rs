@@ -972,7 +972,7 @@ impl SessionInner {
             ));
         }
         let request = Request::Query(Query {
-            query: "SELECT schema_version FROM system.local WHERE key = 'local'".to_owned(),
+            query: "SELECT schema_version FROM system.local WHERE key = 'local'".into(),
             params: QueryParameters::default(),
         });
         // A node that does not answer must not stall the check.

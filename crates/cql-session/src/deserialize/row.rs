@@ -179,7 +179,7 @@ pub fn type_check_column<'frame, R: ?Sized, V: DeserializeValue<'frame>>(
     V::type_check(&spec.typ).map_err(|source| TypeCheckError::ColumnType {
         rust_type: std::any::type_name::<R>(),
         index,
-        name: spec.name.clone(),
+        name: spec.name.to_string(),
         source,
     })
 }
@@ -191,7 +191,7 @@ pub fn deserialize_column<'frame, R: ?Sized, V: DeserializeValue<'frame>>(
     V::deserialize(&col.spec.typ, col.slice).map_err(|source| DeserializationError::Column {
         rust_type: std::any::type_name::<R>(),
         index: col.index,
-        name: col.spec.name.clone(),
+        name: col.spec.name.to_string(),
         source,
     })
 }
@@ -267,7 +267,7 @@ impl<'frame> DeserializeRow<'frame> for Row {
                     |source| DeserializationError::Column {
                         rust_type: std::any::type_name::<Self>(),
                         index: col.index,
-                        name: col.spec.name.clone(),
+                        name: col.spec.name.to_string(),
                         source,
                     },
                 )?),

@@ -9,7 +9,7 @@ use crate::response::QueryResult;
 use crate::response::query_result::{FirstRowError, RowsError, SingleRowError};
 use crate::value::Row;
 
-fn spec(name: &str, typ: ColumnType) -> ColumnSpec {
+fn spec(name: &'static str, typ: ColumnType) -> ColumnSpec {
     ColumnSpec {
         keyspace: "ks".into(),
         table: "t".into(),

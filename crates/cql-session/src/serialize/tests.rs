@@ -7,7 +7,7 @@ use proto::value::Unset;
 
 use super::*;
 
-fn spec(name: &str, typ: ColumnType) -> ColumnSpec {
+fn spec(name: &'static str, typ: ColumnType) -> ColumnSpec {
     ColumnSpec {
         keyspace: "ks".into(),
         table: "t".into(),

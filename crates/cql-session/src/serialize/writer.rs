@@ -44,7 +44,7 @@ impl<'buf> RowWriter<'buf> {
         self.write_typed(&spec.typ, value)
             .map_err(|source| SerializationError::Column {
                 index,
-                name: spec.name.clone(),
+                name: spec.name.to_string(),
                 source,
             })
     }

@@ -23,7 +23,7 @@ pub struct PartitionKeyIndex {
 #[derive(Debug)]
 pub(crate) struct PreparedShared {
     pub(crate) id: Bytes,
-    pub(crate) statement: String,
+    pub(crate) statement: proto::Text,
     pub(crate) metadata: PreparedMetadata,
     pub(crate) result_metadata_id: Option<Bytes>,
     pub(crate) result_specs: Arc<[ColumnSpec]>,
@@ -45,7 +45,7 @@ pub struct PreparedStatement {
 impl PreparedStatement {
     pub(crate) fn new(
         prepared: Prepared,
-        statement: String,
+        statement: proto::Text,
         is_lwt: bool,
         config: StatementConfig,
         page_size: i32,
@@ -313,7 +313,7 @@ mod tests {
 
     use super::*;
 
-    fn spec(name: &str, typ: ColumnType) -> ColumnSpec {
+    fn spec(name: &'static str, typ: ColumnType) -> ColumnSpec {
         ColumnSpec {
             keyspace: "ks".into(),
             table: "t".into(),

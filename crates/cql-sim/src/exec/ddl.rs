@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use proto::ColumnType;
+use proto::{ColumnType, Text};
 
 use super::{CachedStatement, ColumnSpec, Outcome, PreparedInfo};
 use crate::cql::ast::*;
@@ -544,9 +544,9 @@ pub(crate) fn create_table(
 
 fn spec(t: &TableDef, name: &str, typ: ColumnType) -> ColumnSpec {
     ColumnSpec {
-        keyspace: t.keyspace.clone(),
-        table: t.name.clone(),
-        name: name.to_owned(),
+        keyspace: t.keyspace.clone().into(),
+        table: t.name.clone().into(),
+        name: name.to_owned().into(),
         typ,
     }
 }
@@ -840,8 +840,8 @@ pub(super) fn bind_specs(
                 && let Some(slot) = all.get_mut(m.index)
             {
                 *slot = Some(ColumnSpec {
-                    keyspace: ks.unwrap_or_default().to_owned(),
-                    table: String::new(),
+                    keyspace: ks.unwrap_or_default().to_owned().into(),
+                    table: Text::default(),
                     name: "[timestamp]".into(),
                     typ: ColumnType::BigInt,
                 });
@@ -869,8 +869,8 @@ pub(super) fn bind_specs(
         .into_iter()
         .map(|s| {
             s.unwrap_or(ColumnSpec {
-                keyspace: ks.unwrap_or_default().to_owned(),
-                table: String::new(),
+                keyspace: ks.unwrap_or_default().to_owned().into(),
+                table: Text::default(),
                 name: "?".into(),
                 typ: ColumnType::Blob,
             })

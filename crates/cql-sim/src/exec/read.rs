@@ -119,9 +119,9 @@ fn numeric_bytes(typ: &ColumnType, int: i128, float: f64) -> Option<Bytes> {
 
 fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>> {
     let spec = |name: &str, typ: ColumnType| ColumnSpec {
-        keyspace: t.keyspace.clone(),
-        table: t.name.clone(),
-        name: name.to_owned(),
+        keyspace: t.keyspace.clone().into(),
+        table: t.name.clone().into(),
+        name: name.to_owned().into(),
         typ,
     };
     let mut out = Vec::new();
@@ -249,8 +249,8 @@ fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>> {
 /// The single `[json]` column of a `SELECT JSON`.
 fn json_spec(t: &TableDef) -> ColumnSpec {
     ColumnSpec {
-        keyspace: t.keyspace.clone(),
-        table: t.name.clone(),
+        keyspace: t.keyspace.clone().into(),
+        table: t.name.clone().into(),
         name: "[json]".into(),
         typ: ColumnType::Text,
     }
@@ -1377,9 +1377,9 @@ pub(crate) fn check_conditions(
         }
     };
     let spec = |c: &ColumnDef| ColumnSpec {
-        keyspace: t.keyspace.clone(),
-        table: t.name.clone(),
-        name: c.name.clone(),
+        keyspace: t.keyspace.clone().into(),
+        table: t.name.clone().into(),
+        name: c.name.clone().into(),
         typ: c.typ.clone(),
     };
     let all_cols = || -> (Vec<ColumnSpec>, Vec<Option<Bytes>>) {

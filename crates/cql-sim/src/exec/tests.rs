@@ -239,7 +239,11 @@ fn applied(o: &Outcome) -> (bool, Vec<String>, Vec<Option<CqlValue>>) {
     assert_eq!(r.columns[0].name, "[applied]");
     let row = decode(r).remove(0);
     let a = row[0] == Some(CqlValue::Boolean(true));
-    (a, r.columns.iter().map(|c| c.name.clone()).collect(), row)
+    (
+        a,
+        r.columns.iter().map(|c| c.name.to_string()).collect(),
+        row,
+    )
 }
 
 #[test]

@@ -1114,8 +1114,8 @@ pub(super) fn batch(
         }
         let table = &lwt[0].table;
         let mut columns = vec![ColumnSpec {
-            keyspace: table.keyspace.clone(),
-            table: table.name.clone(),
+            keyspace: table.keyspace.clone().into(),
+            table: table.name.clone().into(),
             name: "[applied]".into(),
             typ: ColumnType::Boolean,
         }];

@@ -632,8 +632,8 @@ pub(crate) fn execute(
     if tracing {
         let session = trace_session_id(node, started_at);
         let (command, text): (&str, String) = match request {
-            Request::Query(q) => ("QUERY", q.query.clone()),
-            Request::Prepare(p) => ("PREPARE", p.query.clone()),
+            Request::Query(q) => ("QUERY", q.query.to_string()),
+            Request::Prepare(p) => ("PREPARE", p.query.to_string()),
             Request::Execute(e) => (
                 "EXECUTE",
                 node.knows_prepared(&e.id)

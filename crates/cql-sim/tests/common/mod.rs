@@ -188,7 +188,7 @@ impl RawClient {
 
     pub async fn prepare(&mut self, q: &str) -> Response {
         self.request(&Request::Prepare(Prepare {
-            query: q.to_owned(),
+            query: q.to_owned().into(),
             keyspace: None,
         }))
         .await
@@ -239,7 +239,7 @@ pub fn params(cl: Consistency, values: SerializedValues) -> QueryParameters {
 
 pub fn query_req(q: &str, cl: Consistency, values: SerializedValues) -> Request {
     Request::Query(Query {
-        query: q.to_owned(),
+        query: q.to_owned().into(),
         params: params(cl, values),
     })
 }

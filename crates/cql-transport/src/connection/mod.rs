@@ -329,7 +329,7 @@ impl Connection {
     /// already quoted) is sent quoted as given.
     pub async fn use_keyspace(&self, keyspace: &str) -> Result<(), ConnectionError> {
         let req = Request::Query(Query {
-            query: format!("USE {}", quote_identifier(keyspace)),
+            query: format!("USE {}", quote_identifier(keyspace)).into(),
             params: Default::default(),
         });
         match self.request(&req).await?.response {

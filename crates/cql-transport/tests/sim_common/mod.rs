@@ -96,7 +96,7 @@ where
 /// A QUERY request at `consistency`.
 pub fn query_cl(cql: &str, consistency: Consistency) -> Request {
     Request::Query(Query {
-        query: cql.into(),
+        query: cql.to_owned().into(),
         params: QueryParameters {
             consistency,
             ..QueryParameters::default()

@@ -4,6 +4,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::{self, Reader};
 use crate::error::{DecodeError, EncodeError};
+use crate::text::Text;
 use crate::value::ColumnType;
 
 /// Result metadata flags.
@@ -15,25 +16,28 @@ pub(crate) mod flags {
 }
 
 /// One column of a result or of a prepared statement's bind markers.
+///
+/// The names are [`Text`]s: decoded ones point into the frame body (no allocation), and with a
+/// global table spec all columns share one keyspace and one table `Text`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ColumnSpec {
     /// The keyspace.
-    pub keyspace: String,
+    pub keyspace: Text,
     /// The table.
-    pub table: String,
+    pub table: Text,
     /// The column (or bind marker) name.
-    pub name: String,
+    pub name: Text,
     /// The CQL type.
     pub typ: ColumnType,
 }
 
 /// Whether all specs share one keyspace and table (so the global spec flag can be used).
-fn global_spec(specs: &[ColumnSpec]) -> Option<(&str, &str)> {
+fn global_spec(specs: &[ColumnSpec]) -> Option<(&Text, &Text)> {
     let first = specs.first()?;
     specs
         .iter()
         .all(|s| s.keyspace == first.keyspace && s.table == first.table)
-        .then_some((first.keyspace.as_str(), first.table.as_str()))
+        .then_some((&first.keyspace, &first.table))
 }
 
 /// Writes the global table spec (when `global`) and the column specs.
@@ -43,15 +47,15 @@ pub(crate) fn write_specs(
     global: bool,
 ) -> Result<(), EncodeError> {
     if global && let Some((ks, table)) = global_spec(specs) {
-        codec::write_string(buf, ks)?;
-        codec::write_string(buf, table)?;
+        codec::write_text(buf, ks)?;
+        codec::write_text(buf, table)?;
     }
     for s in specs {
         if !global {
-            codec::write_string(buf, &s.keyspace)?;
-            codec::write_string(buf, &s.table)?;
+            codec::write_text(buf, &s.keyspace)?;
+            codec::write_text(buf, &s.table)?;
         }
-        codec::write_string(buf, &s.name)?;
+        codec::write_text(buf, &s.name)?;
         s.typ.encode(buf)?;
     }
     Ok(())
@@ -66,16 +70,18 @@ pub(crate) fn global_flag(specs: &[ColumnSpec]) -> i32 {
     }
 }
 
-/// Reads `count` column specs (after the global spec, when `global`).
+/// Reads `count` column specs (after the global spec, when `global`). The names share `body`'s
+/// memory: `r` must read `body`.
 pub(crate) fn read_specs(
     r: &mut Reader<'_>,
+    body: &Bytes,
     count: usize,
     global: bool,
 ) -> Result<Vec<ColumnSpec>, DecodeError> {
     let g = if global {
         Some((
-            r.read_string("global keyspace")?,
-            r.read_string("global table")?,
+            r.read_text(body, "global keyspace")?,
+            r.read_text(body, "global table")?,
         ))
     } else {
         None
@@ -83,16 +89,16 @@ pub(crate) fn read_specs(
     // Each spec takes at least 4 bytes (an empty name and a type id).
     let mut specs = Vec::with_capacity(count.min(r.remaining() / 4));
     for _ in 0..count {
-        let (keyspace, table) = match g {
-            Some(g) => g,
-            None => (r.read_string("keyspace")?, r.read_string("table")?),
+        let (keyspace, table) = match &g {
+            Some((ks, table)) => (ks.clone(), table.clone()),
+            None => (r.read_text(body, "keyspace")?, r.read_text(body, "table")?),
         };
-        let name = r.read_string("column name")?;
+        let name = r.read_text(body, "column name")?;
         let typ = ColumnType::read(r, 0)?;
         specs.push(ColumnSpec {
-            keyspace: keyspace.to_owned(),
-            table: table.to_owned(),
-            name: name.to_owned(),
+            keyspace,
+            table,
+            name,
             typ,
         });
     }
@@ -202,7 +208,7 @@ impl ResultMetadata {
         let col_specs = if f & flags::NO_METADATA != 0 {
             Vec::new()
         } else {
-            read_specs(r, col_count, f & flags::GLOBAL_TABLES_SPEC != 0)?
+            read_specs(r, body, col_count, f & flags::GLOBAL_TABLES_SPEC != 0)?
         };
         Ok(Self {
             paging_state,
@@ -210,5 +216,141 @@ impl ResultMetadata {
             col_count,
             col_specs,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use crate::codes::Opcode;
+    use crate::frame::ProtocolVersion;
+    use crate::response::{Response, ResultBody};
+    use crate::text::Text;
+    use crate::value::ColumnType;
+
+    fn inside(t: &Text, body: &Bytes) -> bool {
+        let range = body.as_ptr_range();
+        let p = t.as_bytes().as_ptr_range();
+        range.start <= p.start && p.end <= range.end
+    }
+
+    fn decode(body: &Bytes) -> ResultBody {
+        match Response::decode_body(Opcode::RESULT, ProtocolVersion::V4, body.clone()) {
+            Ok(Response::Result(r)) => r,
+            other => panic!("a result expected, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn decoded_names_point_into_the_frame_body() {
+        #[rustfmt::skip]
+        let body = Bytes::from(vec![
+            0x00, 0x00, 0x00, 0x02, // ROWS
+            0x00, 0x00, 0x00, 0x01, // flags: GLOBAL_TABLES_SPEC
+            0x00, 0x00, 0x00, 0x02, // 2 columns
+            0x00, 0x02, b'k', b's', // keyspace "ks"
+            0x00, 0x01, b't', // table "t"
+            0x00, 0x01, b'a', 0x00, 0x09, // "a" int
+            0x00, 0x02, b'b', b'c', 0x00, 0x0d, // "bc" varchar
+            0x00, 0x00, 0x00, 0x00, // 0 rows
+        ]);
+        let ResultBody::Rows(rows) = decode(&body) else {
+            panic!("rows expected")
+        };
+        let specs = &rows.metadata.col_specs;
+        assert_eq!(specs.len(), 2);
+        assert_eq!(specs[0].name, "a");
+        assert_eq!(specs[1].name, "bc");
+        assert_eq!(specs[1].typ, ColumnType::Text);
+        for s in specs {
+            assert_eq!(s.keyspace, "ks");
+            assert_eq!(s.table, "t");
+            assert!(inside(&s.name, &body), "{:?} was copied", s.name);
+            assert!(inside(&s.keyspace, &body));
+            assert!(inside(&s.table, &body));
+        }
+        // The global spec is read once and shared by every column.
+        assert_eq!(
+            specs[0].keyspace.as_bytes().as_ptr(),
+            specs[1].keyspace.as_bytes().as_ptr()
+        );
+        assert_eq!(specs[1].name.as_bytes().as_ptr(), body[26..].as_ptr());
+    }
+
+    #[test]
+    fn per_column_specs_point_into_the_frame_body() {
+        #[rustfmt::skip]
+        let body = Bytes::from(vec![
+            0x00, 0x00, 0x00, 0x02, // ROWS
+            0x00, 0x00, 0x00, 0x00, // flags: none
+            0x00, 0x00, 0x00, 0x01, // 1 column
+            0x00, 0x01, b'k', 0x00, 0x01, b'u', 0x00, 0x01, b'x', 0x00, 0x02, // k.u.x bigint
+            0x00, 0x00, 0x00, 0x00, // 0 rows
+        ]);
+        let ResultBody::Rows(rows) = decode(&body) else {
+            panic!("rows expected")
+        };
+        let s = &rows.metadata.col_specs[0];
+        assert_eq!((s.keyspace.as_str(), s.table.as_str()), ("k", "u"));
+        assert_eq!(s.name, "x");
+        assert_eq!(s.name.as_bytes().as_ptr(), body[20..].as_ptr());
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_name_is_a_decode_error() {
+        #[rustfmt::skip]
+        let body = Bytes::from(vec![
+            0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01,
+            0x00, 0x01, b'k', 0x00, 0x01, b't',
+            0x00, 0x01, 0xff, 0x00, 0x09, // a name that is not UTF-8
+            0x00, 0x00, 0x00, 0x00,
+        ]);
+        let err = Response::decode_body(Opcode::RESULT, ProtocolVersion::V4, body).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                crate::DecodeError::InvalidUtf8 {
+                    what: "column name"
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn prepared_specs_do_not_pin_the_frame_body() {
+        #[rustfmt::skip]
+        let body = Bytes::from(vec![
+            0x00, 0x00, 0x00, 0x04, // PREPARED
+            0x00, 0x02, 0xab, 0xcd, // id
+            // bind markers: global spec, 1 column, 1 pk component at index 0
+            0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+            0x00, 0x02, b'k', b's', 0x00, 0x01, b't', 0x00, 0x01, b'k', 0x00, 0x09,
+            // result metadata: global spec, 1 column
+            0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01,
+            0x00, 0x02, b'k', b's', 0x00, 0x01, b't', 0x00, 0x01, b'v', 0x00, 0x0d,
+        ]);
+        let ResultBody::Prepared(p) = decode(&body) else {
+            panic!("prepared expected")
+        };
+        assert_eq!(&p.id[..], &[0xab, 0xcd]);
+        assert_eq!(p.metadata.pk_indexes, vec![0]);
+        let k = &p.metadata.col_specs[0];
+        let v = &p.result_metadata.col_specs[0];
+        assert_eq!(
+            (k.keyspace.as_str(), k.table.as_str(), k.name.as_str()),
+            ("ks", "t", "k")
+        );
+        assert_eq!(
+            (v.keyspace.as_str(), v.table.as_str(), v.name.as_str()),
+            ("ks", "t", "v")
+        );
+        assert!(!inside(&k.name, &body), "a prepared spec pins the frame");
+        assert!(!inside(&v.name, &body), "a prepared spec pins the frame");
+        assert!(
+            !body.as_ptr_range().contains(&p.id.as_ptr()),
+            "the id pins the frame"
+        );
     }
 }

@@ -68,7 +68,7 @@ impl ResultBody {
             ResultKind::VOID => Self::Void,
             ResultKind::ROWS => Self::Rows(Rows::read(r, body)?),
             ResultKind::SET_KEYSPACE => Self::SetKeyspace(r.read_string("keyspace")?.to_owned()),
-            ResultKind::PREPARED => Self::Prepared(Prepared::read(r, body, version, ext)?),
+            ResultKind::PREPARED => Self::Prepared(Prepared::read(r, version, ext)?),
             ResultKind::SCHEMA_CHANGE => Self::SchemaChange(SchemaChange::read(r)?),
             other => {
                 return Err(DecodeError::invalid(

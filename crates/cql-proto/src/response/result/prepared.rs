@@ -46,7 +46,11 @@ impl PreparedMetadata {
         write_specs(buf, &self.col_specs, f & flags::GLOBAL_TABLES_SPEC != 0)
     }
 
-    pub(crate) fn read(r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+    pub(crate) fn read(
+        r: &mut Reader<'_>,
+        body: &Bytes,
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
         let f = r.read_int("prepared metadata flags")?;
         let col_count = r.read_len("column count")?;
         let mut pk_indexes = Vec::new();
@@ -57,7 +61,7 @@ impl PreparedMetadata {
                 pk_indexes.push(r.read_short("pk index")?);
             }
         }
-        let col_specs = read_specs(r, col_count, f & flags::GLOBAL_TABLES_SPEC != 0)?;
+        let col_specs = read_specs(r, body, col_count, f & flags::GLOBAL_TABLES_SPEC != 0)?;
         Ok(Self {
             pk_indexes,
             col_specs,
@@ -94,13 +98,18 @@ impl Prepared {
 
     pub(crate) fn read(
         r: &mut Reader<'_>,
-        body: &Bytes,
         version: ProtocolVersion,
         ext: BodyExtensions,
     ) -> Result<Self, DecodeError> {
-        let (id, result_metadata_id) = ext.read_prepared_ids(r, body, version)?;
-        let metadata = PreparedMetadata::read(r, version)?;
-        let result_metadata = ResultMetadata::read(r, body)?;
+        // A prepared statement keeps its id and column specs for long, so they point into a copy
+        // of this (small) body rather than pin the frame's buffer (often a connection's whole
+        // read buffer): one allocation per PREPARE instead of one per name.
+        let own = Bytes::copy_from_slice(r.rest());
+        let mut o = Reader::new(&own);
+        let (id, result_metadata_id) = ext.read_prepared_ids(&mut o, &own, version)?;
+        let metadata = PreparedMetadata::read(&mut o, &own, version)?;
+        let result_metadata = ResultMetadata::read(&mut o, &own)?;
+        r.take(own.len() - o.remaining(), "prepared result")?;
         Ok(Self {
             id,
             result_metadata_id,

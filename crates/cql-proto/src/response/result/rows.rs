@@ -313,7 +313,7 @@ mod tests {
                 .map(|i| ColumnSpec {
                     keyspace: "ks".into(),
                     table: "t".into(),
-                    name: format!("c{i}"),
+                    name: format!("c{i}").into(),
                     typ: ColumnType::Blob,
                 })
                 .collect(),

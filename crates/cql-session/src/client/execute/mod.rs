@@ -143,7 +143,7 @@ impl<T, P: Iterator<Item = T>> Iterator for SharedPlan<'_, P> {
 }
 
 /// Finds the CQL text of a prepared id, for re-preparing after UNPREPARED.
-pub(crate) type Reprepare<'a> = &'a (dyn Fn(&Bytes) -> Option<String> + Sync);
+pub(crate) type Reprepare<'a> = &'a (dyn Fn(&Bytes) -> Option<proto::Text> + Sync);
 
 /// Runs `request` over `plan` with retries; see the module docs.
 pub(crate) async fn execute<T, P>(

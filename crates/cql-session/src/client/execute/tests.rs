@@ -110,7 +110,7 @@ fn opts<'a>(
     }
 }
 
-fn no_reprepare(_: &Bytes) -> Option<String> {
+fn no_reprepare(_: &Bytes) -> Option<proto::Text> {
     None
 }
 
@@ -308,7 +308,7 @@ async fn unprepared_is_reprepared_on_the_same_node_and_retried() {
         result_metadata_id: None,
         params: QueryParameters::default(),
     });
-    let texts = |id: &Bytes| (id.as_ref() == b"ID").then(|| "SELECT 1".to_owned());
+    let texts = |id: &Bytes| (id.as_ref() == b"ID").then(|| "SELECT 1".into());
     execute(
         targets.into_iter(),
         &mut req,
