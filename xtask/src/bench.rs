@@ -115,7 +115,7 @@ pub(crate) fn bench(sh: &Shell, root: &Path, args: &BenchArgs) -> Result<()> {
     // share (tokio, bytes, ...) are compiled once, not once per feature set.
     cmd!(
         sh,
-        "cargo build --release --locked -p cql-sim --bin cql-sim -p cql-bench --features cql-bench/scylla-driver"
+        "cargo build --release --locked -p cql-sim -p cql-bench --features cql-bench/scylla-driver"
     )
     .run()?;
     ensure_valgrind(sh, args)?;
