@@ -907,6 +907,7 @@ fn result_prepared_v4_and_v5() {
         id: Bytes::from_static(&[0xca, 0xfe]),
         result_metadata_id: None,
         metadata: PreparedMetadata {
+            extra_flags: 0,
             pk_indexes: vec![0],
             col_specs: vec![
                 spec("ks", "t", "k", ColumnType::Int),
@@ -925,6 +926,69 @@ fn result_prepared_v4_and_v5() {
         result_metadata: ResultMetadata::default(),
     };
     check_response(V5, &bytes, &Response::Result(ResultBody::Prepared(p)));
+}
+
+#[test]
+fn result_prepared_keeps_scylla_lwt_mark() {
+    // Scylla's SCYLLA_LWT_ADD_METADATA_MARK with LWT_OPTIMIZATION_META_BIT_MASK=2147483648:
+    // kind 4; id cafe; metadata: flags 0x80000001 (LWT mark | GLOBAL_TABLES_SPEC), 1 column,
+    // 1 pk index (0), global "ks"."t", k int; result metadata: flags 0, 0 columns.
+    let bytes = wire!(
+        "00000004 0002 cafe",
+        "80000001 00000001 00000001 0000",
+        "0002",
+        b"ks",
+        "0001",
+        b"t",
+        "0001",
+        b"k",
+        "0009",
+        "00000000 00000000"
+    );
+    let metadata = PreparedMetadata {
+        extra_flags: i32::MIN, // 0x80000000
+        pk_indexes: vec![0],
+        col_specs: vec![spec("ks", "t", "k", ColumnType::Int)],
+    };
+    assert_eq!(metadata.flags(), i32::MIN | 1);
+    assert!(metadata.has_flag(0x8000_0000));
+    assert!(!metadata.has_flag(0x4000_0000));
+    assert!(!metadata.has_flag(0));
+    let p = Prepared {
+        id: Bytes::from_static(&[0xca, 0xfe]),
+        result_metadata_id: None,
+        metadata,
+        result_metadata: ResultMetadata::default(),
+    };
+    check_response(V4, &bytes, &Response::Result(ResultBody::Prepared(p)));
+    // Decoded from the hand bytes: the bit is kept, the global flag is not duplicated into it.
+    let Response::Result(ResultBody::Prepared(decoded)) =
+        Response::decode_body(Opcode::RESULT, V4, Bytes::copy_from_slice(&bytes)).unwrap()
+    else {
+        panic!("not a prepared result");
+    };
+    assert_eq!(decoded.metadata.extra_flags, i32::MIN);
+    assert!(decoded.metadata.has_flag(0x8000_0000));
+    // Without the mark: the plain statement of `result_prepared_v4_and_v5` has no extra bit.
+    let plain = wire!(
+        "00000004 0002 cafe",
+        "00000001 00000001 00000001 0000",
+        "0002",
+        b"ks",
+        "0001",
+        b"t",
+        "0001",
+        b"k",
+        "0009",
+        "00000000 00000000"
+    );
+    let Response::Result(ResultBody::Prepared(decoded)) =
+        Response::decode_body(Opcode::RESULT, V4, Bytes::copy_from_slice(&plain)).unwrap()
+    else {
+        panic!("not a prepared result");
+    };
+    assert_eq!(decoded.metadata.extra_flags, 0);
+    assert!(!decoded.metadata.has_flag(0x8000_0000));
 }
 
 fn sc(change_type: SchemaChangeType, target: SchemaChangeTarget) -> SchemaChange {

@@ -507,12 +507,15 @@ pub(crate) fn prepared(v: ProtocolVersion) -> impl Strategy<Value = Prepared> {
         vec(any::<u16>(), 0..3),
         vec(column_spec(), 0..4),
         result_metadata(),
+        any::<i32>(),
     )
         .prop_map(
-            move |(id, m, pk_indexes, col_specs, result_metadata)| Prepared {
+            move |(id, m, pk_indexes, col_specs, result_metadata, extra)| Prepared {
                 id,
                 result_metadata_id: v5.then_some(m),
                 metadata: PreparedMetadata {
+                    // Any bits but GLOBAL_TABLES_SPEC (derived from the specs).
+                    extra_flags: extra & !1,
                     pk_indexes,
                     col_specs,
                 },

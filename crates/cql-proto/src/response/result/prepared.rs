@@ -12,8 +12,16 @@ use crate::frame::{BodyExtensions, ProtocolVersion};
 /// The bind markers of a prepared statement:
 /// `<flags: [int]><columns_count: [int]><pk_count: [int]><pk_index: [short]>*`
 /// `[<global_table_spec>]<col_spec>*` (v3 has no pk indexes).
+///
+/// The GLOBAL_TABLES_SPEC flag is derived from the specs; every other flag bit (such as the bit
+/// of Scylla's `SCYLLA_LWT_ADD_METADATA_MARK` extension) is kept in [`Self::extra_flags`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PreparedMetadata {
+    /// The flag bits other than GLOBAL_TABLES_SPEC (`0x0001`), as read from the wire and written
+    /// back as given (the GLOBAL_TABLES_SPEC bit, if set here, is ignored when encoding). Scylla
+    /// marks lightweight transactions with a bit of its choosing here (see
+    /// [`crate::scylla::SCYLLA_LWT_ADD_METADATA_MARK`] and [`Self::has_flag`]).
+    pub extra_flags: i32,
     /// For each partition key component, the index of its bind marker (v4+).
     pub pk_indexes: Vec<u16>,
     /// The bind markers' specs.
@@ -21,9 +29,20 @@ pub struct PreparedMetadata {
 }
 
 impl PreparedMetadata {
-    /// The wire flags (GLOBAL_TABLES_SPEC when all specs share a keyspace and table).
+    /// The wire flags: GLOBAL_TABLES_SPEC when all specs share a keyspace and table, OR'ed with
+    /// [`Self::extra_flags`].
     pub fn flags(&self) -> i32 {
-        global_flag(&self.col_specs)
+        global_flag(&self.col_specs) | (self.extra_flags & !flags::GLOBAL_TABLES_SPEC)
+    }
+
+    /// Whether every bit of `mask` is set in the wire flags; always false for a zero mask.
+    ///
+    /// With the mask a server advertised under `LWT_OPTIMIZATION_META_BIT_MASK` (and the
+    /// extension negotiated in STARTUP), this tells whether the statement is a lightweight
+    /// transaction.
+    pub fn has_flag(&self, mask: u32) -> bool {
+        let flags = u32::from_be_bytes(self.flags().to_be_bytes());
+        mask != 0 && flags & mask == mask
     }
 
     /// Appends the metadata to `buf`.
@@ -63,6 +82,7 @@ impl PreparedMetadata {
         }
         let col_specs = read_specs(r, body, col_count, f & flags::GLOBAL_TABLES_SPEC != 0)?;
         Ok(Self {
+            extra_flags: f & !flags::GLOBAL_TABLES_SPEC,
             pk_indexes,
             col_specs,
         })
