@@ -38,7 +38,9 @@
 //!   caches; each simulated node owns a [`Store`]. The server keeps them behind its own lock.
 //! - QUERY: [`Engine::query`] (parses once per distinct text, cached). PREPARE:
 //!   [`Engine::prepare`] returns a [`PreparedInfo`] (id = MD5 of keyspace + text, bind specs,
-//!   `pk_indexes`, result specs, LWT flag; [`PreparedInfo::to_prepared`] makes the wire body).
+//!   `pk_indexes`, result specs, LWT flag; [`PreparedInfo::to_prepared`] makes the wire body,
+//!   [`PreparedInfo::to_prepared_marked`] with Scylla's LWT mark bit for conditional statements
+//!   when the connection enabled `SCYLLA_LWT_ADD_METADATA_MARK`).
 //!   EXECUTE: [`Engine::prepared`] (Unprepared error when unknown) then [`Engine::execute`].
 //!   BATCH: [`Engine::batch`] with one `(statement, values)` per entry.
 //! - Values come in as [`BoundValue`]s ([`wire::bound_values`] converts a request's

@@ -105,11 +105,23 @@ impl PreparedInfo {
 
     /// The RESULT Prepared body; `with_metadata_id` adds [`Self::result_metadata_id`].
     pub fn to_prepared(&self, with_metadata_id: bool) -> Prepared {
+        self.to_prepared_marked(with_metadata_id, None)
+    }
+
+    /// The RESULT Prepared body, with `lwt_mark` (the bit negotiated with Scylla's
+    /// `SCYLLA_LWT_ADD_METADATA_MARK`, if any) set in the metadata flags when the statement is
+    /// a lightweight transaction.
+    pub fn to_prepared_marked(&self, with_metadata_id: bool, lwt_mark: Option<u32>) -> Prepared {
+        let extra_flags = match lwt_mark {
+            Some(mask) if self.is_lwt => i32::from_be_bytes(mask.to_be_bytes()),
+            _ => 0,
+        };
         Prepared {
             id: Bytes::copy_from_slice(&self.id),
             result_metadata_id: with_metadata_id
                 .then(|| Bytes::copy_from_slice(&self.result_metadata_id())),
             metadata: PreparedMetadata {
+                extra_flags,
                 pk_indexes: self.pk_indexes.clone(),
                 col_specs: self.bind_specs.clone(),
             },

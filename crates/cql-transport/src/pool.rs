@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
@@ -86,6 +86,8 @@ pub struct NodePool {
     connector: Connector,
     slots: ArcSwap<Slots>,
     sharding: ArcSwapOption<ShardingInfo>,
+    /// The LWT mark negotiated by the latest connection added (0: none).
+    lwt_mark: AtomicU32,
     up: Arc<AtomicBool>,
     closed: AtomicBool,
     wake: Notify,
@@ -128,6 +130,7 @@ impl NodePool {
             connector,
             slots: ArcSwap::from_pointee(Slots::default()),
             sharding: ArcSwapOption::empty(),
+            lwt_mark: AtomicU32::new(0),
             up: Arc::new(AtomicBool::new(true)),
             closed: AtomicBool::new(false),
             wake: Notify::new(),
@@ -163,6 +166,14 @@ impl NodePool {
     /// The node's sharding parameters, once a connection has reported them.
     pub fn sharding(&self) -> Option<Arc<ShardingInfo>> {
         self.sharding.load_full()
+    }
+
+    /// The bit marking lightweight transactions in the prepared metadata flags of this node's
+    /// answers (Scylla's `SCYLLA_LWT_ADD_METADATA_MARK`, as negotiated by the pool's latest
+    /// connection, see [`crate::ConnectionInfo::lwt_mark`]); `None` when not negotiated or
+    /// before any connection.
+    pub fn lwt_mark(&self) -> Option<u32> {
+        Some(self.lwt_mark.load(Ordering::Relaxed)).filter(|m| *m != 0)
     }
 
     /// Usable (not broken) connections.
@@ -290,6 +301,8 @@ impl NodePool {
 
     /// Adds a connection to its shard's bucket if that bucket wants more; otherwise closes it.
     fn add(self: &Arc<Self>, conn: Connection) -> bool {
+        self.lwt_mark
+            .store(conn.info().lwt_mark.unwrap_or(0), Ordering::Relaxed);
         if let Some(info) = conn.info().sharding.clone() {
             let known = self.sharding.load();
             if known.as_ref().is_none_or(|k| k.nr_shards != info.nr_shards) {

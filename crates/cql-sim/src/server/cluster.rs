@@ -51,6 +51,8 @@ pub(crate) struct Config {
     pub(crate) schema_agreement_delay: Duration,
     pub(crate) max_frame_size: usize,
     pub(crate) base: Ipv4Addr,
+    /// The bit advertised under `SCYLLA_LWT_ADD_METADATA_MARK` (None: the extension is off).
+    pub(crate) lwt_mark: Option<u32>,
 }
 
 impl Config {
@@ -149,6 +151,7 @@ pub struct SimClusterBuilder {
     address_base: Option<Ipv4Addr>,
     cluster_name: String,
     max_frame_size: usize,
+    lwt_mark: Option<u32>,
 }
 
 impl Default for SimClusterBuilder {
@@ -170,9 +173,13 @@ impl Default for SimClusterBuilder {
             address_base: None,
             cluster_name: "cql-sim".into(),
             max_frame_size: proto::frame::DEFAULT_MAX_FRAME_SIZE,
+            lwt_mark: Some(LWT_MARK),
         }
     }
 }
+
+/// The prepared-metadata flag bit Scylla uses to mark LWT statements (`0x80000000`).
+pub const LWT_MARK: u32 = 0x8000_0000;
 
 /// A process-wide counter giving every isolated cluster its own loopback subnet.
 static SUBNET: AtomicU32 = AtomicU32::new(0);
@@ -303,6 +310,14 @@ impl SimClusterBuilder {
         self
     }
 
+    /// Disables Scylla's `SCYLLA_LWT_ADD_METADATA_MARK` extension: SUPPORTED does not offer it
+    /// and prepared LWT statements are never marked (as with Cassandra or an old Scylla). By
+    /// default it is offered with `LWT_OPTIMIZATION_META_BIT_MASK=2147483648`, as Scylla does.
+    pub fn no_lwt_metadata_mark(mut self) -> Self {
+        self.lwt_mark = None;
+        self
+    }
+
     /// Starts every node and returns once all listen.
     pub async fn start(self) -> Result<SimCluster, SimError> {
         let total: usize = self.dcs.iter().map(|d| d.nodes).sum();
@@ -347,6 +362,7 @@ impl SimClusterBuilder {
             schema_agreement_delay: self.schema_agreement_delay,
             max_frame_size: self.max_frame_size,
             base,
+            lwt_mark: self.lwt_mark,
         };
         let data = Data::new();
         let version = data.schema_version();

@@ -16,7 +16,10 @@ use proto::frame::{
 };
 use proto::request::{BatchStatementKind, Request};
 use proto::response::{ErrorBody, ErrorDetails, Response};
-use proto::scylla::{BIASED_TOKEN_ROUND_ROBIN, MURMUR3_PARTITIONER, ShardingInfo};
+use proto::scylla::{
+    BIASED_TOKEN_ROUND_ROBIN, LWT_OPTIMIZATION_META_BIT_MASK, MURMUR3_PARTITIONER,
+    SCYLLA_LWT_ADD_METADATA_MARK, ShardingInfo,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
@@ -80,6 +83,8 @@ struct Conn {
     phase: Phase,
     compression: Option<Compression>,
     keyspace: Option<String>,
+    /// The LWT mark bit, once the client enabled `SCYLLA_LWT_ADD_METADATA_MARK` in STARTUP.
+    lwt_mark: Option<u32>,
     /// The protocol version of the client's latest frame (events are sent with it).
     version: ProtocolVersion,
     events: Option<(broadcast::Receiver<ClusterEvent>, HashSet<EventType>)>,
@@ -131,6 +136,7 @@ pub(crate) async fn run(
         phase: Phase::Initial,
         compression: None,
         keyspace: None,
+        lwt_mark: None,
         version: ProtocolVersion::V4,
         events: None,
     };
@@ -286,6 +292,12 @@ impl Conn {
             shard_aware_port_ssl: None,
         }
         .add_to_supported(&mut options);
+        if let Some(mask) = self.shared.cluster.config.lwt_mark {
+            options.insert(
+                SCYLLA_LWT_ADD_METADATA_MARK.into(),
+                vec![format!("{LWT_OPTIMIZATION_META_BIT_MASK}={mask}")],
+            );
+        }
         Response::Supported { options }
     }
 
@@ -449,6 +461,12 @@ impl Conn {
                         }
                     }
                 }
+                // As Scylla: the extension is on when the client names it (its value, the mask
+                // the client read from SUPPORTED, is not checked), and the server's own bit is
+                // used.
+                if s.options.contains_key(SCYLLA_LWT_ADD_METADATA_MARK) {
+                    self.lwt_mark = self.shared.cluster.config.lwt_mark;
+                }
                 if self.shared.cluster.config.auth.is_some() {
                     self.phase = Phase::Authenticating;
                     reply(
@@ -533,8 +551,11 @@ impl Conn {
                     &request,
                     self.keyspace.as_deref(),
                     tracing,
-                    self.shared.peer,
-                    self.shard,
+                    coordinator::Client {
+                        addr: self.shared.peer,
+                        shard: self.shard,
+                        lwt_mark: self.lwt_mark,
+                    },
                 );
                 if let Some(ks) = r.set_keyspace {
                     self.keyspace = Some(ks);

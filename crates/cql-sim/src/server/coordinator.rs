@@ -503,6 +503,18 @@ struct Ctx<'a> {
     consistency: Consistency,
     client: SocketAddr,
     shard: u32,
+    lwt_mark: Option<u32>,
+}
+
+/// The client connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Client {
+    /// The client's address.
+    pub(crate) addr: SocketAddr,
+    /// The shard serving the connection.
+    pub(crate) shard: u32,
+    /// The LWT mark bit, when the client enabled `SCYLLA_LWT_ADD_METADATA_MARK`.
+    pub(crate) lwt_mark: Option<u32>,
 }
 
 fn now_micros() -> i64 {
@@ -602,8 +614,7 @@ pub(crate) fn execute(
     request: &Request,
     keyspace: Option<&str>,
     tracing: bool,
-    client: SocketAddr,
-    shard: u32,
+    client: Client,
 ) -> Reply {
     let started = std::time::Instant::now();
     let started_at = now_micros();
@@ -618,8 +629,9 @@ pub(crate) fn execute(
         node,
         keyspace,
         consistency,
-        client,
-        shard,
+        client: client.addr,
+        shard: client.shard,
+        lwt_mark: client.lwt_mark,
     };
     // An engine bug must not take the connection down: it becomes a SERVER_ERROR.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&ctx, request)));
@@ -741,7 +753,9 @@ fn prepare(ctx: &Ctx<'_>, query: &str, keyspace: Option<&str>) -> Reply {
         Ok(info) => {
             lock(&ctx.node.prepared).insert(info.id, Arc::from(query));
             Reply {
-                response: Response::Result(ResultBody::Prepared(info.to_prepared(false))),
+                response: Response::Result(ResultBody::Prepared(
+                    info.to_prepared_marked(false, ctx.lwt_mark),
+                )),
                 tracing_id: None,
                 warnings: Vec::new(),
                 set_keyspace: None,

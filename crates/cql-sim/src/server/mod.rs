@@ -18,5 +18,5 @@ pub mod faults;
 mod node;
 mod topology;
 
-pub use cluster::{NodeHandle, RoutingStats, SimCluster, SimClusterBuilder, SimError};
+pub use cluster::{LWT_MARK, NodeHandle, RoutingStats, SimCluster, SimClusterBuilder, SimError};
 pub use faults::{FaultAction, FaultRule, RequestMatcher};

@@ -7,7 +7,9 @@ use bytes::{Bytes, BytesMut};
 use proto::frame::{self, Compression, Frame, FrameDecoder, RequestOptions};
 use proto::request::{AuthResponse, Request, Startup};
 use proto::response::Response;
-use proto::scylla::{SCYLLA_USE_METADATA_ID, ScyllaExtensions, ShardingInfo};
+use proto::scylla::{
+    SCYLLA_LWT_ADD_METADATA_MARK, SCYLLA_USE_METADATA_ID, ScyllaExtensions, ShardingInfo,
+};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::ConnectionInfo;
@@ -59,10 +61,17 @@ where
         Startup::DRIVER_VERSION.to_owned(),
         config.driver_version.clone(),
     );
+    let mut lwt_mark = None;
     if config.scylla_extensions {
-        let mut ext = ScyllaExtensions::from_supported(&supported).startup_options();
+        let offered = ScyllaExtensions::from_supported(&supported);
+        // A zero mask could never mark anything: treat it as not offered.
+        lwt_mark = offered.lwt_optimization_meta_bit_mask.filter(|m| *m != 0);
+        let mut ext = offered.startup_options();
         // Metadata ids change the EXECUTE layout; the session layer opts in explicitly.
         ext.remove(SCYLLA_USE_METADATA_ID);
+        if lwt_mark.is_none() {
+            ext.remove(SCYLLA_LWT_ADD_METADATA_MARK);
+        }
         options.extend(ext);
     }
     let startup = Request::Startup(Startup { options });
@@ -88,6 +97,7 @@ where
         supported,
         compression,
         keyspace: None,
+        lwt_mark,
     };
     Ok((info, io.read_buf))
 }

@@ -183,6 +183,62 @@ async fn scylla_sharding_info_comes_from_supported() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn lwt_mark_is_negotiated_only_when_offered() {
+    let startup = |node: &FakeNode| {
+        node.startup_options
+            .lock()
+            .expect("lock")
+            .clone()
+            .expect("startup")
+    };
+    // Not offered: not asked for, no mark.
+    let plain = FakeNode::default();
+    let conn = open(&plain, &ConnectionConfig::default())
+        .await
+        .expect("open");
+    assert_eq!(conn.info().lwt_mark, None);
+    assert!(!startup(&plain).contains_key("SCYLLA_LWT_ADD_METADATA_MARK"));
+    // Offered as Scylla does: enabled in STARTUP with the mask, and the mask is kept.
+    let mut scylla = FakeNode::default();
+    scylla.supported.insert(
+        "SCYLLA_LWT_ADD_METADATA_MARK".into(),
+        vec!["LWT_OPTIMIZATION_META_BIT_MASK=2147483648".into()],
+    );
+    let conn = open(&scylla, &ConnectionConfig::default())
+        .await
+        .expect("open");
+    assert_eq!(conn.info().lwt_mark, Some(0x8000_0000));
+    assert_eq!(
+        startup(&scylla)
+            .get("SCYLLA_LWT_ADD_METADATA_MARK")
+            .map(String::as_str),
+        Some("LWT_OPTIMIZATION_META_BIT_MASK=2147483648")
+    );
+    // Extensions disabled: neither asked for nor reported.
+    let config = ConnectionConfig {
+        scylla_extensions: false,
+        ..ConnectionConfig::default()
+    };
+    let conn = open(&scylla, &config).await.expect("open");
+    assert_eq!(conn.info().lwt_mark, None);
+    assert!(!startup(&scylla).contains_key("SCYLLA_LWT_ADD_METADATA_MARK"));
+    // A malformed or zero mask: treated as not offered.
+    for bad in ["LWT_OPTIMIZATION_META_BIT_MASK=x", "LWT_OPTIMIZATION_META_BIT_MASK=0"] {
+        let mut node = FakeNode::default();
+        node.supported
+            .insert("SCYLLA_LWT_ADD_METADATA_MARK".into(), vec![bad.into()]);
+        let conn = open(&node, &ConnectionConfig::default())
+            .await
+            .expect("open");
+        assert_eq!(conn.info().lwt_mark, None, "{bad}");
+        assert!(
+            !startup(&node).contains_key("SCYLLA_LWT_ADD_METADATA_MARK"),
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn events_reach_the_channel() {
     let node = FakeNode::default();
     let (ev_tx, ev_rx) = mpsc::channel(4);

@@ -185,6 +185,10 @@ pub struct ConnectionInfo {
     pub sharding: Option<proto::ShardingInfo>,
     /// The keyspace set with USE during the handshake.
     pub keyspace: Option<String>,
+    /// The bit marking lightweight transactions in prepared metadata flags, when Scylla's
+    /// `SCYLLA_LWT_ADD_METADATA_MARK` extension was offered in SUPPORTED and enabled in STARTUP
+    /// (its `LWT_OPTIMIZATION_META_BIT_MASK`); `None` otherwise.
+    pub lwt_mark: Option<u32>,
 }
 
 impl std::fmt::Debug for Connection {

@@ -27,6 +27,10 @@ fn scylla_node(shard: u32) -> FakeNode {
         ),
         ("SCYLLA_SHARDING_IGNORE_MSB", "0".to_owned()),
         ("SCYLLA_SHARD_AWARE_PORT", "19042".to_owned()),
+        (
+            "SCYLLA_LWT_ADD_METADATA_MARK",
+            "LWT_OPTIMIZATION_META_BIT_MASK=2147483648".to_owned(),
+        ),
     ] {
         node.supported.insert(k.to_owned(), vec![v]);
     }
@@ -146,6 +150,7 @@ async fn fills_every_shard_through_the_shard_aware_port() {
     );
     let info = pool.sharding().expect("sharding");
     assert_eq!(info.nr_shards, SHARDS);
+    assert_eq!(pool.lwt_mark(), Some(0x8000_0000));
     for t in [i64::MIN, -1, 0, 1 << 62, i64::MAX] {
         let c = pool.connection_for_token(Token(t)).expect("conn");
         assert_eq!(c.shard(), Some(proto::shard_of(Token(t), SHARDS, 0)));
@@ -163,6 +168,7 @@ async fn non_scylla_nodes_get_connections_per_host() {
     let pool = NodePool::with_connector(addr(), ConnectionConfig::default(), cfg, connector(f));
     wait_count(&pool, 3).await;
     assert!(pool.sharding().is_none());
+    assert_eq!(pool.lwt_mark(), None);
     assert!(pool.connection_for_token(Token(5)).is_some());
     assert!(pool.connection_for_shard(1).is_none());
 }
