@@ -884,16 +884,26 @@ impl SessionInner {
         let sends = join_all(targets.iter().map(|t| send_bounded(t, &request, limit))).await;
         let mut first_error = None;
         let mut prepared = None;
-        for r in sends {
+        // Scylla's LWT mark: a node that negotiated `SCYLLA_LWT_ADD_METADATA_MARK` sets that
+        // bit in the metadata flags of a conditional statement; any such answer confirms it.
+        let mut is_lwt = false;
+        for (target, r) in targets.iter().zip(sends) {
             match r {
                 Ok(env) => match env.response {
-                    Response::Result(ResultBody::Prepared(p)) => match &prepared {
-                        None => prepared = Some(p),
-                        Some(q) if q.id != p.id => {
-                            return Err(PrepareError::PreparedStatementIdsMismatch);
+                    Response::Result(ResultBody::Prepared(p)) => {
+                        is_lwt |= target
+                            .node
+                            .pool()
+                            .and_then(|pool| pool.lwt_mark())
+                            .is_some_and(|mask| p.metadata.has_flag(mask));
+                        match &prepared {
+                            None => prepared = Some(p),
+                            Some(q) if q.id != p.id => {
+                                return Err(PrepareError::PreparedStatementIdsMismatch);
+                            }
+                            Some(_) => {}
                         }
-                        Some(_) => {}
-                    },
+                    }
                     Response::Error(body) => {
                         first_error.get_or_insert(RequestAttemptError::DbError(
                             crate::errors::DbError::from_error_body(&body),
@@ -916,7 +926,7 @@ impl SessionInner {
             (Some(p), _) => Ok(PreparedStatement::new(
                 p,
                 statement.contents,
-                false,
+                is_lwt,
                 statement.config,
                 statement.page_size,
             )),

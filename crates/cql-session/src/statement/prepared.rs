@@ -324,6 +324,7 @@ mod tests {
 
     fn prepared(pk_indexes: Vec<u16>) -> PreparedStatement {
         let metadata = PreparedMetadata {
+            extra_flags: 0,
             pk_indexes,
             col_specs: vec![
                 spec("v", ColumnType::Text),
