@@ -223,7 +223,10 @@ async fn lwt_mark_is_negotiated_only_when_offered() {
     assert_eq!(conn.info().lwt_mark, None);
     assert!(!startup(&scylla).contains_key("SCYLLA_LWT_ADD_METADATA_MARK"));
     // A malformed or zero mask: treated as not offered.
-    for bad in ["LWT_OPTIMIZATION_META_BIT_MASK=x", "LWT_OPTIMIZATION_META_BIT_MASK=0"] {
+    for bad in [
+        "LWT_OPTIMIZATION_META_BIT_MASK=x",
+        "LWT_OPTIMIZATION_META_BIT_MASK=0",
+    ] {
         let mut node = FakeNode::default();
         node.supported
             .insert("SCYLLA_LWT_ADD_METADATA_MARK".into(), vec![bad.into()]);
