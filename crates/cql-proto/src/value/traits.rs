@@ -70,6 +70,8 @@ fn wrong<T: ?Sized>(typ: &ColumnType) -> EncodeError {
     mismatch(typ, std::any::type_name::<T>())
 }
 
+#[cold]
+#[inline(never)]
 fn type_err<T: ?Sized>(typ: &ColumnType) -> DecodeError {
     DecodeError::TypeMismatch {
         expected: std::any::type_name::<T>().to_owned(),
@@ -77,13 +79,24 @@ fn type_err<T: ?Sized>(typ: &ColumnType) -> DecodeError {
     }
 }
 
+#[inline]
 fn non_null<T: ?Sized>(v: Option<&[u8]>) -> Result<&[u8], DecodeError> {
-    v.ok_or_else(|| DecodeError::TypeMismatch {
-        expected: std::any::type_name::<T>().to_owned(),
-        got: "null".to_owned(),
-    })
+    match v {
+        Some(b) => Ok(b),
+        None => Err(null_err::<T>()),
+    }
 }
 
+#[cold]
+#[inline(never)]
+fn null_err<T: ?Sized>() -> DecodeError {
+    DecodeError::TypeMismatch {
+        expected: std::any::type_name::<T>().to_owned(),
+        got: "null".to_owned(),
+    }
+}
+
+#[inline]
 fn check<T: ?Sized>(ok: bool, typ: &ColumnType) -> Result<(), DecodeError> {
     if ok { Ok(()) } else { Err(type_err::<T>(typ)) }
 }
@@ -123,9 +136,12 @@ macro_rules! native {
         }
 
         impl<'frame> DeserializeValue<'frame> for $t {
+            // `#[inline]`: called per cell from other crates; without it each is a call.
+            #[inline]
             fn type_check(typ: &ColumnType) -> Result<(), DecodeError> {
                 check::<Self>(matches!(typ, $pat), typ)
             }
+            #[inline]
             fn deserialize(
                 typ: &'frame ColumnType,
                 v: Option<&'frame [u8]>,
