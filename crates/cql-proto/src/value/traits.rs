@@ -48,6 +48,7 @@ pub trait SerializeValue {
 
     /// Writes the value as a `[bytes]` cell with its `[int]` length; `None` writes null (-1) and
     /// [`Unset`] writes unset (-2).
+    #[inline]
     fn serialize_cell(&self, typ: &ColumnType, buf: &mut BytesMut) -> Result<(), EncodeError> {
         with_int_length(buf, |buf| self.serialize(typ, buf))
     }
@@ -66,6 +67,8 @@ pub trait DeserializeValue<'frame>: Sized {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Unset;
 
+#[cold]
+#[inline(never)]
 fn wrong<T: ?Sized>(typ: &ColumnType) -> EncodeError {
     mismatch(typ, std::any::type_name::<T>())
 }
@@ -123,6 +126,7 @@ impl<T: SerializeValue + ?Sized> SerializeValue for Box<T> {
 macro_rules! native {
     ($t:ty, $pat:pat, |$s:ident, $buf:ident| $write:expr, |$b:ident| $read:expr) => {
         impl SerializeValue for $t {
+            #[inline]
             fn serialize(&self, typ: &ColumnType, $buf: &mut BytesMut) -> Result<(), EncodeError> {
                 match typ {
                     $pat => {
@@ -262,6 +266,7 @@ impl<'frame> DeserializeValue<'frame> for Uuid {
 }
 
 impl SerializeValue for str {
+    #[inline]
     fn serialize(&self, typ: &ColumnType, buf: &mut BytesMut) -> Result<(), EncodeError> {
         match typ {
             ColumnType::Text => {}
@@ -312,6 +317,7 @@ fn blob_type(typ: &ColumnType) -> bool {
 }
 
 impl SerializeValue for [u8] {
+    #[inline]
     fn serialize(&self, typ: &ColumnType, buf: &mut BytesMut) -> Result<(), EncodeError> {
         if !blob_type(typ) {
             return Err(wrong::<Self>(typ));
