@@ -189,7 +189,16 @@ fn in_order_deser(input: &Input, de: &TokenStream) -> TokenStream {
         }
         let i = index;
         index += 1;
-        let read = read_column(f, de, quote!(#de::next_column::<Self>(&mut row, #i)?));
+        let ty = &f.ty;
+        // `next_value`: the column is taken and decoded in one step (the hot path).
+        let read = if f.default_when_null {
+            quote! {
+                #de::next_value::<Self, ::core::option::Option<#ty>>(&mut row, #i)?
+                    .unwrap_or_default()
+            }
+        } else {
+            quote!(#de::next_value::<Self, #ty>(&mut row, #i)?)
+        };
         quote!(#ident: #read,)
     });
     let inits: Vec<_> = inits.collect();

@@ -61,12 +61,10 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
         if n > self.buf.len() {
-            return Err(DecodeError::UnexpectedEof {
-                what,
-                needed: n - self.buf.len(),
-            });
+            return Err(eof(what, n - self.buf.len()));
         }
         let (head, tail) = self.buf.split_at(n);
         self.buf = tail;
@@ -79,6 +77,7 @@ impl<'a> Reader<'a> {
         Ok(Reader::new(self.take(n, what)?))
     }
 
+    #[inline]
     fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], DecodeError> {
         let s = self.take(N, what)?;
         let mut a = [0u8; N];
@@ -94,6 +93,7 @@ impl<'a> Reader<'a> {
         Ok(u16::from_be_bytes(self.array(what)?))
     }
 
+    #[inline]
     pub(crate) fn read_int(&mut self, what: &'static str) -> Result<i32, DecodeError> {
         Ok(i32::from_be_bytes(self.array(what)?))
     }
@@ -161,6 +161,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `[bytes]`: `None` for a negative length (null).
+    #[inline]
     pub(crate) fn read_bytes(
         &mut self,
         what: &'static str,
@@ -437,6 +438,13 @@ pub(crate) fn write_bytes_map(
         write_bytes(buf, v.as_deref())?;
     }
     Ok(())
+}
+
+/// The error of a read past the end (kept out of line: reads are on every hot path).
+#[cold]
+#[inline(never)]
+fn eof(what: &'static str, needed: usize) -> DecodeError {
+    DecodeError::UnexpectedEof { what, needed }
 }
 
 #[cfg(test)]

@@ -110,7 +110,8 @@ pub mod _macro_internal {
 
     pub use crate::deserialize::row::{
         deserialize_column, mk_missing_column_deser_err, mk_missing_column_typck_err,
-        mk_unexpected_column_err, mk_wrong_count_typck_err, next_column, type_check_column,
+        mk_unexpected_column_err, mk_wrong_count_typck_err, next_column, next_value,
+        type_check_column,
     };
     pub use crate::deserialize::{
         ColumnIterator, DeserializationError, DeserializeRow, RawColumn, TypeCheckError,

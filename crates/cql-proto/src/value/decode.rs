@@ -24,11 +24,18 @@ impl CqlValue {
 }
 
 /// Takes exactly `N` bytes, or fails with the length found.
+#[inline]
 pub(crate) fn fixed<const N: usize>(b: &[u8], what: &'static str) -> Result<[u8; N], DecodeError> {
-    b.try_into().map_err(|_| DecodeError::InvalidLength {
+    b.try_into().map_err(|_| bad_length(what, b.len()))
+}
+
+#[cold]
+#[inline(never)]
+fn bad_length(what: &'static str, len: usize) -> DecodeError {
+    DecodeError::InvalidLength {
         what,
-        len: b.len() as i64,
-    })
+        len: len as i64,
+    }
 }
 
 pub(crate) fn ascii(b: &[u8]) -> Result<&str, DecodeError> {

@@ -71,6 +71,7 @@ pub fn write_cell(
 }
 
 /// Writes an `[int]` length placeholder, runs `body`, then patches the length.
+#[inline]
 pub(crate) fn with_int_length(
     buf: &mut BytesMut,
     body: impl FnOnce(&mut BytesMut) -> Result<(), EncodeError>,

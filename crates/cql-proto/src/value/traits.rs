@@ -48,6 +48,7 @@ pub trait SerializeValue {
 
     /// Writes the value as a `[bytes]` cell with its `[int]` length; `None` writes null (-1) and
     /// [`Unset`] writes unset (-2).
+    #[inline]
     fn serialize_cell(&self, typ: &ColumnType, buf: &mut BytesMut) -> Result<(), EncodeError> {
         with_int_length(buf, |buf| self.serialize(typ, buf))
     }
@@ -66,10 +67,14 @@ pub trait DeserializeValue<'frame>: Sized {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Unset;
 
+#[cold]
+#[inline(never)]
 fn wrong<T: ?Sized>(typ: &ColumnType) -> EncodeError {
     mismatch(typ, std::any::type_name::<T>())
 }
 
+#[cold]
+#[inline(never)]
 fn type_err<T: ?Sized>(typ: &ColumnType) -> DecodeError {
     DecodeError::TypeMismatch {
         expected: std::any::type_name::<T>().to_owned(),
@@ -77,13 +82,24 @@ fn type_err<T: ?Sized>(typ: &ColumnType) -> DecodeError {
     }
 }
 
+#[inline]
 fn non_null<T: ?Sized>(v: Option<&[u8]>) -> Result<&[u8], DecodeError> {
-    v.ok_or_else(|| DecodeError::TypeMismatch {
-        expected: std::any::type_name::<T>().to_owned(),
-        got: "null".to_owned(),
-    })
+    match v {
+        Some(b) => Ok(b),
+        None => Err(null_err::<T>()),
+    }
 }
 
+#[cold]
+#[inline(never)]
+fn null_err<T: ?Sized>() -> DecodeError {
+    DecodeError::TypeMismatch {
+        expected: std::any::type_name::<T>().to_owned(),
+        got: "null".to_owned(),
+    }
+}
+
+#[inline]
 fn check<T: ?Sized>(ok: bool, typ: &ColumnType) -> Result<(), DecodeError> {
     if ok { Ok(()) } else { Err(type_err::<T>(typ)) }
 }
@@ -110,6 +126,7 @@ impl<T: SerializeValue + ?Sized> SerializeValue for Box<T> {
 macro_rules! native {
     ($t:ty, $pat:pat, |$s:ident, $buf:ident| $write:expr, |$b:ident| $read:expr) => {
         impl SerializeValue for $t {
+            #[inline]
             fn serialize(&self, typ: &ColumnType, $buf: &mut BytesMut) -> Result<(), EncodeError> {
                 match typ {
                     $pat => {
@@ -123,9 +140,12 @@ macro_rules! native {
         }
 
         impl<'frame> DeserializeValue<'frame> for $t {
+            // `#[inline]`: called per cell from other crates; without it each is a call.
+            #[inline]
             fn type_check(typ: &ColumnType) -> Result<(), DecodeError> {
                 check::<Self>(matches!(typ, $pat), typ)
             }
+            #[inline]
             fn deserialize(
                 typ: &'frame ColumnType,
                 v: Option<&'frame [u8]>,
@@ -246,6 +266,7 @@ impl<'frame> DeserializeValue<'frame> for Uuid {
 }
 
 impl SerializeValue for str {
+    #[inline]
     fn serialize(&self, typ: &ColumnType, buf: &mut BytesMut) -> Result<(), EncodeError> {
         match typ {
             ColumnType::Text => {}
@@ -296,6 +317,7 @@ fn blob_type(typ: &ColumnType) -> bool {
 }
 
 impl SerializeValue for [u8] {
+    #[inline]
     fn serialize(&self, typ: &ColumnType, buf: &mut BytesMut) -> Result<(), EncodeError> {
         if !blob_type(typ) {
             return Err(wrong::<Self>(typ));

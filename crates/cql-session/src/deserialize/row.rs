@@ -188,12 +188,8 @@ pub fn type_check_column<'frame, R: ?Sized, V: DeserializeValue<'frame>>(
 pub fn deserialize_column<'frame, R: ?Sized, V: DeserializeValue<'frame>>(
     col: RawColumn<'frame>,
 ) -> Result<V, DeserializationError> {
-    V::deserialize(&col.spec.typ, col.slice).map_err(|source| DeserializationError::Column {
-        rust_type: std::any::type_name::<R>(),
-        index: col.index,
-        name: col.spec.name.to_string(),
-        source,
-    })
+    V::deserialize(&col.spec.typ, col.slice)
+        .map_err(|source| column_error::<R>(col.index, col.spec, source))
 }
 
 /// The type-check error for a field of `R` with no column of that name. For derived code.
@@ -239,6 +235,52 @@ pub fn next_column<'frame, R: ?Sized>(
     match row.next() {
         Some(col) => col,
         None => Err(mk_missing_column_deser_err::<R>(&index.to_string())),
+    }
+}
+
+/// Reads the next column of a positional row `R` as `V`: [`next_column`] and
+/// [`deserialize_column`] in one step, without building a [`RawColumn`] or moving an
+/// `Option<Result<..>>` per cell (the row-decoding hot path). For derived code.
+#[inline]
+pub fn next_value<'frame, R: ?Sized, V: DeserializeValue<'frame>>(
+    row: &mut ColumnIterator<'frame>,
+    index: usize,
+) -> Result<V, DeserializationError> {
+    let (spec, cell) = match (row.failed, row.specs.get(row.index)) {
+        (false, Some(spec)) => match row.cells.next() {
+            Some(cell) => (spec, cell),
+            None => return Err(short_row(row)),
+        },
+        _ => return Err(mk_missing_column_deser_err::<R>(&index.to_string())),
+    };
+    let at = row.index;
+    row.index += 1;
+    V::deserialize(&spec.typ, cell).map_err(|source| column_error::<R>(at, spec, source))
+}
+
+/// The error of a row with fewer cells than the result has columns; ends the iteration.
+#[cold]
+#[inline(never)]
+fn short_row(row: &mut ColumnIterator<'_>) -> DeserializationError {
+    row.failed = true;
+    DeserializationError::Malformed(proto::DecodeError::UnexpectedEof {
+        what: "row cell",
+        needed: 4,
+    })
+}
+
+#[cold]
+#[inline(never)]
+fn column_error<R: ?Sized>(
+    index: usize,
+    spec: &ColumnSpec,
+    source: proto::DecodeError,
+) -> DeserializationError {
+    DeserializationError::Column {
+        rust_type: std::any::type_name::<R>(),
+        index,
+        name: spec.name.to_string(),
+        source,
     }
 }
 
@@ -290,9 +332,7 @@ macro_rules! impl_tuple {
             }
 
             fn deserialize(mut row: ColumnIterator<'frame>) -> Result<Self, DeserializationError> {
-                Ok(($(
-                    deserialize_column::<Self, $t>(next_column::<Self>(&mut row, $i)?)?,
-                )+))
+                Ok(($( next_value::<Self, $t>(&mut row, $i)?, )+))
             }
         }
     };

@@ -529,14 +529,17 @@ impl Connection {
             armed: true,
         };
         let (responder, rx) = oneshot::channel();
-        if self
-            .inner
-            .tx
-            .send(Envelope { frame, responder })
-            .await
-            .is_err()
-        {
-            return Err(shared.broken_error());
+        // Usually the queue has room: `try_send` then needs no future at all. The waiting send
+        // (queue full) is boxed, so its future does not enlarge every request's future, which is
+        // moved whole into each layer above when the request starts.
+        match self.inner.tx.try_send(Envelope { frame, responder }) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(env)) => {
+                if Box::pin(self.inner.tx.send(env)).await.is_err() {
+                    return Err(shared.broken_error());
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(shared.broken_error()),
         }
         // From here on the driver owns the in-flight count of this request.
         queued.armed = false;

@@ -261,6 +261,53 @@ async fn stream_id_exhaustion_makes_the_next_request_wait() {
     drop(tasks);
 }
 
+/// With the queue full too (every id taken, one request queued), a further request waits in
+/// its (boxed) send and goes out once room frees up; every request gets its own response.
+#[tokio::test(start_paused = true)]
+async fn a_full_queue_makes_the_sender_wait_not_fail() {
+    let (conn, mut peer) = start(ConnectionTuning {
+        queue_capacity: 1,
+        ..tuning()
+    });
+    let mut tasks = Vec::with_capacity(MAX_STREAMS);
+    for _ in 0..MAX_STREAMS {
+        tasks.push(spawn_req(&conn, b""));
+    }
+    for _ in 0..MAX_STREAMS {
+        peer.next().await.expect("frame");
+    }
+    let queued = spawn_req(&conn, b"queued");
+    let waiting = spawn_req(&conn, b"waiting");
+    assert!(
+        peer.next_within(Duration::from_secs(5)).await.is_none(),
+        "a request went out with every stream id taken"
+    );
+    assert!(!waiting.is_finished(), "the sender of a full queue waits");
+    // Free two ids: both held-back requests go out, in order.
+    peer.send(&response(5, 0x08, b"")).await;
+    peer.send(&response(6, 0x08, b"")).await;
+    let mut bodies = Vec::new();
+    for _ in 0..2 {
+        let f = peer
+            .next_within(Duration::from_secs(5))
+            .await
+            .expect("a held-back request is sent");
+        bodies.push(f.body.to_vec());
+        let reply = [b"re:".as_slice(), &f.body[..]].concat();
+        peer.send(&response(f.header.stream, 0x08, &reply)).await;
+    }
+    assert_eq!(bodies, vec![b"queued".to_vec(), b"waiting".to_vec()]);
+    assert_eq!(
+        &queued.await.expect("join").expect("ok").body[..],
+        b"re:queued"
+    );
+    assert_eq!(
+        &waiting.await.expect("join").expect("ok").body[..],
+        b"re:waiting"
+    );
+    drop(tasks);
+}
+
 #[tokio::test(start_paused = true)]
 async fn backpressure_error_mode_fails_fast_above_the_limit() {
     let (conn, mut peer) = start(ConnectionTuning {

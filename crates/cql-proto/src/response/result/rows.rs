@@ -176,6 +176,7 @@ pub struct CellIter<'a> {
 impl<'a> Iterator for CellIter<'a> {
     type Item = Option<&'a [u8]>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.remaining == 0 {
             return None;
