@@ -162,29 +162,7 @@ impl Parser<'_> {
             return Ok(ColumnType::Custom(class));
         }
         let name = self.ident()?;
-        let simple = match name.as_str() {
-            "ascii" => Some(ColumnType::Ascii),
-            "bigint" => Some(ColumnType::BigInt),
-            "blob" => Some(ColumnType::Blob),
-            "boolean" => Some(ColumnType::Boolean),
-            "counter" => Some(ColumnType::Counter),
-            "date" => Some(ColumnType::Date),
-            "decimal" => Some(ColumnType::Decimal),
-            "double" => Some(ColumnType::Double),
-            "duration" => Some(ColumnType::Duration),
-            "float" => Some(ColumnType::Float),
-            "inet" => Some(ColumnType::Inet),
-            "int" => Some(ColumnType::Int),
-            "smallint" => Some(ColumnType::SmallInt),
-            "text" | "varchar" => Some(ColumnType::Text),
-            "time" => Some(ColumnType::Time),
-            "timestamp" => Some(ColumnType::Timestamp),
-            "timeuuid" => Some(ColumnType::Timeuuid),
-            "tinyint" => Some(ColumnType::TinyInt),
-            "uuid" => Some(ColumnType::Uuid),
-            "varint" => Some(ColumnType::Varint),
-            _ => None,
-        };
+        let simple = ColumnType::from_native_name(&name);
         if let Some(t) = simple {
             return Ok(t);
         }

@@ -81,6 +81,36 @@ pub enum ColumnType {
 }
 
 impl ColumnType {
+    /// The native (non-parameterized) type a CQL type name denotes: `int`, `text` (or its alias
+    /// `varchar`), `timeuuid`, ... in lower case as CQL and `system_schema` write them; `None`
+    /// for any other name (collections, tuples, vectors, user-defined types). The inverse of
+    /// [`Display`](fmt::Display) for native types.
+    pub fn from_native_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "ascii" => Self::Ascii,
+            "bigint" => Self::BigInt,
+            "blob" => Self::Blob,
+            "boolean" => Self::Boolean,
+            "counter" => Self::Counter,
+            "date" => Self::Date,
+            "decimal" => Self::Decimal,
+            "double" => Self::Double,
+            "duration" => Self::Duration,
+            "float" => Self::Float,
+            "inet" => Self::Inet,
+            "int" => Self::Int,
+            "smallint" => Self::SmallInt,
+            "text" | "varchar" => Self::Text,
+            "time" => Self::Time,
+            "timestamp" => Self::Timestamp,
+            "timeuuid" => Self::Timeuuid,
+            "tinyint" => Self::TinyInt,
+            "uuid" => Self::Uuid,
+            "varint" => Self::Varint,
+            _ => return None,
+        })
+    }
+
     /// Decodes an `[option]` type description.
     pub fn decode(bytes: &[u8]) -> Result<(Self, usize), DecodeError> {
         let mut r = Reader::new(bytes);
@@ -289,6 +319,49 @@ impl fmt::Display for ColumnType {
                 f.write_str(">")
             }
             Self::Vector(t, n) => write!(f, "vector<{t}, {n}>"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColumnType;
+
+    #[test]
+    fn native_names_round_trip_through_display() {
+        let natives = [
+            ColumnType::Ascii,
+            ColumnType::BigInt,
+            ColumnType::Blob,
+            ColumnType::Boolean,
+            ColumnType::Counter,
+            ColumnType::Date,
+            ColumnType::Decimal,
+            ColumnType::Double,
+            ColumnType::Duration,
+            ColumnType::Float,
+            ColumnType::Inet,
+            ColumnType::Int,
+            ColumnType::SmallInt,
+            ColumnType::Text,
+            ColumnType::Time,
+            ColumnType::Timestamp,
+            ColumnType::Timeuuid,
+            ColumnType::TinyInt,
+            ColumnType::Uuid,
+            ColumnType::Varint,
+        ];
+        for t in natives {
+            assert_eq!(ColumnType::from_native_name(&t.to_string()), Some(t));
+        }
+        assert_eq!(
+            ColumnType::from_native_name("varchar"),
+            Some(ColumnType::Text)
+        );
+        for other in [
+            "list", "map", "frozen", "tuple", "vector", "address", "INT", "",
+        ] {
+            assert_eq!(ColumnType::from_native_name(other), None, "{other}");
         }
     }
 }

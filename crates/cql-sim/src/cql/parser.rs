@@ -1109,29 +1109,7 @@ impl Parser<'_> {
             Some(Tok::QIdent(_)) => return Ok(TypeExpr::Udt(self.qualified_name()?)),
             _ => return Err(self.expected("a type")),
         };
-        let native = match name.as_str() {
-            "ascii" => Some(ColumnType::Ascii),
-            "bigint" => Some(ColumnType::BigInt),
-            "blob" => Some(ColumnType::Blob),
-            "boolean" => Some(ColumnType::Boolean),
-            "counter" => Some(ColumnType::Counter),
-            "date" => Some(ColumnType::Date),
-            "decimal" => Some(ColumnType::Decimal),
-            "double" => Some(ColumnType::Double),
-            "duration" => Some(ColumnType::Duration),
-            "float" => Some(ColumnType::Float),
-            "inet" => Some(ColumnType::Inet),
-            "int" => Some(ColumnType::Int),
-            "smallint" => Some(ColumnType::SmallInt),
-            "text" | "varchar" => Some(ColumnType::Text),
-            "time" => Some(ColumnType::Time),
-            "timestamp" => Some(ColumnType::Timestamp),
-            "timeuuid" => Some(ColumnType::Timeuuid),
-            "tinyint" => Some(ColumnType::TinyInt),
-            "uuid" => Some(ColumnType::Uuid),
-            "varint" => Some(ColumnType::Varint),
-            _ => None,
-        };
+        let native = ColumnType::from_native_name(&name);
         if let Some(t) = native {
             self.pos += 1;
             return Ok(TypeExpr::Native(t));
