@@ -1,6 +1,7 @@
 //! [`Session`]: the driver's main object. It owns the connections to the cluster and runs
 //! statements, prepared statements and batches.
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -8,8 +9,6 @@ use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use bytes::Bytes;
-use std::future::Future;
-
 use futures::future::{Either, join_all};
 use proto::request::{
     Batch as BatchRequest, BatchStatement as WireBatchStatement, BatchStatementKind, Execute,
