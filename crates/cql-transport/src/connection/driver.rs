@@ -130,7 +130,9 @@ where
                     && st.write_buf.len() < settings.write_buffer_limit
                     && (settings.write_coalescing || st.write_buf.is_empty());
                 tokio::select! {
-                    biased;
+                    // Not `biased`: under load the read branch is ready on almost every turn, and
+                    // polling it first every time held queued requests back (measured: the machine
+                    // idled ~30% at concurrency 1024 on 1 node x 2 shards while scylla saturated it).
                     () = std::future::poll_fn(|cx| shared.poll_wake(cx)) => {
                         if shared.close_requested.load(Ordering::Acquire) {
                             break BrokenReason::Closed;
