@@ -24,10 +24,7 @@ async fn options_then_startup_and_supported_keys() {
         .await
         .unwrap();
     let mut c = RawClient::connect(cluster.contact_point()).await.unwrap();
-    let r = c.request(&Request::Options).await;
-    let Response::Supported { options } = r.response else {
-        panic!("expected SUPPORTED, got {:?}", r.response)
-    };
+    let options = c.supported().await;
     assert_eq!(options["CQL_VERSION"], vec!["3.0.0"]);
     assert_eq!(options["COMPRESSION"], vec!["lz4", "snappy"]);
     assert_eq!(options["PROTOCOL_VERSIONS"], vec!["3/v3", "4/v4"]);
@@ -98,10 +95,7 @@ async fn normal_port_round_robins_and_shard_aware_port_uses_source_port() {
             }
         }
         let mut c = connected.expect("a free local port");
-        let r = c.request(&Request::Options).await;
-        let Response::Supported { options } = r.response else {
-            panic!()
-        };
+        let options = c.supported().await;
         got.push(options["SCYLLA_SHARD"][0].clone());
         clients.push(c);
     }

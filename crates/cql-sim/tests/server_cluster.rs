@@ -268,10 +268,7 @@ async fn routing_stats_show_token_and_shard_placement() {
         .unwrap();
     let n0 = cluster.node(0);
     let mut c = RawClient::ready(n0.addr()).await;
-    let r = c.request(&Request::Options).await;
-    let Response::Supported { options } = r.response else {
-        panic!()
-    };
+    let options = c.supported().await;
     let shard: u32 = options["SCYLLA_SHARD"][0].parse().unwrap();
     c.ok(
         "CREATE KEYSPACE r WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",

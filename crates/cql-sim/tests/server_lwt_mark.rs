@@ -83,10 +83,7 @@ const PLAIN: [&str; 4] = [
 async fn supported_offers_the_lwt_mark() {
     let cluster = SimCluster::builder().start().await.unwrap();
     let mut c = RawClient::connect(cluster.contact_point()).await.unwrap();
-    let r = c.request(&Request::Options).await;
-    let Response::Supported { options } = r.response else {
-        panic!("expected SUPPORTED, got {:?}", r.response)
-    };
+    let options = c.supported().await;
     assert_eq!(options[KEY], vec![VALUE]);
 }
 
@@ -129,10 +126,7 @@ async fn a_cluster_without_the_extension_neither_offers_nor_marks() {
         .await
         .unwrap();
     let mut c = RawClient::connect(cluster.contact_point()).await.unwrap();
-    let r = c.request(&Request::Options).await;
-    let Response::Supported { options } = r.response else {
-        panic!("expected SUPPORTED, got {:?}", r.response)
-    };
+    let options = c.supported().await;
     assert!(!options.contains_key(KEY), "{options:?}");
     // Even a client asking regardless gets no mark.
     startup(&mut c, true).await;

@@ -156,6 +156,15 @@ impl RawClient {
         self.response(s).await
     }
 
+    /// Sends OPTIONS and returns the SUPPORTED map (panics on any other response).
+    pub async fn supported(&mut self) -> HashMap<String, Vec<String>> {
+        let r = self.request(&Request::Options).await;
+        let Response::Supported { options } = r.response else {
+            panic!("expected SUPPORTED, got {:?}", r.response)
+        };
+        options
+    }
+
     pub async fn startup(&mut self, compression: Option<Compression>) -> Response {
         let mut options = HashMap::new();
         options.insert("CQL_VERSION".to_owned(), "3.0.0".to_owned());
