@@ -130,16 +130,8 @@ impl<'frame> Iterator for ColumnIterator<'frame> {
                 self.index += 1;
                 Some(Ok(col))
             }
-            None => {
-                // The row has fewer cells than the result has columns.
-                self.failed = true;
-                Some(Err(DeserializationError::Malformed(
-                    proto::DecodeError::UnexpectedEof {
-                        what: "row cell",
-                        needed: 4,
-                    },
-                )))
-            }
+            // The row has fewer cells than the result has columns.
+            None => Some(Err(short_row(self))),
         }
     }
 
