@@ -369,12 +369,7 @@ impl Connection {
         options: &RequestOptions<'_>,
         timeout: Option<Duration>,
     ) -> Result<ResponseEnvelope, ConnectionError> {
-        match timeout {
-            None => self.request_untimed(request, options).await,
-            Some(t) => tokio::time::timeout(t, self.request_untimed(request, options))
-                .await
-                .unwrap_or(Err(ConnectionError::Timeout(t))),
-        }
+        within(timeout, self.request_untimed(request, options)).await
     }
 
     /// [`Self::request_with`] without a timeout: for callers that bound the request
@@ -496,12 +491,7 @@ impl Connection {
         timeout: Option<Duration>,
     ) -> Result<Frame, ConnectionError> {
         self.admit()?;
-        match timeout {
-            None => self.submit(frame).await,
-            Some(t) => tokio::time::timeout(t, self.submit(frame))
-                .await
-                .unwrap_or(Err(ConnectionError::Timeout(t))),
-        }
+        within(timeout, self.submit(frame)).await
     }
 
     /// Checks that a request may be submitted now (not broken, under the in-flight limit
@@ -551,6 +541,19 @@ impl Connection {
         let res = (&mut waiting.rx).await;
         waiting.done = true;
         res.unwrap_or_else(|_| Err(shared.broken_error()))
+    }
+}
+
+/// Runs `fut` within `timeout` (`None`: no bound); running out is [`ConnectionError::Timeout`].
+async fn within<T>(
+    timeout: Option<Duration>,
+    fut: impl Future<Output = Result<T, ConnectionError>>,
+) -> Result<T, ConnectionError> {
+    match timeout {
+        None => fut.await,
+        Some(t) => tokio::time::timeout(t, fut)
+            .await
+            .unwrap_or(Err(ConnectionError::Timeout(t))),
     }
 }
 
