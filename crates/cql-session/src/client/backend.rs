@@ -151,7 +151,7 @@ pub(crate) async fn send_on(
         tracing,
         ..RequestOptions::default()
     };
-    conn.request_with(request, &opts, None)
+    conn.request_untimed(request, &opts)
         .await
         .map_err(attempt_error)
 }
