@@ -21,62 +21,9 @@ use crate::serialize::SerializationError;
 use crate::statement::Consistency;
 use crate::statement::prepared::PartitionKeyError;
 
-/// What kind of write timed out or failed (the server's `writeType`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WriteType {
-    /// A non-batched, non-counter write.
-    Simple,
-    /// A logged batch, after the batch log was written.
-    Batch,
-    /// An unlogged batch.
-    UnloggedBatch,
-    /// A counter write.
-    Counter,
-    /// The write of a logged batch to the batch log.
-    BatchLog,
-    /// The Paxos phase of a conditional write.
-    Cas,
-    /// A materialized-view update.
-    View,
-    /// A CDC write.
-    Cdc,
-    /// A type this driver does not know.
-    Other(String),
-}
-
-impl WriteType {
-    /// Parses the server's name of a write type.
-    pub fn from_name(s: &str) -> Self {
-        match s {
-            "SIMPLE" => Self::Simple,
-            "BATCH" => Self::Batch,
-            "UNLOGGED_BATCH" => Self::UnloggedBatch,
-            "COUNTER" => Self::Counter,
-            "BATCH_LOG" => Self::BatchLog,
-            "CAS" => Self::Cas,
-            "VIEW" => Self::View,
-            "CDC" => Self::Cdc,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-
-impl fmt::Display for WriteType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Simple => "SIMPLE",
-            Self::Batch => "BATCH",
-            Self::UnloggedBatch => "UNLOGGED_BATCH",
-            Self::Counter => "COUNTER",
-            Self::BatchLog => "BATCH_LOG",
-            Self::Cas => "CAS",
-            Self::View => "VIEW",
-            Self::Cdc => "CDC",
-            Self::Other(s) => s,
-        })
-    }
-}
+/// What kind of write timed out or failed (the server's `writeType`): `cql-proto`'s
+/// open string enum, re-exported so the wire spelling has one owner.
+pub use proto::WriteType;
 
 /// The consistency level reported by a server error (an unknown code is kept as a number).
 pub type ErrorConsistency = Result<Consistency, u16>;
@@ -243,29 +190,36 @@ pub enum DbError {
 impl DbError {
     /// The protocol's error code.
     pub fn code(&self) -> i32 {
+        self.error_code().0
+    }
+
+    /// The server's error code as `cql-proto`'s [`ErrorCode`], the one table of code numbers.
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            Self::ServerError => 0x0000,
-            Self::ProtocolError => 0x000A,
-            Self::AuthenticationError => 0x0100,
-            Self::Unavailable { .. } => 0x1000,
-            Self::Overloaded => 0x1001,
-            Self::IsBootstrapping => 0x1002,
-            Self::TruncateError => 0x1003,
-            Self::WriteTimeout { .. } => 0x1100,
-            Self::ReadTimeout { .. } => 0x1200,
-            Self::ReadFailure { .. } => 0x1300,
-            Self::FunctionFailure { .. } => 0x1400,
-            Self::WriteFailure { .. } => 0x1500,
-            Self::CdcWriteFailure => 0x1600,
-            Self::CasWriteUnknown { .. } => 0x1700,
-            Self::SyntaxError => 0x2000,
-            Self::Unauthorized => 0x2100,
-            Self::Invalid => 0x2200,
-            Self::ConfigError => 0x2300,
-            Self::AlreadyExists { .. } => 0x2400,
-            Self::Unprepared { .. } => 0x2500,
-            Self::RateLimitReached { .. } => 0x4321,
-            Self::Other(code) => *code,
+            Self::ServerError => ErrorCode::SERVER_ERROR,
+            Self::ProtocolError => ErrorCode::PROTOCOL_ERROR,
+            Self::AuthenticationError => ErrorCode::BAD_CREDENTIALS,
+            Self::Unavailable { .. } => ErrorCode::UNAVAILABLE,
+            Self::Overloaded => ErrorCode::OVERLOADED,
+            Self::IsBootstrapping => ErrorCode::IS_BOOTSTRAPPING,
+            Self::TruncateError => ErrorCode::TRUNCATE_ERROR,
+            Self::WriteTimeout { .. } => ErrorCode::WRITE_TIMEOUT,
+            Self::ReadTimeout { .. } => ErrorCode::READ_TIMEOUT,
+            Self::ReadFailure { .. } => ErrorCode::READ_FAILURE,
+            Self::FunctionFailure { .. } => ErrorCode::FUNCTION_FAILURE,
+            Self::WriteFailure { .. } => ErrorCode::WRITE_FAILURE,
+            Self::CdcWriteFailure => ErrorCode::CDC_WRITE_FAILURE,
+            Self::CasWriteUnknown { .. } => ErrorCode::CAS_WRITE_UNKNOWN,
+            Self::SyntaxError => ErrorCode::SYNTAX_ERROR,
+            Self::Unauthorized => ErrorCode::UNAUTHORIZED,
+            Self::Invalid => ErrorCode::INVALID,
+            Self::ConfigError => ErrorCode::CONFIG_ERROR,
+            Self::AlreadyExists { .. } => ErrorCode::ALREADY_EXISTS,
+            Self::Unprepared { .. } => ErrorCode::UNPREPARED,
+            // The real code is negotiated per connection (SUPPORTED `ERROR_CODE`); this is the
+            // fixed value this driver has always reported for it.
+            Self::RateLimitReached { .. } => ErrorCode(0x4321),
+            Self::Other(code) => ErrorCode(*code),
         }
     }
 
@@ -312,7 +266,7 @@ impl DbError {
     /// Types a server ERROR body.
     pub fn from_error_body(body: &ErrorBody) -> Self {
         let cl = |c: proto::Consistency| Consistency::try_from(c);
-        let wt = |w: &proto::WriteType| WriteType::from_name(w.as_str());
+        let wt = |w: &WriteType| w.clone();
         match &body.details {
             ErrorDetails::Unavailable {
                 consistency,
