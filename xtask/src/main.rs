@@ -66,8 +66,11 @@ fn project_root() -> std::path::PathBuf {
         .unwrap_or_else(|| std::path::PathBuf::from("."))
 }
 
+/// CI's one definition: `.ci/run` calls this and nothing else.
 fn ci(sh: &Shell) -> Result<()> {
+    section("fmt");
     cmd!(sh, "cargo fmt --all -- --check").run()?;
+    section("clippy");
     cmd!(
         sh,
         "cargo clippy --workspace --all-targets --locked -- -D warnings"
@@ -79,7 +82,11 @@ fn ci(sh: &Shell) -> Result<()> {
         "cargo clippy -p cql-integration --test suite --locked -- -D warnings"
     )
     .run()?;
+    section("cql-proto without default features (no compression)");
+    cmd!(sh, "cargo check -p cql-proto --no-default-features --locked").run()?;
+    section("test (the README's test command)");
     cmd!(sh, "cargo test --workspace --locked").run()?;
+    section("integration suite against a 3-node cql-sim");
     cmd!(sh, "cargo xtask integration --sim").run()?;
     if cmd!(sh, "python3 --version")
         .quiet()
@@ -87,6 +94,7 @@ fn ci(sh: &Shell) -> Result<()> {
         .run()
         .is_ok()
     {
+        section("integration suite through the ccm path, with the in-repo ccm shim");
         let state = integration::target_dir(sh).join("ccm-shim");
         cmd!(sh, "cargo xtask integration --ccm")
             .env("CCM", "xtask/ccm-shim/ccm")
@@ -95,9 +103,29 @@ fn ci(sh: &Shell) -> Result<()> {
             .env("CCM_SHIM_PORT", "19942")
             .run()?;
     } else {
-        eprintln!("xtask: python3 not found: the ccm shim path is not run");
+        eprintln!("xtask: python3 not found: the ccm shim path and interop are not run");
     }
-    let _docs = sh.push_env("RUSTDOCFLAGS", "-D warnings");
-    cmd!(sh, "cargo doc --workspace --no-deps --locked").run()?;
+    section("doc");
+    {
+        let _docs = sh.push_env("RUSTDOCFLAGS", "-D warnings");
+        cmd!(sh, "cargo doc --workspace --no-deps --locked").run()?;
+    }
+    if cmd!(sh, "python3 --version")
+        .quiet()
+        .ignore_stdout()
+        .run()
+        .is_ok()
+    {
+        // Third-party Python drivers (pinned, from PyPI) against the cql-sim binary.
+        section("interop (cassandra-driver and scylla-driver against cql-sim)");
+        let code = interop::run(&project_root(), interop::Driver::All)?;
+        anyhow::ensure!(code == 0, "interop failed with exit code {code}");
+    }
+    section("ci done");
     Ok(())
+}
+
+/// Prints a CI section header on stderr, where cargo's own progress goes.
+fn section(name: &str) {
+    eprintln!("== {name}");
 }
