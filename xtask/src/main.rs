@@ -83,7 +83,11 @@ fn ci(sh: &Shell) -> Result<()> {
     )
     .run()?;
     section("cql-proto without default features (no compression)");
-    cmd!(sh, "cargo check -p cql-proto --no-default-features --locked").run()?;
+    cmd!(
+        sh,
+        "cargo check -p cql-proto --no-default-features --locked"
+    )
+    .run()?;
     section("test (the README's test command)");
     cmd!(sh, "cargo test --workspace --locked").run()?;
     section("integration suite against a 3-node cql-sim");

@@ -849,7 +849,7 @@ mod tests {
                 consistency: proto::Consistency(0x00ff),
                 received: 1,
                 block_for: 2,
-                write_type: proto::WriteType::BatchLog,
+                write_type: WriteType::BatchLog,
                 contentions: None,
             },
         ));

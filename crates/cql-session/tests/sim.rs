@@ -200,7 +200,7 @@ async fn injected_server_errors_are_typed_and_retried_per_policy() {
             proto::Consistency::QUORUM,
             1,
             2,
-            proto::WriteType::Simple,
+            WriteType::Simple,
         )));
         let err = session
             .query_unpaged("INSERT INTO ks.t (pk, ck, v) VALUES (1, 1, 'x')", ())
