@@ -266,7 +266,6 @@ impl DbError {
     /// Types a server ERROR body.
     pub fn from_error_body(body: &ErrorBody) -> Self {
         let cl = |c: proto::Consistency| Consistency::try_from(c);
-        let wt = |w: &WriteType| w.clone();
         match &body.details {
             ErrorDetails::Unavailable {
                 consistency,
@@ -287,7 +286,7 @@ impl DbError {
                 consistency: cl(*consistency),
                 received: *received,
                 required: *block_for,
-                write_type: wt(write_type),
+                write_type: write_type.clone(),
             },
             ErrorDetails::ReadTimeout {
                 consistency,
@@ -335,7 +334,7 @@ impl DbError {
                 received: *received,
                 required: *block_for,
                 numfailures: *num_failures,
-                write_type: wt(write_type),
+                write_type: write_type.clone(),
             },
             ErrorDetails::CasWriteUnknown {
                 consistency,
