@@ -17,6 +17,7 @@ pub mod error;
 pub mod frame;
 pub mod request;
 pub mod response;
+pub mod scratch;
 pub mod scylla;
 pub mod text;
 pub mod token;

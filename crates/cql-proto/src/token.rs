@@ -113,14 +113,25 @@ pub fn serialize_partition_key(
         return Ok(());
     }
     for c in components {
-        let len = u16::try_from(c.len()).map_err(|_| EncodeError::TooLong {
-            what: "partition key component",
-            len: c.len(),
-        })?;
-        buf.put_u16(len);
-        buf.put_slice(c);
-        buf.put_u8(0);
+        push_composite_key_component(buf, c)?;
     }
+    Ok(())
+}
+
+/// Appends one component of a composite (multi-column) partition key: a `[short]` length, the
+/// bytes, and a `0x00` end-of-component byte. [`serialize_partition_key`] in steps, for callers
+/// that find the components one at a time.
+pub fn push_composite_key_component(
+    buf: &mut BytesMut,
+    component: &[u8],
+) -> Result<(), EncodeError> {
+    let len = u16::try_from(component.len()).map_err(|_| EncodeError::TooLong {
+        what: "partition key component",
+        len: component.len(),
+    })?;
+    buf.put_u16(len);
+    buf.put_slice(component);
+    buf.put_u8(0);
     Ok(())
 }
 

@@ -15,10 +15,10 @@ use proto::ErrorCode;
 use proto::response::{ErrorBody, ErrorDetails};
 use uuid::Uuid;
 
+use crate::consistency::Consistency;
 use crate::deserialize::{DeserializationError, TypeCheckError};
 use crate::response::query_result::{IntoRowsResultError, RowsError, SingleRowError};
 use crate::serialize::SerializationError;
-use crate::statement::Consistency;
 use crate::statement::prepared::PartitionKeyError;
 
 /// What kind of write timed out or failed (the server's `writeType`): `cql-proto`'s

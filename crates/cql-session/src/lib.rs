@@ -61,6 +61,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod client;
+pub mod consistency;
 pub mod deserialize;
 pub mod errors;
 pub mod observability;

@@ -78,7 +78,6 @@ mod frame;
 pub mod metadata;
 pub mod pool;
 pub mod ring;
-pub mod scratch;
 pub mod state;
 mod stream_ids;
 mod tcp;

@@ -21,7 +21,10 @@ pub use prepare::Prepare;
 pub use query::Query;
 pub use register::Register;
 pub use startup::Startup;
-pub use values::{SerializedValues, SerializedValuesBuilder, SerializedValuesIter};
+pub use values::{
+    SerializedValues, SerializedValuesBuilder, SerializedValuesIter, raw_values, values_len,
+    write_raw_value,
+};
 
 use crate::codec::Reader;
 use crate::codes::Opcode;

@@ -111,6 +111,51 @@ impl SerializedValues {
     }
 }
 
+impl SerializedValues {
+    /// Splits the first `count` `[value]`s off the front of `bytes`, zero-copy: how the values of
+    /// many statements written into one buffer (a batch) become one `SerializedValues` each.
+    ///
+    /// Malformed or truncated input takes at most what is left of `bytes`.
+    pub fn split_from(bytes: &mut Bytes, count: u16) -> Self {
+        let len = values_len(bytes, count);
+        Self {
+            count,
+            names: None,
+            bytes: bytes.split_to(len),
+        }
+    }
+}
+
+/// The byte length of the first `count` `[value]`s of `buf` (a negative length is null or
+/// unset: no bytes follow), at most `buf.len()`.
+pub fn values_len(buf: &[u8], count: u16) -> usize {
+    let mut r = Reader::new(buf);
+    for _ in 0..count {
+        if r.read_value("bound value").is_err() {
+            return buf.len();
+        }
+    }
+    buf.len() - r.remaining()
+}
+
+/// Iterates over consecutive unnamed `[value]`s (the `bytes` of [`SerializedValues`]) and stops
+/// at the end or at the first malformed length.
+pub fn raw_values(buf: &[u8]) -> impl Iterator<Item = RawValue<'_>> {
+    let mut r = Reader::new(buf);
+    std::iter::from_fn(move || {
+        if r.remaining() == 0 {
+            return None;
+        }
+        r.read_value("bound value").ok()
+    })
+}
+
+/// Appends one `[value]`: an `[int]` length and the bytes, or the length `-1` (null) or `-2`
+/// (unset).
+pub fn write_raw_value(buf: &mut BytesMut, value: RawValue<'_>) -> Result<(), EncodeError> {
+    codec::write_value(buf, &value)
+}
+
 /// Iterator over [`SerializedValues`].
 #[derive(Debug, Clone)]
 pub struct SerializedValuesIter<'a> {
@@ -227,6 +272,60 @@ impl SerializedValuesBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_split_by_their_lengths() {
+        // Spec section 1.3 `[value]`s. Statement 1: two values, 3 bytes and null. Statement 2:
+        // none. Statement 3: one unset value (-2). Statement 4: one empty value.
+        let wire: &[u8] = &[
+            0, 0, 0, 3, b'a', b'b', b'c', 0xff, 0xff, 0xff, 0xff, // 1
+            0xff, 0xff, 0xff, 0xfe, // 3
+            0, 0, 0, 0, // 4
+        ];
+        let mut all = Bytes::copy_from_slice(wire);
+        let got: Vec<SerializedValues> = [2u16, 0, 1, 1]
+            .into_iter()
+            .map(|count| SerializedValues::split_from(&mut all, count))
+            .collect();
+        let bytes: Vec<&[u8]> = got.iter().map(|v| &v.bytes[..]).collect();
+        assert_eq!(
+            bytes,
+            vec![&wire[..11], &[][..], &wire[11..15], &wire[15..]]
+        );
+        assert_eq!(
+            got.iter().map(|v| v.count).collect::<Vec<_>>(),
+            [2, 0, 1, 1]
+        );
+        assert!(all.is_empty());
+        let items: Vec<RawValue<'_>> = raw_values(wire).collect();
+        assert_eq!(
+            items,
+            [
+                RawValue::Value(b"abc"),
+                RawValue::Null,
+                RawValue::Unset,
+                RawValue::Value(b""),
+            ]
+        );
+        // A truncated buffer never reads past its end.
+        assert_eq!(values_len(&[0, 0, 0, 9, 1], 1), 5);
+        assert_eq!(values_len(&[0, 0], 3), 2);
+        assert_eq!(raw_values(&[0, 0, 0, 9, 1]).count(), 0);
+    }
+
+    #[test]
+    fn raw_values_are_written_as_the_spec_says() {
+        let mut buf = BytesMut::new();
+        write_raw_value(&mut buf, RawValue::Value(b"ab")).unwrap();
+        write_raw_value(&mut buf, RawValue::Null).unwrap();
+        write_raw_value(&mut buf, RawValue::Unset).unwrap();
+        assert_eq!(
+            &buf[..],
+            [
+                0, 0, 0, 2, b'a', b'b', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe
+            ]
+        );
+    }
 
     #[test]
     fn builder_and_iter() {

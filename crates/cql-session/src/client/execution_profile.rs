@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
+use crate::consistency::{Consistency, SerialConsistency};
 use crate::policies::load_balancing::{DefaultPolicy, LoadBalancingPolicy};
 use crate::policies::retry::{DefaultRetryPolicy, RetryPolicy};
 use crate::policies::speculative_execution::SpeculativeExecutionPolicy;
-use crate::statement::{Consistency, SerialConsistency};
 
 /// The default request timeout: 30 seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

@@ -13,8 +13,8 @@ use transport::{
 
 use super::execution_profile::ExecutionProfileHandle;
 use super::session::{Session, SessionOptions, validate_keyspace_name};
+use crate::consistency::Consistency;
 use crate::errors::{MetadataError, NewSessionError, UseKeyspaceError};
-use crate::statement::Consistency;
 
 pub use proto::frame::Compression;
 

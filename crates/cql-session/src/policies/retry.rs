@@ -15,8 +15,8 @@
 
 use std::fmt::Debug;
 
+use crate::consistency::Consistency;
 use crate::errors::{DbError, RequestAttemptError, WriteType};
-use crate::statement::Consistency;
 
 /// What a retry policy is told about a failed attempt.
 #[derive(Debug, Clone, Copy)]

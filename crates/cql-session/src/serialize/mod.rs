@@ -21,7 +21,6 @@ pub use batch::BatchValues;
 pub use row::{RowSerializationContext, SerializeRow};
 pub use value::SerializeValue;
 pub use writer::RowWriter;
-pub(crate) use writer::raw_values;
 
 use proto::EncodeError;
 

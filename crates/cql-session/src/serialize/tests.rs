@@ -145,15 +145,19 @@ fn unit_row_fits_no_markers() {
 }
 
 #[test]
-fn raw_values_reads_back_the_writer_output() {
+fn row_writer_writes_values_nulls_and_unsets_as_the_spec_says() {
     let mut buf = BytesMut::new();
     let mut w = RowWriter::new(&mut buf);
     w.write_raw(Some(b"ab")).unwrap();
     w.write_null();
     w.write_unset();
     w.write_raw(Some(b"")).unwrap();
-    let vals: Vec<_> = raw_values(&buf).collect();
-    assert_eq!(vals, vec![Some(&b"ab"[..]), None, None, Some(&b""[..])]);
+    assert_eq!(w.value_count(), 4);
+    // Spec section 1.3 `[value]`: an [int] n, then n bytes; n = -1 is null, n = -2 is unset.
+    let want: &[u8] = &[
+        0, 0, 0, 2, b'a', b'b', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0,
+    ];
+    assert_eq!(&buf[..], want);
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! [`RowWriter`]: appends `[value]`s to a request's buffer.
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
+use proto::request::write_raw_value;
 use proto::response::ColumnSpec;
-use proto::{ColumnType, EncodeError};
+use proto::{ColumnType, EncodeError, RawValue};
 
 use super::{SerializationError, SerializeValue};
 
@@ -66,52 +67,26 @@ impl<'buf> RowWriter<'buf> {
 
     /// Writes a null value (length `-1`).
     pub fn write_null(&mut self) {
-        self.buf.put_i32(-1);
-        self.value_count += 1;
+        self.write_marker(RawValue::Null);
     }
 
     /// Writes an unset value (length `-2`): the column keeps its current value.
     pub fn write_unset(&mut self) {
-        self.buf.put_i32(-2);
+        self.write_marker(RawValue::Unset);
+    }
+
+    /// Writes a null or unset marker, which has no bytes and so always fits.
+    fn write_marker(&mut self, marker: RawValue<'_>) {
+        // `cql-proto` writes a bare length for these; nothing can overflow.
+        let _ = write_raw_value(self.buf, marker);
         self.value_count += 1;
     }
 
     /// Writes already serialized value bytes (`None` = null) without any type check.
     pub fn write_raw(&mut self, bytes: Option<&[u8]>) -> Result<(), EncodeError> {
-        match bytes {
-            None => self.write_null(),
-            Some(b) => {
-                let len = i32::try_from(b.len()).map_err(|_| EncodeError::TooLong {
-                    what: "bound value",
-                    len: b.len(),
-                })?;
-                self.buf.put_i32(len);
-                self.buf.put_slice(b);
-                self.value_count += 1;
-            }
-        }
+        let value = bytes.map_or(RawValue::Null, RawValue::Value);
+        write_raw_value(self.buf, value)?;
+        self.value_count += 1;
         Ok(())
     }
-}
-
-/// Reads back the `[value]`s a [`RowWriter`] wrote: `Some(bytes)`, or `None` for null and unset.
-///
-/// Stops at the first malformed length, which a `RowWriter` never writes.
-pub(crate) fn raw_values(mut buf: &[u8]) -> impl Iterator<Item = Option<&[u8]>> {
-    std::iter::from_fn(move || {
-        let (len, rest) = buf.split_first_chunk::<4>()?;
-        let len = i32::from_be_bytes(*len);
-        if len < 0 {
-            buf = rest;
-            return Some(None);
-        }
-        let len = usize::try_from(len).ok()?;
-        if len > rest.len() {
-            buf = &[];
-            return None;
-        }
-        let (value, rest) = rest.split_at(len);
-        buf = rest;
-        Some(Some(value))
-    })
 }

@@ -15,13 +15,18 @@ pub enum BatchType {
 }
 
 impl BatchType {
+    /// The batch type as `cql-proto`'s wire value.
+    pub fn to_wire(self) -> proto::BatchType {
+        match self {
+            Self::Logged => proto::BatchType::LOGGED,
+            Self::Unlogged => proto::BatchType::UNLOGGED,
+            Self::Counter => proto::BatchType::COUNTER,
+        }
+    }
+
     /// The batch type's byte on the wire.
     pub fn code(self) -> u8 {
-        match self {
-            Self::Logged => 0,
-            Self::Unlogged => 1,
-            Self::Counter => 2,
-        }
+        self.to_wire().0
     }
 }
 

@@ -6,130 +6,17 @@ pub mod batch;
 pub mod prepared;
 pub mod unprepared;
 
-use std::fmt;
 use std::time::Duration;
 
 use crate::client::execution_profile::ExecutionProfileHandle;
 
+pub use crate::consistency::{Consistency, SerialConsistency};
 pub use batch::{Batch, BatchStatement, BatchType};
 pub use prepared::PreparedStatement;
 pub use unprepared::Statement;
 
 /// The page size used when none is set: 5000 rows.
 pub const DEFAULT_PAGE_SIZE: i32 = 5000;
-
-/// How many replicas must answer a read or acknowledge a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Consistency {
-    /// A write is stored by any node, possibly as a hint only.
-    Any,
-    /// One replica.
-    One,
-    /// Two replicas.
-    Two,
-    /// Three replicas.
-    Three,
-    /// A majority of replicas over all datacenters.
-    Quorum,
-    /// Every replica.
-    All,
-    /// A majority of replicas in the coordinator's datacenter (the default).
-    #[default]
-    LocalQuorum,
-    /// A majority of replicas in every datacenter.
-    EachQuorum,
-    /// One replica in the coordinator's datacenter.
-    LocalOne,
-    /// Paxos consensus over all datacenters (conditional statements' reads).
-    Serial,
-    /// Paxos consensus in the coordinator's datacenter.
-    LocalSerial,
-}
-
-impl Consistency {
-    /// The consistency's `[consistency]` code on the wire.
-    pub fn code(self) -> u16 {
-        match self {
-            Self::Any => 0x0000,
-            Self::One => 0x0001,
-            Self::Two => 0x0002,
-            Self::Three => 0x0003,
-            Self::Quorum => 0x0004,
-            Self::All => 0x0005,
-            Self::LocalQuorum => 0x0006,
-            Self::EachQuorum => 0x0007,
-            Self::Serial => 0x0008,
-            Self::LocalSerial => 0x0009,
-            Self::LocalOne => 0x000A,
-        }
-    }
-
-    /// The consistency of a wire code, if it is a known one.
-    pub fn from_code(code: u16) -> Option<Self> {
-        Some(match code {
-            0x0000 => Self::Any,
-            0x0001 => Self::One,
-            0x0002 => Self::Two,
-            0x0003 => Self::Three,
-            0x0004 => Self::Quorum,
-            0x0005 => Self::All,
-            0x0006 => Self::LocalQuorum,
-            0x0007 => Self::EachQuorum,
-            0x0008 => Self::Serial,
-            0x0009 => Self::LocalSerial,
-            0x000A => Self::LocalOne,
-            _ => return None,
-        })
-    }
-
-    /// Whether the level is one of the serial (Paxos) levels.
-    pub fn is_serial(self) -> bool {
-        matches!(self, Self::Serial | Self::LocalSerial)
-    }
-}
-
-impl fmt::Display for Consistency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Any => "ANY",
-            Self::One => "ONE",
-            Self::Two => "TWO",
-            Self::Three => "THREE",
-            Self::Quorum => "QUORUM",
-            Self::All => "ALL",
-            Self::LocalQuorum => "LOCAL_QUORUM",
-            Self::EachQuorum => "EACH_QUORUM",
-            Self::LocalOne => "LOCAL_ONE",
-            Self::Serial => "SERIAL",
-            Self::LocalSerial => "LOCAL_SERIAL",
-        })
-    }
-}
-
-/// The consistency of the Paxos phase of conditional (`IF ...`) statements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum SerialConsistency {
-    /// Paxos over all datacenters.
-    Serial,
-    /// Paxos in the coordinator's datacenter (the default).
-    #[default]
-    LocalSerial,
-}
-
-impl From<SerialConsistency> for Consistency {
-    fn from(s: SerialConsistency) -> Self {
-        match s {
-            SerialConsistency::Serial => Self::Serial,
-            SerialConsistency::LocalSerial => Self::LocalSerial,
-        }
-    }
-}
-
-impl fmt::Display for SerialConsistency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        Consistency::from(*self).fmt(f)
-    }
-}
 
 /// Options every kind of statement has. `None` means "take it from the execution profile".
 #[derive(Debug, Clone, Default)]
@@ -270,24 +157,3 @@ macro_rules! impl_page_size {
 
 pub(crate) use impl_page_size;
 pub(crate) use impl_statement_config;
-
-impl From<Consistency> for proto::Consistency {
-    fn from(c: Consistency) -> Self {
-        Self(c.code())
-    }
-}
-
-impl From<SerialConsistency> for proto::Consistency {
-    fn from(c: SerialConsistency) -> Self {
-        Consistency::from(c).into()
-    }
-}
-
-impl TryFrom<proto::Consistency> for Consistency {
-    type Error = u16;
-
-    /// Fails with the raw code for a level this driver does not know.
-    fn try_from(c: proto::Consistency) -> Result<Self, u16> {
-        Self::from_code(c.0).ok_or(c.0)
-    }
-}

@@ -3,9 +3,11 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use proto::SerializedValues;
+use proto::request::raw_values;
 use proto::response::{ColumnSpec, Prepared, PreparedMetadata};
 use proto::token::Token;
+use proto::token::push_composite_key_component;
+use proto::{RawValue, SerializedValues};
 
 use super::{StatementConfig, impl_page_size, impl_statement_config};
 use crate::serialize::{RowSerializationContext, RowWriter, SerializationError, SerializeRow};
@@ -155,7 +157,7 @@ impl PreparedStatement {
         &self,
         values: &(impl SerializeRow + ?Sized),
     ) -> Result<(SerializedValues, Option<Token>), PartitionKeyError> {
-        transport::scratch::with_scratch(|buf| {
+        proto::scratch::with_scratch(|buf| {
             let count = self.serialize_values(values, buf)?;
             let token = self.token_from_serialized(buf, count)?;
             let values = SerializedValues {
@@ -204,9 +206,11 @@ impl PreparedStatement {
     ) -> Result<Option<Token>, PartitionKeyError> {
         match self.shared.metadata.pk_indexes.as_slice() {
             [] => Ok(None),
-            [index] => match crate::serialize::raw_values(values).nth(usize::from(*index)) {
-                Some(Some(bytes)) => Ok(Some(proto::token::murmur3_token(bytes))),
-                Some(None) => Err(PartitionKeyError::NullValue { index: *index }),
+            [index] => match raw_values(values).nth(usize::from(*index)) {
+                Some(RawValue::Value(bytes)) => Ok(Some(proto::token::murmur3_token(bytes))),
+                Some(RawValue::Null | RawValue::Unset) => {
+                    Err(PartitionKeyError::NullValue { index: *index })
+                }
                 None => Err(PartitionKeyError::NoPkIndexValue {
                     index: *index,
                     count,
@@ -233,9 +237,11 @@ impl PreparedStatement {
             return Err(PartitionKeyError::NoPkIndexValue { index: 0, count });
         };
         let component = |index: u16| -> Result<&[u8], PartitionKeyError> {
-            match crate::serialize::raw_values(values).nth(usize::from(index)) {
-                Some(Some(bytes)) => Ok(bytes),
-                Some(None) => Err(PartitionKeyError::NullValue { index }),
+            match raw_values(values).nth(usize::from(index)) {
+                Some(RawValue::Value(bytes)) => Ok(bytes),
+                Some(RawValue::Null | RawValue::Unset) => {
+                    Err(PartitionKeyError::NullValue { index })
+                }
                 None => Err(PartitionKeyError::NoPkIndexValue { index, count }),
             }
         };
@@ -245,11 +251,8 @@ impl PreparedStatement {
         }
         for &index in order {
             let bytes = component(index)?;
-            let len = u16::try_from(bytes.len())
+            push_composite_key_component(key, bytes)
                 .map_err(|_| PartitionKeyError::ValueTooLong { len: bytes.len() })?;
-            key.extend_from_slice(&len.to_be_bytes());
-            key.extend_from_slice(bytes);
-            key.extend_from_slice(&[0]);
         }
         Ok(())
     }

@@ -398,7 +398,7 @@ impl Connection {
             ..*options
         };
         // Encoded into the thread's scratch buffer, then copied once into an exact-size one.
-        crate::scratch::with_scratch(|buf| {
+        proto::scratch::with_scratch(|buf| {
             frame::encode_request(
                 buf,
                 frame::ProtocolVersion(self.version()),

@@ -14,10 +14,10 @@ use proto::request::{Prepare, Request};
 use proto::response::{Response, ResultBody};
 use tokio::time::Instant;
 
+use crate::consistency::Consistency;
 use crate::errors::{AttemptRecord, Attempts, DbError, ExecutionError, RequestAttemptError};
 use crate::observability::metrics::Metrics;
 use crate::policies::retry::{RequestInfo, RetryDecision, RetryPolicy, RetrySession};
-use crate::statement::Consistency;
 
 /// A node (and shard) a request can be sent to.
 pub(crate) trait AttemptTarget {

@@ -12,8 +12,8 @@ use std::time::Duration;
 use proto::Token;
 use transport::state::{ClusterState, Node, NodeRef, Replicas};
 
+use crate::consistency::Consistency;
 use crate::errors::RequestAttemptError;
-use crate::statement::Consistency;
 
 /// A Scylla shard number.
 pub type Shard = u32;

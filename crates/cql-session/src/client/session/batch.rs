@@ -1,0 +1,155 @@
+//! Batches: every statement's values serialized into one buffer, split zero-copy, routed by
+//! the first prepared statement with a token.
+
+//! [`Session`]: the driver's main object. It owns the connections to the cluster and runs
+//! statements, prepared statements and batches.
+
+use bytes::Bytes;
+use proto::request::{
+    Batch as BatchRequest, BatchStatement as WireBatchStatement, BatchStatementKind,
+};
+use proto::{Request, SerializedValues};
+
+use crate::errors::{BadQuery, ExecutionError};
+use crate::policies::load_balancing::RoutingInfo;
+use crate::response::QueryResult;
+use crate::serialize::{BatchValues, RowSerializationContext, SerializeRow};
+use crate::statement::prepared::serialize_row;
+use crate::statement::{Batch, BatchStatement, PreparedStatement};
+
+use super::SessionInner;
+
+impl SessionInner {
+    pub(super) async fn run_batch(
+        &self,
+        batch: &Batch,
+        values: &(impl BatchValues + ?Sized),
+    ) -> Result<QueryResult, ExecutionError> {
+        let n = batch.statements.len();
+        if n > usize::from(u16::MAX) {
+            return Err(BadQuery::TooManyQueriesInBatchStatement(n).into());
+        }
+        if values.len() != n && values.len() != usize::MAX {
+            return Err(BadQuery::BatchValuesCountMismatch {
+                statements: n,
+                values: values.len(),
+            }
+            .into());
+        }
+        // Unprepared statements with values are prepared, to type-check their values.
+        let mut prepared_here: Vec<(usize, PreparedStatement)> = Vec::new();
+        for (i, st) in batch.statements.iter().enumerate() {
+            if let BatchStatement::Query(s) = st
+                && !values.is_nth_empty(i)
+            {
+                prepared_here.push((i, self.prepare(s.clone()).await?));
+            }
+        }
+        let find_prepared = |i: usize| -> Option<&PreparedStatement> {
+            match &batch.statements[i] {
+                BatchStatement::PreparedStatement(p) => Some(p),
+                _ => prepared_here.iter().find(|(j, _)| *j == i).map(|(_, p)| p),
+            }
+        };
+        // Every statement's values go into the thread's scratch buffer, then one exact-size
+        // copy is split into zero-copy slices (no per-statement buffer, no growth).
+        let mut token = None;
+        let mut routing_stmt: Option<&PreparedStatement> = None;
+        let mut statements = Vec::with_capacity(n);
+        let mut all = proto::scratch::with_scratch(|buf| {
+            for (i, st) in batch.statements.iter().enumerate() {
+                let start = buf.len();
+                let prepared = find_prepared(i);
+                let count = match prepared {
+                    Some(p) => {
+                        let ctx = p.serialization_context();
+                        let count = serialize_row(&ctx, &BatchRow(values, i), buf)?;
+                        if routing_stmt.is_none() {
+                            token = p
+                                .token_from_serialized(&buf[start..], count)
+                                .map_err(|e| ExecutionError::BadQuery(BadQuery::PartitionKey(e)))?;
+                            if token.is_some() {
+                                routing_stmt = Some(p);
+                            }
+                        }
+                        count
+                    }
+                    None => {
+                        serialize_row(&RowSerializationContext::empty(), &BatchRow(values, i), buf)?
+                    }
+                };
+                let kind = match (st, prepared) {
+                    (_, Some(p)) => BatchStatementKind::Prepared(p.shared.id.clone()),
+                    (BatchStatement::Query(s), None) => {
+                        BatchStatementKind::Query(s.contents.clone())
+                    }
+                    (_, None) => {
+                        return Err(BadQuery::Other("unsupported batch statement".into()).into());
+                    }
+                };
+                statements.push(WireBatchStatement {
+                    kind,
+                    values: SerializedValues {
+                        count,
+                        names: None,
+                        // Sliced from the shared copy below.
+                        bytes: Bytes::new(),
+                    },
+                });
+            }
+            Ok::<_, ExecutionError>(Bytes::copy_from_slice(buf))
+        })?;
+        for st in &mut statements {
+            st.values = SerializedValues::split_from(&mut all, st.values.count);
+        }
+        let profile = self.profile(&batch.config);
+        let consistency = batch.config.consistency.unwrap_or(profile.consistency);
+        let mut request = Request::Batch(BatchRequest {
+            batch_type: batch.batch_type.to_wire(),
+            statements,
+            consistency: consistency.into(),
+            serial_consistency: batch
+                .config
+                .serial_consistency
+                .unwrap_or(profile.serial_consistency)
+                .map(Into::into),
+            timestamp: batch.config.timestamp,
+            keyspace: None,
+            now_in_seconds: None,
+        });
+        let routing = RoutingInfo {
+            consistency,
+            token,
+            keyspace: routing_stmt.and_then(PreparedStatement::get_keyspace_name),
+            table: routing_stmt.and_then(PreparedStatement::get_table_name),
+            is_confirmed_lwt: false,
+        };
+        let reprepare = |id: &Bytes| {
+            (0..n)
+                .filter_map(find_prepared)
+                .find(|p| p.shared.id == *id)
+                .map(|p| p.shared.statement.clone())
+        };
+        let executed = self
+            .run(&mut request, &batch.config, &profile, routing, &reprepare)
+            .await?;
+        self.finish(executed, None).await
+    }
+}
+
+/// Row `n` of a batch's values as a row.
+struct BatchRow<'a, B: ?Sized>(&'a B, usize);
+
+impl<B: BatchValues + ?Sized> SerializeRow for BatchRow<'_, B> {
+    fn serialize(
+        &self,
+        ctx: &RowSerializationContext<'_>,
+        writer: &mut crate::serialize::RowWriter<'_>,
+    ) -> Result<(), crate::serialize::SerializationError> {
+        self.0.serialize_nth(self.1, ctx, writer)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_nth_empty(self.1)
+    }
+}

@@ -1,0 +1,288 @@
+//! The run path every statement takes: profile, plan, [`execute`] with retries and
+//! speculation, then the follow-ups of `USE` and schema changes.
+
+//! [`Session`]: the driver's main object. It owns the connections to the cluster and runs
+//! statements, prepared statements and batches.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use futures::future::Either;
+use proto::request::{Execute, Query, QueryParameters};
+use proto::response::{ColumnSpec, ResultBody};
+use proto::{Request, SerializedValues, Token};
+
+use crate::client::backend::NodeTarget;
+use crate::client::execute::{
+    ExecOptions, Executed, Reprepare, Speculation, execute, execute_speculative,
+};
+use crate::client::execution_profile::ExecutionProfile;
+use crate::errors::{BadQuery, ExecutionError};
+use crate::policies::load_balancing::{Plan, RoutingInfo};
+use crate::policies::speculative_execution::Context as SpeculativeContext;
+use crate::response::QueryResult;
+use crate::serialize::SerializeRow;
+use crate::statement::prepared::PartitionKeyError;
+use crate::statement::{PreparedStatement, Statement, StatementConfig};
+
+use super::{InFlight, SessionInner};
+
+/// The values of an unprepared statement without bind markers.
+const NO_VALUES: SerializedValues = SerializedValues::new();
+
+impl SessionInner {
+    /// Counts a request in flight, or fails when the session is closed.
+    pub(crate) fn enter(&self) -> Result<InFlight<'_>, ExecutionError> {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        let guard = InFlight(self);
+        if self.closed.load(Ordering::Acquire) {
+            return Err(ExecutionError::SessionClosed);
+        }
+        Ok(guard)
+    }
+
+    /// Counts a finished request (and its failure) in the metrics.
+    pub(super) fn counted<T>(&self, r: Result<T, ExecutionError>) -> Result<T, ExecutionError> {
+        self.metrics.inc_queries();
+        if r.is_err() {
+            self.metrics.inc_errors();
+        }
+        r
+    }
+
+    pub(super) fn profile(&self, config: &StatementConfig) -> Arc<ExecutionProfile> {
+        config
+            .execution_profile_handle
+            .as_ref()
+            .unwrap_or(&self.default_profile)
+            .load_full()
+    }
+
+    pub(super) fn params(
+        config: &StatementConfig,
+        profile: &ExecutionProfile,
+        values: SerializedValues,
+        page_size: Option<i32>,
+        paging_state: Option<Bytes>,
+        skip_metadata: bool,
+    ) -> QueryParameters {
+        QueryParameters {
+            consistency: config.consistency.unwrap_or(profile.consistency).into(),
+            values,
+            skip_metadata,
+            page_size: page_size.filter(|p| *p > 0),
+            paging_state,
+            serial_consistency: config
+                .serial_consistency
+                .unwrap_or(profile.serial_consistency)
+                .map(Into::into),
+            timestamp: config.timestamp,
+            keyspace: None,
+            now_in_seconds: None,
+        }
+    }
+
+    /// Runs `request` through the profile's plan and retry policy.
+    pub(super) async fn run(
+        &self,
+        request: &mut Request,
+        config: &StatementConfig,
+        profile: &ExecutionProfile,
+        routing: RoutingInfo<'_>,
+        reprepare: Reprepare<'_>,
+    ) -> Result<Executed, ExecutionError> {
+        let _in_flight = self.enter()?;
+        let state = self.cluster.state();
+        let token = routing.token;
+        let policy = &*profile.load_balancing_policy;
+        let routing = &routing;
+        let plan = Plan::new(policy, routing, &state).map(|(node, shard)| NodeTarget {
+            node,
+            shard,
+            token,
+            feedback: Some((policy, routing)),
+        });
+        let opts = ExecOptions {
+            is_idempotent: config.is_idempotent,
+            consistency: routing.consistency,
+            retry_policy: &*profile.retry_policy,
+            request_timeout: config.request_timeout.or(profile.request_timeout),
+            attempt_timeout: profile.attempt_timeout,
+            tracing: config.tracing,
+            metrics: &self.metrics,
+        };
+        let speculation = profile.speculative_execution_policy.as_ref().map(|p| {
+            let ctx = SpeculativeContext::new(Arc::clone(&self.metrics));
+            Speculation {
+                max_extra: p.max_retry_count(&ctx),
+                interval: p.retry_interval(&ctx),
+            }
+        });
+        match speculation {
+            // Without speculation, skip its layer (a future moved whole at every layer).
+            None => execute(plan, request, &opts, reprepare).await,
+            // Boxed: its future is large and speculation is opt-in.
+            Some(_) => {
+                Box::pin(execute_speculative(
+                    plan,
+                    request,
+                    &opts,
+                    reprepare,
+                    speculation,
+                ))
+                .await
+            }
+        }
+    }
+
+    /// Turns a successful response into a result, following `USE` and schema changes.
+    pub(super) async fn finish(
+        &self,
+        executed: Executed,
+        shared_specs: Option<&Arc<[ColumnSpec]>>,
+    ) -> Result<QueryResult, ExecutionError> {
+        // The follow-ups are rare and their futures large: boxed, so that every request's
+        // future (moved whole at each layer when it starts) does not carry their size.
+        match &executed.body {
+            ResultBody::SetKeyspace(ks) => {
+                let ks = ks.clone();
+                Box::pin(self.use_keyspace(ks))
+                    .await
+                    .map_err(|e| ExecutionError::UseKeyspaceError(Box::new(e)))?;
+            }
+            ResultBody::SchemaChange(_) if self.options.auto_await_schema_agreement => {
+                Box::pin(async {
+                    self.await_schema_agreement()
+                        .await
+                        .map_err(|e| ExecutionError::SchemaAgreementError(Box::new(e)))?;
+                    // Routing needs the new keyspace or table now, not after the debounced
+                    // event.
+                    if let Err(e) = self.cluster.refresh_metadata().await {
+                        tracing::warn!(error = %e, "metadata refresh after a schema change failed");
+                    }
+                    Ok::<(), ExecutionError>(())
+                })
+                .await?;
+            }
+            _ => {}
+        }
+        Ok(QueryResult::new(
+            executed.body,
+            shared_specs,
+            executed.tracing_id,
+            executed.warnings,
+        ))
+    }
+
+    /// Runs an unprepared statement without values.
+    pub(crate) async fn run_query(
+        &self,
+        statement: &Statement,
+        page_size: Option<i32>,
+        paging_state: Option<Bytes>,
+    ) -> Result<QueryResult, ExecutionError> {
+        let profile = self.profile(&statement.config);
+        let params = Self::params(
+            &statement.config,
+            &profile,
+            NO_VALUES,
+            page_size,
+            paging_state,
+            false,
+        );
+        let mut request = Request::Query(Query {
+            query: statement.contents.clone(),
+            params,
+        });
+        let routing = RoutingInfo {
+            consistency: statement.config.consistency.unwrap_or(profile.consistency),
+            ..RoutingInfo::default()
+        };
+        let executed = self
+            .run(
+                &mut request,
+                &statement.config,
+                &profile,
+                routing,
+                &|_: &Bytes| None,
+            )
+            .await?;
+        self.finish(executed, None).await
+    }
+
+    /// Serializes `values` for `prepared` (at once, before any await) and executes it.
+    ///
+    /// Not an `async fn`: the returned future is `run_serialized`'s own, not another layer
+    /// around it (every layer is moved, whole, when the request starts).
+    pub(crate) fn run_prepared<'a>(
+        &'a self,
+        prepared: &'a PreparedStatement,
+        values: &(impl SerializeRow + ?Sized),
+        page_size: Option<i32>,
+        paging_state: Option<Bytes>,
+    ) -> impl Future<Output = Result<QueryResult, ExecutionError>> + 'a {
+        match prepared.serialize_with_token(values) {
+            Ok((values, token)) => {
+                Either::Left(self.run_serialized(prepared, values, token, page_size, paging_state))
+            }
+            Err(e) => Either::Right(std::future::ready(Err(match e {
+                PartitionKeyError::Serialization(e) => ExecutionError::from(e),
+                e => ExecutionError::BadQuery(BadQuery::PartitionKey(e)),
+            }))),
+        }
+    }
+
+    /// Executes `prepared` with already serialized values.
+    pub(crate) async fn run_serialized(
+        &self,
+        prepared: &PreparedStatement,
+        values: SerializedValues,
+        token: Option<Token>,
+        page_size: Option<i32>,
+        paging_state: Option<Bytes>,
+    ) -> Result<QueryResult, ExecutionError> {
+        let shared = &prepared.shared;
+        let profile = self.profile(&prepared.config);
+        let skip_metadata = !shared.result_specs.is_empty();
+        let params = Self::params(
+            &prepared.config,
+            &profile,
+            values,
+            page_size,
+            paging_state,
+            skip_metadata,
+        );
+        let mut request = Request::Execute(Execute {
+            id: shared.id.clone(),
+            result_metadata_id: shared.result_metadata_id.clone(),
+            params,
+        });
+        let routing = RoutingInfo {
+            consistency: prepared.config.consistency.unwrap_or(profile.consistency),
+            token,
+            keyspace: prepared.get_keyspace_name(),
+            table: prepared.get_table_name(),
+            is_confirmed_lwt: shared.is_lwt,
+        };
+        let reprepare = |id: &Bytes| (*id == shared.id).then(|| shared.statement.clone());
+        let executed = self
+            .run(
+                &mut request,
+                &prepared.config,
+                &profile,
+                routing,
+                &reprepare,
+            )
+            .await?;
+        if let (Some(payload), Some(ks), Some(table)) = (
+            &executed.custom_payload,
+            prepared.get_keyspace_name(),
+            prepared.get_table_name(),
+        ) {
+            self.cluster.add_tablet_from_payload(ks, table, payload);
+        }
+        self.finish(executed, Some(&shared.result_specs)).await
+    }
+}
