@@ -35,4 +35,4 @@ pub use frame::{
     Compression, Frame, FrameDecoder, FrameError, FrameFlags, FrameHeader, ProtocolVersion,
 };
 pub use request::{QueryParameters, Request, SerializedValues};
-pub use response::{ErrorBody, ErrorDetails, Response, ResultBody, Rows};
+pub use response::{ErrorBody, ErrorDetails, Response, ResultBody, Rows, UnexpectedResponse};

@@ -55,7 +55,7 @@ impl Default for ClusterConfig {
 }
 
 /// Why [`Cluster::connect`] failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum NewClusterError {
     /// `known_nodes` was empty.

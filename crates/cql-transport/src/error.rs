@@ -5,6 +5,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use proto::frame::FrameError;
+use proto::response::ErrorBody;
+use proto::{EncodeError, Opcode, UnexpectedResponse};
+
 /// Why a connection broke. Every in-flight request of the connection fails with
 /// [`ConnectionError::Broken`] carrying this reason.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -18,7 +22,7 @@ pub enum BrokenReason {
     Io(Arc<io::Error>),
     /// A frame from the peer could not be parsed (bad header, too large, bad body).
     #[error("corrupt frame from the peer: {0}")]
-    CorruptFrame(String),
+    CorruptFrame(#[source] FrameError),
     /// An OPTIONS heartbeat got no answer in time.
     #[error("heartbeat got no response within {0:?}")]
     HeartbeatTimeout(Duration),
@@ -65,17 +69,17 @@ pub enum ConnectionError {
     #[error("connecting took longer than {0:?}")]
     ConnectTimeout(Duration),
     /// The TLS handshake or TLS configuration failed.
+    #[cfg(feature = "tls")]
     #[error("tls error: {0}")]
-    Tls(String),
+    Tls(#[source] TlsError),
     /// The server answered a handshake or control request with an ERROR.
-    #[error("server error {code:#06x} during {during}: {message}")]
+    #[error("server error {} during {during}: {}", error.code, error.message)]
     Server {
         /// What we were doing (`"STARTUP"`, `"USE"`, ...).
         during: &'static str,
-        /// The CQL error code.
-        code: i32,
-        /// The server's message.
-        message: String,
+        /// The server's error: code, message and the code's details (boxed: rare, and it
+        /// would make every result of every request larger).
+        error: Box<ErrorBody>,
     },
     /// Authentication failed or the authenticator gave up.
     #[error("authentication failed: {0}")]
@@ -85,15 +89,55 @@ pub enum ConnectionError {
     UnexpectedResponse {
         /// The request we sent.
         request: &'static str,
-        /// What came back.
-        got: String,
+        /// The opcode that came back.
+        got: Opcode,
     },
     /// A response frame could not be decoded.
     #[error("malformed response: {0}")]
-    Decode(String),
+    Decode(#[source] FrameError),
+    /// The request could not be encoded (e.g. a value too long for its length field).
+    #[error("cannot encode the request: {0}")]
+    Encode(#[source] EncodeError),
     /// The caller asked for something the configuration or the server does not allow.
     #[error("invalid request or configuration: {0}")]
     Invalid(String),
+}
+
+/// Why TLS could not be set up or the TLS handshake failed.
+#[cfg(feature = "tls")]
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// rustls refused the configuration (a certificate, a key, the protocol versions).
+    #[error("{0}")]
+    Config(#[from] rustls::Error),
+    /// The configured server name is not a valid DNS name or IP address.
+    #[error("{0:?} is not a valid DNS name or IP address to verify the server against")]
+    ServerName(String),
+    /// The handshake with the server failed (certificate rejected, protocol mismatch, ...).
+    #[error("handshake with {addr} failed: {source}")]
+    Handshake {
+        /// The server's address.
+        addr: SocketAddr,
+        /// The i/o error rustls reported (it wraps the TLS alert or verification error).
+        source: Arc<io::Error>,
+    },
+}
+
+impl ConnectionError {
+    /// Types a response that is not the expected one: the server's ERROR as
+    /// [`ConnectionError::Server`], anything else as [`ConnectionError::UnexpectedResponse`].
+    pub fn from_response(during: &'static str, unexpected: UnexpectedResponse) -> Self {
+        match unexpected {
+            UnexpectedResponse::Error(error) => Self::Server { during, error },
+            UnexpectedResponse::Other(got) => Self::UnexpectedResponse {
+                request: during,
+                got,
+            },
+            // A kind `cql-proto` adds later: report it rather than lose it.
+            _ => Self::Invalid(format!("unexpected response to {during}")),
+        }
+    }
 }
 
 impl ConnectionError {

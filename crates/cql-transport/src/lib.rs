@@ -74,7 +74,6 @@ pub mod config;
 pub mod connection;
 pub mod cql_type;
 pub mod error;
-mod frame;
 pub mod metadata;
 pub mod pool;
 pub mod ring;
@@ -90,8 +89,10 @@ pub use auth::{AuthenticatorProvider, AuthenticatorSession, PasswordAuthenticato
 pub use cluster::{Cluster, ClusterConfig, NewClusterError};
 pub use config::ConnectionConfig;
 pub use connection::{
-    Backpressure, Connection, ConnectionDriver, ConnectionInfo, ConnectionTuning,
+    Backpressure, Connection, ConnectionDriver, ConnectionInfo, ConnectionTuning, with_timeout,
 };
+#[cfg(feature = "tls")]
+pub use error::TlsError;
 pub use error::{BrokenReason, ConnectionError};
 pub use metadata::{AddressTranslator, MetadataError};
 pub use ring::{ReplicationStrategy, TokenRing};

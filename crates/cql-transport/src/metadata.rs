@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use proto::request::{Query, Request};
-use proto::response::{Response, ResultBody, Rows};
-use proto::{ColumnType, CqlValue, Text};
+use proto::response::{ErrorBody, ResultBody, Rows};
+use proto::{ColumnType, CqlValue, Text, UnexpectedResponse};
 use uuid::Uuid;
 
 use crate::connection::Connection;
@@ -24,14 +24,12 @@ pub enum MetadataError {
     #[error("metadata query failed: {0}")]
     Connection(#[from] ConnectionError),
     /// The server answered a metadata query with an ERROR.
-    #[error("server error {code:#06x} for {query:?}: {message}")]
+    #[error("server error {} for {query:?}: {}", error.code, error.message)]
     Server {
         /// The query.
         query: String,
-        /// The error code.
-        code: i32,
-        /// The message.
-        message: String,
+        /// The server's error: code, message and details.
+        error: Box<ErrorBody>,
     },
     /// A system table had an unexpected shape.
     #[error("malformed metadata: {0}")]
@@ -175,21 +173,17 @@ pub(crate) async fn query(conn: &Connection, cql: &str) -> Result<SystemRows, Me
         query: Text::copy_from_str(cql),
         params: proto::request::QueryParameters::default(),
     });
-    match conn.request(&req).await?.response {
-        Response::Result(ResultBody::Rows(rows)) => SystemRows::from_rows(&rows),
-        Response::Result(_) => Ok(SystemRows {
+    match conn.request(&req).await?.response.into_result() {
+        Ok(ResultBody::Rows(rows)) => SystemRows::from_rows(&rows),
+        Ok(_) => Ok(SystemRows {
             index: HashMap::new(),
             rows: Vec::new(),
         }),
-        Response::Error(e) => Err(MetadataError::Server {
+        Err(UnexpectedResponse::Error(error)) => Err(MetadataError::Server {
             query: cql.to_owned(),
-            code: e.code.0,
-            message: e.message,
+            error,
         }),
-        other => Err(MetadataError::Malformed(format!(
-            "unexpected {:?} to {cql:?}",
-            other.opcode()
-        ))),
+        Err(other) => Err(MetadataError::Malformed(format!("{other} to {cql:?}"))),
     }
 }
 

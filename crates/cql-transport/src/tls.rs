@@ -8,7 +8,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use crate::error::ConnectionError;
+use crate::error::{ConnectionError, TlsError};
 
 /// TLS settings of a connection.
 #[derive(Debug, Clone)]
@@ -27,18 +27,18 @@ impl TlsConfig {
         for cert in roots {
             store
                 .add(cert)
-                .map_err(|e| ConnectionError::Tls(e.to_string()))?;
+                .map_err(|e| ConnectionError::Tls(e.into()))?;
         }
         let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
-        .map_err(|e| ConnectionError::Tls(e.to_string()))?
+        .map_err(|e| ConnectionError::Tls(e.into()))?
         .with_root_certificates(store);
         let client = match client_cert {
             Some((chain, key)) => builder
                 .with_client_auth_cert(chain, key)
-                .map_err(|e| ConnectionError::Tls(e.to_string()))?,
+                .map_err(|e| ConnectionError::Tls(e.into()))?,
             None => builder.with_no_client_auth(),
         };
         Ok(Self {
@@ -68,14 +68,18 @@ impl TlsConfig {
         tcp: TcpStream,
     ) -> Result<TlsStream<TcpStream>, ConnectionError> {
         let name = match &self.server_name {
-            Some(n) => {
-                ServerName::try_from(n.clone()).map_err(|e| ConnectionError::Tls(e.to_string()))?
-            }
+            Some(n) => ServerName::try_from(n.clone())
+                .map_err(|_| ConnectionError::Tls(TlsError::ServerName(n.clone())))?,
             None => ServerName::IpAddress(addr.ip().into()),
         };
         TlsConnector::from(Arc::clone(&self.client))
             .connect(name, tcp)
             .await
-            .map_err(|e| ConnectionError::Tls(format!("handshake with {addr}: {e}")))
+            .map_err(|e| {
+                ConnectionError::Tls(TlsError::Handshake {
+                    addr,
+                    source: Arc::new(e),
+                })
+            })
     }
 }

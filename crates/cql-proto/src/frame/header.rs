@@ -156,6 +156,15 @@ impl FrameHeader {
         })
     }
 
+    /// Writes `stream` into an already encoded frame (bytes 2..4 of its header), so a frame
+    /// can be encoded before its stream id is known. A buffer shorter than a header is left
+    /// unchanged.
+    pub fn patch_stream(frame: &mut [u8], stream: i16) {
+        if let Some(dst) = frame.get_mut(2..4) {
+            dst.copy_from_slice(&stream.to_be_bytes());
+        }
+    }
+
     /// Appends the header to `buf`.
     pub fn encode(&self, buf: &mut BytesMut) {
         let response = if self.is_response {
@@ -174,6 +183,18 @@ impl FrameHeader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patch_stream_writes_bytes_2_and_3_big_endian() {
+        let mut f = [0x04, 0x00, 0x00, 0x00, 0x05, 0, 0, 0, 0];
+        FrameHeader::patch_stream(&mut f, 0x1234);
+        assert_eq!(f, [0x04, 0x00, 0x12, 0x34, 0x05, 0, 0, 0, 0]);
+        FrameHeader::patch_stream(&mut f, -1);
+        assert_eq!(&f[2..4], &[0xFF, 0xFF]);
+        let mut short = [0x04, 0x00];
+        FrameHeader::patch_stream(&mut short, 7);
+        assert_eq!(short, [0x04, 0x00]);
+    }
 
     #[test]
     fn options_request_header_golden() {

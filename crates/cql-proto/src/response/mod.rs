@@ -21,6 +21,28 @@ use crate::codes::Opcode;
 use crate::error::{DecodeError, EncodeError};
 use crate::frame::{BodyExtensions, ProtocolVersion};
 
+/// A response other than the one the request expects (see [`Response::into_result`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnexpectedResponse {
+    /// The server answered with an ERROR.
+    #[error("server error {}: {}", .0.code, .0.message)]
+    Error(Box<ErrorBody>),
+    /// The server answered with another kind of response.
+    #[error("unexpected {0} response")]
+    Other(Opcode),
+}
+
+impl From<Response> for UnexpectedResponse {
+    /// The response as the reason it was not the expected one.
+    fn from(r: Response) -> Self {
+        match r {
+            Response::Error(e) => Self::Error(Box::new(e)),
+            other => Self::Other(other.opcode()),
+        }
+    }
+}
+
 /// A response message body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -67,6 +89,26 @@ impl Response {
             Self::Event(_) => Opcode::EVENT,
             Self::AuthChallenge { .. } => Opcode::AUTH_CHALLENGE,
             Self::AuthSuccess { .. } => Opcode::AUTH_SUCCESS,
+        }
+    }
+
+    /// The RESULT body; an ERROR or any other response is the error.
+    ///
+    /// The one place the "RESULT, or ERROR, or unexpected" decision is made: callers map the
+    /// error into their own types.
+    pub fn into_result(self) -> Result<ResultBody, UnexpectedResponse> {
+        match self {
+            Self::Result(body) => Ok(body),
+            other => Err(UnexpectedResponse::from(other)),
+        }
+    }
+
+    /// `Ok` for READY (the answer to STARTUP and REGISTER); an ERROR or any other response is
+    /// the error.
+    pub fn into_ready(self) -> Result<(), UnexpectedResponse> {
+        match self {
+            Self::Ready => Ok(()),
+            other => Err(UnexpectedResponse::from(other)),
         }
     }
 
@@ -165,5 +207,39 @@ impl From<ResultBody> for Response {
 impl From<Event> for Response {
     fn from(e: Event) -> Self {
         Self::Event(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::ErrorCode;
+
+    #[test]
+    fn into_result_takes_results_and_types_everything_else() {
+        assert_eq!(
+            Response::Result(ResultBody::Void).into_result(),
+            Ok(ResultBody::Void)
+        );
+        let error = ErrorBody {
+            code: ErrorCode::SYNTAX_ERROR,
+            message: "line 1:0 no viable alternative".into(),
+            details: ErrorDetails::None,
+        };
+        let got = Response::Error(error.clone()).into_result();
+        assert_eq!(got, Err(UnexpectedResponse::Error(Box::new(error))));
+        assert_eq!(
+            got.unwrap_err().to_string(),
+            "server error SYNTAX_ERROR: line 1:0 no viable alternative"
+        );
+        assert_eq!(
+            Response::Ready.into_result(),
+            Err(UnexpectedResponse::Other(Opcode::READY))
+        );
+        assert_eq!(Response::Ready.into_ready(), Ok(()));
+        assert_eq!(
+            Response::Result(ResultBody::Void).into_ready(),
+            Err(UnexpectedResponse::Other(Opcode::RESULT))
+        );
     }
 }

@@ -8,10 +8,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
+use proto::Token;
 use proto::frame::{RequestOptions, ResponseEnvelope};
 use proto::request::Request;
-use proto::response::{ErrorBody, ErrorDetails};
-use proto::{ErrorCode, Token};
 use transport::state::{ClusterState, NodeRef};
 use transport::{Cluster, Connection, ConnectionError};
 
@@ -51,7 +50,7 @@ impl ClusterBackend for Cluster {
         Box::pin(async move {
             Self::refresh_metadata(self)
                 .await
-                .map_err(|e| MetadataError::Refresh(Arc::new(e)))
+                .map_err(MetadataError::Refresh)
         })
     }
 
@@ -86,9 +85,9 @@ impl NodeTarget<'_> {
     /// The connection to use: the shard's, else the token's shard's, else any.
     pub(crate) fn connection(&self) -> Result<Connection, RequestAttemptError> {
         let Some(pool) = self.node.pool() else {
-            return Err(RequestAttemptError::NotSent(Arc::new(
-                ConnectionPoolError::NodeDisabledByHostFilter,
-            )));
+            return Err(RequestAttemptError::NotSent(
+                ConnectionPoolError::NodeDisabledByHostFilter.into(),
+            ));
         };
         let conn = match (self.shard, self.token) {
             (Some(s), _) => pool
@@ -99,9 +98,9 @@ impl NodeTarget<'_> {
         };
         match conn {
             Some(c) if !c.is_broken() => Ok(c),
-            _ => Err(RequestAttemptError::NotSent(Arc::new(
-                ConnectionPoolError::Initializing,
-            ))),
+            _ => Err(RequestAttemptError::NotSent(
+                ConnectionPoolError::Initializing.into(),
+            )),
         }
     }
 }
@@ -117,17 +116,15 @@ impl AttemptTarget for NodeTarget<'_> {
         request: &'a Request,
         tracing: bool,
     ) -> impl Future<Output = Result<ResponseEnvelope, RequestAttemptError>> + Send + 'a {
-        // `request_untimed` awaited directly (not through `send_on`): one layer less, and no
-        // timer, in a future moved whole when the request starts. `execute` bounds it.
+        // `Connection::send` has no timer, in a future moved whole when the request starts;
+        // `execute` bounds it.
         async move {
             let conn = self.connection()?;
             let opts = RequestOptions {
                 tracing,
                 ..RequestOptions::default()
             };
-            conn.request_untimed(request, &opts)
-                .await
-                .map_err(attempt_error)
+            conn.send(request, &opts).await.map_err(attempt_error)
         }
     }
 
@@ -141,38 +138,19 @@ impl AttemptTarget for NodeTarget<'_> {
     }
 }
 
-/// Sends `request` on `conn` without a transport-level timeout (the caller bounds it).
-pub(crate) async fn send_on(
-    conn: &Connection,
-    request: &Request,
-    tracing: bool,
-) -> Result<ResponseEnvelope, RequestAttemptError> {
-    let opts = RequestOptions {
-        tracing,
-        ..RequestOptions::default()
-    };
-    conn.request_untimed(request, &opts)
-        .await
-        .map_err(attempt_error)
-}
-
 /// Types a transport error as an attempt error.
 pub(crate) fn attempt_error(e: ConnectionError) -> RequestAttemptError {
     match e {
         ConnectionError::Timeout(d) => RequestAttemptError::Timeout(d),
-        ConnectionError::Server { code, message, .. } => {
-            let body = ErrorBody {
-                code: ErrorCode(code),
-                message,
-                details: ErrorDetails::None,
-            };
-            RequestAttemptError::DbError(DbError::from_error_body(&body), body.message)
+        ConnectionError::Server { error, .. } => {
+            RequestAttemptError::DbError(DbError::from_error_body(&error), error.message)
         }
-        ConnectionError::Decode(_) => RequestAttemptError::Decode(Arc::new(e)),
-        ConnectionError::Invalid(_) => RequestAttemptError::Invalid(Arc::new(e)),
+        ConnectionError::Encode(e) => RequestAttemptError::Encode(e),
+        ConnectionError::Decode(_) => RequestAttemptError::Decode(e),
+        ConnectionError::Invalid(_) => RequestAttemptError::Invalid(e),
         ConnectionError::TooManyInFlight { .. }
         | ConnectionError::Connect { .. }
-        | ConnectionError::ConnectTimeout(_) => RequestAttemptError::NotSent(Arc::new(e)),
-        other => RequestAttemptError::BrokenConnection(Arc::new(other)),
+        | ConnectionError::ConnectTimeout(_) => RequestAttemptError::NotSent(e.into()),
+        other => RequestAttemptError::BrokenConnection(other),
     }
 }

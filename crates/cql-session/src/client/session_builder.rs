@@ -215,9 +215,9 @@ impl Session {
                     NewSessionError::FailedToResolveAnyHostname(vec![node])
                 }
                 NewClusterError::Metadata(m) => {
-                    NewSessionError::MetadataError(MetadataError::Refresh(Arc::new(m)))
+                    NewSessionError::MetadataError(MetadataError::Refresh(m))
                 }
-                other => NewSessionError::Connect(Arc::new(other)),
+                other => NewSessionError::Connect(other),
             })?;
         let options = SessionOptions {
             schema_agreement_interval: config.schema_agreement_interval,

@@ -1,3 +1,7 @@
+use bytes::Bytes;
+use proto::ErrorCode;
+use proto::response::{ErrorBody, ErrorDetails};
+
 use super::*;
 
 fn body(code: ErrorCode, details: ErrorDetails) -> ErrorBody {

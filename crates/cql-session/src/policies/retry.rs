@@ -305,7 +305,6 @@ impl RetrySession for DowngradingConsistencyRetrySession {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Duration;
 
     use super::*;
@@ -400,7 +399,9 @@ mod tests {
             db(DbError::Overloaded),
             db(DbError::ServerError),
             RequestAttemptError::Timeout(Duration::from_secs(1)),
-            RequestAttemptError::BrokenConnection(Arc::new(std::io::Error::other("reset"))),
+            RequestAttemptError::BrokenConnection(transport::ConnectionError::Broken(
+                transport::BrokenReason::Eof,
+            )),
         ] {
             assert_eq!(decide(&mut *s, &e, false), RetryDecision::DontRetry, "{e}");
             assert_eq!(

@@ -13,9 +13,9 @@ use tokio::time::{Instant, Sleep};
 
 use super::Shared;
 use crate::error::{BrokenReason, ConnectionError};
-use crate::frame::{self, HEADER_LEN};
 use crate::stream_ids::StreamIds;
-use proto::frame::{Frame, FrameDecoder};
+use proto::Opcode;
+use proto::frame::{Frame, FrameDecoder, FrameFlags, FrameHeader, ProtocolVersion};
 
 /// At most this many scheduler turns are given to other callers before a write, under load.
 const MAX_COALESCING_TURNS: usize = 3;
@@ -43,7 +43,7 @@ pub(crate) struct DriverSettings {
     pub(crate) max_frame_body: usize,
     pub(crate) heartbeat_interval: Option<Duration>,
     pub(crate) heartbeat_timeout: Duration,
-    pub(crate) version: u8,
+    pub(crate) version: ProtocolVersion,
 }
 
 /// Where EVENT frames (stream -1) go.
@@ -266,11 +266,12 @@ impl State {
             shared.in_flight.fetch_sub(1, Ordering::AcqRel);
             return;
         }
-        if frame.len() < HEADER_LEN {
+        if frame.len() < FrameHeader::LEN {
             shared.in_flight.fetch_sub(1, Ordering::AcqRel);
             let _ = responder.send(Err(ConnectionError::Invalid(format!(
-                "a request frame of {} bytes is shorter than the {HEADER_LEN}-byte header",
-                frame.len()
+                "a request frame of {} bytes is shorter than the {}-byte header",
+                frame.len(),
+                FrameHeader::LEN
             ))));
             return;
         }
@@ -282,7 +283,7 @@ impl State {
             }));
             return;
         };
-        frame::patch_stream(&mut frame, id);
+        FrameHeader::patch_stream(&mut frame, id);
         self.write_buf.extend_from_slice(&frame);
         self.put_slot(id, Slot::Caller(responder));
     }
@@ -307,7 +308,7 @@ impl State {
             let frame = match decoder.decode(buf) {
                 Ok(Some(f)) => f,
                 Ok(None) => return Ok(()),
-                Err(e) => return Err(BrokenReason::CorruptFrame(e.to_string())),
+                Err(e) => return Err(BrokenReason::CorruptFrame(e)),
             };
             self.route(frame, shared, events);
         }
@@ -381,10 +382,16 @@ impl State {
             return Ok(());
         };
         tracing::trace!(stream = id, "sending heartbeat");
-        let [s0, s1] = id.to_be_bytes();
-        // OPTIONS: empty body (opcode 0x05).
-        self.write_buf
-            .extend_from_slice(&[settings.version, 0, s0, s1, 0x05, 0, 0, 0, 0]);
+        // OPTIONS has an empty body: the frame is its header.
+        FrameHeader {
+            version: settings.version,
+            is_response: false,
+            flags: FrameFlags::EMPTY,
+            stream: id,
+            opcode: Opcode::OPTIONS,
+            length: 0,
+        }
+        .encode(&mut self.write_buf);
         self.put_slot(id, Slot::Heartbeat);
         self.heartbeat_deadline = Some(now + settings.heartbeat_timeout);
         self.timer_at = now + settings.heartbeat_timeout;

@@ -35,9 +35,9 @@ where
         compression: None,
         version: config.protocol_version,
     };
-    let supported = match io.roundtrip(&Request::Options, "OPTIONS").await? {
+    let supported = match io.roundtrip(&Request::Options).await? {
         Response::Supported { options } => options,
-        other => return Err(unexpected("OPTIONS", &other)),
+        other => return Err(ConnectionError::from_response("OPTIONS", other.into())),
     };
     tracing::debug!(?supported, "SUPPORTED");
     let compression = config.compression.filter(|c| {
@@ -75,24 +75,17 @@ where
         options.extend(ext);
     }
     let startup = Request::Startup(Startup { options });
-    let reply = io.roundtrip(&startup, "STARTUP").await?;
+    let reply = io.roundtrip(&startup).await?;
     // Responses after STARTUP may be compressed.
     io.compression = compression;
     match reply {
         Response::Ready => {}
         Response::Authenticate { authenticator } => io.authenticate(config, &authenticator).await?,
-        Response::Error(e) => {
-            return Err(ConnectionError::Server {
-                during: "STARTUP",
-                code: e.code.0,
-                message: e.message,
-            });
-        }
-        other => return Err(unexpected("STARTUP", &other)),
+        other => return Err(ConnectionError::from_response("STARTUP", other.into())),
     }
     let info = ConnectionInfo {
         peer: None,
-        version: config.protocol_version.0,
+        version: config.protocol_version,
         sharding: ShardingInfo::from_supported(&supported),
         supported,
         compression,
@@ -100,14 +93,6 @@ where
         lwt_mark,
     };
     Ok((info, io.read_buf))
-}
-
-fn unexpected(request: &'static str, got: &Response) -> ConnectionError {
-    let got = match got {
-        Response::Error(e) => format!("ERROR {:?}: {}", e.code, e.message),
-        other => format!("{:?}", other.opcode()),
-    };
-    ConnectionError::UnexpectedResponse { request, got }
 }
 
 struct HandshakeIo<'a, S> {
@@ -119,18 +104,14 @@ struct HandshakeIo<'a, S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
-    async fn roundtrip(
-        &mut self,
-        request: &Request,
-        what: &'static str,
-    ) -> Result<Response, ConnectionError> {
+    async fn roundtrip(&mut self, request: &Request) -> Result<Response, ConnectionError> {
         let mut buf = BytesMut::with_capacity(128);
         let opts = RequestOptions {
             compression: self.compression,
             ..RequestOptions::default()
         };
         frame::encode_request(&mut buf, self.version, 0, request, &opts)
-            .map_err(|e| ConnectionError::Invalid(format!("cannot encode {what}: {e}")))?;
+            .map_err(ConnectionError::Encode)?;
         self.stream
             .write_all(&buf)
             .await
@@ -140,8 +121,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
             .await
             .map_err(|e| ConnectionError::Broken(e.into()))?;
         let frame = self.read_frame().await?;
-        let env = frame::decode_response(&frame, self.compression)
-            .map_err(|e| ConnectionError::Decode(e.to_string()))?;
+        let env =
+            frame::decode_response(&frame, self.compression).map_err(ConnectionError::Decode)?;
         Ok(env.response)
     }
 
@@ -164,9 +145,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
                     }
                 }
                 Err(e) => {
-                    return Err(ConnectionError::Broken(BrokenReason::CorruptFrame(
-                        e.to_string(),
-                    )));
+                    return Err(ConnectionError::Broken(BrokenReason::CorruptFrame(e)));
                 }
             }
         }
@@ -189,7 +168,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
             let req = Request::AuthResponse(AuthResponse {
                 token: token.take().map(Bytes::from),
             });
-            match self.roundtrip(&req, "AUTH_RESPONSE").await? {
+            match self.roundtrip(&req).await? {
                 Response::AuthSuccess { token } => {
                     return session
                         .success(token.as_deref())
@@ -202,13 +181,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
                         .await
                         .map_err(ConnectionError::Auth)?;
                 }
-                Response::Error(e) => {
-                    return Err(ConnectionError::Auth(format!(
-                        "{:?}: {}",
-                        e.code, e.message
-                    )));
+                other => {
+                    return Err(ConnectionError::from_response(
+                        "AUTH_RESPONSE",
+                        other.into(),
+                    ));
                 }
-                other => return Err(unexpected("AUTH_RESPONSE", &other)),
             }
         }
         Err(ConnectionError::Auth(format!(

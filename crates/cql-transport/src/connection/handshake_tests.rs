@@ -88,7 +88,11 @@ async fn wrong_password_and_missing_authenticator_fail() {
     };
     let err = open(&node, &config).await.expect_err("bad password");
     assert!(
-        matches!(&err, ConnectionError::Auth(m) if m.contains("bad credentials")),
+        matches!(
+            &err,
+            ConnectionError::Server { during: "AUTH_RESPONSE", error }
+                if error.code == proto::ErrorCode::BAD_CREDENTIALS && error.message == "bad credentials"
+        ),
         "{err:?}"
     );
     let err = open(&node, &ConnectionConfig::default())

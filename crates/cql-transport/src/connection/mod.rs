@@ -25,7 +25,8 @@ pub(crate) use driver::{DriverSettings, EventSink};
 
 use crate::error::{BrokenReason, ConnectionError};
 use crate::stream_ids::MAX_STREAMS;
-use proto::frame::{self, Compression, Frame, RequestOptions, ResponseEnvelope};
+use proto::Opcode;
+use proto::frame::{self, Compression, Frame, ProtocolVersion, RequestOptions, ResponseEnvelope};
 use proto::request::{Query, Register, Request};
 use proto::response::{Event, Response, ResultBody};
 
@@ -126,7 +127,7 @@ impl Default for ConnectionTuning {
             write_coalescing: true,
             write_buffer_limit: 1024 * 1024,
             read_buffer_size: 64 * 1024,
-            max_frame_size: 256 * 1024 * 1024,
+            max_frame_size: frame::DEFAULT_MAX_FRAME_SIZE,
             max_orphans: 1024,
             heartbeat_interval: Some(Duration::from_secs(30)),
             heartbeat_timeout: Duration::from_secs(30),
@@ -170,13 +171,13 @@ struct HandleInner {
 }
 
 /// What the handshake learned about the connection.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ConnectionInfo {
     /// The peer's address, when known.
     pub peer: Option<std::net::SocketAddr>,
-    /// The negotiated protocol version byte (4).
-    pub version: u8,
+    /// The negotiated protocol version.
+    pub version: ProtocolVersion,
     /// The SUPPORTED options of the server.
     pub supported: std::collections::HashMap<String, Vec<String>>,
     /// Negotiated compression, if any.
@@ -189,6 +190,21 @@ pub struct ConnectionInfo {
     /// `SCYLLA_LWT_ADD_METADATA_MARK` extension was offered in SUPPORTED and enabled in STARTUP
     /// (its `LWT_OPTIMIZATION_META_BIT_MASK`); `None` otherwise.
     pub lwt_mark: Option<u32>,
+}
+
+impl Default for ConnectionInfo {
+    /// Nothing learned yet; protocol v4.
+    fn default() -> Self {
+        Self {
+            peer: None,
+            version: ProtocolVersion::V4,
+            supported: std::collections::HashMap::new(),
+            compression: None,
+            sharding: None,
+            keyspace: None,
+            lwt_mark: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Connection {
@@ -233,7 +249,7 @@ impl Connection {
             max_frame_body: tuning.max_frame_size,
             heartbeat_interval: tuning.heartbeat_interval,
             heartbeat_timeout: tuning.heartbeat_timeout,
-            version: if info.version == 0 { 4 } else { info.version },
+            version: info.version,
         };
         let driver = Driver::new(stream, rx, Arc::clone(&shared), settings, events, read_buf);
         let conn = Self {
@@ -309,22 +325,11 @@ impl Connection {
             let req = Request::Register(Register {
                 events: config.event_types.clone(),
             });
-            match self.request(&req).await?.response {
-                Response::Ready => {}
-                Response::Error(e) => {
-                    return Err(ConnectionError::Server {
-                        during: "REGISTER",
-                        code: e.code.0,
-                        message: e.message,
-                    });
-                }
-                other => {
-                    return Err(ConnectionError::UnexpectedResponse {
-                        request: "REGISTER",
-                        got: format!("{:?}", other.opcode()),
-                    });
-                }
-            }
+            self.request(&req)
+                .await?
+                .response
+                .into_ready()
+                .map_err(|e| ConnectionError::from_response("REGISTER", e))?;
         }
         Ok(())
     }
@@ -336,46 +341,26 @@ impl Connection {
             query: format!("USE {}", quote_identifier(keyspace)).into(),
             params: Default::default(),
         });
-        match self.request(&req).await?.response {
-            Response::Result(ResultBody::SetKeyspace(_)) => Ok(()),
-            Response::Error(e) => Err(ConnectionError::Server {
-                during: "USE",
-                code: e.code.0,
-                message: e.message,
-            }),
-            other => Err(ConnectionError::UnexpectedResponse {
+        match self.request(&req).await?.response.into_result() {
+            Ok(ResultBody::SetKeyspace(_)) => Ok(()),
+            Ok(_) => Err(ConnectionError::UnexpectedResponse {
                 request: "USE",
-                got: format!("{:?}", other.opcode()),
+                got: Opcode::RESULT,
             }),
+            Err(e) => Err(ConnectionError::from_response("USE", e)),
         }
     }
 
-    /// Encodes `request` (compressed when negotiated), sends it with the default timeout and
-    /// decodes the response. A server ERROR is returned as data in the envelope.
-    pub async fn request(&self, request: &Request) -> Result<ResponseEnvelope, ConnectionError> {
-        self.request_with(
-            request,
-            &RequestOptions::default(),
-            self.inner.tuning.request_timeout,
-        )
-        .await
-    }
-
-    /// [`Self::request`] with tracing / custom payload options and an explicit timeout. The
-    /// compression in `options` is ignored; the negotiated one is used.
-    pub async fn request_with(
-        &self,
-        request: &Request,
-        options: &RequestOptions<'_>,
-        timeout: Option<Duration>,
-    ) -> Result<ResponseEnvelope, ConnectionError> {
-        within(timeout, self.request_untimed(request, options)).await
-    }
-
-    /// [`Self::request_with`] without a timeout: for callers that bound the request
-    /// themselves. Its future is smaller (no timer), which matters on the hot path: a future
-    /// is moved whole into each layer above it when the request starts.
-    pub async fn request_untimed(
+    /// Sends `request` and waits for its response, without a timeout: the one way to send
+    /// on a connection. Bound it with [`with_timeout`] (or the caller's own deadline).
+    ///
+    /// The request is encoded for this connection (its version, its negotiated compression:
+    /// the compression in `options` is ignored). Exactly one outcome: the decoded response (a
+    /// server ERROR is data in the envelope), or the connection's error. A request whose future
+    /// is dropped leaves its stream id reserved until the late response arrives. The future
+    /// carries no timer, which matters on the hot path: a future is moved whole into each layer
+    /// above it when the request starts.
+    pub async fn send(
         &self,
         request: &Request,
         options: &RequestOptions<'_>,
@@ -386,9 +371,19 @@ impl Connection {
         self.decode(&frame)
     }
 
+    /// [`Self::send`] with default options, bounded by the connection's configured request
+    /// timeout ([`ConnectionTuning::request_timeout`]): for control and setup requests.
+    pub async fn request(&self, request: &Request) -> Result<ResponseEnvelope, ConnectionError> {
+        with_timeout(
+            self.inner.tuning.request_timeout,
+            self.send(request, &RequestOptions::default()),
+        )
+        .await
+    }
+
     /// Encodes a whole request frame for this connection (its version and compression); the
-    /// stream id is left 0 for the driver to patch. Use with [`Self::send_frame`].
-    pub fn encode(
+    /// stream id is left 0 for the driver to patch.
+    fn encode(
         &self,
         request: &Request,
         options: &RequestOptions<'_>,
@@ -399,35 +394,25 @@ impl Connection {
         };
         // Encoded into the thread's scratch buffer, then copied once into an exact-size one.
         proto::scratch::with_scratch(|buf| {
-            frame::encode_request(
-                buf,
-                frame::ProtocolVersion(self.version()),
-                0,
-                request,
-                &opts,
-            )
-            .map_err(|e| ConnectionError::Invalid(format!("cannot encode request: {e}")))?;
+            frame::encode_request(buf, self.version(), 0, request, &opts)
+                .map_err(ConnectionError::Encode)?;
             Ok(BytesMut::from(&buf[..]))
         })
     }
 
     /// Decodes a response frame of this connection (decompressing if needed).
-    pub fn decode(&self, frame: &Frame) -> Result<ResponseEnvelope, ConnectionError> {
+    fn decode(&self, frame: &Frame) -> Result<ResponseEnvelope, ConnectionError> {
         frame::decode_response_limited(
             frame,
             self.inner.info.compression,
             self.inner.tuning.max_frame_size,
         )
-        .map_err(|e| ConnectionError::Decode(e.to_string()))
+        .map_err(ConnectionError::Decode)
     }
 
-    /// The negotiated protocol version byte.
-    pub fn version(&self) -> u8 {
-        if self.inner.info.version == 0 {
-            4
-        } else {
-            self.inner.info.version
-        }
+    /// The negotiated protocol version.
+    pub fn version(&self) -> ProtocolVersion {
+        self.inner.info.version
     }
 
     /// The negotiated compression.
@@ -474,24 +459,16 @@ impl Connection {
         self.inner.shared.wake_driver();
     }
 
-    /// Sends one encoded frame (its stream id is overwritten) and waits for the response frame,
-    /// with the connection's default timeout.
-    pub async fn send_frame(&self, frame: BytesMut) -> Result<Frame, ConnectionError> {
-        self.send_frame_with_timeout(frame, self.inner.tuning.request_timeout)
-            .await
-    }
-
-    /// Like [`Self::send_frame`] with an explicit timeout (`None`: wait until the response or
-    /// a connection error). Exactly one outcome: the response, [`ConnectionError::Timeout`], or
-    /// the connection's error. A timed-out or cancelled request leaves its stream id reserved
-    /// until the late response arrives.
-    pub async fn send_frame_with_timeout(
+    /// Sends one encoded frame (its stream id is overwritten) and waits for the response
+    /// frame: the driver's frame-level path, for its tests.
+    #[cfg(test)]
+    pub(crate) async fn send_frame(
         &self,
         frame: BytesMut,
         timeout: Option<Duration>,
     ) -> Result<Frame, ConnectionError> {
         self.admit()?;
-        within(timeout, self.submit(frame)).await
+        with_timeout(timeout, self.submit(frame)).await
     }
 
     /// Checks that a request may be submitted now (not broken, under the in-flight limit
@@ -545,7 +522,9 @@ impl Connection {
 }
 
 /// Runs `fut` within `timeout` (`None`: no bound); running out is [`ConnectionError::Timeout`].
-async fn within<T>(
+///
+/// The one timeout helper for requests: pair it with [`Connection::send`].
+pub async fn with_timeout<T>(
     timeout: Option<Duration>,
     fut: impl Future<Output = Result<T, ConnectionError>>,
 ) -> Result<T, ConnectionError> {

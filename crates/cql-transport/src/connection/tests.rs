@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream
 use tokio::sync::mpsc;
 
 use super::*;
-use proto::frame::{Frame, FrameDecoder};
+use proto::frame::{Frame, FrameDecoder, FrameError};
 
 /// A request frame: version 4, no flags, stream 0 (patched by the driver), opcode, body.
 fn request(opcode: u8, body: &[u8]) -> BytesMut {
@@ -118,10 +118,7 @@ fn start_with(
         inner: client,
         writes: Arc::clone(&writes),
     };
-    let info = ConnectionInfo {
-        version: 4,
-        ..ConnectionInfo::default()
-    };
+    let info = ConnectionInfo::default();
     let (conn, driver) = Connection::start(stream, tuning, info, events, BytesMut::new());
     tokio::spawn(driver);
     (
@@ -145,7 +142,7 @@ fn spawn_req(
 ) -> tokio::task::JoinHandle<Result<Frame, ConnectionError>> {
     let conn = conn.clone();
     let f = request(0x07, body);
-    tokio::spawn(async move { conn.send_frame(f).await })
+    tokio::spawn(async move { conn.send_frame(f, conn.request_timeout()).await })
 }
 
 #[tokio::test(start_paused = true)]
@@ -320,7 +317,7 @@ async fn backpressure_error_mode_fails_fast_above_the_limit() {
     peer.next().await.expect("a");
     peer.next().await.expect("b");
     let err = conn
-        .send_frame(request(0x07, b""))
+        .send_frame(request(0x07, b""), conn.request_timeout())
         .await
         .expect_err("limit");
     assert!(
@@ -336,10 +333,7 @@ async fn timed_out_id_stays_reserved_until_the_late_response() {
     let t = Duration::from_secs(1);
     let late = {
         let conn = conn.clone();
-        tokio::spawn(async move {
-            conn.send_frame_with_timeout(request(0x07, b"late"), Some(t))
-                .await
-        })
+        tokio::spawn(async move { conn.send_frame(request(0x07, b"late"), Some(t)).await })
     };
     let orphan = peer.next().await.expect("frame");
     let err = late.await.expect("join").expect_err("timeout");
@@ -374,7 +368,10 @@ async fn cancelled_request_becomes_an_orphan() {
     let (conn, mut peer) = start(tuning());
     let fut = {
         let conn = conn.clone();
-        tokio::spawn(async move { conn.send_frame(request(0x07, b"x")).await })
+        tokio::spawn(async move {
+            conn.send_frame(request(0x07, b"x"), conn.request_timeout())
+                .await
+        })
     };
     let f = peer.next().await.expect("frame");
     fut.abort();
@@ -401,7 +398,7 @@ async fn too_many_orphans_close_the_connection() {
     peer.next().await.expect("bystander");
     for i in 0..3 {
         let r = conn
-            .send_frame_with_timeout(request(0x07, b""), Some(Duration::from_millis(100)))
+            .send_frame(request(0x07, b""), Some(Duration::from_millis(100)))
             .await;
         assert!(
             matches!(r, Err(ConnectionError::Timeout(_))),
@@ -421,7 +418,7 @@ async fn too_many_orphans_close_the_connection() {
     );
     assert!(conn.is_broken());
     let err = conn
-        .send_frame(request(0x07, b""))
+        .send_frame(request(0x07, b""), conn.request_timeout())
         .await
         .expect_err("fails fast");
     assert!(err.is_broken());
@@ -434,7 +431,9 @@ async fn per_request_timeout_uses_the_default() {
         ..tuning()
     });
     let started = tokio::time::Instant::now();
-    let r = conn.send_frame(request(0x07, b"")).await;
+    let r = conn
+        .send_frame(request(0x07, b""), conn.request_timeout())
+        .await;
     assert!(
         matches!(r, Err(ConnectionError::Timeout(d)) if d == Duration::from_secs(2)),
         "{r:?}"
@@ -477,7 +476,10 @@ async fn peer_closing_mid_frame_fails_every_in_flight_request() {
     }
     assert!(conn.is_broken());
     assert_eq!(conn.in_flight(), 0);
-    let e = conn.send_frame(request(0x07, b"")).await.expect_err("fast");
+    let e = conn
+        .send_frame(request(0x07, b""), conn.request_timeout())
+        .await
+        .expect_err("fast");
     assert!(
         matches!(e, ConnectionError::Broken(BrokenReason::Eof)),
         "the original reason is kept: {e:?}"
@@ -515,7 +517,13 @@ async fn oversized_frame_breaks_the_connection_before_reading_the_body() {
     peer.send(&header).await;
     let e = assert_all_fail_once(vec![task]).await.remove(0);
     assert!(
-        matches!(&e, ConnectionError::Broken(BrokenReason::CorruptFrame(m)) if m.contains("101")),
+        matches!(
+            &e,
+            ConnectionError::Broken(BrokenReason::CorruptFrame(FrameError::TooLarge {
+                len: 101,
+                ..
+            }))
+        ),
         "{e:?}"
     );
 }
@@ -595,10 +603,7 @@ async fn close_fails_in_flight_and_later_requests() {
 #[tokio::test(start_paused = true)]
 async fn dropping_every_handle_ends_the_driver() {
     let (client, _server) = tokio::io::duplex(1 << 16);
-    let info = ConnectionInfo {
-        version: 4,
-        ..ConnectionInfo::default()
-    };
+    let info = ConnectionInfo::default();
     let (conn, driver) = Connection::start(client, tuning(), info, None, BytesMut::new());
     let task = tokio::spawn(driver);
     let clone = conn.clone();

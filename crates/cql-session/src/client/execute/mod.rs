@@ -325,23 +325,16 @@ async fn reprepare_and_resend<T: AttemptTarget>(
         keyspace: None,
     });
     let env = target.send(&prepare, false).await?;
-    match env.response {
-        Response::Result(ResultBody::Prepared(p)) if p.id == unprepared_id => {}
-        Response::Result(ResultBody::Prepared(_)) => {
-            return Err(RequestAttemptError::RepreparedIdChanged);
-        }
-        Response::Error(body) => {
-            return Err(RequestAttemptError::DbError(
-                DbError::from_error_body(&body),
-                body.message,
-            ));
-        }
-        other => {
+    match env.response.into_result() {
+        Ok(ResultBody::Prepared(p)) if p.id == unprepared_id => {}
+        Ok(ResultBody::Prepared(_)) => return Err(RequestAttemptError::RepreparedIdChanged),
+        Ok(_) => {
             return Err(RequestAttemptError::UnexpectedResponse {
                 request: "PREPARE",
-                got: response_name(&other),
+                got: "a RESULT that is not PREPARED",
             });
         }
+        Err(e) => return Err(RequestAttemptError::from_response("PREPARE", e)),
     }
     let env = target.send(request, tracing).await?;
     match check_result(env)? {
@@ -363,24 +356,10 @@ fn check_result(
             DbError::Unprepared { statement_id } => Ok(Err(statement_id)),
             db => Err(RequestAttemptError::DbError(db, body.message)),
         },
-        other => Err(RequestAttemptError::UnexpectedResponse {
-            request: "a statement",
-            got: response_name(&other),
-        }),
-    }
-}
-
-pub(crate) fn response_name(r: &Response) -> &'static str {
-    match r {
-        Response::Error(_) => "ERROR",
-        Response::Ready => "READY",
-        Response::Authenticate { .. } => "AUTHENTICATE",
-        Response::Supported { .. } => "SUPPORTED",
-        Response::Result(_) => "RESULT",
-        Response::Event(_) => "EVENT",
-        Response::AuthChallenge { .. } => "AUTH_CHALLENGE",
-        Response::AuthSuccess { .. } => "AUTH_SUCCESS",
-        _ => "an unknown response",
+        other => Err(RequestAttemptError::from_response(
+            "a statement",
+            other.into(),
+        )),
     }
 }
 

@@ -386,9 +386,9 @@ async fn a_policy_can_change_the_consistency() {
 
 #[tokio::test(start_paused = true)]
 async fn a_request_that_was_not_sent_moves_on_even_when_not_idempotent() {
-    let not_sent = Step::Fail(RequestAttemptError::NotSent(Arc::new(
-        crate::errors::ConnectionPoolError::Initializing,
-    )));
+    let not_sent = Step::Fail(RequestAttemptError::NotSent(
+        crate::errors::ConnectionPoolError::Initializing.into(),
+    ));
     let (targets, log) = cluster(vec![vec![not_sent], vec![void()]]);
     let m = Metrics::new();
     let policy = DefaultRetryPolicy::new();

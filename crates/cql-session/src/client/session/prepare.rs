@@ -3,15 +3,13 @@
 //! [`Session`]: the driver's main object. It owns the connections to the cluster and runs
 //! statements, prepared statements and batches.
 
-use std::time::Duration;
-
 use futures::future::join_all;
 use proto::Request;
+use proto::frame::RequestOptions;
 use proto::request::Prepare;
-use proto::response::{Response, ResultBody};
+use proto::response::ResultBody;
 
-use crate::client::backend::NodeTarget;
-use crate::client::execute::response_name;
+use crate::client::backend::{NodeTarget, attempt_error};
 use crate::errors::{PrepareError, RequestAttemptError};
 use crate::statement::{PreparedStatement, Statement};
 
@@ -44,7 +42,14 @@ impl SessionInner {
             return Err(PrepareError::EmptyPlan);
         }
         let limit = statement.config.request_timeout.or(profile.request_timeout);
-        let sends = join_all(targets.iter().map(|t| send_bounded(t, &request, limit))).await;
+        let request = &request;
+        let sends = join_all(targets.iter().map(|target| async move {
+            let conn = target.connection()?;
+            transport::with_timeout(limit, conn.send(request, &RequestOptions::default()))
+                .await
+                .map_err(attempt_error)
+        }))
+        .await;
         let mut first_error = None;
         let mut prepared = None;
         // Scylla's LWT mark: a node that negotiated `SCYLLA_LWT_ADD_METADATA_MARK` sets that
@@ -52,8 +57,8 @@ impl SessionInner {
         let mut is_lwt = false;
         for (target, r) in targets.iter().zip(sends) {
             match r {
-                Ok(env) => match env.response {
-                    Response::Result(ResultBody::Prepared(p)) => {
+                Ok(env) => match env.response.into_result() {
+                    Ok(ResultBody::Prepared(p)) => {
                         is_lwt |= target
                             .node
                             .pool()
@@ -67,17 +72,14 @@ impl SessionInner {
                             Some(_) => {}
                         }
                     }
-                    Response::Error(body) => {
-                        first_error.get_or_insert(RequestAttemptError::DbError(
-                            crate::errors::DbError::from_error_body(&body),
-                            body.message,
-                        ));
-                    }
-                    other => {
+                    Ok(_) => {
                         first_error.get_or_insert(RequestAttemptError::UnexpectedResponse {
                             request: "PREPARE",
-                            got: response_name(&other),
+                            got: "a RESULT that is not PREPARED",
                         });
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(RequestAttemptError::from_response("PREPARE", e));
                     }
                 },
                 Err(e) => {
@@ -96,20 +98,5 @@ impl SessionInner {
             (None, Some(first_attempt)) => Err(PrepareError::AllAttemptsFailed { first_attempt }),
             (None, None) => Err(PrepareError::EmptyPlan),
         }
-    }
-}
-
-/// Sends with an overall time limit, for requests outside the retry loop.
-async fn send_bounded(
-    target: &NodeTarget<'_>,
-    request: &Request,
-    limit: Option<Duration>,
-) -> Result<proto::frame::ResponseEnvelope, RequestAttemptError> {
-    use crate::client::execute::AttemptTarget;
-    match limit {
-        None => target.send(request, false).await,
-        Some(l) => tokio::time::timeout(l, target.send(request, false))
-            .await
-            .unwrap_or(Err(RequestAttemptError::Timeout(l))),
     }
 }

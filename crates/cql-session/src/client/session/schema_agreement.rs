@@ -4,13 +4,12 @@
 //! statements, prepared statements and batches.
 
 use futures::future::join_all;
-use proto::Request;
+use proto::frame::RequestOptions;
 use proto::request::{Query, QueryParameters};
-use proto::response::Response;
+use proto::{Request, UnexpectedResponse};
 use uuid::Uuid;
 
-use crate::client::backend::send_on;
-use crate::client::execute::response_name;
+use crate::client::backend::attempt_error;
 use crate::errors::{RequestAttemptError, SchemaAgreementError};
 use crate::response::QueryResult;
 
@@ -84,26 +83,16 @@ async fn schema_version(
     conn: &transport::Connection,
     request: &Request,
 ) -> Result<Uuid, SchemaAgreementError> {
-    let env = send_on(conn, request, false)
+    let env = conn
+        .send(request, &RequestOptions::default())
         .await
-        .map_err(SchemaAgreementError::RequestError)?;
-    let body = match env.response {
-        Response::Result(body) => body,
-        Response::Error(e) => {
-            return Err(SchemaAgreementError::RequestError(
-                RequestAttemptError::DbError(
-                    crate::errors::DbError::from_error_body(&e),
-                    e.message,
-                ),
-            ));
+        .map_err(|e| SchemaAgreementError::RequestError(attempt_error(e)))?;
+    let body = env.response.into_result().map_err(|e| match e {
+        UnexpectedResponse::Error(_) => {
+            SchemaAgreementError::RequestError(RequestAttemptError::from_response("QUERY", e))
         }
-        other => {
-            return Err(SchemaAgreementError::BadResponse(format!(
-                "{} to a schema version query",
-                response_name(&other)
-            )));
-        }
-    };
+        other => SchemaAgreementError::BadResponse(format!("{other} to a schema version query")),
+    })?;
     let rows = QueryResult::new(body, None, None, Vec::new())
         .into_rows_result()
         .map_err(|e| SchemaAgreementError::BadResponse(e.to_string()))?;

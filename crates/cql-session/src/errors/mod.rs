@@ -4,15 +4,12 @@
 //! [`DbError::is_retryable`] and [`ExecutionError::is_timeout`] let callers branch without
 //! matching every variant.
 
-use std::error::Error;
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use proto::ErrorCode;
-use proto::response::{ErrorBody, ErrorDetails};
+use proto::UnexpectedResponse;
+use transport::ConnectionError;
 use uuid::Uuid;
 
 use crate::consistency::Consistency;
@@ -21,354 +18,16 @@ use crate::response::query_result::{IntoRowsResultError, RowsError, SingleRowErr
 use crate::serialize::SerializationError;
 use crate::statement::prepared::PartitionKeyError;
 
+mod db;
+
+pub use db::DbError;
+
 /// What kind of write timed out or failed (the server's `writeType`): `cql-proto`'s
 /// open string enum, re-exported so the wire spelling has one owner.
 pub use proto::WriteType;
 
 /// The consistency level reported by a server error (an unknown code is kept as a number).
 pub type ErrorConsistency = Result<Consistency, u16>;
-
-/// A server's ERROR response, typed. The server's message is kept next to it in
-/// [`RequestAttemptError::DbError`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DbError {
-    /// The server failed internally (0x0000).
-    #[error("the server failed with an internal error")]
-    ServerError,
-    /// The server says the request breaks the protocol (0x000A): a driver bug.
-    #[error("the server rejected the request as a protocol violation")]
-    ProtocolError,
-    /// Authentication failed (0x0100): check the user name and password.
-    #[error("authentication failed; check the credentials")]
-    AuthenticationError,
-    /// Not enough replicas are alive to reach the consistency level (0x1000).
-    #[error(
-        "not enough replicas alive for consistency {consistency:?}: {alive} alive, {required} required"
-    )]
-    Unavailable {
-        /// The requested consistency.
-        consistency: ErrorConsistency,
-        /// Replicas required.
-        required: i32,
-        /// Replicas alive.
-        alive: i32,
-    },
-    /// The coordinator is overloaded (0x1001): slow down or add capacity.
-    #[error("the coordinator is overloaded")]
-    Overloaded,
-    /// The coordinator is still bootstrapping (0x1002).
-    #[error("the coordinator is bootstrapping")]
-    IsBootstrapping,
-    /// A TRUNCATE failed (0x1003).
-    #[error("truncate failed")]
-    TruncateError,
-    /// Replicas did not acknowledge a write in time (0x1100); it may or may not have applied.
-    #[error(
-        "write timed out at consistency {consistency:?} ({write_type}): {received} of {required} replicas acknowledged"
-    )]
-    WriteTimeout {
-        /// The requested consistency.
-        consistency: ErrorConsistency,
-        /// Acknowledgements received.
-        received: i32,
-        /// Acknowledgements required.
-        required: i32,
-        /// The kind of write.
-        write_type: WriteType,
-    },
-    /// Replicas did not answer a read in time (0x1200).
-    #[error(
-        "read timed out at consistency {consistency:?}: {received} of {required} replicas answered (data present: {data_present})"
-    )]
-    ReadTimeout {
-        /// The requested consistency.
-        consistency: ErrorConsistency,
-        /// Answers received.
-        received: i32,
-        /// Answers required.
-        required: i32,
-        /// Whether the replica asked for the data answered.
-        data_present: bool,
-    },
-    /// A read failed on replicas (0x1300).
-    #[error(
-        "read failed at consistency {consistency:?}: {received} of {required} answered, {numfailures} failed"
-    )]
-    ReadFailure {
-        /// The requested consistency.
-        consistency: ErrorConsistency,
-        /// Answers received.
-        received: i32,
-        /// Answers required.
-        required: i32,
-        /// Replicas that failed.
-        numfailures: i32,
-        /// Whether the replica asked for the data answered.
-        data_present: bool,
-    },
-    /// A user-defined function failed (0x1400).
-    #[error("function {keyspace}.{function} failed")]
-    FunctionFailure {
-        /// The function's keyspace.
-        keyspace: String,
-        /// The function's name.
-        function: String,
-        /// Its argument types.
-        arg_types: Vec<String>,
-    },
-    /// A write failed on replicas (0x1500).
-    #[error(
-        "write failed at consistency {consistency:?} ({write_type}): {received} of {required} acknowledged, {numfailures} failed"
-    )]
-    WriteFailure {
-        /// The requested consistency.
-        consistency: ErrorConsistency,
-        /// Acknowledgements received.
-        received: i32,
-        /// Acknowledgements required.
-        required: i32,
-        /// Replicas that failed.
-        numfailures: i32,
-        /// The kind of write.
-        write_type: WriteType,
-    },
-    /// A CDC write failed (0x1600).
-    #[error("CDC write failed")]
-    CdcWriteFailure,
-    /// A conditional write's outcome is unknown (0x1700).
-    #[error(
-        "conditional write outcome unknown at consistency {consistency:?}: {received} of {required}"
-    )]
-    CasWriteUnknown {
-        /// The requested consistency.
-        consistency: ErrorConsistency,
-        /// Acknowledgements received.
-        received: i32,
-        /// Acknowledgements required.
-        required: i32,
-    },
-    /// The statement has a syntax error (0x2000): fix the CQL.
-    #[error("CQL syntax error")]
-    SyntaxError,
-    /// The user may not run the statement (0x2100): grant the permission.
-    #[error("not authorized")]
-    Unauthorized,
-    /// The statement is syntactically valid but invalid (0x2200): e.g. an unknown table.
-    #[error("invalid request")]
-    Invalid,
-    /// A configuration problem (0x2300).
-    #[error("configuration error")]
-    ConfigError,
-    /// The keyspace or table to create exists (0x2400); use `IF NOT EXISTS` to ignore it.
-    #[error("{keyspace}.{table} already exists; use IF NOT EXISTS to ignore this")]
-    AlreadyExists {
-        /// The keyspace.
-        keyspace: String,
-        /// The table (empty when a keyspace exists).
-        table: String,
-    },
-    /// The node does not know the prepared statement id (0x2500); the driver re-prepares.
-    #[error("the node does not know prepared statement {statement_id:02x?}")]
-    Unprepared {
-        /// The statement id.
-        statement_id: Bytes,
-    },
-    /// Scylla's per-partition rate limit was reached.
-    #[error(
-        "per-partition rate limit reached (rejected by coordinator: {rejected_by_coordinator})"
-    )]
-    RateLimitReached {
-        /// Whether the coordinator rejected the operation.
-        rejected_by_coordinator: bool,
-    },
-    /// An error code this driver does not know.
-    #[error("server error code 0x{0:04x}")]
-    Other(i32),
-}
-
-impl DbError {
-    /// The protocol's error code.
-    pub fn code(&self) -> i32 {
-        self.error_code().0
-    }
-
-    /// The server's error code as `cql-proto`'s [`ErrorCode`], the one table of code numbers.
-    pub fn error_code(&self) -> ErrorCode {
-        match self {
-            Self::ServerError => ErrorCode::SERVER_ERROR,
-            Self::ProtocolError => ErrorCode::PROTOCOL_ERROR,
-            Self::AuthenticationError => ErrorCode::BAD_CREDENTIALS,
-            Self::Unavailable { .. } => ErrorCode::UNAVAILABLE,
-            Self::Overloaded => ErrorCode::OVERLOADED,
-            Self::IsBootstrapping => ErrorCode::IS_BOOTSTRAPPING,
-            Self::TruncateError => ErrorCode::TRUNCATE_ERROR,
-            Self::WriteTimeout { .. } => ErrorCode::WRITE_TIMEOUT,
-            Self::ReadTimeout { .. } => ErrorCode::READ_TIMEOUT,
-            Self::ReadFailure { .. } => ErrorCode::READ_FAILURE,
-            Self::FunctionFailure { .. } => ErrorCode::FUNCTION_FAILURE,
-            Self::WriteFailure { .. } => ErrorCode::WRITE_FAILURE,
-            Self::CdcWriteFailure => ErrorCode::CDC_WRITE_FAILURE,
-            Self::CasWriteUnknown { .. } => ErrorCode::CAS_WRITE_UNKNOWN,
-            Self::SyntaxError => ErrorCode::SYNTAX_ERROR,
-            Self::Unauthorized => ErrorCode::UNAUTHORIZED,
-            Self::Invalid => ErrorCode::INVALID,
-            Self::ConfigError => ErrorCode::CONFIG_ERROR,
-            Self::AlreadyExists { .. } => ErrorCode::ALREADY_EXISTS,
-            Self::Unprepared { .. } => ErrorCode::UNPREPARED,
-            // The real code is negotiated per connection (SUPPORTED `ERROR_CODE`); this is the
-            // fixed value this driver has always reported for it.
-            Self::RateLimitReached { .. } => ErrorCode(0x4321),
-            Self::Other(code) => ErrorCode(*code),
-        }
-    }
-
-    /// Whether another attempt may succeed (possibly on another node): unavailable, overloaded,
-    /// bootstrapping, timeouts, server errors, truncate errors and unprepared.
-    ///
-    /// Whether a retry is *safe* also depends on the statement's idempotence; see
-    /// [`crate::policies::retry`].
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::ServerError
-                | Self::Unavailable { .. }
-                | Self::Overloaded
-                | Self::IsBootstrapping
-                | Self::TruncateError
-                | Self::WriteTimeout { .. }
-                | Self::ReadTimeout { .. }
-                | Self::Unprepared { .. }
-        )
-    }
-
-    /// Whether the server timed out waiting for replicas.
-    pub fn is_timeout(&self) -> bool {
-        matches!(self, Self::WriteTimeout { .. } | Self::ReadTimeout { .. })
-    }
-
-    /// Whether the statement itself is wrong (syntax, invalid, unauthorized, already exists):
-    /// retrying it cannot help.
-    pub fn is_statement_error(&self) -> bool {
-        matches!(
-            self,
-            Self::SyntaxError
-                | Self::Invalid
-                | Self::Unauthorized
-                | Self::AlreadyExists { .. }
-                | Self::ConfigError
-                | Self::FunctionFailure { .. }
-        )
-    }
-}
-
-impl DbError {
-    /// Types a server ERROR body.
-    pub fn from_error_body(body: &ErrorBody) -> Self {
-        let cl = |c: proto::Consistency| Consistency::try_from(c);
-        match &body.details {
-            ErrorDetails::Unavailable {
-                consistency,
-                required,
-                alive,
-            } => Self::Unavailable {
-                consistency: cl(*consistency),
-                required: *required,
-                alive: *alive,
-            },
-            ErrorDetails::WriteTimeout {
-                consistency,
-                received,
-                block_for,
-                write_type,
-                ..
-            } => Self::WriteTimeout {
-                consistency: cl(*consistency),
-                received: *received,
-                required: *block_for,
-                write_type: write_type.clone(),
-            },
-            ErrorDetails::ReadTimeout {
-                consistency,
-                received,
-                block_for,
-                data_present,
-            } => Self::ReadTimeout {
-                consistency: cl(*consistency),
-                received: *received,
-                required: *block_for,
-                data_present: *data_present,
-            },
-            ErrorDetails::ReadFailure {
-                consistency,
-                received,
-                block_for,
-                num_failures,
-                data_present,
-                ..
-            } => Self::ReadFailure {
-                consistency: cl(*consistency),
-                received: *received,
-                required: *block_for,
-                numfailures: *num_failures,
-                data_present: *data_present,
-            },
-            ErrorDetails::FunctionFailure {
-                keyspace,
-                function,
-                arg_types,
-            } => Self::FunctionFailure {
-                keyspace: keyspace.clone(),
-                function: function.clone(),
-                arg_types: arg_types.clone(),
-            },
-            ErrorDetails::WriteFailure {
-                consistency,
-                received,
-                block_for,
-                num_failures,
-                write_type,
-                ..
-            } => Self::WriteFailure {
-                consistency: cl(*consistency),
-                received: *received,
-                required: *block_for,
-                numfailures: *num_failures,
-                write_type: write_type.clone(),
-            },
-            ErrorDetails::CasWriteUnknown {
-                consistency,
-                received,
-                block_for,
-            } => Self::CasWriteUnknown {
-                consistency: cl(*consistency),
-                received: *received,
-                required: *block_for,
-            },
-            ErrorDetails::AlreadyExists { keyspace, table } => Self::AlreadyExists {
-                keyspace: keyspace.clone(),
-                table: table.clone(),
-            },
-            ErrorDetails::Unprepared { id } => Self::Unprepared {
-                statement_id: id.clone(),
-            },
-            _ => match body.code {
-                ErrorCode::SERVER_ERROR => Self::ServerError,
-                ErrorCode::PROTOCOL_ERROR => Self::ProtocolError,
-                ErrorCode::BAD_CREDENTIALS => Self::AuthenticationError,
-                ErrorCode::OVERLOADED => Self::Overloaded,
-                ErrorCode::IS_BOOTSTRAPPING => Self::IsBootstrapping,
-                ErrorCode::TRUNCATE_ERROR => Self::TruncateError,
-                ErrorCode::CDC_WRITE_FAILURE => Self::CdcWriteFailure,
-                ErrorCode::SYNTAX_ERROR => Self::SyntaxError,
-                ErrorCode::UNAUTHORIZED => Self::Unauthorized,
-                ErrorCode::INVALID => Self::Invalid,
-                ErrorCode::CONFIG_ERROR => Self::ConfigError,
-                other => Self::Other(other.0),
-            },
-        }
-    }
-}
 
 /// One attempt of a request on one node failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -379,10 +38,10 @@ pub enum RequestAttemptError {
     DbError(DbError, String),
     /// The connection broke before the response arrived; the request may have been applied.
     #[error("connection broken: {0}")]
-    BrokenConnection(Arc<dyn Error + Send + Sync>),
+    BrokenConnection(#[source] ConnectionError),
     /// The request could not be sent (no connection, no free stream id, ...); it was not applied.
     #[error("the request could not be sent: {0}")]
-    NotSent(Arc<dyn Error + Send + Sync>),
+    NotSent(#[source] NotSentReason),
     /// The attempt timed out on the client; the request may have been applied.
     #[error("no response within {0:?}")]
     Timeout(Duration),
@@ -392,10 +51,10 @@ pub enum RequestAttemptError {
     /// The connection refused the request as invalid (e.g. it cannot be encoded for the
     /// negotiated protocol version); trying elsewhere will not help.
     #[error("the request is invalid: {0}")]
-    Invalid(Arc<dyn Error + Send + Sync>),
+    Invalid(#[source] ConnectionError),
     /// The response could not be decoded.
     #[error("the response could not be decoded: {0}")]
-    Decode(Arc<dyn Error + Send + Sync>),
+    Decode(#[source] ConnectionError),
     /// The server sent a response of a kind the request does not expect.
     #[error("unexpected response to {request}: {got}")]
     UnexpectedResponse {
@@ -409,7 +68,38 @@ pub enum RequestAttemptError {
     RepreparedIdChanged,
 }
 
+/// Why a request was not sent: it was not applied, and another node may take it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotSentReason {
+    /// No connection of the node's pool could take it.
+    #[error(transparent)]
+    Pool(#[from] ConnectionPoolError),
+    /// The connection refused it before sending (in-flight limit reached, not connected).
+    #[error(transparent)]
+    Connection(#[from] ConnectionError),
+}
+
 impl RequestAttemptError {
+    /// Types a response that is not the one `request` expects: the server's ERROR as
+    /// [`RequestAttemptError::DbError`], anything else as
+    /// [`RequestAttemptError::UnexpectedResponse`].
+    pub(crate) fn from_response(request: &'static str, unexpected: UnexpectedResponse) -> Self {
+        match unexpected {
+            UnexpectedResponse::Error(body) => {
+                Self::DbError(DbError::from_error_body(&body), body.message)
+            }
+            UnexpectedResponse::Other(opcode) => Self::UnexpectedResponse {
+                request,
+                got: opcode.name().unwrap_or("an unknown opcode"),
+            },
+            _ => Self::UnexpectedResponse {
+                request,
+                got: "an unexpected response",
+            },
+        }
+    }
+
     /// The server error, if the attempt ended with one.
     pub fn db_error(&self) -> Option<&DbError> {
         match self {
@@ -515,7 +205,7 @@ pub enum ConnectionPoolError {
     #[error("no working connection to the node: {last_connection_error}")]
     Broken {
         /// Why the last connection failed.
-        last_connection_error: Arc<dyn Error + Send + Sync>,
+        last_connection_error: ConnectionError,
     },
     /// The node's pool is still opening its first connections.
     #[error("the node's connection pool is still being opened")]
@@ -740,7 +430,7 @@ pub enum SchemaAgreementError {
 pub enum MetadataError {
     /// The control connection could not read the metadata.
     #[error("refreshing the cluster metadata failed: {0}")]
-    Refresh(Arc<dyn Error + Send + Sync>),
+    Refresh(#[source] transport::MetadataError),
     /// The session was closed.
     #[error("the session is closed")]
     SessionClosed,
@@ -797,7 +487,7 @@ pub enum NewSessionError {
     FailedToResolveAnyHostname(Vec<String>),
     /// No known node could be connected to.
     #[error("could not connect to any known node: {0}")]
-    Connect(Arc<dyn Error + Send + Sync>),
+    Connect(#[source] transport::NewClusterError),
     /// Reading the cluster metadata failed.
     #[error(transparent)]
     MetadataError(#[from] MetadataError),
