@@ -1,10 +1,10 @@
 //! The client: [`session::Session`], its builder, execution profiles, pagers and the caching
 //! session.
 
-pub(crate) mod backend;
 pub mod caching_session;
 pub(crate) mod execute;
 pub mod execution_profile;
 pub mod pager;
 pub mod session;
 pub mod session_builder;
+pub(crate) mod target;

@@ -227,8 +227,8 @@ impl Session {
             tracing_info_fetch_interval: config.tracing_info_fetch_interval,
             tracing_info_fetch_consistency: config.tracing_info_fetch_consistency,
         };
-        let session = Self::from_backend(
-            Box::new(cluster),
+        let session = Self::from_cluster(
+            cluster,
             config.default_execution_profile_handle.clone(),
             options,
         );

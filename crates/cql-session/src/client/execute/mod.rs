@@ -48,7 +48,7 @@ pub(crate) struct ExecOptions<'a> {
 
 /// What a successful request returned, and which node answered.
 #[derive(Debug)]
-pub(crate) struct Executed {
+pub(crate) struct SuccessfulResponse {
     pub(crate) body: ResultBody,
     pub(crate) tracing_id: Option<uuid::Uuid>,
     pub(crate) warnings: Vec<String>,
@@ -72,7 +72,7 @@ pub(crate) async fn execute_speculative<T, P>(
     opts: &ExecOptions<'_>,
     reprepare: Reprepare<'_>,
     speculation: Option<Speculation>,
-) -> Result<Executed, ExecutionError>
+) -> Result<SuccessfulResponse, ExecutionError>
 where
     T: AttemptTarget + Send,
     P: Iterator<Item = T> + Send,
@@ -151,7 +151,7 @@ pub(crate) async fn execute<T, P>(
     request: &mut Request,
     opts: &ExecOptions<'_>,
     reprepare: Reprepare<'_>,
-) -> Result<Executed, ExecutionError>
+) -> Result<SuccessfulResponse, ExecutionError>
 where
     T: AttemptTarget,
     P: Iterator<Item = T>,
@@ -187,7 +187,7 @@ where
                 let now = Instant::now();
                 target.on_attempt(now - attempt_started, None);
                 opts.metrics.record_latency(now - started);
-                return Ok(Executed {
+                return Ok(SuccessfulResponse {
                     body: match env.response {
                         Response::Result(body) => body,
                         // `attempt` only returns Ok for RESULT responses.
@@ -246,7 +246,7 @@ where
             }
             RetryDecision::DontRetry => return Err(last_attempt_error(attempts)),
             RetryDecision::IgnoreWriteError => {
-                return Ok(Executed {
+                return Ok(SuccessfulResponse {
                     body: ResultBody::Void,
                     tracing_id: None,
                     warnings: Vec::new(),

@@ -13,7 +13,7 @@ impl SessionInner {
     /// Sets the keyspace on every connection, current and future.
     pub(crate) async fn use_keyspace(&self, name: String) -> Result<(), UseKeyspaceError> {
         if let Err(e) = self.cluster.use_keyspace(&name).await {
-            let e = crate::client::backend::attempt_error(e);
+            let e = crate::client::target::attempt_error(e);
             // A server error (an unknown keyspace) is the answer; a broken connection is not:
             // it uses the keyspace once reconnected.
             if e.db_error().is_some() {

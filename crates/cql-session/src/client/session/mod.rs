@@ -10,25 +10,25 @@ use tokio::sync::Notify;
 use transport::state::ClusterState;
 use uuid::Uuid;
 
-use super::backend::ClusterBackend;
 use super::execution_profile::ExecutionProfileHandle;
-use super::pager::{PagerStatement, QueryPager};
 use crate::errors::{
-    ExecutionError, MetadataError, PagerExecutionError, PrepareError, SchemaAgreementError,
-    UseKeyspaceError,
+    ExecutionError, MetadataError, PrepareError, SchemaAgreementError, UseKeyspaceError,
 };
 use crate::observability::metrics::Metrics;
 use crate::response::{PagingState, PagingStateResponse, QueryResult};
 use crate::serialize::{BatchValues, SerializeRow};
-use crate::statement::prepared::PartitionKeyError;
 use crate::statement::{Batch, BatchStatement, Consistency, PreparedStatement, Statement};
 
 mod batch;
 mod keyspace;
+mod paging;
 mod prepare;
 mod run;
 mod schema_agreement;
 mod tracing_info;
+
+#[cfg(test)]
+mod future_size_tests;
 
 pub(crate) use keyspace::validate_keyspace_name;
 
@@ -63,7 +63,7 @@ impl std::fmt::Debug for Session {
 
 /// The state shared by a session and its pagers.
 pub(crate) struct SessionInner {
-    pub(crate) cluster: Box<dyn ClusterBackend>,
+    pub(crate) cluster: transport::Cluster,
     pub(crate) default_profile: ExecutionProfileHandle,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) keyspace: ArcSwapOption<String>,
@@ -87,8 +87,8 @@ impl Drop for InFlight<'_> {
 }
 
 impl Session {
-    pub(crate) fn from_backend(
-        cluster: Box<dyn ClusterBackend>,
+    pub(crate) fn from_cluster(
+        cluster: transport::Cluster,
         default_profile: ExecutionProfileHandle,
         options: SessionOptions,
     ) -> Self {
@@ -161,28 +161,6 @@ impl Session {
         Ok((result, paging))
     }
 
-    /// Runs an unprepared statement and pages through its result as a stream of rows.
-    ///
-    /// The first page is fetched before this returns; each next page is requested while the
-    /// rows of the current one are consumed.
-    pub async fn query_iter(
-        &self,
-        statement: impl Into<Statement>,
-        values: impl SerializeRow,
-    ) -> Result<QueryPager, PagerExecutionError> {
-        let statement = statement.into();
-        if values.is_empty() {
-            QueryPager::start(
-                Arc::clone(&self.inner),
-                PagerStatement::Unprepared(statement),
-            )
-            .await
-        } else {
-            let prepared = self.prepare(statement).await?;
-            self.execute_iter(prepared, values).await
-        }
-    }
-
     /// Prepares a statement on every node and returns it, ready to execute.
     ///
     /// Succeeds when at least one node prepared it; nodes that failed prepare it on demand when
@@ -224,32 +202,6 @@ impl Session {
         let result = self.inner.counted(r)?;
         let paging = PagingStateResponse::from_raw(result.paging_state_raw());
         Ok((result, paging))
-    }
-
-    /// Executes a prepared statement and pages through its result as a stream of rows.
-    ///
-    /// The values are serialized once for all pages.
-    pub async fn execute_iter(
-        &self,
-        prepared: impl Into<PreparedStatement>,
-        values: impl SerializeRow,
-    ) -> Result<QueryPager, PagerExecutionError> {
-        let prepared = prepared.into();
-        let (values, token) = prepared
-            .serialize_with_token(&values)
-            .map_err(|e| match e {
-                PartitionKeyError::Serialization(e) => PagerExecutionError::SerializationError(e),
-                e => PagerExecutionError::NextPageError(e.into()),
-            })?;
-        QueryPager::start(
-            Arc::clone(&self.inner),
-            PagerStatement::Prepared {
-                prepared,
-                values,
-                token,
-            },
-        )
-        .await
     }
 
     /// Runs a batch, with one row of values per statement.
@@ -314,7 +266,11 @@ impl Session {
     /// Reads the cluster's topology and schema again. Rarely needed: the driver follows the
     /// cluster's events.
     pub async fn refresh_metadata(&self) -> Result<(), MetadataError> {
-        self.inner.cluster.refresh_metadata().await
+        self.inner
+            .cluster
+            .refresh_metadata()
+            .await
+            .map_err(MetadataError::Refresh)
     }
 
     /// The cluster as the driver sees it now: nodes, keyspaces, token ring.

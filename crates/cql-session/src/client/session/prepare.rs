@@ -9,7 +9,7 @@ use proto::frame::RequestOptions;
 use proto::request::Prepare;
 use proto::response::ResultBody;
 
-use crate::client::backend::{NodeTarget, attempt_error};
+use crate::client::target::{NodeTarget, attempt_error};
 use crate::errors::{PrepareError, RequestAttemptError};
 use crate::statement::{PreparedStatement, Statement};
 

@@ -14,11 +14,11 @@ use proto::request::{Execute, Query, QueryParameters};
 use proto::response::{ColumnSpec, ResultBody};
 use proto::{Request, SerializedValues, Token};
 
-use crate::client::backend::NodeTarget;
 use crate::client::execute::{
-    ExecOptions, Executed, Reprepare, Speculation, execute, execute_speculative,
+    ExecOptions, Reprepare, Speculation, SuccessfulResponse, execute, execute_speculative,
 };
 use crate::client::execution_profile::ExecutionProfile;
+use crate::client::target::NodeTarget;
 use crate::errors::{BadQuery, ExecutionError};
 use crate::policies::load_balancing::{Plan, RoutingInfo};
 use crate::policies::speculative_execution::Context as SpeculativeContext;
@@ -92,7 +92,7 @@ impl SessionInner {
         profile: &ExecutionProfile,
         routing: RoutingInfo<'_>,
         reprepare: Reprepare<'_>,
-    ) -> Result<Executed, ExecutionError> {
+    ) -> Result<SuccessfulResponse, ExecutionError> {
         let _in_flight = self.enter()?;
         let state = self.cluster.state();
         let token = routing.token;
@@ -140,7 +140,7 @@ impl SessionInner {
     /// Turns a successful response into a result, following `USE` and schema changes.
     pub(super) async fn finish(
         &self,
-        executed: Executed,
+        executed: SuccessfulResponse,
         shared_specs: Option<&Arc<[ColumnSpec]>>,
     ) -> Result<QueryResult, ExecutionError> {
         // The follow-ups are rare and their futures large: boxed, so that every request's

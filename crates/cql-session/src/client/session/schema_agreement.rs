@@ -9,7 +9,7 @@ use proto::request::{Query, QueryParameters};
 use proto::{Request, UnexpectedResponse};
 use uuid::Uuid;
 
-use crate::client::backend::attempt_error;
+use crate::client::target::attempt_error;
 use crate::errors::{RequestAttemptError, SchemaAgreementError};
 use crate::response::QueryResult;
 

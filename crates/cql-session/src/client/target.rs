@@ -1,76 +1,18 @@
-//! How the session reaches the cluster: the cluster snapshot, and a node (plus shard) as a
-//! target of attempts.
+//! A node (plus shard) of a query plan as the target of attempts, and the typing of transport
+//! errors as attempt errors.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use bytes::Bytes;
-use futures::future::BoxFuture;
 use proto::Token;
 use proto::frame::{RequestOptions, ResponseEnvelope};
 use proto::request::Request;
-use transport::state::{ClusterState, NodeRef};
-use transport::{Cluster, Connection, ConnectionError};
+use transport::state::NodeRef;
+use transport::{Connection, ConnectionError};
 
 use super::execute::AttemptTarget;
-use crate::errors::{ConnectionPoolError, DbError, MetadataError, RequestAttemptError};
+use crate::errors::{ConnectionPoolError, DbError, RequestAttemptError};
 use crate::policies::load_balancing::{LoadBalancingPolicy, RoutingInfo, Shard};
-
-/// The cluster as the session sees it. Implemented over `cql-transport`'s [`Cluster`].
-pub(crate) trait ClusterBackend: Send + Sync + 'static {
-    /// The current snapshot (one atomic load); swapped atomically by metadata refreshes.
-    fn state(&self) -> Arc<ClusterState>;
-
-    /// Reads the topology and schema again.
-    fn refresh_metadata(&self) -> BoxFuture<'_, Result<(), MetadataError>>;
-
-    /// Runs `USE` on every connection and on every future one.
-    fn use_keyspace<'a>(&'a self, keyspace: &'a str) -> BoxFuture<'a, Result<(), ConnectionError>>;
-
-    /// Records the tablet a response's custom payload describes, if any.
-    fn add_tablet_from_payload(
-        &self,
-        keyspace: &str,
-        table: &str,
-        payload: &HashMap<String, Option<Bytes>>,
-    );
-
-    /// Closes every connection.
-    fn close(&self);
-}
-
-impl ClusterBackend for Cluster {
-    fn state(&self) -> Arc<ClusterState> {
-        Self::state(self)
-    }
-
-    fn refresh_metadata(&self) -> BoxFuture<'_, Result<(), MetadataError>> {
-        Box::pin(async move {
-            Self::refresh_metadata(self)
-                .await
-                .map_err(MetadataError::Refresh)
-        })
-    }
-
-    fn use_keyspace<'a>(&'a self, keyspace: &'a str) -> BoxFuture<'a, Result<(), ConnectionError>> {
-        Box::pin(Self::use_keyspace(self, keyspace))
-    }
-
-    fn add_tablet_from_payload(
-        &self,
-        keyspace: &str,
-        table: &str,
-        payload: &HashMap<String, Option<Bytes>>,
-    ) {
-        Self::add_tablet_from_payload(self, keyspace, table, payload);
-    }
-
-    fn close(&self) {
-        Self::close(self);
-    }
-}
 
 /// One node (and shard) of a plan.
 pub(crate) struct NodeTarget<'a> {
