@@ -9,6 +9,7 @@
 
 mod ddl;
 mod json;
+mod prepare;
 mod read;
 pub(crate) mod value;
 mod write;
@@ -172,7 +173,7 @@ impl Engine {
                 s
             }
         };
-        let info = ddl::prepared_info(&self.catalog, &stmt, keyspace)?;
+        let info = prepare::prepared_info(&self.catalog, &stmt, keyspace)?;
         Ok(info)
     }
 
@@ -376,7 +377,7 @@ impl Engine {
             }
             return Ok(opts.values.clone());
         };
-        let specs = ddl::bind_specs(
+        let specs = prepare::bind_specs(
             &self.catalog,
             &stmt.parsed.statement,
             keyspace,
