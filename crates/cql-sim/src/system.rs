@@ -7,10 +7,8 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use proto::{ColumnType, CqlValue};
 
-use crate::cql::ast::Statement;
-use crate::cql::parse_statement;
 use crate::exec::value::encode;
-use crate::schema::{Catalog, ColumnKind, KeyspaceDef, Replication, TableDef};
+use crate::schema::{Catalog, ColumnKind, TableDef};
 use crate::storage::{Cell, CellData, Replicas, Row, Store};
 
 const SYSTEM_SCHEMA: &[&str] = &[
@@ -40,38 +38,37 @@ const SYSTEM_TRACES: &[&str] = &[
 /// Node-local tables whose rows come from [`Replicas::system_rows`].
 pub const NODE_LOCAL_TABLES: [&str; 3] = ["local", "peers", "peers_v2"];
 
-/// Adds the system keyspaces and their tables to a catalog.
-pub(crate) fn install(cat: &mut Catalog) {
-    let local = Replication::from_options(&[("class".into(), "LocalStrategy".into())]);
-    let simple = Replication::from_options(&[
-        ("class".into(), "SimpleStrategy".into()),
-        ("replication_factor".into(), "2".into()),
-    ]);
-    for (ks, ddl, repl) in [
-        ("system_schema", SYSTEM_SCHEMA, &local),
-        ("system", SYSTEM, &local),
-        ("system_traces", SYSTEM_TRACES, &simple),
-    ] {
-        let Ok(replication) = repl.clone() else {
-            continue;
-        };
-        cat.insert_keyspace(KeyspaceDef {
-            name: ks.to_owned(),
-            durable_writes: true,
-            replication,
-            tables: BTreeMap::new(),
-            types: BTreeMap::new(),
-        });
-        for q in ddl {
-            if let Ok(p) = parse_statement(q)
-                && let Statement::CreateTable(ct) = p.statement
-                && let Err(e) = crate::exec::create_table_in(cat, ks, &ct)
-            {
-                tracing::error!(table = %ct.name.name, error = %e, "system table definition rejected");
-            }
-        }
-    }
+/// A system keyspace the engine creates: its name, replication options and the CREATE TABLE
+/// statement of each of its tables.
+pub(crate) struct SystemKeyspace {
+    /// The keyspace name.
+    pub(crate) name: &'static str,
+    /// The replication options (`class` and its parameters).
+    pub(crate) replication: &'static [(&'static str, &'static str)],
+    /// One CREATE TABLE statement per table, with unqualified table names.
+    pub(crate) tables: &'static [&'static str],
 }
+
+const LOCAL_STRATEGY: &[(&str, &str)] = &[("class", "LocalStrategy")];
+
+/// The system keyspaces, in the order the engine creates them.
+pub(crate) const SYSTEM_KEYSPACE_DEFS: [SystemKeyspace; 3] = [
+    SystemKeyspace {
+        name: "system_schema",
+        replication: LOCAL_STRATEGY,
+        tables: SYSTEM_SCHEMA,
+    },
+    SystemKeyspace {
+        name: "system",
+        replication: LOCAL_STRATEGY,
+        tables: SYSTEM,
+    },
+    SystemKeyspace {
+        name: "system_traces",
+        replication: &[("class", "SimpleStrategy"), ("replication_factor", "2")],
+        tables: SYSTEM_TRACES,
+    },
+];
 
 fn text(s: &str) -> CqlValue {
     CqlValue::Text(s.to_owned())

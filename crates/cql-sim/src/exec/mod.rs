@@ -121,7 +121,7 @@ pub struct PreparedInfo {
 }
 
 /// The engine: the catalog plus parsed-statement caches.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Engine {
     /// The schema.
     pub catalog: Catalog,
@@ -130,6 +130,16 @@ pub struct Engine {
 }
 
 const CACHE_LIMIT: usize = 10_000;
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self {
+            catalog: ddl::system_catalog(),
+            parsed: HashMap::new(),
+            prepared: HashMap::new(),
+        }
+    }
+}
 
 impl Engine {
     /// An engine holding only the system keyspaces.
@@ -450,15 +460,6 @@ impl Engine {
 }
 
 pub(crate) use write::partition_key as write_partition_key;
-
-/// Creates a table in a keyspace (used to install the system tables).
-pub(crate) fn create_table_in(
-    cat: &mut Catalog,
-    ks: &str,
-    ct: &crate::cql::ast::CreateTable,
-) -> Result<()> {
-    ddl::create_table(cat, ks, ct).map(|_| ())
-}
 
 /// Counter updates only in COUNTER batches, and only counter updates there.
 fn check_batch_kind(cat: &Catalog, kind: BatchKind, items: &[write::BatchItem<'_>]) -> Result<()> {

@@ -7,15 +7,50 @@ use std::sync::Arc;
 use proto::ColumnType;
 
 use crate::cql::ast::*;
+use crate::cql::parse_statement;
 use crate::error::{CqlError, Result};
 use crate::exec::Outcome;
 use crate::schema::*;
 use crate::storage::Replicas;
+use crate::system::SYSTEM_KEYSPACE_DEFS;
 use table::mentions_udt;
 
 mod table;
 
-pub(crate) use table::create_table;
+use table::create_table;
+
+/// A catalog holding only the system keyspaces (see [`SYSTEM_KEYSPACE_DEFS`]), at the first
+/// schema version.
+pub(super) fn system_catalog() -> Catalog {
+    let mut cat = Catalog::empty();
+    for ks in &SYSTEM_KEYSPACE_DEFS {
+        let options: Vec<(String, String)> = ks
+            .replication
+            .iter()
+            .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let Ok(replication) = Replication::from_options(&options) else {
+            continue;
+        };
+        cat.insert_keyspace(KeyspaceDef {
+            name: ks.name.to_owned(),
+            durable_writes: true,
+            replication,
+            tables: BTreeMap::new(),
+            types: BTreeMap::new(),
+        });
+        for q in ks.tables {
+            if let Ok(p) = parse_statement(q)
+                && let Statement::CreateTable(ct) = p.statement
+                && let Err(e) = create_table(&mut cat, ks.name, &ct)
+            {
+                tracing::error!(table = %ct.name.name, error = %e, "system table definition rejected");
+            }
+        }
+    }
+    cat.restart_versions();
+    cat
+}
 
 fn term_text(t: &Term) -> String {
     match t {

@@ -26,7 +26,7 @@ pub(super) fn mentions_udt(t: &ColumnType, name: &str) -> bool {
 }
 
 /// Creates a table; `Some(Void)` when it existed and IF NOT EXISTS was given.
-pub(crate) fn create_table(
+pub(super) fn create_table(
     cat: &mut Catalog,
     ks: &str,
     ct: &CreateTable,
