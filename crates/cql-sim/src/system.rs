@@ -134,14 +134,14 @@ fn table_options_row(t: &TableDef) -> Vec<(&'static str, CqlValue)> {
     ]
 }
 
-type VRow = Vec<(String, CqlValue)>;
+type VirtualRow = Vec<(String, CqlValue)>;
 
-fn schema_rows(cat: &Catalog, table: &str) -> Vec<VRow> {
+fn schema_rows(cat: &Catalog, table: &str) -> Vec<VirtualRow> {
     let mut out = Vec::new();
     let own = |v: Vec<(&str, CqlValue)>| {
         v.into_iter()
             .map(|(k, v)| (k.to_owned(), v))
-            .collect::<VRow>()
+            .collect::<VirtualRow>()
     };
     for ks in cat.keyspaces().values() {
         let kn = || ("keyspace_name", text(&ks.name));
@@ -240,7 +240,7 @@ pub(crate) fn materialize(cat: &Catalog, data: &dyn Replicas, t: &TableDef) -> O
     Some(store)
 }
 
-fn insert_virtual(store: &mut Store, t: &TableDef, r: &VRow) -> Option<()> {
+fn insert_virtual(store: &mut Store, t: &TableDef, r: &VirtualRow) -> Option<()> {
     let get = |name: &str| r.iter().find(|(n, _)| n == name).map(|(_, v)| v);
     let mut key_values = Vec::new();
     for c in t.partition_key() {
@@ -253,7 +253,7 @@ fn insert_virtual(store: &mut Store, t: &TableDef, r: &VRow) -> Option<()> {
     let key = crate::exec::write_partition_key(&key_values).ok()?;
     let refs: Vec<&[u8]> = ck_values.iter().map(|b| b.as_ref()).collect();
     let types: Vec<(&ColumnType, bool)> = t.clustering().iter().map(|c| (&c.typ, c.desc)).collect();
-    let enc = crate::keyenc::encode_key(&types, &refs);
+    let enc = crate::key_encoding::encode_key(&types, &refs);
     let p = store.partition_mut(t.id, &key, &key_values);
     let row = p.rows.entry(enc).or_insert_with(|| Row {
         clustering: ck_values.clone(),

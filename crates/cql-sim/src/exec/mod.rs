@@ -228,7 +228,7 @@ impl Engine {
             stmt.id[0], stmt.id[1], stmt.id[2], stmt.id[3], stmt.id[4], stmt.id[5], stmt.id[6],
             stmt.id[7],
         ]);
-        let mut ctx = ExecCtx {
+        let mut ctx = ExecContext {
             keyspace,
             values: &values,
             now_micros: opts.now_micros,
@@ -312,7 +312,7 @@ impl Engine {
             _ => return Ok(Vec::new()),
         };
         let t = self.catalog.table_or_err(name, keyspace)?;
-        let mut env = value::Env {
+        let mut env = value::TermEnv {
             values: &values,
             now_micros: opts.now_micros,
             unique: 0,
@@ -407,7 +407,7 @@ impl Engine {
         &mut self,
         data: &mut dyn Replicas,
         st: &Statement,
-        ctx: &mut ExecCtx<'_>,
+        ctx: &mut ExecContext<'_>,
     ) -> Result<Outcome> {
         match st {
             Statement::Select(s) => read::select(&self.catalog, data, s, ctx).map(Outcome::Rows),
@@ -486,7 +486,7 @@ fn check_batch_kind(cat: &Catalog, kind: BatchKind, items: &[write::BatchItem<'_
 }
 
 /// Per-execution state.
-pub(crate) struct ExecCtx<'a> {
+pub(crate) struct ExecContext<'a> {
     pub(crate) keyspace: Option<&'a str>,
     pub(crate) values: &'a [BoundValue],
     pub(crate) now_micros: i64,

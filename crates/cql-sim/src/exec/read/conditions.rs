@@ -9,7 +9,7 @@ use super::restrictions::cmp_typed;
 use super::rows::{RowView, element_value, row_is_live, static_live};
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
-use crate::exec::value::Env;
+use crate::exec::value::TermEnv;
 use crate::exec::{BoundValue, ColumnSpec};
 use crate::schema::{ColumnDef, ColumnKind, TableDef};
 use crate::storage::{Partition, PartitionKey};
@@ -77,7 +77,7 @@ pub(crate) fn check_conditions(
         }
         Conditions::IfExists => Ok((row_live, (Vec::new(), Vec::new()))),
         Conditions::Columns(cs) => {
-            let mut env = Env {
+            let mut env = TermEnv {
                 values,
                 now_micros: now,
                 unique: 0,

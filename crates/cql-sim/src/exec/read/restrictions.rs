@@ -10,9 +10,9 @@ use super::KeyRange;
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::exec::BoundValue;
-use crate::exec::value::Env;
+use crate::exec::value::TermEnv;
 use crate::exec::write::{Slice, clustering_types, eq_values, partition_key, range_bounds};
-use crate::keyenc::encode_component;
+use crate::key_encoding::encode_component;
 use crate::schema::{ColumnDef, ColumnKind, TableDef};
 use crate::storage::PartitionKey;
 
@@ -33,7 +33,7 @@ fn is_indexed(t: &TableDef, column: &str) -> bool {
 }
 
 /// A non-key restriction evaluated per row.
-pub(super) struct Filter {
+pub(super) struct RowFilter {
     pub(super) col: usize,
     pub(super) op: Operator,
     pub(super) values: Vec<Bytes>,
@@ -44,7 +44,7 @@ pub(super) struct Restrictions {
     pub(super) token_lo: Bound<i64>,
     pub(super) token_hi: Bound<i64>,
     pub(super) ranges: Option<Vec<KeyRange>>,
-    pub(super) filters: Vec<Filter>,
+    pub(super) filters: Vec<RowFilter>,
 }
 
 pub(super) fn cmp_typed(typ: &ColumnType, a: &[u8], b: &[u8]) -> std::cmp::Ordering {
@@ -55,7 +55,11 @@ pub(super) fn cmp_typed(typ: &ColumnType, a: &[u8], b: &[u8]) -> std::cmp::Order
     x.cmp(&y)
 }
 
-pub(super) fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Result<Restrictions> {
+pub(super) fn restrictions(
+    t: &TableDef,
+    s: &Select,
+    env: &mut TermEnv<'_>,
+) -> Result<Restrictions> {
     let mut pk: Vec<Option<Vec<Bytes>>> = vec![None; t.pk_len];
     let mut ck_eq: Vec<Option<Vec<Bytes>>> = vec![None; t.ck_len];
     let mut ck_slice: Vec<Slice> = vec![(None, None); t.ck_len];
@@ -178,7 +182,7 @@ pub(super) fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Resul
             }
             for (i, p) in pk.iter().enumerate() {
                 if let Some(vals) = p {
-                    filters.push(Filter {
+                    filters.push(RowFilter {
                         col: i,
                         op: Operator::In,
                         values: vals.clone(),
@@ -198,7 +202,7 @@ pub(super) fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Resul
         if broken {
             if let Some(v) = ck_eq[j].take() {
                 needs_filtering = true;
-                filters.push(Filter {
+                filters.push(RowFilter {
                     col,
                     op: Operator::In,
                     values: v,
@@ -208,14 +212,14 @@ pub(super) fn restrictions(t: &TableDef, s: &Select, env: &mut Env<'_>) -> Resul
                 needs_filtering = true;
                 let (lo, hi) = ck_slice[j].clone();
                 if let Some((v, incl)) = lo {
-                    filters.push(Filter {
+                    filters.push(RowFilter {
                         col,
                         op: if incl { Operator::Ge } else { Operator::Gt },
                         values: vec![v],
                     });
                 }
                 if let Some((v, incl)) = hi {
-                    filters.push(Filter {
+                    filters.push(RowFilter {
                         col,
                         op: if incl { Operator::Le } else { Operator::Lt },
                         values: vec![v],
@@ -286,7 +290,7 @@ fn bound_key(b: &Bound<Vec<u8>>) -> &[u8] {
     }
 }
 
-fn filter(env: &mut Env<'_>, r: &Relation, col: usize, def: &ColumnDef) -> Result<Filter> {
+fn filter(env: &mut TermEnv<'_>, r: &Relation, col: usize, def: &ColumnDef) -> Result<RowFilter> {
     let typ = match (r.op, &def.typ) {
         (Operator::Contains, ColumnType::List(e) | ColumnType::Set(e)) => (**e).clone(),
         (Operator::Contains, ColumnType::Map(_, v)) => (**v).clone(),
@@ -318,7 +322,7 @@ fn filter(env: &mut Env<'_>, r: &Relation, col: usize, def: &ColumnDef) -> Resul
         },
         _ => return Err(CqlError::invalid("Invalid relation")),
     };
-    Ok(Filter {
+    Ok(RowFilter {
         col,
         op: r.op,
         values,

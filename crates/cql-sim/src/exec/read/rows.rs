@@ -4,9 +4,9 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use proto::{ColumnType, CqlValue};
 
-use super::restrictions::{Filter, cmp_typed};
+use super::restrictions::{RowFilter, cmp_typed};
 use crate::cql::ast::*;
-use crate::keyenc::encode_component;
+use crate::key_encoding::encode_component;
 use crate::schema::{ColumnDef, ColumnKind, TableDef};
 use crate::storage::{CellData, Partition, PartitionKey, Row};
 
@@ -124,7 +124,7 @@ impl RowView<'_> {
     }
 }
 
-pub(super) fn matches_filter(t: &TableDef, f: &Filter, v: &RowView<'_>, now_s: i64) -> bool {
+pub(super) fn matches_filter(t: &TableDef, f: &RowFilter, v: &RowView<'_>, now_s: i64) -> bool {
     let def = &t.columns[f.col];
     let Some(cur) = v.column(t, f.col, now_s) else {
         return false;

@@ -11,11 +11,11 @@ use crate::error::{CqlError, Result};
 use crate::storage::{Partition, PartitionKey};
 
 /// Merges the partitions of several stores in (token, key) order, dropping duplicates.
-pub(super) struct Merge<'a> {
+pub(super) struct MergedPartitions<'a> {
     pub(super) iters: Vec<Peekable<btree_map::Range<'a, PartitionKey, Partition>>>,
 }
 
-impl<'a> Iterator for Merge<'a> {
+impl<'a> Iterator for MergedPartitions<'a> {
     type Item = (&'a PartitionKey, &'a Partition);
 
     fn next(&mut self) -> Option<Self::Item> {

@@ -9,12 +9,16 @@ use proto::{ColumnType, CqlValue};
 use super::KeyRange;
 use super::restrictions::{cmp_typed, restrictions};
 use super::rows::{RowView, matches_filter, row_is_live, static_live};
-use super::scan::{Merge, PagePos, decode_paging, encode_paging, token_range, valid_range};
-use super::selection::{Acc, Agg, Out, numeric, numeric_bytes, outputs, to_json_rows};
+use super::scan::{
+    MergedPartitions, PagePos, decode_paging, encode_paging, token_range, valid_range,
+};
+use super::selection::{
+    AggregateFn, AggregateState, OutputColumn, numeric, numeric_bytes, outputs, to_json_rows,
+};
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
-use crate::exec::value::Env;
-use crate::exec::{BoundValue, ColumnSpec, ExecCtx, RowsResult};
+use crate::exec::value::TermEnv;
+use crate::exec::{BoundValue, ColumnSpec, ExecContext, RowsResult};
 use crate::schema::{Catalog, ColumnKind};
 use crate::storage::{Partition, PartitionKey, Replicas, Row, Store};
 
@@ -23,7 +27,7 @@ pub(in crate::exec) fn select(
     cat: &Catalog,
     data: &dyn Replicas,
     s: &Select,
-    ctx: &mut ExecCtx<'_>,
+    ctx: &mut ExecContext<'_>,
 ) -> Result<RowsResult> {
     let t = std::sync::Arc::clone(cat.table_or_err(&s.table, ctx.keyspace)?);
     let virtual_store: Option<Store> = crate::system::materialize(cat, data, &t);
@@ -37,7 +41,7 @@ pub(in crate::exec) fn select(
         ));
     }
     let outs = outputs(&t, s)?;
-    let mut env = Env {
+    let mut env = TermEnv {
         values: ctx.values,
         now_micros: ctx.now_micros,
         unique: 0,
@@ -46,7 +50,7 @@ pub(in crate::exec) fn select(
     let mut consts: Vec<Option<Bytes>> = Vec::with_capacity(outs.len());
     for (o, _) in &outs {
         consts.push(match o {
-            Out::Const(term, typ) => match env.bytes(term, typ, "function")? {
+            OutputColumn::Const(term, typ) => match env.bytes(term, typ, "function")? {
                 BoundValue::Value(b) => Some(b),
                 _ => None,
             },
@@ -99,9 +103,12 @@ pub(in crate::exec) fn select(
             }
         }
     }
-    let aggregate = outs
-        .iter()
-        .any(|(o, _)| matches!(o, Out::Count | Out::CountCol(_) | Out::Agg(..)));
+    let aggregate = outs.iter().any(|(o, _)| {
+        matches!(
+            o,
+            OutputColumn::Count | OutputColumn::CountCol(_) | OutputColumn::AggregateFn(..)
+        )
+    });
     let page_size = if aggregate {
         None
     } else {
@@ -150,7 +157,7 @@ pub(in crate::exec) fn select(
                     .filter_map(|st| st.table(table_id))
                     .map(|td| td.partitions.range((lo.clone(), hi.clone())).peekable())
                     .collect();
-                Box::new(Merge { iters })
+                Box::new(MergedPartitions { iters })
             }
         },
     };
@@ -159,7 +166,7 @@ pub(in crate::exec) fn select(
     let mut emitted = resume.as_ref().map_or(0, |p| p.emitted);
     let mut count: i64 = 0;
     let mut count_cols: Vec<i64> = vec![0; outs.len()];
-    let mut accs: Vec<Acc> = vec![Acc::default(); outs.len()];
+    let mut accs: Vec<AggregateState> = vec![AggregateState::default(); outs.len()];
     let mut last: Option<PagePos> = None;
     let mut more = false;
     'parts: for (pk, p) in parts {
@@ -280,21 +287,21 @@ pub(in crate::exec) fn select(
             if aggregate {
                 count += 1;
                 for (i, (o, _)) in outs.iter().enumerate() {
-                    if let Out::CountCol(c) = o
+                    if let OutputColumn::CountCol(c) = o
                         && v.column(&t, *c, now_s).is_some()
                     {
                         count_cols[i] += 1;
                     }
-                    if let Out::Agg(agg, c) = o
+                    if let OutputColumn::AggregateFn(agg, c) = o
                         && let Some(b) = v.column(&t, *c, now_s)
                     {
                         let typ = &t.columns[*c].typ;
                         let acc = &mut accs[i];
                         match agg {
-                            Agg::Min | Agg::Max => {
+                            AggregateFn::Min | AggregateFn::Max => {
                                 let better = acc.best.as_ref().is_none_or(|cur| {
                                     let o = cmp_typed(typ, &b, cur);
-                                    if *agg == Agg::Min {
+                                    if *agg == AggregateFn::Min {
                                         o.is_lt()
                                     } else {
                                         o.is_gt()
@@ -304,7 +311,7 @@ pub(in crate::exec) fn select(
                                     acc.best = Some(b);
                                 }
                             }
-                            Agg::Sum | Agg::Avg => {
+                            AggregateFn::Sum | AggregateFn::Avg => {
                                 if let Some((x, f)) = numeric(typ, &b) {
                                     acc.int += x;
                                     acc.float += f;
@@ -325,19 +332,21 @@ pub(in crate::exec) fn select(
             let mut cells = Vec::with_capacity(outs.len());
             for (o, _) in &outs {
                 cells.push(match o {
-                    Out::Col(i) => v.column(&t, *i, now_s),
-                    Out::WriteTime(i) => v
+                    OutputColumn::Col(i) => v.column(&t, *i, now_s),
+                    OutputColumn::WriteTime(i) => v
                         .simple_cell(&t, *i)
                         .filter(|c| c.is_live(now_s) && v.column(&t, *i, now_s).is_some())
                         .map(|c| Bytes::copy_from_slice(&c.ts.to_be_bytes())),
-                    Out::Ttl(i) => v
+                    OutputColumn::Ttl(i) => v
                         .simple_cell(&t, *i)
                         .filter(|c| c.is_live(now_s) && v.column(&t, *i, now_s).is_some())
                         .and_then(|c| c.expiry)
                         .map(|(e, _)| Bytes::copy_from_slice(&((e - now_s) as i32).to_be_bytes())),
-                    Out::Token => Some(Bytes::copy_from_slice(&v.key.token.to_be_bytes())),
-                    Out::Const(..) => consts.get(cells.len()).cloned().flatten(),
-                    Out::Count | Out::CountCol(_) | Out::Agg(..) => None,
+                    OutputColumn::Token => Some(Bytes::copy_from_slice(&v.key.token.to_be_bytes())),
+                    OutputColumn::Const(..) => consts.get(cells.len()).cloned().flatten(),
+                    OutputColumn::Count
+                    | OutputColumn::CountCol(_)
+                    | OutputColumn::AggregateFn(..) => None,
                 });
             }
             rows.push(cells);
@@ -361,16 +370,18 @@ pub(in crate::exec) fn select(
         let mut cells = Vec::new();
         for (i, (o, _)) in outs.iter().enumerate() {
             cells.push(match o {
-                Out::Count => Some(Bytes::copy_from_slice(&count.to_be_bytes())),
-                Out::CountCol(_) => Some(Bytes::copy_from_slice(&count_cols[i].to_be_bytes())),
-                Out::Agg(agg, c) => {
+                OutputColumn::Count => Some(Bytes::copy_from_slice(&count.to_be_bytes())),
+                OutputColumn::CountCol(_) => {
+                    Some(Bytes::copy_from_slice(&count_cols[i].to_be_bytes()))
+                }
+                OutputColumn::AggregateFn(agg, c) => {
                     let typ = &t.columns[*c].typ;
                     let acc = &accs[i];
                     match agg {
-                        Agg::Min | Agg::Max => acc.best.clone(),
-                        Agg::Sum => numeric_bytes(typ, acc.int, acc.float),
-                        Agg::Avg if acc.n == 0 => numeric_bytes(typ, 0, 0.0),
-                        Agg::Avg => numeric_bytes(
+                        AggregateFn::Min | AggregateFn::Max => acc.best.clone(),
+                        AggregateFn::Sum => numeric_bytes(typ, acc.int, acc.float),
+                        AggregateFn::Avg if acc.n == 0 => numeric_bytes(typ, 0, 0.0),
+                        AggregateFn::Avg => numeric_bytes(
                             typ,
                             acc.int / i128::from(acc.n),
                             acc.float / acc.n as f64,

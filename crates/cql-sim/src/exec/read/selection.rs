@@ -12,7 +12,7 @@ use crate::schema::{Catalog, ColumnKind, TableDef};
 
 /// One output column of a SELECT.
 #[derive(Debug, Clone)]
-pub(super) enum Out {
+pub(super) enum OutputColumn {
     Col(usize),
     WriteTime(usize),
     Ttl(usize),
@@ -20,7 +20,7 @@ pub(super) enum Out {
     Count,
     CountCol(usize),
     /// `min`, `max`, `sum` or `avg` of a column.
-    Agg(Agg, usize),
+    AggregateFn(AggregateFn, usize),
     /// A function of no column, such as `now()`: evaluated once per query.
     Const(Term, ColumnType),
 }
@@ -54,7 +54,7 @@ fn const_selector(sel: &Selector) -> Option<(Term, ColumnType)> {
 
 /// A value aggregate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Agg {
+pub(super) enum AggregateFn {
     Min,
     Max,
     Sum,
@@ -63,7 +63,7 @@ pub(super) enum Agg {
 
 /// A running aggregate: min/max keep bytes, sum/avg keep a wide number.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Acc {
+pub(super) struct AggregateState {
     pub(super) best: Option<Bytes>,
     pub(super) int: i128,
     pub(super) float: f64,
@@ -101,7 +101,7 @@ pub(super) fn numeric_bytes(typ: &ColumnType, int: i128, float: f64) -> Option<B
     crate::exec::value::encode(&v, typ).ok()
 }
 
-pub(super) fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>> {
+pub(super) fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(OutputColumn, ColumnSpec)>> {
     let spec = |name: &str, typ: ColumnType| ColumnSpec {
         keyspace: t.keyspace.clone().into(),
         table: t.name.clone().into(),
@@ -115,7 +115,7 @@ pub(super) fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>
                 if s.distinct && !matches!(c.kind, ColumnKind::PartitionKey | ColumnKind::Static) {
                     continue;
                 }
-                out.push((Out::Col(i), spec(&c.name, c.typ.clone())));
+                out.push((OutputColumn::Col(i), spec(&c.name, c.typ.clone())));
             }
         }
         Selection::List(items) => {
@@ -123,9 +123,11 @@ pub(super) fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>
                 let (o, name, typ) = match sel {
                     Selector::Column(c) => {
                         let (i, col) = t.column_or_err(c)?;
-                        (Out::Col(i), c.clone(), col.typ.clone())
+                        (OutputColumn::Col(i), c.clone(), col.typ.clone())
                     }
-                    Selector::CountAll => (Out::Count, "count".to_owned(), ColumnType::BigInt),
+                    Selector::CountAll => {
+                        (OutputColumn::Count, "count".to_owned(), ColumnType::BigInt)
+                    }
                     Selector::WriteTime(c) | Selector::Ttl(c) => {
                         let (i, col) = t.column_or_err(c)?;
                         let wt = matches!(sel, Selector::WriteTime(_));
@@ -142,12 +144,12 @@ pub(super) fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>
                         }
                         if wt {
                             (
-                                Out::WriteTime(i),
+                                OutputColumn::WriteTime(i),
                                 format!("writetime({c})"),
                                 ColumnType::BigInt,
                             )
                         } else {
-                            (Out::Ttl(i), format!("ttl({c})"), ColumnType::Int)
+                            (OutputColumn::Ttl(i), format!("ttl({c})"), ColumnType::Int)
                         }
                     }
                     Selector::Function { name, args } if name == "token" => {
@@ -168,7 +170,7 @@ pub(super) fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>
                             )));
                         }
                         (
-                            Out::Token,
+                            OutputColumn::Token,
                             format!("system.token({})", names.join(", ")),
                             ColumnType::BigInt,
                         )
@@ -177,7 +179,7 @@ pub(super) fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>
                         [Selector::Column(c)] => {
                             let (i, _) = t.column_or_err(c)?;
                             (
-                                Out::CountCol(i),
+                                OutputColumn::CountCol(i),
                                 format!("system.count({c})"),
                                 ColumnType::BigInt,
                             )
@@ -192,12 +194,12 @@ pub(super) fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>
                         };
                         let (i, col) = t.column_or_err(c)?;
                         let agg = match name.as_str() {
-                            "min" => Agg::Min,
-                            "max" => Agg::Max,
-                            "sum" => Agg::Sum,
-                            _ => Agg::Avg,
+                            "min" => AggregateFn::Min,
+                            "max" => AggregateFn::Max,
+                            "sum" => AggregateFn::Sum,
+                            _ => AggregateFn::Avg,
                         };
-                        if matches!(agg, Agg::Sum | Agg::Avg)
+                        if matches!(agg, AggregateFn::Sum | AggregateFn::Avg)
                             && numeric_bytes(&col.typ, 0, 0.0).is_none()
                         {
                             return Err(CqlError::invalid(format!(
@@ -206,14 +208,14 @@ pub(super) fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(Out, ColumnSpec)>
                             )));
                         }
                         (
-                            Out::Agg(agg, i),
+                            OutputColumn::AggregateFn(agg, i),
                             format!("system.{name}({c})"),
                             col.typ.clone(),
                         )
                     }
                     Selector::Function { name, .. } => match const_selector(sel) {
                         Some((term, typ)) => (
-                            Out::Const(term, typ.clone()),
+                            OutputColumn::Const(term, typ.clone()),
                             format!("system.{name}()"),
                             typ,
                         ),

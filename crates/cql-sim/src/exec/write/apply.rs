@@ -8,7 +8,7 @@ use proto::ColumnType;
 
 use super::{ColOp, Mutation};
 use crate::error::{CqlError, Result};
-use crate::keyenc::encode_component;
+use crate::key_encoding::encode_component;
 use crate::storage::{Cell, CellData, Element, Partition, Replicas, Row};
 
 pub(super) fn apply_all(data: &mut dyn Replicas, mutations: &[Mutation], now: i64) -> Result<()> {

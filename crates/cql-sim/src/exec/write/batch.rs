@@ -15,9 +15,9 @@ use super::writer::{Writer, json_columns};
 use super::{BatchItem, ColOp, Mutation, RowMutation};
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
-use crate::exec::value::Env;
+use crate::exec::value::TermEnv;
 use crate::exec::{BoundValue, Outcome};
-use crate::keyenc::{encode_component, encode_key};
+use crate::key_encoding::{encode_component, encode_key};
 use crate::schema::{Catalog, ColumnKind};
 use crate::storage::{RangeTombstone, Replicas};
 
@@ -59,7 +59,7 @@ pub(in crate::exec) fn batch(
                 table.keyspace
             )));
         }
-        let mut env = Env {
+        let mut env = TermEnv {
             values,
             now_micros: now,
             unique,

@@ -10,8 +10,8 @@ use super::{Slice, SliceBound};
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::exec::BoundValue;
-use crate::exec::value::{Env, encode};
-use crate::keyenc::{encode_component, encode_key, prefix_successor};
+use crate::exec::value::{TermEnv, encode};
+use crate::key_encoding::{encode_component, encode_key, prefix_successor};
 use crate::schema::{ColumnDef, ColumnKind, TableDef};
 use crate::storage::PartitionKey;
 
@@ -21,7 +21,7 @@ pub(crate) fn int_term(
     now: i64,
     name: &str,
 ) -> Result<Option<i64>> {
-    let mut env = Env {
+    let mut env = TermEnv {
         values,
         now_micros: now,
         unique: 0,
@@ -33,7 +33,7 @@ pub(crate) fn int_term(
     }
 }
 
-pub(super) fn int32_term(t: &Term, env: &mut Env<'_>, name: &str) -> Result<Option<i32>> {
+pub(super) fn int32_term(t: &Term, env: &mut TermEnv<'_>, name: &str) -> Result<Option<i32>> {
     match env.value(t, &ColumnType::Int, name)? {
         Some(CqlValue::Int(v)) => Ok(Some(v)),
         None => Ok(None),
@@ -42,8 +42,12 @@ pub(super) fn int32_term(t: &Term, env: &mut Env<'_>, name: &str) -> Result<Opti
 }
 
 /// A column value restricted by `=` or `IN` in a WHERE clause: the list of serialized values.
-pub(crate) fn eq_values(env: &mut Env<'_>, rel: &Relation, col: &ColumnDef) -> Result<Vec<Bytes>> {
-    let one = |env: &mut Env<'_>, t: &Term| -> Result<Bytes> {
+pub(crate) fn eq_values(
+    env: &mut TermEnv<'_>,
+    rel: &Relation,
+    col: &ColumnDef,
+) -> Result<Vec<Bytes>> {
+    let one = |env: &mut TermEnv<'_>, t: &Term| -> Result<Bytes> {
         match env.bytes(t, &col.typ, &col.name)? {
             BoundValue::Value(b) => Ok(b),
             BoundValue::Null => Err(CqlError::invalid(format!(
@@ -121,7 +125,7 @@ pub(super) struct WriteKeys {
 pub(super) fn write_keys(
     t: &TableDef,
     rels: &[Relation],
-    env: &mut Env<'_>,
+    env: &mut TermEnv<'_>,
     allow_slice: bool,
 ) -> Result<WriteKeys> {
     let mut pk: Vec<Option<Vec<Bytes>>> = vec![None; t.pk_len];

@@ -12,14 +12,14 @@ use super::keys::int32_term;
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::exec::BoundValue;
-use crate::exec::value::{Env, encode};
-use crate::keyenc::encode_component;
+use crate::exec::value::{TermEnv, encode};
+use crate::key_encoding::encode_component;
 use crate::schema::{ColumnDef, ColumnKind, TableDef};
 use crate::storage::{Cell, Element};
 
 pub(super) struct Writer<'a> {
     pub(super) table: Arc<TableDef>,
-    pub(super) env: Env<'a>,
+    pub(super) env: TermEnv<'a>,
     pub(super) ts: i64,
     pub(super) expiry: Option<(i64, i32)>,
 }
@@ -311,7 +311,7 @@ impl Writer<'_> {
 /// document omits is written as null.
 pub(super) fn json_columns(
     table: &TableDef,
-    env: &mut Env<'_>,
+    env: &mut TermEnv<'_>,
     json: &Term,
     default_unset: bool,
 ) -> Result<(Vec<String>, Vec<Term>)> {

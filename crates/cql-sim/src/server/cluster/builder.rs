@@ -11,7 +11,7 @@ use tokio::sync::broadcast;
 
 use super::state::{ClusterInner, Config};
 use super::{SimCluster, SimError};
-use crate::server::coordinator::Data;
+use crate::server::coordinator::DataPlane;
 use crate::server::node::{NodeShared, NodeSpec, lock};
 use crate::server::topology;
 
@@ -252,7 +252,7 @@ impl SimClusterBuilder {
             base,
             lwt_mark: self.lwt_mark,
         };
-        let data = Data::new();
+        let data = DataPlane::new();
         let version = data.schema_version();
         let (events, _) = broadcast::channel(1024);
         let mut nodes = Vec::new();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use proto::response::Event;
 use tokio::sync::broadcast;
 
-use crate::server::coordinator::Data;
+use crate::server::coordinator::DataPlane;
 use crate::server::node::{NodeShared, lock};
 use crate::server::topology::NodeTopo;
 
@@ -50,7 +50,7 @@ pub(crate) struct ClusterEvent {
 pub(crate) struct ClusterInner {
     pub(crate) config: Config,
     pub(crate) nodes: RwLock<Vec<Arc<NodeShared>>>,
-    pub(crate) data: Mutex<Data>,
+    pub(crate) data: Mutex<DataPlane>,
     pub(crate) events: broadcast::Sender<ClusterEvent>,
     pub(crate) started_unix: u64,
 }

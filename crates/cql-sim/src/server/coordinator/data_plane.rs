@@ -12,7 +12,7 @@ use crate::storage::Store;
 
 /// The engine and every node's store, behind one mutex held only for synchronous work.
 #[derive(Debug)]
-pub(crate) struct Data {
+pub(crate) struct DataPlane {
     pub(super) engine: Engine,
     pub(super) stores: Vec<Store>,
     /// Nodes that missed a write while down: reads prefer other replicas (no read repair).
@@ -22,7 +22,7 @@ pub(crate) struct Data {
     pub(super) placements_gen: Option<u64>,
 }
 
-impl Data {
+impl DataPlane {
     pub(crate) fn new() -> Self {
         Self {
             engine: Engine::new(),

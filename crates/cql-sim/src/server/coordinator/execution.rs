@@ -10,7 +10,8 @@ use proto::response::{Event, Response, ResultBody, SchemaChange};
 
 use super::router::Router;
 use super::{
-    Ctx, Reply, UNLOGGED_BATCH_WARN_PARTITIONS, bound_values, error_body, now_micros, read_nodes,
+    Reply, RequestContext, UNLOGGED_BATCH_WARN_PARTITIONS, bound_values, error_body, now_micros,
+    read_nodes,
 };
 use crate::CqlError;
 use crate::cql::ast::{BatchKind, Conditions, Selection, Selector, Statement};
@@ -35,7 +36,7 @@ fn is_aggregate(st: &Statement) -> bool {
 }
 
 /// What to run under the data lock.
-pub(super) enum Work<'a> {
+pub(super) enum Execution<'a> {
     Single {
         stmt: Arc<CachedStatement>,
         params: &'a proto::request::QueryParameters,
@@ -60,7 +61,7 @@ fn is_lwt(st: &Statement) -> bool {
     }
 }
 
-impl Work<'_> {
+impl Execution<'_> {
     /// The consistency level replicas are counted against: the serial one for LWTs.
     fn effective_consistency(&self, cl: Consistency) -> Consistency {
         let (lwt, serial) = match self {
@@ -86,7 +87,7 @@ impl Work<'_> {
     }
 }
 
-pub(super) fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
+pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> Reply {
     let gossip_generation = ctx.cluster.started_secs();
     let mut warnings = Vec::new();
     let outcome = {
@@ -107,7 +108,7 @@ pub(super) fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
             consistency: work.effective_consistency(ctx.consistency),
             count_partitions: matches!(
                 work,
-                Work::Batch {
+                Execution::Batch {
                     kind: BatchKind::Unlogged,
                     ..
                 }
@@ -120,7 +121,7 @@ pub(super) fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
         };
         let now = now_micros();
         let (result, aggregate, unlogged) = match &work {
-            Work::Single { stmt, params, .. } => {
+            Execution::Single { stmt, params, .. } => {
                 let keyspace = stmt.keyspace.as_deref().or(ctx.keyspace);
                 let (values, names) = match bound_values(&params.values) {
                     Ok(v) => v,
@@ -138,7 +139,7 @@ pub(super) fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
                 let r = data.engine.execute(&mut router, stmt, &opts);
                 (r, is_aggregate(&stmt.parsed.statement), false)
             }
-            Work::Batch {
+            Execution::Batch {
                 items,
                 timestamp,
                 kind,
@@ -189,7 +190,7 @@ pub(super) fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
     };
     let skip_metadata = matches!(
         work,
-        Work::Single {
+        Execution::Single {
             skip_metadata: true,
             ..
         }
@@ -202,7 +203,7 @@ pub(super) fn run_work(ctx: &Ctx<'_>, work: Work<'_>) -> Reply {
     reply
 }
 
-fn outcome_reply(ctx: &Ctx<'_>, outcome: Outcome, skip_metadata: bool) -> Reply {
+fn outcome_reply(ctx: &RequestContext<'_>, outcome: Outcome, skip_metadata: bool) -> Reply {
     let mut set_keyspace = None;
     let body = match outcome {
         Outcome::Void => ResultBody::Void,

@@ -23,7 +23,7 @@ use crate::cql::ast::BatchKind;
 use crate::exec::BoundValue;
 use crate::server::cluster::ClusterInner;
 use crate::server::node::{NodeShared, lock};
-use execution::{Work, run_work};
+use execution::{Execution, run_under_lock};
 use traces::{trace_session_id, write_trace};
 
 mod data_plane;
@@ -31,7 +31,7 @@ mod execution;
 mod router;
 mod traces;
 
-pub(crate) use data_plane::Data;
+pub(crate) use data_plane::DataPlane;
 
 /// The release version nodes report (Scylla's CQL-compatible version string).
 pub(crate) const RELEASE_VERSION: &str = "3.0.8";
@@ -63,7 +63,7 @@ impl Reply {
 }
 
 /// The request-level inputs shared by every statement kind.
-struct Ctx<'a> {
+struct RequestContext<'a> {
     cluster: &'a Arc<ClusterInner>,
     node: &'a Arc<NodeShared>,
     keyspace: Option<&'a str>,
@@ -123,7 +123,7 @@ pub(crate) fn execute(
         Request::Batch(b) => b.consistency,
         _ => Consistency::ONE,
     };
-    let ctx = Ctx {
+    let ctx = RequestContext {
         cluster,
         node,
         keyspace,
@@ -163,7 +163,7 @@ pub(crate) fn execute(
     reply
 }
 
-fn run(ctx: &Ctx<'_>, request: &Request) -> Reply {
+fn run(ctx: &RequestContext<'_>, request: &Request) -> Reply {
     match request {
         Request::Prepare(p) => prepare(ctx, &p.query, p.keyspace.as_deref().or(ctx.keyspace)),
         Request::Query(q) => {
@@ -172,9 +172,9 @@ fn run(ctx: &Ctx<'_>, request: &Request) -> Reply {
                 data.engine.parse(&q.query)
             };
             match stmt {
-                Ok(stmt) => run_work(
+                Ok(stmt) => run_under_lock(
                     ctx,
-                    Work::Single {
+                    Execution::Single {
                         stmt,
                         params: &q.params,
                         skip_metadata: false,
@@ -189,9 +189,9 @@ fn run(ctx: &Ctx<'_>, request: &Request) -> Reply {
             }
             let stmt = lock(&ctx.cluster.data).engine.prepared(&e.id);
             match stmt {
-                Ok(stmt) => run_work(
+                Ok(stmt) => run_under_lock(
                     ctx,
-                    Work::Single {
+                    Execution::Single {
                         stmt,
                         params: &e.params,
                         skip_metadata: e.params.skip_metadata,
@@ -224,9 +224,9 @@ fn run(ctx: &Ctx<'_>, request: &Request) -> Reply {
                     }
                 }
             }
-            run_work(
+            run_under_lock(
                 ctx,
-                Work::Batch {
+                Execution::Batch {
                     items,
                     timestamp: b.timestamp,
                     serial_consistency: b.serial_consistency,
@@ -246,7 +246,7 @@ fn run(ctx: &Ctx<'_>, request: &Request) -> Reply {
     }
 }
 
-fn prepare(ctx: &Ctx<'_>, query: &str, keyspace: Option<&str>) -> Reply {
+fn prepare(ctx: &RequestContext<'_>, query: &str, keyspace: Option<&str>) -> Reply {
     let info = lock(&ctx.cluster.data).engine.prepare(query, keyspace);
     match info {
         Ok(info) => {

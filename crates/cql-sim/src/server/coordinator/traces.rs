@@ -11,7 +11,7 @@ use proto::{ColumnType, CqlValue};
 use uuid::Uuid;
 
 use super::router::Router;
-use super::{Ctx, read_nodes};
+use super::{RequestContext, read_nodes};
 use crate::exec::{BoundValue, QueryOptions};
 use crate::server::node::{NodeShared, lock};
 
@@ -54,7 +54,7 @@ fn request_kind(command: &str) -> &'static str {
 
 /// Writes the `system_traces` rows of a traced request.
 pub(super) fn write_trace(
-    ctx: &Ctx<'_>,
+    ctx: &RequestContext<'_>,
     session: Uuid,
     command: &str,
     request: &str,
