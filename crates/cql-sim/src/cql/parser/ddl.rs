@@ -31,6 +31,7 @@ impl Parser<'_> {
         }
     }
 
+    /// CREATE KEYSPACE / TABLE / TYPE / INDEX / MATERIALIZED VIEW / ... after `CREATE`.
     pub(super) fn create(&mut self) -> PResult<Statement> {
         if self.eat_kw("keyspace") || self.eat_kw("schema") {
             let if_not_exists = self.if_not_exists()?;
@@ -254,6 +255,7 @@ impl Parser<'_> {
         Ok(vec![(name, v)])
     }
 
+    /// DROP of a keyspace, table, type, index, view, ... after `DROP`.
     pub(super) fn drop(&mut self) -> PResult<Statement> {
         if self.eat_kw("keyspace") || self.eat_kw("schema") {
             let if_exists = self.if_exists()?;
@@ -278,6 +280,7 @@ impl Parser<'_> {
         Err(self.err_here("no viable alternative"))
     }
 
+    /// ALTER KEYSPACE / TABLE / TYPE / ... after `ALTER`.
     pub(super) fn alter(&mut self) -> PResult<Statement> {
         if self.eat_kw("keyspace") || self.eat_kw("schema") {
             let name = self.ident()?;

@@ -28,6 +28,7 @@ impl Parser<'_> {
         }
     }
 
+    /// INSERT INTO, with VALUES or JSON.
     pub(super) fn insert(&mut self) -> PResult<Statement> {
         self.expect_kw("into")?;
         let table = self.qualified_name()?;
@@ -115,6 +116,7 @@ impl Parser<'_> {
         }
     }
 
+    /// UPDATE with its assignments, WHERE clause and conditions.
     pub(super) fn update(&mut self) -> PResult<Statement> {
         let table = self.qualified_name()?;
         let using = self.using()?;
@@ -199,6 +201,7 @@ impl Parser<'_> {
         Ok(Assignment::Set { column, value })
     }
 
+    /// DELETE of columns, elements or rows.
     pub(super) fn delete(&mut self) -> PResult<Statement> {
         let mut targets = Vec::new();
         if !self.is_kw("from") {
@@ -232,6 +235,7 @@ impl Parser<'_> {
         })
     }
 
+    /// BEGIN ... BATCH ... APPLY BATCH.
     pub(super) fn batch(&mut self) -> PResult<Statement> {
         let kind = if self.eat_kw("unlogged") {
             BatchKind::Unlogged

@@ -6,6 +6,7 @@ use crate::cql::ast::*;
 use crate::cql::lexer::Tok;
 
 impl Parser<'_> {
+    /// SELECT (after the keyword): selection, table, WHERE, GROUP BY, ORDER BY, limits.
     pub(super) fn select(&mut self) -> PResult<Select> {
         let json = self.is_kw("json") && !self.is_kw_at(1, "from") && self.eat_kw("json");
         let distinct =
@@ -140,6 +141,7 @@ impl Parser<'_> {
         }
     }
 
+    /// The relations of a WHERE clause, joined by AND.
     pub(super) fn relations(&mut self) -> PResult<Vec<Relation>> {
         let mut out = Vec::new();
         loop {
@@ -150,6 +152,7 @@ impl Parser<'_> {
         }
     }
 
+    /// A relation operator (`=`, `<`, `IN`, `CONTAINS`, ...).
     pub(super) fn operator(&mut self) -> PResult<Operator> {
         let op = match self.peek() {
             Some(Tok::Sym("=")) => Operator::Eq,
@@ -173,6 +176,7 @@ impl Parser<'_> {
         Ok(op)
     }
 
+    /// The right-hand side of a relation with operator `op`.
     pub(super) fn rhs(&mut self, op: Operator) -> PResult<RelationRhs> {
         if op != Operator::In {
             return Ok(RelationRhs::Term(self.term()?));

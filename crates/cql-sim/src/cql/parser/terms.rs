@@ -14,6 +14,7 @@ impl Parser<'_> {
         Term::Bind(BindMarker { index, name })
     }
 
+    /// A term: a literal, a bind marker, a collection, a tuple or a function call.
     pub(super) fn term(&mut self) -> PResult<Term> {
         self.term_depth(0)
     }

@@ -7,6 +7,7 @@ use crate::cql::ast::*;
 use crate::cql::lexer::Tok;
 
 impl Parser<'_> {
+    /// A type expression.
     pub(super) fn type_expr(&mut self) -> PResult<TypeExpr> {
         self.type_expr_depth(0)
     }

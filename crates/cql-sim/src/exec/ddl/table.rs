@@ -11,6 +11,7 @@ use crate::error::{CqlError, Result};
 use crate::exec::Outcome;
 use crate::schema::*;
 
+/// Whether a type is, or contains, the user type `name`.
 pub(super) fn mentions_udt(t: &ColumnType, name: &str) -> bool {
     match t {
         ColumnType::Udt {

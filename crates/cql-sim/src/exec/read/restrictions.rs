@@ -39,6 +39,7 @@ pub(super) struct RowFilter {
     pub(super) values: Vec<Bytes>,
 }
 
+/// The WHERE clause of a SELECT, resolved against the table.
 pub(super) struct Restrictions {
     pub(super) keys: Option<Vec<(PartitionKey, Vec<Bytes>)>>,
     pub(super) token_lo: Bound<i64>,
@@ -47,6 +48,7 @@ pub(super) struct Restrictions {
     pub(super) filters: Vec<RowFilter>,
 }
 
+/// Compares two serialized values of a type in clustering order.
 pub(super) fn cmp_typed(typ: &ColumnType, a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     let mut x = Vec::new();
     let mut y = Vec::new();
@@ -55,6 +57,8 @@ pub(super) fn cmp_typed(typ: &ColumnType, a: &[u8], b: &[u8]) -> std::cmp::Order
     x.cmp(&y)
 }
 
+/// Resolves the WHERE clause of a SELECT into keys, token bounds, clustering ranges and
+/// filters, rejecting restrictions the server would reject.
 pub(super) fn restrictions(
     t: &TableDef,
     s: &Select,

@@ -60,6 +60,7 @@ pub(crate) fn cell_value(
     }
 }
 
+/// Whether a row has a live marker or a live cell (not shadowed by `deletion`).
 pub(super) fn row_is_live(t: &TableDef, row: &Row, deletion: Option<i64>, now_s: i64) -> bool {
     if row
         .marker
@@ -74,6 +75,7 @@ pub(super) fn row_is_live(t: &TableDef, row: &Row, deletion: Option<i64>, now_s:
     })
 }
 
+/// Whether the static row of a partition is live.
 pub(super) fn static_live(t: &TableDef, p: &Partition, now_s: i64) -> bool {
     row_is_live(t, &p.static_row, p.deleted_at, now_s)
 }
@@ -86,6 +88,7 @@ pub(super) struct RowView<'a> {
 }
 
 impl RowView<'_> {
+    /// The live value of column `i` in this row (or the static row).
     pub(super) fn column(&self, t: &TableDef, i: usize, now_s: i64) -> Option<Bytes> {
         let def = &t.columns[i];
         match def.kind {
@@ -111,6 +114,7 @@ impl RowView<'_> {
         }
     }
 
+    /// The cell of a non-collection column `i`, live or not.
     pub(super) fn simple_cell(&self, t: &TableDef, i: usize) -> Option<&crate::storage::Cell> {
         let def = &t.columns[i];
         let data = match def.kind {
@@ -124,6 +128,7 @@ impl RowView<'_> {
     }
 }
 
+/// Whether a row passes a non-key restriction.
 pub(super) fn matches_filter(t: &TableDef, f: &RowFilter, v: &RowView<'_>, now_s: i64) -> bool {
     let def = &t.columns[f.col];
     let Some(cur) = v.column(t, f.col, now_s) else {
@@ -166,6 +171,7 @@ pub(super) fn matches_filter(t: &TableDef, f: &RowFilter, v: &RowView<'_>, now_s
     }
 }
 
+/// The live value of element `elem` of a collection cell (map value or set/list element).
 pub(super) fn element_value(
     def: &ColumnDef,
     data: Option<&CellData>,

@@ -48,6 +48,7 @@ pub(super) struct PagePos {
 
 const PAGING_MAGIC: &[u8; 4] = b"CSP1";
 
+/// The paging state of a page that ended at `pos`, for the query with fingerprint `fp`.
 pub(super) fn encode_paging(fp: u64, pos: &PagePos) -> Bytes {
     let mut b = BytesMut::new();
     b.put_slice(PAGING_MAGIC);
@@ -68,6 +69,7 @@ pub(super) fn encode_paging(fp: u64, pos: &PagePos) -> Bytes {
     b.freeze()
 }
 
+/// Decodes a paging state, rejecting one made for another query.
 pub(super) fn decode_paging(fp: u64, b: &[u8]) -> Result<PagePos> {
     let bad = || CqlError::Protocol("Invalid value for the paging state".into());
     let mut r = b;
@@ -119,6 +121,7 @@ pub(super) fn decode_paging(fp: u64, b: &[u8]) -> Result<PagePos> {
     })
 }
 
+/// Token bounds as partition key bounds; `None` when the range is empty.
 pub(super) fn token_range(
     lo: Bound<i64>,
     hi: Bound<i64>,

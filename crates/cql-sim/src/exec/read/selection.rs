@@ -70,6 +70,7 @@ pub(super) struct AggregateState {
     pub(super) n: i64,
 }
 
+/// A numeric value as a wide integer and a float, for sums and averages.
 pub(super) fn numeric(typ: &ColumnType, b: &[u8]) -> Option<(i128, f64)> {
     Some(match CqlValue::decode_bytes(typ, b).ok()? {
         CqlValue::TinyInt(v) => (i128::from(v), f64::from(v)),
@@ -86,6 +87,7 @@ pub(super) fn numeric(typ: &ColumnType, b: &[u8]) -> Option<(i128, f64)> {
     })
 }
 
+/// A sum or average serialized back as `typ`.
 pub(super) fn numeric_bytes(typ: &ColumnType, int: i128, float: f64) -> Option<Bytes> {
     let v = match typ {
         ColumnType::TinyInt => CqlValue::TinyInt(int as i8),
@@ -101,6 +103,7 @@ pub(super) fn numeric_bytes(typ: &ColumnType, int: i128, float: f64) -> Option<B
     crate::exec::value::encode(&v, typ).ok()
 }
 
+/// The output columns of a SELECT, with their result specs.
 pub(super) fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(OutputColumn, ColumnSpec)>> {
     let spec = |name: &str, typ: ColumnType| ColumnSpec {
         keyspace: t.keyspace.clone().into(),

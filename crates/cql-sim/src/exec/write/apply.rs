@@ -11,6 +11,7 @@ use crate::error::{CqlError, Result};
 use crate::key_encoding::encode_component;
 use crate::storage::{Cell, CellData, Element, Partition, Replicas, Row};
 
+/// Applies every mutation to all live replicas of its partition.
 pub(super) fn apply_all(data: &mut dyn Replicas, mutations: &[Mutation], now: i64) -> Result<()> {
     for m in mutations {
         let n = data.write(&m.table.keyspace, m.key.token, &mut |store| {
@@ -34,6 +35,7 @@ fn merge_cell(slot: &mut Option<CellData>, cell: &Cell) {
     }
 }
 
+/// The collection in a cell slot, making the slot an empty collection first if needed.
 pub(super) fn collection(
     slot: &mut Option<CellData>,
 ) -> (&mut Option<i64>, &mut BTreeMap<Vec<u8>, Element>) {

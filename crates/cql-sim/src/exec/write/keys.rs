@@ -15,6 +15,7 @@ use crate::key_encoding::{encode_component, encode_key, prefix_successor};
 use crate::schema::{ColumnDef, ColumnKind, TableDef};
 use crate::storage::PartitionKey;
 
+/// A `bigint` term (such as `USING TIMESTAMP`), `None` when null or unset.
 pub(crate) fn int_term(
     t: &Term,
     values: &[BoundValue],
@@ -33,6 +34,7 @@ pub(crate) fn int_term(
     }
 }
 
+/// An `int` term (such as `USING TTL`), `None` when null or unset.
 pub(super) fn int32_term(t: &Term, env: &mut TermEnv<'_>, name: &str) -> Result<Option<i32>> {
     match env.value(t, &ColumnType::Int, name)? {
         Some(CqlValue::Int(v)) => Ok(Some(v)),
@@ -80,6 +82,7 @@ pub(crate) fn eq_values(
     }
 }
 
+/// Every combination of one value from each list, in order.
 pub(super) fn cartesian(lists: &[Vec<Bytes>]) -> Vec<Vec<Bytes>> {
     let mut out: Vec<Vec<Bytes>> = vec![Vec::new()];
     for l in lists {
@@ -109,6 +112,7 @@ pub(crate) fn partition_key(values: &[Bytes]) -> Result<PartitionKey> {
     })
 }
 
+/// The type and DESC flag of each clustering column.
 pub(crate) fn clustering_types(t: &TableDef) -> Vec<(&ColumnType, bool)> {
     t.clustering().iter().map(|c| (&c.typ, c.desc)).collect()
 }
@@ -122,6 +126,8 @@ pub(super) struct WriteKeys {
     pub(super) slice: Option<Slice>,
 }
 
+/// The partition keys and clustering prefix (or slice, when `allow_slice`) a write's WHERE
+/// clause restricts.
 pub(super) fn write_keys(
     t: &TableDef,
     rels: &[Relation],

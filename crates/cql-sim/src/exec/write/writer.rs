@@ -17,6 +17,7 @@ use crate::key_encoding::encode_component;
 use crate::schema::{ColumnDef, ColumnKind, TableDef};
 use crate::storage::{Cell, Element};
 
+/// Turns one statement's values and assignments into column operations.
 pub(super) struct Writer<'a> {
     pub(super) table: Arc<TableDef>,
     pub(super) env: TermEnv<'a>,
@@ -25,6 +26,7 @@ pub(super) struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// A cell with the statement's timestamp, and its TTL unless the value is null.
     pub(super) fn cell(&self, value: Option<Bytes>) -> Cell {
         Cell {
             ts: self.ts,
@@ -121,6 +123,7 @@ impl Writer<'_> {
         }))
     }
 
+    /// One SET assignment as a column operation; `None` when its value is unset.
     pub(super) fn assignment(&mut self, a: &Assignment) -> Result<Option<(String, bool, ColOp)>> {
         let t = Arc::clone(&self.table);
         let (Assignment::Set { column: name, .. }

@@ -93,6 +93,7 @@ impl ClusterInner {
             .collect()
     }
 
+    /// Rebuilds the token ring from the current members.
     pub(super) fn rebuild_ring(&self) {
         let members = self.ring_members();
         let mut data = lock(&self.data);

@@ -116,6 +116,7 @@ impl DataPlane {
         self.ring.replicas(token, &placement, coordinator)
     }
 
+    /// Recomputes the keyspace placements when the schema changed.
     pub(super) fn refresh_placements(&mut self) {
         let generation = self.engine.catalog.generation();
         if self.placements_gen == Some(generation) {

@@ -87,6 +87,7 @@ impl Execution<'_> {
     }
 }
 
+/// Runs a statement or batch under the data lock and builds its reply.
 pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> Reply {
     let gossip_generation = ctx.cluster.started_secs();
     let mut warnings = Vec::new();
