@@ -9,7 +9,7 @@ use super::restrictions::cmp_typed;
 use super::rows::{RowView, element_value, row_is_live, static_live};
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
-use crate::exec::value::TermEnv;
+use crate::exec::value::{TermEnv, encode};
 use crate::exec::{BoundValue, ColumnSpec};
 use crate::schema::{ColumnDef, ColumnKind, TableDef};
 use crate::storage::{Partition, PartitionKey};
@@ -145,7 +145,7 @@ pub(crate) fn check_conditions(
                     )? {
                         Some(CqlValue::List(items)) => items
                             .iter()
-                            .map(|v| crate::exec::value::encode(v, &typ).map(Some))
+                            .map(|v| encode(v, &typ).map(Some))
                             .collect::<Result<_>>()?,
                         _ => Vec::new(),
                     },

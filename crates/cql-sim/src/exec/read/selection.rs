@@ -8,6 +8,8 @@ use super::RowCells;
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::exec::ColumnSpec;
+use crate::exec::json;
+use crate::exec::value::encode;
 use crate::schema::{Catalog, ColumnKind, TableDef};
 
 /// One output column of a SELECT.
@@ -100,7 +102,7 @@ pub(super) fn numeric_bytes(typ: &ColumnType, int: i128, float: f64) -> Option<B
         ColumnType::Varint => CqlValue::Varint(proto::value::CqlVarint::from_i128(int)),
         _ => return None,
     };
-    crate::exec::value::encode(&v, typ).ok()
+    encode(&v, typ).ok()
 }
 
 /// The output columns of a SELECT, with their result specs.
@@ -262,7 +264,7 @@ pub(super) fn to_json_rows(
                     .and_then(|b| CqlValue::decode_bytes(&spec.typ, b).ok())
             })
             .collect();
-        let doc = crate::exec::json::row_json(&names, &values);
+        let doc = json::row_json(&names, &values);
         out.push(vec![Some(Bytes::from(doc))]);
     }
     Ok((vec![json_spec(t)], out))

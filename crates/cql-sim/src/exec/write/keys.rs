@@ -10,6 +10,7 @@ use super::{Slice, SliceBound};
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::exec::BoundValue;
+use crate::exec::read::KeyRange;
 use crate::exec::value::{TermEnv, encode};
 use crate::key_encoding::{encode_component, encode_key, prefix_successor};
 use crate::schema::{ColumnDef, ColumnKind, TableDef};
@@ -237,7 +238,7 @@ pub(crate) fn range_bounds(
     types: &[(&ColumnType, bool)],
     prefix: &[Bytes],
     slice: Option<&Slice>,
-) -> crate::exec::read::KeyRange {
+) -> KeyRange {
     let refs: Vec<&[u8]> = prefix.iter().map(|b| b.as_ref()).collect();
     let p = encode_key(&types[..prefix.len()], &refs);
     let whole = || {

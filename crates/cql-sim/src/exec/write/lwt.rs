@@ -10,6 +10,7 @@ use super::Mutation;
 use super::apply::apply_all;
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
+use crate::exec::read::{Shown, check_conditions};
 use crate::exec::{BoundValue, ColumnSpec, Outcome, RowsResult};
 use crate::schema::TableDef;
 use crate::storage::{PartitionKey, Replicas};
@@ -42,7 +43,7 @@ pub(super) fn apply_conditional(
         ));
     }
     let mut applied = true;
-    let mut shown: Option<crate::exec::read::Shown> = None;
+    let mut shown: Option<Shown> = None;
     for LwtCheck {
         cond,
         table,
@@ -59,15 +60,7 @@ pub(super) fn apply_conditional(
                 alive: 0,
             })?;
         let part = store.table(table.id).and_then(|t| t.partitions.get(key));
-        let (ok, cols) = crate::exec::read::check_conditions(
-            table,
-            part,
-            key_values,
-            ck.as_ref(),
-            cond,
-            values,
-            now,
-        )?;
+        let (ok, cols) = check_conditions(table, part, key_values, ck.as_ref(), cond, values, now)?;
         if !ok {
             applied = false;
             if shown.is_none() {

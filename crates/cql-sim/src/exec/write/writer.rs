@@ -12,6 +12,7 @@ use super::keys::int32_term;
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::exec::BoundValue;
+use crate::exec::json;
 use crate::exec::value::{TermEnv, encode};
 use crate::key_encoding::encode_component;
 use crate::schema::{ColumnDef, ColumnKind, TableDef};
@@ -321,7 +322,7 @@ pub(super) fn json_columns(
     let Some(CqlValue::Text(doc)) = env.value(json, &ColumnType::Text, "[json]")? else {
         return Err(CqlError::invalid("Got null for INSERT JSON values"));
     };
-    let crate::exec::json::Json::Object(entries) = crate::exec::json::parse(&doc)? else {
+    let json::Json::Object(entries) = json::parse(&doc)? else {
         return Err(CqlError::invalid(
             "Could not decode JSON string: not a JSON object",
         ));
@@ -338,7 +339,7 @@ pub(super) fn json_columns(
                 "JSON values map contains unrecognized column: {name}"
             ))
         })?;
-        terms.push(crate::exec::json::to_term(v, &col.typ, &name)?);
+        terms.push(json::to_term(v, &col.typ, &name)?);
         columns.push(name);
     }
     if !default_unset {

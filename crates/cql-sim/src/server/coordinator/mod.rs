@@ -22,6 +22,7 @@ use crate::CqlError;
 use crate::cql::ast::BatchKind;
 use crate::exec::BoundValue;
 use crate::server::cluster::ClusterInner;
+use crate::server::faults;
 use crate::server::node::{NodeShared, lock};
 use execution::{Execution, run_under_lock};
 use traces::{trace_session_id, write_trace};
@@ -136,7 +137,7 @@ pub(crate) fn execute(
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&ctx, request)));
     let mut reply = outcome.unwrap_or_else(|_| {
         tracing::error!("the engine panicked while executing a request");
-        Reply::error(crate::server::faults::server_error(
+        Reply::error(faults::server_error(
             "internal error while executing the request",
         ))
     });

@@ -11,6 +11,7 @@ use proto::codes::{Consistency, ErrorCode};
 use proto::response::{ErrorBody, ErrorDetails};
 
 use super::{CQL_VERSION, PARTITIONER, RELEASE_VERSION};
+use crate::server::faults;
 use crate::server::node::NodeShared;
 use crate::server::topology::{Placement, Ring};
 use crate::storage::{Replicas, Store};
@@ -92,11 +93,7 @@ impl<'a> Router<'a> {
         };
         let unavailable = |required: usize, alive: usize| -> Result<(), ErrorBody> {
             if alive < required {
-                Err(crate::server::faults::unavailable(
-                    cl,
-                    required as i32,
-                    alive as i32,
-                ))
+                Err(faults::unavailable(cl, required as i32, alive as i32))
             } else {
                 Ok(())
             }
