@@ -65,7 +65,7 @@
 pub mod cql;
 pub mod error;
 pub mod exec;
-mod keyenc;
+mod key_encoding;
 pub mod schema;
 pub mod server;
 pub mod storage;

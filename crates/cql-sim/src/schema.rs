@@ -367,18 +367,30 @@ impl Default for Catalog {
 }
 
 impl Catalog {
-    /// A catalog holding only the system keyspaces.
+    /// An empty catalog at its first schema version. The engine's catalog also holds the
+    /// system keyspaces: [`Engine::new`](crate::Engine::new) adds them.
     pub fn new() -> Self {
-        let mut c = Self {
+        let mut c = Self::empty();
+        c.bump_version();
+        c
+    }
+
+    /// A catalog with no keyspaces and no version yet (generation 0), to build the initial
+    /// schema in before [`Catalog::restart_versions`].
+    pub(crate) fn empty() -> Self {
+        Self {
             keyspaces: BTreeMap::new(),
             generation: 0,
             version: Uuid::nil(),
             unique: 0,
-        };
-        crate::system::install(&mut c);
-        c.generation = 0;
-        c.bump_version();
-        c
+        }
+    }
+
+    /// Restarts the version history at the first version, so that the schema built so far
+    /// (the system keyspaces) counts as the initial schema.
+    pub(crate) fn restart_versions(&mut self) {
+        self.generation = 0;
+        self.bump_version();
     }
 
     /// The schema version: a UUID that changes on every schema change.

@@ -7,10 +7,8 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use proto::{ColumnType, CqlValue};
 
-use crate::cql::ast::Statement;
-use crate::cql::parse_statement;
 use crate::exec::value::encode;
-use crate::schema::{Catalog, ColumnKind, KeyspaceDef, Replication, TableDef};
+use crate::schema::{Catalog, ColumnKind, TableDef};
 use crate::storage::{Cell, CellData, Replicas, Row, Store};
 
 const SYSTEM_SCHEMA: &[&str] = &[
@@ -40,38 +38,37 @@ const SYSTEM_TRACES: &[&str] = &[
 /// Node-local tables whose rows come from [`Replicas::system_rows`].
 pub const NODE_LOCAL_TABLES: [&str; 3] = ["local", "peers", "peers_v2"];
 
-/// Adds the system keyspaces and their tables to a catalog.
-pub(crate) fn install(cat: &mut Catalog) {
-    let local = Replication::from_options(&[("class".into(), "LocalStrategy".into())]);
-    let simple = Replication::from_options(&[
-        ("class".into(), "SimpleStrategy".into()),
-        ("replication_factor".into(), "2".into()),
-    ]);
-    for (ks, ddl, repl) in [
-        ("system_schema", SYSTEM_SCHEMA, &local),
-        ("system", SYSTEM, &local),
-        ("system_traces", SYSTEM_TRACES, &simple),
-    ] {
-        let Ok(replication) = repl.clone() else {
-            continue;
-        };
-        cat.insert_keyspace(KeyspaceDef {
-            name: ks.to_owned(),
-            durable_writes: true,
-            replication,
-            tables: BTreeMap::new(),
-            types: BTreeMap::new(),
-        });
-        for q in ddl {
-            if let Ok(p) = parse_statement(q)
-                && let Statement::CreateTable(ct) = p.statement
-                && let Err(e) = crate::exec::create_table_in(cat, ks, &ct)
-            {
-                tracing::error!(table = %ct.name.name, error = %e, "system table definition rejected");
-            }
-        }
-    }
+/// A system keyspace the engine creates: its name, replication options and the CREATE TABLE
+/// statement of each of its tables.
+pub(crate) struct SystemKeyspace {
+    /// The keyspace name.
+    pub(crate) name: &'static str,
+    /// The replication options (`class` and its parameters).
+    pub(crate) replication: &'static [(&'static str, &'static str)],
+    /// One CREATE TABLE statement per table, with unqualified table names.
+    pub(crate) tables: &'static [&'static str],
 }
+
+const LOCAL_STRATEGY: &[(&str, &str)] = &[("class", "LocalStrategy")];
+
+/// The system keyspaces, in the order the engine creates them.
+pub(crate) const SYSTEM_KEYSPACE_DEFS: [SystemKeyspace; 3] = [
+    SystemKeyspace {
+        name: "system_schema",
+        replication: LOCAL_STRATEGY,
+        tables: SYSTEM_SCHEMA,
+    },
+    SystemKeyspace {
+        name: "system",
+        replication: LOCAL_STRATEGY,
+        tables: SYSTEM,
+    },
+    SystemKeyspace {
+        name: "system_traces",
+        replication: &[("class", "SimpleStrategy"), ("replication_factor", "2")],
+        tables: SYSTEM_TRACES,
+    },
+];
 
 fn text(s: &str) -> CqlValue {
     CqlValue::Text(s.to_owned())
@@ -137,14 +134,14 @@ fn table_options_row(t: &TableDef) -> Vec<(&'static str, CqlValue)> {
     ]
 }
 
-type VRow = Vec<(String, CqlValue)>;
+type VirtualRow = Vec<(String, CqlValue)>;
 
-fn schema_rows(cat: &Catalog, table: &str) -> Vec<VRow> {
+fn schema_rows(cat: &Catalog, table: &str) -> Vec<VirtualRow> {
     let mut out = Vec::new();
     let own = |v: Vec<(&str, CqlValue)>| {
         v.into_iter()
             .map(|(k, v)| (k.to_owned(), v))
-            .collect::<VRow>()
+            .collect::<VirtualRow>()
     };
     for ks in cat.keyspaces().values() {
         let kn = || ("keyspace_name", text(&ks.name));
@@ -243,7 +240,7 @@ pub(crate) fn materialize(cat: &Catalog, data: &dyn Replicas, t: &TableDef) -> O
     Some(store)
 }
 
-fn insert_virtual(store: &mut Store, t: &TableDef, r: &VRow) -> Option<()> {
+fn insert_virtual(store: &mut Store, t: &TableDef, r: &VirtualRow) -> Option<()> {
     let get = |name: &str| r.iter().find(|(n, _)| n == name).map(|(_, v)| v);
     let mut key_values = Vec::new();
     for c in t.partition_key() {
@@ -256,7 +253,7 @@ fn insert_virtual(store: &mut Store, t: &TableDef, r: &VRow) -> Option<()> {
     let key = crate::exec::write_partition_key(&key_values).ok()?;
     let refs: Vec<&[u8]> = ck_values.iter().map(|b| b.as_ref()).collect();
     let types: Vec<(&ColumnType, bool)> = t.clustering().iter().map(|c| (&c.typ, c.desc)).collect();
-    let enc = crate::keyenc::encode_key(&types, &refs);
+    let enc = crate::key_encoding::encode_key(&types, &refs);
     let p = store.partition_mut(t.id, &key, &key_values);
     let row = p.rows.entry(enc).or_insert_with(|| Row {
         clustering: ck_values.clone(),

@@ -19,12 +19,12 @@ pub(crate) enum Json {
     Object(Vec<(String, Self)>),
 }
 
-struct Reader<'a> {
+struct JsonReader<'a> {
     s: &'a [u8],
     pos: usize,
 }
 
-impl Reader<'_> {
+impl JsonReader<'_> {
     fn err(&self, what: &str) -> CqlError {
         CqlError::invalid(format!(
             "Could not decode JSON string: {what} at offset {}",
@@ -167,7 +167,7 @@ impl Reader<'_> {
 
 /// Parses a JSON document.
 pub(crate) fn parse(s: &str) -> Result<Json> {
-    let mut r = Reader {
+    let mut r = JsonReader {
         s: s.as_bytes(),
         pos: 0,
     };

@@ -9,6 +9,7 @@
 
 mod ddl;
 mod json;
+mod prepare;
 mod read;
 pub(crate) mod value;
 mod write;
@@ -120,7 +121,7 @@ pub struct PreparedInfo {
 }
 
 /// The engine: the catalog plus parsed-statement caches.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Engine {
     /// The schema.
     pub catalog: Catalog,
@@ -129,6 +130,16 @@ pub struct Engine {
 }
 
 const CACHE_LIMIT: usize = 10_000;
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self {
+            catalog: ddl::system_catalog(),
+            parsed: HashMap::new(),
+            prepared: HashMap::new(),
+        }
+    }
+}
 
 impl Engine {
     /// An engine holding only the system keyspaces.
@@ -172,7 +183,7 @@ impl Engine {
                 s
             }
         };
-        let info = ddl::prepared_info(&self.catalog, &stmt, keyspace)?;
+        let info = prepare::prepared_info(&self.catalog, &stmt, keyspace)?;
         Ok(info)
     }
 
@@ -217,7 +228,7 @@ impl Engine {
             stmt.id[0], stmt.id[1], stmt.id[2], stmt.id[3], stmt.id[4], stmt.id[5], stmt.id[6],
             stmt.id[7],
         ]);
-        let mut ctx = ExecCtx {
+        let mut ctx = ExecContext {
             keyspace,
             values: &values,
             now_micros: opts.now_micros,
@@ -301,7 +312,7 @@ impl Engine {
             _ => return Ok(Vec::new()),
         };
         let t = self.catalog.table_or_err(name, keyspace)?;
-        let mut env = value::Env {
+        let mut env = value::TermEnv {
             values: &values,
             now_micros: opts.now_micros,
             unique: 0,
@@ -376,7 +387,7 @@ impl Engine {
             }
             return Ok(opts.values.clone());
         };
-        let specs = ddl::bind_specs(
+        let specs = prepare::bind_specs(
             &self.catalog,
             &stmt.parsed.statement,
             keyspace,
@@ -396,7 +407,7 @@ impl Engine {
         &mut self,
         data: &mut dyn Replicas,
         st: &Statement,
-        ctx: &mut ExecCtx<'_>,
+        ctx: &mut ExecContext<'_>,
     ) -> Result<Outcome> {
         match st {
             Statement::Select(s) => read::select(&self.catalog, data, s, ctx).map(Outcome::Rows),
@@ -450,15 +461,6 @@ impl Engine {
 
 pub(crate) use write::partition_key as write_partition_key;
 
-/// Creates a table in a keyspace (used to install the system tables).
-pub(crate) fn create_table_in(
-    cat: &mut Catalog,
-    ks: &str,
-    ct: &crate::cql::ast::CreateTable,
-) -> Result<()> {
-    ddl::create_table(cat, ks, ct).map(|_| ())
-}
-
 /// Counter updates only in COUNTER batches, and only counter updates there.
 fn check_batch_kind(cat: &Catalog, kind: BatchKind, items: &[write::BatchItem<'_>]) -> Result<()> {
     for (st, _, ks) in items {
@@ -484,7 +486,7 @@ fn check_batch_kind(cat: &Catalog, kind: BatchKind, items: &[write::BatchItem<'_
 }
 
 /// Per-execution state.
-pub(crate) struct ExecCtx<'a> {
+pub(crate) struct ExecContext<'a> {
     pub(crate) keyspace: Option<&'a str>,
     pub(crate) values: &'a [BoundValue],
     pub(crate) now_micros: i64,

@@ -13,13 +13,13 @@ use crate::cql::ast::Term;
 use crate::error::{CqlError, Result};
 
 /// The values a statement executes with, and the clock.
-pub(crate) struct Env<'a> {
+pub(crate) struct TermEnv<'a> {
     pub(crate) values: &'a [BoundValue],
     pub(crate) now_micros: i64,
     pub(crate) unique: u64,
 }
 
-impl Env<'_> {
+impl TermEnv<'_> {
     fn marker(&self, index: usize) -> Result<&BoundValue> {
         self.values.get(index).ok_or_else(|| {
             CqlError::invalid(format!(

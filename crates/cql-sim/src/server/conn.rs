@@ -62,25 +62,28 @@ enum Outgoing {
     Close,
 }
 
+/// Where a connection is in the STARTUP / AUTHENTICATE handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+enum HandshakePhase {
     Initial,
     Authenticating,
     Ready,
 }
 
 /// Connection state shared with tasks answering delayed requests.
-struct Shared {
+struct SharedConnState {
     cluster: Arc<ClusterInner>,
     node: Arc<NodeShared>,
     peer: SocketAddr,
     tx: mpsc::Sender<Outgoing>,
 }
 
-struct Conn {
-    shared: Arc<Shared>,
+/// One client connection: its shard, handshake phase, compression, keyspace, protocol
+/// version and event registrations.
+struct Connection {
+    shared: Arc<SharedConnState>,
     shard: u32,
-    phase: Phase,
+    phase: HandshakePhase,
     compression: Option<Compression>,
     keyspace: Option<String>,
     /// The LWT mark bit, once the client enabled `SCYLLA_LWT_ADD_METADATA_MARK` in STARTUP.
@@ -91,7 +94,7 @@ struct Conn {
 }
 
 /// What the reader does after a frame.
-enum Flow {
+enum AfterFrame {
     Continue,
     Close,
 }
@@ -125,15 +128,15 @@ pub(crate) async fn run(
     let (tx, rx) = mpsc::channel(1024);
     let mut writer = tokio::spawn(write_loop(wr, rx));
     let max_frame = cluster.config.max_frame_size;
-    let mut conn = Conn {
-        shared: Arc::new(Shared {
+    let mut conn = Connection {
+        shared: Arc::new(SharedConnState {
             cluster,
             node,
             peer,
             tx,
         }),
         shard,
-        phase: Phase::Initial,
+        phase: HandshakePhase::Initial,
         compression: None,
         keyspace: None,
         lwt_mark: None,
@@ -146,7 +149,7 @@ pub(crate) async fn run(
     'outer: loop {
         // Handle every whole frame already buffered.
         loop {
-            if let Some(Flow::Close) = conn.check_version(&buf).await {
+            if let Some(AfterFrame::Close) = conn.check_version(&buf).await {
                 break 'outer;
             }
             match decoder.decode(&mut buf) {
@@ -157,7 +160,7 @@ pub(crate) async fn run(
                             _ = epoch.changed() => { writer.abort(); break 'outer }
                         }
                     }
-                    if let Flow::Close = conn.handle_frame(frame).await {
+                    if let AfterFrame::Close = conn.handle_frame(frame).await {
                         break 'outer;
                     }
                 }
@@ -200,7 +203,7 @@ pub(crate) async fn run(
     drop(conn);
 }
 
-impl Conn {
+impl Connection {
     fn node(&self) -> &NodeShared {
         &self.shared.node
     }
@@ -233,7 +236,7 @@ impl Conn {
     }
 
     /// Rejects a frame of a version other than 3 or 4 (before the decoder sees it).
-    async fn check_version(&self, buf: &BytesMut) -> Option<Flow> {
+    async fn check_version(&self, buf: &BytesMut) -> Option<AfterFrame> {
         let first = *buf.first()?;
         let version = first & 0x7f;
         if version == 3 || version == 4 {
@@ -249,7 +252,7 @@ impl Conn {
         let out = self.frame(ProtocolVersion::V4, stream, protocol_error(msg));
         let _ = self.send(Outgoing::Frame(out)).await;
         let _ = self.send(Outgoing::Close).await;
-        Some(Flow::Close)
+        Some(AfterFrame::Close)
     }
 
     /// A framing error the stream cannot recover from: report it and close.
@@ -301,7 +304,7 @@ impl Conn {
         Response::Supported { options }
     }
 
-    async fn handle_frame(&mut self, frame: Frame) -> Flow {
+    async fn handle_frame(&mut self, frame: Frame) -> AfterFrame {
         let h = frame.header;
         self.node().count_request(h.opcode.0);
         let version = h.version;
@@ -393,12 +396,12 @@ impl Conn {
                     delay = Some(delay.unwrap_or_default() + d);
                 }
                 let (out, flow) = self.respond(version, stream, request, env.tracing);
-                if let Flow::Close = flow {
+                if let AfterFrame::Close = flow {
                     if let Some(o) = out {
                         let _ = self.send(o).await;
                     }
                     let _ = self.send(Outgoing::Close).await;
-                    return Flow::Close;
+                    return AfterFrame::Close;
                 }
                 match (other, out) {
                     (Some(FaultAction::Drop), _) => None,
@@ -410,19 +413,23 @@ impl Conn {
             }
         };
         let Some(out) = out else {
-            return Flow::Continue;
+            return AfterFrame::Continue;
         };
         match delay.filter(|d| !d.is_zero()) {
             Some(d) => {
                 self.send_later(out, d);
-                Flow::Continue
+                AfterFrame::Continue
             }
             None => self.flow(self.send(out).await),
         }
     }
 
-    fn flow(&self, sent: bool) -> Flow {
-        if sent { Flow::Continue } else { Flow::Close }
+    fn flow(&self, sent: bool) -> AfterFrame {
+        if sent {
+            AfterFrame::Continue
+        } else {
+            AfterFrame::Close
+        }
     }
 
     fn send_later(&self, out: Outgoing, delay: Duration) {
@@ -440,16 +447,16 @@ impl Conn {
         stream: i16,
         request: Request,
         tracing: bool,
-    ) -> (Option<Outgoing>, Flow) {
+    ) -> (Option<Outgoing>, AfterFrame) {
         let reply = |s: &Self, r: Response| {
             (
                 Some(Outgoing::Frame(s.frame(version, stream, r))),
-                Flow::Continue,
+                AfterFrame::Continue,
             )
         };
         match (self.phase, request) {
             (_, Request::Options) => reply(self, self.supported()),
-            (Phase::Initial, Request::Startup(s)) => {
+            (HandshakePhase::Initial, Request::Startup(s)) => {
                 if let Some(name) = s.options.get("COMPRESSION") {
                     match Compression::from_name(&name.to_ascii_lowercase()) {
                         Some(c) if c.is_available() => self.compression = Some(c),
@@ -468,7 +475,7 @@ impl Conn {
                     self.lwt_mark = self.shared.cluster.config.lwt_mark;
                 }
                 if self.shared.cluster.config.auth.is_some() {
-                    self.phase = Phase::Authenticating;
+                    self.phase = HandshakePhase::Authenticating;
                     reply(
                         self,
                         Response::Authenticate {
@@ -476,22 +483,22 @@ impl Conn {
                         },
                     )
                 } else {
-                    self.phase = Phase::Ready;
+                    self.phase = HandshakePhase::Ready;
                     reply(self, Response::Ready)
                 }
             }
-            (Phase::Initial, other) => reply(
+            (HandshakePhase::Initial, other) => reply(
                 self,
                 protocol_error(format!(
                     "Unexpected message {}, expecting STARTUP or OPTIONS",
                     opcode_name(other.opcode())
                 )),
             ),
-            (Phase::Authenticating, Request::AuthResponse(a)) => {
+            (HandshakePhase::Authenticating, Request::AuthResponse(a)) => {
                 let token = a.token.unwrap_or_default();
                 let (user, ok) = self.check_credentials(&token);
                 if ok {
-                    self.phase = Phase::Ready;
+                    self.phase = HandshakePhase::Ready;
                     reply(self, Response::AuthSuccess { token: None })
                 } else {
                     reply(
@@ -506,24 +513,24 @@ impl Conn {
                     )
                 }
             }
-            (Phase::Authenticating, other) => reply(
+            (HandshakePhase::Authenticating, other) => reply(
                 self,
                 protocol_error(format!(
                     "Unexpected message {}, expecting SASL_RESPONSE",
                     opcode_name(other.opcode())
                 )),
             ),
-            (Phase::Ready, Request::Startup(_)) => reply(
+            (HandshakePhase::Ready, Request::Startup(_)) => reply(
                 self,
                 protocol_error("Unexpected message STARTUP, the connection is already initialized"),
             ),
-            (Phase::Ready, Request::AuthResponse(_)) => reply(
+            (HandshakePhase::Ready, Request::AuthResponse(_)) => reply(
                 self,
                 protocol_error(
                     "Unexpected message AUTH_RESPONSE, the connection is already initialized",
                 ),
             ),
-            (Phase::Ready, Request::Register(r)) => {
+            (HandshakePhase::Ready, Request::Register(r)) => {
                 let mut kinds = HashSet::new();
                 for e in &r.events {
                     match EventType::from_wire(e) {
@@ -544,7 +551,7 @@ impl Conn {
                 }
                 reply(self, Response::Ready)
             }
-            (Phase::Ready, request) => {
+            (HandshakePhase::Ready, request) => {
                 let r = coordinator::execute(
                     &self.shared.cluster,
                     &self.shared.node,
@@ -563,7 +570,7 @@ impl Conn {
                 let mut f = self.frame(version, stream, r.response);
                 f.tracing_id = r.tracing_id;
                 f.warnings = r.warnings;
-                (Some(Outgoing::Frame(f)), Flow::Continue)
+                (Some(Outgoing::Frame(f)), AfterFrame::Continue)
             }
         }
     }

@@ -1,0 +1,448 @@
+//! Schema statements: CREATE, ALTER and DROP of keyspaces, tables, types, indexes and views,
+//! TRUNCATE, and the schema changes they report. CREATE TABLE is in [`table`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use proto::ColumnType;
+
+use crate::cql::ast::*;
+use crate::cql::parse_statement;
+use crate::error::{CqlError, Result};
+use crate::exec::Outcome;
+use crate::schema::*;
+use crate::storage::Replicas;
+use crate::system::SYSTEM_KEYSPACE_DEFS;
+use table::mentions_udt;
+
+mod table;
+
+use table::create_table;
+
+/// A catalog holding only the system keyspaces (see [`SYSTEM_KEYSPACE_DEFS`]), at the first
+/// schema version.
+pub(super) fn system_catalog() -> Catalog {
+    let mut cat = Catalog::empty();
+    for ks in &SYSTEM_KEYSPACE_DEFS {
+        let options: Vec<(String, String)> = ks
+            .replication
+            .iter()
+            .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let Ok(replication) = Replication::from_options(&options) else {
+            continue;
+        };
+        cat.insert_keyspace(KeyspaceDef {
+            name: ks.name.to_owned(),
+            durable_writes: true,
+            replication,
+            tables: BTreeMap::new(),
+            types: BTreeMap::new(),
+        });
+        for q in ks.tables {
+            if let Ok(p) = parse_statement(q)
+                && let Statement::CreateTable(ct) = p.statement
+                && let Err(e) = create_table(&mut cat, ks.name, &ct)
+            {
+                tracing::error!(table = %ct.name.name, error = %e, "system table definition rejected");
+            }
+        }
+    }
+    cat.restart_versions();
+    cat
+}
+
+fn term_text(t: &Term) -> String {
+    match t {
+        Term::Str(s) => s.clone(),
+        Term::Int(s) | Term::Float(s) => s.clone(),
+        Term::Bool(b) => b.to_string(),
+        Term::Map(entries) => {
+            let parts: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("'{}': '{}'", term_text(k), term_text(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+fn map_option(t: &Term, what: &str) -> Result<Vec<(String, String)>> {
+    match t {
+        Term::Map(entries) => Ok(entries
+            .iter()
+            .map(|(k, v)| (term_text(k), term_text(v)))
+            .collect()),
+        _ => Err(CqlError::Syntax(format!(
+            "Invalid value for property '{what}': expected a map"
+        ))),
+    }
+}
+
+fn check_not_system(ks: &str) -> Result<()> {
+    if SYSTEM_KEYSPACES.contains(&ks) {
+        return Err(CqlError::Unauthorized(format!(
+            "{ks} keyspace is not user-modifiable."
+        )));
+    }
+    Ok(())
+}
+
+fn change(
+    change_type: SchemaChangeType,
+    target: SchemaChangeTarget,
+    ks: &str,
+    name: &str,
+) -> Outcome {
+    Outcome::SchemaChange(SchemaChangeInfo {
+        change_type,
+        target,
+        keyspace: ks.to_owned(),
+        name: name.to_owned(),
+    })
+}
+
+fn keyspace_options(
+    options: &[(String, Term)],
+    base: Option<&KeyspaceDef>,
+) -> Result<(Replication, bool)> {
+    let mut replication = base.map(|k| k.replication.clone());
+    let mut durable = base.is_none_or(|k| k.durable_writes);
+    for (k, v) in options {
+        match k.as_str() {
+            "replication" => replication = Some(Replication::from_options(&map_option(v, k)?)?),
+            "durable_writes" => {
+                durable = match v {
+                    Term::Bool(b) => *b,
+                    Term::Str(s) => s.eq_ignore_ascii_case("true"),
+                    _ => {
+                        return Err(CqlError::Syntax(
+                            "Invalid boolean value for durable_writes".into(),
+                        ));
+                    }
+                }
+            }
+            other => return Err(CqlError::Syntax(format!("Unknown property '{other}'"))),
+        }
+    }
+    let replication = replication
+        .ok_or_else(|| CqlError::Config("Missing mandatory option 'replication'".into()))?;
+    Ok((replication, durable))
+}
+
+/// Runs a DDL statement.
+pub(super) fn execute(
+    cat: &mut Catalog,
+    data: &mut dyn Replicas,
+    st: &Statement,
+    current: Option<&str>,
+) -> Result<Outcome> {
+    use SchemaChangeTarget as Tg;
+    use SchemaChangeType as Ty;
+    let out = match st {
+        Statement::CreateKeyspace {
+            name,
+            if_not_exists,
+            options,
+        } => {
+            if cat.keyspace(name).is_some() {
+                if *if_not_exists {
+                    return Ok(Outcome::Void);
+                }
+                return Err(CqlError::AlreadyExists {
+                    keyspace: name.clone(),
+                    table: String::new(),
+                    message: format!("Keyspace {name} already exists"),
+                });
+            }
+            check_not_system(name)?;
+            let (replication, durable_writes) = keyspace_options(options, None)?;
+            cat.insert_keyspace(KeyspaceDef {
+                name: name.clone(),
+                durable_writes,
+                replication,
+                tables: BTreeMap::new(),
+                types: BTreeMap::new(),
+            });
+            change(Ty::Created, Tg::Keyspace, name, "")
+        }
+        Statement::AlterKeyspace { name, options } => {
+            check_not_system(name)?;
+            let base = cat
+                .keyspace(name)
+                .ok_or_else(|| CqlError::Config(format!("Keyspace {name} does not exist")))?
+                .clone();
+            let (replication, durable) = keyspace_options(options, Some(&base))?;
+            let k = cat.keyspace_mut(name)?;
+            k.replication = replication;
+            k.durable_writes = durable;
+            change(Ty::Updated, Tg::Keyspace, name, "")
+        }
+        Statement::DropKeyspace { name, if_exists } => {
+            check_not_system(name)?;
+            let Some(ks) = cat.remove_keyspace(name) else {
+                if *if_exists {
+                    return Ok(Outcome::Void);
+                }
+                return Err(CqlError::Config(format!(
+                    "Cannot drop non existing keyspace '{name}'."
+                )));
+            };
+            for t in ks.tables.values() {
+                let id = t.id;
+                data.for_each_store(&mut |s| s.drop_table(id));
+            }
+            change(Ty::Dropped, Tg::Keyspace, name, "")
+        }
+        Statement::CreateTable(ct) => {
+            let ks = cat.resolve_keyspace(&ct.name, current)?.to_owned();
+            check_not_system(&ks)?;
+            if let Some(o) = create_table(cat, &ks, ct)? {
+                return Ok(o);
+            }
+            change(Ty::Created, Tg::Table, &ks, &ct.name.name)
+        }
+        Statement::AlterTable { name, op } => {
+            let t = Arc::clone(cat.table_or_err(name, current)?);
+            check_not_system(&t.keyspace)?;
+            let mut cols = t.columns.clone();
+            let mut options = t.options.clone();
+            match op {
+                AlterTableOp::Add(defs) => {
+                    for d in defs {
+                        if t.column(&d.name).is_some() {
+                            return Err(CqlError::invalid(format!(
+                                "Invalid column name {} because it conflicts with an existing column",
+                                d.name
+                            )));
+                        }
+                        if d.is_static && t.ck_len == 0 {
+                            return Err(CqlError::invalid("Static columns are only useful (and thus allowed) if the table has at least one clustering column".to_string()));
+                        }
+                        let (typ, multi_cell, type_text) = cat.resolve_type(&t.keyspace, &d.typ)?;
+                        cols.push(ColumnDef {
+                            name: d.name.clone(),
+                            typ,
+                            kind: if d.is_static {
+                                ColumnKind::Static
+                            } else {
+                                ColumnKind::Regular
+                            },
+                            position: -1,
+                            desc: false,
+                            multi_cell,
+                            type_text,
+                        });
+                    }
+                }
+                AlterTableOp::Drop(names) => {
+                    for n in names {
+                        let (_, c) = t.column_or_err(n).map_err(|_| {
+                            CqlError::invalid(format!(
+                                "Column {n} was not found in table {}",
+                                t.name
+                            ))
+                        })?;
+                        if matches!(c.kind, ColumnKind::PartitionKey | ColumnKind::Clustering) {
+                            return Err(CqlError::invalid(format!(
+                                "Cannot drop PRIMARY KEY part {n}"
+                            )));
+                        }
+                        cols.retain(|c| &c.name != n);
+                        let id = t.id;
+                        data.for_each_store(&mut |s| s.drop_column(id, n));
+                    }
+                }
+                AlterTableOp::With(opts) => {
+                    for (k, v) in opts {
+                        options.insert(k.clone(), term_text(v));
+                    }
+                }
+                AlterTableOp::Rename(pairs) => {
+                    for (a, b) in pairs {
+                        let c = cols.iter_mut().find(|c| &c.name == a).ok_or_else(|| {
+                            CqlError::invalid(format!("Undefined column name {a}"))
+                        })?;
+                        if !matches!(c.kind, ColumnKind::PartitionKey | ColumnKind::Clustering) {
+                            return Err(CqlError::invalid(format!(
+                                "Cannot rename non PRIMARY KEY column {a}"
+                            )));
+                        }
+                        c.name = b.clone();
+                    }
+                }
+                AlterTableOp::AlterType(..) => {
+                    return Err(CqlError::invalid(
+                        "Altering column types is no longer supported",
+                    ));
+                }
+            }
+            let mut nt = TableDef::new(&t.keyspace, &t.name, t.id, cols, options);
+            nt.indexes = t.indexes.clone();
+            cat.keyspace_mut(&t.keyspace)?
+                .tables
+                .insert(t.name.clone(), Arc::new(nt));
+            change(Ty::Updated, Tg::Table, &t.keyspace, &t.name)
+        }
+        Statement::DropTable { name, if_exists } => {
+            let ks = cat.resolve_keyspace(name, current)?.to_owned();
+            check_not_system(&ks)?;
+            let removed = cat
+                .keyspace_mut(&ks)
+                .ok()
+                .and_then(|k| k.tables.remove(&name.name));
+            match removed {
+                Some(t) => data.for_each_store(&mut |s| s.drop_table(t.id)),
+                None if *if_exists => return Ok(Outcome::Void),
+                None => {
+                    return Err(CqlError::invalid(format!(
+                        "Table '{ks}.{}' doesn't exist",
+                        name.name
+                    )));
+                }
+            }
+            change(Ty::Dropped, Tg::Table, &ks, &name.name)
+        }
+        Statement::CreateType {
+            name,
+            if_not_exists,
+            fields,
+        } => {
+            let ks = cat.resolve_keyspace(name, current)?.to_owned();
+            check_not_system(&ks)?;
+            let exists = cat.keyspace_mut(&ks)?.types.contains_key(&name.name);
+            if exists {
+                if *if_not_exists {
+                    return Ok(Outcome::Void);
+                }
+                return Err(CqlError::invalid(format!(
+                    "A user type of name {ks}.{} already exists",
+                    name.name
+                )));
+            }
+            let mut fs = Vec::new();
+            for (f, t) in fields {
+                if fs
+                    .iter()
+                    .any(|(n, _, _): &(String, ColumnType, String)| n == f)
+                {
+                    return Err(CqlError::invalid(format!(
+                        "Duplicate field name {f} in type {}",
+                        name.name
+                    )));
+                }
+                let (typ, multi, text) = cat.resolve_type(&ks, t)?;
+                if multi {
+                    return Err(CqlError::invalid(
+                        "Non-frozen collections are not allowed inside a user-defined type",
+                    ));
+                }
+                fs.push((f.clone(), typ, text));
+            }
+            cat.keyspace_mut(&ks)?.types.insert(
+                name.name.clone(),
+                UdtDef {
+                    keyspace: ks.clone(),
+                    name: name.name.clone(),
+                    fields: fs,
+                },
+            );
+            change(Ty::Created, Tg::Type, &ks, &name.name)
+        }
+        Statement::DropType { name, if_exists } => {
+            let ks = cat.resolve_keyspace(name, current)?.to_owned();
+            check_not_system(&ks)?;
+            let k = cat.keyspace_mut(&ks)?;
+            let used = k
+                .tables
+                .values()
+                .any(|t| t.columns.iter().any(|c| mentions_udt(&c.typ, &name.name)));
+            if used {
+                return Err(CqlError::invalid(format!(
+                    "Cannot drop user type {ks}.{} as it is still used by a table",
+                    name.name
+                )));
+            }
+            if k.types.remove(&name.name).is_none() {
+                if *if_exists {
+                    return Ok(Outcome::Void);
+                }
+                return Err(CqlError::invalid(format!(
+                    "No user type named {ks}.{} exists.",
+                    name.name
+                )));
+            }
+            change(Ty::Dropped, Tg::Type, &ks, &name.name)
+        }
+        Statement::CreateIndex {
+            name,
+            table,
+            target,
+            if_not_exists,
+            custom_class,
+        } => {
+            let t = Arc::clone(cat.table_or_err(table, current)?);
+            check_not_system(&t.keyspace)?;
+            let col = target
+                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                .trim_matches(|c| c == '(' || c == ')');
+            let col = if col.is_empty() { target.as_str() } else { col };
+            let col = col.trim_matches('"');
+            t.column_or_err(col)?;
+            let iname = name
+                .clone()
+                .unwrap_or_else(|| format!("{}_{}_idx", t.name, col));
+            if t.indexes.iter().any(|i| i.name == iname) {
+                if *if_not_exists {
+                    return Ok(Outcome::Void);
+                }
+                return Err(CqlError::invalid(format!("Index {iname} already exists")));
+            }
+            let mut nt = (*t).clone();
+            let mut options = BTreeMap::new();
+            options.insert("target".into(), target.clone());
+            if let Some(c) = custom_class {
+                options.insert("class_name".into(), c.clone());
+            }
+            nt.indexes.push(IndexDef {
+                name: iname,
+                kind: if custom_class.is_some() {
+                    "CUSTOM".into()
+                } else {
+                    "COMPOSITES".into()
+                },
+                options,
+            });
+            cat.keyspace_mut(&t.keyspace)?
+                .tables
+                .insert(t.name.clone(), Arc::new(nt));
+            change(Ty::Updated, Tg::Table, &t.keyspace, &t.name)
+        }
+        Statement::DropIndex { name, if_exists } => {
+            let ks = cat.resolve_keyspace(name, current)?.to_owned();
+            let k = cat.keyspace_mut(&ks)?;
+            let found = k
+                .tables
+                .values()
+                .find(|t| t.indexes.iter().any(|i| i.name == name.name))
+                .cloned();
+            let Some(t) = found else {
+                if *if_exists {
+                    return Ok(Outcome::Void);
+                }
+                return Err(CqlError::invalid(format!(
+                    "Index '{}' could not be found in any of the tables of keyspace '{ks}'",
+                    name.name
+                )));
+            };
+            let mut nt = (*t).clone();
+            nt.indexes.retain(|i| i.name != name.name);
+            k.tables.insert(t.name.clone(), Arc::new(nt));
+            change(Ty::Updated, Tg::Table, &ks, &t.name)
+        }
+        _ => return Err(CqlError::invalid("unsupported statement")),
+    };
+    cat.bump_version();
+    Ok(out)
+}

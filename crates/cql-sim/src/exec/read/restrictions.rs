@@ -1,0 +1,334 @@
+//! The WHERE clause of a SELECT: partition keys, token bounds, clustering ranges, and the
+//! non-key restrictions (with `ALLOW FILTERING` or an index) evaluated per row.
+
+use std::ops::Bound;
+
+use bytes::Bytes;
+use proto::{ColumnType, CqlValue};
+
+use super::KeyRange;
+use crate::cql::ast::*;
+use crate::error::{CqlError, Result};
+use crate::exec::BoundValue;
+use crate::exec::value::TermEnv;
+use crate::exec::write::{Slice, clustering_types, eq_values, partition_key, range_bounds};
+use crate::key_encoding::encode_component;
+use crate::schema::{ColumnDef, ColumnKind, TableDef};
+use crate::storage::PartitionKey;
+
+/// Whether a secondary index targets the column (`c`, `keys(c)`, `values(c)`, ...).
+fn is_indexed(t: &TableDef, column: &str) -> bool {
+    t.indexes.iter().any(|i| {
+        i.options.get("target").is_some_and(|target| {
+            let inner = target
+                .split_once('(')
+                .map_or(target.as_str(), |(_, rest)| rest.trim_end_matches(')'));
+            let inner = inner.trim();
+            match inner.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+                Some(quoted) => quoted == column,
+                None => inner.eq_ignore_ascii_case(column),
+            }
+        })
+    })
+}
+
+/// A non-key restriction evaluated per row.
+pub(super) struct RowFilter {
+    pub(super) col: usize,
+    pub(super) op: Operator,
+    pub(super) values: Vec<Bytes>,
+}
+
+/// The WHERE clause of a SELECT, resolved against the table.
+pub(super) struct Restrictions {
+    pub(super) keys: Option<Vec<(PartitionKey, Vec<Bytes>)>>,
+    pub(super) token_lo: Bound<i64>,
+    pub(super) token_hi: Bound<i64>,
+    pub(super) ranges: Option<Vec<KeyRange>>,
+    pub(super) filters: Vec<RowFilter>,
+}
+
+/// Compares two serialized values of a type in clustering order.
+pub(super) fn cmp_typed(typ: &ColumnType, a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    encode_component(typ, a, false, &mut x);
+    encode_component(typ, b, false, &mut y);
+    x.cmp(&y)
+}
+
+/// Resolves the WHERE clause of a SELECT into keys, token bounds, clustering ranges and
+/// filters, rejecting restrictions the server would reject.
+pub(super) fn restrictions(
+    t: &TableDef,
+    s: &Select,
+    env: &mut TermEnv<'_>,
+) -> Result<Restrictions> {
+    let mut pk: Vec<Option<Vec<Bytes>>> = vec![None; t.pk_len];
+    let mut ck_eq: Vec<Option<Vec<Bytes>>> = vec![None; t.ck_len];
+    let mut ck_slice: Vec<Slice> = vec![(None, None); t.ck_len];
+    let mut token_lo = Bound::Unbounded;
+    let mut token_hi = Bound::Unbounded;
+    let mut filters = Vec::new();
+    let mut needs_filtering = false;
+    for r in &s.where_clause {
+        match &r.lhs {
+            RelationLhs::Token(cols) => {
+                let pkn: Vec<&str> = t.partition_key().iter().map(|c| c.name.as_str()).collect();
+                if cols.iter().map(String::as_str).collect::<Vec<_>>() != pkn {
+                    return Err(CqlError::invalid("The token() function must be applied to all partition key components or none of them".to_string()));
+                }
+                let RelationRhs::Term(term) = &r.rhs else {
+                    return Err(CqlError::invalid("IN is not supported on token()"));
+                };
+                let Some(CqlValue::BigInt(v)) =
+                    env.value(term, &ColumnType::BigInt, "partition key token")?
+                else {
+                    return Err(CqlError::invalid(
+                        "Invalid null value for token restriction",
+                    ));
+                };
+                match r.op {
+                    Operator::Gt => token_lo = Bound::Excluded(v),
+                    Operator::Ge => token_lo = Bound::Included(v),
+                    Operator::Lt => token_hi = Bound::Excluded(v),
+                    Operator::Le => token_hi = Bound::Included(v),
+                    Operator::Eq => {
+                        token_lo = Bound::Included(v);
+                        token_hi = Bound::Included(v);
+                    }
+                    _ => return Err(CqlError::invalid("Unsupported operator on token()")),
+                }
+            }
+            RelationLhs::Column(name) => {
+                let (i, col) = t.column_or_err(name)?;
+                let simple = matches!(r.op, Operator::Eq | Operator::In);
+                match col.kind {
+                    ColumnKind::PartitionKey if simple => pk[i] = Some(eq_values(env, r, col)?),
+                    ColumnKind::Clustering if simple => {
+                        ck_eq[i - t.pk_len] = Some(eq_values(env, r, col)?)
+                    }
+                    ColumnKind::Clustering
+                        if matches!(
+                            r.op,
+                            Operator::Lt | Operator::Le | Operator::Gt | Operator::Ge
+                        ) =>
+                    {
+                        let RelationRhs::Term(term) = &r.rhs else {
+                            return Err(CqlError::invalid("bad slice"));
+                        };
+                        let BoundValue::Value(v) = env.bytes(term, &col.typ, name)? else {
+                            return Err(CqlError::invalid(format!(
+                                "Invalid null value in condition for column {name}"
+                            )));
+                        };
+                        let sl = &mut ck_slice[i - t.pk_len];
+                        match r.op {
+                            Operator::Gt => sl.0 = Some((v, false)),
+                            Operator::Ge => sl.0 = Some((v, true)),
+                            Operator::Lt => sl.1 = Some((v, false)),
+                            _ => sl.1 = Some((v, true)),
+                        }
+                    }
+                    _ => {
+                        // An indexed column is queried without ALLOW FILTERING (the index is
+                        // simulated by filtering).
+                        let indexed = r.op == Operator::Eq
+                            || r.op == Operator::Contains
+                            || r.op == Operator::ContainsKey;
+                        if !(indexed && is_indexed(t, &col.name)) {
+                            needs_filtering = true;
+                        }
+                        filters.push(filter(env, r, i, col)?);
+                    }
+                }
+            }
+        }
+    }
+    // Partition keys: all restricted by EQ/IN means key lookups.
+    let restricted = pk.iter().filter(|p| p.is_some()).count();
+    let keys = if restricted == t.pk_len {
+        let lists: Vec<Vec<Bytes>> = pk.into_iter().flatten().collect();
+        let mut keys = Vec::new();
+        let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
+        for l in &lists {
+            combos = combos
+                .into_iter()
+                .flat_map(|p| {
+                    l.iter().map(move |v| {
+                        let mut p = p.clone();
+                        p.push(v.clone());
+                        p
+                    })
+                })
+                .collect();
+        }
+        for kv in combos {
+            keys.push((partition_key(&kv)?, kv));
+        }
+        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        keys.dedup_by(|a, b| a.0 == b.0);
+        Some(keys)
+    } else {
+        if restricted > 0 {
+            if !s.allow_filtering {
+                let missing: Vec<&str> = t
+                    .partition_key()
+                    .iter()
+                    .zip(&pk)
+                    .filter(|(_, v)| v.is_none())
+                    .map(|(c, _)| c.name.as_str())
+                    .collect();
+                return Err(CqlError::invalid(format!(
+                    "Some partition key parts are missing: {}",
+                    missing.join(", ")
+                )));
+            }
+            for (i, p) in pk.iter().enumerate() {
+                if let Some(vals) = p {
+                    filters.push(RowFilter {
+                        col: i,
+                        op: Operator::In,
+                        values: vals.clone(),
+                    });
+                }
+            }
+        }
+        None
+    };
+    // Clustering: an EQ/IN prefix, then at most one slice; anything else is filtered.
+    let mut prefix = Vec::new();
+    let mut slice = None;
+    let mut broken = false;
+    for j in 0..t.ck_len {
+        let col = t.pk_len + j;
+        let has_slice = ck_slice[j].0.is_some() || ck_slice[j].1.is_some();
+        if broken {
+            if let Some(v) = ck_eq[j].take() {
+                needs_filtering = true;
+                filters.push(RowFilter {
+                    col,
+                    op: Operator::In,
+                    values: v,
+                });
+            }
+            if has_slice {
+                needs_filtering = true;
+                let (lo, hi) = ck_slice[j].clone();
+                if let Some((v, incl)) = lo {
+                    filters.push(RowFilter {
+                        col,
+                        op: if incl { Operator::Ge } else { Operator::Gt },
+                        values: vec![v],
+                    });
+                }
+                if let Some((v, incl)) = hi {
+                    filters.push(RowFilter {
+                        col,
+                        op: if incl { Operator::Le } else { Operator::Lt },
+                        values: vec![v],
+                    });
+                }
+            }
+            continue;
+        }
+        if let Some(v) = ck_eq[j].take() {
+            let typ = &t.columns[col].typ;
+            let mut v = v;
+            v.sort_by(|a, b| cmp_typed(typ, a, b));
+            v.dedup();
+            prefix.push(v);
+        } else if has_slice {
+            slice = Some(ck_slice[j].clone());
+            broken = true;
+        } else {
+            broken = true;
+        }
+    }
+    // Clustering restrictions without the whole partition key scan every partition.
+    if keys.is_none() && (!prefix.is_empty() || slice.is_some()) {
+        needs_filtering = true;
+    }
+    if needs_filtering && !s.allow_filtering {
+        return Err(CqlError::invalid(
+            "Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. If you want to execute this query despite the performance unpredictability, use ALLOW FILTERING",
+        ));
+    }
+    let ranges = if prefix.is_empty() && slice.is_none() {
+        None
+    } else {
+        let types = clustering_types(t);
+        let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
+        for l in &prefix {
+            combos = combos
+                .into_iter()
+                .flat_map(|p| {
+                    l.iter().map(move |v| {
+                        let mut p = p.clone();
+                        p.push(v.clone());
+                        p
+                    })
+                })
+                .collect();
+        }
+        let mut rs: Vec<_> = combos
+            .iter()
+            .map(|c| range_bounds(&types, c, slice.as_ref()))
+            .collect();
+        rs.sort_by(|a, b| bound_key(&a.0).cmp(bound_key(&b.0)));
+        Some(rs)
+    };
+    Ok(Restrictions {
+        keys,
+        token_lo,
+        token_hi,
+        ranges,
+        filters,
+    })
+}
+
+fn bound_key(b: &Bound<Vec<u8>>) -> &[u8] {
+    match b {
+        Bound::Included(k) | Bound::Excluded(k) => k,
+        Bound::Unbounded => &[],
+    }
+}
+
+fn filter(env: &mut TermEnv<'_>, r: &Relation, col: usize, def: &ColumnDef) -> Result<RowFilter> {
+    let typ = match (r.op, &def.typ) {
+        (Operator::Contains, ColumnType::List(e) | ColumnType::Set(e)) => (**e).clone(),
+        (Operator::Contains, ColumnType::Map(_, v)) => (**v).clone(),
+        (Operator::ContainsKey, ColumnType::Map(k, _)) => (**k).clone(),
+        (Operator::Contains | Operator::ContainsKey, _) => {
+            return Err(CqlError::invalid(format!(
+                "Cannot use CONTAINS on non-collection column {}",
+                def.name
+            )));
+        }
+        (_, t) => t.clone(),
+    };
+    let values = match (&r.op, &r.rhs) {
+        (Operator::In, _) => {
+            let tmp = ColumnDef {
+                typ: typ.clone(),
+                ..def.clone()
+            };
+            eq_values(env, r, &tmp)?
+        }
+        (_, RelationRhs::Term(t)) => match env.bytes(t, &typ, &def.name)? {
+            BoundValue::Value(b) => vec![b],
+            _ => {
+                return Err(CqlError::invalid(format!(
+                    "Unsupported null value for column {}",
+                    def.name
+                )));
+            }
+        },
+        _ => return Err(CqlError::invalid("Invalid relation")),
+    };
+    Ok(RowFilter {
+        col,
+        op: r.op,
+        values,
+    })
+}

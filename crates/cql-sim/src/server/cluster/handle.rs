@@ -1,0 +1,271 @@
+//! [`NodeHandle`]: one node's identity, placement, counters and routing statistics, and its
+//! controls (stop, start, pause, delays and injected faults).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use proto::codes::StatusChangeType;
+use proto::response::{ErrorBody, Event};
+use uuid::Uuid;
+
+use super::SimError;
+use super::state::ClusterInner;
+use crate::server::faults::{FaultAction, FaultRule, RequestMatcher};
+use crate::server::node;
+use crate::server::node::{NodeShared, lock};
+
+/// Where a node's token-routed statements belonged (see [`NodeHandle::routing_stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RoutingStats {
+    /// Statements whose token this node replicates.
+    pub replica: u64,
+    /// Statements whose token this node does not replicate (it had to forward them).
+    pub non_replica: u64,
+    /// Statements that arrived on the shard owning their token.
+    pub owner_shard: u64,
+    /// Statements that arrived on another shard.
+    pub other_shard: u64,
+}
+
+/// A handle to one node: identity, counters and fault injection.
+#[derive(Debug, Clone)]
+pub struct NodeHandle {
+    pub(super) cluster: Arc<ClusterInner>,
+    pub(super) node: Arc<NodeShared>,
+}
+
+impl NodeHandle {
+    /// The node's index in the cluster.
+    pub fn index(&self) -> usize {
+        self.node.id
+    }
+
+    /// The native transport address (`ip:port`).
+    pub fn addr(&self) -> SocketAddr {
+        self.node.addr()
+    }
+
+    /// The node's IP address.
+    pub fn ip(&self) -> IpAddr {
+        self.node.ip
+    }
+
+    /// The shard-aware port's address, when enabled.
+    pub fn shard_aware_addr(&self) -> Option<SocketAddr> {
+        self.node
+            .shard_aware_port
+            .map(|p| SocketAddr::new(self.node.ip, p))
+    }
+
+    /// The host id (stable for a seed).
+    pub fn host_id(&self) -> Uuid {
+        self.node.host_id
+    }
+
+    /// The data centre.
+    pub fn datacenter(&self) -> &str {
+        &self.node.dc
+    }
+
+    /// The rack.
+    pub fn rack(&self) -> &str {
+        &self.node.rack
+    }
+
+    /// The node's tokens, sorted.
+    pub fn tokens(&self) -> &[i64] {
+        &self.node.tokens
+    }
+
+    /// The number of shards.
+    pub fn shard_count(&self) -> u32 {
+        self.node.shards
+    }
+
+    /// Whether the node is running.
+    pub fn is_up(&self) -> bool {
+        self.node.is_up()
+    }
+
+    /// Open connections per shard.
+    pub fn connections_per_shard(&self) -> Vec<usize> {
+        self.node.connections_per_shard()
+    }
+
+    /// Open connections on all shards.
+    pub fn open_connections(&self) -> usize {
+        self.node.connections_per_shard().iter().sum()
+    }
+
+    /// Requests received (every frame after decoding, handshake included).
+    pub fn request_count(&self) -> u64 {
+        self.node.request_count()
+    }
+
+    /// Requests received with this opcode (e.g. `Opcode::EXECUTE`, `Opcode::PREPARE`).
+    pub fn request_count_of(&self, opcode: proto::codes::Opcode) -> u64 {
+        self.node.request_count_of(opcode.0)
+    }
+
+    /// Token-routed statements (those touching a user table's partition) received per shard.
+    pub fn token_requests_per_shard(&self) -> Vec<u64> {
+        self.node.shard_requests()
+    }
+
+    /// Where this node's token-routed statements belonged: lets tests check token- and
+    /// shard-aware routing.
+    pub fn routing_stats(&self) -> RoutingStats {
+        let [replica, non_replica, owner_shard, other_shard] = self.node.routing();
+        RoutingStats {
+            replica,
+            non_replica,
+            owner_shard,
+            other_shard,
+        }
+    }
+
+    /// The shard of this node owning `token` (Scylla's biased-token-round-robin, ignore_msb 12).
+    pub fn shard_of_token(&self, token: i64) -> u32 {
+        proto::token::shard_of(proto::Token(token), self.node.shards, 12)
+    }
+
+    /// Whether this node replicates `token` for a keyspace (by name), as the ring places it.
+    pub fn is_replica(&self, keyspace: &str, token: i64) -> bool {
+        lock(&self.cluster.data)
+            .replicas(keyspace, token, self.node.id)
+            .contains(&self.node.id)
+    }
+
+    /// The schema version this node reports.
+    pub fn schema_version(&self) -> Uuid {
+        self.node.schema_version()
+    }
+
+    /// Stops the node: closes its listeners and connections, and the other live nodes push
+    /// STATUS_CHANGE DOWN to their registered connections.
+    pub fn stop(&self) {
+        if !self.node.is_up() {
+            return;
+        }
+        self.node.stop();
+        self.cluster.publish(
+            Some(self.node.id),
+            Event::StatusChange {
+                change: StatusChangeType::Down,
+                addr: self.node.addr(),
+            },
+        );
+    }
+
+    /// Starts a stopped node again with an empty prepared-statement cache; the other nodes push
+    /// STATUS_CHANGE UP.
+    pub async fn start(&self) -> Result<(), SimError> {
+        if self.node.is_up() || !self.node.is_member() {
+            return Ok(());
+        }
+        // Like Scylla, a restarted node has lost its prepared statements (drivers re-prepare
+        // on UNPREPARED) and has caught up with the schema.
+        node::evict_all(&self.node);
+        self.node.start(&self.cluster).await?;
+        self.node.set_schema_version(self.cluster_schema_version());
+        self.cluster.publish(
+            Some(self.node.id),
+            Event::StatusChange {
+                change: StatusChangeType::Up,
+                addr: self.node.addr(),
+            },
+        );
+        Ok(())
+    }
+
+    fn cluster_schema_version(&self) -> Uuid {
+        lock(&self.cluster.data).schema_version()
+    }
+
+    /// Pauses the node: it keeps accepting connections and reading requests but answers
+    /// nothing until [`NodeHandle::resume`].
+    pub fn pause(&self) {
+        self.node.paused.send_replace(true);
+        self.node.refresh_faulty();
+    }
+
+    /// Resumes a paused node; held requests are then executed and answered.
+    pub fn resume(&self) {
+        self.node.paused.send_replace(false);
+        self.node.refresh_faulty();
+    }
+
+    /// Whether the node is paused.
+    pub fn is_paused(&self) -> bool {
+        *self.node.paused.borrow()
+    }
+
+    /// Delays every response of this node (`None` removes the delay).
+    pub fn set_delay(&self, delay: Option<Duration>) {
+        lock(&self.node.faults).delay = delay.filter(|d| !d.is_zero());
+        self.node.refresh_faulty();
+    }
+
+    /// Adds a fault rule; rules are tried in the order they were added.
+    pub fn add_fault(&self, rule: FaultRule) {
+        lock(&self.node.faults).add(rule);
+        self.node.refresh_faulty();
+    }
+
+    /// Removes every fault rule and the delay (a pause stays until resumed).
+    pub fn clear_faults(&self) {
+        lock(&self.node.faults).clear();
+        self.node.refresh_faulty();
+    }
+
+    /// Drops the responses to the next `n` statements.
+    pub fn drop_next(&self, n: usize) {
+        self.add_fault(FaultRule::times(
+            RequestMatcher::AnyStatement,
+            FaultAction::Drop,
+            n,
+        ));
+    }
+
+    /// Drops the responses to every statement whose text contains `substring`.
+    pub fn drop_matching(&self, substring: &str) {
+        self.add_fault(FaultRule::always(
+            RequestMatcher::QueryContains(substring.to_owned()),
+            FaultAction::Drop,
+        ));
+    }
+
+    /// Answers the next `times` requests matched by `matcher` with `error` (`None`: forever).
+    pub fn inject_error(&self, matcher: RequestMatcher, error: ErrorBody, times: Option<usize>) {
+        self.add_fault(FaultRule {
+            matcher,
+            action: FaultAction::Error(error),
+            remaining: times,
+        });
+    }
+
+    /// Writes half of the response to the next statement, then closes the connection.
+    pub fn close_mid_frame_next(&self) {
+        self.add_fault(FaultRule::times(
+            RequestMatcher::AnyStatement,
+            FaultAction::CloseMidFrame,
+            1,
+        ));
+    }
+
+    /// Answers the next statement with a malformed frame.
+    pub fn send_malformed_next(&self) {
+        self.add_fault(FaultRule::times(
+            RequestMatcher::AnyStatement,
+            FaultAction::MalformedFrame,
+            1,
+        ));
+    }
+
+    /// Forgets every prepared statement on this node (the next EXECUTE gets UNPREPARED);
+    /// returns how many were forgotten.
+    pub fn evict_prepared(&self) -> usize {
+        node::evict_all(&self.node)
+    }
+}

@@ -1,0 +1,240 @@
+//! The cluster: builder, handles, topology changes and events.
+//!
+//! This file holds [`SimCluster`] (the running cluster: node handles, schema agreement,
+//! adding and decommissioning nodes) and [`SimError`]; the parts:
+//! - [`state`]: [`ClusterInner`], the state the cluster's nodes and connections share;
+//! - [`builder`]: [`SimClusterBuilder`], the nodes, data centres and settings of a cluster;
+//! - [`handle`]: [`NodeHandle`], one node's identity, counters and fault injection.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use proto::codes::TopologyChangeType;
+use proto::response::Event;
+use uuid::Uuid;
+
+use crate::server::node::{NodeShared, NodeSpec, lock};
+use crate::server::topology;
+
+mod builder;
+mod handle;
+mod state;
+
+pub use builder::{LWT_MARK, SimClusterBuilder};
+pub use handle::{NodeHandle, RoutingStats};
+pub(crate) use state::{ClusterEvent, ClusterInner};
+
+/// An error starting or changing a simulated cluster.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// A listener could not be bound.
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The builder's settings are inconsistent.
+    #[error("invalid cluster configuration: {0}")]
+    InvalidConfig(String),
+    /// No node has this index.
+    #[error("no node with index {0}")]
+    NoSuchNode(usize),
+}
+
+/// A running simulated cluster. Dropping it stops every node.
+#[derive(Debug)]
+pub struct SimCluster {
+    inner: Arc<ClusterInner>,
+}
+
+impl SimCluster {
+    /// A builder (see [`SimClusterBuilder`]).
+    pub fn builder() -> SimClusterBuilder {
+        SimClusterBuilder::new()
+    }
+
+    /// Handles of every node, by index (decommissioned ones included).
+    pub fn nodes(&self) -> Vec<NodeHandle> {
+        self.inner
+            .node_list()
+            .into_iter()
+            .map(|node| NodeHandle {
+                cluster: Arc::clone(&self.inner),
+                node,
+            })
+            .collect()
+    }
+
+    /// The handle of node `i`.
+    ///
+    /// # Panics
+    /// When there is no node `i` (like slice indexing); see [`SimCluster::try_node`].
+    pub fn node(&self, i: usize) -> NodeHandle {
+        match self.try_node(i) {
+            Some(n) => n,
+            None => panic!("cql-sim cluster has no node {i}"),
+        }
+    }
+
+    /// The handle of node `i`, if it exists.
+    pub fn try_node(&self, i: usize) -> Option<NodeHandle> {
+        self.inner.node(i).map(|node| NodeHandle {
+            cluster: Arc::clone(&self.inner),
+            node,
+        })
+    }
+
+    /// The native transport address of every node, by index.
+    pub fn node_addrs(&self) -> Vec<SocketAddr> {
+        self.inner.node_list().iter().map(|n| n.addr()).collect()
+    }
+
+    /// The address of the first live node.
+    pub fn contact_point(&self) -> SocketAddr {
+        let nodes = self.inner.node_list();
+        nodes
+            .iter()
+            .find(|n| n.is_up())
+            .or_else(|| nodes.first())
+            .map_or_else(
+                || SocketAddr::new(self.inner.config.node_ip(0), self.inner.config.port),
+                |n| n.addr(),
+            )
+    }
+
+    /// The seed every random choice was drawn from.
+    pub fn seed(&self) -> u64 {
+        self.inner.config.seed
+    }
+
+    /// The cluster name.
+    pub fn cluster_name(&self) -> &str {
+        &self.inner.config.cluster_name
+    }
+
+    /// The cluster-wide schema version (what every node converges to).
+    pub fn schema_version(&self) -> Uuid {
+        lock(&self.inner.data).schema_version()
+    }
+
+    /// Whether every live node reports the cluster-wide schema version.
+    pub fn schema_in_agreement(&self) -> bool {
+        let v = self.schema_version();
+        self.inner
+            .node_list()
+            .iter()
+            .filter(|n| n.is_up())
+            .all(|n| n.schema_version() == v)
+    }
+
+    /// Waits until every live node reports the same schema version; false after `timeout`.
+    pub async fn await_schema_agreement(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.schema_in_agreement() {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Adds a node to data centre `dc` (the first data centre when `None`), streams it the
+    /// partitions it now replicates, starts it and announces it with TOPOLOGY_CHANGE NEW_NODE.
+    pub async fn add_node(&self, dc: Option<&str>) -> Result<NodeHandle, SimError> {
+        let nodes = self.inner.node_list();
+        let id = nodes.len();
+        if id >= 250 {
+            return Err(SimError::InvalidConfig("too many nodes".into()));
+        }
+        let dc = dc
+            .map(str::to_owned)
+            .or_else(|| nodes.first().map(|n| n.dc.clone()))
+            .unwrap_or_else(|| "datacenter1".into());
+        let rack = nodes
+            .iter()
+            .find(|n| n.dc == dc)
+            .map_or_else(|| "rack1".to_owned(), |n| n.rack.clone());
+        let taken: HashSet<i64> = nodes
+            .iter()
+            .flat_map(|n| n.tokens.iter().copied())
+            .collect();
+        let c = &self.inner.config;
+        let node = Arc::new(NodeShared::new(NodeSpec {
+            id,
+            ip: c.node_ip(id),
+            port: c.port,
+            shard_aware_port: c.shard_aware_port,
+            dc,
+            rack,
+            host_id: topology::host_id(c.seed, id),
+            tokens: topology::node_tokens(c.seed, id, c.vnodes, &taken),
+            shards: c.shards,
+            schema_version: self.schema_version(),
+        }));
+        lock(&self.inner.data).ensure_stores(id + 1);
+        self.inner
+            .nodes
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Arc::clone(&node));
+        self.inner.rebuild_ring();
+        if let Err(e) = node.start(&self.inner).await {
+            // Leave the failed node in the list (indices stay stable) but out of the ring.
+            node.member.store(false, Ordering::Release);
+            self.inner.rebuild_ring();
+            return Err(e);
+        }
+        let addr = node.addr();
+        self.inner.publish(
+            Some(id),
+            Event::TopologyChange {
+                change: TopologyChangeType::NewNode,
+                addr,
+            },
+        );
+        Ok(NodeHandle {
+            cluster: Arc::clone(&self.inner),
+            node,
+        })
+    }
+
+    /// Removes node `i` from the ring (its partitions are streamed to their new replicas),
+    /// stops it and announces TOPOLOGY_CHANGE REMOVED_NODE.
+    pub fn decommission(&self, i: usize) -> Result<(), SimError> {
+        let node = self.inner.node(i).ok_or(SimError::NoSuchNode(i))?;
+        node.member.store(false, Ordering::Release);
+        node.stop();
+        self.inner.rebuild_ring();
+        self.inner.publish(
+            Some(i),
+            Event::TopologyChange {
+                change: TopologyChangeType::RemovedNode,
+                addr: node.addr(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Stops every node.
+    pub fn shutdown(&self) {
+        for n in self.inner.node_list() {
+            n.stop();
+        }
+    }
+}
+
+impl Drop for SimCluster {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

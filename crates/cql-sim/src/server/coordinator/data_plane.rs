@@ -1,0 +1,148 @@
+//! The data the engine runs on, behind one mutex: the engine (catalog and statement caches),
+//! every node's store, the token ring and the keyspace placements derived from it.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use crate::exec::Engine;
+use crate::schema::ReplicationStrategy;
+use crate::server::topology::{NodeTopo, Placement, Ring};
+use crate::storage::Store;
+
+/// The engine and every node's store, behind one mutex held only for synchronous work.
+#[derive(Debug)]
+pub(crate) struct DataPlane {
+    pub(super) engine: Engine,
+    pub(super) stores: Vec<Store>,
+    /// Nodes that missed a write while down: reads prefer other replicas (no read repair).
+    pub(super) stale: Vec<bool>,
+    pub(super) ring: Ring,
+    pub(super) placements: HashMap<String, Placement>,
+    pub(super) placements_gen: Option<u64>,
+}
+
+impl DataPlane {
+    pub(crate) fn new() -> Self {
+        Self {
+            engine: Engine::new(),
+            stores: Vec::new(),
+            stale: Vec::new(),
+            ring: Ring::default(),
+            placements: HashMap::new(),
+            placements_gen: None,
+        }
+    }
+
+    pub(crate) fn schema_version(&self) -> Uuid {
+        self.engine.catalog.version()
+    }
+
+    pub(crate) fn set_ring(&mut self, members: Vec<NodeTopo>) {
+        self.ring = Ring::new(members);
+        self.placements_gen = None;
+    }
+
+    pub(crate) fn ensure_stores(&mut self, n: usize) {
+        while self.stores.len() < n {
+            self.stores.push(Store::new());
+            self.stale.push(false);
+        }
+    }
+
+    /// Streams partitions to replicas that lack them after the ring changed (a node joined or
+    /// left): every partition a node holds is copied to each of its current replicas that does
+    /// not have it. Nothing is deleted (as before Cassandra's `nodetool cleanup`).
+    pub(crate) fn stream(&mut self) {
+        self.refresh_placements();
+        let mut table_keyspace = HashMap::new();
+        for (name, ks) in self.engine.catalog.keyspaces() {
+            for t in ks.tables.values() {
+                table_keyspace.insert(t.id, name.clone());
+            }
+        }
+        let mut copies = Vec::new();
+        for (src, store) in self.stores.iter().enumerate() {
+            for (table_id, table) in &store.tables {
+                let Some(placement) = table_keyspace
+                    .get(table_id)
+                    .and_then(|ks| self.placements.get(ks))
+                else {
+                    continue;
+                };
+                if matches!(placement, Placement::Local) {
+                    continue;
+                }
+                for (key, partition) in &table.partitions {
+                    for r in self.ring.replicas(key.token, placement, src) {
+                        let has = self
+                            .stores
+                            .get(r)
+                            .and_then(|s| s.tables.get(table_id))
+                            .is_some_and(|t| t.partitions.contains_key(key));
+                        if r != src && !has {
+                            copies.push((r, *table_id, key.clone(), partition.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        for (r, table_id, key, partition) in copies {
+            if let Some(store) = self.stores.get_mut(r) {
+                store
+                    .tables
+                    .entry(table_id)
+                    .or_default()
+                    .partitions
+                    .entry(key)
+                    .or_insert(partition);
+            }
+        }
+    }
+
+    /// The replicas of `token` in `keyspace` (the coordinator alone for local keyspaces).
+    pub(crate) fn replicas(
+        &mut self,
+        keyspace: &str,
+        token: i64,
+        coordinator: usize,
+    ) -> Vec<usize> {
+        self.refresh_placements();
+        let placement = self
+            .placements
+            .get(keyspace)
+            .cloned()
+            .unwrap_or(Placement::Local);
+        self.ring.replicas(token, &placement, coordinator)
+    }
+
+    /// Recomputes the keyspace placements when the schema changed.
+    pub(super) fn refresh_placements(&mut self) {
+        let generation = self.engine.catalog.generation();
+        if self.placements_gen == Some(generation) {
+            return;
+        }
+        self.placements = self
+            .engine
+            .catalog
+            .keyspaces()
+            .iter()
+            .map(|(name, ks)| {
+                let p = match &ks.replication.strategy {
+                    ReplicationStrategy::Simple { replication_factor } => {
+                        Placement::Simple(*replication_factor as usize)
+                    }
+                    ReplicationStrategy::NetworkTopology { data_centers } => Placement::Nts(
+                        data_centers
+                            .iter()
+                            .map(|(dc, rf)| (dc.clone(), *rf as usize))
+                            .collect(),
+                    ),
+                    _ => Placement::Local,
+                };
+                (name.clone(), p)
+            })
+            .collect();
+        self.placements_gen = Some(generation);
+    }
+}

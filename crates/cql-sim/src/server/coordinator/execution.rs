@@ -1,0 +1,266 @@
+//! Statements run under the data lock: a single statement or a batch, at its effective
+//! consistency, with batch warnings, LWT results and schema-change side effects.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use proto::codes::Consistency;
+use proto::response::{Event, Response, ResultBody, SchemaChange};
+
+use super::router::Router;
+use super::{
+    Reply, RequestContext, UNLOGGED_BATCH_WARN_PARTITIONS, bound_values, error_body, now_micros,
+    read_nodes,
+};
+use crate::CqlError;
+use crate::cql::ast::{BatchKind, Conditions, Selection, Selector, Statement};
+use crate::exec::{BoundValue, CachedStatement, Outcome, QueryOptions};
+use crate::server::cluster::ClusterInner;
+use crate::server::node::{NodeShared, lock};
+
+fn is_aggregate(st: &Statement) -> bool {
+    let Statement::Select(s) = st else {
+        return false;
+    };
+    let Selection::List(list) = &s.selection else {
+        return false;
+    };
+    list.iter().any(|(sel, _)| match sel {
+        Selector::CountAll => true,
+        Selector::Function { name, .. } => {
+            matches!(name.as_str(), "count" | "sum" | "avg" | "min" | "max")
+        }
+        _ => false,
+    })
+}
+
+/// What to run under the data lock.
+pub(super) enum Execution<'a> {
+    Single {
+        stmt: Arc<CachedStatement>,
+        params: &'a proto::request::QueryParameters,
+        skip_metadata: bool,
+    },
+    Batch {
+        items: Vec<(Arc<CachedStatement>, Vec<BoundValue>)>,
+        timestamp: Option<i64>,
+        kind: BatchKind,
+        serial_consistency: Option<Consistency>,
+    },
+}
+
+/// Whether a statement is a lightweight transaction (checked at the serial consistency).
+fn is_lwt(st: &Statement) -> bool {
+    match st {
+        Statement::Insert { if_not_exists, .. } => *if_not_exists,
+        Statement::Update { conditions, .. } | Statement::Delete { conditions, .. } => {
+            *conditions != Conditions::None
+        }
+        _ => false,
+    }
+}
+
+impl Execution<'_> {
+    /// The consistency level replicas are counted against: the serial one for LWTs.
+    fn effective_consistency(&self, cl: Consistency) -> Consistency {
+        let (lwt, serial) = match self {
+            Self::Single { stmt, params, .. } => {
+                (is_lwt(&stmt.parsed.statement), params.serial_consistency)
+            }
+            Self::Batch {
+                items,
+                serial_consistency,
+                ..
+            } => (
+                items.iter().any(|(s, _)| is_lwt(&s.parsed.statement)),
+                *serial_consistency,
+            ),
+        };
+        if lwt {
+            serial
+                .filter(|c| c.is_serial())
+                .unwrap_or(Consistency::SERIAL)
+        } else {
+            cl
+        }
+    }
+}
+
+/// Runs a statement or batch under the data lock and builds its reply.
+pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> Reply {
+    let gossip_generation = ctx.cluster.started_secs();
+    let mut warnings = Vec::new();
+    let outcome = {
+        // Lock order: the node list, then the data.
+        let nodes = read_nodes(ctx.cluster);
+        let mut guard = lock(&ctx.cluster.data);
+        let data = &mut *guard;
+        data.refresh_placements();
+        let mut router = Router {
+            stores: &mut data.stores,
+            stale: &mut data.stale,
+            ring: &data.ring,
+            placements: &data.placements,
+            nodes: &nodes,
+            coordinator: ctx.node.id,
+            cluster_name: &ctx.cluster.config.cluster_name,
+            gossip_generation,
+            consistency: work.effective_consistency(ctx.consistency),
+            count_partitions: matches!(
+                work,
+                Execution::Batch {
+                    kind: BatchKind::Unlogged,
+                    ..
+                }
+            ),
+            error: RefCell::new(None),
+            written: HashSet::new(),
+            scanned: Cell::new(false),
+            dry_run: false,
+            first_token: Cell::new(None),
+        };
+        let now = now_micros();
+        let (result, aggregate, unlogged) = match &work {
+            Execution::Single { stmt, params, .. } => {
+                let keyspace = stmt.keyspace.as_deref().or(ctx.keyspace);
+                let (values, names) = match bound_values(&params.values) {
+                    Ok(v) => v,
+                    Err(e) => return Reply::error(e),
+                };
+                let opts = QueryOptions {
+                    keyspace,
+                    values,
+                    names,
+                    now_micros: now,
+                    timestamp: params.timestamp,
+                    page_size: params.page_size,
+                    paging_state: params.paging_state.clone(),
+                };
+                let r = data.engine.execute(&mut router, stmt, &opts);
+                (r, is_aggregate(&stmt.parsed.statement), false)
+            }
+            Execution::Batch {
+                items,
+                timestamp,
+                kind,
+                ..
+            } => {
+                let opts = QueryOptions {
+                    keyspace: ctx.keyspace,
+                    now_micros: now,
+                    timestamp: *timestamp,
+                    ..QueryOptions::default()
+                };
+                if items.len() > 1 {
+                    router.dry_run = true;
+                    let _ = data.engine.batch(&mut router, *kind, items, &opts);
+                    router.dry_run = false;
+                    router.written.clear();
+                }
+                let r = if router.error.borrow().is_some() {
+                    Err(CqlError::Unavailable {
+                        required: 0,
+                        alive: 0,
+                    })
+                } else {
+                    data.engine.batch(&mut router, *kind, items, &opts)
+                };
+                (r, false, *kind == BatchKind::Unlogged)
+            }
+        };
+        if let Some((token, replica)) = router.first_token.get() {
+            ctx.node.record_routing(token, replica, ctx.shard);
+        }
+        if aggregate && router.scanned.get() {
+            warnings.push("Aggregation query used without partition key".to_owned());
+        }
+        if unlogged && router.written.len() > UNLOGGED_BATCH_WARN_PARTITIONS {
+            warnings.push(format!(
+                "Unlogged batch covering {} partitions detected against table[s] [{}]. You should use a logged batch for atomicity, or asynchronous writes for performance.",
+                router.written.len(),
+                ctx.keyspace.unwrap_or("")
+            ));
+        }
+        match (result, router.error.take()) {
+            // An availability failure wins even when the engine made do with fewer stores.
+            (_, Some(e)) => Err(e),
+            (Err(e), _) => Err(error_body(&e, ctx.consistency)),
+            (Ok(o), _) => Ok(o),
+        }
+    };
+    let skip_metadata = matches!(
+        work,
+        Execution::Single {
+            skip_metadata: true,
+            ..
+        }
+    );
+    let mut reply = match outcome {
+        Ok(o) => outcome_reply(ctx, o, skip_metadata),
+        Err(e) => Reply::error(e),
+    };
+    reply.warnings.extend(warnings);
+    reply
+}
+
+fn outcome_reply(ctx: &RequestContext<'_>, outcome: Outcome, skip_metadata: bool) -> Reply {
+    let mut set_keyspace = None;
+    let body = match outcome {
+        Outcome::Void => ResultBody::Void,
+        Outcome::SetKeyspace(ks) => {
+            set_keyspace = Some(ks.clone());
+            ResultBody::SetKeyspace(ks)
+        }
+        Outcome::Rows(r) => match r.to_rows(skip_metadata) {
+            Ok(rows) => ResultBody::Rows(rows),
+            Err(e) => {
+                return Reply::error(error_body(
+                    &CqlError::Server(e.to_string()),
+                    ctx.consistency,
+                ));
+            }
+        },
+        Outcome::SchemaChange(info) => {
+            let change = info.to_schema_change();
+            schema_changed(ctx.cluster, ctx.node, change.clone());
+            ResultBody::SchemaChange(change)
+        }
+    };
+    Reply {
+        response: Response::Result(body),
+        tracing_id: None,
+        warnings: Vec::new(),
+        set_keyspace,
+    }
+}
+
+/// After a DDL: the coordinator adopts the new schema version at once, the other nodes after
+/// the configured delay; registered connections get SCHEMA_CHANGE.
+fn schema_changed(
+    cluster: &Arc<ClusterInner>,
+    coordinator: &Arc<NodeShared>,
+    change: SchemaChange,
+) {
+    let version = lock(&cluster.data).schema_version();
+    coordinator.set_schema_version(version);
+    let delay = cluster.config.schema_agreement_delay;
+    for n in cluster.node_list() {
+        if n.id == coordinator.id {
+            continue;
+        }
+        if delay.is_zero() {
+            n.set_schema_version(version);
+        } else {
+            let weak = Arc::downgrade(cluster);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                if let Some(c) = weak.upgrade() {
+                    let v = lock(&c.data).schema_version();
+                    n.set_schema_version(v);
+                }
+            });
+        }
+    }
+    cluster.publish(None, Event::SchemaChange(change));
+}

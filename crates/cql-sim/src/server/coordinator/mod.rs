@@ -1,0 +1,273 @@
+//! The coordinator: runs statements through the engine over the cluster's replicas, with
+//! consistency checks, prepared ids per node, schema-change side effects and tracing.
+//!
+//! This file holds the request entry point ([`execute`]) and the QUERY / PREPARE / EXECUTE /
+//! BATCH dispatch; the parts:
+//! - [`data_plane`]: the engine and every node's store, with the ring and placements;
+//! - [`router`]: the engine's [`Replicas`](crate::storage::Replicas) view of the cluster for one
+//!   request (placement, liveness, consistency, `system.local`/`peers` rows);
+//! - [`execution`]: a statement or batch run under the data lock, and its reply;
+//! - [`traces`]: the `system_traces` rows of traced requests.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use proto::codes::{Consistency, ErrorCode};
+use proto::request::{BatchStatementKind, Request, SerializedValues};
+use proto::response::{ErrorBody, ErrorDetails, Response, ResultBody};
+use uuid::Uuid;
+
+use crate::CqlError;
+use crate::cql::ast::BatchKind;
+use crate::exec::BoundValue;
+use crate::server::cluster::ClusterInner;
+use crate::server::faults;
+use crate::server::node::{NodeShared, lock};
+use execution::{Execution, run_under_lock};
+use traces::{trace_session_id, write_trace};
+
+mod data_plane;
+mod execution;
+mod router;
+mod traces;
+
+pub(crate) use data_plane::DataPlane;
+
+/// The release version nodes report (Scylla's CQL-compatible version string).
+pub(crate) const RELEASE_VERSION: &str = "3.0.8";
+/// The CQL version nodes report.
+pub(crate) const CQL_VERSION: &str = "3.4.5";
+const PARTITIONER: &str = "org.apache.cassandra.dht.Murmur3Partitioner";
+/// Cassandra's `unlogged_batch_across_partitions_warn_threshold`.
+const UNLOGGED_BATCH_WARN_PARTITIONS: usize = 10;
+
+/// The coordinator's answer to one request.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) response: Response,
+    pub(crate) tracing_id: Option<Uuid>,
+    pub(crate) warnings: Vec<String>,
+    /// The connection's new keyspace after `USE`.
+    pub(crate) set_keyspace: Option<String>,
+}
+
+impl Reply {
+    pub(crate) fn error(e: ErrorBody) -> Self {
+        Self {
+            response: Response::Error(e),
+            tracing_id: None,
+            warnings: Vec::new(),
+            set_keyspace: None,
+        }
+    }
+}
+
+/// The request-level inputs shared by every statement kind.
+struct RequestContext<'a> {
+    cluster: &'a Arc<ClusterInner>,
+    node: &'a Arc<NodeShared>,
+    keyspace: Option<&'a str>,
+    consistency: Consistency,
+    client: SocketAddr,
+    shard: u32,
+    lwt_mark: Option<u32>,
+}
+
+/// The client connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Client {
+    /// The client's address.
+    pub(crate) addr: SocketAddr,
+    /// The shard serving the connection.
+    pub(crate) shard: u32,
+    /// The LWT mark bit, when the client enabled `SCYLLA_LWT_ADD_METADATA_MARK`.
+    pub(crate) lwt_mark: Option<u32>,
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// Maps an engine error to an ERROR body.
+pub(crate) fn error_body(e: &CqlError, consistency: Consistency) -> ErrorBody {
+    e.to_error_body(consistency)
+}
+
+/// Bound values of a request, or a protocol error.
+fn bound_values(
+    values: &SerializedValues,
+) -> Result<(Vec<BoundValue>, Option<Vec<String>>), ErrorBody> {
+    crate::wire::bound_values(values).map_err(|e| e.to_error_body(Consistency::ONE))
+}
+
+fn unprepared(id: &[u8]) -> ErrorBody {
+    error_body(&CqlError::Unprepared { id: id.to_vec() }, Consistency::ONE)
+}
+
+/// Executes a QUERY, PREPARE, EXECUTE or BATCH on `node` as coordinator.
+pub(crate) fn execute(
+    cluster: &Arc<ClusterInner>,
+    node: &Arc<NodeShared>,
+    request: &Request,
+    keyspace: Option<&str>,
+    tracing: bool,
+    client: Client,
+) -> Reply {
+    let started = std::time::Instant::now();
+    let started_at = now_micros();
+    let consistency = match request {
+        Request::Query(q) => q.params.consistency,
+        Request::Execute(e) => e.params.consistency,
+        Request::Batch(b) => b.consistency,
+        _ => Consistency::ONE,
+    };
+    let ctx = RequestContext {
+        cluster,
+        node,
+        keyspace,
+        consistency,
+        client: client.addr,
+        shard: client.shard,
+        lwt_mark: client.lwt_mark,
+    };
+    // An engine bug must not take the connection down: it becomes a SERVER_ERROR.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&ctx, request)));
+    let mut reply = outcome.unwrap_or_else(|_| {
+        tracing::error!("the engine panicked while executing a request");
+        Reply::error(faults::server_error(
+            "internal error while executing the request",
+        ))
+    });
+    if tracing {
+        let session = trace_session_id(node, started_at);
+        let (command, text): (&str, String) = match request {
+            Request::Query(q) => ("QUERY", q.query.to_string()),
+            Request::Prepare(p) => ("PREPARE", p.query.to_string()),
+            Request::Execute(e) => (
+                "EXECUTE",
+                node.knows_prepared(&e.id)
+                    .map_or_else(|| "EXECUTE".to_owned(), |t| t.to_string()),
+            ),
+            Request::Batch(b) => (
+                "BATCH",
+                format!("batch of {} statements", b.statements.len()),
+            ),
+            _ => ("", String::new()),
+        };
+        let elapsed = started.elapsed();
+        write_trace(&ctx, session, command, &text, started_at, elapsed);
+        reply.tracing_id = Some(session);
+    }
+    reply
+}
+
+fn run(ctx: &RequestContext<'_>, request: &Request) -> Reply {
+    match request {
+        Request::Prepare(p) => prepare(ctx, &p.query, p.keyspace.as_deref().or(ctx.keyspace)),
+        Request::Query(q) => {
+            let stmt = {
+                let mut data = lock(&ctx.cluster.data);
+                data.engine.parse(&q.query)
+            };
+            match stmt {
+                Ok(stmt) => run_under_lock(
+                    ctx,
+                    Execution::Single {
+                        stmt,
+                        params: &q.params,
+                        skip_metadata: false,
+                    },
+                ),
+                Err(e) => Reply::error(error_body(&e, ctx.consistency)),
+            }
+        }
+        Request::Execute(e) => {
+            if ctx.node.knows_prepared(&e.id).is_none() {
+                return Reply::error(unprepared(&e.id));
+            }
+            let stmt = lock(&ctx.cluster.data).engine.prepared(&e.id);
+            match stmt {
+                Ok(stmt) => run_under_lock(
+                    ctx,
+                    Execution::Single {
+                        stmt,
+                        params: &e.params,
+                        skip_metadata: e.params.skip_metadata,
+                    },
+                ),
+                Err(err) => Reply::error(error_body(&err, ctx.consistency)),
+            }
+        }
+        Request::Batch(b) => {
+            let mut items = Vec::with_capacity(b.statements.len());
+            {
+                let mut data = lock(&ctx.cluster.data);
+                for s in &b.statements {
+                    let stmt = match &s.kind {
+                        BatchStatementKind::Query(q) => data.engine.parse(q),
+                        BatchStatementKind::Prepared(id) => {
+                            if ctx.node.knows_prepared(id).is_none() {
+                                return Reply::error(unprepared(id));
+                            }
+                            data.engine.prepared(id)
+                        }
+                    };
+                    let values = match bound_values(&s.values) {
+                        Ok((v, _)) => v,
+                        Err(e) => return Reply::error(e),
+                    };
+                    match stmt {
+                        Ok(st) => items.push((st, values)),
+                        Err(e) => return Reply::error(error_body(&e, ctx.consistency)),
+                    }
+                }
+            }
+            run_under_lock(
+                ctx,
+                Execution::Batch {
+                    items,
+                    timestamp: b.timestamp,
+                    serial_consistency: b.serial_consistency,
+                    kind: match b.batch_type {
+                        proto::codes::BatchType::UNLOGGED => BatchKind::Unlogged,
+                        proto::codes::BatchType::COUNTER => BatchKind::Counter,
+                        _ => BatchKind::Logged,
+                    },
+                },
+            )
+        }
+        _ => Reply::error(ErrorBody {
+            code: ErrorCode::PROTOCOL_ERROR,
+            message: "not a statement".into(),
+            details: ErrorDetails::None,
+        }),
+    }
+}
+
+fn prepare(ctx: &RequestContext<'_>, query: &str, keyspace: Option<&str>) -> Reply {
+    let info = lock(&ctx.cluster.data).engine.prepare(query, keyspace);
+    match info {
+        Ok(info) => {
+            lock(&ctx.node.prepared).insert(info.id, Arc::from(query));
+            Reply {
+                response: Response::Result(ResultBody::Prepared(
+                    info.to_prepared_marked(false, ctx.lwt_mark),
+                )),
+                tracing_id: None,
+                warnings: Vec::new(),
+                set_keyspace: None,
+            }
+        }
+        Err(e) => Reply::error(error_body(&e, ctx.consistency)),
+    }
+}
+
+fn read_nodes(cluster: &ClusterInner) -> std::sync::RwLockReadGuard<'_, Vec<Arc<NodeShared>>> {
+    cluster
+        .nodes
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

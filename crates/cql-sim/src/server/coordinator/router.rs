@@ -1,0 +1,320 @@
+//! The [`Router`]: the engine's window on the cluster for one request. It places tokens on
+//! replicas, checks liveness against the consistency level, and serves the coordinator's
+//! `system.local` / `system.peers` rows.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use proto::CqlValue;
+use proto::codes::{Consistency, ErrorCode};
+use proto::response::{ErrorBody, ErrorDetails};
+
+use super::{CQL_VERSION, PARTITIONER, RELEASE_VERSION};
+use crate::server::faults;
+use crate::server::node::NodeShared;
+use crate::server::topology::{Placement, Ring};
+use crate::storage::{Replicas, Store};
+
+/// The engine's window on the cluster for one request: replica placement, liveness and
+/// consistency checks.
+pub(super) struct Router<'a> {
+    pub(super) stores: &'a mut [Store],
+    pub(super) stale: &'a mut [bool],
+    pub(super) ring: &'a Ring,
+    pub(super) placements: &'a HashMap<String, Placement>,
+    pub(super) nodes: &'a [Arc<NodeShared>],
+    /// Whether distinct written partitions are counted (for the unlogged batch warning).
+    pub(super) count_partitions: bool,
+    pub(super) coordinator: usize,
+    pub(super) cluster_name: &'a str,
+    pub(super) gossip_generation: i32,
+    pub(super) consistency: Consistency,
+    /// The first availability error, reported instead of the engine's generic one.
+    pub(super) error: RefCell<Option<ErrorBody>>,
+    pub(super) written: HashSet<i64>,
+    pub(super) scanned: Cell<bool>,
+    /// Writes only check availability (the first pass over a batch, so a batch that cannot
+    /// reach its consistency level writes nothing).
+    pub(super) dry_run: bool,
+    /// The first user-table token the request touched, and whether the coordinator replicates it.
+    pub(super) first_token: Cell<Option<(i64, bool)>>,
+}
+
+/// The placement of keyspaces the catalog does not replicate.
+static LOCAL: Placement = Placement::Local;
+
+impl<'a> Router<'a> {
+    fn placement(&self, keyspace: &str) -> &'a Placement {
+        self.placements.get(keyspace).unwrap_or(&LOCAL)
+    }
+
+    fn is_fresh(&self, id: usize) -> bool {
+        self.is_live(id) && !self.stale.get(id).copied().unwrap_or(false)
+    }
+
+    fn is_live(&self, id: usize) -> bool {
+        self.nodes
+            .get(id)
+            .is_some_and(|n| n.is_up() && n.is_member())
+    }
+
+    fn dc_of(&self, id: usize) -> &str {
+        self.nodes.get(id).map_or("", |n| n.dc.as_str())
+    }
+
+    fn local_dc(&self) -> &str {
+        self.dc_of(self.coordinator)
+    }
+
+    /// Checks the consistency level against the live replicas of one range.
+    fn check(
+        &self,
+        replicas: &[usize],
+        placement: &Placement,
+        write: bool,
+    ) -> Result<(), ErrorBody> {
+        if matches!(placement, Placement::Local) {
+            return Ok(());
+        }
+        let cl = self.consistency;
+        let alive_in = |dc: Option<&str>| {
+            replicas
+                .iter()
+                .filter(|r| self.is_live(**r) && dc.is_none_or(|d| self.dc_of(**r) == d))
+                .count()
+        };
+        let all = alive_in(None);
+        let total = replicas.len();
+        let local = self.local_dc();
+        let local_rf = match placement {
+            Placement::Nts(_) => replicas.iter().filter(|r| self.dc_of(**r) == local).count(),
+            _ => total,
+        };
+        let unavailable = |required: usize, alive: usize| -> Result<(), ErrorBody> {
+            if alive < required {
+                Err(faults::unavailable(cl, required as i32, alive as i32))
+            } else {
+                Ok(())
+            }
+        };
+        match cl {
+            Consistency::ANY => {
+                if write {
+                    Ok(())
+                } else {
+                    Err(ErrorBody {
+                        code: ErrorCode::INVALID,
+                        message: "ANY ConsistencyLevel is only supported for writes".into(),
+                        details: ErrorDetails::None,
+                    })
+                }
+            }
+            Consistency::ONE => unavailable(1, all),
+            Consistency::TWO => unavailable(2, all),
+            Consistency::THREE => unavailable(3, all),
+            Consistency::QUORUM | Consistency::SERIAL => unavailable(total / 2 + 1, all),
+            Consistency::ALL => unavailable(total, all),
+            Consistency::LOCAL_ONE => unavailable(1, alive_in(Some(local))),
+            Consistency::LOCAL_QUORUM | Consistency::LOCAL_SERIAL => {
+                unavailable(local_rf / 2 + 1, alive_in(Some(local)))
+            }
+            Consistency::EACH_QUORUM => match placement {
+                Placement::Nts(dcs) => {
+                    for dc in dcs.keys() {
+                        let rf = replicas.iter().filter(|r| self.dc_of(**r) == dc).count();
+                        if rf > 0 {
+                            unavailable(rf / 2 + 1, alive_in(Some(dc)))?;
+                        }
+                    }
+                    Ok(())
+                }
+                _ => unavailable(total / 2 + 1, all),
+            },
+            _ => unavailable(1, all),
+        }
+    }
+
+    fn note_token(&self, token: i64, placement: &Placement, replicas: &[usize]) {
+        if self.first_token.get().is_none() && !matches!(placement, Placement::Local) {
+            self.first_token
+                .set(Some((token, replicas.contains(&self.coordinator))));
+        }
+    }
+
+    fn fail(&self, e: ErrorBody) {
+        let mut slot = self.error.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(e);
+        }
+    }
+
+    fn node_row(&self, n: &NodeShared) -> Vec<(String, CqlValue)> {
+        vec![
+            ("data_center".into(), CqlValue::Text(n.dc.clone())),
+            ("host_id".into(), CqlValue::Uuid(n.host_id)),
+            ("rack".into(), CqlValue::Text(n.rack.clone())),
+            (
+                "release_version".into(),
+                CqlValue::Text(RELEASE_VERSION.into()),
+            ),
+            ("schema_version".into(), CqlValue::Uuid(n.schema_version())),
+            (
+                "tokens".into(),
+                CqlValue::Set(
+                    n.tokens
+                        .iter()
+                        .map(|t| CqlValue::Text(t.to_string()))
+                        .collect(),
+                ),
+            ),
+        ]
+    }
+}
+
+impl Replicas for Router<'_> {
+    fn read(&self, keyspace: &str, token: i64) -> Option<&Store> {
+        let placement = self.placement(keyspace);
+        let replicas = self.ring.replicas(token, placement, self.coordinator);
+        self.note_token(token, placement, &replicas);
+        if let Err(e) = self.check(&replicas, placement, false) {
+            self.fail(e);
+            return None;
+        }
+        let local = self.local_dc();
+        // Prefer the coordinator, then its data centre, and replicas that missed no write.
+        let pick = |ok: &dyn Fn(usize) -> bool| {
+            replicas
+                .iter()
+                .copied()
+                .find(|r| *r == self.coordinator && ok(*r))
+                .or_else(|| {
+                    replicas
+                        .iter()
+                        .copied()
+                        .find(|r| ok(*r) && self.dc_of(*r) == local)
+                })
+                .or_else(|| replicas.iter().copied().find(|r| ok(*r)))
+        };
+        let pick = pick(&|r| self.is_fresh(r))
+            .or_else(|| pick(&|r| self.is_live(r)))
+            .or_else(|| matches!(placement, Placement::Local).then_some(self.coordinator))?;
+        self.stores.get(pick)
+    }
+
+    fn write(&mut self, keyspace: &str, token: i64, f: &mut dyn FnMut(&mut Store)) -> usize {
+        let placement = self.placement(keyspace);
+        let replicas = self.ring.replicas(token, placement, self.coordinator);
+        self.note_token(token, placement, &replicas);
+        if let Err(e) = self.check(&replicas, placement, true) {
+            self.fail(e);
+            return 0;
+        }
+        if self.count_partitions {
+            self.written.insert(token);
+        }
+        if self.dry_run {
+            return replicas.len().max(1);
+        }
+        let mut n = 0;
+        for r in replicas {
+            if !(self.is_live(r) || matches!(placement, Placement::Local)) {
+                if let Some(stale) = self.stale.get_mut(r) {
+                    *stale = true;
+                }
+                continue;
+            }
+            if let Some(s) = self.stores.get_mut(r) {
+                f(s);
+                n += 1;
+            }
+        }
+        // ANY succeeds with every replica down: the coordinator keeps a hint.
+        if n == 0 && self.consistency == Consistency::ANY {
+            1
+        } else {
+            n
+        }
+    }
+
+    fn scan(&self, keyspace: &str) -> Vec<&Store> {
+        let placement = self.placement(keyspace);
+        if matches!(placement, Placement::Local) {
+            return self.stores.get(self.coordinator).into_iter().collect();
+        }
+        self.scanned.set(true);
+        for pos in 0..self.ring.len() {
+            let replicas = self.ring.replicas_at(pos, placement, self.coordinator);
+            if let Err(e) = self.check(&replicas, placement, false) {
+                self.fail(e);
+                return Vec::new();
+            }
+        }
+        // The engine keeps the first store's copy of a partition: fresh replicas go first.
+        let fresh = (0..self.stores.len()).filter(|i| self.is_fresh(*i));
+        let stale = (0..self.stores.len()).filter(|i| self.is_live(*i) && !self.is_fresh(*i));
+        fresh
+            .chain(stale)
+            .filter_map(|i| self.stores.get(i))
+            .collect()
+    }
+
+    fn for_each_store(&mut self, f: &mut dyn FnMut(&mut Store)) {
+        for s in self.stores.iter_mut() {
+            f(s);
+        }
+    }
+
+    fn system_rows(&self, table: &str) -> Vec<Vec<(String, CqlValue)>> {
+        let Some(me) = self.nodes.get(self.coordinator) else {
+            return Vec::new();
+        };
+        match table {
+            "local" => {
+                let ip = CqlValue::Inet(me.ip);
+                let mut row = vec![
+                    ("key".into(), CqlValue::Text("local".into())),
+                    ("bootstrapped".into(), CqlValue::Text("COMPLETED".into())),
+                    ("broadcast_address".into(), ip.clone()),
+                    ("broadcast_port".into(), CqlValue::Int(7000)),
+                    (
+                        "cluster_name".into(),
+                        CqlValue::Text(self.cluster_name.to_owned()),
+                    ),
+                    ("cql_version".into(), CqlValue::Text(CQL_VERSION.into())),
+                    (
+                        "gossip_generation".into(),
+                        CqlValue::Int(self.gossip_generation),
+                    ),
+                    ("listen_address".into(), ip.clone()),
+                    ("listen_port".into(), CqlValue::Int(7000)),
+                    ("native_protocol_version".into(), CqlValue::Text("4".into())),
+                    ("partitioner".into(), CqlValue::Text(PARTITIONER.into())),
+                    ("rpc_address".into(), ip),
+                    ("rpc_port".into(), CqlValue::Int(i32::from(me.port))),
+                ];
+                row.extend(self.node_row(me));
+                vec![row]
+            }
+            "peers" | "peers_v2" => self
+                .nodes
+                .iter()
+                .filter(|n| n.id != self.coordinator && n.is_member())
+                .map(|n| {
+                    let ip = CqlValue::Inet(n.ip);
+                    let mut row = vec![("peer".into(), ip.clone())];
+                    if table == "peers" {
+                        row.push(("rpc_address".into(), ip));
+                    } else {
+                        row.push(("peer_port".into(), CqlValue::Int(7000)));
+                        row.push(("native_address".into(), ip));
+                        row.push(("native_port".into(), CqlValue::Int(i32::from(n.port))));
+                    }
+                    row.extend(self.node_row(n));
+                    row
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}

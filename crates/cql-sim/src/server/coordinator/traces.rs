@@ -1,0 +1,161 @@
+//! Tracing: time-based session ids, and the `system_traces.sessions` / `events` rows written
+//! for a traced request.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use proto::codes::Consistency;
+use proto::{ColumnType, CqlValue};
+use uuid::Uuid;
+
+use super::router::Router;
+use super::{RequestContext, read_nodes};
+use crate::exec::{BoundValue, QueryOptions};
+use crate::server::node::{NodeShared, lock};
+
+/// A time-based (version 1) session id.
+pub(super) fn trace_session_id(node: &NodeShared, now_micros: i64) -> Uuid {
+    time_uuid(node, now_micros, 0)
+}
+
+fn time_uuid(node: &NodeShared, micros: i64, seq: u16) -> Uuid {
+    let secs = (micros / 1_000_000) as u64;
+    let nanos = ((micros % 1_000_000) * 1000) as u32;
+    let ts = uuid::Timestamp::from_unix(uuid::NoContext, secs, nanos);
+    let h = node.host_id.as_bytes();
+    let node_id = [h[10], h[11], h[12], h[13], h[14], h[15]];
+    let mut u = *Uuid::new_v1(ts, &node_id).as_bytes();
+    // The clock sequence distinguishes events of the same microsecond.
+    let seq = seq & 0x3fff;
+    u[8] = 0x80 | (seq >> 8) as u8;
+    u[9] = seq as u8;
+    Uuid::from_bytes(u)
+}
+
+fn encode_value(v: &CqlValue, typ: &ColumnType) -> BoundValue {
+    let mut buf = BytesMut::new();
+    match v.encode_bytes(typ, &mut buf) {
+        Ok(()) => BoundValue::Value(buf.freeze()),
+        Err(_) => BoundValue::Null,
+    }
+}
+
+/// The `request` column of a trace session, as Cassandra names the message kinds.
+fn request_kind(command: &str) -> &'static str {
+    match command {
+        "EXECUTE" => "Execute CQL3 prepared query",
+        "BATCH" => "Execute batch of CQL3 queries",
+        "PREPARE" => "Preparing CQL3 query",
+        _ => "Execute CQL3 query",
+    }
+}
+
+/// Writes the `system_traces` rows of a traced request.
+pub(super) fn write_trace(
+    ctx: &RequestContext<'_>,
+    session: Uuid,
+    command: &str,
+    request: &str,
+    started_at: i64,
+    elapsed: Duration,
+) {
+    let coordinator = ctx.node.addr();
+    let duration = elapsed.as_micros().clamp(1, i32::MAX as u128) as i32;
+    let params = CqlValue::Map(vec![
+        (
+            CqlValue::Text("consistency_level".into()),
+            CqlValue::Text(format!("{:?}", ctx.consistency)),
+        ),
+        (
+            CqlValue::Text("query".into()),
+            CqlValue::Text(request.to_owned()),
+        ),
+    ]);
+    let text_map = ColumnType::Map(Box::new(ColumnType::Text), Box::new(ColumnType::Text));
+    let session_values = vec![
+        encode_value(&CqlValue::Uuid(session), &ColumnType::Uuid),
+        encode_value(&CqlValue::Inet(ctx.client.ip()), &ColumnType::Inet),
+        encode_value(&CqlValue::Text(command.to_owned()), &ColumnType::Text),
+        encode_value(&CqlValue::Inet(coordinator.ip()), &ColumnType::Inet),
+        encode_value(
+            &CqlValue::Int(i32::from(coordinator.port())),
+            &ColumnType::Int,
+        ),
+        encode_value(&CqlValue::Int(duration), &ColumnType::Int),
+        encode_value(&params, &text_map),
+        encode_value(
+            &CqlValue::Text(request_kind(command).to_owned()),
+            &ColumnType::Text,
+        ),
+        encode_value(
+            &CqlValue::Timestamp(proto::value::CqlTimestamp(started_at / 1000)),
+            &ColumnType::Timestamp,
+        ),
+    ];
+    let activities = [
+        (format!("Parsing {request}"), 5),
+        ("Preparing statement".to_owned(), 10),
+        ("Request complete".to_owned(), duration),
+    ];
+    let nodes = read_nodes(ctx.cluster);
+    let mut data = lock(&ctx.cluster.data);
+    let data = &mut *data;
+    data.refresh_placements();
+    let mut router = Router {
+        stores: &mut data.stores,
+        stale: &mut data.stale,
+        ring: &data.ring,
+        placements: &data.placements,
+        nodes: &nodes,
+        coordinator: ctx.node.id,
+        cluster_name: &ctx.cluster.config.cluster_name,
+        gossip_generation: 0,
+        consistency: Consistency::ANY,
+        count_partitions: false,
+        error: RefCell::new(None),
+        written: HashSet::new(),
+        scanned: Cell::new(false),
+        dry_run: false,
+        first_token: Cell::new(None),
+    };
+    let opts = QueryOptions {
+        values: session_values,
+        now_micros: started_at,
+        ..QueryOptions::default()
+    };
+    if let Err(e) = data.engine.query(
+        &mut router,
+        "INSERT INTO system_traces.sessions (session_id, client, command, coordinator, coordinator_port, duration, parameters, request, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &opts,
+    ) {
+        tracing::warn!(error = %e, "cannot write trace session");
+    }
+    for (i, (activity, elapsed_us)) in activities.iter().enumerate() {
+        let event_id = time_uuid(ctx.node, started_at + i64::from(*elapsed_us), i as u16);
+        let values = vec![
+            encode_value(&CqlValue::Uuid(session), &ColumnType::Uuid),
+            encode_value(&CqlValue::Timeuuid(event_id), &ColumnType::Timeuuid),
+            encode_value(&CqlValue::Text(activity.clone()), &ColumnType::Text),
+            encode_value(&CqlValue::Inet(coordinator.ip()), &ColumnType::Inet),
+            encode_value(&CqlValue::Int(*elapsed_us), &ColumnType::Int),
+            encode_value(
+                &CqlValue::Text(format!("shard {}", ctx.node.id)),
+                &ColumnType::Text,
+            ),
+        ];
+        let opts = QueryOptions {
+            values,
+            now_micros: started_at,
+            ..QueryOptions::default()
+        };
+        if let Err(e) = data.engine.query(
+            &mut router,
+            "INSERT INTO system_traces.events (session_id, event_id, activity, source, source_elapsed, thread) VALUES (?, ?, ?, ?, ?, ?)",
+            &opts,
+        ) {
+            tracing::warn!(error = %e, "cannot write trace event");
+        }
+    }
+}
