@@ -11,7 +11,6 @@ mod ccm;
 mod cleanup;
 mod integration;
 mod interop;
-#[cfg(test)]
 mod tidy;
 
 /// Project automation tasks.
@@ -23,8 +22,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Run what CI runs: fmt, clippy, tests and docs, warnings denied.
+    /// Run what CI runs: fmt, tidy, clippy, tests and docs, warnings denied.
     Ci,
+    /// Check the design rules a machine can check (dependency direction, lints, file size,
+    /// no wire arithmetic in cql-session); the same checks run as tests in `cargo test`.
+    Tidy,
     /// Run the Python driver interop scenario against the cql-sim binary.
     Interop {
         /// Which Python driver(s) to run the scenario with.
@@ -44,6 +46,7 @@ fn main() -> Result<()> {
     sh.change_dir(project_root());
     match cli.task {
         Task::Ci => ci(&sh),
+        Task::Tidy => tidy::run(&project_root()),
         Task::Interop { driver } => std::process::exit(interop::run(&project_root(), driver)?),
         Task::Integration(args) => {
             let code = integration::run(&sh, &args)?;
@@ -70,6 +73,8 @@ fn project_root() -> std::path::PathBuf {
 fn ci(sh: &Shell) -> Result<()> {
     section("fmt");
     cmd!(sh, "cargo fmt --all -- --check").run()?;
+    section("tidy (xtask/src/tidy.rs)");
+    tidy::run(&project_root())?;
     section("clippy");
     cmd!(
         sh,
