@@ -9,6 +9,7 @@ use xshell::{Shell, cmd};
 mod bench;
 mod ccm;
 mod cleanup;
+mod deny;
 mod integration;
 mod interop;
 mod tidy;
@@ -22,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Run what CI runs: fmt, tidy, clippy, tests and docs, warnings denied.
+    /// Run what CI runs: fmt, tidy, cargo-deny, clippy, tests and docs.
     Ci,
     /// Check the design rules a machine can check (dependency direction, lints, file size,
     /// no wire arithmetic in cql-session); the same checks run as tests in `cargo test`.
@@ -75,6 +76,8 @@ fn ci(sh: &Shell) -> Result<()> {
     cmd!(sh, "cargo fmt --all -- --check").run()?;
     section("tidy (xtask/src/tidy.rs)");
     tidy::run(&project_root())?;
+    section("cargo deny: licenses, bans, sources (deny.toml)");
+    deny::run(sh)?;
     section("clippy");
     cmd!(
         sh,
