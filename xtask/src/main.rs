@@ -12,6 +12,7 @@ mod cleanup;
 mod deny;
 mod integration;
 mod interop;
+mod nightly;
 mod tidy;
 
 /// Project automation tasks.
@@ -23,7 +24,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Run what CI runs: fmt, tidy, cargo-deny, clippy, tests and docs.
+    /// Run what CI runs: fmt, tidy, clippy, tests, docs, cargo-deny, fuzz build.
     Ci,
     /// Check the design rules a machine can check (dependency direction, lints, file size,
     /// no wire arithmetic in cql-session); the same checks run as tests in `cargo test`.
@@ -122,6 +123,16 @@ fn ci(sh: &Shell) -> Result<()> {
     {
         let _docs = sh.push_env("RUSTDOCFLAGS", "-D warnings");
         cmd!(sh, "cargo doc --workspace --no-deps --locked").run()?;
+    }
+    if nightly::available(sh) {
+        section("doc as docs.rs builds it (nightly, --cfg docsrs, all features)");
+        nightly::docsrs_doc(sh)?;
+        section("fuzz targets build (nightly, crates/cql-proto/fuzz)");
+        nightly::fuzz_build(sh)?;
+    } else {
+        eprintln!(
+            "xtask: no nightly toolchain: the docsrs doc build and the fuzz build are skipped"
+        );
     }
     if has_python {
         // Third-party Python drivers (pinned, from PyPI) against the cql-sim binary.
