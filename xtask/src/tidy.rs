@@ -440,19 +440,22 @@ fn cfg_test_ranges(code: &str) -> Vec<std::ops::Range<usize>> {
     let bytes = code.as_bytes();
     let mut ranges = Vec::new();
     for (start, _) in code.match_indices("#[cfg(test)]") {
-        let mut depth = 0usize;
+        // `;` ends the item only outside brackets: `fn f() -> [u8; 4] { .. }` goes on to `}`.
+        let (mut braces, mut brackets) = (0usize, 0usize);
         let mut end = bytes.len();
         for (i, &b) in bytes.iter().enumerate().skip(start + "#[cfg(test)]".len()) {
             match b {
-                b'{' => depth += 1,
+                b'(' | b'[' => brackets += 1,
+                b')' | b']' => brackets = brackets.saturating_sub(1),
+                b'{' => braces += 1,
                 b'}' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
+                    braces = braces.saturating_sub(1);
+                    if braces == 0 {
                         end = i + 1;
                         break;
                     }
                 }
-                b';' if depth == 0 => {
+                b';' if braces == 0 && brackets == 0 => {
                     end = i + 1;
                     break;
                 }
@@ -664,10 +667,18 @@ mod tests {
 #[cfg(test)]
 use bytes::put_u8;
 fn g(b: &mut BytesMut) { b.put_slice(&[]); }
+#[cfg(test)]
+fn h() -> [u8; 4] { 1u32.to_be_bytes() }
+fn i() -> [u8; 4] { 1u32.to_be_bytes() }
 "#;
         assert_eq!(
             wire_arithmetic(src),
-            vec![(2, "put_i32"), (5, "from_be_bytes"), (13, "put_slice")]
+            vec![
+                (2, "put_i32"),
+                (5, "from_be_bytes"),
+                (13, "put_slice"),
+                (16, "to_be_bytes")
+            ]
         );
     }
 
