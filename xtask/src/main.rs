@@ -9,9 +9,10 @@ use xshell::{Shell, cmd};
 mod bench;
 mod ccm;
 mod cleanup;
+mod deny;
 mod integration;
 mod interop;
-#[cfg(test)]
+mod nightly;
 mod tidy;
 
 /// Project automation tasks.
@@ -23,8 +24,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Run what CI runs: fmt, clippy, tests and docs, warnings denied.
+    /// Run what CI runs: fmt, tidy, clippy, tests, docs, cargo-deny, fuzz build.
     Ci,
+    /// Check the design rules a machine can check (dependency direction, lints, file size,
+    /// no wire arithmetic in cql-session); the same checks run as tests in `cargo test`.
+    Tidy,
     /// Run the Python driver interop scenario against the cql-sim binary.
     Interop {
         /// Which Python driver(s) to run the scenario with.
@@ -44,6 +48,7 @@ fn main() -> Result<()> {
     sh.change_dir(project_root());
     match cli.task {
         Task::Ci => ci(&sh),
+        Task::Tidy => tidy::run(&project_root()),
         Task::Interop { driver } => std::process::exit(interop::run(&project_root(), driver)?),
         Task::Integration(args) => {
             let code = integration::run(&sh, &args)?;
@@ -70,6 +75,10 @@ fn project_root() -> std::path::PathBuf {
 fn ci(sh: &Shell) -> Result<()> {
     section("fmt");
     cmd!(sh, "cargo fmt --all -- --check").run()?;
+    section("tidy (xtask/src/tidy.rs)");
+    tidy::run(&project_root())?;
+    section("cargo deny: licenses, bans, sources (deny.toml)");
+    deny::run(sh)?;
     section("clippy");
     cmd!(
         sh,
@@ -114,6 +123,16 @@ fn ci(sh: &Shell) -> Result<()> {
     {
         let _docs = sh.push_env("RUSTDOCFLAGS", "-D warnings");
         cmd!(sh, "cargo doc --workspace --no-deps --locked").run()?;
+    }
+    if nightly::available(sh) {
+        section("doc as docs.rs builds it (nightly, --cfg docsrs, all features)");
+        nightly::docsrs_doc(sh)?;
+        section("fuzz targets build (nightly, crates/cql-proto/fuzz)");
+        nightly::fuzz_build(sh)?;
+    } else {
+        eprintln!(
+            "xtask: no nightly toolchain: the docsrs doc build and the fuzz build are skipped"
+        );
     }
     if has_python {
         // Third-party Python drivers (pinned, from PyPI) against the cql-sim binary.
