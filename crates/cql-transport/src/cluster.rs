@@ -54,6 +54,18 @@ impl Default for ClusterConfig {
     }
 }
 
+setters! {
+    ClusterConfig {
+        known_nodes: Vec<String>,
+        connection: ConnectionConfig,
+        pool: PoolConfig,
+        address_translator: Option<Arc<dyn AddressTranslator>>,
+        event_sender: Option<mpsc::Sender<Event>>,
+        metadata_debounce: Duration,
+        fetch_schema: bool,
+    }
+}
+
 /// Why [`Cluster::connect`] failed.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]

@@ -72,3 +72,48 @@ impl Default for ConnectionConfig {
         }
     }
 }
+
+setters! {
+    ConnectionConfig {
+        protocol_version: ProtocolVersion,
+        compression: Option<Compression>,
+        authenticator: Option<Arc<dyn AuthenticatorProvider>>,
+        keyspace: Option<String>,
+        event_sender: Option<mpsc::Sender<Event>>,
+        event_types: Vec<String>,
+        scylla_extensions: bool,
+        driver_name: String,
+        driver_version: String,
+        connect_timeout: Duration,
+        tcp_nodelay: bool,
+        tcp_keepalive: Option<Duration>,
+        tuning: ConnectionTuning,
+        #[cfg(feature = "tls")]
+        tls: Option<crate::tls::TlsConfig>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setters_change_only_their_field() {
+        let config = ConnectionConfig::default()
+            .keyspace(Some("ks".into()))
+            .tcp_nodelay(false)
+            .tuning(
+                ConnectionTuning::default()
+                    .request_timeout(None)
+                    .max_orphans(7),
+            );
+        assert_eq!(config.keyspace.as_deref(), Some("ks"));
+        assert!(!config.tcp_nodelay);
+        assert_eq!(config.tuning.request_timeout, None);
+        assert_eq!(config.tuning.max_orphans, 7);
+        let default = ConnectionConfig::default();
+        assert_eq!(config.connect_timeout, default.connect_timeout);
+        assert_eq!(config.driver_name, default.driver_name);
+        assert_eq!(config.tuning.max_streams, default.tuning.max_streams);
+    }
+}

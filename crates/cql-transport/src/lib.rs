@@ -68,6 +68,24 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// Chainable setters for a `#[non_exhaustive]` config struct, one per field and named after it,
+/// so callers outside this crate build configs as `Config::default().field(value)`.
+macro_rules! setters {
+    ($ty:ident { $( $(#[$attr:meta])* $field:ident: $fty:ty, )* }) => {
+        impl $ty {
+            $(
+                $(#[$attr])*
+                #[doc = concat!("Sets `", stringify!($field), "` (see the field).")]
+                #[must_use]
+                pub fn $field(mut self, value: $fty) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
 pub mod auth;
 pub mod cluster;
 pub mod config;

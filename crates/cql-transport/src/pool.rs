@@ -55,6 +55,18 @@ impl Default for PoolConfig {
     }
 }
 
+setters! {
+    PoolConfig {
+        connections_per_shard: usize,
+        connections_per_host: usize,
+        shard_aware: bool,
+        source_port_range: (u16, u16),
+        source_port_attempts: usize,
+        reconnect_base_delay: Duration,
+        reconnect_max_delay: Duration,
+    }
+}
+
 /// Opens one connection: `(address, optional source port, config)`. Tests plug in a fake.
 pub(crate) type Connector = Arc<
     dyn Fn(

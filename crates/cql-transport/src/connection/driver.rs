@@ -20,15 +20,16 @@ use proto::frame::{Frame, FrameDecoder, FrameFlags, FrameHeader, ProtocolVersion
 /// At most this many scheduler turns are given to other callers before a write, under load.
 const MAX_COALESCING_TURNS: usize = 3;
 
-/// A timer deadline that never comes in practice.
-const FAR: Duration = Duration::from_secs(86_400 * 365);
+/// How far ahead a timer with nothing to wait for is set: a deadline that never comes in
+/// practice.
+const NEVER: Duration = Duration::from_secs(86_400 * 365);
 
 /// The responder of one request: gets the response frame or the connection's error.
 pub(crate) type Responder = oneshot::Sender<Result<Frame, ConnectionError>>;
 
 /// One queued request: a whole encoded frame (stream id patched by the driver) and its responder.
 #[derive(Debug)]
-pub(crate) struct Envelope {
+pub(crate) struct QueuedRequest {
     pub(crate) frame: BytesMut,
     pub(crate) responder: Responder,
 }
@@ -59,7 +60,7 @@ enum Slot {
 /// The driver state; `run` consumes it.
 pub(crate) struct Driver<S> {
     stream: S,
-    rx: mpsc::Receiver<Envelope>,
+    rx: mpsc::Receiver<QueuedRequest>,
     shared: Arc<Shared>,
     settings: DriverSettings,
     events: Option<EventSink>,
@@ -72,7 +73,7 @@ where
 {
     pub(crate) fn new(
         stream: S,
-        rx: mpsc::Receiver<Envelope>,
+        rx: mpsc::Receiver<QueuedRequest>,
         shared: Arc<Shared>,
         settings: DriverSettings,
         events: Option<EventSink>,
@@ -106,7 +107,7 @@ where
             need_flush: false,
             heartbeat_deadline: None,
             last_read: Instant::now(),
-            timer_at: Instant::now() + settings.heartbeat_interval.unwrap_or(FAR),
+            timer_at: Instant::now() + settings.heartbeat_interval.unwrap_or(NEVER),
         };
         if read_buf.capacity() < settings.read_buffer_size {
             read_buf.reserve(settings.read_buffer_size - read_buf.len());
@@ -238,7 +239,7 @@ impl State {
     /// ids and buffer room last.
     fn drain_queued(
         &mut self,
-        rx: &mut mpsc::Receiver<Envelope>,
+        rx: &mut mpsc::Receiver<QueuedRequest>,
         settings: &DriverSettings,
         shared: &Shared,
     ) -> usize {
@@ -255,8 +256,8 @@ impl State {
         taken
     }
 
-    fn enqueue(&mut self, env: Envelope, shared: &Shared) {
-        let Envelope {
+    fn enqueue(&mut self, env: QueuedRequest, shared: &Shared) {
+        let QueuedRequest {
             mut frame,
             responder,
         } = env;
@@ -368,7 +369,7 @@ impl State {
             return Ok(());
         }
         let Some(interval) = settings.heartbeat_interval else {
-            self.timer_at = now + FAR;
+            self.timer_at = now + NEVER;
             return Ok(());
         };
         if now < self.last_read + interval {

@@ -20,7 +20,7 @@ use futures::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 
-use driver::{Driver, Envelope};
+use driver::{Driver, QueuedRequest};
 pub(crate) use driver::{DriverSettings, EventSink};
 
 use crate::error::{BrokenReason, ConnectionError};
@@ -136,6 +136,23 @@ impl Default for ConnectionTuning {
     }
 }
 
+setters! {
+    ConnectionTuning {
+        max_streams: usize,
+        max_in_flight: usize,
+        backpressure: Backpressure,
+        queue_capacity: usize,
+        write_coalescing: bool,
+        write_buffer_limit: usize,
+        read_buffer_size: usize,
+        max_frame_size: usize,
+        max_orphans: usize,
+        heartbeat_interval: Option<Duration>,
+        heartbeat_timeout: Duration,
+        request_timeout: Option<Duration>,
+    }
+}
+
 /// The future that drives a connection. Spawn it (e.g. `tokio::spawn(driver)`); the handle
 /// does nothing until it runs. It ends when the connection breaks, is closed, or every handle is
 /// dropped.
@@ -164,7 +181,7 @@ pub struct Connection {
 }
 
 struct HandleInner {
-    tx: mpsc::Sender<Envelope>,
+    tx: mpsc::Sender<QueuedRequest>,
     shared: Arc<Shared>,
     tuning: ConnectionTuning,
     info: ConnectionInfo,
@@ -499,7 +516,7 @@ impl Connection {
         // Usually the queue has room: `try_send` then needs no future at all. The waiting send
         // (queue full) is boxed, so its future does not enlarge every request's future, which is
         // moved whole into each layer above when the request starts.
-        match self.inner.tx.try_send(Envelope { frame, responder }) {
+        match self.inner.tx.try_send(QueuedRequest { frame, responder }) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(env)) => {
                 if Box::pin(self.inner.tx.send(env)).await.is_err() {
