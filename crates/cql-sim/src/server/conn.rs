@@ -20,9 +20,7 @@ use proto::scylla::{
     BIASED_TOKEN_ROUND_ROBIN, LWT_OPTIMIZATION_META_BIT_MASK, MURMUR3_PARTITIONER,
     SCYLLA_LWT_ADD_METADATA_MARK, ShardingInfo,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, watch};
 use uuid::Uuid;
 
@@ -115,16 +113,24 @@ fn opcode_name(op: Opcode) -> String {
 }
 
 /// Serves one accepted connection until it closes, the node stops or the client leaves.
-pub(crate) async fn run(
-    stream: TcpStream,
+///
+/// Generic over the two halves of the stream: a TCP connection's owned halves, or an in-process
+/// `tokio::io::duplex` stream's (see [`NodeHandle::connect_in_process`]).
+///
+/// [`NodeHandle::connect_in_process`]: crate::server::NodeHandle::connect_in_process
+pub(crate) async fn run<R, W>(
+    mut rd: R,
+    wr: W,
     peer: SocketAddr,
     cluster: Arc<ClusterInner>,
     node: Arc<NodeShared>,
     shard: u32,
     mut epoch: watch::Receiver<u64>,
     _guard: ConnGuard,
-) {
-    let (mut rd, wr) = stream.into_split();
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
     let (tx, rx) = mpsc::channel(1024);
     let mut writer = tokio::spawn(write_loop(wr, rx));
     let max_frame = cluster.config.max_frame_size;
@@ -641,7 +647,7 @@ fn malformed(buf: &mut BytesMut, version: ProtocolVersion, stream: i16) {
     buf.put_slice(&[0x00, 0x01]);
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>) {
+async fn write_loop<W: AsyncWrite + Unpin>(mut wr: W, mut rx: mpsc::Receiver<Outgoing>) {
     let mut buf = BytesMut::with_capacity(64 * 1024);
     while let Some(first) = rx.recv().await {
         let mut close = false;

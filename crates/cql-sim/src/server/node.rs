@@ -290,9 +290,47 @@ async fn accept_loop(
         let epoch = node.epoch.subscribe();
         let node2 = Arc::clone(&node);
         tokio::spawn(async move {
-            conn::run(stream, peer, cluster, node2, shard, epoch, guard).await;
+            let (rd, wr) = stream.into_split();
+            conn::run(rd, wr, peer, cluster, node2, shard, epoch, guard).await;
         });
     }
+}
+
+/// Buffer size of each direction of an in-process connection.
+const IN_PROCESS_BUFFER: usize = 256 * 1024;
+
+/// Opens an in-process connection to `node` (on `shard`, or the next shard in turn): the
+/// client's end of a `tokio::io::duplex` pair whose other end the node serves exactly like an
+/// accepted TCP connection. `None` when the node is down.
+pub(crate) fn connect_in_process(
+    node: &Arc<NodeShared>,
+    cluster: Arc<ClusterInner>,
+    shard: Option<u32>,
+) -> Option<tokio::io::DuplexStream> {
+    if !node.is_up() {
+        return None;
+    }
+    // No socket: the peer is named after the loopback address, port 0.
+    let peer = SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), 0);
+    let shard = match shard {
+        Some(s) => s % node.shards,
+        None => node.pick_shard(peer, false),
+    };
+    if let Some(c) = node.conns_per_shard.get(shard as usize) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+    let guard = ConnGuard {
+        node: Arc::clone(node),
+        shard,
+    };
+    let (client, server) = tokio::io::duplex(IN_PROCESS_BUFFER);
+    let epoch = node.epoch.subscribe();
+    let node = Arc::clone(node);
+    tokio::spawn(async move {
+        let (rd, wr) = tokio::io::split(server);
+        conn::run(rd, wr, peer, cluster, node, shard, epoch, guard).await;
+    });
+    Some(client)
 }
 
 /// Prepared ids a node forgot, for the report of `evict_prepared`.

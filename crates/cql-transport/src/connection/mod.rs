@@ -627,4 +627,6 @@ impl Drop for ResponseGuard<'_> {
 #[cfg(test)]
 mod handshake_tests;
 #[cfg(test)]
+mod sim_in_process_tests;
+#[cfg(test)]
 mod tests;

@@ -183,6 +183,28 @@ impl NodeHandle {
         lock(&self.cluster.data).schema_version()
     }
 
+    /// Opens an in-process connection to this node: the client's end of a `tokio::io::duplex`
+    /// stream that the node serves like an accepted TCP connection (handshake, requests,
+    /// events, faults), on the next shard in turn. No socket is involved, so tests can run it
+    /// under a paused tokio clock (`#[tokio::test(start_paused = true)]`): time advances only
+    /// when every task waits, and timeouts fire without waiting for the wall clock.
+    ///
+    /// Fails with [`SimError::NodeDown`] when the node is stopped. The connection closes
+    /// when the node stops, like its TCP connections.
+    pub fn connect_in_process(&self) -> Result<tokio::io::DuplexStream, SimError> {
+        node::connect_in_process(&self.node, Arc::clone(&self.cluster), None)
+            .ok_or(SimError::NodeDown(self.node.id))
+    }
+
+    /// [`NodeHandle::connect_in_process`] to a chosen shard (taken modulo the shard count).
+    pub fn connect_in_process_to_shard(
+        &self,
+        shard: u32,
+    ) -> Result<tokio::io::DuplexStream, SimError> {
+        node::connect_in_process(&self.node, Arc::clone(&self.cluster), Some(shard))
+            .ok_or(SimError::NodeDown(self.node.id))
+    }
+
     /// Pauses the node: it keeps accepting connections and reading requests but answers
     /// nothing until [`NodeHandle::resume`].
     pub fn pause(&self) {

@@ -46,6 +46,9 @@ pub enum SimError {
     /// No node has this index.
     #[error("no node with index {0}")]
     NoSuchNode(usize),
+    /// The node is stopped; start it first.
+    #[error("node {0} is down; start it before connecting")]
+    NodeDown(usize),
 }
 
 /// A running simulated cluster. Dropping it stops every node.
