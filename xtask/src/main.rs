@@ -75,7 +75,7 @@ fn project_root() -> std::path::PathBuf {
 fn ci(sh: &Shell) -> Result<()> {
     section("fmt");
     cmd!(sh, "cargo fmt --all -- --check").run()?;
-    section("tidy (xtask/src/tidy.rs)");
+    section("tidy (xtask/src/tidy/)");
     tidy::run(&project_root())?;
     section("cargo deny: licenses, bans, sources (deny.toml)");
     deny::run(sh)?;

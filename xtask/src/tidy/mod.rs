@@ -15,6 +15,8 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+mod cycles;
+
 /// Source files longer than this must be split (pure test modules excepted).
 const MAX_LINES: usize = 800;
 
@@ -128,6 +130,23 @@ impl Workspace {
             .filter(move |p| p["id"].as_str().is_some_and(|id| ids.contains(id)))
     }
 
+    /// The library crates under crates/: each member package with a lib or proc-macro target
+    /// (binary-only packages such as cql-bench are not libraries), with that target.
+    fn libraries(&self) -> impl Iterator<Item = (&Value, &Value)> {
+        let crates_dir = self.root.join("crates");
+        self.members().filter_map(move |p| {
+            let manifest = Path::new(p["manifest_path"].as_str()?);
+            if !manifest.starts_with(&crates_dir) {
+                return None;
+            }
+            let lib = p["targets"].as_array()?.iter().find(|t| {
+                let mut kinds = t["kind"].as_array().into_iter().flatten();
+                kinds.any(|k| matches!(k.as_str(), Some("lib" | "rlib" | "proc-macro")))
+            })?;
+            Some((p, lib))
+        })
+    }
+
     fn rel<'a>(&self, path: &'a Path) -> &'a Path {
         path.strip_prefix(&self.root).unwrap_or(path)
     }
@@ -157,7 +176,7 @@ struct Check {
     run: fn(&Workspace) -> Vec<String>,
 }
 
-static CHECKS: [Check; 4] = [
+static CHECKS: [Check; 5] = [
     Check {
         name: "dependency direction",
         fix: "remove the dependency (or the crate that pulls it in) from that crate's Cargo.toml; \
@@ -183,6 +202,11 @@ static CHECKS: [Check; 4] = [
               bytes-level parsing\"): move the encoding or decoding into cql-proto, behind a \
               typed API, and call that; test-only code (#[cfg(test)], tests.rs) is exempt",
         run: session_wire_arithmetic,
+    },
+    Check {
+        name: "no module import cycles in library crates",
+        fix: cycles::FIX,
+        run: cycles::module_cycles,
     },
 ];
 
@@ -285,21 +309,10 @@ fn dependency_direction(ws: &Workspace) -> Vec<String> {
 /// Every library crate under crates/ inherits the workspace lints (`[lints] workspace = true`)
 /// and its lib.rs says `#![forbid(unsafe_code)]`.
 fn lints_and_forbid_unsafe(ws: &Workspace) -> Vec<String> {
-    let crates_dir = ws.root.join("crates");
     let mut problems = Vec::new();
     let mut libs = 0;
-    for p in ws.members() {
+    for (p, lib) in ws.libraries() {
         let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
-        if !manifest.starts_with(&crates_dir) {
-            continue;
-        }
-        let mut targets = p["targets"].as_array().into_iter().flatten();
-        let Some(lib) = targets.find(|t| {
-            let mut kinds = t["kind"].as_array().into_iter().flatten();
-            kinds.any(|k| matches!(k.as_str(), Some("lib" | "rlib" | "proc-macro")))
-        }) else {
-            continue; // binaries only (cql-bench): not a library crate
-        };
         libs += 1;
         let rel = ws.rel(&manifest).display().to_string();
         match fs::read_to_string(&manifest).map(|t| t.parse::<toml::Table>()) {
@@ -613,6 +626,11 @@ mod tests {
     #[test]
     fn tidy_no_wire_arithmetic_in_cql_session() {
         assert_clean(3);
+    }
+
+    #[test]
+    fn tidy_no_module_cycles() {
+        assert_clean(4);
     }
 
     /// A made-up graph: cql-proto -> helper -> tokio, and cql-sim -dev-> cql-session.
