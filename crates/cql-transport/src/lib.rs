@@ -94,7 +94,10 @@ pub mod cql_type;
 pub mod error;
 pub mod metadata;
 pub mod pool;
-pub mod ring;
+/// The token ring and replica placement (defined with the cluster state, which they serve).
+pub mod ring {
+    pub use crate::state::ring::*;
+}
 pub mod state;
 mod stream_ids;
 mod tcp;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::connection::Connection;
 use crate::cql_type::{UdtDefinitions, parse_cql_type};
 use crate::error::ConnectionError;
-use crate::ring::ReplicationStrategy;
+use crate::state::ring::ReplicationStrategy;
 use crate::state::{Column, ColumnKind, Keyspace, Table};
 
 /// Errors while reading metadata.

@@ -10,7 +10,9 @@ use proto::{ColumnType, TabletRoutingInfo, Token};
 use uuid::Uuid;
 
 use crate::pool::NodePool;
-use crate::ring::{ReplicaSets, ReplicationStrategy, TokenRing};
+pub mod ring;
+
+use ring::{ReplicaSets, ReplicationStrategy, TokenRing};
 
 /// A shared reference to a node; cheap to clone.
 pub type NodeRef = Arc<Node>;

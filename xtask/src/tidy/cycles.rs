@@ -28,11 +28,6 @@ const CYCLE_EXEMPT: &[(&str, &str)] = &[
         "server::{cluster, conn, coordinator, node} all name each other (node <-> cluster, \
          node -> conn -> coordinator -> cluster): found when this check was added, not fixed yet",
     ),
-    (
-        "cql-transport",
-        "config <-> connection (ConnectionTuning / ConnectionConfig) and ring <-> state \
-         (NodeRef / ReplicaSets): found when this check was added, not fixed yet",
-    ),
 ];
 
 /// How to fix what [`module_cycles`] finds.

@@ -24,24 +24,13 @@ use driver::{Driver, QueuedRequest};
 pub(crate) use driver::{DriverSettings, EventSink};
 
 use crate::error::{BrokenReason, ConnectionError};
-use crate::stream_ids::MAX_STREAMS;
 use proto::Opcode;
 use proto::frame::{self, Compression, Frame, ProtocolVersion, RequestOptions, ResponseEnvelope};
 use proto::request::{Query, Register, Request};
 use proto::response::{Event, Response, ResultBody};
 
 use crate::config::ConnectionConfig;
-
-/// What a request does when its connection already has the maximum number of requests in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Backpressure {
-    /// Wait (within the request timeout) until a stream id frees up.
-    #[default]
-    Wait,
-    /// Fail at once with [`ConnectionError::TooManyInFlight`].
-    Error,
-}
+pub use crate::config::{Backpressure, ConnectionTuning};
 
 /// State shared between the handles and the driver task. Lock-free.
 #[derive(Debug)]
@@ -84,72 +73,6 @@ impl Shared {
     /// The error for requests on a connection that is already broken.
     pub(crate) fn broken_error(&self) -> ConnectionError {
         ConnectionError::Broken(self.reason.get().cloned().unwrap_or(BrokenReason::Closed))
-    }
-}
-
-/// Tuning of the mechanics of one connection (no protocol negotiation here).
-#[derive(Debug, Clone)]
-pub struct ConnectionTuning {
-    /// Stream ids available, at most [`MAX_STREAMS`] (32,768).
-    pub max_streams: usize,
-    /// Maximum requests in flight through the handle (submitted, not resolved); the default is
-    /// the number of stream ids.
-    pub max_in_flight: usize,
-    /// What happens above `max_in_flight`.
-    pub backpressure: Backpressure,
-    /// Capacity of the bounded request queue between handles and driver.
-    pub queue_capacity: usize,
-    /// Drain every queued request into one buffer and write it with one call.
-    pub write_coalescing: bool,
-    /// Stop draining the queue once this many bytes wait to be written.
-    pub write_buffer_limit: usize,
-    /// Initial capacity of the reusable read buffer.
-    pub read_buffer_size: usize,
-    /// The largest frame body accepted from the server; larger breaks the connection.
-    pub max_frame_size: usize,
-    /// Close the connection once more than this many timed-out requests hold stream ids.
-    pub max_orphans: usize,
-    /// Send an OPTIONS heartbeat after this long without reading anything; `None` disables.
-    pub heartbeat_interval: Option<Duration>,
-    /// How long a heartbeat may take before the connection counts as dead.
-    pub heartbeat_timeout: Duration,
-    /// Timeout of each request unless the call gives one; `None` waits forever.
-    pub request_timeout: Option<Duration>,
-}
-
-impl Default for ConnectionTuning {
-    fn default() -> Self {
-        Self {
-            max_streams: MAX_STREAMS,
-            max_in_flight: MAX_STREAMS,
-            backpressure: Backpressure::Wait,
-            queue_capacity: 2048,
-            write_coalescing: true,
-            write_buffer_limit: 1024 * 1024,
-            read_buffer_size: 64 * 1024,
-            max_frame_size: frame::DEFAULT_MAX_FRAME_SIZE,
-            max_orphans: 1024,
-            heartbeat_interval: Some(Duration::from_secs(30)),
-            heartbeat_timeout: Duration::from_secs(30),
-            request_timeout: Some(Duration::from_secs(30)),
-        }
-    }
-}
-
-setters! {
-    ConnectionTuning {
-        max_streams: usize,
-        max_in_flight: usize,
-        backpressure: Backpressure,
-        queue_capacity: usize,
-        write_coalescing: bool,
-        write_buffer_limit: usize,
-        read_buffer_size: usize,
-        max_frame_size: usize,
-        max_orphans: usize,
-        heartbeat_interval: Option<Duration>,
-        heartbeat_timeout: Duration,
-        request_timeout: Option<Duration>,
     }
 }
 

@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream
 use tokio::sync::mpsc;
 
 use super::*;
+use crate::stream_ids::MAX_STREAMS;
 use proto::frame::{Frame, FrameDecoder, FrameError};
 
 /// A request frame: version 4, no flags, stream 0 (patched by the driver), opcode, body.

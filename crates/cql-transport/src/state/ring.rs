@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::state::NodeRef;
+use super::NodeRef;
 
 /// A keyspace's replication strategy, from `system_schema.keyspaces.replication`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
