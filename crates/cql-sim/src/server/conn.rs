@@ -119,8 +119,7 @@ fn opcode_name(op: Opcode) -> String {
 ///
 /// [`NodeHandle::connect_in_process`]: crate::server::NodeHandle::connect_in_process
 pub(crate) async fn run<R, W>(
-    mut rd: R,
-    wr: W,
+    (mut rd, wr): (R, W),
     peer: SocketAddr,
     cluster: Arc<ClusterInner>,
     node: Arc<NodeShared>,

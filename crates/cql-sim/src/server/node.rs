@@ -291,7 +291,7 @@ async fn accept_loop(
         let node2 = Arc::clone(&node);
         tokio::spawn(async move {
             let (rd, wr) = stream.into_split();
-            conn::run(rd, wr, peer, cluster, node2, shard, epoch, guard).await;
+            conn::run((rd, wr), peer, cluster, node2, shard, epoch, guard).await;
         });
     }
 }
@@ -328,7 +328,7 @@ pub(crate) fn connect_in_process(
     let node = Arc::clone(node);
     tokio::spawn(async move {
         let (rd, wr) = tokio::io::split(server);
-        conn::run(rd, wr, peer, cluster, node, shard, epoch, guard).await;
+        conn::run((rd, wr), peer, cluster, node, shard, epoch, guard).await;
     });
     Some(client)
 }
