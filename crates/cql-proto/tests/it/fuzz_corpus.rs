@@ -2,10 +2,10 @@
 //! cargo-fuzz targets in `crates/cql-proto/fuzz`, on stable Rust: no input may panic, and the
 //! value round-trip properties of `fuzz_logic` must hold.
 
-mod fuzz_logic;
-
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use crate::fuzz_logic;
 
 /// The corpus files of one target, sorted; fails when the directory is missing or empty.
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {

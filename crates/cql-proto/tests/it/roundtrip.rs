@@ -1,7 +1,6 @@
 //! Property tests: every request and response body, and whole frames, survive encode → decode.
 
-mod strategies;
-
+use crate::strategies::*;
 use bytes::{Bytes, BytesMut};
 use cql_proto::frame::{
     BodyExtensions, Compression, FrameDecoder, RequestOptions, ResponseOptions, decode_request,
@@ -11,7 +10,6 @@ use cql_proto::request::Execute;
 use cql_proto::response::ResultBody;
 use cql_proto::{ProtocolVersion, Request, Response};
 use proptest::prelude::*;
-use strategies::*;
 
 /// No compression, or an algorithm compiled into this build.
 fn compression() -> impl Strategy<Value = Option<Compression>> {

@@ -1,8 +1,6 @@
 //! proptest strategies for every message struct, normalized so that encode → decode gives back
 //! the same value (e.g. names only on non-empty values, v5-only fields only for v5).
 
-#![allow(dead_code)] // Each test binary uses a subset.
-
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
