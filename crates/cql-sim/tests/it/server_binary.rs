@@ -1,12 +1,10 @@
 //! The `cql-sim` binary starts, prints its nodes and "ready", serves, and exits 0 on SIGTERM.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::RawClient;
+use cql_testkit::RawClient;
 
 #[tokio::test]
 async fn binary_starts_serves_and_stops_on_sigterm() {

@@ -1,10 +1,9 @@
 //! Fidelity fixes found by running third-party drivers (Python `cassandra-driver`,
 //! `scylla-driver`) against the simulator; each test replays what the driver sent.
 
-mod common;
-
-use common::*;
 use cql_sim::SimCluster;
+use cql_testkit::RawClient;
+use cql_testkit::query::*;
 use proto::codes::Opcode;
 use proto::frame::ProtocolVersion;
 use proto::request::{Prepare, Request};

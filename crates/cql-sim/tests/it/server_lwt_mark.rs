@@ -1,12 +1,10 @@
 //! Scylla's `SCYLLA_LWT_ADD_METADATA_MARK` over raw frames: offered in SUPPORTED, enabled by the
 //! client in STARTUP, and then set in the prepared metadata flags of conditional statements.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::*;
 use cql_sim::SimCluster;
+use cql_testkit::{RawClient, TIMEOUT};
 use proto::codes::Opcode;
 use proto::frame::decode_response;
 use proto::request::{Prepare, Request, Startup};

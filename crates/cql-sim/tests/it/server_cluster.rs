@@ -1,13 +1,12 @@
 //! Multi-DC placement and consistency, LWT serial consistency, protocol v3, custom payloads,
 //! pipelining and counters.
 
-mod common;
-
 use std::collections::HashMap;
 
 use bytes::{Bytes, BytesMut};
-use common::*;
 use cql_sim::SimCluster;
+use cql_testkit::query::*;
+use cql_testkit::{RawClient, TIMEOUT};
 use proto::codes::Consistency;
 use proto::frame::{ProtocolVersion, RequestOptions, encode_request};
 use proto::request::{Request, SerializedValues};

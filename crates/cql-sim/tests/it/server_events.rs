@@ -1,11 +1,10 @@
 //! REGISTER and pushed events, schema versions, topology changes.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use cql_sim::SimCluster;
+use cql_testkit::query::*;
+use cql_testkit::{RawClient, TIMEOUT};
 use proto::codes::{StatusChangeType, TopologyChangeType};
 use proto::request::{Register, Request};
 use proto::response::{Event, Response};

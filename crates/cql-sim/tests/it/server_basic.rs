@@ -1,11 +1,10 @@
 //! Handshake, SUPPORTED, shards, CRUD, prepared statements and system tables over the wire.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use cql_sim::SimCluster;
+use cql_testkit::RawClient;
+use cql_testkit::query::*;
 use proto::codes::Consistency;
 use proto::frame::Compression;
 use proto::request::{AuthResponse, Request};

@@ -1,12 +1,11 @@
 //! Consistency, injected errors, pauses, delays, drops, broken frames and protocol errors.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use cql_sim::server::faults;
 use cql_sim::{RequestMatcher, SimCluster};
+use cql_testkit::query::*;
+use cql_testkit::{RawClient, TIMEOUT};
 use proto::codes::{Consistency, WriteType};
 use proto::request::Request;
 use proto::response::{Response, ResultBody};
