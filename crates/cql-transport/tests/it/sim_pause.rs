@@ -1,13 +1,11 @@
 //! Done-when 6: a paused node makes its requests time out, each exactly once; heartbeats
 //! detect a paused node and the pool marks it down, then recovers on resume.
 
-mod sim_common;
-
 use std::time::Duration;
 
+use crate::sim_common::*;
 use cql_transport::{BrokenReason, ConnectionError};
 use proto::response::{Response, ResultBody};
-use sim_common::*;
 
 /// The `int` value of a one-row, one-int-column result.
 fn single_int(r: &Response) -> Option<i32> {

@@ -2,15 +2,13 @@
 //! is used again after it restarts; a node added to the cluster is discovered through
 //! TOPOLOGY_CHANGE (and a decommissioned one forgotten).
 
-mod sim_common;
-
 use std::net::SocketAddr;
 
+use crate::sim_common::*;
 use cql_sim::SimCluster;
 use cql_transport::{Cluster, ConnectionError};
 use proto::codes::{StatusChangeType, TopologyChangeType};
 use proto::response::{Event, Response};
-use sim_common::*;
 use tokio::sync::mpsc;
 
 fn pool_full(cluster: &Cluster, addr: SocketAddr, per_shard: usize) -> bool {

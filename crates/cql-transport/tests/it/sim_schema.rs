@@ -1,10 +1,8 @@
 //! Done-when 5: schema changes reach `ClusterState` through SCHEMA_CHANGE events (debounced,
 //! per keyspace), with no explicit `refresh_metadata()`.
 
-mod sim_common;
-
+use crate::sim_common::*;
 use cql_transport::ColumnKind;
-use sim_common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_and_alter_table_are_reflected_without_a_full_refresh() {

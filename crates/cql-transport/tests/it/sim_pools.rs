@@ -1,9 +1,7 @@
 //! Done-when 1: one pool per shard, filled through the shard-aware port, checked against the
 //! simulator's per-shard connection counters.
 
-mod sim_common;
-
-use sim_common::*;
+use crate::sim_common::*;
 
 const PER_SHARD: usize = 2;
 

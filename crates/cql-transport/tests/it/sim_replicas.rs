@@ -6,16 +6,14 @@
 //! succeeds exactly when that node is not one of the key's replicas (the sim answers
 //! UNAVAILABLE otherwise). Stopping each node in turn determines every key's replica set.
 
-mod sim_common;
-
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
+use crate::sim_common::*;
 use cql_sim::SimCluster;
 use cql_transport::{Cluster, Connection};
 use proto::response::Response;
 use proto::{Consistency, ErrorCode, murmur3_token};
-use sim_common::*;
 
 /// Replica addresses per the driver's snapshot.
 fn driver_replicas(cluster: &Cluster, ks: &str, token: proto::Token) -> BTreeSet<SocketAddr> {

@@ -1,16 +1,16 @@
 //! End-to-end over real loopback TCP: `Connection::connect` (socket options, chosen source
-//! port) against a minimal CQL responder built from cql-proto. Tests against `cql-sim` nodes will
-//! join this directory (one file per area) once the simulator's server exists.
-
-mod common;
+//! port) against `cql_testkit::FakeNode` answering with the client's port. The tests against
+//! `cql-sim` clusters are the `sim_*` modules.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{query, serve};
+use cql_testkit::query::query;
 use cql_transport::{Connection, ConnectionConfig};
 use proto::response::{Response, ResultBody};
 use tokio::net::TcpListener;
+
+use crate::port_echo;
 
 async fn listener() -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -21,7 +21,7 @@ async fn listener() -> (SocketAddr, tokio::task::JoinHandle<()>) {
             let Ok((sock, peer)) = listener.accept().await else {
                 return;
             };
-            tokio::spawn(serve(sock, peer));
+            tokio::spawn(port_echo(peer).serve(sock));
         }
     });
     (addr, task)
@@ -36,7 +36,7 @@ async fn connect_and_query_over_tcp() {
         .expect("in time")
         .expect("connect");
     assert_eq!(conn.info().peer, Some(addr));
-    let resp = conn.request(&query()).await.expect("response");
+    let resp = conn.request(&query("SELECT 1")).await.expect("response");
     assert!(matches!(
         resp.response,
         Response::Result(ResultBody::SetKeyspace(_))
@@ -53,7 +53,7 @@ async fn chosen_source_port_is_used() {
     for port in [50_123u16, 51_234, 52_345, 53_456, 54_567] {
         match Connection::connect_from(addr, Some(port), &config).await {
             Ok(conn) => {
-                let resp = conn.request(&query()).await.expect("response");
+                let resp = conn.request(&query("SELECT 1")).await.expect("response");
                 let Response::Result(ResultBody::SetKeyspace(seen)) = resp.response else {
                     panic!("unexpected response")
                 };

@@ -1,20 +1,19 @@
 //! TLS end to end over loopback: a rustls server with a test CA, the driver trusting that CA.
-#![cfg(feature = "tls")]
-
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{query, serve};
+use cql_testkit::query::query;
 use cql_transport::{Connection, ConnectionConfig, ConnectionError, TlsConfig};
 use proto::response::{Response, ResultBody};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 
-const CA: &[u8] = include_bytes!("testdata/ca.der");
-const SERVER_CERT: &[u8] = include_bytes!("testdata/server.der");
-const SERVER_KEY: &[u8] = include_bytes!("testdata/server.key.der");
+use crate::port_echo;
+
+const CA: &[u8] = include_bytes!("../testdata/ca.der");
+const SERVER_CERT: &[u8] = include_bytes!("../testdata/server.der");
+const SERVER_KEY: &[u8] = include_bytes!("../testdata/server.key.der");
 
 async fn tls_listener() -> std::net::SocketAddr {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -38,7 +37,7 @@ async fn tls_listener() -> std::net::SocketAddr {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 if let Ok(tls) = acceptor.accept(sock).await {
-                    serve(tls, peer).await;
+                    port_echo(peer).serve(tls).await;
                 }
             });
         }
@@ -58,7 +57,7 @@ async fn connects_over_tls_with_a_custom_root() {
         .await
         .expect("in time")
         .expect("connect");
-    let resp = conn.request(&query()).await.expect("response");
+    let resp = conn.request(&query("SELECT 1")).await.expect("response");
     assert!(matches!(
         resp.response,
         Response::Result(ResultBody::SetKeyspace(_))

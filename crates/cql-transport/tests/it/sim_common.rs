@@ -1,26 +1,24 @@
 //! Shared helpers of the end-to-end tests against `cql-sim` (each test starts its own isolated
 //! simulated cluster; every wait is a bounded poll on an observable condition).
 
-#![allow(dead_code, unreachable_pub)]
-
-use std::future::Future;
 use std::time::Duration;
 
 use cql_sim::SimCluster;
+pub(crate) use cql_testkit::query::query_cl;
+pub(crate) use cql_testkit::wait_until;
 use cql_transport::pool::PoolConfig;
 use cql_transport::{Cluster, ClusterConfig, Connection, ConnectionConfig, ConnectionError};
-use proto::request::{Query, Request};
+use proto::Consistency;
 use proto::response::{Response, ResultBody};
-use proto::{Consistency, QueryParameters};
 
 /// The bound of every wait in these tests.
-pub const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 /// Shards per simulated node.
-pub const SHARDS: u32 = 4;
+pub(crate) const SHARDS: u32 = 4;
 
 /// A 3-node, 4-shard isolated cluster.
-pub async fn sim3() -> SimCluster {
+pub(crate) async fn sim3() -> SimCluster {
     SimCluster::builder()
         .nodes(3)
         .shards(SHARDS)
@@ -31,7 +29,7 @@ pub async fn sim3() -> SimCluster {
 }
 
 /// A driver configuration for `sim` with quick reconnects and a short debounce.
-pub fn config(sim: &SimCluster, per_shard: usize) -> ClusterConfig {
+pub(crate) fn config(sim: &SimCluster, per_shard: usize) -> ClusterConfig {
     let mut connection = ConnectionConfig {
         connect_timeout: Duration::from_secs(5),
         ..ConnectionConfig::default()
@@ -52,65 +50,20 @@ pub fn config(sim: &SimCluster, per_shard: usize) -> ClusterConfig {
 }
 
 /// Connects within [`WAIT`].
-pub async fn connect(config: ClusterConfig) -> Cluster {
+pub(crate) async fn connect(config: ClusterConfig) -> Cluster {
     tokio::time::timeout(WAIT, Cluster::connect(config))
         .await
         .expect("connect in time")
         .expect("connect")
 }
 
-/// Polls `cond` every 10 ms until it holds; panics with `what` after `limit`.
-pub async fn wait_until<F: FnMut() -> bool>(limit: Duration, what: &str, mut cond: F) {
-    let start = tokio::time::Instant::now();
-    loop {
-        if cond() {
-            return;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Async variant of [`wait_until`]: `cond` is re-evaluated (awaited) each round.
-pub async fn wait_until_async<F, Fut>(limit: Duration, what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = tokio::time::Instant::now();
-    loop {
-        if tokio::time::timeout(limit, cond()).await.unwrap_or(false) {
-            return;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// A QUERY request at `consistency`.
-pub fn query_cl(cql: &str, consistency: Consistency) -> Request {
-    Request::Query(Query {
-        query: cql.to_owned().into(),
-        params: QueryParameters {
-            consistency,
-            ..QueryParameters::default()
-        },
-    })
-}
-
 /// Runs `cql` at ONE and returns the response (ERROR responses included).
-pub async fn run(conn: &Connection, cql: &str) -> Result<Response, ConnectionError> {
+pub(crate) async fn run(conn: &Connection, cql: &str) -> Result<Response, ConnectionError> {
     run_cl(conn, cql, Consistency::ONE).await
 }
 
 /// Runs `cql` at `consistency` and returns the response (ERROR responses included).
-pub async fn run_cl(
+pub(crate) async fn run_cl(
     conn: &Connection,
     cql: &str,
     consistency: Consistency,
@@ -122,7 +75,7 @@ pub async fn run_cl(
 }
 
 /// Runs `cql` and panics unless the server answered with a RESULT.
-pub async fn ok(conn: &Connection, cql: &str) -> ResultBody {
+pub(crate) async fn ok(conn: &Connection, cql: &str) -> ResultBody {
     match run(conn, cql).await {
         Ok(Response::Result(r)) => r,
         other => panic!("{cql}: {other:?}"),
@@ -130,13 +83,13 @@ pub async fn ok(conn: &Connection, cql: &str) -> ResultBody {
 }
 
 /// The murmur3 token of an `int` partition key (4 bytes big endian).
-pub fn int_token(k: i32) -> proto::Token {
+pub(crate) fn int_token(k: i32) -> proto::Token {
     proto::murmur3_token(&k.to_be_bytes())
 }
 
 /// Restarts a stopped sim node. Rebinding its listeners occasionally fails with AddrInUse on
 /// this shared machine (see the report), so the bind is retried for a bounded time.
-pub async fn restart(node: &cql_sim::server::NodeHandle) {
+pub(crate) async fn restart(node: &cql_sim::server::NodeHandle) {
     let start = tokio::time::Instant::now();
     loop {
         match tokio::time::timeout(WAIT, node.start()).await {
