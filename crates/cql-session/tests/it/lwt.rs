@@ -3,12 +3,10 @@
 //! replicas in ring order (the primary first), so contending LWTs queue up at one coordinator
 //! instead of competing in Paxos; without the extension nothing changes.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::FakeCluster;
+use crate::fake_cluster::FakeCluster;
 use cql_session::value::{CqlValue, Row};
 use cql_session::{PreparedStatement, Session, SessionBuilder};
 use cql_sim::SimCluster;

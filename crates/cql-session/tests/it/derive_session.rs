@@ -1,12 +1,9 @@
-//! The derives through a real `Session`, against the loopback fake cluster of `common`: bound
+//! The derives through a real `Session`, against the loopback fake cluster of `fake_cluster`: bound
 //! values from a derived row struct (with a UDT field), rows read back into it.
-#![cfg(feature = "derive")]
-
-mod common;
 
 use std::time::Duration;
 
-use common::FakeCluster;
+use crate::fake_cluster::FakeCluster;
 use cql_session::response::query_result::RowsError;
 use cql_session::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
 use cql_session::{Session, SessionBuilder};

@@ -1,12 +1,10 @@
-//! End-to-end tests of the session against a loopback fake cluster (`common`): every seed
+//! End-to-end tests of the session against a loopback fake cluster (`fake_cluster`): every seed
 //! method, checking the data that comes back.
-
-mod common;
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{FakeCluster, Fault};
+use crate::fake_cluster::{FakeCluster, Fault};
 use cql_session::errors::{BadKeyspaceName, BadQuery, DbError, ExecutionError, UseKeyspaceError};
 use cql_session::statement::batch::BatchStatement;
 use cql_session::value::Row;

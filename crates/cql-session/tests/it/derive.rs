@@ -3,7 +3,6 @@
 //! Expected bytes are written by hand from the spec's layout: a `[value]` / `[bytes]` is an
 //! `[int]` length (big endian, `-1` = null) followed by the bytes; a UDT value is its fields as
 //! `[bytes]` in the order of the UDT type's fields.
-#![cfg(feature = "derive")]
 
 use bytes::{Bytes, BytesMut};
 use cql_session::QueryResult;

@@ -2,8 +2,6 @@
 //! loopback TCP. Every node serves the same data (a shared store), so any node can coordinate
 //! any request; faults are injected per node.
 
-#![allow(dead_code, unreachable_pub)]
-
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -25,7 +23,7 @@ use uuid::Uuid;
 
 /// What a node does with its next user request (system-table requests are never faulted).
 #[derive(Debug, Clone)]
-pub enum Fault {
+pub(crate) enum Fault {
     /// Answer with this error.
     Error(ErrorCode, ErrorDetails),
     /// Answer after this delay.
@@ -47,20 +45,20 @@ struct State {
 
 /// Per-node counters and fault queues.
 #[derive(Default)]
-pub struct NodeControl {
-    pub faults: Mutex<VecDeque<Fault>>,
+pub(crate) struct NodeControl {
+    pub(crate) faults: Mutex<VecDeque<Fault>>,
     /// User requests (QUERY/EXECUTE/BATCH on non-system tables) this node received.
-    pub requests: Mutex<Vec<String>>,
-    pub prepares: Mutex<usize>,
+    pub(crate) requests: Mutex<Vec<String>>,
+    pub(crate) prepares: Mutex<usize>,
     /// Notified on every user request.
-    pub request_seen: tokio::sync::Notify,
+    pub(crate) request_seen: tokio::sync::Notify,
     /// The node's accept loop and connection tasks.
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl NodeControl {
     /// Waits until this node has received `n` user requests (bounded by the caller).
-    pub async fn wait_for_requests(&self, n: usize) {
+    pub(crate) async fn wait_for_requests(&self, n: usize) {
         loop {
             let seen = self.request_seen.notified();
             if self.requests.lock().unwrap().len() >= n {
@@ -78,7 +76,7 @@ struct Shared {
 }
 
 /// A running fake cluster.
-pub struct FakeCluster {
+pub(crate) struct FakeCluster {
     shared: Arc<Shared>,
 }
 
@@ -92,7 +90,7 @@ impl Drop for FakeCluster {
 
 impl FakeCluster {
     /// Starts `n` nodes on 127.0.0.1 with ephemeral ports.
-    pub async fn start(n: usize) -> Self {
+    pub(crate) async fn start(n: usize) -> Self {
         let mut listeners = Vec::new();
         let mut nodes = Vec::new();
         for i in 0..n {
@@ -134,24 +132,24 @@ impl FakeCluster {
     }
 
     /// Stops node `i`: closes its listener and every connection to it.
-    pub fn stop(&self, i: usize) {
+    pub(crate) fn stop(&self, i: usize) {
         for t in self.shared.controls[i].tasks.lock().unwrap().drain(..) {
             t.abort();
         }
     }
 
     /// The address of node `i`.
-    pub fn addr(&self, i: usize) -> SocketAddr {
+    pub(crate) fn addr(&self, i: usize) -> SocketAddr {
         self.shared.nodes[i].addr
     }
 
     /// The controls of node `i`.
-    pub fn node(&self, i: usize) -> Arc<NodeControl> {
+    pub(crate) fn node(&self, i: usize) -> Arc<NodeControl> {
         Arc::clone(&self.shared.controls[i])
     }
 
     /// Queues a fault on node `i`.
-    pub fn inject(&self, i: usize, fault: Fault) {
+    pub(crate) fn inject(&self, i: usize, fault: Fault) {
         self.shared.controls[i]
             .faults
             .lock()
@@ -160,12 +158,12 @@ impl FakeCluster {
     }
 
     /// Forgets every prepared statement (as after a node restart).
-    pub fn evict_all_prepared(&self, id: &[u8]) -> bool {
+    pub(crate) fn evict_all_prepared(&self, id: &[u8]) -> bool {
         self.shared.state.lock().unwrap().engine.evict_prepared(id)
     }
 
     /// User requests each node received.
-    pub fn request_counts(&self) -> Vec<usize> {
+    pub(crate) fn request_counts(&self) -> Vec<usize> {
         self.shared
             .controls
             .iter()
@@ -174,7 +172,7 @@ impl FakeCluster {
     }
 
     /// Runs a statement directly on the engine (test setup).
-    pub fn exec(&self, cql: &str) {
+    pub(crate) fn exec(&self, cql: &str) {
         let mut st = self.shared.state.lock().unwrap();
         let State { engine, store } = &mut *st;
         let mut view = View {

@@ -1,0 +1,17 @@
+//! The integration tests of `cql-session`, one module per area, in one test binary: the session
+//! against `cql-sim` clusters (`sim`, `lwt`) and against the loopback fake cluster of
+//! `fake_cluster` (`session`, `derive_session`, one `lwt` case), the derive macros (`derive`,
+//! `derive_contract`), and their compile-fail cases (`ui`, which runs `tests/ui/*.rs` through
+//! trybuild; its paths are relative to the crate root).
+
+#[cfg(feature = "derive")]
+mod derive;
+mod derive_contract;
+#[cfg(feature = "derive")]
+mod derive_session;
+mod fake_cluster;
+mod lwt;
+mod session;
+mod sim;
+#[cfg(feature = "derive")]
+mod ui;
