@@ -1,12 +1,12 @@
-//! The derives through a real `Session`, against the loopback fake cluster of `fake_cluster`: bound
+//! The derives through a real `Session`, against a `cql-sim` cluster: bound
 //! values from a derived row struct (with a UDT field), rows read back into it.
 
 use std::time::Duration;
 
-use crate::fake_cluster::FakeCluster;
 use cql_session::response::query_result::RowsError;
 use cql_session::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
 use cql_session::{Session, SessionBuilder};
+use cql_sim::SimCluster;
 
 /// Every test is bounded: a hung request fails the test instead of hanging it.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -47,9 +47,9 @@ async fn setup(session: &Session) {
 #[tokio::test]
 async fn derived_rows_and_udts_round_trip_through_a_session() {
     tokio::time::timeout(LIMIT, async {
-        let cluster = FakeCluster::start(1).await;
+        let cluster = SimCluster::builder().nodes(1).start().await.unwrap();
         let session = SessionBuilder::new()
-            .known_node(cluster.addr(0).to_string())
+            .known_node(cluster.contact_point().to_string())
             .build()
             .await
             .expect("connect");

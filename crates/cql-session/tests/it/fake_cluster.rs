@@ -1,36 +1,24 @@
-//! A small CQL server for the session's tests: `cql-sim`'s engine behind `cql-proto`'s codec on
-//! loopback TCP. Every node serves the same data (a shared store), so any node can coordinate
-//! any request; faults are injected per node.
+//! A Cassandra-like fake cluster for the one scenario `cql-sim` cannot play: a server whose
+//! SUPPORTED carries no Scylla key at all (`cql-sim` always advertises its sharding keys). It is
+//! `cql-sim`'s engine behind `cql-proto`'s codec on loopback TCP; every node serves the same data
+//! (a shared store), so any node can coordinate any request, and each node counts the user
+//! requests it received.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use cql_sim::cql::ast::BatchKind;
-use cql_sim::exec::BoundValue;
+use bytes::BytesMut;
 use cql_sim::storage::{Replicas, Store};
 use cql_sim::wire::bound_values;
-use cql_sim::{CachedStatement, CqlError, Engine, Outcome, QueryOptions};
+use cql_sim::{CqlError, Engine, Outcome, QueryOptions};
 use proto::frame::{FrameDecoder, ResponseOptions, decode_request, encode_response};
-use proto::request::{BatchStatementKind, Request};
+use proto::request::Request;
 use proto::response::{ErrorBody, ErrorDetails, Response, ResultBody};
 use proto::{Consistency, CqlValue, ErrorCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use uuid::Uuid;
-
-/// What a node does with its next user request (system-table requests are never faulted).
-#[derive(Debug, Clone)]
-pub(crate) enum Fault {
-    /// Answer with this error.
-    Error(ErrorCode, ErrorDetails),
-    /// Answer after this delay.
-    Delay(Duration),
-    /// Never answer.
-    Drop,
-}
 
 struct NodeInfo {
     addr: SocketAddr,
@@ -43,30 +31,13 @@ struct State {
     store: Store,
 }
 
-/// Per-node counters and fault queues.
+/// Per-node counters.
 #[derive(Default)]
-pub(crate) struct NodeControl {
-    pub(crate) faults: Mutex<VecDeque<Fault>>,
-    /// User requests (QUERY/EXECUTE/BATCH on non-system tables) this node received.
-    pub(crate) requests: Mutex<Vec<String>>,
-    pub(crate) prepares: Mutex<usize>,
-    /// Notified on every user request.
-    pub(crate) request_seen: tokio::sync::Notify,
+struct NodeControl {
+    /// User requests (QUERY/EXECUTE on non-system tables) this node received.
+    requests: Mutex<usize>,
     /// The node's accept loop and connection tasks.
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
-}
-
-impl NodeControl {
-    /// Waits until this node has received `n` user requests (bounded by the caller).
-    pub(crate) async fn wait_for_requests(&self, n: usize) {
-        loop {
-            let seen = self.request_seen.notified();
-            if self.requests.lock().unwrap().len() >= n {
-                return;
-            }
-            seen.await;
-        }
-    }
 }
 
 struct Shared {
@@ -132,7 +103,7 @@ impl FakeCluster {
     }
 
     /// Stops node `i`: closes its listener and every connection to it.
-    pub(crate) fn stop(&self, i: usize) {
+    fn stop(&self, i: usize) {
         for t in self.shared.controls[i].tasks.lock().unwrap().drain(..) {
             t.abort();
         }
@@ -143,45 +114,13 @@ impl FakeCluster {
         self.shared.nodes[i].addr
     }
 
-    /// The controls of node `i`.
-    pub(crate) fn node(&self, i: usize) -> Arc<NodeControl> {
-        Arc::clone(&self.shared.controls[i])
-    }
-
-    /// Queues a fault on node `i`.
-    pub(crate) fn inject(&self, i: usize, fault: Fault) {
-        self.shared.controls[i]
-            .faults
-            .lock()
-            .unwrap()
-            .push_back(fault);
-    }
-
-    /// Forgets every prepared statement (as after a node restart).
-    pub(crate) fn evict_all_prepared(&self, id: &[u8]) -> bool {
-        self.shared.state.lock().unwrap().engine.evict_prepared(id)
-    }
-
     /// User requests each node received.
     pub(crate) fn request_counts(&self) -> Vec<usize> {
         self.shared
             .controls
             .iter()
-            .map(|c| c.requests.lock().unwrap().len())
+            .map(|c| *c.requests.lock().unwrap())
             .collect()
-    }
-
-    /// Runs a statement directly on the engine (test setup).
-    pub(crate) fn exec(&self, cql: &str) {
-        let mut st = self.shared.state.lock().unwrap();
-        let State { engine, store } = &mut *st;
-        let mut view = View {
-            store,
-            me: 0,
-            nodes: &self.shared.nodes,
-            version: Uuid::nil(),
-        };
-        engine.query(&mut view, cql, &opts(None)).unwrap();
     }
 }
 
@@ -311,21 +250,12 @@ fn outcome_response(o: Outcome, skip_metadata: bool) -> Response {
     }
 }
 
-/// Handles one request; returns the response and, for user requests, a fault to apply.
-fn handle(
-    shared: &Shared,
-    me: usize,
-    keyspace: &mut Option<String>,
-    request: Request,
-) -> (Response, Option<Fault>) {
-    let control = &shared.controls[me];
-    let user = |text: &str| -> Option<Fault> {
-        if is_system(text) {
-            return None;
+/// Handles one request.
+fn handle(shared: &Shared, me: usize, keyspace: &mut Option<String>, request: Request) -> Response {
+    let count_user = |text: &str| {
+        if !is_system(text) {
+            *shared.controls[me].requests.lock().unwrap() += 1;
         }
-        control.requests.lock().unwrap().push(text.to_owned());
-        control.request_seen.notify_waiters();
-        control.faults.lock().unwrap().pop_front()
     };
     let mut st = shared.state.lock().unwrap();
     let State { engine, store } = &mut *st;
@@ -338,20 +268,18 @@ fn handle(
     };
     match request {
         Request::Options => {
+            // CQL_VERSION and COMPRESSION only: no Scylla key, as a Cassandra node.
             let mut options = HashMap::new();
             options.insert("CQL_VERSION".to_owned(), vec!["3.0.0".to_owned()]);
             options.insert("COMPRESSION".to_owned(), vec![]);
-            (Response::Supported { options }, None)
+            Response::Supported { options }
         }
-        Request::Startup(_) | Request::Register(_) => (Response::Ready, None),
+        Request::Startup(_) | Request::Register(_) => Response::Ready,
         Request::Query(q) => {
-            let fault = user(&q.query);
-            if let Some(Fault::Error(code, details)) = fault {
-                return (error_body(code, details), None);
-            }
+            count_user(&q.query);
             let (values, names) = match bound_values(&q.params.values) {
                 Ok(v) => v,
-                Err(e) => return (error_response(&e, q.params.consistency), None),
+                Err(e) => return error_response(&e, q.params.consistency),
             };
             let mut o = opts(keyspace.as_deref());
             o.values = values;
@@ -359,39 +287,31 @@ fn handle(
             o.page_size = q.params.page_size;
             o.paging_state = q.params.paging_state.clone();
             o.timestamp = q.params.timestamp;
-            let r = match engine.query(&mut view, &q.query, &o) {
+            match engine.query(&mut view, &q.query, &o) {
                 Ok(Outcome::SetKeyspace(ks)) => {
                     *keyspace = Some(ks.clone());
                     Response::Result(ResultBody::SetKeyspace(ks))
                 }
                 Ok(out) => outcome_response(out, false),
                 Err(e) => error_response(&e, q.params.consistency),
-            };
-            (r, fault)
+            }
         }
         Request::Prepare(p) => {
-            *control.prepares.lock().unwrap() += 1;
             let ks = p.keyspace.as_deref().or(keyspace.as_deref());
             match engine.prepare(&p.query, ks) {
-                Ok(info) => (
-                    Response::Result(ResultBody::Prepared(info.to_prepared(false))),
-                    None,
-                ),
-                Err(e) => (error_response(&e, Consistency::ONE), None),
+                Ok(info) => Response::Result(ResultBody::Prepared(info.to_prepared(false))),
+                Err(e) => error_response(&e, Consistency::ONE),
             }
         }
         Request::Execute(x) => {
             let stmt = match engine.prepared(&x.id) {
                 Ok(s) => s,
-                Err(e) => return (error_response(&e, x.params.consistency), None),
+                Err(e) => return error_response(&e, x.params.consistency),
             };
-            let fault = user(&stmt.text);
-            if let Some(Fault::Error(code, details)) = fault {
-                return (error_body(code, details), None);
-            }
+            count_user(&stmt.text);
             let (values, names) = match bound_values(&x.params.values) {
                 Ok(v) => v,
-                Err(e) => return (error_response(&e, x.params.consistency), None),
+                Err(e) => return error_response(&e, x.params.consistency),
             };
             let mut o = opts(keyspace.as_deref());
             o.values = values;
@@ -399,69 +319,22 @@ fn handle(
             o.page_size = x.params.page_size;
             o.paging_state = x.params.paging_state.clone();
             o.timestamp = x.params.timestamp;
-            let r = match engine.execute(&mut view, &stmt, &o) {
+            match engine.execute(&mut view, &stmt, &o) {
                 Ok(out) => outcome_response(out, x.params.skip_metadata),
                 Err(e) => error_response(&e, x.params.consistency),
-            };
-            (r, fault)
-        }
-        Request::Batch(b) => {
-            let fault = user("BATCH");
-            if let Some(Fault::Error(code, details)) = fault {
-                return (error_body(code, details), None);
             }
-            let mut items: Vec<(Arc<CachedStatement>, Vec<BoundValue>)> = Vec::new();
-            for s in &b.statements {
-                let stmt = match &s.kind {
-                    BatchStatementKind::Query(text) => engine.parse(text),
-                    BatchStatementKind::Prepared(id) => engine.prepared(id),
-                };
-                let stmt = match stmt {
-                    Ok(s) => s,
-                    Err(e) => return (error_response(&e, b.consistency), None),
-                };
-                let (values, _) = match bound_values(&s.values) {
-                    Ok(v) => v,
-                    Err(e) => return (error_response(&e, b.consistency), None),
-                };
-                items.push((stmt, values));
-            }
-            let mut o = opts(keyspace.as_deref());
-            o.timestamp = b.timestamp;
-            let kind = match b.batch_type {
-                proto::BatchType::UNLOGGED => BatchKind::Unlogged,
-                proto::BatchType::COUNTER => BatchKind::Counter,
-                _ => BatchKind::Logged,
-            };
-            let r = match engine.batch(&mut view, kind, &items, &o) {
-                Ok(out) => outcome_response(out, false),
-                Err(e) => error_response(&e, b.consistency),
-            };
-            (r, fault)
         }
-        _ => (
-            Response::Error(ErrorBody {
-                code: ErrorCode::PROTOCOL_ERROR,
-                message: "unsupported request".into(),
-                details: ErrorDetails::None,
-            }),
-            None,
-        ),
+        _ => Response::Error(ErrorBody {
+            code: ErrorCode::PROTOCOL_ERROR,
+            message: "unsupported request".into(),
+            details: ErrorDetails::None,
+        }),
     }
-}
-
-fn error_body(code: ErrorCode, details: ErrorDetails) -> Response {
-    Response::Error(ErrorBody {
-        code,
-        message: "injected".into(),
-        details,
-    })
 }
 
 async fn serve(stream: tokio::net::TcpStream, me: usize, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
-    let (mut rd, wr) = stream.into_split();
-    let wr = Arc::new(tokio::sync::Mutex::new(wr));
+    let (mut rd, mut wr) = stream.into_split();
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let mut decoder = FrameDecoder::default();
     let mut keyspace: Option<String> = None;
@@ -475,31 +348,14 @@ async fn serve(stream: tokio::net::TcpStream, me: usize, shared: Arc<Shared>) {
             let Ok(env) = decode_request(&frame, None) else {
                 return;
             };
-            let (response, fault) = handle(&shared, me, &mut keyspace, env.request);
+            let response = handle(&shared, me, &mut keyspace, env.request);
             let mut out = BytesMut::new();
-            let tracing_id = env.tracing.then(Uuid::new_v4);
-            let opts = ResponseOptions {
-                tracing_id,
-                ..ResponseOptions::default()
-            };
+            let opts = ResponseOptions::default();
             if encode_response(&mut out, env.version, env.stream, &response, &opts).is_err() {
                 return;
             }
-            let out: Bytes = out.freeze();
-            match fault {
-                Some(Fault::Drop) => {}
-                Some(Fault::Delay(d)) => {
-                    let wr = Arc::clone(&wr);
-                    tokio::spawn(async move {
-                        tokio::time::sleep(d).await;
-                        let _ = wr.lock().await.write_all(&out).await;
-                    });
-                }
-                _ => {
-                    if wr.lock().await.write_all(&out).await.is_err() {
-                        return;
-                    }
-                }
+            if wr.write_all(&out).await.is_err() {
+                return;
             }
         }
         match rd.read_buf(&mut buf).await {

@@ -1,10 +1,11 @@
-//! End-to-end tests of the session against a loopback fake cluster (`fake_cluster`): every seed
-//! method, checking the data that comes back.
+//! End-to-end tests of the session against `cql-sim` clusters: every seed method, checking the
+//! data that comes back, with faults injected through the sim's fault rules. Requests a test
+//! counts are EXECUTEs (`request_count_of(Opcode::EXECUTE)`): the driver's own background
+//! traffic (control connection, heartbeats) is QUERY and OPTIONS only, so the counts are exact.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use crate::fake_cluster::{FakeCluster, Fault};
 use cql_session::errors::{BadKeyspaceName, BadQuery, DbError, ExecutionError, UseKeyspaceError};
 use cql_session::statement::batch::BatchStatement;
 use cql_session::value::Row;
@@ -12,25 +13,69 @@ use cql_session::{
     Batch, BatchType, CachingSession, ExecutionProfile, PagingState, Session, SessionBuilder,
     Statement,
 };
+use cql_sim::server::faults;
+use cql_sim::{FaultAction, FaultRule, RequestMatcher, SimCluster};
+use cql_testkit::wait_until;
 use futures::TryStreamExt;
-use proto::ErrorCode;
-use proto::response::ErrorDetails;
+use proto::codes::Opcode;
 
 /// Every test is bounded: a hung request fails the test instead of hanging it.
-const LIMIT: Duration = Duration::from_secs(20);
+const LIMIT: Duration = Duration::from_secs(60);
 
-async fn connect(cluster: &FakeCluster) -> Session {
+/// A simulated cluster of `nodes` nodes (one shard each) on a loopback subnet of its own.
+async fn start(nodes: usize) -> SimCluster {
+    SimCluster::builder()
+        .nodes(nodes)
+        .start()
+        .await
+        .expect("sim cluster")
+}
+
+async fn connect(cluster: &SimCluster) -> Session {
     SessionBuilder::new()
-        .known_node(cluster.addr(0).to_string())
+        .known_node(cluster.contact_point().to_string())
         .build()
         .await
         .expect("connect")
 }
 
+/// The EXECUTE requests each node received so far.
+fn executes(cluster: &SimCluster) -> Vec<u64> {
+    cluster
+        .nodes()
+        .iter()
+        .map(|n| n.request_count_of(Opcode::EXECUTE))
+        .collect()
+}
+
+/// The PREPARE requests all nodes received so far.
+fn prepares(cluster: &SimCluster) -> u64 {
+    cluster
+        .nodes()
+        .iter()
+        .map(|n| n.request_count_of(Opcode::PREPARE))
+        .sum()
+}
+
+/// Applies `action` to the next statement on `ks.t` that node `i` receives.
+fn on_next(cluster: &SimCluster, i: usize, action: FaultAction) {
+    cluster.node(i).add_fault(FaultRule::times(
+        RequestMatcher::QueryContains("ks.t".into()),
+        action,
+        1,
+    ));
+}
+
 async fn setup(session: &Session) {
+    setup_rf(session, 1).await;
+}
+
+async fn setup_rf(session: &Session, rf: usize) {
     session
         .query_unpaged(
-            "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+            format!(
+                "CREATE KEYSPACE ks WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': {rf}}}"
+            ),
             (),
         )
         .await
@@ -53,7 +98,7 @@ async fn bounded<F: Future>(f: F) -> F::Output {
 #[tokio::test]
 async fn unprepared_and_prepared_statements_round_trip_data() {
     bounded(async {
-        let cluster = FakeCluster::start(1).await;
+        let cluster = start(1).await;
         let session = connect(&cluster).await;
         setup(&session).await;
 
@@ -144,7 +189,7 @@ async fn fill(session: &Session, n: i32) {
 #[tokio::test]
 async fn paging_returns_every_row_exactly_once() {
     bounded(async {
-        let cluster = FakeCluster::start(1).await;
+        let cluster = start(1).await;
         let session = connect(&cluster).await;
         setup(&session).await;
         fill(&session, 10_000).await;
@@ -234,7 +279,7 @@ async fn paging_returns_every_row_exactly_once() {
 #[tokio::test]
 async fn batches_apply_every_statement() {
     bounded(async {
-        let cluster = FakeCluster::start(1).await;
+        let cluster = start(1).await;
         let session = connect(&cluster).await;
         setup(&session).await;
         let insert = session
@@ -304,20 +349,20 @@ async fn batches_apply_every_statement() {
 #[tokio::test]
 async fn unprepared_statements_are_reprepared_transparently() {
     bounded(async {
-        let cluster = FakeCluster::start(1).await;
+        let cluster = start(1).await;
         let session = connect(&cluster).await;
         setup(&session).await;
         let insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
             .await
             .unwrap();
-        let prepares = *cluster.node(0).prepares.lock().unwrap();
-        assert!(cluster.evict_all_prepared(insert.get_id()));
+        let before = prepares(&cluster);
+        assert!(cluster.node(0).evict_prepared() >= 1);
         session
             .execute_unpaged(&insert, (5i32, 5i32, "again"))
             .await
             .unwrap();
-        assert_eq!(*cluster.node(0).prepares.lock().unwrap(), prepares + 1);
+        assert_eq!(prepares(&cluster), before + 1);
         let res = session
             .query_unpaged("SELECT v FROM ks.t WHERE pk = 5 AND ck = 5", ())
             .await
@@ -332,7 +377,7 @@ async fn unprepared_statements_are_reprepared_transparently() {
 #[tokio::test]
 async fn server_errors_are_typed() {
     bounded(async {
-        let cluster = FakeCluster::start(1).await;
+        let cluster = start(1).await;
         let session = connect(&cluster).await;
         setup(&session).await;
 
@@ -370,14 +415,14 @@ async fn server_errors_are_typed() {
 #[tokio::test]
 async fn bad_values_fail_before_a_round_trip() {
     bounded(async {
-        let cluster = FakeCluster::start(1).await;
+        let cluster = start(1).await;
         let session = connect(&cluster).await;
         setup(&session).await;
         let insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
             .await
             .unwrap();
-        let before = cluster.request_counts();
+        let before = executes(&cluster);
         let err = session
             .execute_unpaged(&insert, (1i32, 2i32))
             .await
@@ -402,7 +447,7 @@ async fn bad_values_fail_before_a_round_trip() {
             matches!(err, ExecutionError::BadQuery(BadQuery::PartitionKey(_))),
             "{err}"
         );
-        assert_eq!(cluster.request_counts(), before, "nothing was sent");
+        assert_eq!(executes(&cluster), before, "nothing was sent");
     })
     .await;
 }
@@ -410,7 +455,7 @@ async fn bad_values_fail_before_a_round_trip() {
 #[tokio::test]
 async fn retries_follow_idempotence_and_record_attempts() {
     bounded(async {
-        let cluster = FakeCluster::start(2).await;
+        let cluster = start(2).await;
         let session = connect(&cluster).await;
         setup(&session).await;
         let mut insert = session
@@ -418,28 +463,27 @@ async fn retries_follow_idempotence_and_record_attempts() {
             .await
             .unwrap();
 
+        let overloaded = || FaultAction::Error(faults::overloaded());
         // Overloaded on both nodes: a non-idempotent write is not retried.
-        cluster.inject(0, Fault::Error(ErrorCode::OVERLOADED, ErrorDetails::None));
-        cluster.inject(1, Fault::Error(ErrorCode::OVERLOADED, ErrorDetails::None));
+        on_next(&cluster, 0, overloaded());
+        on_next(&cluster, 1, overloaded());
+        let before: u64 = executes(&cluster).iter().sum();
         let err = session
             .execute_unpaged(&insert, (9i32, 1i32, "v"))
             .await
             .unwrap_err();
         assert_eq!(err.db_error(), Some(&DbError::Overloaded));
         assert_eq!(err.attempts().len(), 1, "{err}");
-        // Drain the fault the first attempt did not consume.
-        let pending: usize = (0..2)
-            .map(|i| cluster.node(i).faults.lock().unwrap().len())
-            .sum();
-        assert_eq!(pending, 1);
-        for i in 0..2 {
-            cluster.node(i).faults.lock().unwrap().clear();
+        // Only one node saw the write; drop the rule the other node did not consume.
+        assert_eq!(executes(&cluster).iter().sum::<u64>(), before + 1);
+        for n in cluster.nodes() {
+            n.clear_faults();
         }
 
         // The same on an idempotent statement moves to the other node and succeeds.
         insert.set_is_idempotent(true);
-        cluster.inject(0, Fault::Error(ErrorCode::OVERLOADED, ErrorDetails::None));
-        cluster.inject(1, Fault::Error(ErrorCode::OVERLOADED, ErrorDetails::None));
+        on_next(&cluster, 0, overloaded());
+        on_next(&cluster, 1, overloaded());
         let before = session.get_metrics().get_retries_num();
         let err = session
             .execute_unpaged(&insert, (9i32, 2i32, "v"))
@@ -453,16 +497,16 @@ async fn retries_follow_idempotence_and_record_attempts() {
 
         // Only node 0 overloaded: whichever node goes first, the write succeeds.
         for ck in 3..7i32 {
-            for i in 0..2 {
-                cluster.node(i).faults.lock().unwrap().clear();
+            for n in cluster.nodes() {
+                n.clear_faults();
             }
-            cluster.inject(0, Fault::Error(ErrorCode::OVERLOADED, ErrorDetails::None));
+            on_next(&cluster, 0, overloaded());
             session
                 .execute_unpaged(&insert, (9i32, ck, "ok"))
                 .await
                 .unwrap();
         }
-        cluster.node(0).faults.lock().unwrap().clear();
+        cluster.node(0).clear_faults();
         let n = session
             .query_unpaged("SELECT ck FROM ks.t WHERE pk = 9", ())
             .await
@@ -479,12 +523,12 @@ async fn retries_follow_idempotence_and_record_attempts() {
 #[tokio::test]
 async fn request_timeout_is_typed_and_bounded() {
     bounded(async {
-        let cluster = FakeCluster::start(1).await;
+        let cluster = start(1).await;
         let session = connect(&cluster).await;
         setup(&session).await;
         let mut stmt = Statement::new("SELECT * FROM ks.t WHERE pk = 1");
         stmt.set_request_timeout(Some(Duration::from_millis(200)));
-        cluster.inject(0, Fault::Drop);
+        on_next(&cluster, 0, FaultAction::Drop);
         let start = std::time::Instant::now();
         let err = session.query_unpaged(stmt, ()).await.unwrap_err();
         assert!(err.is_timeout(), "{err}");
@@ -505,7 +549,7 @@ async fn request_timeout_is_typed_and_bounded() {
 #[tokio::test]
 async fn speculative_execution_answers_from_the_faster_node() {
     bounded(async {
-        let cluster = FakeCluster::start(2).await;
+        let cluster = start(2).await;
         let profile = ExecutionProfile::builder()
             .speculative_execution_policy(Some(std::sync::Arc::new(
                 cql_session::policies::speculative_execution::SimpleSpeculativeExecutionPolicy {
@@ -516,7 +560,7 @@ async fn speculative_execution_answers_from_the_faster_node() {
             .build()
             .into_handle();
         let session = SessionBuilder::new()
-            .known_node(cluster.addr(0).to_string())
+            .known_node(cluster.contact_point().to_string())
             .default_execution_profile_handle(profile)
             .build()
             .await
@@ -528,8 +572,8 @@ async fn speculative_execution_answers_from_the_faster_node() {
         // on node 1 answers after the interval.
         let mut ok = 0;
         for _ in 0..4 {
-            cluster.node(0).faults.lock().unwrap().clear();
-            cluster.inject(0, Fault::Drop);
+            cluster.node(0).clear_faults();
+            on_next(&cluster, 0, FaultAction::Drop);
             if session.query_unpaged(stmt.clone(), ()).await.is_ok() {
                 ok += 1;
             }
@@ -543,7 +587,7 @@ async fn speculative_execution_answers_from_the_faster_node() {
 #[tokio::test]
 async fn keyspaces_schema_agreement_and_caching() {
     bounded(async {
-        let cluster = FakeCluster::start(2).await;
+        let cluster = start(2).await;
         let session = connect(&cluster).await;
         setup(&session).await;
         assert_eq!(session.get_keyspace(), None);
@@ -590,17 +634,16 @@ async fn keyspaces_schema_agreement_and_caching() {
                 .unwrap();
         }
         assert_eq!(caching.cached_statements(), 1);
-        let prepares: usize = (0..2)
-            .map(|i| *cluster.node(i).prepares.lock().unwrap())
-            .sum();
+        let before = prepares(&cluster);
         caching
             .execute_unpaged("SELECT v FROM ks.t WHERE pk = ?", (1i32,))
             .await
             .unwrap();
-        let after: usize = (0..2)
-            .map(|i| *cluster.node(i).prepares.lock().unwrap())
-            .sum();
-        assert_eq!(prepares, after, "cached statement not prepared again");
+        assert_eq!(
+            prepares(&cluster),
+            before,
+            "cached statement not prepared again"
+        );
     })
     .await;
 }
@@ -608,7 +651,7 @@ async fn keyspaces_schema_agreement_and_caching() {
 #[tokio::test]
 async fn prepared_statements_are_routed_to_their_replica() {
     bounded(async {
-        let cluster = FakeCluster::start(3).await;
+        let cluster = start(3).await;
         let session = connect(&cluster).await;
         setup(&session).await;
         let insert = session
@@ -619,16 +662,16 @@ async fn prepared_statements_are_routed_to_their_replica() {
         for pk in 0..20i32 {
             let token = insert.calculate_token(&(pk, 0i32, "x")).unwrap().unwrap();
             let replica = state.replicas("ks", token)[0].address;
-            let before = cluster.request_counts();
+            let before = executes(&cluster);
             session
                 .execute_unpaged(&insert, (pk, 0i32, "x"))
                 .await
                 .unwrap();
-            let after = cluster.request_counts();
+            let after = executes(&cluster);
             let hit: Vec<usize> = (0..3).filter(|i| after[*i] > before[*i]).collect();
             assert_eq!(hit.len(), 1);
             assert_eq!(
-                cluster.addr(hit[0]),
+                cluster.node(hit[0]).addr(),
                 replica,
                 "pk {pk} not routed to its replica"
             );
@@ -640,9 +683,9 @@ async fn prepared_statements_are_routed_to_their_replica() {
 #[tokio::test]
 async fn tracing_metrics_and_close() {
     bounded(async {
-        let cluster = FakeCluster::start(1).await;
+        let cluster = start(1).await;
         let session = SessionBuilder::new()
-            .known_node(cluster.addr(0).to_string())
+            .known_node(cluster.contact_point().to_string())
             .tracing_info_fetch_attempts(std::num::NonZeroU32::new(2).unwrap())
             .build()
             .await
@@ -651,20 +694,29 @@ async fn tracing_metrics_and_close() {
         let mut stmt = Statement::new("SELECT * FROM ks.t WHERE pk = 1");
         stmt.set_tracing(true);
         let res = session.query_unpaged(stmt, ()).await.unwrap();
-        let id = res.tracing_id().expect("traced");
-        // The fake server writes no trace: the lookup gives up with a typed error.
+        let traced = res.tracing_id().expect("traced");
+        // The sim writes the trace of a traced request: it is read back.
+        let info = session.get_tracing_info(&traced).await.unwrap();
+        assert!(info.duration.is_some());
+        assert!(!info.events.is_empty());
+        // A session id nobody wrote a trace for: the lookup gives up with a typed error.
+        let id = uuid::Uuid::new_v4();
         let err = session.get_tracing_info(&id).await.unwrap_err();
         assert!(
             matches!(err, cql_session::errors::TracingError::EmptyResults(got) if got == id),
             "{err}"
         );
         // A trace written to system_traces is read back.
-        cluster.exec(&format!(
-            "INSERT INTO system_traces.sessions (session_id, command, duration, request) VALUES ({id}, 'QUERY', 42, 'select')"
-        ));
-        cluster.exec(&format!(
-            "INSERT INTO system_traces.events (session_id, event_id, activity, source_elapsed) VALUES ({id}, now(), 'parsing', 7)"
-        ));
+        for cql in [
+            format!(
+                "INSERT INTO system_traces.sessions (session_id, command, duration, request) VALUES ({id}, 'QUERY', 42, 'select')"
+            ),
+            format!(
+                "INSERT INTO system_traces.events (session_id, event_id, activity, source_elapsed) VALUES ({id}, now(), 'parsing', 7)"
+            ),
+        ] {
+            session.query_unpaged(cql, ()).await.unwrap();
+        }
         let info = session.get_tracing_info(&id).await.unwrap();
         assert_eq!(info.duration, Some(42));
         assert_eq!(info.command.as_deref(), Some("QUERY"));
@@ -691,7 +743,7 @@ async fn tracing_metrics_and_close() {
 #[tokio::test]
 async fn a_pager_outlives_its_session() {
     bounded(async {
-        let cluster = FakeCluster::start(1).await;
+        let cluster = start(1).await;
         let session = connect(&cluster).await;
         setup(&session).await;
         fill(&session, 50).await;
@@ -717,31 +769,37 @@ async fn a_pager_outlives_its_session() {
 #[tokio::test]
 async fn the_pager_requests_the_next_page_before_the_current_one_is_consumed() {
     bounded(async {
-        let cluster = FakeCluster::start(1).await;
+        let cluster = start(1).await;
         let session = connect(&cluster).await;
         setup(&session).await;
         fill(&session, 50).await;
         let node = cluster.node(0);
-        let before = node.requests.lock().unwrap().len();
+        // Prepared, so that every page is an EXECUTE, counted apart from background QUERYs.
+        let mut select = session
+            .prepare("SELECT ck FROM ks.t WHERE pk = 7")
+            .await
+            .unwrap();
+        select.set_page_size(10);
+        let before = node.request_count_of(Opcode::EXECUTE);
         let mut rows = session
-            .query_iter(
-                Statement::new("SELECT ck FROM ks.t WHERE pk = 7").with_page_size(10),
-                (),
-            )
+            .execute_iter(select, ())
             .await
             .unwrap()
             .rows_stream::<(i32,)>()
             .unwrap();
         assert_eq!(
-            node.requests.lock().unwrap().len(),
+            node.request_count_of(Opcode::EXECUTE),
             before + 1,
             "first page"
         );
         // Taking one row of the first page sends the request for the second.
         assert_eq!(rows.try_next().await.unwrap(), Some((0,)));
-        tokio::time::timeout(Duration::from_secs(5), node.wait_for_requests(before + 2))
-            .await
-            .expect("second page requested while 9 rows of the first remain");
+        wait_until(
+            Duration::from_secs(5),
+            "second page requested while 9 rows of the first remain",
+            || node.request_count_of(Opcode::EXECUTE) >= before + 2,
+        )
+        .await;
         let rest: Vec<(i32,)> = rows.try_collect().await.unwrap();
         assert_eq!(rest.len(), 49);
     })
@@ -751,26 +809,28 @@ async fn the_pager_requests_the_next_page_before_the_current_one_is_consumed() {
 #[tokio::test]
 async fn close_lets_requests_in_flight_finish() {
     bounded(async {
-        let cluster = FakeCluster::start(1).await;
+        let cluster = start(1).await;
         let session = std::sync::Arc::new(connect(&cluster).await);
         setup(&session).await;
-        let before = cluster.node(0).requests.lock().unwrap().len();
-        cluster.inject(0, Fault::Delay(Duration::from_millis(300)));
+        // Prepared, so that the slow request is the one EXECUTE the node receives.
+        let select = session
+            .prepare("SELECT * FROM ks.t WHERE pk = 1")
+            .await
+            .unwrap();
+        let node = cluster.node(0);
+        let before = node.request_count_of(Opcode::EXECUTE);
+        on_next(&cluster, 0, FaultAction::Delay(Duration::from_millis(300)));
         let slow = {
             let session = std::sync::Arc::clone(&session);
-            tokio::spawn(async move {
-                session
-                    .query_unpaged("SELECT * FROM ks.t WHERE pk = 1", ())
-                    .await
-            })
+            tokio::spawn(async move { session.execute_unpaged(&select, ()).await })
         };
         // Close once the slow request reached the server.
-        tokio::time::timeout(
+        wait_until(
             Duration::from_secs(5),
-            cluster.node(0).wait_for_requests(before + 1),
+            "the slow request reached the node",
+            || node.request_count_of(Opcode::EXECUTE) > before,
         )
-        .await
-        .unwrap();
+        .await;
         session.close(Duration::from_secs(5)).await;
         assert!(
             slow.await.unwrap().is_ok(),
@@ -822,18 +882,28 @@ fn session_futures_are_send() {
 #[tokio::test]
 async fn a_stopped_node_is_routed_around() {
     bounded(async {
-        let cluster = FakeCluster::start(2).await;
+        let cluster = start(2).await;
         let session = connect(&cluster).await;
-        setup(&session).await;
-        let mut select = Statement::new("SELECT * FROM ks.t WHERE pk = 1");
+        // Both nodes hold every row, so node 0 alone can answer.
+        setup_rf(&session, 2).await;
+        // Prepared, so that the reads are the EXECUTEs node 0 counts.
+        let mut select = session
+            .prepare("SELECT * FROM ks.t WHERE pk = 1")
+            .await
+            .unwrap();
         select.set_is_idempotent(true);
-        let served = cluster.node(0).requests.lock().unwrap().len();
-        cluster.stop(1);
+        // At ONE, the live replica alone answers (the default LOCAL_QUORUM needs both).
+        select.set_consistency(cql_session::Consistency::One);
+        let served = cluster.node(0).request_count_of(Opcode::EXECUTE);
+        cluster.node(1).stop();
         // Idempotent reads succeed whichever node the plan starts with; node 0 serves all.
         for _ in 0..6 {
-            session.query_unpaged(select.clone(), ()).await.unwrap();
+            session.execute_unpaged(&select, ()).await.unwrap();
         }
-        assert_eq!(cluster.node(0).requests.lock().unwrap().len(), served + 6);
+        assert_eq!(
+            cluster.node(0).request_count_of(Opcode::EXECUTE),
+            served + 6
+        );
     })
     .await;
 }
