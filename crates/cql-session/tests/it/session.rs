@@ -20,7 +20,7 @@ use futures::TryStreamExt;
 use proto::codes::Opcode;
 
 /// Every test is bounded: a hung request fails the test instead of hanging it.
-const LIMIT: Duration = Duration::from_secs(60);
+const LIMIT: Duration = Duration::from_secs(20);
 
 /// A simulated cluster of `nodes` nodes (one shard each) on a loopback subnet of its own.
 async fn start(nodes: usize) -> SimCluster {
