@@ -1,5 +1,5 @@
 //! What each fuzz target does with one input, shared by the cargo-fuzz targets in
-//! `crates/cql-proto/fuzz` (through `#[path]`) and the corpus replay test `tests/fuzz_corpus.rs`.
+//! `crates/cql-proto/fuzz` (through `#[path]`) and the corpus replay test `tests/it/fuzz_corpus.rs`.
 //!
 //! Every function must not panic on any input. The only properties asserted besides "no panic"
 //! are the value round trips: a value that decodes re-encodes, and the re-encoded bytes decode
@@ -160,7 +160,7 @@ pub(crate) fn check_value(typ: &ColumnType, bytes: &[u8]) {
     };
     if has_duplicate_udt_field(typ) {
         // Known failure, reproduced by the ignored `udt_duplicate_field_names_round_trip` in
-        // tests/fuzz_corpus.rs: encoding finds UDT fields by name. Decoding alone still ran.
+        // tests/it/fuzz_corpus.rs: encoding finds UDT fields by name. Decoding alone still ran.
         return;
     }
     let mut b1 = BytesMut::new();

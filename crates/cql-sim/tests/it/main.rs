@@ -1,0 +1,11 @@
+//! The integration tests of `cql-sim`, one module per area, in one test binary. Each test starts
+//! its own cluster on a loopback subnet of its own (`SimClusterBuilder::isolated`, the default),
+//! so the tests run in parallel threads; the raw CQL client is `cql_testkit::RawClient`.
+
+mod interop_fidelity;
+mod server_basic;
+mod server_binary;
+mod server_cluster;
+mod server_events;
+mod server_faults;
+mod server_lwt_mark;

@@ -1,0 +1,26 @@
+//! The integration tests of `cql-transport`, one module per area, in one test binary: the
+//! connection over real loopback TCP (and TLS) against a `cql_testkit::FakeNode`, and the
+//! cluster against `cql-sim` clusters (`sim_*`, each test on its own isolated loopback subnet).
+
+use std::net::SocketAddr;
+
+use cql_testkit::FakeNode;
+use proto::response::{Response, ResultBody};
+
+mod sim_common;
+mod sim_pause;
+mod sim_pools;
+mod sim_replicas;
+mod sim_schema;
+mod sim_topology;
+mod tcp_loopback;
+#[cfg(feature = "tls")]
+mod tls;
+
+/// A fake node that answers every QUERY with a SET_KEYSPACE result naming `peer`'s port, so a
+/// test sees which source port the connection used.
+fn port_echo(peer: SocketAddr) -> FakeNode {
+    FakeNode::new().on_query(move |_| {
+        Response::Result(ResultBody::SetKeyspace(peer.port().to_string())).into()
+    })
+}
