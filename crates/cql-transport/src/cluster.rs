@@ -23,6 +23,7 @@ use crate::state::{ClusterState, Keyspace, Node, NodeRef};
 
 /// How to reach and track a cluster.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClusterConfig {
     /// Contact points: `"127.0.0.1:9042"`, `"[::1]:9042"`, `"host:port"` or `"host"` (port 9042).
     pub known_nodes: Vec<String>,

@@ -24,6 +24,7 @@ pub enum Backpressure {
 
 /// Tuning of the mechanics of one connection (no protocol negotiation here).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ConnectionTuning {
     /// Stream ids available, at most [`MAX_STREAMS`] (32,768).
     pub max_streams: usize,
@@ -90,6 +91,7 @@ setters! {
 
 /// Everything needed to open and handshake a connection.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ConnectionConfig {
     /// The protocol version to speak (only v4 is implemented; the field lets v5 slot in).
     pub protocol_version: ProtocolVersion,

@@ -24,6 +24,7 @@ use crate::error::ConnectionError;
 
 /// Pool sizing and reconnection policy.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PoolConfig {
     /// Connections per shard on Scylla nodes.
     pub connections_per_shard: usize,

@@ -7,7 +7,9 @@ use cql_sim::SimCluster;
 pub(crate) use cql_testkit::query::query_cl;
 pub(crate) use cql_testkit::wait_until;
 use cql_transport::pool::PoolConfig;
-use cql_transport::{Cluster, ClusterConfig, Connection, ConnectionConfig, ConnectionError};
+use cql_transport::{
+    Cluster, ClusterConfig, Connection, ConnectionConfig, ConnectionError, ConnectionTuning,
+};
 use proto::Consistency;
 use proto::response::{Response, ResultBody};
 
@@ -30,23 +32,19 @@ pub(crate) async fn sim3() -> SimCluster {
 
 /// A driver configuration for `sim` with quick reconnects and a short debounce.
 pub(crate) fn config(sim: &SimCluster, per_shard: usize) -> ClusterConfig {
-    let mut connection = ConnectionConfig {
-        connect_timeout: Duration::from_secs(5),
-        ..ConnectionConfig::default()
-    };
-    connection.tuning.request_timeout = Some(Duration::from_secs(5));
-    ClusterConfig {
-        known_nodes: vec![sim.contact_point().to_string()],
-        connection,
-        pool: PoolConfig {
-            connections_per_shard: per_shard,
-            reconnect_base_delay: Duration::from_millis(20),
-            reconnect_max_delay: Duration::from_millis(200),
-            ..PoolConfig::default()
-        },
-        metadata_debounce: Duration::from_millis(50),
-        ..ClusterConfig::default()
-    }
+    let connection = ConnectionConfig::default()
+        .connect_timeout(Duration::from_secs(5))
+        .tuning(ConnectionTuning::default().request_timeout(Some(Duration::from_secs(5))));
+    ClusterConfig::default()
+        .known_nodes(vec![sim.contact_point().to_string()])
+        .connection(connection)
+        .pool(
+            PoolConfig::default()
+                .connections_per_shard(per_shard)
+                .reconnect_base_delay(Duration::from_millis(20))
+                .reconnect_max_delay(Duration::from_millis(200)),
+        )
+        .metadata_debounce(Duration::from_millis(50))
 }
 
 /// Connects within [`WAIT`].
