@@ -6,7 +6,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::fake_cluster::FakeCluster;
 use cql_session::value::{CqlValue, Row};
 use cql_session::{PreparedStatement, Session, SessionBuilder};
 use cql_sim::SimCluster;
@@ -212,17 +211,17 @@ async fn without_the_extension_lwt_is_not_confirmed_and_is_spread() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_without_scylla_extensions_gives_unconfirmed_lwts_that_work() {
     bounded(async {
-        // The fake cluster's SUPPORTED has no Scylla key at all (as Cassandra).
-        let cluster = FakeCluster::start(3).await;
-        let session = connect(cluster.addr(0)).await;
-        schema(&session).await;
-        wait_for_pools(&session, 3).await;
+        // SUPPORTED has no Scylla key at all, as from Cassandra.
+        let (cluster, session) = sim(cql_sim::SimClusterBuilder::without_scylla_extensions).await;
         for node in session.get_cluster_state().nodes() {
-            assert_eq!(node.pool().and_then(|p| p.lwt_mark()), None);
+            let pool = node.pool().expect("a pool");
+            assert_eq!(pool.lwt_mark(), None);
+            let conn = pool.any_connection().expect("a connection");
+            assert!(conn.info().sharding.is_none(), "no shard information");
         }
         let lwt = session.prepare(LWT_INSERT).await.unwrap();
         assert!(!lwt.is_confirmed_lwt());
-        let before = cluster.request_counts();
+        let before = executes(&cluster);
         for i in 0..RUNS {
             let r = session
                 .execute_unpaged(&lwt, (7i32, 1i32, format!("v{i}")))
@@ -236,9 +235,9 @@ async fn a_server_without_scylla_extensions_gives_unconfirmed_lwts_that_work() {
                 "[applied] of execution {i}"
             );
         }
-        let after = cluster.request_counts();
-        let per_node: Vec<usize> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
-        assert_eq!(per_node.iter().sum::<usize>(), RUNS as usize);
+        let after = executes(&cluster);
+        let per_node: Vec<u64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
+        assert_eq!(per_node.iter().sum::<u64>(), RUNS);
         assert!(
             per_node.iter().filter(|n| **n > 0).count() > 1,
             "unconfirmed LWTs take turns over the replicas: {per_node:?}"

@@ -1,7 +1,6 @@
 //! The integration tests of `cql-session`, one module per area, in one test binary: the session
-//! against `cql-sim` clusters (`session`, `sim`, `lwt`, `derive_session`), and against the
-//! Cassandra-like fake of `fake_cluster` for the one `lwt` case the sim cannot play (a server
-//! without Scylla extensions); the derive macros (`derive`, `derive_contract`), and their
+//! against `cql-sim` clusters (`session`, `sim`, `lwt`, `derive_session`; Scylla-like, and
+//! Cassandra-like without Scylla's extensions), the derive macros (`derive`, `derive_contract`), and their
 //! compile-fail cases (`ui`, which runs `tests/ui/*.rs` through trybuild; its paths are relative
 //! to the crate root).
 
@@ -10,7 +9,6 @@ mod derive;
 mod derive_contract;
 #[cfg(feature = "derive")]
 mod derive_session;
-mod fake_cluster;
 mod lwt;
 mod session;
 mod sim;

@@ -290,6 +290,9 @@ impl Connection {
             "PROTOCOL_VERSIONS".into(),
             vec!["3/v3".into(), "4/v4".into()],
         );
+        if !self.shared.cluster.config.scylla_extensions {
+            return Response::Supported { options };
+        }
         ShardingInfo {
             shard: self.shard,
             nr_shards: self.node().shards,

@@ -15,6 +15,30 @@ const KS: &str =
     "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}";
 
 #[tokio::test]
+async fn without_scylla_extensions_supported_is_cassandras() {
+    let cluster = SimCluster::builder()
+        .nodes(1)
+        .shards(4)
+        .without_scylla_extensions()
+        .start()
+        .await
+        .unwrap();
+    let node = cluster.node(0);
+    assert_eq!(node.shard_count(), 1, "a Cassandra-like node is one shard");
+    assert_eq!(node.shard_aware_addr(), None);
+    let mut c = RawClient::connect(cluster.contact_point()).await.unwrap();
+    let options = c.supported().await;
+    let mut keys: Vec<&str> = options.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["COMPRESSION", "CQL_VERSION", "PROTOCOL_VERSIONS"]);
+    assert!(matches!(c.startup(None).await, Response::Ready));
+    assert!(matches!(
+        c.query("SELECT key FROM system.local").await,
+        Response::Result(ResultBody::Rows(_))
+    ));
+}
+
+#[tokio::test]
 async fn options_then_startup_and_supported_keys() {
     let cluster = SimCluster::builder()
         .nodes(1)

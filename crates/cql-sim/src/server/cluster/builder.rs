@@ -40,6 +40,7 @@ pub struct SimClusterBuilder {
     cluster_name: String,
     max_frame_size: usize,
     lwt_mark: Option<u32>,
+    scylla_extensions: bool,
 }
 
 impl Default for SimClusterBuilder {
@@ -62,6 +63,7 @@ impl Default for SimClusterBuilder {
             cluster_name: "cql-sim".into(),
             max_frame_size: proto::frame::DEFAULT_MAX_FRAME_SIZE,
             lwt_mark: Some(LWT_MARK),
+            scylla_extensions: true,
         }
     }
 }
@@ -206,6 +208,17 @@ impl SimClusterBuilder {
         self
     }
 
+    /// Answers as Cassandra does, without Scylla's protocol extensions: SUPPORTED has no
+    /// `SCYLLA_*` key (no shard information, no shard-aware port, no LWT mark), and each node
+    /// is one shard. Drivers then see a plain Cassandra node.
+    pub fn without_scylla_extensions(mut self) -> Self {
+        self.scylla_extensions = false;
+        self.shards = 1;
+        self.shard_aware_port = None;
+        self.lwt_mark = None;
+        self
+    }
+
     /// Starts every node and returns once all listen.
     pub async fn start(self) -> Result<SimCluster, SimError> {
         let total: usize = self.dcs.iter().map(|d| d.nodes).sum();
@@ -241,7 +254,12 @@ impl SimClusterBuilder {
     async fn try_start(&self, seed: u64, base: Ipv4Addr) -> Result<SimCluster, SimError> {
         let config = Config {
             cluster_name: self.cluster_name.clone(),
-            shards: self.shards,
+            // A node without Scylla's extensions is not sharded.
+            shards: if self.scylla_extensions {
+                self.shards
+            } else {
+                1
+            },
             vnodes: self.vnodes,
             seed,
             port: self.port,
@@ -251,6 +269,7 @@ impl SimClusterBuilder {
             max_frame_size: self.max_frame_size,
             base,
             lwt_mark: self.lwt_mark,
+            scylla_extensions: self.scylla_extensions,
         };
         let data = DataPlane::new();
         let version = data.schema_version();

@@ -27,6 +27,8 @@ pub(crate) struct Config {
     pub(crate) base: Ipv4Addr,
     /// The bit advertised under `SCYLLA_LWT_ADD_METADATA_MARK` (None: the extension is off).
     pub(crate) lwt_mark: Option<u32>,
+    /// Whether SUPPORTED advertises Scylla's extensions (off: a Cassandra-like node).
+    pub(crate) scylla_extensions: bool,
 }
 
 impl Config {
