@@ -21,8 +21,9 @@ pub enum BrokenReason {
     #[error("i/o error: {0}")]
     Io(Arc<io::Error>),
     /// A frame from the peer could not be parsed (bad header, too large, bad body).
+    /// Boxed: rare, and it would make every request's result larger.
     #[error("corrupt frame from the peer: {0}")]
-    CorruptFrame(#[source] FrameError),
+    CorruptFrame(#[source] Box<FrameError>),
     /// An OPTIONS heartbeat got no answer in time.
     #[error("heartbeat got no response within {0:?}")]
     HeartbeatTimeout(Duration),
@@ -93,8 +94,9 @@ pub enum ConnectionError {
         got: Opcode,
     },
     /// A response frame could not be decoded.
+    /// Boxed: rare, and it would make every request's result larger.
     #[error("malformed response: {0}")]
-    Decode(#[source] FrameError),
+    Decode(#[source] Box<FrameError>),
     /// The request could not be encoded (e.g. a value too long for its length field).
     #[error("cannot encode the request: {0}")]
     Encode(#[source] EncodeError),
@@ -109,8 +111,9 @@ pub enum ConnectionError {
 #[non_exhaustive]
 pub enum TlsError {
     /// rustls refused the configuration (a certificate, a key, the protocol versions).
+    /// Shared: it keeps every connection error, and so every request's result, small.
     #[error("{0}")]
-    Config(#[from] rustls::Error),
+    Config(Arc<rustls::Error>),
     /// The configured server name is not a valid DNS name or IP address.
     #[error("{0:?} is not a valid DNS name or IP address to verify the server against")]
     ServerName(String),
@@ -122,6 +125,13 @@ pub enum TlsError {
         /// The i/o error rustls reported (it wraps the TLS alert or verification error).
         source: Arc<io::Error>,
     },
+}
+
+#[cfg(feature = "tls")]
+impl From<rustls::Error> for TlsError {
+    fn from(e: rustls::Error) -> Self {
+        Self::Config(Arc::new(e))
+    }
 }
 
 impl ConnectionError {

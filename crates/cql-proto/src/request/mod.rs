@@ -22,8 +22,8 @@ pub use query::Query;
 pub use register::Register;
 pub use startup::Startup;
 pub use values::{
-    SerializedValues, SerializedValuesBuilder, SerializedValuesIter, raw_values, values_len,
-    write_raw_value,
+    RawValues, SerializedValues, SerializedValuesBuilder, SerializedValuesIter, raw_values,
+    values_len, write_raw_value,
 };
 
 use crate::codec::Reader;

@@ -116,6 +116,7 @@ impl SerializedValues {
     /// many statements written into one buffer (a batch) become one `SerializedValues` each.
     ///
     /// Malformed or truncated input takes at most what is left of `bytes`.
+    #[inline]
     pub fn split_from(bytes: &mut Bytes, count: u16) -> Self {
         let len = values_len(bytes, count);
         Self {
@@ -128,26 +129,56 @@ impl SerializedValues {
 
 /// The byte length of the first `count` `[value]`s of `buf` (a negative length is null or
 /// unset: no bytes follow), at most `buf.len()`.
+#[inline]
 pub fn values_len(buf: &[u8], count: u16) -> usize {
-    let mut r = Reader::new(buf);
+    let mut pos = 0usize;
     for _ in 0..count {
-        if r.read_value("bound value").is_err() {
+        let Some(len) = buf.get(pos..).and_then(<[u8]>::first_chunk::<4>) else {
             return buf.len();
-        }
+        };
+        let len = usize::try_from(i32::from_be_bytes(*len)).unwrap_or(0);
+        pos = pos.saturating_add(4).saturating_add(len);
     }
-    buf.len() - r.remaining()
+    pos.min(buf.len())
 }
 
 /// Iterates over consecutive unnamed `[value]`s (the `bytes` of [`SerializedValues`]) and stops
 /// at the end or at the first malformed length.
-pub fn raw_values(buf: &[u8]) -> impl Iterator<Item = RawValue<'_>> {
-    let mut r = Reader::new(buf);
-    std::iter::from_fn(move || {
-        if r.remaining() == 0 {
-            return None;
-        }
-        r.read_value("bound value").ok()
-    })
+#[inline]
+pub fn raw_values(buf: &[u8]) -> RawValues<'_> {
+    RawValues { rest: buf }
+}
+
+/// The iterator of [`raw_values`].
+#[derive(Debug, Clone)]
+pub struct RawValues<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for RawValues<'a> {
+    type Item = RawValue<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<RawValue<'a>> {
+        let (len, rest) = self.rest.split_first_chunk::<4>()?;
+        let value = match i32::from_be_bytes(*len) {
+            -1 => RawValue::Null,
+            -2 => RawValue::Unset,
+            n => match usize::try_from(n).ok().and_then(|n| rest.get(..n)) {
+                Some(bytes) => {
+                    self.rest = &rest[bytes.len()..];
+                    return Some(RawValue::Value(bytes));
+                }
+                // A negative length other than -1/-2, or one past the end: malformed.
+                None => {
+                    self.rest = &[];
+                    return None;
+                }
+            },
+        };
+        self.rest = rest;
+        Some(value)
+    }
 }
 
 /// Appends one `[value]`: an `[int]` length and the bytes, or the length `-1` (null) or `-2`

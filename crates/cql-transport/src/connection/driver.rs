@@ -309,7 +309,7 @@ impl State {
             let frame = match decoder.decode(buf) {
                 Ok(Some(f)) => f,
                 Ok(None) => return Ok(()),
-                Err(e) => return Err(BrokenReason::CorruptFrame(e)),
+                Err(e) => return Err(BrokenReason::CorruptFrame(Box::new(e))),
             };
             self.route(frame, shared, events);
         }

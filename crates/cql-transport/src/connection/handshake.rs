@@ -121,8 +121,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
             .await
             .map_err(|e| ConnectionError::Broken(e.into()))?;
         let frame = self.read_frame().await?;
-        let env =
-            frame::decode_response(&frame, self.compression).map_err(ConnectionError::Decode)?;
+        let env = frame::decode_response(&frame, self.compression)
+            .map_err(|e| ConnectionError::Decode(Box::new(e)))?;
         Ok(env.response)
     }
 
@@ -145,7 +145,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
                     }
                 }
                 Err(e) => {
-                    return Err(ConnectionError::Broken(BrokenReason::CorruptFrame(e)));
+                    return Err(ConnectionError::Broken(BrokenReason::CorruptFrame(
+                        Box::new(e),
+                    )));
                 }
             }
         }

@@ -347,7 +347,7 @@ impl Connection {
             self.inner.info.compression,
             self.inner.tuning.max_frame_size,
         )
-        .map_err(ConnectionError::Decode)
+        .map_err(|e| ConnectionError::Decode(Box::new(e)))
     }
 
     /// The negotiated protocol version.
