@@ -1,7 +1,6 @@
 //! CQL types and values: the type grammar, value encoding of every type, and value traits.
 
 mod compare;
-pub(crate) mod custom;
 pub(crate) mod decode;
 mod display;
 pub(crate) mod encode;

@@ -1,5 +1,7 @@
 //! The CQL type grammar: the `[option]` of section 4.2.5.2 (v4) / 6.2.5.2 (v5).
 
+mod custom;
+
 use std::fmt;
 
 use bytes::{BufMut, BytesMut};
@@ -128,7 +130,7 @@ impl ColumnType {
         Ok(match id {
             0x0000 => {
                 let class = r.read_string("custom type class")?;
-                crate::value::custom::parse_custom_class(class, depth)?
+                custom::parse_custom_class(class, depth)?
             }
             0x0001 => Self::Ascii,
             0x0002 => Self::BigInt,
@@ -207,7 +209,7 @@ impl ColumnType {
             }
             Self::Vector(..) => {
                 buf.put_u16(0x0000);
-                return codec::write_string(buf, &crate::value::custom::vector_class(self));
+                return codec::write_string(buf, &custom::vector_class(self));
             }
             Self::Ascii => 0x0001,
             Self::BigInt => 0x0002,

@@ -1,7 +1,7 @@
 //! Custom type class names, including the parameterised `VectorType`.
 
+use super::{ColumnType, MAX_TYPE_DEPTH, VECTOR_CLASS};
 use crate::error::DecodeError;
-use crate::value::types::{ColumnType, MAX_TYPE_DEPTH, VECTOR_CLASS};
 
 /// Parses a custom type's class name; `VectorType(...)` becomes [`ColumnType::Vector`].
 pub(crate) fn parse_custom_class(class: &str, depth: usize) -> Result<ColumnType, DecodeError> {
