@@ -133,11 +133,11 @@ impl SerializedValues {
 pub fn values_len(buf: &[u8], count: u16) -> usize {
     let mut pos = 0usize;
     for _ in 0..count {
-        let Some(len) = buf.get(pos..).and_then(<[u8]>::first_chunk::<4>) else {
+        let Some(&[a, b, c, d]) = buf.get(pos..pos.saturating_add(4)) else {
             return buf.len();
         };
-        let len = usize::try_from(i32::from_be_bytes(*len)).unwrap_or(0);
-        pos = pos.saturating_add(4).saturating_add(len);
+        let len = usize::try_from(i32::from_be_bytes([a, b, c, d])).unwrap_or(0);
+        pos = pos.saturating_add(4 + len);
     }
     pos.min(buf.len())
 }

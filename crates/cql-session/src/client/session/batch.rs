@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use proto::request::{
-    Batch as BatchRequest, BatchStatement as WireBatchStatement, BatchStatementKind,
+    Batch as BatchRequest, BatchStatement as WireBatchStatement, BatchStatementKind, values_len,
 };
 use proto::{Request, SerializedValues};
 
@@ -56,7 +56,7 @@ impl SessionInner {
         let mut token = None;
         let mut routing_stmt: Option<&PreparedStatement> = None;
         let mut statements = Vec::with_capacity(n);
-        let mut all = proto::scratch::with_scratch(|buf| {
+        let all = proto::scratch::with_scratch(|buf| {
             for (i, st) in batch.statements.iter().enumerate() {
                 let start = buf.len();
                 let prepared = find_prepared(i);
@@ -99,9 +99,7 @@ impl SessionInner {
             }
             Ok::<_, ExecutionError>(Bytes::copy_from_slice(buf))
         })?;
-        for st in &mut statements {
-            st.values = SerializedValues::split_from(&mut all, st.values.count);
-        }
+        split_values(&mut statements, all);
         let profile = self.profile(&batch.config);
         let consistency = batch.config.consistency.unwrap_or(profile.consistency);
         let mut request = Request::Batch(BatchRequest {
@@ -134,6 +132,16 @@ impl SessionInner {
             .run(&mut request, &batch.config, &profile, routing, &reprepare)
             .await?;
         self.finish(executed, None).await
+    }
+}
+
+/// Gives each statement its values: consecutive zero-copy slices of `all`, each holding its
+/// statement's `count` values. Not generic, so it is not compiled again into every caller's
+/// `run_batch`.
+fn split_values(statements: &mut [WireBatchStatement], mut all: Bytes) {
+    for st in statements {
+        let len = values_len(&all, st.values.count);
+        st.values.bytes = all.split_to(len);
     }
 }
 
