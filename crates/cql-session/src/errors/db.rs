@@ -8,7 +8,7 @@ use super::{ErrorConsistency, WriteType};
 use crate::consistency::Consistency;
 
 /// A server's ERROR response, typed. The server's message is kept next to it in
-/// [`RequestAttemptError::DbError`].
+/// [`RequestAttemptError::DbError`](super::RequestAttemptError::DbError).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DbError {
