@@ -3,13 +3,13 @@
 //! replicas in ring order (the primary first), so contending LWTs queue up at one coordinator
 //! instead of competing in Paxos; without the extension nothing changes.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use cql_session::value::{CqlValue, Row};
-use cql_session::{PreparedStatement, Session, SessionBuilder};
+use cql_session::{PreparedStatement, Session};
 use cql_sim::SimCluster;
-use proto::codes::Opcode;
+
+use crate::common::{self, connect, executes};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const RUNS: u64 = 50;
@@ -18,34 +18,11 @@ const LWT_INSERT: &str = "INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?) IF NOT E
 const PLAIN_INSERT: &str = "INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)";
 
 async fn bounded<F: Future>(f: F) -> F::Output {
-    tokio::time::timeout(LIMIT, f)
-        .await
-        .expect("test timed out")
-}
-
-async fn connect(contact: SocketAddr) -> Session {
-    SessionBuilder::new()
-        .known_node(contact.to_string())
-        .build()
-        .await
-        .expect("connect")
+    common::bounded(LIMIT, f).await
 }
 
 async fn schema(session: &Session) {
-    session
-        .query_unpaged(
-            "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
-            (),
-        )
-        .await
-        .unwrap();
-    session
-        .query_unpaged(
-            "CREATE TABLE ks.t (pk int, ck int, v text, PRIMARY KEY (pk, ck))",
-            (),
-        )
-        .await
-        .unwrap();
+    common::create_ks_t(session, 3).await;
 }
 
 /// A 3-node simulated cluster (2 shards each) and a session connected to every node.
@@ -76,15 +53,6 @@ async fn wait_for_pools(session: &Session, n: usize) {
             .await
             .expect("a connection to every node");
     }
-}
-
-/// The EXECUTE requests each node of `cluster` has received.
-fn executes(cluster: &SimCluster) -> Vec<u64> {
-    cluster
-        .nodes()
-        .iter()
-        .map(|n| n.request_count_of(Opcode::EXECUTE))
-        .collect()
 }
 
 /// Runs `stmt` `RUNS` times with the same partition key; returns the EXECUTEs per node.

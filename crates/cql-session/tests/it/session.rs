@@ -16,6 +16,8 @@ use cql_session::{
 use cql_sim::server::faults;
 use cql_sim::{FaultAction, FaultRule, RequestMatcher, SimCluster};
 use cql_testkit::wait_until;
+
+use crate::common::{self, create_ks_t, executes};
 use futures::TryStreamExt;
 use proto::codes::Opcode;
 
@@ -32,20 +34,7 @@ async fn start(nodes: usize) -> SimCluster {
 }
 
 async fn connect(cluster: &SimCluster) -> Session {
-    SessionBuilder::new()
-        .known_node(cluster.contact_point().to_string())
-        .build()
-        .await
-        .expect("connect")
-}
-
-/// The EXECUTE requests each node received so far.
-fn executes(cluster: &SimCluster) -> Vec<u64> {
-    cluster
-        .nodes()
-        .iter()
-        .map(|n| n.request_count_of(Opcode::EXECUTE))
-        .collect()
+    common::connect(cluster.contact_point()).await
 }
 
 /// The PREPARE requests all nodes received so far.
@@ -71,28 +60,11 @@ async fn setup(session: &Session) {
 }
 
 async fn setup_rf(session: &Session, rf: usize) {
-    session
-        .query_unpaged(
-            format!(
-                "CREATE KEYSPACE ks WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': {rf}}}"
-            ),
-            (),
-        )
-        .await
-        .unwrap();
-    session
-        .query_unpaged(
-            "CREATE TABLE ks.t (pk int, ck int, v text, PRIMARY KEY (pk, ck))",
-            (),
-        )
-        .await
-        .unwrap();
+    create_ks_t(session, rf).await;
 }
 
 async fn bounded<F: Future>(f: F) -> F::Output {
-    tokio::time::timeout(LIMIT, f)
-        .await
-        .expect("test timed out")
+    common::bounded(LIMIT, f).await
 }
 
 #[tokio::test]

@@ -10,12 +10,12 @@ use cql_sim::server::faults;
 use cql_sim::{FaultAction, FaultRule, RequestMatcher, SimCluster};
 use futures::TryStreamExt;
 
+use crate::common;
+
 const LIMIT: Duration = Duration::from_secs(60);
 
 async fn bounded<F: Future>(f: F) -> F::Output {
-    tokio::time::timeout(LIMIT, f)
-        .await
-        .expect("test timed out")
+    common::bounded(LIMIT, f).await
 }
 
 async fn start(nodes: usize, shards: u32) -> (SimCluster, Session) {
@@ -26,31 +26,12 @@ async fn start(nodes: usize, shards: u32) -> (SimCluster, Session) {
         .start()
         .await
         .expect("sim cluster");
-    let session = SessionBuilder::new()
-        .known_node(cluster.contact_point().to_string())
-        .build()
-        .await
-        .expect("connect");
+    let session = common::connect(cluster.contact_point()).await;
     (cluster, session)
 }
 
 async fn schema(session: &Session, rf: usize) {
-    session
-        .query_unpaged(
-            format!(
-                "CREATE KEYSPACE ks WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': {rf}}}"
-            ),
-            (),
-        )
-        .await
-        .unwrap();
-    session
-        .query_unpaged(
-            "CREATE TABLE ks.t (pk int, ck int, v text, PRIMARY KEY (pk, ck))",
-            (),
-        )
-        .await
-        .unwrap();
+    common::create_ks_t(session, rf).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,55 @@
+//! Helpers the session's integration tests share: a bound on every test, a session connected to
+//! a `cql-sim` cluster, the `ks.t` schema most tests use, and per-node request counts.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use cql_session::{Session, SessionBuilder};
+use cql_sim::SimCluster;
+use proto::codes::Opcode;
+
+/// Runs `f` within `limit`: a hung request fails the test instead of hanging it.
+pub(crate) async fn bounded<F: Future>(limit: Duration, f: F) -> F::Output {
+    tokio::time::timeout(limit, f)
+        .await
+        .expect("test timed out")
+}
+
+/// A session with `contact` as its known node.
+pub(crate) async fn connect(contact: SocketAddr) -> Session {
+    SessionBuilder::new()
+        .known_node(contact.to_string())
+        .build()
+        .await
+        .expect("connect")
+}
+
+/// Creates keyspace `ks` (SimpleStrategy, `rf` replicas) and `ks.t (pk int, ck int, v text,
+/// PRIMARY KEY (pk, ck))`.
+pub(crate) async fn create_ks_t(session: &Session, rf: usize) {
+    session
+        .query_unpaged(
+            format!(
+                "CREATE KEYSPACE ks WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': {rf}}}"
+            ),
+            (),
+        )
+        .await
+        .expect("create keyspace ks");
+    session
+        .query_unpaged(
+            "CREATE TABLE ks.t (pk int, ck int, v text, PRIMARY KEY (pk, ck))",
+            (),
+        )
+        .await
+        .expect("create table ks.t");
+}
+
+/// The EXECUTE requests each node of `cluster` received so far.
+pub(crate) fn executes(cluster: &SimCluster) -> Vec<u64> {
+    cluster
+        .nodes()
+        .iter()
+        .map(|n| n.request_count_of(Opcode::EXECUTE))
+        .collect()
+}
