@@ -145,6 +145,15 @@ fn ci(sh: &Shell) -> Result<()> {
 }
 
 /// Prints a CI section header on stderr, where cargo's own progress goes.
+/// Starts a CI section: prints how long the previous one took, then `== name`.
 fn section(name: &str) {
+    use std::sync::Mutex;
+    use std::time::Instant;
+    static LAST: Mutex<Option<(String, Instant)>> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((previous, started)) = last.take() {
+        eprintln!("-- {previous}: {:.0} s", started.elapsed().as_secs_f64());
+    }
     eprintln!("== {name}");
+    *last = Some((name.to_owned(), Instant::now()));
 }
