@@ -349,20 +349,7 @@ impl Engine {
             };
             lists.push(vals);
         }
-        let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
-        for l in &lists {
-            combos = combos
-                .into_iter()
-                .flat_map(|p| {
-                    l.iter().map(move |v| {
-                        let mut p = p.clone();
-                        p.push(v.clone());
-                        p
-                    })
-                })
-                .collect();
-        }
-        let mut tokens = combos
+        let mut tokens = write::cartesian(&lists)
             .iter()
             .map(|kv| write::partition_key(kv).map(|k| k.token))
             .collect::<Result<Vec<_>>>()?;

@@ -11,7 +11,10 @@ use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::exec::BoundValue;
 use crate::exec::value::TermEnv;
-use crate::exec::write::{Slice, clustering_types, eq_values, partition_key, range_bounds};
+use crate::exec::write::{
+    Slice, cartesian, clustering_types, eq_values, partition_key, range_bounds,
+    require_partition_key,
+};
 use crate::key_encoding::encode_component;
 use crate::schema::{ColumnDef, ColumnKind, TableDef};
 use crate::storage::PartitionKey;
@@ -150,20 +153,7 @@ pub(super) fn restrictions(
     let keys = if restricted == t.pk_len {
         let lists: Vec<Vec<Bytes>> = pk.into_iter().flatten().collect();
         let mut keys = Vec::new();
-        let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
-        for l in &lists {
-            combos = combos
-                .into_iter()
-                .flat_map(|p| {
-                    l.iter().map(move |v| {
-                        let mut p = p.clone();
-                        p.push(v.clone());
-                        p
-                    })
-                })
-                .collect();
-        }
-        for kv in combos {
+        for kv in cartesian(&lists) {
             keys.push((partition_key(&kv)?, kv));
         }
         keys.sort_by(|a, b| a.0.cmp(&b.0));
@@ -172,17 +162,8 @@ pub(super) fn restrictions(
     } else {
         if restricted > 0 {
             if !s.allow_filtering {
-                let missing: Vec<&str> = t
-                    .partition_key()
-                    .iter()
-                    .zip(&pk)
-                    .filter(|(_, v)| v.is_none())
-                    .map(|(c, _)| c.name.as_str())
-                    .collect();
-                return Err(CqlError::invalid(format!(
-                    "Some partition key parts are missing: {}",
-                    missing.join(", ")
-                )));
+                // Some parts are restricted, not all: this reports the missing ones.
+                require_partition_key(t, &pk)?;
             }
             for (i, p) in pk.iter().enumerate() {
                 if let Some(vals) = p {

@@ -164,19 +164,7 @@ pub(in crate::exec) fn batch(
                         }
                     }
                 }
-                let missing: Vec<&str> = table
-                    .partition_key()
-                    .iter()
-                    .zip(&pk)
-                    .filter(|(_, v)| v.is_none())
-                    .map(|(c, _)| c.name.as_str())
-                    .collect();
-                if !missing.is_empty() {
-                    return Err(CqlError::invalid(format!(
-                        "Some partition key parts are missing: {}",
-                        missing.join(", ")
-                    )));
-                }
+                super::keys::require_partition_key(&table, &pk)?;
                 let ck_missing: Vec<&str> = table
                     .clustering()
                     .iter()

@@ -84,7 +84,7 @@ pub(crate) fn eq_values(
 }
 
 /// Every combination of one value from each list, in order.
-pub(super) fn cartesian(lists: &[Vec<Bytes>]) -> Vec<Vec<Bytes>> {
+pub(crate) fn cartesian(lists: &[Vec<Bytes>]) -> Vec<Vec<Bytes>> {
     let mut out: Vec<Vec<Bytes>> = vec![Vec::new()];
     for l in lists {
         let mut next = Vec::with_capacity(out.len() * l.len());
@@ -98,6 +98,25 @@ pub(super) fn cartesian(lists: &[Vec<Bytes>]) -> Vec<Vec<Bytes>> {
         out = next;
     }
     out
+}
+
+/// Fails, as Cassandra does, when a partition-key column of `t` has no value in `pk` (one
+/// entry per partition-key column, in order).
+pub(crate) fn require_partition_key<T>(t: &TableDef, pk: &[Option<T>]) -> Result<()> {
+    let missing: Vec<&str> = t
+        .partition_key()
+        .iter()
+        .zip(pk)
+        .filter(|(_, v)| v.is_none())
+        .map(|(c, _)| c.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(CqlError::invalid(format!(
+        "Some partition key parts are missing: {}",
+        missing.join(", ")
+    )))
 }
 
 /// The partition key position of key values.
@@ -188,19 +207,7 @@ pub(super) fn write_keys(
             }
         }
     }
-    let missing: Vec<&str> = t
-        .partition_key()
-        .iter()
-        .zip(&pk)
-        .filter(|(_, v)| v.is_none())
-        .map(|(c, _)| c.name.as_str())
-        .collect();
-    if !missing.is_empty() {
-        return Err(CqlError::invalid(format!(
-            "Some partition key parts are missing: {}",
-            missing.join(", ")
-        )));
-    }
+    require_partition_key(t, &pk)?;
     let pk_lists: Vec<Vec<Bytes>> = pk.into_iter().flatten().collect();
     let mut prefix = Vec::new();
     for (j, v) in ck.into_iter().enumerate() {

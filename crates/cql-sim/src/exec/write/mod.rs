@@ -25,7 +25,10 @@ mod lwt;
 mod writer;
 
 pub(in crate::exec) use batch::batch;
-pub(crate) use keys::{clustering_types, eq_values, int_term, partition_key, range_bounds};
+pub(crate) use keys::{
+    cartesian, clustering_types, eq_values, int_term, partition_key, range_bounds,
+    require_partition_key,
+};
 
 /// One side of a clustering slice: the value and whether it is inclusive.
 pub(crate) type SliceBound = Option<(Bytes, bool)>;
