@@ -160,6 +160,10 @@ impl Cluster {
         let Some(control) = control else {
             return Err(NewClusterError::AllNodesFailed(errors));
         };
+        // The nodes of a cluster speak the same versions: start every pool at the version the
+        // control connection settled on rather than have each node refuse a higher one first.
+        let mut config = config;
+        config.connection.protocol_version = control.conn.version();
         let (commands, commands_rx) = mpsc::channel(16);
         let inner = Arc::new(Inner {
             state: ArcSwap::from_pointee(ClusterState::default()),

@@ -93,8 +93,13 @@ setters! {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ConnectionConfig {
-    /// The protocol version to speak (only v4 is implemented; the field lets v5 slot in).
+    /// The highest protocol version offered. A server that does not speak it answers the first
+    /// request with a protocol error; the connection is then retried one version lower (v5 →
+    /// v4 → v3) unless [`Self::protocol_version_fallback`] is off.
     pub protocol_version: ProtocolVersion,
+    /// Whether a server's "unsupported protocol version" error makes the connection retry with
+    /// the next lower version (on by default). Off pins [`Self::protocol_version`].
+    pub protocol_version_fallback: bool,
     /// Preferred compression; used only when the server offers it in SUPPORTED.
     pub compression: Option<Compression>,
     /// Called when the server demands authentication.
@@ -130,6 +135,7 @@ impl Default for ConnectionConfig {
     fn default() -> Self {
         Self {
             protocol_version: ProtocolVersion::V4,
+            protocol_version_fallback: true,
             compression: None,
             authenticator: None,
             keyspace: None,
@@ -155,6 +161,7 @@ impl Default for ConnectionConfig {
 setters! {
     ConnectionConfig {
         protocol_version: ProtocolVersion,
+        protocol_version_fallback: bool,
         compression: Option<Compression>,
         authenticator: Option<Arc<dyn AuthenticatorProvider>>,
         keyspace: Option<String>,

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use proto::frame::FrameError;
+use proto::frame::{FrameError, ProtocolVersion};
 use proto::response::ErrorBody;
 use proto::{EncodeError, Opcode, UnexpectedResponse};
 
@@ -103,6 +103,16 @@ pub enum ConnectionError {
     /// The caller asked for something the configuration or the server does not allow.
     #[error("invalid request or configuration: {0}")]
     Invalid(String),
+    /// The server does not speak the protocol version offered. Connections retry with the next
+    /// lower version by themselves unless the version is pinned
+    /// ([`crate::ConnectionConfig::protocol_version_fallback`] off).
+    #[error("the server does not speak protocol {offered}: {message}")]
+    UnsupportedProtocolVersion {
+        /// The version offered.
+        offered: ProtocolVersion,
+        /// The server's protocol error message.
+        message: String,
+    },
 }
 
 /// Why TLS could not be set up or the TLS handshake failed.

@@ -348,8 +348,28 @@ impl NodePool {
         true
     }
 
-    /// Opens one connection, to `shard` through the shard-aware port when possible.
+    /// Opens one connection, to `shard` through the shard-aware port when possible. The
+    /// protocol version the node settled on is remembered, so its next connections start there
+    /// instead of being refused first.
     async fn open_one(
+        self: &Arc<Self>,
+        shard: Option<u32>,
+    ) -> Result<(Connection, ConnectionDriver), ConnectionError> {
+        let opened = self.open_one_at(shard).await;
+        if let Ok((conn, _)) = &opened {
+            let version = conn.version();
+            let config = self.config.load();
+            if version < config.protocol_version {
+                tracing::debug!(node = %self.address, %version, "node speaks a lower protocol version");
+                let mut lowered = ConnectionConfig::clone(&config);
+                lowered.protocol_version = version;
+                self.config.store(Arc::new(lowered));
+            }
+        }
+        opened
+    }
+
+    async fn open_one_at(
         self: &Arc<Self>,
         shard: Option<u32>,
     ) -> Result<(Connection, ConnectionDriver), ConnectionError> {

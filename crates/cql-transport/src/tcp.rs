@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use tokio::net::{TcpSocket, TcpStream};
 
+use proto::frame::ProtocolVersion;
+
 use crate::config::ConnectionConfig;
 use crate::connection::{Connection, ConnectionDriver};
 use crate::error::ConnectionError;
@@ -85,8 +87,30 @@ impl Connection {
     }
 }
 
-/// TCP (+TLS) connect and handshake; the driver is returned unspawned.
+/// TCP (+TLS) connect and handshake; the driver is returned unspawned. A server that refuses
+/// the offered protocol version is asked again one version lower, on a new connection (servers
+/// may close after the refusal), down to v3, unless the version is pinned.
 pub(crate) async fn open_tcp(
+    addr: SocketAddr,
+    source_port: Option<u16>,
+    config: &ConnectionConfig,
+) -> Result<(Connection, ConnectionDriver), ConnectionError> {
+    let mut attempt = std::borrow::Cow::Borrowed(config);
+    loop {
+        match open_tcp_once(addr, source_port, &attempt).await {
+            Err(ConnectionError::UnsupportedProtocolVersion { offered, message })
+                if attempt.protocol_version_fallback && offered > ProtocolVersion::V3 =>
+            {
+                let lower = ProtocolVersion(offered.0 - 1);
+                tracing::debug!(%addr, %offered, %lower, %message, "protocol version refused; retrying lower");
+                attempt.to_mut().protocol_version = lower;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn open_tcp_once(
     addr: SocketAddr,
     source_port: Option<u16>,
     config: &ConnectionConfig,

@@ -105,6 +105,11 @@ fn protocol_error(message: impl Into<String>) -> Response {
     })
 }
 
+/// The `PROTOCOL_VERSIONS` of SUPPORTED, as Cassandra writes them: `3/v3, 4/v4, 5/v5`.
+fn supported_versions(max: ProtocolVersion) -> Vec<String> {
+    (3..=max.0).map(|v| format!("{v}/v{v}")).collect()
+}
+
 fn opcode_name(op: Opcode) -> String {
     match op {
         Opcode::AUTH_RESPONSE => "AUTH_RESPONSE".into(),
@@ -240,21 +245,51 @@ impl Connection {
         }
     }
 
-    /// Rejects a frame of a version other than 3 or 4 (before the decoder sees it).
+    /// Rejects a frame of a version this node does not serve (before the decoder sees it),
+    /// with the error frame and message the modelled server sends; and, once STARTUP fixed the
+    /// connection's version, a frame of another version (as Cassandra and Scylla do).
     async fn check_version(&self, buf: &BytesMut) -> Option<AfterFrame> {
         let first = *buf.first()?;
         let version = first & 0x7f;
-        if version == 3 || version == 4 {
-            return None;
-        }
+        let max = self.shared.cluster.config.max_protocol_version;
         let stream = match (buf.get(2), buf.get(3)) {
             (Some(a), Some(b)) => i16::from_be_bytes([*a, *b]),
             _ => 0,
         };
-        let msg = format!(
-            "Invalid or unsupported protocol version ({version}); supported versions are (3/v3, 4/v4)"
-        );
-        let out = self.frame(ProtocolVersion::V4, stream, protocol_error(msg));
+        let (reply_version, msg) = if (3..=max.0).contains(&version) {
+            if self.phase == HandshakePhase::Initial || version == self.version.0 {
+                return None;
+            }
+            (
+                self.version,
+                format!(
+                    "Invalid message version. Got {version} but previous messages on this connection had version {}",
+                    self.version.0
+                ),
+            )
+        } else if self.shared.cluster.config.scylla_extensions {
+            // Scylla: `Invalid or unsupported protocol version: 5`, in its own version.
+            (
+                max,
+                format!("Invalid or unsupported protocol version: {version}"),
+            )
+        } else if version == 5 && max == ProtocolVersion::V4 {
+            // Cassandra 3.11 knows v5 as a beta it serves only with the USE_BETA flag, and
+            // answers in the version asked.
+            (
+                ProtocolVersion::V5,
+                "Beta version of the protocol used (5/v5-beta), but USE_BETA flag is unset".into(),
+            )
+        } else {
+            (
+                max,
+                format!(
+                    "Invalid or unsupported protocol version ({version}); supported versions are ({})",
+                    supported_versions(max).join(", ")
+                ),
+            )
+        };
+        let out = self.frame(reply_version, stream, protocol_error(msg));
         let _ = self.send(Outgoing::Frame(out)).await;
         let _ = self.send(Outgoing::Close).await;
         Some(AfterFrame::Close)
@@ -288,7 +323,7 @@ impl Connection {
         options.insert("COMPRESSION".into(), vec!["lz4".into(), "snappy".into()]);
         options.insert(
             "PROTOCOL_VERSIONS".into(),
-            vec!["3/v3".into(), "4/v4".into()],
+            supported_versions(self.shared.cluster.config.max_protocol_version),
         );
         if !self.shared.cluster.config.scylla_extensions {
             return Response::Supported { options };

@@ -34,10 +34,11 @@ where
         decoder: FrameDecoder::new(config.tuning.max_frame_size),
         compression: None,
         version: config.protocol_version,
+        reply_version: config.protocol_version,
     };
     let supported = match io.roundtrip(&Request::Options).await? {
         Response::Supported { options } => options,
-        other => return Err(ConnectionError::from_response("OPTIONS", other.into())),
+        other => return Err(io.refusal("OPTIONS", other)),
     };
     tracing::debug!(?supported, "SUPPORTED");
     let compression = config.compression.filter(|c| {
@@ -81,7 +82,7 @@ where
     match reply {
         Response::Ready => {}
         Response::Authenticate { authenticator } => io.authenticate(config, &authenticator).await?,
-        other => return Err(ConnectionError::from_response("STARTUP", other.into())),
+        other => return Err(io.refusal("STARTUP", other)),
     }
     let info = ConnectionInfo {
         peer: None,
@@ -101,9 +102,44 @@ struct HandshakeIo<'a, S> {
     decoder: FrameDecoder,
     compression: Option<Compression>,
     version: frame::ProtocolVersion,
+    /// The version byte of the latest response frame.
+    reply_version: frame::ProtocolVersion,
+}
+
+/// Whether `error`, the answer to a request sent at `offered` in a frame of `reply_version`,
+/// says the server does not speak `offered`. Servers answer an unknown version with a
+/// PROTOCOL_ERROR in the highest version they speak (Cassandra: "Invalid or unsupported
+/// protocol version (5); supported versions are (3/v3, 4/v4)"; Scylla: "Invalid or unsupported
+/// protocol version: 5"; Cassandra 3 for v5: "Beta version of the protocol used ...").
+fn is_version_refusal(
+    error: &proto::response::ErrorBody,
+    offered: frame::ProtocolVersion,
+    reply_version: frame::ProtocolVersion,
+) -> bool {
+    if error.code != proto::codes::ErrorCode::PROTOCOL_ERROR {
+        return false;
+    }
+    let message = error.message.to_ascii_lowercase();
+    reply_version != offered
+        || message.contains("protocol version")
+        || message.contains("beta version")
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
+    /// The error for an unexpected answer to `during`: a refusal of the offered protocol version
+    /// is [`ConnectionError::UnsupportedProtocolVersion`], so the caller can retry lower.
+    fn refusal(&self, during: &'static str, response: Response) -> ConnectionError {
+        match response {
+            Response::Error(e) if is_version_refusal(&e, self.version, self.reply_version) => {
+                ConnectionError::UnsupportedProtocolVersion {
+                    offered: self.version,
+                    message: e.message,
+                }
+            }
+            other => ConnectionError::from_response(during, other.into()),
+        }
+    }
+
     async fn roundtrip(&mut self, request: &Request) -> Result<Response, ConnectionError> {
         let mut buf = BytesMut::with_capacity(128);
         let opts = RequestOptions {
@@ -121,6 +157,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
             .await
             .map_err(|e| ConnectionError::Broken(e.into()))?;
         let frame = self.read_frame().await?;
+        self.reply_version = frame.header.version;
         let env = frame::decode_response(&frame, self.compression)
             .map_err(|e| ConnectionError::Decode(Box::new(e)))?;
         Ok(env.response)

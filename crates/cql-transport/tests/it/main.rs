@@ -13,6 +13,7 @@ mod sim_pools;
 mod sim_replicas;
 mod sim_schema;
 mod sim_topology;
+mod sim_versions;
 mod tcp_loopback;
 #[cfg(feature = "tls")]
 mod tls;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use proto::frame::ProtocolVersion;
 use tokio::sync::broadcast;
 
 use super::state::{ClusterInner, Config};
@@ -41,6 +42,7 @@ pub struct SimClusterBuilder {
     max_frame_size: usize,
     lwt_mark: Option<u32>,
     scylla_extensions: bool,
+    max_protocol_version: Option<ProtocolVersion>,
 }
 
 impl Default for SimClusterBuilder {
@@ -64,6 +66,7 @@ impl Default for SimClusterBuilder {
             max_frame_size: proto::frame::DEFAULT_MAX_FRAME_SIZE,
             lwt_mark: Some(LWT_MARK),
             scylla_extensions: true,
+            max_protocol_version: None,
         }
     }
 }
@@ -219,6 +222,15 @@ impl SimClusterBuilder {
         self
     }
 
+    /// The highest native protocol version the nodes serve. By default the personality's:
+    /// v4 as Scylla (Scylla serves v3 and v4 only), v5 without the Scylla extensions (as
+    /// Cassandra 4.0+). A version above it is refused the way that server refuses it; v4 on a
+    /// Cassandra-like node answers v5 as Cassandra 3.11 does (v5 is a beta there).
+    pub fn max_protocol_version(mut self, version: ProtocolVersion) -> Self {
+        self.max_protocol_version = Some(version);
+        self
+    }
+
     /// Starts every node and returns once all listen.
     pub async fn start(self) -> Result<SimCluster, SimError> {
         let total: usize = self.dcs.iter().map(|d| d.nodes).sum();
@@ -270,6 +282,13 @@ impl SimClusterBuilder {
             base,
             lwt_mark: self.lwt_mark,
             scylla_extensions: self.scylla_extensions,
+            max_protocol_version: self
+                .max_protocol_version
+                .unwrap_or(if self.scylla_extensions {
+                    ProtocolVersion::V4
+                } else {
+                    ProtocolVersion::V5
+                }),
         };
         let data = DataPlane::new();
         let version = data.schema_version();

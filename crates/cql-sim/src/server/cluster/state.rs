@@ -29,6 +29,8 @@ pub(crate) struct Config {
     pub(crate) lwt_mark: Option<u32>,
     /// Whether SUPPORTED advertises Scylla's extensions (off: a Cassandra-like node).
     pub(crate) scylla_extensions: bool,
+    /// The highest native protocol version served (v3 is the lowest).
+    pub(crate) max_protocol_version: proto::frame::ProtocolVersion,
 }
 
 impl Config {

@@ -1,0 +1,104 @@
+//! Protocol versions as each modelled server serves and refuses them: the error frame's
+//! version byte and message are what drivers parse to retry one version lower.
+
+use cql_sim::{SimCluster, SimClusterBuilder};
+use cql_testkit::RawClient;
+use proto::codes::ErrorCode;
+use proto::frame::{ProtocolVersion, decode_response};
+use proto::request::Request;
+use proto::response::Response;
+
+/// Sends OPTIONS in a frame of `version` (as raw bytes: the codec refuses unknown versions) and
+/// returns the answer's version byte and error message; the node must close afterwards.
+async fn refused(builder: SimClusterBuilder, version: u8) -> (ProtocolVersion, String) {
+    let cluster = builder.start().await.expect("sim starts");
+    let mut c = RawClient::connect(cluster.contact_point())
+        .await
+        .expect("connect");
+    c.send_raw(&[version, 0, 0, 1, 0x05, 0, 0, 0, 0]).await;
+    let frame = c.read_frame().await.expect("an error frame");
+    let answer_version = frame.header.version;
+    let env = decode_response(&frame, None).expect("decodes");
+    let Response::Error(e) = env.response else {
+        panic!("expected an ERROR, got {:?}", env.response);
+    };
+    assert_eq!(e.code, ErrorCode::PROTOCOL_ERROR);
+    assert_eq!(env.stream, 1);
+    assert!(
+        c.read_frame().await.is_none(),
+        "the node closes after refusing"
+    );
+    (answer_version, e.message)
+}
+
+#[tokio::test]
+async fn scylla_refuses_v5_in_a_v4_frame() {
+    let (version, message) = refused(SimCluster::builder(), 5).await;
+    assert_eq!(version, ProtocolVersion::V4);
+    assert_eq!(message, "Invalid or unsupported protocol version: 5");
+}
+
+#[tokio::test]
+async fn cassandra_3_refuses_v5_as_a_beta_in_a_v5_frame() {
+    let builder = SimCluster::builder()
+        .without_scylla_extensions()
+        .max_protocol_version(ProtocolVersion::V4);
+    let (version, message) = refused(builder, 5).await;
+    assert_eq!(version, ProtocolVersion::V5);
+    assert_eq!(
+        message,
+        "Beta version of the protocol used (5/v5-beta), but USE_BETA flag is unset"
+    );
+}
+
+#[tokio::test]
+async fn cassandra_4_refuses_v6_listing_what_it_serves() {
+    let builder = SimCluster::builder().without_scylla_extensions();
+    let (version, message) = refused(builder, 6).await;
+    assert_eq!(version, ProtocolVersion::V5);
+    assert_eq!(
+        message,
+        "Invalid or unsupported protocol version (6); supported versions are (3/v3, 4/v4, 5/v5)"
+    );
+}
+
+#[tokio::test]
+async fn supported_lists_the_versions_served() {
+    let cluster = SimCluster::builder()
+        .without_scylla_extensions()
+        .start()
+        .await
+        .expect("sim starts");
+    let mut c = RawClient::connect(cluster.contact_point())
+        .await
+        .expect("connect");
+    let supported = c.supported().await;
+    assert_eq!(
+        supported.get("PROTOCOL_VERSIONS"),
+        Some(&vec![
+            "3/v3".to_owned(),
+            "4/v4".to_owned(),
+            "5/v5".to_owned()
+        ])
+    );
+}
+
+#[tokio::test]
+async fn after_startup_a_frame_of_another_version_is_refused() {
+    let cluster = SimCluster::builder().start().await.expect("sim starts");
+    let mut c = RawClient::ready(cluster.contact_point()).await;
+    c.version = ProtocolVersion::V3;
+    let stream = c.send(&Request::Options).await;
+    let frame = c.read_frame().await.expect("an error frame");
+    assert_eq!(frame.header.version, ProtocolVersion::V4);
+    let env = decode_response(&frame, None).expect("decodes");
+    assert_eq!(env.stream, stream);
+    let Response::Error(e) = env.response else {
+        panic!("expected an ERROR, got {:?}", env.response);
+    };
+    assert_eq!(e.code, ErrorCode::PROTOCOL_ERROR);
+    assert_eq!(
+        e.message,
+        "Invalid message version. Got 3 but previous messages on this connection had version 4"
+    );
+}

@@ -1,0 +1,91 @@
+//! Protocol version negotiation against `cql-sim` nodes of each personality: the highest
+//! version offered, the server's refusal, the retry one version lower, and a pinned version.
+
+use cql_sim::SimCluster;
+use cql_transport::{Connection, ConnectionConfig, ConnectionError};
+use proto::frame::ProtocolVersion;
+
+use crate::sim_common::{WAIT, config, connect, run};
+
+async fn sim(builder: cql_sim::SimClusterBuilder) -> SimCluster {
+    builder
+        .isolated()
+        .start()
+        .await
+        .expect("sim cluster starts")
+}
+
+async fn open(sim: &SimCluster, config: &ConnectionConfig) -> Result<Connection, ConnectionError> {
+    tokio::time::timeout(WAIT, Connection::connect(sim.contact_point(), config))
+        .await
+        .expect("connects or fails in time")
+}
+
+#[tokio::test]
+async fn v5_offered_to_a_scylla_node_settles_on_v4() {
+    let sim = sim(SimCluster::builder()).await;
+    let config = ConnectionConfig::default().protocol_version(ProtocolVersion::V5);
+    let conn = open(&sim, &config).await.expect("falls back to v4");
+    assert_eq!(conn.version(), ProtocolVersion::V4);
+    run(&conn, "SELECT release_version FROM system.local")
+        .await
+        .expect("v4 requests work");
+}
+
+#[tokio::test]
+async fn v5_offered_to_a_cassandra_3_node_settles_on_v4() {
+    // Cassandra 3.11 answers v5 with "Beta version of the protocol used", in a v5 frame.
+    let sim = sim(SimCluster::builder()
+        .without_scylla_extensions()
+        .max_protocol_version(ProtocolVersion::V4))
+    .await;
+    let config = ConnectionConfig::default().protocol_version(ProtocolVersion::V5);
+    let conn = open(&sim, &config).await.expect("falls back to v4");
+    assert_eq!(conn.version(), ProtocolVersion::V4);
+}
+
+#[tokio::test]
+async fn v4_offered_to_a_v3_node_settles_on_v3() {
+    let sim = sim(SimCluster::builder().max_protocol_version(ProtocolVersion::V3)).await;
+    let conn = open(&sim, &ConnectionConfig::default())
+        .await
+        .expect("falls back to v3");
+    assert_eq!(conn.version(), ProtocolVersion::V3);
+    run(&conn, "SELECT release_version FROM system.local")
+        .await
+        .expect("v3 requests work");
+}
+
+#[tokio::test]
+async fn a_pinned_version_the_node_refuses_is_a_typed_error() {
+    let sim = sim(SimCluster::builder()).await;
+    let config = ConnectionConfig::default()
+        .protocol_version(ProtocolVersion::V5)
+        .protocol_version_fallback(false);
+    let err = open(&sim, &config).await.expect_err("v5 is pinned");
+    match err {
+        ConnectionError::UnsupportedProtocolVersion { offered, message } => {
+            assert_eq!(offered, ProtocolVersion::V5);
+            assert_eq!(message, "Invalid or unsupported protocol version: 5");
+        }
+        other => panic!("expected UnsupportedProtocolVersion, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_cluster_starts_its_pools_at_the_version_the_control_connection_found() {
+    let sim = sim(SimCluster::builder().nodes(3)).await;
+    let mut cfg = config(&sim, 1);
+    cfg.connection = cfg.connection.protocol_version(ProtocolVersion::V5);
+    let cluster = connect(cfg).await;
+    let state = cluster.state();
+    let mut seen = 0;
+    for node in state.nodes() {
+        if let Some(conn) = cluster.connection_for(node, None) {
+            assert_eq!(conn.version(), ProtocolVersion::V4, "node {}", node.address);
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 3, "every node has a connection");
+    cluster.close();
+}
