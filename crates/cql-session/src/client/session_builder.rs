@@ -16,7 +16,7 @@ use super::session::{Session, SessionOptions, validate_keyspace_name};
 use crate::consistency::Consistency;
 use crate::errors::{MetadataError, NewSessionError, UseKeyspaceError};
 
-pub use proto::frame::Compression;
+pub use proto::frame::{Compression, ProtocolVersion};
 
 /// A contact point.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,12 @@ pub struct SessionConfig {
     pub known_nodes: Vec<KnownNode>,
     /// Preferred compression, used when the server supports it.
     pub compression: Option<Compression>,
+    /// The highest native protocol version offered (default v5). A node that does not speak
+    /// it is asked again one version lower, unless [`Self::protocol_version_pinned`].
+    pub protocol_version: ProtocolVersion,
+    /// Use exactly [`Self::protocol_version`]: a node that refuses it fails to connect with
+    /// an "unsupported protocol version" error instead of being asked for a lower one.
+    pub protocol_version_pinned: bool,
     /// `TCP_NODELAY` (default on).
     pub tcp_nodelay: bool,
     /// TCP keepalive idle time (default off).
@@ -120,6 +126,8 @@ impl SessionConfig {
         Self {
             known_nodes: Vec::new(),
             compression: None,
+            protocol_version: ProtocolVersion::V4,
+            protocol_version_pinned: false,
             tcp_nodelay: true,
             tcp_keepalive_interval: None,
             default_execution_profile_handle: ExecutionProfileHandle::default(),
@@ -168,6 +176,8 @@ impl SessionConfig {
             })
             .collect();
         c.connection.compression = self.compression;
+        c.connection.protocol_version = self.protocol_version;
+        c.connection.protocol_version_fallback = !self.protocol_version_pinned;
         c.connection.authenticator = self.authenticator.clone();
         c.connection.connect_timeout = self.connect_timeout;
         c.connection.tcp_nodelay = self.tcp_nodelay;
@@ -317,6 +327,24 @@ impl SessionBuilder {
     #[must_use]
     pub fn compression(mut self, compression: Option<Compression>) -> Self {
         self.config.compression = compression;
+        self
+    }
+
+    /// Offers at most this native protocol version; nodes that do not speak it are asked for
+    /// the next lower one (v5 → v4 → v3). The default is v5.
+    #[must_use]
+    pub fn max_protocol_version(mut self, version: ProtocolVersion) -> Self {
+        self.config.protocol_version = version;
+        self.config.protocol_version_pinned = false;
+        self
+    }
+
+    /// Speaks exactly this native protocol version: a node that refuses it fails to connect
+    /// (`ConnectionError::UnsupportedProtocolVersion`) rather than being asked for a lower one.
+    #[must_use]
+    pub fn protocol_version(mut self, version: ProtocolVersion) -> Self {
+        self.config.protocol_version = version;
+        self.config.protocol_version_pinned = true;
         self
     }
 

@@ -43,6 +43,23 @@ struct Args {
     /// Delay before other nodes adopt a new schema version, in milliseconds.
     #[arg(long, default_value_t = 0)]
     schema_agreement_delay_ms: u64,
+    /// The server modelled: `scylla` (Scylla's protocol extensions, shards) or `cassandra`
+    /// (no `SCYLLA_*` options, one shard per node).
+    #[arg(long, value_enum, default_value_t = Flavor::Scylla)]
+    flavor: Flavor,
+    /// The highest native protocol version served (3, 4 or 5); by default the flavor's
+    /// (Scylla: 4, Cassandra: 5).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(3..=5))]
+    max_protocol_version: Option<u8>,
+}
+
+/// The server a `cql-sim` process models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Flavor {
+    /// ScyllaDB.
+    Scylla,
+    /// Apache Cassandra.
+    Cassandra,
 }
 
 fn main() -> ExitCode {
@@ -77,6 +94,12 @@ async fn run(args: Args) -> ExitCode {
     };
     if let Some(seed) = args.seed {
         b = b.seed(seed);
+    }
+    if args.flavor == Flavor::Cassandra {
+        b = b.without_scylla_extensions();
+    }
+    if let Some(v) = args.max_protocol_version {
+        b = b.max_protocol_version(proto::frame::ProtocolVersion(v));
     }
     if let Some(auth) = &args.auth {
         let Some((user, pass)) = auth.split_once(':') else {
