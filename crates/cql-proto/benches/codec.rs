@@ -1,6 +1,7 @@
 //! Hot paths of the codec: encoding an EXECUTE with 5 bound values, decoding and iterating a
 //! ROWS body of 100 rows × 5 columns, Murmur3 token computation, and the cost of getting a
-//! `&str` out of a `Text` (which checks the UTF-8 again).
+//! `&str` out of a `Text` (which checks the UTF-8 again), and wrapping a small frame in a v5
+//! segment and back.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -9,6 +10,7 @@ use bytes::{Bytes, BytesMut};
 use cql_proto::frame::{ProtocolVersion, RequestOptions, encode_request};
 use cql_proto::request::{Execute, QueryParameters, Request, SerializedValuesBuilder};
 use cql_proto::response::{ColumnSpec, ResultBody, ResultMetadata, RowsWriter};
+use cql_proto::segment::{SegmentCompression, SegmentEncoder, SegmentedFrameDecoder};
 use cql_proto::value::SerializeValue;
 use cql_proto::{ColumnType, Consistency, Response, Text, murmur3_token};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -154,5 +156,49 @@ fn text(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, encode_execute, decode_rows, token, text);
+/// A v5 EXECUTE frame with 5 bound values (about 100 bytes) into one self-contained segment,
+/// then back out through the segmented frame decoder.
+fn segment(c: &mut Criterion) {
+    let execute = Request::Execute(Execute {
+        id: Bytes::from_static(&[0xab; 16]),
+        result_metadata_id: Some(Bytes::from_static(&[0xcd; 16])),
+        params: QueryParameters {
+            consistency: Consistency::LOCAL_QUORUM,
+            values: five_values(),
+            skip_metadata: true,
+            page_size: Some(5000),
+            ..QueryParameters::default()
+        },
+    });
+    let mut frame = BytesMut::new();
+    encode_request(
+        &mut frame,
+        ProtocolVersion::V5,
+        1,
+        &execute,
+        &RequestOptions::default(),
+    )
+    .unwrap();
+    let mut group = c.benchmark_group("segment");
+    group.throughput(Throughput::Elements(1));
+    for (name, compression) in [
+        ("encode_decode_small_frame", SegmentCompression::None),
+        ("encode_decode_small_frame_lz4", SegmentCompression::Lz4),
+    ] {
+        let encoder = SegmentEncoder::new(compression);
+        let mut decoder = SegmentedFrameDecoder::new(compression, 1 << 20);
+        let mut wire = BytesMut::with_capacity(4096);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                wire.clear();
+                encoder.encode_frames(black_box(&frame), &mut wire).unwrap();
+                let f = decoder.decode(&mut wire).unwrap().unwrap();
+                black_box(f.body.len())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, encode_execute, decode_rows, token, text, segment);
 criterion_main!(benches);

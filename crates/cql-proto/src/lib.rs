@@ -19,6 +19,7 @@ pub mod request;
 pub mod response;
 pub mod scratch;
 pub mod scylla;
+pub mod segment;
 pub mod text;
 pub mod token;
 pub mod value;

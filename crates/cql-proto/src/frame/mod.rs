@@ -98,6 +98,7 @@ impl BodyExtensions {
 use crate::codec::Reader;
 use crate::codes::Opcode;
 use crate::error::{DecodeError, EncodeError};
+use crate::segment::SegmentError;
 
 /// A whole frame: its header and its body as on the wire (possibly compressed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,4 +184,7 @@ pub enum FrameError {
     /// The body (or its envelope) could not be decoded.
     #[error("cannot decode frame body: {0}")]
     Decode(#[from] DecodeError),
+    /// The v5 segment carrying the frame could not be decoded.
+    #[error("cannot decode v5 segment: {0}")]
+    Segment(#[from] SegmentError),
 }

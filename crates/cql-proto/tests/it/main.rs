@@ -12,6 +12,8 @@ mod golden;
 mod no_panic;
 mod readme;
 mod roundtrip;
+mod segment_golden;
+mod segment_prop;
 mod strategies;
 mod token;
 mod values;
