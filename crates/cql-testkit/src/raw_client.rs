@@ -7,11 +7,12 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use proto::codes::Consistency;
 use proto::frame::{
-    Compression, Frame, FrameDecoder, ProtocolVersion, RequestOptions, ResponseEnvelope,
+    Compression, DEFAULT_MAX_FRAME_SIZE, Frame, ProtocolVersion, RequestOptions, ResponseEnvelope,
     decode_response, encode_request,
 };
 use proto::request::{Execute, Prepare, Request, SerializedValues, Startup};
 use proto::response::{Event, Response};
+use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -28,7 +29,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 pub struct RawClient<S = TcpStream> {
     stream: S,
     buf: BytesMut,
-    decoder: FrameDecoder,
+    decoder: FrameReader,
+    writer: FrameWriter,
     compression: Option<Compression>,
     next_stream: i16,
     pending: HashMap<i16, ResponseEnvelope>,
@@ -77,7 +79,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         Self {
             stream,
             buf: BytesMut::with_capacity(64 * 1024),
-            decoder: FrameDecoder::default(),
+            decoder: FrameReader::new(None, DEFAULT_MAX_FRAME_SIZE),
+            writer: FrameWriter::new(None),
             compression: None,
             next_stream: 1,
             pending: HashMap::new(),
@@ -106,7 +109,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
             custom_payload: None,
             compression: self.compression,
         };
-        encode_request(&mut buf, self.version, stream, req, &opts).expect("encode");
+        encode_request(
+            self.writer.frame_buf(&mut buf),
+            self.version,
+            stream,
+            req,
+            &opts,
+        )
+        .expect("encode");
+        self.writer.seal(&mut buf).expect("segments");
         self.send_raw(&buf).await;
         stream
     }
@@ -184,7 +195,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
     }
 
     /// Sends STARTUP (CQL 3.0.0, with `compression` if given) and returns the answer; later
-    /// frames use the compression once the server answered READY or AUTHENTICATE.
+    /// frames use the compression once the server answered READY or AUTHENTICATE (with
+    /// protocol v5: later frames travel in segments, LZ4-compressed if asked).
     pub async fn startup(&mut self, compression: Option<Compression>) -> Response {
         let mut options = HashMap::new();
         options.insert("CQL_VERSION".to_owned(), "3.0.0".to_owned());
@@ -193,7 +205,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         }
         let r = self.request(&Request::Startup(Startup { options })).await;
         if matches!(r.response, Response::Ready | Response::Authenticate { .. }) {
-            self.compression = compression;
+            if self.version.is_v5_or_later() {
+                let c = match compression {
+                    Some(Compression::Lz4) => SegmentCompression::Lz4,
+                    _ => SegmentCompression::None,
+                };
+                self.decoder = FrameReader::new(Some(c), DEFAULT_MAX_FRAME_SIZE);
+                self.writer = FrameWriter::new(Some(c));
+            } else {
+                self.compression = compression;
+            }
         }
         r.response
     }

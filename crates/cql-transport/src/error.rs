@@ -38,6 +38,10 @@ pub enum BrokenReason {
     /// The connection was closed on purpose ([`crate::Connection::close`]).
     #[error("the connection was closed")]
     Closed,
+    /// Outgoing frames could not be packed into v5 segments (a request frame that is not a
+    /// whole frame). Boxed: rare.
+    #[error("cannot frame the outgoing requests: {0}")]
+    Framing(#[source] Box<FrameError>),
 }
 
 /// An error of one connection or of one request on it.

@@ -105,6 +105,8 @@ fn encode_frame(
     body: impl FnOnce(&mut BytesMut) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
     let start = buf.len();
+    // v5 frames are never compressed themselves: their segments are (v5 spec, section 2.4).
+    let compression = compression.filter(|_| !header.version.is_v5_or_later());
     if compression.is_some() {
         header.flags |= FrameFlags::COMPRESSION;
     }
@@ -204,8 +206,13 @@ fn plain_body(
     compression: Option<Compression>,
     max_len: usize,
 ) -> Result<Bytes, FrameError> {
-    // Some servers flag an empty body as compressed: there is nothing to decompress.
-    if !frame.header.flags.contains(FrameFlags::COMPRESSION) || frame.body.is_empty() {
+    // Some servers flag an empty body as compressed: there is nothing to decompress. In v5
+    // compression belongs to the segments and the frame flag is "deprecated and ignored"
+    // (v5 spec, section 2.4).
+    if !frame.header.flags.contains(FrameFlags::COMPRESSION)
+        || frame.body.is_empty()
+        || frame.header.version.is_v5_or_later()
+    {
         return Ok(frame.body.clone());
     }
     let c = compression.ok_or(FrameError::UnexpectedCompression)?;

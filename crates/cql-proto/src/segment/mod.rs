@@ -41,6 +41,7 @@ mod encoder;
 mod error;
 mod framed;
 mod header;
+mod stream;
 
 use bytes::BytesMut;
 
@@ -51,6 +52,7 @@ pub use encoder::SegmentEncoder;
 pub use error::SegmentError;
 pub use framed::SegmentedFrameDecoder;
 pub use header::SegmentHeader;
+pub use stream::{FrameReader, FrameWriter};
 
 /// The largest segment payload, before and after compression: payloads are smaller than 2^17
 /// bytes (errata 5).

@@ -16,6 +16,7 @@ mod segment_golden;
 mod segment_prop;
 mod strategies;
 mod token;
+mod v5_frames;
 mod values;
 mod values_prop;
 mod values_traits;

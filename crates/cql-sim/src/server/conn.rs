@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::{BufMut, BytesMut};
 use proto::codes::{ErrorCode, EventType, Opcode};
 use proto::frame::{
-    Compression, Frame, FrameDecoder, FrameError, FrameHeader, ProtocolVersion, ResponseOptions,
+    Compression, Frame, FrameError, FrameHeader, ProtocolVersion, ResponseOptions,
     decode_request_limited, encode_response,
 };
 use proto::request::{BatchStatementKind, Request};
@@ -20,6 +20,7 @@ use proto::scylla::{
     BIASED_TOKEN_ROUND_ROBIN, LWT_OPTIMIZATION_META_BIT_MASK, MURMUR3_PARTITIONER,
     SCYLLA_LWT_ADD_METADATA_MARK, ShardingInfo,
 };
+use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, watch};
 use uuid::Uuid;
@@ -43,6 +44,8 @@ struct OutFrame {
     tracing_id: Option<Uuid>,
     warnings: Vec<String>,
     compression: Option<Compression>,
+    /// After this frame (READY or AUTHENTICATE of a v5 STARTUP), frames go in segments.
+    then_segments: Option<SegmentCompression>,
 }
 
 /// What the writer task is asked to do.
@@ -88,6 +91,8 @@ struct Connection {
     lwt_mark: Option<u32>,
     /// The protocol version of the client's latest frame (events are sent with it).
     version: ProtocolVersion,
+    /// Set when STARTUP at v5 was answered: the reader switches to segments.
+    start_segments: Option<SegmentCompression>,
     events: Option<(broadcast::Receiver<ClusterEvent>, HashSet<EventType>)>,
 }
 
@@ -151,15 +156,20 @@ pub(crate) async fn run<R, W>(
         keyspace: None,
         lwt_mark: None,
         version: ProtocolVersion::V4,
+        start_segments: None,
         events: None,
     };
-    let mut decoder = FrameDecoder::new(max_frame);
+    let mut decoder = FrameReader::new(None, max_frame);
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let mut paused = conn.shared.node.paused.subscribe();
     'outer: loop {
         // Handle every whole frame already buffered.
         loop {
-            if let Some(AfterFrame::Close) = conn.check_version(&buf).await {
+            // Bare frames start with their version byte; in segments the frame header is
+            // checked once decoded (`handle_frame`).
+            if !decoder.is_segmented()
+                && let Some(AfterFrame::Close) = conn.check_version(&buf).await
+            {
                 break 'outer;
             }
             match decoder.decode(&mut buf) {
@@ -172,6 +182,11 @@ pub(crate) async fn run<R, W>(
                     }
                     if let AfterFrame::Close = conn.handle_frame(frame).await {
                         break 'outer;
+                    }
+                    // The client sends nothing more until the answer to its STARTUP arrived, so
+                    // every byte after it is a segment (v5 spec, section 2.3.1).
+                    if let Some(c) = conn.start_segments.take() {
+                        decoder = FrameReader::new(Some(c), max_frame);
                     }
                 }
                 Ok(None) => break,
@@ -242,12 +257,13 @@ impl Connection {
             tracing_id: None,
             warnings: Vec::new(),
             compression,
+            then_segments: None,
         }
     }
 
     /// Rejects a frame of a version this node does not serve (before the decoder sees it),
-    /// with the error frame and message the modelled server sends; and, once STARTUP fixed the
-    /// connection's version, a frame of another version (as Cassandra and Scylla do).
+    /// with the error frame and message the modelled server sends. (A served version other
+    /// than the connection's is refused in `handle_frame`.)
     async fn check_version(&self, buf: &BytesMut) -> Option<AfterFrame> {
         let first = *buf.first()?;
         let version = first & 0x7f;
@@ -257,16 +273,7 @@ impl Connection {
             _ => 0,
         };
         let (reply_version, msg) = if (3..=max.0).contains(&version) {
-            if self.phase == HandshakePhase::Initial || version == self.version.0 {
-                return None;
-            }
-            (
-                self.version,
-                format!(
-                    "Invalid message version. Got {version} but previous messages on this connection had version {}",
-                    self.version.0
-                ),
-            )
+            return None;
         } else if self.shared.cluster.config.scylla_extensions {
             // Scylla: `Invalid or unsupported protocol version: 5`, in its own version.
             (
@@ -351,6 +358,16 @@ impl Connection {
         let h = frame.header;
         self.node().count_request(h.opcode.0);
         let version = h.version;
+        if self.phase != HandshakePhase::Initial && version != self.version {
+            let msg = format!(
+                "Invalid message version. Got {} but previous messages on this connection had version {}",
+                version.0, self.version.0
+            );
+            let out = self.frame(self.version, h.stream, protocol_error(msg));
+            let _ = self.send(Outgoing::Frame(out)).await;
+            let _ = self.send(Outgoing::Close).await;
+            return AfterFrame::Close;
+        }
         self.version = version;
         if h.is_response {
             let out = self.frame(
@@ -502,6 +519,15 @@ impl Connection {
             (HandshakePhase::Initial, Request::Startup(s)) => {
                 if let Some(name) = s.options.get("COMPRESSION") {
                     match Compression::from_name(&name.to_ascii_lowercase()) {
+                        // v5 compresses segments, and only with LZ4 (section 2.3.2).
+                        Some(c) if version.is_v5_or_later() && c != Compression::Lz4 => {
+                            return reply(
+                                self,
+                                protocol_error(format!(
+                                    "Unsupported compression for protocol {version}: {name} (only lz4)"
+                                )),
+                            );
+                        }
                         Some(c) if c.is_available() => self.compression = Some(c),
                         _ => {
                             return reply(
@@ -517,18 +543,25 @@ impl Connection {
                 if s.options.contains_key(SCYLLA_LWT_ADD_METADATA_MARK) {
                     self.lwt_mark = self.shared.cluster.config.lwt_mark;
                 }
-                if self.shared.cluster.config.auth.is_some() {
+                let answer = if self.shared.cluster.config.auth.is_some() {
                     self.phase = HandshakePhase::Authenticating;
-                    reply(
-                        self,
-                        Response::Authenticate {
-                            authenticator: AUTHENTICATOR.into(),
-                        },
-                    )
+                    Response::Authenticate {
+                        authenticator: AUTHENTICATOR.into(),
+                    }
                 } else {
                     self.phase = HandshakePhase::Ready;
-                    reply(self, Response::Ready)
+                    Response::Ready
+                };
+                let mut out = self.frame(version, stream, answer);
+                if version.is_v5_or_later() {
+                    let segments = match self.compression.take() {
+                        Some(Compression::Lz4) => SegmentCompression::Lz4,
+                        _ => SegmentCompression::None,
+                    };
+                    out.then_segments = Some(segments);
+                    self.start_segments = Some(segments);
                 }
+                (Some(Outgoing::Frame(out)), AfterFrame::Continue)
             }
             (HandshakePhase::Initial, other) => reply(
                 self,
@@ -670,6 +703,15 @@ fn encode_out(buf: &mut BytesMut, f: &OutFrame) {
     }
 }
 
+/// Packs the queued frames into segments at the end of `buf` (nothing to do before v5). The
+/// frames are our own encoder's, so packing cannot fail; if it did, they are dropped with a
+/// warning rather than sent unframed.
+fn seal(framing: &mut FrameWriter, buf: &mut BytesMut) {
+    if let Err(e) = framing.seal(buf) {
+        tracing::warn!(error = %e, "cannot pack response frames into segments");
+    }
+}
+
 /// A RESULT frame whose 2-byte body cannot hold the 4-byte result kind.
 fn malformed(buf: &mut BytesMut, version: ProtocolVersion, stream: i16) {
     let header = FrameHeader {
@@ -684,29 +726,43 @@ fn malformed(buf: &mut BytesMut, version: ProtocolVersion, stream: i16) {
     buf.put_slice(&[0x00, 0x01]);
 }
 
+/// Writes queued frames (as they are, or packed into v5 segments once the handshake switched
+/// the connection to them) in one write per batch.
 async fn write_loop<W: AsyncWrite + Unpin>(mut wr: W, mut rx: mpsc::Receiver<Outgoing>) {
     let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut framing = FrameWriter::new(None);
     while let Some(first) = rx.recv().await {
         let mut close = false;
         let mut next = Some(first);
         while let Some(msg) = next.take() {
             match msg {
-                Outgoing::Frame(f) => encode_out(&mut buf, &f),
+                Outgoing::Frame(f) => {
+                    encode_out(framing.frame_buf(&mut buf), &f);
+                    if let Some(c) = f.then_segments {
+                        seal(&mut framing, &mut buf);
+                        framing = FrameWriter::new(Some(c));
+                    }
+                }
                 Outgoing::HalfThenClose(f) => {
+                    seal(&mut framing, &mut buf);
                     let start = buf.len();
-                    encode_out(&mut buf, &f);
+                    encode_out(framing.frame_buf(&mut buf), &f);
+                    seal(&mut framing, &mut buf);
                     let len = buf.len() - start;
                     buf.truncate(start + len / 2);
                     close = true;
                 }
-                Outgoing::Malformed { version, stream } => malformed(&mut buf, version, stream),
+                Outgoing::Malformed { version, stream } => {
+                    malformed(framing.frame_buf(&mut buf), version, stream);
+                }
                 Outgoing::Close => close = true,
             }
-            if close || buf.len() >= MAX_COALESCE {
+            if close || buf.len() + framing.queued_len() >= MAX_COALESCE {
                 break;
             }
             next = rx.try_recv().ok();
         }
+        seal(&mut framing, &mut buf);
         if wr.write_all(&buf).await.is_err() {
             return;
         }

@@ -102,3 +102,56 @@ async fn after_startup_a_frame_of_another_version_is_refused() {
         "Invalid message version. Got 3 but previous messages on this connection had version 4"
     );
 }
+
+/// A v5 client over raw frames: STARTUP unframed, then everything in segments (checked by the
+/// raw client's own segment decoder, which refuses bare frames after the switch).
+async fn v5_session(compression: Option<proto::frame::Compression>) {
+    let cluster = SimCluster::builder()
+        .without_scylla_extensions()
+        .start()
+        .await
+        .expect("sim starts");
+    let mut c = RawClient::connect(cluster.contact_point())
+        .await
+        .expect("connect");
+    c.version = ProtocolVersion::V5;
+    let r = c.startup(compression).await;
+    assert!(matches!(r, Response::Ready), "{r:?}");
+    let r = c.query("SELECT release_version FROM system.local").await;
+    let Response::Result(proto::response::ResultBody::Rows(rows)) = r else {
+        panic!("expected rows, got {r:?}");
+    };
+    assert_eq!(rows.rows_count, 1);
+    // OPTIONS after the handshake is framed too (section 2.3.1).
+    let supported = c.supported().await;
+    assert!(supported.contains_key("CQL_VERSION"));
+}
+
+#[tokio::test]
+async fn v5_after_startup_speaks_in_segments() {
+    v5_session(None).await;
+}
+
+#[tokio::test]
+async fn v5_with_lz4_speaks_in_compressed_segments() {
+    v5_session(Some(proto::frame::Compression::Lz4)).await;
+}
+
+#[tokio::test]
+async fn v5_refuses_snappy() {
+    let cluster = SimCluster::builder()
+        .without_scylla_extensions()
+        .start()
+        .await
+        .expect("sim starts");
+    let mut c = RawClient::connect(cluster.contact_point())
+        .await
+        .expect("connect");
+    c.version = ProtocolVersion::V5;
+    let r = c.startup(Some(proto::frame::Compression::Snappy)).await;
+    let Response::Error(e) = r else {
+        panic!("expected an ERROR, got {r:?}");
+    };
+    assert_eq!(e.code, ErrorCode::PROTOCOL_ERROR);
+    assert!(e.message.contains("only lz4"), "{}", e.message);
+}

@@ -15,7 +15,8 @@ use super::Shared;
 use crate::error::{BrokenReason, ConnectionError};
 use crate::stream_ids::StreamIds;
 use proto::Opcode;
-use proto::frame::{Frame, FrameDecoder, FrameFlags, FrameHeader, ProtocolVersion};
+use proto::frame::{Frame, FrameFlags, FrameHeader, ProtocolVersion};
+use proto::segment::{FrameReader, FrameWriter};
 
 /// At most this many scheduler turns are given to other callers before a write, under load.
 const MAX_COALESCING_TURNS: usize = 3;
@@ -41,10 +42,11 @@ pub(crate) struct DriverSettings {
     pub(crate) write_coalescing: bool,
     pub(crate) write_buffer_limit: usize,
     pub(crate) read_buffer_size: usize,
-    pub(crate) max_frame_body: usize,
     pub(crate) heartbeat_interval: Option<Duration>,
     pub(crate) heartbeat_timeout: Duration,
     pub(crate) version: ProtocolVersion,
+    /// How frames go on the wire: as they are, or packed into v5 segments.
+    pub(crate) writer: FrameWriter,
 }
 
 /// Where EVENT frames (stream -1) go.
@@ -65,6 +67,7 @@ pub(crate) struct Driver<S> {
     settings: DriverSettings,
     events: Option<EventSink>,
     read_buf: BytesMut,
+    reader: FrameReader,
 }
 
 impl<S> Driver<S>
@@ -78,6 +81,7 @@ where
         settings: DriverSettings,
         events: Option<EventSink>,
         read_buf: BytesMut,
+        reader: FrameReader,
     ) -> Self {
         Self {
             stream,
@@ -86,6 +90,7 @@ where
             settings,
             events,
             read_buf,
+            reader,
         }
     }
 
@@ -95,12 +100,15 @@ where
             stream,
             mut rx,
             shared,
-            settings,
+            mut settings,
             mut events,
             mut read_buf,
+            reader,
         } = self;
         let (mut rd, mut wr) = tokio::io::split(stream);
         let mut st = State {
+            reader,
+            writer: std::mem::take(&mut settings.writer),
             ids: StreamIds::new(settings.max_streams),
             slots: Vec::new(),
             write_buf: BytesMut::with_capacity(settings.write_buffer_limit.min(64 * 1024)),
@@ -115,7 +123,7 @@ where
         let mut timer: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(st.timer_at));
 
         // Frames that arrived together with the last handshake response.
-        let reason = match st.route_buffered(&mut read_buf, &settings, &shared, &mut events) {
+        let reason = match st.route_buffered(&mut read_buf, &shared, &mut events) {
             Err(reason) => reason,
             Ok(()) => loop {
                 // Keep room for a large read so frames arrive in few syscalls; space freed by
@@ -123,12 +131,16 @@ where
                 if read_buf.capacity() - read_buf.len() < settings.read_buffer_size / 8 + 1 {
                     read_buf.reserve(settings.read_buffer_size.max(1024));
                 }
+                // Frames queued since the last turn go into segments (v5) in one go.
+                if let Err(e) = st.writer.seal(&mut st.write_buf) {
+                    break BrokenReason::Framing(Box::new(e.into()));
+                }
                 // Re-armed only when the heartbeat state changes, not on every read.
                 if timer.deadline() != st.timer_at {
                     timer.as_mut().reset(st.timer_at);
                 }
                 let can_accept = st.ids.has_free()
-                    && st.write_buf.len() < settings.write_buffer_limit
+                    && st.buffered() < settings.write_buffer_limit
                     && (settings.write_coalescing || st.write_buf.is_empty());
                 tokio::select! {
                     // Not `biased`: under load the read branch is ready on almost every turn, and
@@ -148,7 +160,7 @@ where
                         Err(e) => break e.into(),
                         Ok(_) => {
                             st.last_read = Instant::now();
-                            if let Err(reason) = st.route_buffered(&mut read_buf, &settings, &shared, &mut events) {
+                            if let Err(reason) = st.route_buffered(&mut read_buf, &shared, &mut events) {
                                 break reason;
                             }
                         }
@@ -224,6 +236,8 @@ where
 }
 
 struct State {
+    reader: FrameReader,
+    writer: FrameWriter,
     ids: StreamIds,
     slots: Vec<Slot>,
     write_buf: BytesMut,
@@ -235,6 +249,11 @@ struct State {
 }
 
 impl State {
+    /// Bytes waiting to be written: frames not yet in segments, and the write buffer.
+    fn buffered(&self) -> usize {
+        self.write_buf.len() + self.writer.queued_len()
+    }
+
     /// Moves every request already queued on the channel into the write buffer, while stream
     /// ids and buffer room last.
     fn drain_queued(
@@ -244,7 +263,7 @@ impl State {
         shared: &Shared,
     ) -> usize {
         let mut taken = 0;
-        while self.ids.has_free() && self.write_buf.len() < settings.write_buffer_limit {
+        while self.ids.has_free() && self.buffered() < settings.write_buffer_limit {
             match rx.try_recv() {
                 Ok(env) => {
                     self.enqueue(env, shared);
@@ -285,7 +304,9 @@ impl State {
             return;
         };
         FrameHeader::patch_stream(&mut frame, id);
-        self.write_buf.extend_from_slice(&frame);
+        self.writer
+            .frame_buf(&mut self.write_buf)
+            .extend_from_slice(&frame);
         self.put_slot(id, Slot::Caller(responder));
     }
 
@@ -300,13 +321,11 @@ impl State {
     fn route_buffered(
         &mut self,
         buf: &mut BytesMut,
-        settings: &DriverSettings,
         shared: &Shared,
         events: &mut Option<EventSink>,
     ) -> Result<(), BrokenReason> {
-        let mut decoder = FrameDecoder::new(settings.max_frame_body);
         loop {
-            let frame = match decoder.decode(buf) {
+            let frame = match self.reader.decode(buf) {
                 Ok(Some(f)) => f,
                 Ok(None) => return Ok(()),
                 Err(e) => return Err(BrokenReason::CorruptFrame(Box::new(e))),
@@ -392,7 +411,7 @@ impl State {
             opcode: Opcode::OPTIONS,
             length: 0,
         }
-        .encode(&mut self.write_buf);
+        .encode(self.writer.frame_buf(&mut self.write_buf));
         self.put_slot(id, Slot::Heartbeat);
         self.heartbeat_deadline = Some(now + settings.heartbeat_timeout);
         self.timer_at = now + settings.heartbeat_timeout;

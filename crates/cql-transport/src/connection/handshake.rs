@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use bytes::{Bytes, BytesMut};
-use proto::frame::{self, Compression, Frame, FrameDecoder, RequestOptions};
+use proto::frame::{self, Compression, Frame, RequestOptions};
 use proto::request::{AuthResponse, Request, Startup};
 use proto::response::Response;
 use proto::scylla::{
@@ -12,7 +12,9 @@ use proto::scylla::{
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::ConnectionInfo;
+use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
+
+use super::{ConnectionInfo, Inbound};
 use crate::config::ConnectionConfig;
 use crate::error::{BrokenReason, ConnectionError};
 
@@ -20,18 +22,20 @@ use crate::error::{BrokenReason, ConnectionError};
 const MAX_AUTH_ROUNDS: usize = 64;
 
 /// Drives the handshake on `stream`; returns what was learned and any bytes read past the last
-/// handshake response.
+/// handshake response. From protocol v5 on, everything after the READY or AUTHENTICATE that
+/// answers STARTUP travels in segments (v5 spec, section 2.3.1).
 pub(crate) async fn handshake<S>(
     stream: &mut S,
     config: &ConnectionConfig,
-) -> Result<(ConnectionInfo, BytesMut), ConnectionError>
+) -> Result<(ConnectionInfo, Inbound), ConnectionError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut io = HandshakeIo {
         stream,
         read_buf: BytesMut::with_capacity(4096),
-        decoder: FrameDecoder::new(config.tuning.max_frame_size),
+        reader: FrameReader::new(None, config.tuning.max_frame_size),
+        writer: FrameWriter::new(None),
         compression: None,
         version: config.protocol_version,
         reply_version: config.protocol_version,
@@ -41,8 +45,11 @@ where
         other => return Err(io.refusal("OPTIONS", other)),
     };
     tracing::debug!(?supported, "SUPPORTED");
+    let v5 = config.protocol_version.is_v5_or_later();
     let compression = config.compression.filter(|c| {
-        c.is_available()
+        // v5 compresses segments, with LZ4 only (section 2.3.2).
+        (!v5 || *c == Compression::Lz4)
+            && c.is_available()
             && supported
                 .get("COMPRESSION")
                 .is_some_and(|v| v.iter().any(|n| n.eq_ignore_ascii_case(c.as_str())))
@@ -77,8 +84,21 @@ where
     }
     let startup = Request::Startup(Startup { options });
     let reply = io.roundtrip(&startup).await?;
-    // Responses after STARTUP may be compressed.
-    io.compression = compression;
+    let segments = v5.then_some(match compression {
+        Some(Compression::Lz4) => SegmentCompression::Lz4,
+        _ => SegmentCompression::None,
+    });
+    if matches!(reply, Response::Ready | Response::Authenticate { .. }) {
+        match segments {
+            // From here on, segments both ways; the frames inside are not compressed.
+            Some(c) => {
+                io.reader = FrameReader::new(Some(c), config.tuning.max_frame_size);
+                io.writer = FrameWriter::new(Some(c));
+            }
+            // Responses after STARTUP may be compressed.
+            None => io.compression = compression,
+        }
+    }
     match reply {
         Response::Ready => {}
         Response::Authenticate { authenticator } => io.authenticate(config, &authenticator).await?,
@@ -92,14 +112,22 @@ where
         compression,
         keyspace: None,
         lwt_mark,
+        segments,
     };
-    Ok((info, io.read_buf))
+    Ok((
+        info,
+        Inbound {
+            buf: io.read_buf,
+            reader: Some(io.reader),
+        },
+    ))
 }
 
 struct HandshakeIo<'a, S> {
     stream: &'a mut S,
     read_buf: BytesMut,
-    decoder: FrameDecoder,
+    reader: FrameReader,
+    writer: FrameWriter,
     compression: Option<Compression>,
     version: frame::ProtocolVersion,
     /// The version byte of the latest response frame.
@@ -146,8 +174,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
             compression: self.compression,
             ..RequestOptions::default()
         };
-        frame::encode_request(&mut buf, self.version, 0, request, &opts)
-            .map_err(ConnectionError::Encode)?;
+        frame::encode_request(
+            self.writer.frame_buf(&mut buf),
+            self.version,
+            0,
+            request,
+            &opts,
+        )
+        .map_err(ConnectionError::Encode)?;
+        self.writer
+            .seal(&mut buf)
+            .map_err(|e| ConnectionError::Broken(BrokenReason::Framing(Box::new(e.into()))))?;
         self.stream
             .write_all(&buf)
             .await
@@ -165,7 +202,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
 
     async fn read_frame(&mut self) -> Result<Frame, ConnectionError> {
         loop {
-            match self.decoder.decode(&mut self.read_buf) {
+            match self.reader.decode(&mut self.read_buf) {
                 Ok(Some(f)) if f.header.stream == 0 => return Ok(f),
                 Ok(Some(f)) => tracing::debug!(
                     stream = f.header.stream,

@@ -28,6 +28,7 @@ use proto::Opcode;
 use proto::frame::{self, Compression, Frame, ProtocolVersion, RequestOptions, ResponseEnvelope};
 use proto::request::{Query, Register, Request};
 use proto::response::{Event, Response, ResultBody};
+use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
 
 use crate::config::ConnectionConfig;
 pub use crate::config::{Backpressure, ConnectionTuning};
@@ -130,6 +131,9 @@ pub struct ConnectionInfo {
     /// `SCYLLA_LWT_ADD_METADATA_MARK` extension was offered in SUPPORTED and enabled in STARTUP
     /// (its `LWT_OPTIMIZATION_META_BIT_MASK`); `None` otherwise.
     pub lwt_mark: Option<u32>,
+    /// With protocol v5, frames travel in segments compressed this way (v5 spec, section 2);
+    /// `None` before v5, where frames go on the wire as they are.
+    pub segments: Option<SegmentCompression>,
 }
 
 impl Default for ConnectionInfo {
@@ -143,7 +147,22 @@ impl Default for ConnectionInfo {
             sharding: None,
             keyspace: None,
             lwt_mark: None,
+            segments: None,
         }
+    }
+}
+
+/// Bytes read past the handshake, and the decoder state they continue (a v5 handshake may
+/// leave part of a segment decoded).
+pub(crate) struct Inbound {
+    pub(crate) buf: BytesMut,
+    pub(crate) reader: Option<FrameReader>,
+}
+
+impl From<BytesMut> for Inbound {
+    /// Undecoded bytes: the reader follows the connection's framing.
+    fn from(buf: BytesMut) -> Self {
+        Self { buf, reader: None }
     }
 }
 
@@ -165,7 +184,7 @@ impl Connection {
         tuning: ConnectionTuning,
         info: ConnectionInfo,
         events: Option<EventSink>,
-        read_buf: BytesMut,
+        inbound: impl Into<Inbound>,
     ) -> (Self, ConnectionDriver)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -186,12 +205,23 @@ impl Connection {
             write_coalescing: tuning.write_coalescing,
             write_buffer_limit: tuning.write_buffer_limit.max(1),
             read_buffer_size: tuning.read_buffer_size,
-            max_frame_body: tuning.max_frame_size,
             heartbeat_interval: tuning.heartbeat_interval,
             heartbeat_timeout: tuning.heartbeat_timeout,
             version: info.version,
+            writer: FrameWriter::new(info.segments),
         };
-        let driver = Driver::new(stream, rx, Arc::clone(&shared), settings, events, read_buf);
+        let Inbound { buf, reader } = inbound.into();
+        let reader =
+            reader.unwrap_or_else(|| FrameReader::new(info.segments, tuning.max_frame_size));
+        let driver = Driver::new(
+            stream,
+            rx,
+            Arc::clone(&shared),
+            settings,
+            events,
+            buf,
+            reader,
+        );
         let conn = Self {
             inner: Arc::new(HandleInner {
                 tx,
@@ -232,6 +262,7 @@ impl Connection {
         let limit = config.connect_timeout;
         let work = async {
             let (mut info, leftover) = handshake::handshake(&mut stream, config).await?;
+            let leftover: Inbound = leftover;
             info.peer = peer;
             let events = config
                 .event_sender

@@ -4,6 +4,7 @@
 use cql_sim::SimCluster;
 use cql_transport::{Connection, ConnectionConfig, ConnectionError};
 use proto::frame::ProtocolVersion;
+use proto::response::ResultBody;
 
 use crate::sim_common::{WAIT, config, connect, run};
 
@@ -88,4 +89,68 @@ async fn a_cluster_starts_its_pools_at_the_version_the_control_connection_found(
     }
     assert_eq!(seen, 3, "every node has a connection");
     cluster.close();
+}
+
+/// A v5 connection to a Cassandra-like node, in segments compressed as `compression` says:
+/// requests and responses far larger than one segment's 128 KiB payload, many concurrent
+/// requests sharing segments, and a heartbeat.
+async fn v5_round_trips(compression: Option<proto::frame::Compression>) {
+    let sim = sim(SimCluster::builder().without_scylla_extensions()).await;
+    let config = ConnectionConfig::default()
+        .protocol_version(ProtocolVersion::V5)
+        .protocol_version_fallback(false)
+        .compression(compression);
+    let conn = open(&sim, &config).await.expect("v5 connects");
+    assert_eq!(conn.version(), ProtocolVersion::V5);
+    let expected = match compression {
+        Some(_) => proto::segment::SegmentCompression::Lz4,
+        None => proto::segment::SegmentCompression::None,
+    };
+    assert_eq!(conn.info().segments, Some(expected));
+    crate::sim_common::ok(
+        &conn,
+        "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+    )
+    .await;
+    crate::sim_common::ok(&conn, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)").await;
+    // 300 KiB of text: the INSERT and the row each span three segments.
+    let big: String = (0..300 * 1024)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    crate::sim_common::ok(
+        &conn,
+        &format!("INSERT INTO ks.t (k, v) VALUES (1, '{big}')"),
+    )
+    .await;
+    let ResultBody::Rows(rows) =
+        crate::sim_common::ok(&conn, "SELECT v FROM ks.t WHERE k = 1").await
+    else {
+        panic!("expected rows");
+    };
+    assert_eq!(rows.rows_count, 1);
+    let cell = rows.rows_content.len();
+    assert!(cell > big.len(), "the row holds the text ({cell} bytes)");
+    // Many small requests at once: they are coalesced into shared segments.
+    let many = (0..200).map(|k| {
+        let conn = conn.clone();
+        async move {
+            crate::sim_common::ok(&conn, &format!("INSERT INTO ks.t (k, v) VALUES ({k}, 'x')"))
+                .await
+        }
+    });
+    futures::future::join_all(many).await;
+    let ResultBody::Rows(rows) = crate::sim_common::ok(&conn, "SELECT k FROM ks.t").await else {
+        panic!("expected rows");
+    };
+    assert_eq!(rows.rows_count, 200);
+}
+
+#[tokio::test]
+async fn v5_segments_carry_large_and_coalesced_frames() {
+    v5_round_trips(None).await;
+}
+
+#[tokio::test]
+async fn v5_lz4_segments_carry_large_and_coalesced_frames() {
+    v5_round_trips(Some(proto::frame::Compression::Lz4)).await;
 }
