@@ -79,7 +79,7 @@ def main():
                     help="check scylla-driver shard awareness for this many shards per node")
     ap.add_argument("--shard-aware-port", type=int, default=0)
     ap.add_argument("--compression", choices=["lz4", "snappy"], help="frame compression (needs the lz4 or python-snappy package)")
-    ap.add_argument("--protocol", type=int, default=4, choices=[3, 4])
+    ap.add_argument("--protocol", type=int, default=4, choices=[3, 4, 5])
     ap.add_argument("--auth", help="user:password; also checks that a wrong password is refused")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("contact_points", nargs="+")

@@ -40,10 +40,14 @@ pub struct ClusterEnv {
     pub credentials: Option<(String, String)>,
     /// What runs the cluster.
     pub kind: ClusterKind,
+    /// The protocol version the suite must speak (`CQL_PROTOCOL_VERSION`): the builder offers
+    /// at most it, and a test checks it was negotiated.
+    pub protocol: Option<u8>,
 }
 
 impl ClusterEnv {
-    /// Reads the cluster from `CQL_NODES`, `CQL_USER`, `CQL_PASSWORD`, `CQL_CLUSTER_KIND`.
+    /// Reads the cluster from `CQL_NODES`, `CQL_USER`, `CQL_PASSWORD`, `CQL_CLUSTER_KIND`,
+    /// `CQL_PROTOCOL_VERSION`.
     pub fn from_env() -> Result<Self, String> {
         let nodes = std::env::var("CQL_NODES").map_err(|_| {
             "CQL_NODES is not set. The integration suite needs a running cluster: run \
@@ -78,10 +82,20 @@ impl ClusterEnv {
                 ));
             }
         };
+        let protocol = match std::env::var("CQL_PROTOCOL_VERSION") {
+            Err(_) => None,
+            Ok(v) => match v.trim().parse::<u8>() {
+                Ok(n @ 3..=5) => Some(n),
+                _ => {
+                    return Err(format!("CQL_PROTOCOL_VERSION={v:?}: expected 3, 4 or 5"));
+                }
+            },
+        };
         Ok(Self {
             nodes,
             credentials,
             kind,
+            protocol,
         })
     }
 }
@@ -101,6 +115,9 @@ pub fn builder() -> SessionBuilder {
     let mut b = SessionBuilder::new().known_nodes(&env.nodes);
     if let Some((user, pass)) = &env.credentials {
         b = b.user(user, pass);
+    }
+    if let Some(v) = env.protocol {
+        b = b.max_protocol_version(cql_session::client::session_builder::ProtocolVersion(v));
     }
     b
 }

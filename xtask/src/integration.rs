@@ -56,6 +56,10 @@ pub(crate) struct Args {
     /// Sim only: require PasswordAuthenticator credentials `USER:PASS` (also passed to the suite).
     #[arg(long, value_name = "USER:PASS", conflicts_with_all = ["ccm", "nodes"])]
     auth: Option<String>,
+    /// The native protocol version the suite must speak (3, 4 or 5): the driver offers at most
+    /// it and a test checks it was negotiated; a simulator is started serving up to it.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(3..=5))]
+    protocol: Option<u8>,
     /// Arguments for the test binary, e.g. `-- paging::` to run one area.
     #[arg(last = true)]
     test_args: Vec<String>,
@@ -70,6 +74,14 @@ enum Mode {
 }
 
 impl Args {
+    /// `CQL_PROTOCOL_VERSION` for the suite, when `--protocol` was given.
+    fn protocol_env(&self) -> Vec<(&'static str, String)> {
+        self.protocol
+            .map(|v| ("CQL_PROTOCOL_VERSION", v.to_string()))
+            .into_iter()
+            .collect()
+    }
+
     fn mode(&self) -> Result<Mode> {
         if self.ccm {
             let nodes = match &self.nodes {
@@ -95,7 +107,7 @@ pub(crate) fn run(sh: &Shell, args: &Args) -> Result<i32> {
         Mode::Sim => run_sim(sh, args),
         Mode::External(nodes) => {
             let kind = std::env::var("CQL_CLUSTER_KIND").unwrap_or_else(|_| "external".into());
-            run_suite(sh, &nodes, &kind, &[], &args.test_args)
+            run_suite(sh, &nodes, &kind, &args.protocol_env(), &args.test_args)
         }
         Mode::Ccm { nodes } => crate::ccm::run(
             sh,
@@ -140,7 +152,7 @@ fn run_sim(sh: &Shell, args: &Args) -> Result<i32> {
     let log_dir = target_dir(sh).join("integration");
     fs::create_dir_all(&log_dir)?;
     let cluster = start_sim(&bin, &log_dir, args)?;
-    let mut env = Vec::new();
+    let mut env = args.protocol_env();
     if let Some((user, pass)) = args.auth.as_deref().and_then(|a| a.split_once(':')) {
         env.push(("CQL_USER", user.to_owned()));
         env.push(("CQL_PASSWORD", pass.to_owned()));
@@ -226,6 +238,9 @@ fn start_sim_once(
         .stderr(log);
     if let Some(auth) = &args.auth {
         command.arg("--auth").arg(auth);
+    }
+    if let Some(v) = args.protocol {
+        command.arg("--max-protocol-version").arg(v.to_string());
     }
     eprintln!("xtask: starting {command:?} (log: {})", log_path.display());
     let mut child = command

@@ -25,6 +25,8 @@ const SHARD_AWARE_PORT: u16 = 29143;
 const AUTH_PORTS: (u16, u16) = (29144, 29145);
 /// Credentials of the second cluster.
 const AUTH: &str = "interop:s3cret";
+/// Ports of the third cluster, a Cassandra-flavoured one serving protocol v5.
+const V5_PORTS: (u16, u16) = (29146, 29147);
 /// Nodes in the simulated cluster.
 const NODES: usize = 3;
 /// Shards per node.
@@ -119,7 +121,7 @@ pub(crate) fn run(root: &Path, driver: Driver) -> Result<i32> {
         }
     }
 
-    let sim = Sim::start(&sim_bin, (PORT, SHARD_AWARE_PORT), None)?;
+    let sim = Sim::start(&sim_bin, (PORT, SHARD_AWARE_PORT), &[])?;
     let mut code = 0;
     for d in driver.each() {
         let python = root.join(d.venv()).join("bin/python");
@@ -133,7 +135,7 @@ pub(crate) fn run(root: &Path, driver: Driver) -> Result<i32> {
     }
     drop(sim);
     if driver.each().contains(&Driver::Cassandra) {
-        let sim = Sim::start(&sim_bin, AUTH_PORTS, Some(AUTH))?;
+        let sim = Sim::start(&sim_bin, AUTH_PORTS, &["--auth", AUTH])?;
         let python = root.join(Driver::Cassandra.venv()).join("bin/python");
         let status = run_scenario(
             root,
@@ -147,6 +149,24 @@ pub(crate) fn run(root: &Path, driver: Driver) -> Result<i32> {
         if status != 0 && code == 0 {
             code = status;
         }
+    }
+    if driver.each().contains(&Driver::Cassandra) {
+        // Protocol v5 (segments, result metadata ids) as Cassandra 4+ serves it, plain and
+        // with LZ4-compressed segments.
+        let sim = Sim::start(&sim_bin, V5_PORTS, &["--flavor", "cassandra"])?;
+        let python = root.join(Driver::Cassandra.venv()).join("bin/python");
+        for extra in [
+            &["--protocol", "5"][..],
+            &["--protocol", "5", "--compression", "lz4"],
+        ] {
+            let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+            let what = format!("cassandra --flavor cassandra {}", extra.join(" "));
+            let status = run_scenario(root, &python, V5_PORTS.0, &extra, &sim.hosts, &what)?;
+            if status != 0 && code == 0 {
+                code = status;
+            }
+        }
+        drop(sim);
     }
     eprintln!(
         "interop: build {:.1?}, setup + scenarios {:.1?}",
@@ -218,17 +238,16 @@ struct Sim {
 }
 
 impl Sim {
-    /// Starts `cql-sim` on `ports` (native, shard-aware), requiring `auth` (`user:pass`) if given.
-    fn start(bin: &Path, ports: (u16, u16), auth: Option<&str>) -> Result<Self> {
+    /// Starts `cql-sim` on `ports` (native, shard-aware) with `extra` arguments
+    /// (`--auth user:pass`, `--flavor cassandra`, ...).
+    fn start(bin: &Path, ports: (u16, u16), extra: &[&str]) -> Result<Self> {
         let mut cmd = Command::new(bin);
         cmd.args(["--nodes", &NODES.to_string()])
             .args(["--shards", &SHARDS.to_string()])
             .args(["--port", &ports.0.to_string()])
             .args(["--shard-aware-port", &ports.1.to_string()])
             .args(["--address-base", ADDRESS_BASE, "--seed", "7"]);
-        if let Some(auth) = auth {
-            cmd.args(["--auth", auth]);
-        }
+        cmd.args(extra);
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -105,8 +105,12 @@ fn ci(sh: &Shell) -> Result<()> {
         .ignore_stdout()
         .run()
         .is_ok();
-    section("integration suite against a 3-node cql-sim");
-    cmd!(sh, "cargo xtask integration --sim").run()?;
+    for protocol in ["4", "5"] {
+        section(&format!(
+            "integration suite against a 3-node cql-sim, protocol v{protocol}"
+        ));
+        cmd!(sh, "cargo xtask integration --sim --protocol {protocol}").run()?;
+    }
     if has_python {
         section("integration suite through the ccm path, with the in-repo ccm shim");
         let state = integration::target_dir(sh).join("ccm-shim");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use proto::codes::ErrorCode;
-use proto::frame::{self, FrameDecoder, ResponseOptions};
+use proto::frame::{self, FrameDecoder, ProtocolVersion, ResponseOptions};
 use proto::request::Request;
 use proto::response::{ErrorBody, ErrorDetails, Response, ResultBody};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
@@ -120,6 +120,28 @@ impl FakeNode {
             let Ok(env) = frame::decode_request(&frame, None) else {
                 return;
             };
+            // Bare frames only: a v5 client is refused as a v4 server (Scylla) refuses it, in
+            // a v4 frame, and the connection closed.
+            if env.version.is_v5_or_later() {
+                let refusal = Response::Error(ErrorBody {
+                    code: ErrorCode::PROTOCOL_ERROR,
+                    message: format!("Invalid or unsupported protocol version: {}", env.version.0),
+                    details: ErrorDetails::None,
+                });
+                let mut out = BytesMut::new();
+                frame::encode_response(
+                    &mut out,
+                    ProtocolVersion::V4,
+                    env.stream,
+                    &refusal,
+                    &ResponseOptions::default(),
+                )
+                .expect("encode");
+                let mut wr = wr.lock().await;
+                let _ = wr.write_all(&out).await;
+                let _ = wr.shutdown().await;
+                return;
+            }
             let reply = self.answer(env.request);
             let (delay, response) = match reply {
                 Reply::Respond(r) => (None, r),

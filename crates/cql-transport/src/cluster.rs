@@ -356,7 +356,7 @@ async fn open_control(
     addr: SocketAddr,
     config: &ConnectionConfig,
 ) -> Result<Control, ConnectionError> {
-    let (conn, driver) = connector(addr, None, config.clone()).await?;
+    let (conn, driver) = crate::pool::connect_via(connector, addr, None, config.clone()).await?;
     let ended = Arc::new(Notify::new());
     let signal = Arc::clone(&ended);
     tokio::spawn(async move {

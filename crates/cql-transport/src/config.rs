@@ -134,7 +134,7 @@ pub struct ConnectionConfig {
 impl Default for ConnectionConfig {
     fn default() -> Self {
         Self {
-            protocol_version: ProtocolVersion::V4,
+            protocol_version: ProtocolVersion::V5,
             protocol_version_fallback: true,
             compression: None,
             authenticator: None,

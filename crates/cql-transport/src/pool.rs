@@ -79,10 +79,23 @@ pub(crate) type Connector = Arc<
         + Sync,
 >;
 
+/// One TCP (+TLS) connection attempt at the configured protocol version; [`connect_via`] adds
+/// the version fallback.
 pub(crate) fn tcp_connector() -> Connector {
     Arc::new(|addr, port, config| {
-        Box::pin(async move { crate::tcp::open_tcp(addr, port, &config).await })
+        Box::pin(async move { crate::tcp::open_tcp_once(addr, port, &config).await })
     })
+}
+
+/// Opens a connection through `connector`, asking again one protocol version lower while the
+/// node refuses the one offered.
+pub(crate) async fn connect_via(
+    connector: &Connector,
+    addr: SocketAddr,
+    source_port: Option<u16>,
+    config: ConnectionConfig,
+) -> Result<(Connection, ConnectionDriver), ConnectionError> {
+    crate::tcp::with_version_fallback(&config, |c| connector(addr, source_port, c)).await
 }
 
 /// The connections of a pool, per shard (one bucket for non-Scylla nodes).
@@ -373,7 +386,7 @@ impl NodePool {
         self: &Arc<Self>,
         shard: Option<u32>,
     ) -> Result<(Connection, ConnectionDriver), ConnectionError> {
-        let config = ConnectionConfig::clone(&self.config.load());
+        let mut config = ConnectionConfig::clone(&self.config.load());
         let sharding = self.sharding.load_full();
         if let (Some(shard), Some(info), true) =
             (shard, sharding.as_ref(), self.pool_config.shard_aware)
@@ -397,6 +410,14 @@ impl NodePool {
                     match (self.connector)(target, Some(source), config.clone()).await {
                         Ok(pair) => return Ok(pair),
                         Err(e) if crate::tcp::is_port_in_use(&e) => continue,
+                        // One version lower from the next port: the refused connection may
+                        // still hold this one.
+                        Err(ConnectionError::UnsupportedProtocolVersion { offered, .. })
+                            if let Some(lower) = crate::tcp::fallback_version(&config, offered) =>
+                        {
+                            config.protocol_version = lower;
+                            continue;
+                        }
                         Err(e) => {
                             tracing::debug!(error = %e, "shard-aware port failed; falling back to the normal port");
                             break;
@@ -405,7 +426,7 @@ impl NodePool {
                 }
             }
         }
-        (self.connector)(self.address, None, config).await
+        connect_via(&self.connector, self.address, None, config).await
     }
 }
 

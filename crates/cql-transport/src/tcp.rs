@@ -35,6 +35,9 @@ pub(crate) async fn tcp_connect(
         } else {
             (std::net::Ipv6Addr::UNSPECIFIED, port).into()
         };
+        // The port may have carried a connection a moment ago (a refused protocol version is
+        // retried from the same port): allow binding over its closing socket.
+        socket.set_reuseaddr(true).map_err(err)?;
         socket.bind(local).map_err(err)?;
     }
     let stream = socket.connect(addr).await.map_err(err)?;
@@ -87,30 +90,77 @@ impl Connection {
     }
 }
 
-/// TCP (+TLS) connect and handshake; the driver is returned unspawned. A server that refuses
-/// the offered protocol version is asked again one version lower, on a new connection (servers
-/// may close after the refusal), down to v3, unless the version is pinned.
+/// TCP (+TLS) connect and handshake, asking again one version lower while the server refuses
+/// the offered protocol version (see [`with_version_fallback`]); the driver is returned
+/// unspawned.
 pub(crate) async fn open_tcp(
     addr: SocketAddr,
     source_port: Option<u16>,
     config: &ConnectionConfig,
 ) -> Result<(Connection, ConnectionDriver), ConnectionError> {
-    let mut attempt = std::borrow::Cow::Borrowed(config);
+    let mut retry = false;
+    with_version_fallback(config, |c| {
+        let after_refusal = std::mem::replace(&mut retry, true);
+        async move {
+            let mut busy = 0;
+            loop {
+                match open_tcp_once(addr, source_port, &c).await {
+                    // The refused connection's socket may hold the chosen port for a moment.
+                    Err(e) if after_refusal && is_port_in_use(&e) && busy < PORT_REUSE_TRIES => {
+                        busy += 1;
+                        tokio::time::sleep(PORT_REUSE_PAUSE).await;
+                    }
+                    other => return other,
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// How often a connection retried one version lower from the same source port waits for the
+/// refused connection to release it, and how long each wait is.
+const PORT_REUSE_TRIES: u32 = 10;
+const PORT_REUSE_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Runs `open` with `config`, and again with the next lower protocol version (v5 → v4 → v3) for
+/// as long as the server refuses the one offered, on a new connection each time (servers close
+/// after the refusal), unless the version is pinned
+/// ([`ConnectionConfig::protocol_version_fallback`] off).
+pub(crate) async fn with_version_fallback<T, F, Fut>(
+    config: &ConnectionConfig,
+    mut open: F,
+) -> Result<T, ConnectionError>
+where
+    F: FnMut(ConnectionConfig) -> Fut,
+    Fut: Future<Output = Result<T, ConnectionError>>,
+{
+    let mut attempt = config.clone();
     loop {
-        match open_tcp_once(addr, source_port, &attempt).await {
+        match open(attempt.clone()).await {
             Err(ConnectionError::UnsupportedProtocolVersion { offered, message })
-                if attempt.protocol_version_fallback && offered > ProtocolVersion::V3 =>
+                if let Some(lower) = fallback_version(&attempt, offered) =>
             {
-                let lower = ProtocolVersion(offered.0 - 1);
-                tracing::debug!(%addr, %offered, %lower, %message, "protocol version refused; retrying lower");
-                attempt.to_mut().protocol_version = lower;
+                tracing::debug!(%offered, %lower, %message, "protocol version refused; retrying lower");
+                attempt.protocol_version = lower;
             }
             other => return other,
         }
     }
 }
 
-async fn open_tcp_once(
+/// The version to offer next after `offered` was refused, unless `config` pins its version or
+/// `offered` is already the lowest spoken (v3).
+pub(crate) fn fallback_version(
+    config: &ConnectionConfig,
+    offered: ProtocolVersion,
+) -> Option<ProtocolVersion> {
+    (config.protocol_version_fallback && offered > ProtocolVersion::V3)
+        .then(|| ProtocolVersion(offered.0 - 1))
+}
+
+/// One TCP (+TLS) connect and handshake at the configured version.
+pub(crate) async fn open_tcp_once(
     addr: SocketAddr,
     source_port: Option<u16>,
     config: &ConnectionConfig,

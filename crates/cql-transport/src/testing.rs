@@ -51,6 +51,12 @@ impl Default for FakeNode {
     }
 }
 
+/// The configuration the fake node's tests use: protocol v4, the one version the fake speaks
+/// (offered v5, it refuses as Scylla does, and the connection asks again at v4).
+pub(crate) fn v4() -> crate::config::ConnectionConfig {
+    crate::config::ConnectionConfig::default().protocol_version(ProtocolVersion::V4)
+}
+
 pub(crate) fn error(code: ErrorCode, message: &str) -> Response {
     Response::Error(ErrorBody {
         code,
@@ -128,6 +134,24 @@ impl FakeNode {
                     }
                 }
             };
+            if frame.header.version != ProtocolVersion::V4 {
+                // A v4-only server, as Scylla: refuse in v4, then close.
+                let msg = format!(
+                    "Invalid or unsupported protocol version: {}",
+                    frame.header.version.0
+                );
+                let mut out = BytesMut::new();
+                frame::encode_response(
+                    &mut out,
+                    ProtocolVersion::V4,
+                    frame.header.stream,
+                    &error(ErrorCode::PROTOCOL_ERROR, &msg),
+                    &ResponseOptions::default(),
+                )
+                .expect("encode");
+                let _ = io.write_all(&out).await;
+                return;
+            }
             let Ok(env) = frame::decode_request(&frame, compression) else {
                 return;
             };

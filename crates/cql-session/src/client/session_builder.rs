@@ -126,7 +126,7 @@ impl SessionConfig {
         Self {
             known_nodes: Vec::new(),
             compression: None,
-            protocol_version: ProtocolVersion::V4,
+            protocol_version: ProtocolVersion::V5,
             protocol_version_pinned: false,
             tcp_nodelay: true,
             tcp_keepalive_interval: None,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use proto::codes::SchemaChangeType;
+use proto::frame::ProtocolVersion;
 use proto::response::{Event, Response, SchemaChange, SchemaChangeTarget};
 use proto::{ColumnType, CqlValue, ErrorCode, Token};
 use tokio::sync::mpsc;
@@ -222,6 +223,7 @@ fn setup() -> (Arc<Nodes>, mpsc::Sender<Event>) {
 fn config() -> ClusterConfig {
     ClusterConfig {
         known_nodes: vec!["127.0.0.1:9042".into()],
+        connection: crate::testing::v4(),
         ..ClusterConfig::default()
     }
 }
@@ -568,5 +570,27 @@ async fn peer_addresses_go_through_the_translator() {
             .pool("127.0.0.2:19999".parse().expect("addr"))
             .is_some()
     );
+    cluster.close();
+}
+
+#[tokio::test]
+async fn v5_offered_to_v4_nodes_falls_back_through_the_connector() {
+    let (nodes, _events) = setup();
+    let cfg = ClusterConfig {
+        known_nodes: vec!["127.0.0.1:9042".into()],
+        ..ClusterConfig::default()
+    };
+    assert_eq!(cfg.connection.protocol_version, ProtocolVersion::V5);
+    let cluster = Cluster::connect_with_connector(cfg, connector(Arc::clone(&nodes)))
+        .await
+        .expect("connects at v4");
+    let state = cluster.state();
+    assert!(!state.nodes().is_empty());
+    for node in state.nodes() {
+        let conn = cluster
+            .connection_for(node, None)
+            .expect("every node has a connection");
+        assert_eq!(conn.version(), ProtocolVersion::V4, "{}", ip(node));
+    }
     cluster.close();
 }

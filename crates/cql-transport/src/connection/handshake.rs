@@ -18,6 +18,9 @@ use super::{ConnectionInfo, Inbound};
 use crate::config::ConnectionConfig;
 use crate::error::{BrokenReason, ConnectionError};
 
+/// How long a refused connection waits for the server to close it (see `await_close`).
+const REFUSAL_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The most AUTH_CHALLENGE rounds accepted before giving up.
 const MAX_AUTH_ROUNDS: usize = 64;
 
@@ -40,7 +43,30 @@ where
         version: config.protocol_version,
         reply_version: config.protocol_version,
     };
+    let result = negotiate(&mut io, config).await;
+    if let Err(ConnectionError::UnsupportedProtocolVersion { .. }) = &result {
+        io.await_close().await;
+    }
+    result
+}
+
+/// The handshake proper; see [`handshake`].
+async fn negotiate<S>(
+    io: &mut HandshakeIo<'_, S>,
+    config: &ConnectionConfig,
+) -> Result<(ConnectionInfo, Inbound), ConnectionError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let supported = match io.roundtrip(&Request::Options).await? {
+        // Only one version is spoken on a connection: an answer in another one means the
+        // server does not speak the version offered.
+        Response::Supported { .. } if io.reply_version != io.version => {
+            return Err(ConnectionError::UnsupportedProtocolVersion {
+                offered: io.version,
+                message: format!("the server answered in protocol {}", io.reply_version),
+            });
+        }
         Response::Supported { options } => options,
         other => return Err(io.refusal("OPTIONS", other)),
     };
@@ -117,8 +143,11 @@ where
     Ok((
         info,
         Inbound {
-            buf: io.read_buf,
-            reader: Some(io.reader),
+            buf: std::mem::take(&mut io.read_buf),
+            reader: Some(std::mem::replace(
+                &mut io.reader,
+                FrameReader::new(None, config.tuning.max_frame_size),
+            )),
         },
     ))
 }
@@ -154,6 +183,22 @@ fn is_version_refusal(
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> HandshakeIo<'_, S> {
+    /// After a refused protocol version: waits (briefly) for the server to close, as servers
+    /// do after that error, so the closing side is the server's. The retry one version lower
+    /// may then reuse the same local port (Scylla's shard-aware port picks it), which a socket
+    /// left in TIME_WAIT on our side would block.
+    async fn await_close(&mut self) {
+        let mut sink = [0u8; 256];
+        let drain = async {
+            while let Ok(n) = self.stream.read(&mut sink).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(REFUSAL_CLOSE_WAIT, drain).await;
+    }
+
     /// The error for an unexpected answer to `during`: a refusal of the offered protocol version
     /// is [`ConnectionError::UnsupportedProtocolVersion`], so the caller can retry lower.
     fn refusal(&self, during: &'static str, response: Response) -> ConnectionError {

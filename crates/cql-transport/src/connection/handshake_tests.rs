@@ -25,9 +25,7 @@ async fn open(node: &FakeNode, config: &ConnectionConfig) -> Result<Connection, 
 #[tokio::test(start_paused = true)]
 async fn handshake_without_auth() {
     let node = FakeNode::default();
-    let conn = open(&node, &ConnectionConfig::default())
-        .await
-        .expect("open");
+    let conn = open(&node, &crate::testing::v4()).await.expect("open");
     assert_eq!(node.log(), vec!["OPTIONS", "STARTUP"]);
     let opts = node
         .startup_options
@@ -59,7 +57,7 @@ async fn handshake_with_password_auth_keyspace_and_register() {
         ))),
         keyspace: Some("MyKs".into()),
         event_sender: Some(tx),
-        ..ConnectionConfig::default()
+        ..crate::testing::v4()
     };
     open(&node, &config).await.expect("open");
     assert_eq!(
@@ -84,7 +82,7 @@ async fn wrong_password_and_missing_authenticator_fail() {
         authenticator: Some(std::sync::Arc::new(PasswordAuthenticator::new(
             "u", "wrong",
         ))),
-        ..ConnectionConfig::default()
+        ..crate::testing::v4()
     };
     let err = open(&node, &config).await.expect_err("bad password");
     assert!(
@@ -95,7 +93,7 @@ async fn wrong_password_and_missing_authenticator_fail() {
         ),
         "{err:?}"
     );
-    let err = open(&node, &ConnectionConfig::default())
+    let err = open(&node, &crate::testing::v4())
         .await
         .expect_err("no authenticator");
     assert!(
@@ -120,7 +118,7 @@ async fn compression_is_negotiated_and_used() {
     for c in [Compression::Lz4, Compression::Snappy] {
         let config = ConnectionConfig {
             compression: Some(c),
-            ..ConnectionConfig::default()
+            ..crate::testing::v4()
         };
         let conn = open(&node, &config).await.expect("open");
         assert_eq!(conn.compression(), Some(c));
@@ -153,7 +151,7 @@ async fn compression_is_negotiated_and_used() {
         .insert("COMPRESSION".into(), vec!["snappy".into()]);
     let config = ConnectionConfig {
         compression: Some(Compression::Lz4),
-        ..ConnectionConfig::default()
+        ..crate::testing::v4()
     };
     let conn = open(&only_snappy, &config).await.expect("open");
     assert_eq!(conn.compression(), None);
@@ -175,9 +173,7 @@ async fn scylla_sharding_info_comes_from_supported() {
     ] {
         node.supported.insert(k.into(), vec![v.into()]);
     }
-    let conn = open(&node, &ConnectionConfig::default())
-        .await
-        .expect("open");
+    let conn = open(&node, &crate::testing::v4()).await.expect("open");
     assert_eq!(conn.shard(), Some(2));
     let s = conn.info().sharding.clone().expect("sharding");
     assert_eq!(
@@ -197,9 +193,7 @@ async fn lwt_mark_is_negotiated_only_when_offered() {
     };
     // Not offered: not asked for, no mark.
     let plain = FakeNode::default();
-    let conn = open(&plain, &ConnectionConfig::default())
-        .await
-        .expect("open");
+    let conn = open(&plain, &crate::testing::v4()).await.expect("open");
     assert_eq!(conn.info().lwt_mark, None);
     assert!(!startup(&plain).contains_key("SCYLLA_LWT_ADD_METADATA_MARK"));
     // Offered as Scylla does: enabled in STARTUP with the mask, and the mask is kept.
@@ -208,9 +202,7 @@ async fn lwt_mark_is_negotiated_only_when_offered() {
         "SCYLLA_LWT_ADD_METADATA_MARK".into(),
         vec!["LWT_OPTIMIZATION_META_BIT_MASK=2147483648".into()],
     );
-    let conn = open(&scylla, &ConnectionConfig::default())
-        .await
-        .expect("open");
+    let conn = open(&scylla, &crate::testing::v4()).await.expect("open");
     assert_eq!(conn.info().lwt_mark, Some(0x8000_0000));
     assert_eq!(
         startup(&scylla)
@@ -221,7 +213,7 @@ async fn lwt_mark_is_negotiated_only_when_offered() {
     // Extensions disabled: neither asked for nor reported.
     let config = ConnectionConfig {
         scylla_extensions: false,
-        ..ConnectionConfig::default()
+        ..crate::testing::v4()
     };
     let conn = open(&scylla, &config).await.expect("open");
     assert_eq!(conn.info().lwt_mark, None);
@@ -234,9 +226,7 @@ async fn lwt_mark_is_negotiated_only_when_offered() {
         let mut node = FakeNode::default();
         node.supported
             .insert("SCYLLA_LWT_ADD_METADATA_MARK".into(), vec![bad.into()]);
-        let conn = open(&node, &ConnectionConfig::default())
-            .await
-            .expect("open");
+        let conn = open(&node, &crate::testing::v4()).await.expect("open");
         assert_eq!(conn.info().lwt_mark, None, "{bad}");
         assert!(
             !startup(&node).contains_key("SCYLLA_LWT_ADD_METADATA_MARK"),
@@ -252,7 +242,7 @@ async fn events_reach_the_channel() {
     let (tx, mut rx) = mpsc::channel(4);
     let config = ConnectionConfig {
         event_sender: Some(tx),
-        ..ConnectionConfig::default()
+        ..crate::testing::v4()
     };
     let (client, server) = tokio::io::duplex(1 << 16);
     tokio::spawn(node.clone().serve(server, Some(ev_rx)));
@@ -276,7 +266,7 @@ async fn handshake_times_out_on_a_silent_peer() {
     let (client, _server) = tokio::io::duplex(1 << 16);
     let config = ConnectionConfig {
         connect_timeout: Duration::from_secs(3),
-        ..ConnectionConfig::default()
+        ..crate::testing::v4()
     };
     let err = Connection::open(client, &config)
         .await
@@ -354,7 +344,7 @@ async fn multi_step_authentication_challenge() {
     };
     let config = ConnectionConfig {
         authenticator: Some(std::sync::Arc::new(auth)),
-        ..ConnectionConfig::default()
+        ..crate::testing::v4()
     };
     open(&node, &config).await.expect("open");
     assert_eq!(

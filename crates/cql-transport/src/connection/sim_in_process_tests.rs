@@ -8,7 +8,6 @@ use proto::request::{Query, Request};
 use proto::response::ResultBody;
 
 use super::*;
-use crate::config::ConnectionConfig;
 
 fn query(cql: &'static str) -> Request {
     Request::Query(Query {
@@ -27,7 +26,7 @@ async fn in_process_connection_times_out_on_a_slow_node_and_recovers() {
         .expect("sim cluster");
     let node = cluster.node(0);
     let stream = node.connect_in_process().expect("node is up");
-    let config = ConnectionConfig::default()
+    let config = crate::testing::v4()
         .tuning(ConnectionTuning::default().request_timeout(Some(Duration::from_secs(2))));
     let (conn, driver) = Connection::open(stream, &config).await.expect("handshake");
     tokio::spawn(driver);

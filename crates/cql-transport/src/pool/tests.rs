@@ -133,12 +133,8 @@ async fn fills_every_shard_through_the_shard_aware_port() {
         connections_per_shard: 2,
         ..PoolConfig::default()
     };
-    let pool = NodePool::with_connector(
-        addr(),
-        ConnectionConfig::default(),
-        cfg,
-        connector(Arc::clone(&f)),
-    );
+    let pool =
+        NodePool::with_connector(addr(), crate::testing::v4(), cfg, connector(Arc::clone(&f)));
     wait_count(&pool, 8).await;
     for shard in 0..SHARDS {
         let c = pool.connection_for_shard(shard).expect("connection");
@@ -165,7 +161,7 @@ async fn non_scylla_nodes_get_connections_per_host() {
         connections_per_host: 3,
         ..PoolConfig::default()
     };
-    let pool = NodePool::with_connector(addr(), ConnectionConfig::default(), cfg, connector(f));
+    let pool = NodePool::with_connector(addr(), crate::testing::v4(), cfg, connector(f));
     wait_count(&pool, 3).await;
     assert!(pool.sharding().is_none());
     assert_eq!(pool.lwt_mark(), None);
@@ -180,12 +176,8 @@ async fn broken_connections_are_replaced() {
         connections_per_host: 2,
         ..PoolConfig::default()
     };
-    let pool = NodePool::with_connector(
-        addr(),
-        ConnectionConfig::default(),
-        cfg,
-        connector(Arc::clone(&f)),
-    );
+    let pool =
+        NodePool::with_connector(addr(), crate::testing::v4(), cfg, connector(Arc::clone(&f)));
     wait_count(&pool, 2).await;
     let victim = pool.any_connection().expect("conn");
     victim.close();
@@ -218,12 +210,8 @@ async fn reconnects_with_backoff_after_failures() {
         ..PoolConfig::default()
     };
     let started = tokio::time::Instant::now();
-    let pool = NodePool::with_connector(
-        addr(),
-        ConnectionConfig::default(),
-        cfg,
-        connector(Arc::clone(&f)),
-    );
+    let pool =
+        NodePool::with_connector(addr(), crate::testing::v4(), cfg, connector(Arc::clone(&f)));
     let conn = pool.wait_for_connection(Duration::from_secs(120)).await;
     assert!(conn.is_some());
     assert_eq!(f.attempts.load(Ordering::SeqCst), 4);
@@ -247,7 +235,7 @@ async fn busy_source_ports_are_skipped() {
     });
     let pool = NodePool::with_connector(
         addr(),
-        ConnectionConfig::default(),
+        crate::testing::v4(),
         PoolConfig::default(),
         connector(Arc::clone(&f)),
     );

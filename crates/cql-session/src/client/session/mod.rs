@@ -278,6 +278,19 @@ impl Session {
         self.inner.cluster.state()
     }
 
+    /// The native protocol version the session speaks: that of the first node with an open
+    /// connection (`None` while none is open). It is the highest version both the builder
+    /// allows ([`crate::SessionBuilder::max_protocol_version`]) and the nodes serve.
+    pub fn protocol_version(&self) -> Option<proto::frame::ProtocolVersion> {
+        let cluster = &self.inner.cluster;
+        cluster
+            .state()
+            .nodes()
+            .iter()
+            .find_map(|node| cluster.connection_for(node, None))
+            .map(|conn| conn.version())
+    }
+
     /// The session's request counters and latency histogram.
     pub fn get_metrics(&self) -> Arc<Metrics> {
         Arc::clone(&self.inner.metrics)
