@@ -137,7 +137,7 @@ impl FakeNode {
                 Request::Options => {
                     self.log.lock().expect("lock").push("OPTIONS".into());
                     Response::Supported {
-                        options: self.supported.clone(),
+                        options: self.supported.clone().into_iter().collect(),
                     }
                 }
                 Request::Startup(s) => {
@@ -146,7 +146,8 @@ impl FakeNode {
                         .options
                         .get("COMPRESSION")
                         .and_then(|c| Compression::from_name(c));
-                    *self.startup_options.lock().expect("lock") = Some(s.options);
+                    *self.startup_options.lock().expect("lock") =
+                        Some(s.options.into_iter().collect());
                     if self.credentials.is_some() {
                         Response::Authenticate {
                             authenticator: "org.apache.cassandra.auth.PasswordAuthenticator".into(),
