@@ -4,7 +4,9 @@
 //! Every function must not panic on any input. The only properties asserted besides "no panic"
 //! are the value round trips: a value that decodes re-encodes, and the re-encoded bytes decode
 //! to a value that encodes to the same bytes (compared as bytes, so NaN compares equal), and a
-//! decoded `[option]` type re-encodes to bytes that decode to the same type.
+//! decoded `[option]` type re-encodes to bytes that decode to the same type; and for `frame`
+//! and `segment_decode`, that a stream fed one byte at a time decodes as the whole stream does,
+//! and that frames taken out of segments, segmented again, decode to the same frames.
 //!
 //! Input layouts:
 //! - `frame`: a raw byte stream of frames.
