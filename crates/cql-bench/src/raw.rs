@@ -1,7 +1,6 @@
 //! The floor: one connection, pre-encoded frames, pipelined, responses decoded with
 //! [`FrameDecoder`] and [`decode_response`]. No routing, no policies, no per-request futures.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -43,7 +42,8 @@ impl RawConn {
             decoder: FrameDecoder::default(),
             rbuf: BytesMut::with_capacity(1 << 20),
         };
-        let options = HashMap::from([(Startup::CQL_VERSION.to_owned(), "3.0.0".to_owned())]);
+        let options =
+            proto::StringMap::from([(Startup::CQL_VERSION.to_owned(), "3.0.0".to_owned())]);
         match conn
             .roundtrip(&Request::Startup(Startup { options }))
             .await?

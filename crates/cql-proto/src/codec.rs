@@ -12,6 +12,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use uuid::Uuid;
 
 use crate::error::{DecodeError, EncodeError};
+use crate::string_map::{StringMap, StringMultimap};
 use crate::text::Text;
 
 /// A `[value]` as read from the wire: bytes, null (`-1`) or unset (`-2`, v4+).
@@ -214,16 +215,13 @@ impl<'a> Reader<'a> {
         Ok(SocketAddr::new(ip, port))
     }
 
-    pub(crate) fn read_string_map(
-        &mut self,
-        what: &'static str,
-    ) -> Result<HashMap<String, String>, DecodeError> {
+    pub(crate) fn read_string_map(&mut self, what: &'static str) -> Result<StringMap, DecodeError> {
         let n = self.read_short(what)? as usize;
-        let mut m = HashMap::with_capacity(n.min(self.remaining() / 4));
+        let mut m = StringMap::with_capacity(n.min(self.remaining() / 4));
         for _ in 0..n {
             let k = self.read_string(what)?.to_owned();
             let v = self.read_string(what)?.to_owned();
-            m.insert(k, v);
+            m.push(k, v);
         }
         Ok(m)
     }
@@ -231,13 +229,13 @@ impl<'a> Reader<'a> {
     pub(crate) fn read_string_multimap(
         &mut self,
         what: &'static str,
-    ) -> Result<HashMap<String, Vec<String>>, DecodeError> {
+    ) -> Result<StringMultimap, DecodeError> {
         let n = self.read_short(what)? as usize;
-        let mut m = HashMap::with_capacity(n.min(self.remaining() / 4));
+        let mut m = StringMultimap::with_capacity(n.min(self.remaining() / 4));
         for _ in 0..n {
             let k = self.read_string(what)?.to_owned();
             let v = self.read_string_list(what)?;
-            m.insert(k, v);
+            m.push(k, v);
         }
         Ok(m)
     }
@@ -395,30 +393,23 @@ pub(crate) fn write_inet(buf: &mut BytesMut, addr: &SocketAddr) {
     buf.put_i32(i32::from(addr.port()));
 }
 
-/// Writes a `[string map]`; entries are sorted by key so the encoding is deterministic.
-pub(crate) fn write_string_map(
-    buf: &mut BytesMut,
-    m: &HashMap<String, String>,
-) -> Result<(), EncodeError> {
+/// Writes a `[string map]`, entries in the map's order.
+pub(crate) fn write_string_map(buf: &mut BytesMut, m: &StringMap) -> Result<(), EncodeError> {
     buf.put_u16(short_len("[string map]", m.len())?);
-    let mut entries: Vec<_> = m.iter().collect();
-    entries.sort();
-    for (k, v) in entries {
+    for (k, v) in m {
         write_string(buf, k)?;
         write_string(buf, v)?;
     }
     Ok(())
 }
 
-/// Writes a `[string multimap]`, sorted by key.
+/// Writes a `[string multimap]`, entries in the map's order.
 pub(crate) fn write_string_multimap(
     buf: &mut BytesMut,
-    m: &HashMap<String, Vec<String>>,
+    m: &StringMultimap,
 ) -> Result<(), EncodeError> {
     buf.put_u16(short_len("[string multimap]", m.len())?);
-    let mut entries: Vec<_> = m.iter().collect();
-    entries.sort();
-    for (k, v) in entries {
+    for (k, v) in m {
         write_string(buf, k)?;
         write_string_list(buf, v)?;
     }

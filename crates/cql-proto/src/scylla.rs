@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::codec::Reader;
 use crate::error::{DecodeError, EncodeError};
+use crate::string_map::{StringMap, StringMultimap};
 use crate::value::encode::with_int_length;
 
 /// `SCYLLA_SHARD`: the shard this connection is served by.
@@ -63,12 +64,12 @@ pub struct ShardingInfo {
 }
 
 /// The first value of `key`, if present.
-fn first<'a>(m: &'a HashMap<String, Vec<String>>, key: &str) -> Option<&'a str> {
+fn first<'a>(m: &'a StringMultimap, key: &str) -> Option<&'a str> {
     m.get(key).and_then(|v| v.first()).map(String::as_str)
 }
 
 /// The value of `NAME=VALUE` parameter `name` under `key`.
-fn param<'a>(m: &'a HashMap<String, Vec<String>>, key: &str, name: &str) -> Option<&'a str> {
+fn param<'a>(m: &'a StringMultimap, key: &str, name: &str) -> Option<&'a str> {
     m.get(key)?.iter().find_map(|p| {
         p.split_once('=')
             .filter(|(n, _)| *n == name)
@@ -79,7 +80,7 @@ fn param<'a>(m: &'a HashMap<String, Vec<String>>, key: &str, name: &str) -> Opti
 impl ShardingInfo {
     /// Reads the sharding keys of a SUPPORTED map; `None` when one is missing or malformed
     /// (including zero shards or a shard number out of range). A malformed port is ignored.
-    pub fn from_supported(m: &HashMap<String, Vec<String>>) -> Option<Self> {
+    pub fn from_supported(m: &StringMultimap) -> Option<Self> {
         let shard = first(m, SCYLLA_SHARD)?.parse().ok()?;
         let nr_shards: u32 = first(m, SCYLLA_NR_SHARDS)?.parse().ok()?;
         if nr_shards == 0 || shard >= nr_shards {
@@ -98,7 +99,7 @@ impl ShardingInfo {
     }
 
     /// Adds this info's keys to a SUPPORTED map (as a server advertises them).
-    pub fn add_to_supported(&self, m: &mut HashMap<String, Vec<String>>) {
+    pub fn add_to_supported(&self, m: &mut StringMultimap) {
         let mut put = |k: &str, v: String| {
             m.insert(k.to_owned(), vec![v]);
         };
@@ -135,7 +136,7 @@ pub struct ScyllaExtensions {
     /// `SCYLLA_USE_METADATA_ID` is offered.
     pub use_metadata_id: bool,
     /// Every other key of the map (including Cassandra's own, such as `COMPRESSION`), as sent.
-    pub unknown: HashMap<String, Vec<String>>,
+    pub unknown: StringMultimap,
 }
 
 const KNOWN_KEYS: [&str; 11] = [
@@ -155,7 +156,7 @@ const KNOWN_KEYS: [&str; 11] = [
 impl ScyllaExtensions {
     /// Parses a SUPPORTED map. Never fails: a malformed extension is treated as absent (and its
     /// key is kept in `unknown`).
-    pub fn from_supported(m: &HashMap<String, Vec<String>>) -> Self {
+    pub fn from_supported(m: &StringMultimap) -> Self {
         let lwt = param(
             m,
             SCYLLA_LWT_ADD_METADATA_MARK,
@@ -186,7 +187,7 @@ impl ScyllaExtensions {
     }
 
     /// The SUPPORTED map a server advertising these extensions sends (unknown keys included).
-    pub fn to_supported(&self) -> HashMap<String, Vec<String>> {
+    pub fn to_supported(&self) -> StringMultimap {
         let mut m = self.unknown.clone();
         if let Some(s) = &self.sharding {
             s.add_to_supported(&mut m);
@@ -213,8 +214,8 @@ impl ScyllaExtensions {
     }
 
     /// The STARTUP options a client sends to enable the offered extensions it understands.
-    pub fn startup_options(&self) -> HashMap<String, String> {
-        let mut m = HashMap::new();
+    pub fn startup_options(&self) -> StringMap {
+        let mut m = StringMap::new();
         if let Some(mask) = self.lwt_optimization_meta_bit_mask {
             m.insert(
                 SCYLLA_LWT_ADD_METADATA_MARK.to_owned(),

@@ -181,7 +181,7 @@ impl FakeNode {
             Request::Options => {
                 log.push("OPTIONS".into());
                 Reply::Respond(Response::Supported {
-                    options: self.supported.clone(),
+                    options: self.supported.clone().into_iter().collect(),
                 })
             }
             Request::Startup(_) => {

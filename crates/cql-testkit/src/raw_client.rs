@@ -191,14 +191,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         let Response::Supported { options } = r.response else {
             panic!("expected SUPPORTED, got {:?}", r.response)
         };
-        options
+        options.into_iter().collect()
     }
 
     /// Sends STARTUP (CQL 3.0.0, with `compression` if given) and returns the answer; later
     /// frames use the compression once the server answered READY or AUTHENTICATE (with
     /// protocol v5: later frames travel in segments, LZ4-compressed if asked).
     pub async fn startup(&mut self, compression: Option<Compression>) -> Response {
-        let mut options = HashMap::new();
+        let mut options = proto::StringMap::new();
         options.insert("CQL_VERSION".to_owned(), "3.0.0".to_owned());
         if let Some(c) = compression {
             options.insert("COMPRESSION".to_owned(), c.as_str().to_owned());

@@ -161,7 +161,7 @@ impl FakeNode {
                 Request::Options => {
                     self.log.lock().expect("lock").push("OPTIONS".into());
                     Response::Supported {
-                        options: self.supported.clone(),
+                        options: self.supported.clone().into_iter().collect(),
                     }
                 }
                 Request::Startup(s) => {
@@ -170,7 +170,8 @@ impl FakeNode {
                         .options
                         .get("COMPRESSION")
                         .and_then(|c| Compression::from_name(c));
-                    *self.startup_options.lock().expect("lock") = Some(s.options);
+                    *self.startup_options.lock().expect("lock") =
+                        Some(s.options.into_iter().collect());
                     if self.credentials.is_some() {
                         Response::Authenticate {
                             authenticator: "org.apache.cassandra.auth.PasswordAuthenticator".into(),

@@ -1,17 +1,16 @@
 //! STARTUP (section 4.1.1): a `[string map]` of options.
 
-use std::collections::HashMap;
-
 use bytes::BytesMut;
 
 use crate::codec::{self, Reader};
 use crate::error::{DecodeError, EncodeError};
+use crate::string_map::StringMap;
 
 /// STARTUP: `CQL_VERSION` (required), `COMPRESSION`, `DRIVER_NAME`, ... and Scylla extension keys.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Startup {
-    /// The options (encoded sorted by key).
-    pub options: HashMap<String, String>,
+    /// The options, encoded in their order (a decoded STARTUP keeps the wire order).
+    pub options: StringMap,
 }
 
 impl Startup {

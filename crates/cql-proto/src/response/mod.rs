@@ -5,8 +5,6 @@ mod error;
 mod event;
 mod result;
 
-use std::collections::HashMap;
-
 use bytes::{Bytes, BytesMut};
 
 pub use error::{ErrorBody, ErrorDetails, RateLimitReached};
@@ -20,6 +18,7 @@ use crate::codec::{self, Reader};
 use crate::codes::Opcode;
 use crate::error::{DecodeError, EncodeError};
 use crate::frame::{BodyExtensions, ProtocolVersion};
+use crate::string_map::StringMultimap;
 
 /// A response other than the one the request expects (see [`Response::into_result`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,7 +58,8 @@ pub enum Response {
     /// SUPPORTED: `[string multimap]` of options.
     Supported {
         /// The supported options (CQL_VERSION, COMPRESSION, Scylla keys, ...).
-        options: HashMap<String, Vec<String>>,
+        /// Entries stay in wire order, so a decoded SUPPORTED re-encodes as it came.
+        options: StringMultimap,
     },
     /// RESULT.
     Result(ResultBody),

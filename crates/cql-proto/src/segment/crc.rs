@@ -17,21 +17,37 @@ const CRC32_AFTER_SEED: u32 = 0x4477_7ED3;
 
 /// The CRC24 of `bytes`: the 3 (uncompressed) or 5 (LZ4) header bytes in wire order.
 ///
-/// Each byte is XORed into bits 16 to 23, then 8 rounds shift left and XOR the polynomial when
-/// bit 24 is set. A header has at most 5 bytes, so a lookup table would buy nothing.
+/// The spec's algorithm XORs each byte into bits 16 to 23, then shifts left 8 times, XORing the
+/// polynomial whenever bit 24 is set; [`CRC24_TABLE`] holds those 8 rounds for every byte value,
+/// since this runs twice per segment on the hot path.
 pub fn crc24(bytes: &[u8]) -> u32 {
     let mut crc = CRC24_INIT;
     for &b in bytes {
-        crc ^= u32::from(b) << 16;
-        for _ in 0..8 {
+        let index = ((crc >> 16) ^ u32::from(b)) & 0xFF;
+        crc = ((crc << 8) ^ CRC24_TABLE[index as usize]) & 0xFF_FFFF;
+    }
+    crc
+}
+
+/// The 8 shift-and-XOR rounds of the spec's CRC24 applied to `byte << 16`, for every byte.
+const CRC24_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u32) << 16;
+        let mut round = 0;
+        while round < 8 {
             crc <<= 1;
             if crc & 0x100_0000 != 0 {
                 crc ^= CRC24_POLY;
             }
+            round += 1;
         }
+        table[i] = crc & 0xFF_FFFF;
+        i += 1;
     }
-    crc & 0xFF_FFFF
-}
+    table
+};
 
 /// The CRC32 of a segment payload: standard CRC-32 (IEEE) of [`CRC32_SEED`] then `payload`.
 pub fn crc32(payload: &[u8]) -> u32 {
@@ -50,6 +66,33 @@ mod tests {
         let mut seeded = CRC32_SEED.to_vec();
         seeded.extend_from_slice(b"payload");
         assert_eq!(crc32(b"payload"), crc32fast::hash(&seeded));
+    }
+
+    /// The spec's algorithm, one bit at a time.
+    fn crc24_bitwise(bytes: &[u8]) -> u32 {
+        let mut crc = CRC24_INIT;
+        for &b in bytes {
+            crc ^= u32::from(b) << 16;
+            for _ in 0..8 {
+                crc <<= 1;
+                if crc & 0x100_0000 != 0 {
+                    crc ^= CRC24_POLY;
+                }
+            }
+        }
+        crc & 0xFF_FFFF
+    }
+
+    #[test]
+    fn crc24_table_matches_the_bitwise_algorithm() {
+        for b in 0..=255u8 {
+            for len in 1..=5 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|i| b.wrapping_mul(31).wrapping_add(i))
+                    .collect();
+                assert_eq!(crc24(&bytes), crc24_bitwise(&bytes), "{bytes:02x?}");
+            }
+        }
     }
 
     #[test]

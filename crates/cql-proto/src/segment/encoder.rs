@@ -39,7 +39,7 @@ impl SegmentEncoder {
     /// boundary (as read from each 9-byte header's length); `out` is then left as it was.
     pub fn encode_frames(&self, frames: &[u8], out: &mut BytesMut) -> Result<(), SegmentError> {
         let start = out.len();
-        let result = self.encode_frames_unchecked(frames, out);
+        let result = self.append_segments(frames, out);
         if result.is_err() {
             out.truncate(start);
         }
@@ -47,11 +47,7 @@ impl SegmentEncoder {
     }
 
     /// [`Self::encode_frames`] without restoring `out` on an error.
-    fn encode_frames_unchecked(
-        &self,
-        frames: &[u8],
-        out: &mut BytesMut,
-    ) -> Result<(), SegmentError> {
+    fn append_segments(&self, frames: &[u8], out: &mut BytesMut) -> Result<(), SegmentError> {
         // Frames are contiguous, so a self-contained segment's payload is one range of `frames`:
         // `packed..offset`.
         let mut packed = 0;

@@ -56,6 +56,11 @@ impl SegmentedFrameDecoder {
             if !self.pending.is_empty()
                 && let Some(frame) = self.frames.decode(&mut self.pending)?
             {
+                if self.pending.is_empty() {
+                    // Drop the empty tail's reference to the read buffer, so the caller's
+                    // `reserve` can reuse that buffer instead of allocating a new one.
+                    self.pending = BytesMut::new();
+                }
                 return Ok(Some(frame));
             }
             let Some(segment) = self.segments.decode(buf)? else {

@@ -4,7 +4,9 @@
 //! Every function must not panic on any input. The only properties asserted besides "no panic"
 //! are the value round trips: a value that decodes re-encodes, and the re-encoded bytes decode
 //! to a value that encodes to the same bytes (compared as bytes, so NaN compares equal), and a
-//! decoded `[option]` type re-encodes to bytes that decode to the same type.
+//! decoded `[option]` type re-encodes to bytes that decode to the same type; and for `frame`
+//! and `segment_decode`, that a stream fed one byte at a time decodes as the whole stream does,
+//! and that frames taken out of segments, segmented again, decode to the same frames.
 //!
 //! Input layouts:
 //! - `frame`: a raw byte stream of frames.
@@ -13,6 +15,9 @@
 //! - `rows`: `[selector] rows body...`, the body of a RESULT after its `[int]` kind.
 //! - `value`: `[mode] ...`; an even mode builds a type from the next bytes with a bounded
 //!   generator, an odd mode decodes an `[option]` type; the rest is the value's bytes.
+//! - `segment_decode`: `[selector] ...`; bit 0 of the selector picks LZ4 segments, bit 1 says
+//!   the rest is records `[flags] [len] payload...` wrapped into segments with valid checksums
+//!   (so the input gets past them); otherwise the rest is the raw segment stream.
 
 use bytes::{Bytes, BytesMut};
 use cql_proto::frame::{
@@ -21,6 +26,9 @@ use cql_proto::frame::{
 };
 use cql_proto::request::Request;
 use cql_proto::response::{ResultBody, Rows};
+use cql_proto::segment::{
+    SegmentCompression, SegmentEncoder, SegmentHeader, SegmentedFrameDecoder, crc32,
+};
 use cql_proto::{ColumnType, CqlValue, Opcode, ProtocolVersion, Response, SerializedValues};
 
 /// Cap on a frame body and on a decompressed body.
@@ -100,6 +108,99 @@ pub(crate) fn frame(data: &[u8]) {
             }
         }
     }
+}
+
+/// `[selector] ...`: a v5 segment stream through `SegmentedFrameDecoder`, whole and one byte at
+/// a time (which must agree); the frames it gives, segmented again, decode to the same frames.
+pub(crate) fn segment_decode(data: &[u8]) {
+    let [sel, rest @ ..] = data else { return };
+    let compression = if sel & 1 == 0 {
+        SegmentCompression::None
+    } else {
+        SegmentCompression::Lz4
+    };
+    let stream = if sel & 2 == 0 {
+        rest.to_vec()
+    } else {
+        wrap_segments(compression, rest)
+    };
+    let (frames, whole_err) = segmented_frames(compression, &stream, usize::MAX);
+    let (inc_frames, inc_err) = segmented_frames(compression, &stream, 1);
+    assert_eq!(frames, inc_frames, "incremental decoding gave other frames");
+    assert_eq!(
+        whole_err, inc_err,
+        "incremental decoding disagrees on the error"
+    );
+
+    let mut concatenated = BytesMut::new();
+    for f in &frames {
+        f.encode(&mut concatenated)
+            .unwrap_or_else(|e| panic!("decoded frame does not encode: {e}"));
+    }
+    let mut again = BytesMut::new();
+    if let Err(e) = SegmentEncoder::new(compression).encode_frames(&concatenated, &mut again) {
+        panic!("decoded frames do not segment: {e}");
+    }
+    let (re_frames, re_err) = segmented_frames(compression, &again, usize::MAX);
+    assert!(!re_err, "re-segmented frames do not decode");
+    assert_eq!(
+        frames, re_frames,
+        "re-segmented frames decode to other frames"
+    );
+}
+
+/// The frames of a segment stream fed `chunk` bytes at a time, and whether decoding failed.
+fn segmented_frames(
+    compression: SegmentCompression,
+    stream: &[u8],
+    chunk: usize,
+) -> (Vec<cql_proto::Frame>, bool) {
+    let mut decoder = SegmentedFrameDecoder::new(compression, MAX_FRAME);
+    let mut buf = BytesMut::new();
+    let mut frames = Vec::new();
+    for part in stream.chunks(chunk.max(1)) {
+        buf.extend_from_slice(part);
+        loop {
+            if frames.len() >= MAX_FRAMES {
+                return (frames, false);
+            }
+            match decoder.decode(&mut buf) {
+                Ok(Some(f)) => frames.push(f),
+                Ok(None) => break,
+                Err(_) => return (frames, true),
+            }
+        }
+    }
+    (frames, false)
+}
+
+/// Records `[flags] [len] payload` as segments with valid checksums: flags bit 0 is the
+/// self-contained flag; with LZ4, flags bit 1 announces an uncompressed length of
+/// `[len] * 257 + flags` (the payload then goes to the LZ4 decoder), else it is stored.
+fn wrap_segments(compression: SegmentCompression, mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let [flags, len, rest @ ..] = data {
+        let len = usize::from(*len).min(rest.len());
+        let (payload, tail) = rest.split_at(len);
+        data = tail;
+        let uncompressed_len = if compression == SegmentCompression::Lz4 && flags & 2 != 0 {
+            len * 257 + usize::from(*flags)
+        } else {
+            0
+        };
+        let header = SegmentHeader {
+            payload_len: len,
+            uncompressed_len,
+            self_contained: flags & 1 != 0,
+        };
+        let Ok(bytes) = header.encode(compression) else {
+            continue;
+        };
+        out.extend_from_slice(&bytes[..compression.header_len()]);
+        out.extend_from_slice(payload);
+        out.extend_from_slice(&crc32(payload).to_le_bytes());
+    }
+    out
 }
 
 /// `[opcode] [selector] body`: a request body of any opcode, known or not.

@@ -61,6 +61,11 @@ fn corpus_value() {
 }
 
 #[test]
+fn corpus_segment_decode() {
+    replay("segment_decode", fuzz_logic::segment_decode);
+}
+
+#[test]
 fn corpus_rows() {
     replay("rows", fuzz_logic::rows);
 }

@@ -24,7 +24,7 @@ use cql_proto::response::{
     ColumnSpec, ErrorBody, ErrorDetails, Event, Prepared, PreparedMetadata, RateLimitReached,
     Response, ResultBody, ResultMetadata, Rows, SchemaChange, SchemaChangeTarget,
 };
-use cql_proto::{ColumnType, Opcode, ProtocolVersion, RawValue};
+use cql_proto::{ColumnType, Opcode, ProtocolVersion, RawValue, StringMap};
 
 trait Part {
     fn push(&self, v: &mut Vec<u8>);
@@ -108,7 +108,7 @@ fn startup_frame() {
         b"3.0.0"
     );
     let startup = Request::Startup(Startup {
-        options: HashMap::from([("CQL_VERSION".into(), "3.0.0".into())]),
+        options: StringMap::from([("CQL_VERSION".into(), "3.0.0".into())]),
     });
     let mut buf = BytesMut::new();
     encode_request(&mut buf, V4, 1, &startup, &RequestOptions::default()).unwrap();
@@ -122,6 +122,71 @@ fn startup_frame() {
     assert!(!env.tracing);
     assert_eq!(env.custom_payload, None);
     assert_eq!(env.request, startup);
+}
+
+/// Keys out of sorted order, and a repeated key, decode and re-encode to the same bytes:
+/// `[string map]` and `[string multimap]` keep their wire order (section 3).
+#[test]
+fn startup_and_supported_keep_wire_order() {
+    let startup = wire!(
+        "0003",
+        "000b",
+        b"DRIVER_NAME",
+        "0003",
+        b"cql",
+        "000b",
+        b"CQL_VERSION",
+        "0005",
+        b"3.0.0",
+        "000b",
+        b"COMPRESSION",
+        "0003",
+        b"lz4",
+    );
+    let req = Request::decode_body(Opcode::STARTUP, V4, Bytes::from(startup.clone())).unwrap();
+    let Request::Startup(s) = &req else {
+        panic!("{req:?}")
+    };
+    let keys: Vec<&str> = s.options.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["DRIVER_NAME", "CQL_VERSION", "COMPRESSION"]);
+    let mut buf = BytesMut::new();
+    req.encode_body(V4, &mut buf).unwrap();
+    assert_eq!(&buf[..], &startup[..]);
+
+    let supported = wire!(
+        "0003",
+        "000c",
+        b"SCYLLA_SHARD",
+        "0001",
+        "0001",
+        b"3",
+        "000b",
+        b"COMPRESSION",
+        "0002",
+        "0006",
+        b"snappy",
+        "0003",
+        b"lz4",
+        "000c",
+        b"SCYLLA_SHARD",
+        "0001",
+        "0001",
+        b"4",
+    );
+    let resp =
+        Response::decode_body(Opcode::SUPPORTED, V4, Bytes::from(supported.clone())).unwrap();
+    let Response::Supported { options } = &resp else {
+        panic!("{resp:?}")
+    };
+    assert_eq!(options.len(), 3, "the repeated key is kept");
+    assert_eq!(
+        options.get("SCYLLA_SHARD"),
+        Some(&vec!["4".to_owned()]),
+        "the last one wins"
+    );
+    let mut buf = BytesMut::new();
+    resp.encode_body(V4, &mut buf).unwrap();
+    assert_eq!(&buf[..], &supported[..]);
 }
 
 #[test]
@@ -734,7 +799,7 @@ fn authenticate_supported_challenge_success() {
             b"snappy"
         ),
         &Response::Supported {
-            options: HashMap::from([("COMPRESSION".into(), vec!["lz4".into(), "snappy".into()])]),
+            options: StringMap::from([("COMPRESSION".into(), vec!["lz4".into(), "snappy".into()])]),
         },
     );
     check_response(

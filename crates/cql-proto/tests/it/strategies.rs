@@ -108,8 +108,9 @@ pub(crate) fn query_parameters(v: ProtocolVersion) -> impl Strategy<Value = Quer
 pub(crate) fn request(v: ProtocolVersion) -> impl Strategy<Value = Request> {
     let v5 = v.is_v5_or_later();
     prop_oneof![
-        hash_map(string(), string(), 0..4)
-            .prop_map(|options| Request::Startup(Startup { options })),
+        hash_map(string(), string(), 0..4).prop_map(|options| Request::Startup(Startup {
+            options: options.into_iter().collect(),
+        })),
         Just(Request::Options),
         (string(), query_parameters(v)).prop_map(|(query, params)| Request::Query(Query {
             query: query.into(),
@@ -527,8 +528,9 @@ pub(crate) fn response(v: ProtocolVersion) -> impl Strategy<Value = Response> {
         error_body(v).prop_map(Response::Error),
         Just(Response::Ready),
         string().prop_map(|authenticator| Response::Authenticate { authenticator }),
-        hash_map(string(), vec(string(), 0..3), 0..4)
-            .prop_map(|options| Response::Supported { options }),
+        hash_map(string(), vec(string(), 0..3), 0..4).prop_map(|options| Response::Supported {
+            options: options.into_iter().collect(),
+        }),
         Just(Response::Result(ResultBody::Void)),
         rows().prop_map(|r| Response::Result(ResultBody::Rows(r))),
         string().prop_map(|k| Response::Result(ResultBody::SetKeyspace(k))),

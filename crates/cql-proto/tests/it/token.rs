@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use bytes::BytesMut;
+use cql_proto::StringMultimap;
 use cql_proto::scylla::{ScyllaExtensions, ShardingInfo, TabletRoutingInfo};
 use cql_proto::token::{Token, murmur3_token, serialize_partition_key, shard_of};
 use uuid::Uuid;
@@ -94,7 +95,7 @@ fn shard_vectors_from_the_formula() {
     }
 }
 
-fn supported(pairs: &[(&str, &[&str])]) -> HashMap<String, Vec<String>> {
+fn supported(pairs: &[(&str, &[&str])]) -> StringMultimap {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.iter().map(|s| (*s).to_owned()).collect()))
@@ -166,7 +167,7 @@ fn sharding_info_from_supported() {
     bad.insert("SCYLLA_NR_SHARDS".into(), vec!["0".into()]);
     assert_eq!(ShardingInfo::from_supported(&bad), None);
     assert_eq!(
-        ScyllaExtensions::from_supported(&HashMap::new()),
+        ScyllaExtensions::from_supported(&StringMultimap::new()),
         ScyllaExtensions::default()
     );
 }
@@ -248,7 +249,7 @@ mod props {
                 0..9,
             ),
         ) {
-            let e = ScyllaExtensions::from_supported(&m);
+            let e = ScyllaExtensions::from_supported(&m.into_iter().collect());
             if let Some(s) = &e.sharding {
                 prop_assert!(s.shard < s.nr_shards);
             }

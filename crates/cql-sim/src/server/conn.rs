@@ -1,7 +1,7 @@
 //! One client connection: a reader (frame decoding, handshake, dispatch) and a writer task
 //! that coalesces queued responses into one buffer per write.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::future::pending;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -325,7 +325,7 @@ impl Connection {
     }
 
     fn supported(&self) -> Response {
-        let mut options: HashMap<String, Vec<String>> = HashMap::new();
+        let mut options = proto::StringMultimap::new();
         options.insert("CQL_VERSION".into(), vec!["3.0.0".into()]);
         options.insert("COMPRESSION".into(), vec!["lz4".into(), "snappy".into()]);
         options.insert(

@@ -1,8 +1,6 @@
 //! Scylla's `SCYLLA_LWT_ADD_METADATA_MARK` over raw frames: offered in SUPPORTED, enabled by the
 //! client in STARTUP, and then set in the prepared metadata flags of conditional statements.
 
-use std::collections::HashMap;
-
 use cql_sim::SimCluster;
 use cql_testkit::{RawClient, TIMEOUT};
 use proto::codes::Opcode;
@@ -19,7 +17,7 @@ const VALUE: &str = "LWT_OPTIMIZATION_META_BIT_MASK=2147483648";
 
 /// STARTUP, with the extension enabled when `lwt` is set.
 async fn startup(c: &mut RawClient, lwt: bool) {
-    let mut options = HashMap::new();
+    let mut options = proto::StringMap::new();
     options.insert("CQL_VERSION".to_owned(), "3.0.0".to_owned());
     if lwt {
         options.insert(KEY.to_owned(), VALUE.to_owned());

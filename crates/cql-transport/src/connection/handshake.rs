@@ -1,8 +1,6 @@
 //! The handshake, run on the raw stream before the driver starts: OPTIONS → SUPPORTED,
 //! STARTUP → READY or AUTHENTICATE → AUTH_RESPONSE / AUTH_CHALLENGE … → AUTH_SUCCESS.
 
-use std::collections::HashMap;
-
 use bytes::{Bytes, BytesMut};
 use proto::frame::{self, Compression, Frame, RequestOptions};
 use proto::request::{AuthResponse, Request, Startup};
@@ -80,7 +78,7 @@ where
                 .get("COMPRESSION")
                 .is_some_and(|v| v.iter().any(|n| n.eq_ignore_ascii_case(c.as_str())))
     });
-    let mut options = HashMap::new();
+    let mut options = proto::StringMap::new();
     let cql_version = supported
         .get("CQL_VERSION")
         .and_then(|v| v.first())
@@ -134,7 +132,7 @@ where
         peer: None,
         version: config.protocol_version,
         sharding: ShardingInfo::from_supported(&supported),
-        supported,
+        supported: supported.into_iter().collect(),
         compression,
         keyspace: None,
         lwt_mark,
