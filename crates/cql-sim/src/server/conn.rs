@@ -11,14 +11,14 @@ use std::time::Duration;
 use bytes::{BufMut, BytesMut};
 use proto::codes::{ErrorCode, EventType, Opcode};
 use proto::frame::{
-    Compression, Frame, FrameDecoder, FrameError, FrameHeader, ProtocolVersion, ResponseOptions,
-    decode_request_limited, encode_response,
+    BodyExtensions, Compression, DecodeOptions, Frame, FrameDecoder, FrameError, FrameHeader,
+    ProtocolVersion, ResponseOptions, decode_request_with, encode_response,
 };
 use proto::request::{BatchStatementKind, Request};
 use proto::response::{ErrorBody, ErrorDetails, Response};
 use proto::scylla::{
     BIASED_TOKEN_ROUND_ROBIN, LWT_OPTIMIZATION_META_BIT_MASK, MURMUR3_PARTITIONER,
-    SCYLLA_LWT_ADD_METADATA_MARK, ShardingInfo,
+    SCYLLA_LWT_ADD_METADATA_MARK, SCYLLA_USE_METADATA_ID, ShardingInfo,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -86,6 +86,8 @@ struct Connection {
     keyspace: Option<String>,
     /// The LWT mark bit, once the client enabled `SCYLLA_LWT_ADD_METADATA_MARK` in STARTUP.
     lwt_mark: Option<u32>,
+    /// Whether the client enabled `SCYLLA_USE_METADATA_ID` in STARTUP.
+    use_metadata_id: bool,
     /// The protocol version of the client's latest frame (events are sent with it).
     version: ProtocolVersion,
     events: Option<(broadcast::Receiver<ClusterEvent>, HashSet<EventType>)>,
@@ -145,6 +147,7 @@ pub(crate) async fn run<R, W>(
         compression: None,
         keyspace: None,
         lwt_mark: None,
+        use_metadata_id: false,
         version: ProtocolVersion::V4,
         events: None,
     };
@@ -309,6 +312,7 @@ impl Connection {
                 vec![format!("{LWT_OPTIMIZATION_META_BIT_MASK}={mask}")],
             );
         }
+        options.insert(SCYLLA_USE_METADATA_ID.into(), Vec::new());
         Response::Supported { options }
     }
 
@@ -325,11 +329,12 @@ impl Connection {
             );
             return self.flow(self.send(Outgoing::Frame(out)).await);
         }
-        let env = match decode_request_limited(
-            &frame,
-            self.compression,
-            self.shared.cluster.config.max_frame_size,
-        ) {
+        let opts = DecodeOptions {
+            compression: self.compression,
+            max_decompressed_len: self.shared.cluster.config.max_frame_size,
+            extensions: BodyExtensions::NONE.with_scylla_metadata_id(self.use_metadata_id),
+        };
+        let env = match decode_request_with(&frame, &opts) {
             Ok(env) => env,
             Err(e) => {
                 let msg = match e {
@@ -482,6 +487,9 @@ impl Connection {
                 if s.options.contains_key(SCYLLA_LWT_ADD_METADATA_MARK) {
                     self.lwt_mark = self.shared.cluster.config.lwt_mark;
                 }
+                // Only an extension the server offers can be enabled.
+                self.use_metadata_id = self.shared.cluster.config.scylla_extensions
+                    && s.options.contains_key(SCYLLA_USE_METADATA_ID);
                 if self.shared.cluster.config.auth.is_some() {
                     self.phase = HandshakePhase::Authenticating;
                     reply(
@@ -570,6 +578,7 @@ impl Connection {
                         addr: self.shared.peer,
                         shard: self.shard,
                         lwt_mark: self.lwt_mark,
+                        metadata_id: self.use_metadata_id || version.is_v5_or_later(),
                     },
                 );
                 if let Some(ks) = r.set_keyspace {
