@@ -906,8 +906,7 @@ fn result_rows_metadata_changed_after_the_paging_state_in_v4_with_the_scylla_ext
     check_response(V4, &bytes, &expected);
     // The Rows layout is the same with SCYLLA_USE_METADATA_ID negotiated.
     let ext = BodyExtensions::NONE.with_scylla_metadata_id(true);
-    let decoded =
-        Response::decode_body_with(Opcode::RESULT, V4, ext, Bytes::from(bytes.clone())).unwrap();
+    let decoded = Response::decode_body_with(Opcode::RESULT, V4, ext, Bytes::from(bytes)).unwrap();
     assert_eq!(decoded, expected);
 }
 

@@ -66,7 +66,7 @@ impl PreparedShared {
     }
 
     /// Adopts the result columns of this statement prepared again (after UNPREPARED).
-    pub(crate) fn reprepared(&self, prepared: &Prepared) {
+    pub(crate) fn adopt_reprepared(&self, prepared: &Prepared) {
         if prepared.id == self.id {
             self.update_result(
                 prepared.result_metadata_id.as_ref(),

@@ -162,7 +162,7 @@ impl Repreparer for BatchRepreparer<'_> {
     fn reprepared(&self, prepared: &Prepared) {
         // Every statement of that id, including ones prepared apart (clones share theirs).
         for p in self.prepared().filter(|p| p.id == prepared.id) {
-            p.reprepared(prepared);
+            p.adopt_reprepared(prepared);
         }
     }
 }

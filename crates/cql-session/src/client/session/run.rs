@@ -328,6 +328,6 @@ impl Repreparer for PreparedShared {
     }
 
     fn reprepared(&self, prepared: &Prepared) {
-        PreparedShared::reprepared(self, prepared);
+        self.adopt_reprepared(prepared);
     }
 }
