@@ -15,6 +15,15 @@ use crate::schema::{SchemaChangeInfo, SchemaChangeTarget, SchemaChangeType};
 /// The result metadata id of `specs`: MD5 over each column's keyspace, table, name and type,
 /// as Cassandra computes it, so it changes whenever the result columns change.
 pub fn result_metadata_id(specs: &[ColumnSpec]) -> [u8; 16] {
+    /// Feeds formatted text to the digest, so a type's CQL name is hashed without a `String`
+    /// (this runs for every EXECUTE that carries an id).
+    struct Feed<'a>(&'a mut Md5);
+    impl std::fmt::Write for Feed<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.update(s.as_bytes());
+            Ok(())
+        }
+    }
     let mut h = Md5::new();
     for c in specs {
         h.update(c.keyspace.as_bytes());
@@ -23,7 +32,8 @@ pub fn result_metadata_id(specs: &[ColumnSpec]) -> [u8; 16] {
         h.update([0]);
         h.update(c.name.as_bytes());
         h.update([0]);
-        h.update(c.typ.to_string().as_bytes());
+        // Writing to the digest cannot fail.
+        let _ = std::fmt::Write::write_fmt(&mut Feed(&mut h), format_args!("{}", c.typ));
         h.update([0]);
     }
     h.finalize().into()
