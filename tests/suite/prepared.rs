@@ -47,11 +47,8 @@ async fn prepare_reports_bind_markers_and_partition_key() {
     assert_eq!(pk, vec![(0, 1), (1, 0)]);
     assert_eq!(p.get_keyspace_name(), Some(ks.name.as_str()));
     assert_eq!(p.get_table_name(), Some("t"));
-    let result_cols: Vec<&str> = p
-        .get_result_set_col_specs()
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
+    let result_specs = p.get_result_set_col_specs();
+    let result_cols: Vec<&str> = result_specs.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(result_cols, vec!["v"]);
     ks.drop_keyspace(&s).await;
 }

@@ -9,18 +9,67 @@ use proto::response::{
 use proto::{Consistency, EncodeError, ErrorCode, RawValue, SerializedValues};
 
 use crate::error::CqlError;
-use crate::exec::{BoundValue, PreparedInfo, RowsResult};
+use crate::exec::{BoundValue, ColumnSpec, PreparedInfo, RowsResult};
 use crate::schema::{SchemaChangeInfo, SchemaChangeTarget, SchemaChangeType};
+
+/// The result metadata id of `specs`: MD5 over each column's keyspace, table, name and type,
+/// as Cassandra computes it, so it changes whenever the result columns change.
+pub fn result_metadata_id(specs: &[ColumnSpec]) -> [u8; 16] {
+    /// Feeds formatted text to the digest, so a type's CQL name is hashed without a `String`
+    /// (this runs for every EXECUTE that carries an id).
+    struct Feed<'a>(&'a mut Md5);
+    impl std::fmt::Write for Feed<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.update(s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut h = Md5::new();
+    for c in specs {
+        h.update(c.keyspace.as_bytes());
+        h.update([0]);
+        h.update(c.table.as_bytes());
+        h.update([0]);
+        h.update(c.name.as_bytes());
+        h.update([0]);
+        // Writing to the digest cannot fail.
+        let _ = std::fmt::Write::write_fmt(&mut Feed(&mut h), format_args!("{}", c.typ));
+        h.update([0]);
+    }
+    h.finalize().into()
+}
 
 impl RowsResult {
     /// The RESULT Rows body, with the paging state in the metadata; `skip_metadata` sends
     /// NO_METADATA (when the client asked for it on EXECUTE).
     pub fn to_rows(&self, skip_metadata: bool) -> Result<Rows, EncodeError> {
-        let mut metadata = if skip_metadata {
+        let metadata = if skip_metadata {
             ResultMetadata::no_metadata(self.columns.len())
         } else {
             ResultMetadata::new(self.columns.clone())
         };
+        self.rows_with(metadata)
+    }
+
+    /// The RESULT Rows body answering an EXECUTE that carried `client_id`, a result metadata
+    /// id (v5, or Scylla's `SCYLLA_USE_METADATA_ID`): when it is not the id of these columns,
+    /// the full metadata goes with METADATA_CHANGED and the new id, whatever `skip_metadata`
+    /// asked; otherwise as [`Self::to_rows`].
+    pub fn to_rows_checked(
+        &self,
+        client_id: &[u8],
+        skip_metadata: bool,
+    ) -> Result<Rows, EncodeError> {
+        let current = result_metadata_id(&self.columns);
+        if client_id == current {
+            return self.to_rows(skip_metadata);
+        }
+        let mut metadata = ResultMetadata::new(self.columns.clone());
+        metadata.new_metadata_id = Some(Bytes::copy_from_slice(&current));
+        self.rows_with(metadata)
+    }
+
+    fn rows_with(&self, mut metadata: ResultMetadata) -> Result<Rows, EncodeError> {
         metadata.paging_state = self.paging_state.clone();
         let mut w = RowsWriter::new(metadata);
         for row in &self.rows {
@@ -89,18 +138,7 @@ impl PreparedInfo {
     /// An id of the result metadata (MD5 of the result column specs), for v5 and Scylla's
     /// metadata-id extension.
     pub fn result_metadata_id(&self) -> [u8; 16] {
-        let mut h = Md5::new();
-        for c in &self.result_specs {
-            h.update(c.keyspace.as_bytes());
-            h.update([0]);
-            h.update(c.table.as_bytes());
-            h.update([0]);
-            h.update(c.name.as_bytes());
-            h.update([0]);
-            h.update(c.typ.to_string().as_bytes());
-            h.update([0]);
-        }
-        h.finalize().into()
+        result_metadata_id(&self.result_specs)
     }
 
     /// The RESULT Prepared body; `with_metadata_id` adds [`Self::result_metadata_id`].

@@ -943,6 +943,39 @@ fn result_rows_per_column_specs_and_v5_new_metadata_id() {
 }
 
 #[test]
+fn result_rows_metadata_changed_after_the_paging_state_in_v4_with_the_scylla_extension() {
+    // Section 4.2.5.2: <flags><columns_count>[<paging_state>][<new_metadata_id>]
+    // [<global_table_spec>?<col_spec_1>...]: flags 0x0b = GLOBAL_TABLES_SPEC | HAS_MORE_PAGES |
+    // METADATA_CHANGED; 1 column; paging state [bytes] cafe; new id [short bytes] beef.
+    let bytes = wire!(
+        "00000002 0000000b 00000001 00000002 cafe 0002 beef",
+        "0002",
+        b"ks",
+        "0001",
+        b"t",
+        "0001",
+        b"b",
+        "000d",
+        "00000000"
+    );
+    let rows = Rows {
+        metadata: ResultMetadata {
+            paging_state: Some(Bytes::from_static(&[0xca, 0xfe])),
+            new_metadata_id: Some(Bytes::from_static(&[0xbe, 0xef])),
+            ..ResultMetadata::new(vec![spec("ks", "t", "b", ColumnType::Text)])
+        },
+        rows_count: 0,
+        rows_content: Bytes::new(),
+    };
+    let expected = Response::Result(ResultBody::Rows(rows));
+    check_response(V4, &bytes, &expected);
+    // The Rows layout is the same with SCYLLA_USE_METADATA_ID negotiated.
+    let ext = BodyExtensions::NONE.with_scylla_metadata_id(true);
+    let decoded = Response::decode_body_with(Opcode::RESULT, V4, ext, Bytes::from(bytes)).unwrap();
+    assert_eq!(decoded, expected);
+}
+
+#[test]
 fn result_prepared_v4_and_v5() {
     // kind 4; id cafe; metadata: flags 0x01, 2 columns, 1 pk index (0), global "ks"."t",
     // k int, v text; result metadata: flags 0x01, 1 column, "ks"."t", v text.

@@ -3,12 +3,13 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 
 use proto::Token;
 use proto::frame::{RequestOptions, ResponseEnvelope};
-use proto::request::Request;
+use proto::request::{Execute, QueryParameters, Request};
 use transport::state::NodeRef;
-use transport::{Connection, ConnectionError};
+use transport::{Connection, ConnectionError, ConnectionInfo};
 
 use super::execute::AttemptTarget;
 use crate::errors::{ConnectionPoolError, DbError, RequestAttemptError};
@@ -62,6 +63,9 @@ impl AttemptTarget for NodeTarget<'_> {
         // `execute` bounds it.
         async move {
             let conn = self.connection()?;
+            if !fits_connection(request, conn.info()) {
+                return send_adapted(conn, request, tracing).await;
+            }
             let opts = RequestOptions {
                 tracing,
                 ..RequestOptions::default()
@@ -80,6 +84,47 @@ impl AttemptTarget for NodeTarget<'_> {
     }
 }
 
+/// Whether `request` has the layout of `info`'s connection: an EXECUTE carries a result
+/// metadata id exactly when the connection has them. A statement gets an id when prepared on such
+/// a connection, so only mixed clusters (a rolling upgrade) see a mismatch.
+fn fits_connection(request: &Request, info: &ConnectionInfo) -> bool {
+    match request {
+        Request::Execute(e) => e.result_metadata_id.is_some() == info.has_result_metadata_id(),
+        _ => true,
+    }
+}
+
+/// Sends a copy of the EXECUTE `request` in the connection's layout. Without metadata ids the
+/// id is dropped and the metadata asked for (the cached specs would be unchecked); with them an
+/// empty id is sent, which the server answers with METADATA_CHANGED and the current id. Boxed:
+/// rare, and the copy would enlarge every attempt's future.
+fn send_adapted<'a>(
+    conn: Connection,
+    request: &'a Request,
+    tracing: bool,
+) -> Pin<Box<dyn Future<Output = Result<ResponseEnvelope, RequestAttemptError>> + Send + 'a>> {
+    Box::pin(async move {
+        let with_id = conn.info().has_result_metadata_id();
+        let adapted = match request {
+            Request::Execute(e) => Request::Execute(Execute {
+                id: e.id.clone(),
+                result_metadata_id: with_id
+                    .then(|| e.result_metadata_id.clone().unwrap_or_default()),
+                params: QueryParameters {
+                    skip_metadata: e.params.skip_metadata && with_id,
+                    ..e.params.clone()
+                },
+            }),
+            other => other.clone(),
+        };
+        let opts = RequestOptions {
+            tracing,
+            ..RequestOptions::default()
+        };
+        conn.send(&adapted, &opts).await.map_err(attempt_error)
+    })
+}
+
 /// Types a transport error as an attempt error.
 pub(crate) fn attempt_error(e: ConnectionError) -> RequestAttemptError {
     match e {
@@ -94,5 +139,38 @@ pub(crate) fn attempt_error(e: ConnectionError) -> RequestAttemptError {
         | ConnectionError::Connect { .. }
         | ConnectionError::ConnectTimeout(_) => RequestAttemptError::NotSent(e.into()),
         other => RequestAttemptError::BrokenConnection(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use proto::request::Query;
+
+    use super::*;
+
+    fn execute(result_metadata_id: Option<Bytes>) -> Request {
+        Request::Execute(Execute {
+            id: Bytes::from_static(b"id"),
+            result_metadata_id,
+            params: QueryParameters::default(),
+        })
+    }
+
+    #[test]
+    fn an_execute_fits_a_connection_when_both_have_metadata_ids_or_neither() {
+        let plain = ConnectionInfo::default();
+        let mut scylla = ConnectionInfo::default();
+        scylla.scylla_metadata_id = true;
+        let with_id = execute(Some(Bytes::from_static(b"m")));
+        assert!(fits_connection(&with_id, &scylla));
+        assert!(!fits_connection(&with_id, &plain));
+        assert!(fits_connection(&execute(None), &plain));
+        assert!(!fits_connection(&execute(None), &scylla));
+        let query = Request::Query(Query {
+            query: "SELECT 1".into(),
+            params: QueryParameters::default(),
+        });
+        assert!(fits_connection(&query, &scylla) && fits_connection(&query, &plain));
     }
 }

@@ -261,6 +261,18 @@ pub enum ExecutionError {
     /// The session was closed.
     #[error("the session is closed")]
     SessionClosed,
+    /// Rows came without metadata (the statement uses its cached result specs, see
+    /// `PreparedStatement::set_use_cached_result_metadata`) with another column count than the
+    /// cached specs: decoding them would read the wrong columns.
+    #[error(
+        "the rows have {received} columns but the prepared statement's cached result has {cached}; the schema changed: prepare the statement again"
+    )]
+    ResultMetadataMismatch {
+        /// The columns of the cached result specs.
+        cached: usize,
+        /// The columns of the rows received.
+        received: usize,
+    },
 }
 
 impl ExecutionError {

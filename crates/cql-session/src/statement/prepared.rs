@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use bytes::{Bytes, BytesMut};
 use proto::request::raw_values;
 use proto::response::{ColumnSpec, Prepared, PreparedMetadata};
@@ -27,10 +28,52 @@ pub(crate) struct PreparedShared {
     pub(crate) id: Bytes,
     pub(crate) statement: proto::Text,
     pub(crate) metadata: PreparedMetadata,
-    pub(crate) result_metadata_id: Option<Bytes>,
-    pub(crate) result_specs: Arc<[ColumnSpec]>,
+    /// The result columns as the servers last described them. Replaced whole (specs and id
+    /// together) when a response reports METADATA_CHANGED or the statement is prepared again,
+    /// so every clone sees the change and no reader sees an id with another id's specs.
+    pub(crate) result: ArcSwap<ResultColumns>,
     pub(crate) pk_indexes: Vec<PartitionKeyIndex>,
     pub(crate) is_lwt: bool,
+}
+
+/// A prepared statement's result columns and the id the server gave their metadata.
+#[derive(Debug)]
+pub(crate) struct ResultColumns {
+    /// The result metadata id (protocol v5, or Scylla's `SCYLLA_USE_METADATA_ID`); `None` when
+    /// the statement was prepared on a connection without metadata ids.
+    pub(crate) metadata_id: Option<Bytes>,
+    /// The column specs, owned (they do not pin a response frame).
+    pub(crate) specs: Arc<[ColumnSpec]>,
+}
+
+impl PreparedShared {
+    /// Adopts the result columns a response or a new PREPARE described: `specs` are copied out
+    /// of the frame that holds them, so the statement does not pin it.
+    pub(crate) fn update_result(&self, metadata_id: Option<&Bytes>, specs: &[ColumnSpec]) {
+        let specs: Arc<[ColumnSpec]> = specs
+            .iter()
+            .map(|c| ColumnSpec {
+                keyspace: proto::Text::copy_from_str(&c.keyspace),
+                table: proto::Text::copy_from_str(&c.table),
+                name: proto::Text::copy_from_str(&c.name),
+                typ: c.typ.clone(),
+            })
+            .collect();
+        self.result.store(Arc::new(ResultColumns {
+            metadata_id: metadata_id.map(|id| Bytes::copy_from_slice(id)),
+            specs,
+        }));
+    }
+
+    /// Adopts the result columns of this statement prepared again (after UNPREPARED).
+    pub(crate) fn adopt_reprepared(&self, prepared: &Prepared) {
+        if prepared.id == self.id {
+            self.update_result(
+                prepared.result_metadata_id.as_ref(),
+                &prepared.result_metadata.col_specs,
+            );
+        }
+    }
 }
 
 /// A statement prepared on the cluster: executed by id, with typed bind markers, and routed to a
@@ -42,6 +85,7 @@ pub struct PreparedStatement {
     pub(crate) shared: Arc<PreparedShared>,
     pub(crate) config: StatementConfig,
     pub(crate) page_size: i32,
+    pub(crate) use_cached_result_metadata: bool,
 }
 
 impl PreparedStatement {
@@ -58,7 +102,11 @@ impl PreparedStatement {
             metadata,
             result_metadata,
         } = prepared;
-        let result_specs = result_metadata.col_specs;
+        // A PREPARED body is already a copy of its own (see `Prepared::read`).
+        let result = ResultColumns {
+            metadata_id: result_metadata_id,
+            specs: result_metadata.col_specs.into(),
+        };
         let mut pk_indexes: Vec<PartitionKeyIndex> = metadata
             .pk_indexes
             .iter()
@@ -75,13 +123,13 @@ impl PreparedStatement {
                 id,
                 statement,
                 metadata,
-                result_metadata_id,
-                result_specs: result_specs.into(),
+                result: ArcSwap::from_pointee(result),
                 pk_indexes,
                 is_lwt,
             }),
             config,
             page_size,
+            use_cached_result_metadata: false,
         }
     }
 
@@ -105,9 +153,40 @@ impl PreparedStatement {
         &self.shared.metadata.col_specs
     }
 
-    /// The columns of the rows the statement returns (empty for statements returning none).
-    pub fn get_result_set_col_specs(&self) -> &[ColumnSpec] {
-        &self.shared.result_specs
+    /// The columns of the rows the statement returns (empty for statements returning none), as
+    /// the servers last described them: refreshed, for every clone, when a response reports
+    /// changed result metadata or the statement is prepared again after a schema change.
+    pub fn get_result_set_col_specs(&self) -> Arc<[ColumnSpec]> {
+        Arc::clone(&self.shared.result.load().specs)
+    }
+
+    /// The id the server gave the result metadata (protocol v5, or Scylla's
+    /// `SCYLLA_USE_METADATA_ID`), as last reported; `None` without metadata ids.
+    pub fn get_result_metadata_id(&self) -> Option<Bytes> {
+        self.shared.result.load().metadata_id.clone()
+    }
+
+    /// Whether to ask the server to leave the result metadata out of the rows and decode them
+    /// with the cached result specs, on connections without result metadata ids. Off by
+    /// default.
+    ///
+    /// Connections with result metadata ids (protocol v5, or Scylla's `SCYLLA_USE_METADATA_ID`)
+    /// always skip the metadata safely: the server compares the statement's metadata id and
+    /// sends the new columns when they changed, whatever this option says. Without ids the
+    /// server cannot tell whether the cached specs are current: a schema change makes it
+    /// forget the statement (the driver then prepares it again and refreshes the specs), but a
+    /// statement another client prepared again after the change is executed with this client's
+    /// old specs. Turn this on only for tables whose columns do not change; a result whose
+    /// column count differs from the cached specs fails with
+    /// [`ExecutionError::ResultMetadataMismatch`](crate::errors::ExecutionError::ResultMetadataMismatch).
+    pub fn set_use_cached_result_metadata(&mut self, use_cached_metadata: bool) {
+        self.use_cached_result_metadata = use_cached_metadata;
+    }
+
+    /// Whether the cached result specs are used on connections without result metadata ids;
+    /// see [`Self::set_use_cached_result_metadata`].
+    pub fn get_use_cached_result_metadata(&self) -> bool {
+        self.use_cached_result_metadata
     }
 
     /// The partition-key components among the bind markers, sorted by marker index.

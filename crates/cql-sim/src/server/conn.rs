@@ -11,14 +11,14 @@ use std::time::Duration;
 use bytes::{BufMut, BytesMut};
 use proto::codes::{ErrorCode, EventType, Opcode};
 use proto::frame::{
-    Compression, Frame, FrameError, FrameHeader, ProtocolVersion, ResponseOptions,
-    decode_request_limited, encode_response,
+    BodyExtensions, Compression, DecodeOptions, Frame, FrameError, FrameHeader, ProtocolVersion,
+    ResponseOptions, decode_request_with, encode_response,
 };
 use proto::request::{BatchStatementKind, Request};
 use proto::response::{ErrorBody, ErrorDetails, Response};
 use proto::scylla::{
     BIASED_TOKEN_ROUND_ROBIN, LWT_OPTIMIZATION_META_BIT_MASK, MURMUR3_PARTITIONER,
-    SCYLLA_LWT_ADD_METADATA_MARK, ShardingInfo,
+    SCYLLA_LWT_ADD_METADATA_MARK, SCYLLA_USE_METADATA_ID, ShardingInfo,
 };
 use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -89,6 +89,8 @@ struct Connection {
     keyspace: Option<String>,
     /// The LWT mark bit, once the client enabled `SCYLLA_LWT_ADD_METADATA_MARK` in STARTUP.
     lwt_mark: Option<u32>,
+    /// Whether the client enabled `SCYLLA_USE_METADATA_ID` in STARTUP.
+    use_metadata_id: bool,
     /// The protocol version of the client's latest frame (events are sent with it).
     version: ProtocolVersion,
     /// Set when STARTUP at v5 was answered: the reader switches to segments.
@@ -155,6 +157,7 @@ pub(crate) async fn run<R, W>(
         compression: None,
         keyspace: None,
         lwt_mark: None,
+        use_metadata_id: false,
         version: ProtocolVersion::V4,
         start_segments: None,
         events: None,
@@ -351,6 +354,7 @@ impl Connection {
                 vec![format!("{LWT_OPTIMIZATION_META_BIT_MASK}={mask}")],
             );
         }
+        options.insert(SCYLLA_USE_METADATA_ID.into(), Vec::new());
         Response::Supported { options }
     }
 
@@ -377,11 +381,12 @@ impl Connection {
             );
             return self.flow(self.send(Outgoing::Frame(out)).await);
         }
-        let env = match decode_request_limited(
-            &frame,
-            self.compression,
-            self.shared.cluster.config.max_frame_size,
-        ) {
+        let opts = DecodeOptions {
+            compression: self.compression,
+            max_decompressed_len: self.shared.cluster.config.max_frame_size,
+            extensions: BodyExtensions::NONE.with_scylla_metadata_id(self.use_metadata_id),
+        };
+        let env = match decode_request_with(&frame, &opts) {
             Ok(env) => env,
             Err(e) => {
                 let msg = match e {
@@ -543,6 +548,9 @@ impl Connection {
                 if s.options.contains_key(SCYLLA_LWT_ADD_METADATA_MARK) {
                     self.lwt_mark = self.shared.cluster.config.lwt_mark;
                 }
+                // Only an extension the server offers can be enabled.
+                self.use_metadata_id = self.shared.cluster.config.scylla_extensions
+                    && s.options.contains_key(SCYLLA_USE_METADATA_ID);
                 let answer = if self.shared.cluster.config.auth.is_some() {
                     self.phase = HandshakePhase::Authenticating;
                     Response::Authenticate {
@@ -638,6 +646,7 @@ impl Connection {
                         addr: self.shared.peer,
                         shard: self.shard,
                         lwt_mark: self.lwt_mark,
+                        metadata_id: self.use_metadata_id || version.is_v5_or_later(),
                     },
                 );
                 if let Some(ks) = r.set_keyspace {

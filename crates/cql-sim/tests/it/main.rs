@@ -9,4 +9,5 @@ mod server_cluster;
 mod server_events;
 mod server_faults;
 mod server_lwt_mark;
+mod server_metadata_id;
 mod server_versions;

@@ -5,9 +5,7 @@ use bytes::{Bytes, BytesMut};
 use proto::frame::{self, Compression, Frame, RequestOptions};
 use proto::request::{AuthResponse, Request, Startup};
 use proto::response::Response;
-use proto::scylla::{
-    SCYLLA_LWT_ADD_METADATA_MARK, SCYLLA_USE_METADATA_ID, ScyllaExtensions, ShardingInfo,
-};
+use proto::scylla::{SCYLLA_LWT_ADD_METADATA_MARK, ScyllaExtensions, ShardingInfo};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
@@ -94,13 +92,15 @@ where
         config.driver_version.clone(),
     );
     let mut lwt_mark = None;
+    let mut scylla_metadata_id = false;
     if config.scylla_extensions {
         let offered = ScyllaExtensions::from_supported(&supported);
         // A zero mask could never mark anything: treat it as not offered.
         lwt_mark = offered.lwt_optimization_meta_bit_mask.filter(|m| *m != 0);
+        // Enabled when offered: result metadata ids are what keeps prepared result columns
+        // from going stale across schema changes (`ConnectionInfo::scylla_metadata_id`).
+        scylla_metadata_id = offered.use_metadata_id;
         let mut ext = offered.startup_options();
-        // Metadata ids change the EXECUTE layout; the session layer opts in explicitly.
-        ext.remove(SCYLLA_USE_METADATA_ID);
         if lwt_mark.is_none() {
             ext.remove(SCYLLA_LWT_ADD_METADATA_MARK);
         }
@@ -136,6 +136,7 @@ where
         compression,
         keyspace: None,
         lwt_mark,
+        scylla_metadata_id,
         segments,
     };
     Ok((

@@ -236,6 +236,42 @@ async fn lwt_mark_is_negotiated_only_when_offered() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn metadata_id_is_negotiated_only_when_offered() {
+    let asked = |node: &FakeNode| {
+        node.startup_options
+            .lock()
+            .expect("lock")
+            .clone()
+            .expect("startup")
+            .contains_key("SCYLLA_USE_METADATA_ID")
+    };
+    let plain = FakeNode::default();
+    let conn = open(&plain, &ConnectionConfig::default())
+        .await
+        .expect("open");
+    assert!(!conn.info().scylla_metadata_id && !asked(&plain));
+    assert!(!conn.info().has_result_metadata_id());
+    // Offered: enabled in STARTUP and recorded, so bodies decode with the v5-like layout.
+    let mut scylla = FakeNode::default();
+    scylla
+        .supported
+        .insert("SCYLLA_USE_METADATA_ID".into(), Vec::new());
+    let conn = open(&scylla, &ConnectionConfig::default())
+        .await
+        .expect("open");
+    assert!(conn.info().scylla_metadata_id && asked(&scylla));
+    assert!(conn.info().has_result_metadata_id());
+    assert!(conn.info().body_extensions().scylla_metadata_id);
+    // Extensions disabled: neither asked for nor recorded.
+    let config = ConnectionConfig {
+        scylla_extensions: false,
+        ..ConnectionConfig::default()
+    };
+    let conn = open(&scylla, &config).await.expect("open");
+    assert!(!conn.info().scylla_metadata_id && !asked(&scylla));
+}
+
+#[tokio::test(start_paused = true)]
 async fn events_reach_the_channel() {
     let node = FakeNode::default();
     let (ev_tx, ev_rx) = mpsc::channel(4);

@@ -25,7 +25,10 @@ pub(crate) use driver::{DriverSettings, EventSink};
 
 use crate::error::{BrokenReason, ConnectionError};
 use proto::Opcode;
-use proto::frame::{self, Compression, Frame, ProtocolVersion, RequestOptions, ResponseEnvelope};
+use proto::frame::{
+    self, BodyExtensions, Compression, DecodeOptions, Frame, ProtocolVersion, RequestOptions,
+    ResponseEnvelope,
+};
 use proto::request::{Query, Register, Request};
 use proto::response::{Event, Response, ResultBody};
 use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
@@ -131,9 +134,27 @@ pub struct ConnectionInfo {
     /// `SCYLLA_LWT_ADD_METADATA_MARK` extension was offered in SUPPORTED and enabled in STARTUP
     /// (its `LWT_OPTIMIZATION_META_BIT_MASK`); `None` otherwise.
     pub lwt_mark: Option<u32>,
+    /// Whether Scylla's `SCYLLA_USE_METADATA_ID` was offered in SUPPORTED and enabled in
+    /// STARTUP: before v5, PREPARED results and EXECUTE requests then carry result metadata
+    /// ids. See [`Self::has_result_metadata_id`].
+    pub scylla_metadata_id: bool,
     /// With protocol v5, frames travel in segments compressed this way (v5 spec, section 2);
     /// `None` before v5, where frames go on the wire as they are.
     pub segments: Option<SegmentCompression>,
+}
+
+impl ConnectionInfo {
+    /// Whether PREPARED and EXECUTE carry result metadata ids on this connection (protocol v5,
+    /// or Scylla's extension), so the server reports changed result columns with
+    /// METADATA_CHANGED.
+    pub fn has_result_metadata_id(&self) -> bool {
+        self.version.is_v5_or_later() || self.scylla_metadata_id
+    }
+
+    /// The body layout extensions negotiated on this connection, for decoding its frames.
+    pub fn body_extensions(&self) -> BodyExtensions {
+        BodyExtensions::NONE.with_scylla_metadata_id(self.scylla_metadata_id)
+    }
 }
 
 impl Default for ConnectionInfo {
@@ -147,6 +168,7 @@ impl Default for ConnectionInfo {
             sharding: None,
             keyspace: None,
             lwt_mark: None,
+            scylla_metadata_id: false,
             segments: None,
         }
     }
@@ -371,14 +393,15 @@ impl Connection {
         })
     }
 
-    /// Decodes a response frame of this connection (decompressing if needed).
+    /// Decodes a response frame of this connection (decompressing if needed, with the body
+    /// layout extensions it negotiated).
     fn decode(&self, frame: &Frame) -> Result<ResponseEnvelope, ConnectionError> {
-        frame::decode_response_limited(
-            frame,
-            self.inner.info.compression,
-            self.inner.tuning.max_frame_size,
-        )
-        .map_err(|e| ConnectionError::Decode(Box::new(e)))
+        let opts = DecodeOptions {
+            compression: self.inner.info.compression,
+            max_decompressed_len: self.inner.tuning.max_frame_size,
+            extensions: self.inner.info.body_extensions(),
+        };
+        frame::decode_response_with(frame, &opts).map_err(|e| ConnectionError::Decode(Box::new(e)))
     }
 
     /// The negotiated protocol version.

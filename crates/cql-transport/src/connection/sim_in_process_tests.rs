@@ -68,3 +68,50 @@ async fn in_process_connection_times_out_on_a_slow_node_and_recovers() {
     node.stop();
     assert!(node.connect_in_process().is_err());
 }
+
+#[tokio::test(start_paused = true)]
+async fn result_metadata_ids_are_negotiated_with_a_scylla_sim_only() {
+    use proto::request::{Execute, Prepare};
+
+    for scylla in [true, false] {
+        let builder = SimCluster::builder().nodes(1);
+        let builder = if scylla {
+            builder
+        } else {
+            builder.without_scylla_extensions()
+        };
+        let cluster = builder.start().await.expect("sim cluster");
+        let stream = cluster.node(0).connect_in_process().expect("node is up");
+        let (conn, driver) = Connection::open(stream, &ConnectionConfig::default())
+            .await
+            .expect("handshake");
+        tokio::spawn(driver);
+        assert_eq!(conn.info().scylla_metadata_id, scylla);
+        assert_eq!(conn.info().has_result_metadata_id(), scylla);
+
+        let prepare = Request::Prepare(Prepare {
+            query: "SELECT release_version FROM system.local".into(),
+            keyspace: None,
+        });
+        let reply = conn.request(&prepare).await.expect("response").response;
+        // The PREPARED body is decoded with the negotiated layout: with the extension it has
+        // a metadata id between the statement id and the metadata.
+        let Ok(ResultBody::Prepared(p)) = reply.into_result() else {
+            panic!("not prepared")
+        };
+        assert_eq!(p.result_metadata_id.is_some(), scylla, "scylla: {scylla}");
+        assert_eq!(p.result_metadata.col_specs.len(), 1);
+
+        let execute = Request::Execute(Execute {
+            id: p.id.clone(),
+            result_metadata_id: p.result_metadata_id.clone(),
+            params: Default::default(),
+        });
+        let rows = conn.request(&execute).await.expect("response").response;
+        let Ok(ResultBody::Rows(rows)) = rows.into_result() else {
+            panic!("no rows")
+        };
+        assert_eq!(rows.metadata.new_metadata_id, None, "the id is current");
+        assert_eq!(rows.rows_count, 1);
+    }
+}

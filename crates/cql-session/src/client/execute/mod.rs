@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use proto::frame::ResponseEnvelope;
 use proto::request::{Prepare, Request};
-use proto::response::{Response, ResultBody};
+use proto::response::{Prepared, Response, ResultBody};
 use tokio::time::Instant;
 
 use crate::consistency::Consistency;
@@ -142,8 +142,27 @@ impl<T, P: Iterator<Item = T>> Iterator for SharedPlan<'_, P> {
     }
 }
 
-/// Finds the CQL text of a prepared id, for re-preparing after UNPREPARED.
-pub(crate) type Reprepare<'a> = &'a (dyn Fn(&Bytes) -> Option<proto::Text> + Sync);
+/// What re-preparing after UNPREPARED needs from the statements of a request.
+pub(crate) trait Repreparer: Sync {
+    /// The CQL text of the prepared statement `id`, if the request has it.
+    fn statement(&self, id: &Bytes) -> Option<proto::Text>;
+
+    /// Takes the PREPARED result of a statement prepared again: its result columns and
+    /// metadata id may have changed with the schema.
+    fn reprepared(&self, prepared: &Prepared);
+}
+
+/// A closure finding the text of an id, for requests whose statements keep no result columns.
+impl<F: Fn(&Bytes) -> Option<proto::Text> + Sync> Repreparer for F {
+    fn statement(&self, id: &Bytes) -> Option<proto::Text> {
+        self(id)
+    }
+
+    fn reprepared(&self, _: &Prepared) {}
+}
+
+/// The statements of a request, for re-preparing after UNPREPARED.
+pub(crate) type Reprepare<'a> = &'a dyn Repreparer;
 
 /// Runs `request` over `plan` with retries; see the module docs.
 pub(crate) async fn execute<T, P>(
@@ -311,7 +330,7 @@ async fn reprepare_and_resend<T: AttemptTarget>(
     reprepare: Reprepare<'_>,
     unprepared_id: Bytes,
 ) -> Result<ResponseEnvelope, RequestAttemptError> {
-    let Some(text) = reprepare(&unprepared_id) else {
+    let Some(text) = reprepare.statement(&unprepared_id) else {
         return Err(RequestAttemptError::DbError(
             DbError::Unprepared {
                 statement_id: unprepared_id,
@@ -326,7 +345,7 @@ async fn reprepare_and_resend<T: AttemptTarget>(
     });
     let env = target.send(&prepare, false).await?;
     match env.response.into_result() {
-        Ok(ResultBody::Prepared(p)) if p.id == unprepared_id => {}
+        Ok(ResultBody::Prepared(p)) if p.id == unprepared_id => reprepare.reprepared(&p),
         Ok(ResultBody::Prepared(_)) => return Err(RequestAttemptError::RepreparedIdChanged),
         Ok(_) => {
             return Err(RequestAttemptError::UnexpectedResponse {

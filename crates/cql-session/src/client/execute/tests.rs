@@ -290,6 +290,60 @@ fn prepared(id: &'static [u8]) -> Step {
     })))
 }
 
+/// Records the PREPARED results a re-prepare hands back.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Option<Bytes>>>);
+
+impl Repreparer for Recorder {
+    fn statement(&self, id: &Bytes) -> Option<proto::Text> {
+        (id.as_ref() == b"ID").then(|| "SELECT * FROM ks.t".into())
+    }
+
+    fn reprepared(&self, prepared: &Prepared) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(prepared.result_metadata_id.clone());
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reprepare_hands_the_new_result_metadata_to_the_statement() {
+    let unprepared = error(
+        ErrorCode::UNPREPARED,
+        ErrorDetails::Unprepared {
+            id: Bytes::from_static(b"ID"),
+        },
+    );
+    let new_id = Bytes::from_static(b"NEW");
+    let reprepared = Step::Reply(Response::Result(ResultBody::Prepared(Prepared {
+        id: Bytes::from_static(b"ID"),
+        result_metadata_id: Some(new_id.clone()),
+        metadata: PreparedMetadata::default(),
+        result_metadata: ResultMetadata::default(),
+    })));
+    let (targets, log) = cluster(vec![vec![unprepared, reprepared, void()]]);
+    let m = Metrics::new();
+    let policy = FallthroughRetryPolicy::new();
+    let mut req = Request::Execute(Execute {
+        id: Bytes::from_static(b"ID"),
+        result_metadata_id: Some(Bytes::from_static(b"OLD")),
+        params: QueryParameters::default(),
+    });
+    let recorder = Recorder::default();
+    execute(
+        targets.into_iter(),
+        &mut req,
+        &opts(&policy, &m, false),
+        &recorder,
+    )
+    .await
+    .unwrap();
+    let kinds: Vec<&str> = log.lock().unwrap().iter().map(|l| l.1).collect();
+    assert_eq!(kinds, ["EXECUTE", "PREPARE", "EXECUTE"]);
+    assert_eq!(*recorder.0.lock().unwrap(), [Some(new_id)]);
+}
+
 #[tokio::test(start_paused = true)]
 async fn unprepared_is_reprepared_on_the_same_node_and_retried() {
     let unprepared = || {

@@ -8,13 +8,15 @@ use bytes::Bytes;
 use proto::request::{
     Batch as BatchRequest, BatchStatement as WireBatchStatement, BatchStatementKind, values_len,
 };
+use proto::response::Prepared;
 use proto::{Request, SerializedValues};
 
+use crate::client::execute::Repreparer;
 use crate::errors::{BadQuery, ExecutionError};
 use crate::policies::load_balancing::RoutingInfo;
 use crate::response::QueryResult;
 use crate::serialize::{BatchValues, RowSerializationContext, SerializeRow};
-use crate::statement::prepared::serialize_row;
+use crate::statement::prepared::{PreparedShared, serialize_row};
 use crate::statement::{Batch, BatchStatement, PreparedStatement};
 
 use super::SessionInner;
@@ -122,16 +124,46 @@ impl SessionInner {
             table: routing_stmt.and_then(PreparedStatement::get_table_name),
             is_confirmed_lwt: false,
         };
-        let reprepare = |id: &Bytes| {
-            (0..n)
-                .filter_map(find_prepared)
-                .find(|p| p.shared.id == *id)
-                .map(|p| p.shared.statement.clone())
+        let reprepare = BatchRepreparer {
+            batch,
+            prepared_here: &prepared_here,
         };
         let executed = self
             .run(&mut request, &batch.config, &profile, routing, &reprepare)
             .await?;
         self.finish(executed, None).await
+    }
+}
+
+/// The prepared statements of a batch, for re-preparing after UNPREPARED.
+struct BatchRepreparer<'a> {
+    batch: &'a Batch,
+    /// The batch's unprepared statements with values, prepared for this run.
+    prepared_here: &'a [(usize, PreparedStatement)],
+}
+
+impl BatchRepreparer<'_> {
+    fn prepared(&self) -> impl Iterator<Item = &PreparedShared> {
+        let given = self.batch.statements.iter().filter_map(|s| match s {
+            BatchStatement::PreparedStatement(p) => Some(&*p.shared),
+            BatchStatement::Query(_) => None,
+        });
+        given.chain(self.prepared_here.iter().map(|(_, p)| &*p.shared))
+    }
+}
+
+impl Repreparer for BatchRepreparer<'_> {
+    fn statement(&self, id: &Bytes) -> Option<proto::Text> {
+        self.prepared()
+            .find(|p| p.id == *id)
+            .map(|p| p.statement.clone())
+    }
+
+    fn reprepared(&self, prepared: &Prepared) {
+        // Every statement of that id, including ones prepared apart (clones share theirs).
+        for p in self.prepared().filter(|p| p.id == prepared.id) {
+            p.adopt_reprepared(prepared);
+        }
     }
 }
 

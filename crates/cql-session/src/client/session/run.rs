@@ -11,11 +11,12 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 use futures::future::Either;
 use proto::request::{Execute, Query, QueryParameters};
-use proto::response::{ColumnSpec, ResultBody};
+use proto::response::{ColumnSpec, Prepared, ResultBody};
 use proto::{Request, SerializedValues, Token};
 
 use crate::client::execute::{
-    ExecOptions, Reprepare, Speculation, SuccessfulResponse, execute, execute_speculative,
+    ExecOptions, Reprepare, Repreparer, Speculation, SuccessfulResponse, execute,
+    execute_speculative,
 };
 use crate::client::execution_profile::ExecutionProfile;
 use crate::client::target::NodeTarget;
@@ -24,7 +25,7 @@ use crate::policies::load_balancing::{Plan, RoutingInfo};
 use crate::policies::speculative_execution::Context as SpeculativeContext;
 use crate::response::QueryResult;
 use crate::serialize::SerializeRow;
-use crate::statement::prepared::PartitionKeyError;
+use crate::statement::prepared::{PartitionKeyError, PreparedShared};
 use crate::statement::{PreparedStatement, Statement, StatementConfig};
 
 use super::{InFlight, SessionInner};
@@ -235,6 +236,11 @@ impl SessionInner {
     }
 
     /// Executes `prepared` with already serialized values.
+    ///
+    /// The result columns: with a result metadata id the server compares it and answers
+    /// METADATA_CHANGED with the new columns when it is stale, so skipping the metadata is safe;
+    /// without one, the metadata is skipped only when the user opted in. The rows are decoded
+    /// with the response's own specs, or with the specs of the id that was sent.
     pub(crate) async fn run_serialized(
         &self,
         prepared: &PreparedStatement,
@@ -245,7 +251,10 @@ impl SessionInner {
     ) -> Result<QueryResult, ExecutionError> {
         let shared = &prepared.shared;
         let profile = self.profile(&prepared.config);
-        let skip_metadata = !shared.result_specs.is_empty();
+        let columns = shared.result.load_full();
+        let with_id = columns.metadata_id.is_some();
+        let skip_metadata =
+            !columns.specs.is_empty() && (with_id || prepared.use_cached_result_metadata);
         let params = Self::params(
             &prepared.config,
             &profile,
@@ -256,7 +265,7 @@ impl SessionInner {
         );
         let mut request = Request::Execute(Execute {
             id: shared.id.clone(),
-            result_metadata_id: shared.result_metadata_id.clone(),
+            result_metadata_id: columns.metadata_id.clone(),
             params,
         });
         let routing = RoutingInfo {
@@ -266,15 +275,8 @@ impl SessionInner {
             table: prepared.get_table_name(),
             is_confirmed_lwt: shared.is_lwt,
         };
-        let reprepare = |id: &Bytes| (*id == shared.id).then(|| shared.statement.clone());
         let executed = self
-            .run(
-                &mut request,
-                &prepared.config,
-                &profile,
-                routing,
-                &reprepare,
-            )
+            .run(&mut request, &prepared.config, &profile, routing, &**shared)
             .await?;
         if let (Some(payload), Some(ks), Some(table)) = (
             &executed.custom_payload,
@@ -283,6 +285,49 @@ impl SessionInner {
         ) {
             self.cluster.add_tablet_from_payload(ks, table, payload);
         }
-        self.finish(executed, Some(&shared.result_specs)).await
+        let columns = match &executed.body {
+            ResultBody::Rows(rows) => {
+                if let Some(id) = &rows.metadata.new_metadata_id {
+                    // Before the rows are decoded (with these same specs, the response's own).
+                    shared.update_result(Some(id), &rows.metadata.col_specs);
+                }
+                // Without an id, a re-prepare during the request may have refreshed the specs
+                // the server skipped.
+                if rows.metadata.is_no_metadata() && !with_id {
+                    shared.result.load_full()
+                } else {
+                    columns
+                }
+            }
+            _ => columns,
+        };
+        check_cached_specs(&executed.body, &columns.specs)?;
+        self.finish(executed, Some(&columns.specs)).await
+    }
+}
+
+/// Fails a NO_METADATA result whose column count is not that of the specs it would be decoded
+/// with: they are not its columns.
+fn check_cached_specs(body: &ResultBody, specs: &[ColumnSpec]) -> Result<(), ExecutionError> {
+    match body {
+        ResultBody::Rows(rows)
+            if rows.metadata.is_no_metadata() && rows.metadata.col_count != specs.len() =>
+        {
+            Err(ExecutionError::ResultMetadataMismatch {
+                cached: specs.len(),
+                received: rows.metadata.col_count,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Repreparer for PreparedShared {
+    fn statement(&self, id: &Bytes) -> Option<proto::Text> {
+        (*id == self.id).then(|| self.statement.clone())
+    }
+
+    fn reprepared(&self, prepared: &Prepared) {
+        self.adopt_reprepared(prepared);
     }
 }

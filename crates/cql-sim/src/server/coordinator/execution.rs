@@ -41,6 +41,8 @@ pub(super) enum Execution<'a> {
         stmt: Arc<CachedStatement>,
         params: &'a proto::request::QueryParameters,
         skip_metadata: bool,
+        /// The result metadata id an EXECUTE carried (v5, or Scylla's metadata id extension).
+        result_metadata_id: Option<&'a [u8]>,
     },
     Batch {
         items: Vec<(Arc<CachedStatement>, Vec<BoundValue>)>,
@@ -182,6 +184,10 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
                 ctx.keyspace.unwrap_or("")
             ));
         }
+        if let Ok(Outcome::SchemaChange(change)) = &result {
+            // Under the same lock as the change: no EXECUTE runs a stale statement in between.
+            invalidate_prepared(&mut data.engine, &nodes, change);
+        }
         match (result, router.error.take()) {
             // An availability failure wins even when the engine made do with fewer stores.
             (_, Some(e)) => Err(e),
@@ -189,22 +195,56 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
             (Ok(o), _) => Ok(o),
         }
     };
-    let skip_metadata = matches!(
-        work,
+    let metadata = match work {
+        // A conditional statement's columns depend on the outcome: its rows always carry full
+        // metadata and never report a change (as Cassandra does, CASSANDRA-13992).
+        Execution::Single { stmt, .. } if is_lwt(&stmt.parsed.statement) => RowsMetadata::Full,
         Execution::Single {
-            skip_metadata: true,
+            skip_metadata,
+            result_metadata_id: Some(id),
             ..
-        }
-    );
+        } => RowsMetadata::Checked { id, skip_metadata },
+        Execution::Single { skip_metadata, .. } => RowsMetadata::Asked { skip_metadata },
+        Execution::Batch { .. } => RowsMetadata::Full,
+    };
     let mut reply = match outcome {
-        Ok(o) => outcome_reply(ctx, o, skip_metadata),
+        Ok(o) => outcome_reply(ctx, o, metadata),
         Err(e) => Reply::error(e),
     };
     reply.warnings.extend(warnings);
     reply
 }
 
-fn outcome_reply(ctx: &RequestContext<'_>, outcome: Outcome, skip_metadata: bool) -> Reply {
+/// How a Rows result describes its columns.
+enum RowsMetadata<'a> {
+    /// Full metadata.
+    Full,
+    /// NO_METADATA when the client asked for it (no metadata ids on the connection).
+    Asked { skip_metadata: bool },
+    /// Against the client's result metadata id: METADATA_CHANGED with the new id and full
+    /// metadata when it is stale, else as asked.
+    Checked { id: &'a [u8], skip_metadata: bool },
+}
+
+/// Drops the prepared statements `change` made invalid from the engine and every node.
+fn invalidate_prepared(
+    engine: &mut crate::exec::Engine,
+    nodes: &[Arc<NodeShared>],
+    change: &crate::SchemaChangeInfo,
+) {
+    let ids = engine.invalidate_prepared(change);
+    if ids.is_empty() {
+        return;
+    }
+    for n in nodes {
+        let mut p = lock(&n.prepared);
+        for id in &ids {
+            p.remove(id);
+        }
+    }
+}
+
+fn outcome_reply(ctx: &RequestContext<'_>, outcome: Outcome, metadata: RowsMetadata<'_>) -> Reply {
     let mut set_keyspace = None;
     let body = match outcome {
         Outcome::Void => ResultBody::Void,
@@ -212,15 +252,22 @@ fn outcome_reply(ctx: &RequestContext<'_>, outcome: Outcome, skip_metadata: bool
             set_keyspace = Some(ks.clone());
             ResultBody::SetKeyspace(ks)
         }
-        Outcome::Rows(r) => match r.to_rows(skip_metadata) {
-            Ok(rows) => ResultBody::Rows(rows),
-            Err(e) => {
-                return Reply::error(error_body(
-                    &CqlError::Server(e.to_string()),
-                    ctx.consistency,
-                ));
+        Outcome::Rows(r) => {
+            let rows = match metadata {
+                RowsMetadata::Full => r.to_rows(false),
+                RowsMetadata::Asked { skip_metadata } => r.to_rows(skip_metadata),
+                RowsMetadata::Checked { id, skip_metadata } => r.to_rows_checked(id, skip_metadata),
+            };
+            match rows {
+                Ok(rows) => ResultBody::Rows(rows),
+                Err(e) => {
+                    return Reply::error(error_body(
+                        &CqlError::Server(e.to_string()),
+                        ctx.consistency,
+                    ));
+                }
             }
-        },
+        }
         Outcome::SchemaChange(info) => {
             let change = info.to_schema_change();
             schema_changed(ctx.cluster, ctx.node, change.clone());

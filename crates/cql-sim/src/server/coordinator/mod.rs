@@ -72,6 +72,7 @@ struct RequestContext<'a> {
     client: SocketAddr,
     shard: u32,
     lwt_mark: Option<u32>,
+    metadata_id: bool,
 }
 
 /// The client connection a request came on.
@@ -83,6 +84,9 @@ pub(crate) struct Client {
     pub(crate) shard: u32,
     /// The LWT mark bit, when the client enabled `SCYLLA_LWT_ADD_METADATA_MARK`.
     pub(crate) lwt_mark: Option<u32>,
+    /// Whether PREPARED and EXECUTE carry result metadata ids (v5, or Scylla's
+    /// `SCYLLA_USE_METADATA_ID` enabled in STARTUP).
+    pub(crate) metadata_id: bool,
 }
 
 fn now_micros() -> i64 {
@@ -132,6 +136,7 @@ pub(crate) fn execute(
         client: client.addr,
         shard: client.shard,
         lwt_mark: client.lwt_mark,
+        metadata_id: client.metadata_id,
     };
     // An engine bug must not take the connection down: it becomes a SERVER_ERROR.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&ctx, request)));
@@ -179,6 +184,7 @@ fn run(ctx: &RequestContext<'_>, request: &Request) -> Reply {
                         stmt,
                         params: &q.params,
                         skip_metadata: false,
+                        result_metadata_id: None,
                     },
                 ),
                 Err(e) => Reply::error(error_body(&e, ctx.consistency)),
@@ -196,6 +202,10 @@ fn run(ctx: &RequestContext<'_>, request: &Request) -> Reply {
                         stmt,
                         params: &e.params,
                         skip_metadata: e.params.skip_metadata,
+                        result_metadata_id: e
+                            .result_metadata_id
+                            .as_deref()
+                            .filter(|_| ctx.metadata_id),
                     },
                 ),
                 Err(err) => Reply::error(error_body(&err, ctx.consistency)),
@@ -254,7 +264,7 @@ fn prepare(ctx: &RequestContext<'_>, query: &str, keyspace: Option<&str>) -> Rep
             lock(&ctx.node.prepared).insert(info.id, Arc::from(query));
             Reply {
                 response: Response::Result(ResultBody::Prepared(
-                    info.to_prepared_marked(false, ctx.lwt_mark),
+                    info.to_prepared_marked(ctx.metadata_id, ctx.lwt_mark),
                 )),
                 tracing_id: None,
                 warnings: Vec::new(),
