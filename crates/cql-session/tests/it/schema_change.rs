@@ -2,10 +2,11 @@
 //! re-CREATE with other types, a prepared `SELECT *` either decodes its rows with the new
 //! columns or fails with a typed error, never with the specs cached before the change.
 //!
-//! Three setups: a Scylla-like sim with `SCYLLA_USE_METADATA_ID` (result metadata ids: the
-//! metadata is skipped and a stale id gets METADATA_CHANGED), a Cassandra-like sim without
-//! Scylla's extensions (no ids: the metadata is asked for), and the same with
-//! `set_use_cached_result_metadata(true)` (no ids, metadata skipped on the user's word).
+//! Four setups: a Scylla-like sim with `SCYLLA_USE_METADATA_ID` on protocol v4 and a Cassandra
+//! 4-like sim on protocol v5 (result metadata ids: the metadata is skipped and a stale id gets
+//! METADATA_CHANGED), a Cassandra-like sim capped at v4 (no ids: the metadata is asked for), and
+//! the same with `set_use_cached_result_metadata(true)` (no ids, metadata skipped on the user's
+//! word).
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use cql_session::errors::ExecutionError;
 use cql_session::{CachingSession, PreparedStatement, Session};
 use cql_sim::SimCluster;
 use proto::ColumnType;
+use proto::frame::ProtocolVersion;
 
 use crate::common::{bounded, connect};
 
@@ -22,24 +24,45 @@ const SELECT: &str = "SELECT * FROM ks.t WHERE k = ?";
 /// How the cluster and the statement handle result metadata.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
-    /// Scylla with `SCYLLA_USE_METADATA_ID`.
+    /// Scylla with `SCYLLA_USE_METADATA_ID`, protocol v4.
     MetadataIds,
+    /// Cassandra 4+, protocol v5 (ids are part of the protocol).
+    V5,
     /// Cassandra-like, skip-metadata off (the default).
     NoIds,
     /// Cassandra-like, `use_cached_result_metadata` on.
     NoIdsCached,
 }
 
-const MODES: [Mode; 3] = [Mode::MetadataIds, Mode::NoIds, Mode::NoIdsCached];
+const MODES: [Mode; 4] = [Mode::MetadataIds, Mode::V5, Mode::NoIds, Mode::NoIdsCached];
+
+impl Mode {
+    /// Whether PREPARED and EXECUTE carry result metadata ids.
+    fn has_ids(self) -> bool {
+        matches!(self, Self::MetadataIds | Self::V5)
+    }
+
+    /// The protocol version the session must negotiate.
+    fn version(self) -> ProtocolVersion {
+        match self {
+            Self::V5 => ProtocolVersion::V5,
+            _ => ProtocolVersion::V4,
+        }
+    }
+}
 
 async fn cluster(mode: Mode) -> (SimCluster, Session) {
     let builder = SimCluster::builder().nodes(1);
     let builder = match mode {
         Mode::MetadataIds => builder,
-        Mode::NoIds | Mode::NoIdsCached => builder.without_scylla_extensions(),
+        Mode::V5 => builder.without_scylla_extensions(),
+        Mode::NoIds | Mode::NoIdsCached => builder
+            .without_scylla_extensions()
+            .max_protocol_version(ProtocolVersion::V4),
     };
     let cluster = builder.start().await.expect("sim cluster");
     let session = connect(cluster.contact_point()).await;
+    assert_eq!(session.protocol_version(), Some(mode.version()), "{mode:?}");
     run(
         &session,
         "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
@@ -62,7 +85,7 @@ async fn prepare(session: &Session, mode: Mode) -> PreparedStatement {
     p.set_use_cached_result_metadata(mode == Mode::NoIdsCached);
     assert_eq!(
         p.get_result_metadata_id().is_some(),
-        mode == Mode::MetadataIds,
+        mode.has_ids(),
         "{mode:?}"
     );
     p
@@ -124,7 +147,7 @@ async fn scenario(mode: Mode) {
     assert_eq!(rows, [(1, 10, Some("x".to_owned()))]);
     // Re-preparing refreshed the specs (and the id) for every clone.
     assert_eq!(cached(&clone), ["k int", "a int", "b text"], "{mode:?}");
-    if mode == Mode::MetadataIds {
+    if mode.has_ids() {
         assert_ne!(clone.get_result_metadata_id(), before);
     }
 
@@ -166,7 +189,7 @@ async fn another_client(mode: Mode) {
     let result = session.execute_unpaged(&p, (1i32,)).await;
     match mode {
         // The stale id gets METADATA_CHANGED: the new columns, adopted by the statement.
-        Mode::MetadataIds => {
+        Mode::MetadataIds | Mode::V5 => {
             let rows = result.expect("execute").into_rows_result().expect("rows");
             let row = rows
                 .single_row::<(i32, i32, Option<String>)>()
@@ -202,7 +225,7 @@ async fn another_client(mode: Mode) {
 
 #[tokio::test]
 async fn caching_session_statements_follow_the_schema() {
-    for mode in [Mode::MetadataIds, Mode::NoIds] {
+    for mode in [Mode::MetadataIds, Mode::V5, Mode::NoIds] {
         bounded(LIMIT, caching(mode)).await;
     }
 }
@@ -233,23 +256,26 @@ async fn caching(mode: Mode) {
 
 #[tokio::test]
 async fn a_batch_reprepares_its_statements_after_a_schema_change() {
-    bounded(LIMIT, async {
-        let (_cluster, session) = cluster(Mode::MetadataIds).await;
-        let insert = session
-            .prepare("INSERT INTO ks.t (k, a) VALUES (?, ?)")
-            .await
-            .expect("prepare");
-        let mut batch = cql_session::Batch::new(cql_session::BatchType::Logged);
-        batch.append_statement(insert.clone());
-        batch.append_statement(insert);
-        run(&session, "ALTER TABLE ks.t ADD b text").await;
-        session
-            .batch(&batch, ((2i32, 20i32), (3i32, 30i32)))
-            .await
-            .expect("re-prepared and applied");
-        let p = prepare(&session, Mode::MetadataIds).await;
-        let (_, rows) = execute::<(i32, i32, Option<String>)>(&session, &p).await;
-        assert_eq!(rows, [(1, 10, None)]);
-    })
-    .await;
+    for mode in [Mode::MetadataIds, Mode::V5] {
+        bounded(LIMIT, batch_reprepares(mode)).await;
+    }
+}
+
+async fn batch_reprepares(mode: Mode) {
+    let (_cluster, session) = cluster(mode).await;
+    let insert = session
+        .prepare("INSERT INTO ks.t (k, a) VALUES (?, ?)")
+        .await
+        .expect("prepare");
+    let mut batch = cql_session::Batch::new(cql_session::BatchType::Logged);
+    batch.append_statement(insert.clone());
+    batch.append_statement(insert);
+    run(&session, "ALTER TABLE ks.t ADD b text").await;
+    session
+        .batch(&batch, ((2i32, 20i32), (3i32, 30i32)))
+        .await
+        .expect("re-prepared and applied");
+    let p = prepare(&session, mode).await;
+    let (_, rows) = execute::<(i32, i32, Option<String>)>(&session, &p).await;
+    assert_eq!(rows, [(1, 10, None)]);
 }

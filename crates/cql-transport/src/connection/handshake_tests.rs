@@ -246,9 +246,7 @@ async fn metadata_id_is_negotiated_only_when_offered() {
             .contains_key("SCYLLA_USE_METADATA_ID")
     };
     let plain = FakeNode::default();
-    let conn = open(&plain, &ConnectionConfig::default())
-        .await
-        .expect("open");
+    let conn = open(&plain, &crate::testing::v4()).await.expect("open");
     assert!(!conn.info().scylla_metadata_id && !asked(&plain));
     assert!(!conn.info().has_result_metadata_id());
     // Offered: enabled in STARTUP and recorded, so bodies decode with the v5-like layout.
@@ -256,16 +254,14 @@ async fn metadata_id_is_negotiated_only_when_offered() {
     scylla
         .supported
         .insert("SCYLLA_USE_METADATA_ID".into(), Vec::new());
-    let conn = open(&scylla, &ConnectionConfig::default())
-        .await
-        .expect("open");
+    let conn = open(&scylla, &crate::testing::v4()).await.expect("open");
     assert!(conn.info().scylla_metadata_id && asked(&scylla));
     assert!(conn.info().has_result_metadata_id());
     assert!(conn.info().body_extensions().scylla_metadata_id);
     // Extensions disabled: neither asked for nor recorded.
     let config = ConnectionConfig {
         scylla_extensions: false,
-        ..ConnectionConfig::default()
+        ..crate::testing::v4()
     };
     let conn = open(&scylla, &config).await.expect("open");
     assert!(!conn.info().scylla_metadata_id && !asked(&scylla));

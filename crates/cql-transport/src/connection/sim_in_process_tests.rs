@@ -82,7 +82,7 @@ async fn result_metadata_ids_are_negotiated_with_a_scylla_sim_only() {
         };
         let cluster = builder.start().await.expect("sim cluster");
         let stream = cluster.node(0).connect_in_process().expect("node is up");
-        let (conn, driver) = Connection::open(stream, &ConnectionConfig::default())
+        let (conn, driver) = Connection::open(stream, &crate::testing::v4())
             .await
             .expect("handshake");
         tokio::spawn(driver);
