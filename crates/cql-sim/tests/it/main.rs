@@ -9,3 +9,4 @@ mod server_cluster;
 mod server_events;
 mod server_faults;
 mod server_lwt_mark;
+mod server_replication;

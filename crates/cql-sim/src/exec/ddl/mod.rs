@@ -104,14 +104,24 @@ fn change(
 }
 
 fn keyspace_options(
+    keyspace: &str,
     options: &[(String, Term)],
     base: Option<&KeyspaceDef>,
+    datacenters: &[String],
 ) -> Result<(Replication, bool)> {
-    let mut replication = base.map(|k| k.replication.clone());
+    let previous = base.map(|k| &k.replication);
+    let mut replication = previous.cloned();
     let mut durable = base.is_none_or(|k| k.durable_writes);
     for (k, v) in options {
         match k.as_str() {
-            "replication" => replication = Some(Replication::from_options(&map_option(v, k)?)?),
+            "replication" => {
+                replication = Some(Replication::for_keyspace(
+                    keyspace,
+                    &map_option(v, k)?,
+                    datacenters,
+                    previous,
+                )?);
+            }
             "durable_writes" => {
                 durable = match v {
                     Term::Bool(b) => *b,
@@ -157,7 +167,8 @@ pub(super) fn execute(
                 });
             }
             check_not_system(name)?;
-            let (replication, durable_writes) = keyspace_options(options, None)?;
+            let (replication, durable_writes) =
+                keyspace_options(name, options, None, &data.datacenters())?;
             cat.insert_keyspace(KeyspaceDef {
                 name: name.clone(),
                 durable_writes,
@@ -173,7 +184,8 @@ pub(super) fn execute(
                 .keyspace(name)
                 .ok_or_else(|| CqlError::Config(format!("Keyspace {name} does not exist")))?
                 .clone();
-            let (replication, durable) = keyspace_options(options, Some(&base))?;
+            let (replication, durable) =
+                keyspace_options(name, options, Some(&base), &data.datacenters())?;
             let k = cat.keyspace_mut(name)?;
             k.replication = replication;
             k.durable_writes = durable;
