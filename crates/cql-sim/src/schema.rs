@@ -11,8 +11,10 @@ use crate::cql::ast::{QualifiedName, TypeExpr};
 use crate::error::{CqlError, Result};
 
 mod replication;
+mod table_params;
 
 pub use replication::{Replication, ReplicationStrategy};
+pub use table_params::{MAX_TTL, TableParams};
 
 /// The role of a column in its table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,8 +87,8 @@ pub struct TableDef {
     pub pk_len: usize,
     /// Number of clustering columns (following the partition key).
     pub ck_len: usize,
-    /// Table options as given (`WITH comment = ...`), values as CQL text.
-    pub options: BTreeMap<String, String>,
+    /// Table options (`WITH comment = ...`) as `system_schema.tables` shows them.
+    pub params: TableParams,
     /// Secondary indexes.
     pub indexes: Vec<IndexDef>,
     by_name: HashMap<String, usize>,
@@ -99,7 +101,7 @@ impl TableDef {
         name: &str,
         id: Uuid,
         mut columns: Vec<ColumnDef>,
-        options: BTreeMap<String, String>,
+        params: TableParams,
     ) -> Self {
         columns.sort_by(|a, b| {
             let rank = |c: &ColumnDef| match c.kind {
@@ -133,7 +135,7 @@ impl TableDef {
             columns,
             pk_len,
             ck_len,
-            options,
+            params,
             indexes: Vec::new(),
             by_name,
         }
@@ -169,6 +171,16 @@ impl TableDef {
     /// Whether this is a counter table.
     pub fn is_counter(&self) -> bool {
         self.columns.iter().any(|c| c.typ == ColumnType::Counter)
+    }
+
+    /// The `system_schema.tables.flags` of a CQL table: always `compound`, plus `counter`
+    /// for a counter table (a set without `compound` reads as COMPACT STORAGE to drivers).
+    pub fn flags(&self) -> Vec<&'static str> {
+        if self.is_counter() {
+            vec!["compound", "counter"]
+        } else {
+            vec!["compound"]
+        }
     }
 
     /// Whether the table has static columns.

@@ -10,3 +10,4 @@ mod server_events;
 mod server_faults;
 mod server_lwt_mark;
 mod server_replication;
+mod server_schema;

@@ -219,7 +219,7 @@ pub(super) fn execute(
             let t = Arc::clone(cat.table_or_err(name, current)?);
             check_not_system(&t.keyspace)?;
             let mut cols = t.columns.clone();
-            let mut options = t.options.clone();
+            let mut params = t.params.clone();
             match op {
                 AlterTableOp::Add(defs) => {
                     for d in defs {
@@ -266,11 +266,7 @@ pub(super) fn execute(
                         data.for_each_store(&mut |s| s.drop_column(id, n));
                     }
                 }
-                AlterTableOp::With(opts) => {
-                    for (k, v) in opts {
-                        options.insert(k.clone(), term_text(v));
-                    }
-                }
+                AlterTableOp::With(opts) => params.apply(opts)?,
                 AlterTableOp::Rename(pairs) => {
                     for (a, b) in pairs {
                         let c = cols.iter_mut().find(|c| &c.name == a).ok_or_else(|| {
@@ -290,7 +286,7 @@ pub(super) fn execute(
                     ));
                 }
             }
-            let mut nt = TableDef::new(&t.keyspace, &t.name, t.id, cols, options);
+            let mut nt = TableDef::new(&t.keyspace, &t.name, t.id, cols, params);
             nt.indexes = t.indexes.clone();
             cat.keyspace_mut(&t.keyspace)?
                 .tables

@@ -70,10 +70,7 @@ pub(in crate::exec) fn batch(
         };
         let ttl = match &using.ttl {
             Some(t) => int32_term(t, &mut env, "[ttl]")?,
-            None => table
-                .options
-                .get("default_time_to_live")
-                .and_then(|v| v.parse::<i32>().ok()),
+            None => Some(table.params.default_time_to_live).filter(|t| *t > 0),
         };
         if let Some(ttl) = ttl {
             if ttl < 0 {
