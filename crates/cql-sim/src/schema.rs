@@ -10,9 +10,11 @@ use uuid::Uuid;
 use crate::cql::ast::{QualifiedName, TypeExpr};
 use crate::error::{CqlError, Result};
 
+mod index;
 mod replication;
 mod table_params;
 
+pub use index::{IndexDef, IndexTarget, IndexTargetKind};
 pub use replication::{Replication, ReplicationStrategy};
 pub use table_params::{MAX_TTL, TableParams};
 
@@ -59,17 +61,6 @@ pub struct ColumnDef {
     pub multi_cell: bool,
     /// The type in CQL syntax as `system_schema.columns.type` shows it.
     pub type_text: String,
-}
-
-/// A secondary index (recorded, not used to answer queries).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexDef {
-    /// The index name.
-    pub name: String,
-    /// `COMPOSITES`, `KEYS` or `CUSTOM`.
-    pub kind: String,
-    /// Options (`target`, `class_name`).
-    pub options: BTreeMap<String, String>,
 }
 
 /// A table definition.

@@ -454,6 +454,8 @@ pub enum Statement {
         if_not_exists: bool,
         /// `USING 'class'`.
         custom_class: Option<String>,
+        /// `WITH OPTIONS = {...}` and any other properties, as written.
+        properties: Vec<(String, Term)>,
     },
     /// DROP INDEX.
     DropIndex {

@@ -188,7 +188,8 @@ fn alter_drop_type_index_use_truncate() {
             table: qn(None, "t"),
             target: "keys(m)".into(),
             if_not_exists: true,
-            custom_class: None
+            custom_class: None,
+            properties: Vec::new(),
         }
     );
     assert_eq!(parse("USE \"Ks\""), Statement::Use("Ks".into()));

@@ -2,9 +2,10 @@
 //! secondary indexes.
 
 use cql_sim::SimCluster;
-use cql_testkit::RawClient;
 use cql_testkit::query::*;
-use proto::response::Response;
+use cql_testkit::{RawClient, TIMEOUT};
+use proto::request::{Register, Request};
+use proto::response::{Event, Response, SchemaChangeTarget};
 use proto::{CqlValue, ErrorCode};
 
 fn t(s: &str) -> CqlValue {
@@ -133,4 +134,142 @@ async fn table_options_are_stored_normalised_and_bad_ones_refused() {
         .query("SELECT table_name FROM system_schema.tables WHERE keyspace_name = 'ks'")
         .await;
     assert_eq!(values(&r), vec![vec![Some(t("t"))]], "nothing half-created");
+}
+
+#[tokio::test]
+async fn indexes_record_targets_and_serve_queries_without_allow_filtering() {
+    let (cluster, mut c) = ready().await;
+    let mut listener = RawClient::ready(cluster.node(0).addr()).await;
+    let r = listener
+        .request(&Request::Register(Register {
+            events: vec!["SCHEMA_CHANGE".into()],
+        }))
+        .await;
+    assert!(matches!(r.response, Response::Ready), "{:?}", r.response);
+    c.ok("CREATE TABLE ks.t (k int PRIMARY KEY, v int, l list<int>, m map<text, int>, f frozen<list<int>>)").await;
+    let _ = listener.next_event(TIMEOUT).await;
+    c.ok("CREATE INDEX ON ks.t (v)").await;
+    let Some(Event::SchemaChange(sc)) = listener.next_event(TIMEOUT).await else {
+        panic!("a schema change event")
+    };
+    assert_eq!(sc.change_type.as_str(), "UPDATED");
+    assert_eq!(
+        sc.target,
+        SchemaChangeTarget::Table {
+            keyspace: "ks".into(),
+            name: "t".into()
+        }
+    );
+    c.ok("CREATE INDEX li ON ks.t (l)").await;
+    c.ok("CREATE INDEX IF NOT EXISTS mk ON ks.t (keys(m))")
+        .await;
+    c.ok("CREATE INDEX me ON ks.t (entries(m))").await;
+    c.ok("CREATE INDEX ff ON ks.t (full(f))").await;
+    c.ok("CREATE CUSTOM INDEX sai_v ON ks.t (m) USING 'StorageAttachedIndex' WITH OPTIONS = {'case_sensitive': 'false'}").await;
+    let r = c
+        .ok("SELECT index_name, kind, options FROM system_schema.indexes WHERE keyspace_name = 'ks' AND table_name = 't'")
+        .await;
+    assert_eq!(
+        values(&r),
+        vec![
+            vec![
+                Some(t("ff")),
+                Some(t("COMPOSITES")),
+                text_map(&[("target", "full(f)")])
+            ],
+            vec![
+                Some(t("li")),
+                Some(t("COMPOSITES")),
+                text_map(&[("target", "values(l)")])
+            ],
+            vec![
+                Some(t("me")),
+                Some(t("COMPOSITES")),
+                text_map(&[("target", "entries(m)")])
+            ],
+            vec![
+                Some(t("mk")),
+                Some(t("COMPOSITES")),
+                text_map(&[("target", "keys(m)")])
+            ],
+            vec![
+                Some(t("sai_v")),
+                Some(t("CUSTOM")),
+                text_map(&[
+                    ("case_sensitive", "false"),
+                    (
+                        "class_name",
+                        "org.apache.cassandra.index.sai.StorageAttachedIndex"
+                    ),
+                    ("target", "values(m)"),
+                ])
+            ],
+            vec![
+                Some(t("t_v_idx")),
+                Some(t("COMPOSITES")),
+                text_map(&[("target", "v")])
+            ],
+        ]
+    );
+    c.ok("INSERT INTO ks.t (k, v, l, m, f) VALUES (1, 10, [1, 2], {'a': 1}, [7])")
+        .await;
+    c.ok("INSERT INTO ks.t (k, v, l, m, f) VALUES (2, 20, [3], {'b': 2}, [8])")
+        .await;
+    for (q, k) in [
+        ("SELECT k FROM ks.t WHERE v = 20", 2),
+        ("SELECT k FROM ks.t WHERE l CONTAINS 2", 1),
+        ("SELECT k FROM ks.t WHERE m CONTAINS KEY 'b'", 2),
+        ("SELECT k FROM ks.t WHERE f = [7]", 1),
+    ] {
+        let r = c.query(q).await;
+        assert_eq!(values(&r), vec![vec![Some(CqlValue::Int(k))]], "{q}");
+    }
+
+    // Already there: same name, or same target under another name.
+    let r = c.query("CREATE INDEX li ON ks.t (v)").await;
+    assert_eq!(message(&r), "Index 'li' already exists");
+    let r = c.query("CREATE INDEX v2 ON ks.t (v)").await;
+    assert_eq!(
+        message(&r),
+        "Index v2 is a duplicate of existing index t_v_idx"
+    );
+    c.ok("CREATE INDEX IF NOT EXISTS v2 ON ks.t (v)").await;
+    for (q, m) in [
+        (
+            "CREATE INDEX ON ks.t (keys(l))",
+            "Cannot create index on keys of column l with non-map type",
+        ),
+        (
+            "CREATE INDEX ON ks.t (full(l))",
+            "full() indexes can only be created on frozen collections",
+        ),
+        (
+            "CREATE INDEX ON ks.t (f)",
+            "Cannot create values() index on frozen column f. Frozen collections only support full() indexes",
+        ),
+        (
+            "CREATE INDEX ON ks.t (k)",
+            "Cannot create secondary index on the only partition key column k",
+        ),
+        ("CREATE INDEX ON ks.t (nope)", "Column 'nope' doesn't exist"),
+        (
+            "CREATE INDEX x ON ks.t (v) WITH OPTIONS = {'a': 'b'}",
+            "Cannot specify options for a non-CUSTOM index",
+        ),
+    ] {
+        let r = c.query(q).await;
+        assert_eq!(error_code(&r), ErrorCode::INVALID, "{q}");
+        assert_eq!(message(&r), m, "{q}");
+    }
+
+    c.ok("DROP INDEX ks.t_v_idx").await;
+    let r = c.query("SELECT k FROM ks.t WHERE v = 20").await;
+    assert_eq!(
+        error_code(&r),
+        ErrorCode::INVALID,
+        "no index, no ALLOW FILTERING"
+    );
+    let r = c.query("DROP INDEX ks.t_v_idx").await;
+    assert_eq!(error_code(&r), ErrorCode::INVALID);
+    c.ok("DROP INDEX IF EXISTS ks.t_v_idx").await;
 }

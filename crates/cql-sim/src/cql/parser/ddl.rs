@@ -102,9 +102,11 @@ impl Parser<'_> {
             } else {
                 None
             };
-            if self.eat_kw("with") {
-                self.properties()?;
-            }
+            let properties = if self.eat_kw("with") {
+                self.properties()?
+            } else {
+                Vec::new()
+            };
             if custom && custom_class.is_none() {
                 return Err(self.expected("K_USING"));
             }
@@ -114,6 +116,7 @@ impl Parser<'_> {
                 target,
                 if_not_exists,
                 custom_class,
+                properties,
             });
         }
         Err(self.err_here("no viable alternative"))

@@ -15,6 +15,7 @@ use crate::storage::Replicas;
 use crate::system::SYSTEM_KEYSPACE_DEFS;
 use table::mentions_udt;
 
+mod index;
 mod table;
 
 use table::create_table;
@@ -389,65 +390,27 @@ pub(super) fn execute(
             target,
             if_not_exists,
             custom_class,
+            properties,
         } => {
-            let t = Arc::clone(cat.table_or_err(table, current)?);
-            check_not_system(&t.keyspace)?;
-            let col = target
-                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
-                .trim_matches(|c| c == '(' || c == ')');
-            let col = if col.is_empty() { target.as_str() } else { col };
-            let col = col.trim_matches('"');
-            t.column_or_err(col)?;
-            let iname = name
-                .clone()
-                .unwrap_or_else(|| format!("{}_{}_idx", t.name, col));
-            if t.indexes.iter().any(|i| i.name == iname) {
-                if *if_not_exists {
-                    return Ok(Outcome::Void);
-                }
-                return Err(CqlError::invalid(format!("Index {iname} already exists")));
+            let st = index::CreateIndex {
+                name: name.as_deref(),
+                table,
+                target,
+                if_not_exists: *if_not_exists,
+                custom_class: custom_class.as_deref(),
+                properties,
+            };
+            // Servers announce an index change as an update of its table.
+            match index::create_index(cat, &st, current)? {
+                Some((ks, t)) => change(Ty::Updated, Tg::Table, &ks, &t),
+                None => return Ok(Outcome::Void),
             }
-            let mut nt = (*t).clone();
-            let mut options = BTreeMap::new();
-            options.insert("target".into(), target.clone());
-            if let Some(c) = custom_class {
-                options.insert("class_name".into(), c.clone());
-            }
-            nt.indexes.push(IndexDef {
-                name: iname,
-                kind: if custom_class.is_some() {
-                    "CUSTOM".into()
-                } else {
-                    "COMPOSITES".into()
-                },
-                options,
-            });
-            cat.keyspace_mut(&t.keyspace)?
-                .tables
-                .insert(t.name.clone(), Arc::new(nt));
-            change(Ty::Updated, Tg::Table, &t.keyspace, &t.name)
         }
         Statement::DropIndex { name, if_exists } => {
-            let ks = cat.resolve_keyspace(name, current)?.to_owned();
-            let k = cat.keyspace_mut(&ks)?;
-            let found = k
-                .tables
-                .values()
-                .find(|t| t.indexes.iter().any(|i| i.name == name.name))
-                .cloned();
-            let Some(t) = found else {
-                if *if_exists {
-                    return Ok(Outcome::Void);
-                }
-                return Err(CqlError::invalid(format!(
-                    "Index '{}' could not be found in any of the tables of keyspace '{ks}'",
-                    name.name
-                )));
-            };
-            let mut nt = (*t).clone();
-            nt.indexes.retain(|i| i.name != name.name);
-            k.tables.insert(t.name.clone(), Arc::new(nt));
-            change(Ty::Updated, Tg::Table, &ks, &t.name)
+            match index::drop_index(cat, name, *if_exists, current)? {
+                Some((ks, t)) => change(Ty::Updated, Tg::Table, &ks, &t),
+                None => return Ok(Outcome::Void),
+            }
         }
         _ => return Err(CqlError::invalid("unsupported statement")),
     };

@@ -16,23 +16,22 @@ use crate::exec::write::{
     require_partition_key,
 };
 use crate::key_encoding::encode_component;
-use crate::schema::{ColumnDef, ColumnKind, TableDef};
+use crate::schema::{ColumnDef, ColumnKind, IndexTargetKind, TableDef};
 use crate::storage::PartitionKey;
 
 /// Whether a secondary index targets the column (`c`, `keys(c)`, `values(c)`, ...).
-fn is_indexed(t: &TableDef, column: &str) -> bool {
-    t.indexes.iter().any(|i| {
-        i.options.get("target").is_some_and(|target| {
-            let inner = target
-                .split_once('(')
-                .map_or(target.as_str(), |(_, rest)| rest.trim_end_matches(')'));
-            let inner = inner.trim();
-            match inner.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
-                Some(quoted) => quoted == column,
-                None => inner.eq_ignore_ascii_case(column),
-            }
-        })
-    })
+/// Whether an index of `t` serves `column <op> value`: `=` a simple or full() index,
+/// CONTAINS a values() index, CONTAINS KEY a keys() index.
+fn is_indexed(t: &TableDef, column: &str, op: Operator) -> bool {
+    let kinds: &[IndexTargetKind] = match op {
+        Operator::Eq => &[IndexTargetKind::Simple, IndexTargetKind::Full],
+        Operator::Contains => &[IndexTargetKind::Values],
+        Operator::ContainsKey => &[IndexTargetKind::Keys],
+        _ => &[],
+    };
+    t.indexes
+        .iter()
+        .any(|i| kinds.iter().any(|k| i.serves(column, *k)))
 }
 
 /// A non-key restriction evaluated per row.
@@ -136,10 +135,7 @@ pub(super) fn restrictions(
                     _ => {
                         // An indexed column is queried without ALLOW FILTERING (the index is
                         // simulated by filtering).
-                        let indexed = r.op == Operator::Eq
-                            || r.op == Operator::Contains
-                            || r.op == Operator::ContainsKey;
-                        if !(indexed && is_indexed(t, &col.name)) {
+                        if !is_indexed(t, &col.name, r.op) {
                             needs_filtering = true;
                         }
                         filters.push(filter(env, r, i, col)?);
