@@ -63,6 +63,19 @@ pub struct ColumnDef {
     pub type_text: String,
 }
 
+/// What makes a table a materialized view: `system_schema.views`' own columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewInfo {
+    /// The base table's name (same keyspace).
+    pub base_table_name: String,
+    /// The base table's id.
+    pub base_table_id: Uuid,
+    /// `SELECT *`: the view follows columns added to the base.
+    pub include_all_columns: bool,
+    /// The WHERE clause as `system_schema.views.where_clause` shows it.
+    pub where_clause: String,
+}
+
 /// A table definition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableDef {
@@ -82,6 +95,8 @@ pub struct TableDef {
     pub params: TableParams,
     /// Secondary indexes.
     pub indexes: Vec<IndexDef>,
+    /// For a materialized view: its base table and definition.
+    pub view: Option<ViewInfo>,
     by_name: HashMap<String, usize>,
 }
 
@@ -128,6 +143,7 @@ impl TableDef {
             ck_len,
             params,
             indexes: Vec::new(),
+            view: None,
             by_name,
         }
     }

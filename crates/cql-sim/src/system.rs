@@ -16,7 +16,7 @@ const SYSTEM_SCHEMA: &[&str] = &[
     "CREATE TABLE tables (keyspace_name text, table_name text, additional_write_policy text, bloom_filter_fp_chance double, caching frozen<map<text, text>>, cdc boolean, comment text, compaction frozen<map<text, text>>, compression frozen<map<text, text>>, crc_check_chance double, dclocal_read_repair_chance double, default_time_to_live int, extensions frozen<map<text, blob>>, flags frozen<set<text>>, gc_grace_seconds int, id uuid, max_index_interval int, memtable_flush_period_in_ms int, min_index_interval int, read_repair text, read_repair_chance double, speculative_retry text, PRIMARY KEY (keyspace_name, table_name))",
     "CREATE TABLE columns (keyspace_name text, table_name text, column_name text, clustering_order text, column_name_bytes blob, kind text, position int, type text, PRIMARY KEY (keyspace_name, table_name, column_name))",
     "CREATE TABLE types (keyspace_name text, type_name text, field_names frozen<list<text>>, field_types frozen<list<text>>, PRIMARY KEY (keyspace_name, type_name))",
-    "CREATE TABLE views (keyspace_name text, view_name text, base_table_id uuid, base_table_name text, bloom_filter_fp_chance double, caching frozen<map<text, text>>, cdc boolean, comment text, compaction frozen<map<text, text>>, compression frozen<map<text, text>>, crc_check_chance double, dclocal_read_repair_chance double, default_time_to_live int, extensions frozen<map<text, blob>>, gc_grace_seconds int, id uuid, include_all_columns boolean, max_index_interval int, memtable_flush_period_in_ms int, min_index_interval int, read_repair_chance double, speculative_retry text, where_clause text, PRIMARY KEY (keyspace_name, view_name))",
+    "CREATE TABLE views (keyspace_name text, view_name text, additional_write_policy text, base_table_id uuid, base_table_name text, bloom_filter_fp_chance double, caching frozen<map<text, text>>, cdc boolean, comment text, compaction frozen<map<text, text>>, compression frozen<map<text, text>>, crc_check_chance double, dclocal_read_repair_chance double, default_time_to_live int, extensions frozen<map<text, blob>>, gc_grace_seconds int, id uuid, include_all_columns boolean, max_index_interval int, memtable_flush_period_in_ms int, min_index_interval int, read_repair text, read_repair_chance double, speculative_retry text, where_clause text, PRIMARY KEY (keyspace_name, view_name))",
     "CREATE TABLE functions (keyspace_name text, function_name text, argument_types frozen<list<text>>, argument_names frozen<list<text>>, body text, called_on_null_input boolean, language text, return_type text, PRIMARY KEY (keyspace_name, function_name, argument_types))",
     "CREATE TABLE aggregates (keyspace_name text, aggregate_name text, argument_types frozen<list<text>>, final_func text, initcond text, return_type text, state_func text, state_type text, PRIMARY KEY (keyspace_name, aggregate_name, argument_types))",
     "CREATE TABLE indexes (keyspace_name text, table_name text, index_name text, kind text, options frozen<map<text, text>>, PRIMARY KEY (keyspace_name, table_name, index_name))",
@@ -146,9 +146,32 @@ fn schema_rows(cat: &Catalog, table: &str) -> Vec<VirtualRow> {
                 ("replication", text_map(&ks.replication.options)),
             ])),
             "tables" => {
-                for t in ks.tables.values() {
+                for t in ks.tables.values().filter(|t| t.view.is_none()) {
                     let mut row = vec![kn(), ("table_name", text(&t.name))];
                     row.extend(table_options_row(t));
+                    out.push(own(row));
+                }
+            }
+            "views" => {
+                for t in ks.tables.values() {
+                    let Some(v) = &t.view else { continue };
+                    let mut row = vec![
+                        kn(),
+                        ("view_name", text(&t.name)),
+                        ("base_table_id", CqlValue::Uuid(v.base_table_id)),
+                        ("base_table_name", text(&v.base_table_name)),
+                        (
+                            "include_all_columns",
+                            CqlValue::Boolean(v.include_all_columns),
+                        ),
+                        ("where_clause", text(&v.where_clause)),
+                    ];
+                    // Views have no flags column.
+                    row.extend(
+                        table_options_row(t)
+                            .into_iter()
+                            .filter(|(k, _)| *k != "flags"),
+                    );
                     out.push(own(row));
                 }
             }

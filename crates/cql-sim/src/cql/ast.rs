@@ -355,6 +355,29 @@ pub struct CreateTable {
     pub compact_storage: bool,
 }
 
+/// CREATE MATERIALIZED VIEW.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateView {
+    /// The view.
+    pub name: QualifiedName,
+    /// IF NOT EXISTS.
+    pub if_not_exists: bool,
+    /// The base table.
+    pub base: QualifiedName,
+    /// The selected columns; `None` for `*`.
+    pub columns: Option<Vec<String>>,
+    /// The columns of the `WHERE c IS NOT NULL AND ...` clause.
+    pub not_null: Vec<String>,
+    /// Partition key columns of the view.
+    pub partition_key: Vec<String>,
+    /// Clustering columns of the view.
+    pub clustering: Vec<String>,
+    /// `CLUSTERING ORDER BY` entries (column, descending).
+    pub clustering_order: Vec<(String, bool)>,
+    /// Other `WITH` options.
+    pub options: Vec<(String, Term)>,
+}
+
 /// An ALTER TABLE operation.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -460,6 +483,22 @@ pub enum Statement {
     /// DROP INDEX.
     DropIndex {
         /// The index.
+        name: QualifiedName,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+    /// CREATE MATERIALIZED VIEW.
+    CreateView(CreateView),
+    /// ALTER MATERIALIZED VIEW ... WITH.
+    AlterView {
+        /// The view.
+        name: QualifiedName,
+        /// The options.
+        options: Vec<(String, Term)>,
+    },
+    /// DROP MATERIALIZED VIEW.
+    DropView {
+        /// The view.
         name: QualifiedName,
         /// IF EXISTS.
         if_exists: bool,

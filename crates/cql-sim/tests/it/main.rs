@@ -11,3 +11,4 @@ mod server_faults;
 mod server_lwt_mark;
 mod server_replication;
 mod server_schema;
+mod server_views;

@@ -17,6 +17,7 @@ use table::mentions_udt;
 
 mod index;
 mod table;
+mod view;
 
 use table::create_table;
 
@@ -219,6 +220,18 @@ pub(super) fn execute(
         Statement::AlterTable { name, op } => {
             let t = Arc::clone(cat.table_or_err(name, current)?);
             check_not_system(&t.keyspace)?;
+            if t.view.is_some() {
+                return Err(CqlError::invalid(
+                    "Cannot use ALTER TABLE on a materialized view; use ALTER MATERIALIZED VIEW instead",
+                ));
+            }
+            let views = view::views_of(cat, &t);
+            if matches!(op, AlterTableOp::Drop(_)) && !views.is_empty() {
+                return Err(CqlError::invalid(format!(
+                    "Cannot drop column from base table {}.{} with materialized views",
+                    t.keyspace, t.name
+                )));
+            }
             let mut cols = t.columns.clone();
             let mut params = t.params.clone();
             match op {
@@ -297,6 +310,20 @@ pub(super) fn execute(
         Statement::DropTable { name, if_exists } => {
             let ks = cat.resolve_keyspace(name, current)?.to_owned();
             check_not_system(&ks)?;
+            if let Some(t) = cat.table(&ks, &name.name) {
+                if t.view.is_some() {
+                    return Err(CqlError::invalid(
+                        "Cannot use DROP TABLE on a materialized view. Please use DROP MATERIALIZED VIEW instead.",
+                    ));
+                }
+                let views = view::views_of(cat, t);
+                if !views.is_empty() {
+                    return Err(CqlError::invalid(format!(
+                        "Cannot drop table when materialized views still depend on it ({ks}.{{{}}})",
+                        views.join(", ")
+                    )));
+                }
+            }
             let removed = cat
                 .keyspace_mut(&ks)
                 .ok()
@@ -403,6 +430,23 @@ pub(super) fn execute(
             // Servers announce an index change as an update of its table.
             match index::create_index(cat, &st, current)? {
                 Some((ks, t)) => change(Ty::Updated, Tg::Table, &ks, &t),
+                None => return Ok(Outcome::Void),
+            }
+        }
+        Statement::CreateView(cv) => match view::create_view(cat, cv, current)? {
+            Some(ks) => change(Ty::Created, Tg::Table, &ks, &cv.name.name),
+            None => return Ok(Outcome::Void),
+        },
+        Statement::AlterView { name, options } => {
+            let (ks, v) = view::alter_view(cat, name, options, current)?;
+            change(Ty::Updated, Tg::Table, &ks, &v)
+        }
+        Statement::DropView { name, if_exists } => {
+            match view::drop_view(cat, name, *if_exists, current)? {
+                Some((ks, id)) => {
+                    data.for_each_store(&mut |s| s.drop_table(id));
+                    change(Ty::Dropped, Tg::Table, &ks, &name.name)
+                }
                 None => return Ok(Outcome::Void),
             }
         }

@@ -53,6 +53,11 @@ pub(in crate::exec) fn batch(
             return Err(CqlError::invalid("Invalid statement in batch"));
         };
         let table = Arc::clone(cat.table_or_err(table_name, ks)?);
+        if table.view.is_some() {
+            return Err(CqlError::invalid(
+                "Cannot directly modify a materialized view",
+            ));
+        }
         if table.keyspace == "system_schema" {
             return Err(CqlError::Unauthorized(format!(
                 "{} keyspace is not user-modifiable.",
