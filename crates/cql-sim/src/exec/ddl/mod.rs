@@ -226,9 +226,9 @@ pub(super) fn execute(
                 ));
             }
             let views = view::views_of(cat, &t);
-            if matches!(op, AlterTableOp::Drop(_)) && !views.is_empty() {
+            if matches!(op, AlterTableOp::Drop(_) | AlterTableOp::Rename(_)) && !views.is_empty() {
                 return Err(CqlError::invalid(format!(
-                    "Cannot drop column from base table {}.{} with materialized views",
+                    "Cannot drop or rename columns of base table {}.{} with materialized views",
                     t.keyspace, t.name
                 )));
             }
@@ -300,11 +300,19 @@ pub(super) fn execute(
                     ));
                 }
             }
+            let added: Vec<ColumnDef> = cols
+                .iter()
+                .filter(|c| t.column(&c.name).is_none())
+                .cloned()
+                .collect();
             let mut nt = TableDef::new(&t.keyspace, &t.name, t.id, cols, params);
             nt.indexes = t.indexes.clone();
             cat.keyspace_mut(&t.keyspace)?
                 .tables
                 .insert(t.name.clone(), Arc::new(nt));
+            if !views.is_empty() {
+                view::add_to_views(cat, &t, &added)?;
+            }
             change(Ty::Updated, Tg::Table, &t.keyspace, &t.name)
         }
         Statement::DropTable { name, if_exists } => {

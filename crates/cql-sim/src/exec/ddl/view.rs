@@ -266,3 +266,28 @@ pub(super) fn views_of(cat: &Catalog, table: &TableDef) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// After ALTER TABLE ADD on `base`: views of `SELECT *` get the new regular columns too.
+pub(super) fn add_to_views(cat: &mut Catalog, base: &TableDef, added: &[ColumnDef]) -> Result<()> {
+    let names = views_of(cat, base);
+    let k = cat.keyspace_mut(&base.keyspace)?;
+    for n in names {
+        let Some(v) = k.tables.get(&n).cloned() else {
+            continue;
+        };
+        if !v.view.as_ref().is_some_and(|i| i.include_all_columns) {
+            continue;
+        }
+        let mut cols = v.columns.clone();
+        for c in added.iter().filter(|c| c.kind == ColumnKind::Regular) {
+            if v.column(&c.name).is_none() {
+                cols.push(c.clone());
+            }
+        }
+        let mut nv = TableDef::new(&v.keyspace, &v.name, v.id, cols, v.params.clone());
+        nv.view.clone_from(&v.view);
+        nv.indexes.clone_from(&v.indexes);
+        k.tables.insert(n, Arc::new(nv));
+    }
+    Ok(())
+}
