@@ -11,6 +11,7 @@ mod derive_contract;
 #[cfg(feature = "derive")]
 mod derive_session;
 mod lwt;
+mod schema_sim;
 mod session;
 mod sim;
 #[cfg(feature = "derive")]
