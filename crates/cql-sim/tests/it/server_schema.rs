@@ -273,3 +273,34 @@ async fn indexes_record_targets_and_serve_queries_without_allow_filtering() {
     assert_eq!(error_code(&r), ErrorCode::INVALID);
     c.ok("DROP INDEX IF EXISTS ks.t_v_idx").await;
 }
+
+#[tokio::test]
+async fn indexes_on_key_columns_serve_queries() {
+    let (_cluster, mut c) = ready().await;
+    c.ok("CREATE TABLE ks.k (a int, b int, c1 int, c2 int, v int, PRIMARY KEY ((a, b), c1, c2))")
+        .await;
+    c.ok("INSERT INTO ks.k (a, b, c1, c2, v) VALUES (1, 2, 3, 4, 5)")
+        .await;
+    c.ok("INSERT INTO ks.k (a, b, c1, c2, v) VALUES (1, 3, 3, 6, 7)")
+        .await;
+    for q in [
+        "SELECT v FROM ks.k WHERE b = 2",
+        "SELECT v FROM ks.k WHERE c2 = 4",
+        "SELECT v FROM ks.k WHERE c1 = 3",
+    ] {
+        let r = c.query(q).await;
+        assert_eq!(error_code(&r), ErrorCode::INVALID, "no index yet: {q}");
+    }
+    c.ok("CREATE INDEX ON ks.k (b)").await;
+    c.ok("CREATE INDEX ON ks.k (c2)").await;
+    assert_eq!(
+        values(&c.query("SELECT v FROM ks.k WHERE b = 2").await),
+        vec![vec![Some(CqlValue::Int(5))]]
+    );
+    assert_eq!(
+        values(&c.query("SELECT v FROM ks.k WHERE c2 = 6").await),
+        vec![vec![Some(CqlValue::Int(7))]]
+    );
+    let r = c.query("SELECT v FROM ks.k WHERE c1 = 3").await;
+    assert_eq!(error_code(&r), ErrorCode::INVALID, "c1 has no index");
+}

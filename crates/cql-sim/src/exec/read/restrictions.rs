@@ -73,6 +73,8 @@ pub(super) fn restrictions(
     let mut token_hi = Bound::Unbounded;
     let mut filters = Vec::new();
     let mut needs_filtering = false;
+    // Key columns restricted by `=` on an index: served by the index, not by filtering.
+    let mut by_index = vec![false; t.pk_len + t.ck_len];
     for r in &s.where_clause {
         match &r.lhs {
             RelationLhs::Token(cols) => {
@@ -105,6 +107,9 @@ pub(super) fn restrictions(
             RelationLhs::Column(name) => {
                 let (i, col) = t.column_or_err(name)?;
                 let simple = matches!(r.op, Operator::Eq | Operator::In);
+                if i < by_index.len() && is_indexed(t, &col.name, r.op) {
+                    by_index[i] = true;
+                }
                 match col.kind {
                     ColumnKind::PartitionKey if simple => pk[i] = Some(eq_values(env, r, col)?),
                     ColumnKind::Clustering if simple => {
@@ -157,7 +162,11 @@ pub(super) fn restrictions(
         Some(keys)
     } else {
         if restricted > 0 {
-            if !s.allow_filtering {
+            let indexed = pk
+                .iter()
+                .enumerate()
+                .all(|(i, p)| p.is_none() || by_index[i]);
+            if !s.allow_filtering && !indexed {
                 // Some parts are restricted, not all: this reports the missing ones.
                 require_partition_key(t, &pk)?;
             }
@@ -173,6 +182,9 @@ pub(super) fn restrictions(
         }
         None
     };
+    let ck_restricted_free: Vec<bool> = (0..t.ck_len)
+        .map(|j| ck_eq[j].is_none() && ck_slice[j].0.is_none() && ck_slice[j].1.is_none())
+        .collect();
     // Clustering: an EQ/IN prefix, then at most one slice; anything else is filtered.
     let mut prefix = Vec::new();
     let mut slice = None;
@@ -182,7 +194,7 @@ pub(super) fn restrictions(
         let has_slice = ck_slice[j].0.is_some() || ck_slice[j].1.is_some();
         if broken {
             if let Some(v) = ck_eq[j].take() {
-                needs_filtering = true;
+                needs_filtering |= !by_index[col];
                 filters.push(RowFilter {
                     col,
                     op: Operator::In,
@@ -222,8 +234,13 @@ pub(super) fn restrictions(
             broken = true;
         }
     }
-    // Clustering restrictions without the whole partition key scan every partition.
-    if keys.is_none() && (!prefix.is_empty() || slice.is_some()) {
+    // Clustering restrictions without the whole partition key scan every partition, unless
+    // each restricted clustering column is served by an index.
+    let ck_indexed = (0..t.ck_len).all(|j| {
+        let restricted = !ck_restricted_free[j];
+        !restricted || by_index[t.pk_len + j]
+    });
+    if keys.is_none() && (!prefix.is_empty() || slice.is_some()) && !ck_indexed {
         needs_filtering = true;
     }
     if needs_filtering && !s.allow_filtering {
