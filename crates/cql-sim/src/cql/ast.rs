@@ -115,13 +115,15 @@ pub enum Operator {
 }
 
 /// The left side of a WHERE relation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum RelationLhs {
     /// A column.
     Column(String),
     /// `token(a, b)`.
     Token(Vec<String>),
+    /// `m[key]`: one entry of a map.
+    Element(String, Term),
 }
 
 /// The right side of a relation or condition.

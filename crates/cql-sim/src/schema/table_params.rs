@@ -131,7 +131,15 @@ impl TableParams {
                 }
                 "bloom_filter_fp_chance" => self.bloom_filter_fp_chance = double(name, v)?,
                 "caching" => self.caching = caching(&map(name, v)?)?,
-                "cdc" => self.cdc = boolean(name, v)?,
+                // Cassandra's form is a boolean, Scylla's a map with `enabled`.
+                "cdc" => {
+                    self.cdc = match v {
+                        Term::Map(_) => map(name, v)?
+                            .get("enabled")
+                            .is_some_and(|e| e.eq_ignore_ascii_case("true")),
+                        _ => boolean(name, v)?,
+                    }
+                }
                 "comment" => self.comment = string(name, v)?,
                 "compaction" => self.compaction = compaction(map(name, v)?)?,
                 "compression" => self.compression = compression(map(name, v)?)?,

@@ -220,6 +220,7 @@ async fn indexes_record_targets_and_serve_queries_without_allow_filtering() {
         ("SELECT k FROM ks.t WHERE l CONTAINS 2", 1),
         ("SELECT k FROM ks.t WHERE m CONTAINS KEY 'b'", 2),
         ("SELECT k FROM ks.t WHERE f = [7]", 1),
+        ("SELECT k FROM ks.t WHERE m['b'] = 2", 2),
     ] {
         let r = c.query(q).await;
         assert_eq!(values(&r), vec![vec![Some(CqlValue::Int(k))]], "{q}");
@@ -262,6 +263,18 @@ async fn indexes_record_targets_and_serve_queries_without_allow_filtering() {
         assert_eq!(message(&r), m, "{q}");
     }
 
+    assert!(values(&c.query("SELECT k FROM ks.t WHERE m['b'] = 1").await).is_empty());
+    c.ok("DROP INDEX ks.me").await;
+    let r = c.query("SELECT k FROM ks.t WHERE m['b'] = 2").await;
+    assert_eq!(
+        error_code(&r),
+        ErrorCode::INVALID,
+        "entries need their index"
+    );
+    let r = c
+        .query("SELECT k FROM ks.t WHERE m['b'] = 2 ALLOW FILTERING")
+        .await;
+    assert_eq!(values(&r), vec![vec![Some(CqlValue::Int(2))]]);
     c.ok("DROP INDEX ks.t_v_idx").await;
     let r = c.query("SELECT k FROM ks.t WHERE v = 20").await;
     assert_eq!(

@@ -39,6 +39,8 @@ pub(super) struct RowFilter {
     pub(super) col: usize,
     pub(super) op: Operator,
     pub(super) values: Vec<Bytes>,
+    /// For `m[key] = value`: the map key (the filter compares that entry's value).
+    pub(super) key: Option<Bytes>,
 }
 
 /// The WHERE clause of a SELECT, resolved against the table.
@@ -103,6 +105,43 @@ pub(super) fn restrictions(
                     }
                     _ => return Err(CqlError::invalid("Unsupported operator on token()")),
                 }
+            }
+            RelationLhs::Element(name, key) => {
+                let (i, col) = t.column_or_err(name)?;
+                let ColumnType::Map(kt, vt) = &col.typ else {
+                    return Err(CqlError::invalid(format!(
+                        "Cannot use element access on non-map column {name}"
+                    )));
+                };
+                if r.op != Operator::Eq {
+                    return Err(CqlError::invalid(format!(
+                        "Only EQ relations are supported on map entries ({name})"
+                    )));
+                }
+                let bytes = |env: &mut TermEnv<'_>, term: &Term, typ: &ColumnType| match env
+                    .bytes(term, typ, name)?
+                {
+                    BoundValue::Value(b) => Ok(b),
+                    _ => Err(CqlError::invalid(format!(
+                        "Unsupported null map key for column {name}"
+                    ))),
+                };
+                let RelationRhs::Term(value) = &r.rhs else {
+                    return Err(CqlError::invalid("Invalid relation"));
+                };
+                let k = bytes(env, key, kt)?;
+                let v = bytes(env, value, vt)?;
+                let indexed = t
+                    .indexes
+                    .iter()
+                    .any(|ix| ix.serves(name, IndexTargetKind::Entries));
+                needs_filtering |= !indexed;
+                filters.push(RowFilter {
+                    col: i,
+                    op: Operator::Eq,
+                    values: vec![v],
+                    key: Some(k),
+                });
             }
             RelationLhs::Column(name) => {
                 let (i, col) = t.column_or_err(name)?;
@@ -176,6 +215,7 @@ pub(super) fn restrictions(
                         col: i,
                         op: Operator::In,
                         values: vals.clone(),
+                        key: None,
                     });
                 }
             }
@@ -199,6 +239,7 @@ pub(super) fn restrictions(
                     col,
                     op: Operator::In,
                     values: v,
+                    key: None,
                 });
             }
             if has_slice {
@@ -209,6 +250,7 @@ pub(super) fn restrictions(
                         col,
                         op: if incl { Operator::Ge } else { Operator::Gt },
                         values: vec![v],
+                        key: None,
                     });
                 }
                 if let Some((v, incl)) = hi {
@@ -216,6 +258,7 @@ pub(super) fn restrictions(
                         col,
                         op: if incl { Operator::Le } else { Operator::Lt },
                         values: vec![v],
+                        key: None,
                     });
                 }
             }
@@ -324,5 +367,6 @@ fn filter(env: &mut TermEnv<'_>, r: &Relation, col: usize, def: &ColumnDef) -> R
         col,
         op: r.op,
         values,
+        key: None,
     })
 }
