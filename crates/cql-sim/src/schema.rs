@@ -10,102 +10,13 @@ use uuid::Uuid;
 use crate::cql::ast::{QualifiedName, TypeExpr};
 use crate::error::{CqlError, Result};
 
-/// A replication strategy with its options.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ReplicationStrategy {
-    /// `SimpleStrategy` with a replication factor.
-    Simple {
-        /// The replication factor.
-        replication_factor: u32,
-    },
-    /// `NetworkTopologyStrategy` with a factor per data centre.
-    NetworkTopology {
-        /// Data centre name to replication factor.
-        data_centers: BTreeMap<String, u32>,
-    },
-    /// `LocalStrategy` (system keyspaces): every node holds its own data.
-    Local,
-}
+mod index;
+mod replication;
+mod table_params;
 
-/// A keyspace's replication settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Replication {
-    /// The parsed strategy.
-    pub strategy: ReplicationStrategy,
-    /// The options as `system_schema.keyspaces.replication` shows them (`class` fully qualified).
-    pub options: BTreeMap<String, String>,
-}
-
-impl Replication {
-    /// Builds the replication settings from a `replication = {...}` map.
-    pub fn from_options(opts: &[(String, String)]) -> Result<Self> {
-        let mut class = None;
-        let mut rest = BTreeMap::new();
-        for (k, v) in opts {
-            if k == "class" {
-                class = Some(v.clone());
-            } else {
-                rest.insert(k.clone(), v.clone());
-            }
-        }
-        let class =
-            class.ok_or_else(|| CqlError::Config("Missing replication strategy class".into()))?;
-        let short = class.rsplit('.').next().unwrap_or(&class).to_owned();
-        let parse_rf = |v: &str| -> Result<u32> {
-            v.parse::<u32>().map_err(|_| {
-                CqlError::Config(format!(
-                    "Replication factor must be non-negative integer; found {v}"
-                ))
-            })
-        };
-        let (strategy, full) = match short.as_str() {
-            "SimpleStrategy" => {
-                let rf = rest.get("replication_factor").ok_or_else(|| {
-                    CqlError::Config(
-                        "SimpleStrategy requires a replication_factor strategy option.".into(),
-                    )
-                })?;
-                let rf = parse_rf(rf)?;
-                if let Some(k) = rest.keys().find(|k| *k != "replication_factor") {
-                    return Err(CqlError::Config(format!(
-                        "Unrecognized strategy option {{{k}}} passed to SimpleStrategy for keyspace"
-                    )));
-                }
-                (
-                    ReplicationStrategy::Simple {
-                        replication_factor: rf,
-                    },
-                    "org.apache.cassandra.locator.SimpleStrategy",
-                )
-            }
-            "NetworkTopologyStrategy" => {
-                let mut dcs = BTreeMap::new();
-                for (k, v) in &rest {
-                    dcs.insert(k.clone(), parse_rf(v)?);
-                }
-                (
-                    ReplicationStrategy::NetworkTopology { data_centers: dcs },
-                    "org.apache.cassandra.locator.NetworkTopologyStrategy",
-                )
-            }
-            "LocalStrategy" => (
-                ReplicationStrategy::Local,
-                "org.apache.cassandra.locator.LocalStrategy",
-            ),
-            _ => {
-                return Err(CqlError::Config(format!(
-                    "Unable to find replication strategy class '{class}'"
-                )));
-            }
-        };
-        rest.insert("class".into(), full.into());
-        Ok(Self {
-            strategy,
-            options: rest,
-        })
-    }
-}
+pub use index::{IndexDef, IndexTarget, IndexTargetKind};
+pub use replication::{Replication, ReplicationStrategy};
+pub use table_params::{MAX_TTL, TableParams};
 
 /// The role of a column in its table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,15 +63,17 @@ pub struct ColumnDef {
     pub type_text: String,
 }
 
-/// A secondary index (recorded, not used to answer queries).
+/// What makes a table a materialized view: `system_schema.views`' own columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexDef {
-    /// The index name.
-    pub name: String,
-    /// `COMPOSITES`, `KEYS` or `CUSTOM`.
-    pub kind: String,
-    /// Options (`target`, `class_name`).
-    pub options: BTreeMap<String, String>,
+pub struct ViewInfo {
+    /// The base table's name (same keyspace).
+    pub base_table_name: String,
+    /// The base table's id.
+    pub base_table_id: Uuid,
+    /// `SELECT *`: the view follows columns added to the base.
+    pub include_all_columns: bool,
+    /// The WHERE clause as `system_schema.views.where_clause` shows it.
+    pub where_clause: String,
 }
 
 /// A table definition.
@@ -178,10 +91,12 @@ pub struct TableDef {
     pub pk_len: usize,
     /// Number of clustering columns (following the partition key).
     pub ck_len: usize,
-    /// Table options as given (`WITH comment = ...`), values as CQL text.
-    pub options: BTreeMap<String, String>,
+    /// Table options (`WITH comment = ...`) as `system_schema.tables` shows them.
+    pub params: TableParams,
     /// Secondary indexes.
     pub indexes: Vec<IndexDef>,
+    /// For a materialized view: its base table and definition.
+    pub view: Option<ViewInfo>,
     by_name: HashMap<String, usize>,
 }
 
@@ -192,7 +107,7 @@ impl TableDef {
         name: &str,
         id: Uuid,
         mut columns: Vec<ColumnDef>,
-        options: BTreeMap<String, String>,
+        params: TableParams,
     ) -> Self {
         columns.sort_by(|a, b| {
             let rank = |c: &ColumnDef| match c.kind {
@@ -226,8 +141,9 @@ impl TableDef {
             columns,
             pk_len,
             ck_len,
-            options,
+            params,
             indexes: Vec::new(),
+            view: None,
             by_name,
         }
     }
@@ -262,6 +178,16 @@ impl TableDef {
     /// Whether this is a counter table.
     pub fn is_counter(&self) -> bool {
         self.columns.iter().any(|c| c.typ == ColumnType::Counter)
+    }
+
+    /// The `system_schema.tables.flags` of a CQL table: always `compound`, plus `counter`
+    /// for a counter table (a set without `compound` reads as COMPACT STORAGE to drivers).
+    pub fn flags(&self) -> Vec<&'static str> {
+        if self.is_counter() {
+            vec!["compound", "counter"]
+        } else {
+            vec!["compound"]
+        }
     }
 
     /// Whether the table has static columns.

@@ -216,6 +216,11 @@ pub trait Replicas {
         let _ = table;
         Vec::new()
     }
+    /// The names of the cluster's data centres (of every member, up or down): the data
+    /// centres NetworkTopologyStrategy may name and its `replication_factor` expands to.
+    fn datacenters(&self) -> Vec<String> {
+        vec!["datacenter1".to_owned()]
+    }
 }
 
 impl Replicas for Store {

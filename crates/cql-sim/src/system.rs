@@ -16,7 +16,7 @@ const SYSTEM_SCHEMA: &[&str] = &[
     "CREATE TABLE tables (keyspace_name text, table_name text, additional_write_policy text, bloom_filter_fp_chance double, caching frozen<map<text, text>>, cdc boolean, comment text, compaction frozen<map<text, text>>, compression frozen<map<text, text>>, crc_check_chance double, dclocal_read_repair_chance double, default_time_to_live int, extensions frozen<map<text, blob>>, flags frozen<set<text>>, gc_grace_seconds int, id uuid, max_index_interval int, memtable_flush_period_in_ms int, min_index_interval int, read_repair text, read_repair_chance double, speculative_retry text, PRIMARY KEY (keyspace_name, table_name))",
     "CREATE TABLE columns (keyspace_name text, table_name text, column_name text, clustering_order text, column_name_bytes blob, kind text, position int, type text, PRIMARY KEY (keyspace_name, table_name, column_name))",
     "CREATE TABLE types (keyspace_name text, type_name text, field_names frozen<list<text>>, field_types frozen<list<text>>, PRIMARY KEY (keyspace_name, type_name))",
-    "CREATE TABLE views (keyspace_name text, view_name text, base_table_id uuid, base_table_name text, bloom_filter_fp_chance double, caching frozen<map<text, text>>, cdc boolean, comment text, compaction frozen<map<text, text>>, compression frozen<map<text, text>>, crc_check_chance double, dclocal_read_repair_chance double, default_time_to_live int, extensions frozen<map<text, blob>>, gc_grace_seconds int, id uuid, include_all_columns boolean, max_index_interval int, memtable_flush_period_in_ms int, min_index_interval int, read_repair_chance double, speculative_retry text, where_clause text, PRIMARY KEY (keyspace_name, view_name))",
+    "CREATE TABLE views (keyspace_name text, view_name text, additional_write_policy text, base_table_id uuid, base_table_name text, bloom_filter_fp_chance double, caching frozen<map<text, text>>, cdc boolean, comment text, compaction frozen<map<text, text>>, compression frozen<map<text, text>>, crc_check_chance double, dclocal_read_repair_chance double, default_time_to_live int, extensions frozen<map<text, blob>>, gc_grace_seconds int, id uuid, include_all_columns boolean, max_index_interval int, memtable_flush_period_in_ms int, min_index_interval int, read_repair text, read_repair_chance double, speculative_retry text, where_clause text, PRIMARY KEY (keyspace_name, view_name))",
     "CREATE TABLE functions (keyspace_name text, function_name text, argument_types frozen<list<text>>, argument_names frozen<list<text>>, body text, called_on_null_input boolean, language text, return_type text, PRIMARY KEY (keyspace_name, function_name, argument_types))",
     "CREATE TABLE aggregates (keyspace_name text, aggregate_name text, argument_types frozen<list<text>>, final_func text, initcond text, return_type text, state_func text, state_type text, PRIMARY KEY (keyspace_name, aggregate_name, argument_types))",
     "CREATE TABLE indexes (keyspace_name text, table_name text, index_name text, kind text, options frozen<map<text, text>>, PRIMARY KEY (keyspace_name, table_name, index_name))",
@@ -83,54 +83,48 @@ fn text_list<'a>(it: impl Iterator<Item = &'a str>) -> CqlValue {
 }
 
 fn table_options_row(t: &TableDef) -> Vec<(&'static str, CqlValue)> {
-    let opt = |k: &str| t.options.get(k).cloned();
-    let dbl = |k: &str, d: f64| CqlValue::Double(opt(k).and_then(|v| v.parse().ok()).unwrap_or(d));
-    let int = |k: &str, d: i32| CqlValue::Int(opt(k).and_then(|v| v.parse().ok()).unwrap_or(d));
-    let mut caching = BTreeMap::new();
-    caching.insert("keys".to_owned(), "ALL".to_owned());
-    caching.insert("rows_per_partition".to_owned(), "NONE".to_owned());
-    let mut compaction = BTreeMap::new();
-    compaction.insert(
-        "class".to_owned(),
-        "org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy".to_owned(),
-    );
-    compaction.insert("max_threshold".to_owned(), "32".to_owned());
-    compaction.insert("min_threshold".to_owned(), "4".to_owned());
-    let mut compression = BTreeMap::new();
-    compression.insert("chunk_length_in_kb".to_owned(), "16".to_owned());
-    compression.insert(
-        "class".to_owned(),
-        "org.apache.cassandra.io.compress.LZ4Compressor".to_owned(),
-    );
+    let p = &t.params;
     vec![
-        ("additional_write_policy", text("99p")),
+        ("additional_write_policy", text(&p.additional_write_policy)),
         (
             "bloom_filter_fp_chance",
-            dbl("bloom_filter_fp_chance", 0.01),
+            CqlValue::Double(p.bloom_filter_fp_chance),
         ),
-        ("caching", text_map(&caching)),
-        ("cdc", CqlValue::Boolean(false)),
-        ("comment", text(&opt("comment").unwrap_or_default())),
-        ("compaction", text_map(&compaction)),
-        ("compression", text_map(&compression)),
-        ("crc_check_chance", dbl("crc_check_chance", 1.0)),
+        ("caching", text_map(&p.caching)),
+        ("cdc", CqlValue::Boolean(p.cdc)),
+        ("comment", text(&p.comment)),
+        ("compaction", text_map(&p.compaction)),
+        ("compression", text_map(&p.compression)),
+        ("crc_check_chance", CqlValue::Double(p.crc_check_chance)),
         ("dclocal_read_repair_chance", CqlValue::Double(0.0)),
-        ("default_time_to_live", int("default_time_to_live", 0)),
-        ("extensions", CqlValue::Map(Vec::new())),
-        ("gc_grace_seconds", int("gc_grace_seconds", 864_000)),
+        (
+            "default_time_to_live",
+            CqlValue::Int(p.default_time_to_live),
+        ),
+        (
+            "extensions",
+            CqlValue::Map(
+                p.extensions
+                    .iter()
+                    .map(|(k, v)| (text(k), CqlValue::Blob(v.clone())))
+                    .collect(),
+            ),
+        ),
+        (
+            "flags",
+            CqlValue::Set(t.flags().into_iter().map(text).collect()),
+        ),
+        ("gc_grace_seconds", CqlValue::Int(p.gc_grace_seconds)),
         ("id", CqlValue::Uuid(t.id)),
-        ("max_index_interval", int("max_index_interval", 2048)),
+        ("max_index_interval", CqlValue::Int(p.max_index_interval)),
         (
             "memtable_flush_period_in_ms",
-            int("memtable_flush_period_in_ms", 0),
+            CqlValue::Int(p.memtable_flush_period_in_ms),
         ),
-        ("min_index_interval", int("min_index_interval", 128)),
-        ("read_repair", text("BLOCKING")),
+        ("min_index_interval", CqlValue::Int(p.min_index_interval)),
+        ("read_repair", text(&p.read_repair)),
         ("read_repair_chance", CqlValue::Double(0.0)),
-        (
-            "speculative_retry",
-            text(&opt("speculative_retry").unwrap_or_else(|| "99p".to_owned())),
-        ),
+        ("speculative_retry", text(&p.speculative_retry)),
     ]
 }
 
@@ -152,15 +146,32 @@ fn schema_rows(cat: &Catalog, table: &str) -> Vec<VirtualRow> {
                 ("replication", text_map(&ks.replication.options)),
             ])),
             "tables" => {
-                for t in ks.tables.values() {
+                for t in ks.tables.values().filter(|t| t.view.is_none()) {
                     let mut row = vec![kn(), ("table_name", text(&t.name))];
                     row.extend(table_options_row(t));
-                    let flags = if t.is_counter() {
-                        "counter"
-                    } else {
-                        "compound"
-                    };
-                    row.push(("flags", CqlValue::Set(vec![text(flags)])));
+                    out.push(own(row));
+                }
+            }
+            "views" => {
+                for t in ks.tables.values() {
+                    let Some(v) = &t.view else { continue };
+                    let mut row = vec![
+                        kn(),
+                        ("view_name", text(&t.name)),
+                        ("base_table_id", CqlValue::Uuid(v.base_table_id)),
+                        ("base_table_name", text(&v.base_table_name)),
+                        (
+                            "include_all_columns",
+                            CqlValue::Boolean(v.include_all_columns),
+                        ),
+                        ("where_clause", text(&v.where_clause)),
+                    ];
+                    // Views have no flags column.
+                    row.extend(
+                        table_options_row(t)
+                            .into_iter()
+                            .filter(|(k, _)| *k != "flags"),
+                    );
                     out.push(own(row));
                 }
             }

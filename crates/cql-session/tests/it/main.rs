@@ -12,6 +12,7 @@ mod derive_contract;
 mod derive_session;
 mod lwt;
 mod schema_change;
+mod schema_sim;
 mod session;
 mod sim;
 #[cfg(feature = "derive")]

@@ -115,13 +115,15 @@ pub enum Operator {
 }
 
 /// The left side of a WHERE relation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum RelationLhs {
     /// A column.
     Column(String),
     /// `token(a, b)`.
     Token(Vec<String>),
+    /// `m[key]`: one entry of a map.
+    Element(String, Term),
 }
 
 /// The right side of a relation or condition.
@@ -355,6 +357,29 @@ pub struct CreateTable {
     pub compact_storage: bool,
 }
 
+/// CREATE MATERIALIZED VIEW.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateView {
+    /// The view.
+    pub name: QualifiedName,
+    /// IF NOT EXISTS.
+    pub if_not_exists: bool,
+    /// The base table.
+    pub base: QualifiedName,
+    /// The selected columns; `None` for `*`.
+    pub columns: Option<Vec<String>>,
+    /// The columns of the `WHERE c IS NOT NULL AND ...` clause.
+    pub not_null: Vec<String>,
+    /// Partition key columns of the view.
+    pub partition_key: Vec<String>,
+    /// Clustering columns of the view.
+    pub clustering: Vec<String>,
+    /// `CLUSTERING ORDER BY` entries (column, descending).
+    pub clustering_order: Vec<(String, bool)>,
+    /// Other `WITH` options.
+    pub options: Vec<(String, Term)>,
+}
+
 /// An ALTER TABLE operation.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -454,10 +479,28 @@ pub enum Statement {
         if_not_exists: bool,
         /// `USING 'class'`.
         custom_class: Option<String>,
+        /// `WITH OPTIONS = {...}` and any other properties, as written.
+        properties: Vec<(String, Term)>,
     },
     /// DROP INDEX.
     DropIndex {
         /// The index.
+        name: QualifiedName,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+    /// CREATE MATERIALIZED VIEW.
+    CreateView(CreateView),
+    /// ALTER MATERIALIZED VIEW ... WITH.
+    AlterView {
+        /// The view.
+        name: QualifiedName,
+        /// The options.
+        options: Vec<(String, Term)>,
+    },
+    /// DROP MATERIALIZED VIEW.
+    DropView {
+        /// The view.
         name: QualifiedName,
         /// IF EXISTS.
         if_exists: bool,

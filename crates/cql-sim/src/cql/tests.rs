@@ -188,7 +188,8 @@ fn alter_drop_type_index_use_truncate() {
             table: qn(None, "t"),
             target: "keys(m)".into(),
             if_not_exists: true,
-            custom_class: None
+            custom_class: None,
+            properties: Vec::new(),
         }
     );
     assert_eq!(parse("USE \"Ks\""), Statement::Use("Ks".into()));
@@ -622,9 +623,18 @@ fn more_ddl_forms() {
         parse_statement("CREATE TABLE t (k int PRIMARY KEY, v int, PRIMARY KEY (v))"),
         Err(CqlError::Invalid(_))
     ));
-    assert!(
-        syntax_err("CREATE MATERIALIZED VIEW v AS SELECT * FROM t")
-            .contains("no viable alternative")
+    // A view needs its PRIMARY KEY.
+    assert!(!syntax_err("CREATE MATERIALIZED VIEW v AS SELECT * FROM t").is_empty());
+    let Statement::CreateView(cv) = parse(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS ks.v AS SELECT a, k FROM t WHERE a IS NOT NULL AND k IS NOT NULL PRIMARY KEY ((a), k) WITH CLUSTERING ORDER BY (k DESC)",
+    ) else {
+        panic!()
+    };
+    assert_eq!(cv.columns, Some(vec!["a".into(), "k".into()]));
+    assert_eq!(cv.not_null, vec!["a".to_owned(), "k".to_owned()]);
+    assert_eq!(
+        (cv.partition_key, cv.clustering, cv.clustering_order),
+        (vec!["a".into()], vec!["k".into()], vec![("k".into(), true)])
     );
     assert!(syntax_err("CREATE TABLE t (k list<int, int> PRIMARY KEY)").contains("expecting '>'"));
     assert!(

@@ -116,6 +116,16 @@ impl SpecCollector<'_> {
                         self.term(t, "partition key token", &ColumnType::BigInt);
                     }
                 }
+                RelationLhs::Element(c, key) => {
+                    let (_, cd) = self.table.column_or_err(c)?;
+                    if let ColumnType::Map(k, v) = &cd.typ {
+                        let (k, v) = ((**k).clone(), (**v).clone());
+                        self.term(key, &format!("key({c})"), &k);
+                        if let RelationRhs::Term(t) = &r.rhs {
+                            self.term(t, &format!("value({c})"), &v);
+                        }
+                    }
+                }
                 RelationLhs::Column(c) => {
                     let (_, cd) = self.table.column_or_err(c)?;
                     let typ = match r.op {

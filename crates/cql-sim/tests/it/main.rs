@@ -10,4 +10,7 @@ mod server_events;
 mod server_faults;
 mod server_lwt_mark;
 mod server_metadata_id;
+mod server_replication;
+mod server_schema;
 mod server_versions;
+mod server_views;

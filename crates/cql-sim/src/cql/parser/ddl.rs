@@ -6,6 +6,10 @@ use crate::cql::ast::*;
 use crate::cql::lexer::Tok;
 use crate::error::CqlError;
 
+/// What follows `WITH` in a table or view definition: the clustering order, the other
+/// options, and whether COMPACT STORAGE was given.
+pub(super) type TableWith = (Vec<(String, bool)>, Vec<(String, Term)>, bool);
+
 impl Parser<'_> {
     fn properties(&mut self) -> PResult<Vec<(String, Term)>> {
         let mut out = Vec::new();
@@ -67,6 +71,10 @@ impl Parser<'_> {
                 fields,
             });
         }
+        if self.eat_kw("materialized") {
+            self.expect_kw("view")?;
+            return self.create_view();
+        }
         let custom = self.eat_kw("custom");
         if self.eat_kw("index") {
             let if_not_exists = self.if_not_exists()?;
@@ -102,9 +110,11 @@ impl Parser<'_> {
             } else {
                 None
             };
-            if self.eat_kw("with") {
-                self.properties()?;
-            }
+            let properties = if self.eat_kw("with") {
+                self.properties()?
+            } else {
+                Vec::new()
+            };
             if custom && custom_class.is_none() {
                 return Err(self.expected("K_USING"));
             }
@@ -114,6 +124,7 @@ impl Parser<'_> {
                 target,
                 if_not_exists,
                 custom_class,
+                properties,
             });
         }
         Err(self.err_here("no viable alternative"))
@@ -189,6 +200,22 @@ impl Parser<'_> {
                 name.name
             )));
         }
+        let (clustering_order, options, compact_storage) = self.table_with()?;
+        Ok(Statement::CreateTable(CreateTable {
+            name,
+            if_not_exists,
+            columns,
+            partition_key,
+            clustering,
+            clustering_order,
+            options,
+            compact_storage,
+        }))
+    }
+
+    /// `WITH CLUSTERING ORDER BY (...) AND COMPACT STORAGE AND name = value ...` after a table
+    /// or view definition: the clustering order, the other options, and COMPACT STORAGE.
+    pub(super) fn table_with(&mut self) -> PResult<TableWith> {
         let mut clustering_order = Vec::new();
         let mut options = Vec::new();
         let mut compact_storage = false;
@@ -224,16 +251,7 @@ impl Parser<'_> {
                 }
             }
         }
-        Ok(Statement::CreateTable(CreateTable {
-            name,
-            if_not_exists,
-            columns,
-            partition_key,
-            clustering,
-            clustering_order,
-            options,
-            compact_storage,
-        }))
+        Ok((clustering_order, options, compact_storage))
     }
 
     /// One `name = value` property (the caller handles `AND`).
@@ -277,6 +295,12 @@ impl Parser<'_> {
             let name = self.qualified_name()?;
             return Ok(Statement::DropIndex { name, if_exists });
         }
+        if self.eat_kw("materialized") {
+            self.expect_kw("view")?;
+            let if_exists = self.if_exists()?;
+            let name = self.qualified_name()?;
+            return Ok(Statement::DropView { name, if_exists });
+        }
         Err(self.err_here("no viable alternative"))
     }
 
@@ -287,6 +311,13 @@ impl Parser<'_> {
             self.expect_kw("with")?;
             let options = self.properties()?;
             return Ok(Statement::AlterKeyspace { name, options });
+        }
+        if self.eat_kw("materialized") {
+            self.expect_kw("view")?;
+            let name = self.qualified_name()?;
+            self.expect_kw("with")?;
+            let options = self.properties()?;
+            return Ok(Statement::AlterView { name, options });
         }
         if !(self.eat_kw("table") || self.eat_kw("columnfamily")) {
             return Err(self.err_here("no viable alternative"));

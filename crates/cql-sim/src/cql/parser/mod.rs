@@ -17,6 +17,7 @@ mod dml;
 mod select;
 mod terms;
 mod types;
+mod view;
 
 /// A parsed statement and the number of bind markers in it.
 #[derive(Debug, Clone, PartialEq)]

@@ -215,7 +215,14 @@ impl Parser<'_> {
         } else if self.is_sym("(") {
             return Err(self.err_here("multi-column relations are not supported"));
         } else {
-            RelationLhs::Column(self.ident()?)
+            let c = self.ident()?;
+            if self.eat_sym("[") {
+                let key = self.term()?;
+                self.expect_sym("]")?;
+                RelationLhs::Element(c, key)
+            } else {
+                RelationLhs::Column(c)
+            }
         };
         let op = self.operator()?;
         let rhs = self.rhs(op)?;

@@ -15,7 +15,9 @@ use crate::storage::Replicas;
 use crate::system::SYSTEM_KEYSPACE_DEFS;
 use table::mentions_udt;
 
+mod index;
 mod table;
+mod view;
 
 use table::create_table;
 
@@ -104,14 +106,24 @@ fn change(
 }
 
 fn keyspace_options(
+    keyspace: &str,
     options: &[(String, Term)],
     base: Option<&KeyspaceDef>,
+    datacenters: &[String],
 ) -> Result<(Replication, bool)> {
-    let mut replication = base.map(|k| k.replication.clone());
+    let previous = base.map(|k| &k.replication);
+    let mut replication = previous.cloned();
     let mut durable = base.is_none_or(|k| k.durable_writes);
     for (k, v) in options {
         match k.as_str() {
-            "replication" => replication = Some(Replication::from_options(&map_option(v, k)?)?),
+            "replication" => {
+                replication = Some(Replication::for_keyspace(
+                    keyspace,
+                    &map_option(v, k)?,
+                    datacenters,
+                    previous,
+                )?);
+            }
             "durable_writes" => {
                 durable = match v {
                     Term::Bool(b) => *b,
@@ -157,7 +169,8 @@ pub(super) fn execute(
                 });
             }
             check_not_system(name)?;
-            let (replication, durable_writes) = keyspace_options(options, None)?;
+            let (replication, durable_writes) =
+                keyspace_options(name, options, None, &data.datacenters())?;
             cat.insert_keyspace(KeyspaceDef {
                 name: name.clone(),
                 durable_writes,
@@ -173,7 +186,8 @@ pub(super) fn execute(
                 .keyspace(name)
                 .ok_or_else(|| CqlError::Config(format!("Keyspace {name} does not exist")))?
                 .clone();
-            let (replication, durable) = keyspace_options(options, Some(&base))?;
+            let (replication, durable) =
+                keyspace_options(name, options, Some(&base), &data.datacenters())?;
             let k = cat.keyspace_mut(name)?;
             k.replication = replication;
             k.durable_writes = durable;
@@ -206,8 +220,20 @@ pub(super) fn execute(
         Statement::AlterTable { name, op } => {
             let t = Arc::clone(cat.table_or_err(name, current)?);
             check_not_system(&t.keyspace)?;
+            if t.view.is_some() {
+                return Err(CqlError::invalid(
+                    "Cannot use ALTER TABLE on a materialized view; use ALTER MATERIALIZED VIEW instead",
+                ));
+            }
+            let views = view::views_of(cat, &t);
+            if matches!(op, AlterTableOp::Drop(_) | AlterTableOp::Rename(_)) && !views.is_empty() {
+                return Err(CqlError::invalid(format!(
+                    "Cannot drop or rename columns of base table {}.{} with materialized views",
+                    t.keyspace, t.name
+                )));
+            }
             let mut cols = t.columns.clone();
-            let mut options = t.options.clone();
+            let mut params = t.params.clone();
             match op {
                 AlterTableOp::Add(defs) => {
                     for d in defs {
@@ -254,11 +280,7 @@ pub(super) fn execute(
                         data.for_each_store(&mut |s| s.drop_column(id, n));
                     }
                 }
-                AlterTableOp::With(opts) => {
-                    for (k, v) in opts {
-                        options.insert(k.clone(), term_text(v));
-                    }
-                }
+                AlterTableOp::With(opts) => params.apply(opts)?,
                 AlterTableOp::Rename(pairs) => {
                     for (a, b) in pairs {
                         let c = cols.iter_mut().find(|c| &c.name == a).ok_or_else(|| {
@@ -278,16 +300,38 @@ pub(super) fn execute(
                     ));
                 }
             }
-            let mut nt = TableDef::new(&t.keyspace, &t.name, t.id, cols, options);
+            let added: Vec<ColumnDef> = cols
+                .iter()
+                .filter(|c| t.column(&c.name).is_none())
+                .cloned()
+                .collect();
+            let mut nt = TableDef::new(&t.keyspace, &t.name, t.id, cols, params);
             nt.indexes = t.indexes.clone();
             cat.keyspace_mut(&t.keyspace)?
                 .tables
                 .insert(t.name.clone(), Arc::new(nt));
+            if !views.is_empty() {
+                view::add_to_views(cat, &t, &added)?;
+            }
             change(Ty::Updated, Tg::Table, &t.keyspace, &t.name)
         }
         Statement::DropTable { name, if_exists } => {
             let ks = cat.resolve_keyspace(name, current)?.to_owned();
             check_not_system(&ks)?;
+            if let Some(t) = cat.table(&ks, &name.name) {
+                if t.view.is_some() {
+                    return Err(CqlError::invalid(
+                        "Cannot use DROP TABLE on a materialized view. Please use DROP MATERIALIZED VIEW instead.",
+                    ));
+                }
+                let views = view::views_of(cat, t);
+                if !views.is_empty() {
+                    return Err(CqlError::invalid(format!(
+                        "Cannot drop table when materialized views still depend on it ({ks}.{{{}}})",
+                        views.join(", ")
+                    )));
+                }
+            }
             let removed = cat
                 .keyspace_mut(&ks)
                 .ok()
@@ -381,65 +425,44 @@ pub(super) fn execute(
             target,
             if_not_exists,
             custom_class,
+            properties,
         } => {
-            let t = Arc::clone(cat.table_or_err(table, current)?);
-            check_not_system(&t.keyspace)?;
-            let col = target
-                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
-                .trim_matches(|c| c == '(' || c == ')');
-            let col = if col.is_empty() { target.as_str() } else { col };
-            let col = col.trim_matches('"');
-            t.column_or_err(col)?;
-            let iname = name
-                .clone()
-                .unwrap_or_else(|| format!("{}_{}_idx", t.name, col));
-            if t.indexes.iter().any(|i| i.name == iname) {
-                if *if_not_exists {
-                    return Ok(Outcome::Void);
+            let st = index::CreateIndex {
+                name: name.as_deref(),
+                table,
+                target,
+                if_not_exists: *if_not_exists,
+                custom_class: custom_class.as_deref(),
+                properties,
+            };
+            // Servers announce an index change as an update of its table.
+            match index::create_index(cat, &st, current)? {
+                Some((ks, t)) => change(Ty::Updated, Tg::Table, &ks, &t),
+                None => return Ok(Outcome::Void),
+            }
+        }
+        Statement::CreateView(cv) => match view::create_view(cat, cv, current)? {
+            Some(ks) => change(Ty::Created, Tg::Table, &ks, &cv.name.name),
+            None => return Ok(Outcome::Void),
+        },
+        Statement::AlterView { name, options } => {
+            let (ks, v) = view::alter_view(cat, name, options, current)?;
+            change(Ty::Updated, Tg::Table, &ks, &v)
+        }
+        Statement::DropView { name, if_exists } => {
+            match view::drop_view(cat, name, *if_exists, current)? {
+                Some((ks, id)) => {
+                    data.for_each_store(&mut |s| s.drop_table(id));
+                    change(Ty::Dropped, Tg::Table, &ks, &name.name)
                 }
-                return Err(CqlError::invalid(format!("Index {iname} already exists")));
+                None => return Ok(Outcome::Void),
             }
-            let mut nt = (*t).clone();
-            let mut options = BTreeMap::new();
-            options.insert("target".into(), target.clone());
-            if let Some(c) = custom_class {
-                options.insert("class_name".into(), c.clone());
-            }
-            nt.indexes.push(IndexDef {
-                name: iname,
-                kind: if custom_class.is_some() {
-                    "CUSTOM".into()
-                } else {
-                    "COMPOSITES".into()
-                },
-                options,
-            });
-            cat.keyspace_mut(&t.keyspace)?
-                .tables
-                .insert(t.name.clone(), Arc::new(nt));
-            change(Ty::Updated, Tg::Table, &t.keyspace, &t.name)
         }
         Statement::DropIndex { name, if_exists } => {
-            let ks = cat.resolve_keyspace(name, current)?.to_owned();
-            let k = cat.keyspace_mut(&ks)?;
-            let found = k
-                .tables
-                .values()
-                .find(|t| t.indexes.iter().any(|i| i.name == name.name))
-                .cloned();
-            let Some(t) = found else {
-                if *if_exists {
-                    return Ok(Outcome::Void);
-                }
-                return Err(CqlError::invalid(format!(
-                    "Index '{}' could not be found in any of the tables of keyspace '{ks}'",
-                    name.name
-                )));
-            };
-            let mut nt = (*t).clone();
-            nt.indexes.retain(|i| i.name != name.name);
-            k.tables.insert(t.name.clone(), Arc::new(nt));
-            change(Ty::Updated, Tg::Table, &ks, &t.name)
+            match index::drop_index(cat, name, *if_exists, current)? {
+                Some((ks, t)) => change(Ty::Updated, Tg::Table, &ks, &t),
+                None => return Ok(Outcome::Void),
+            }
         }
         _ => return Err(CqlError::invalid("unsupported statement")),
     };

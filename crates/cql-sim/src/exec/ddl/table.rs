@@ -1,11 +1,9 @@
 //! CREATE TABLE: columns, primary key, clustering order, options and user-type checks.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use proto::ColumnType;
 
-use super::term_text;
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::exec::Outcome;
@@ -47,6 +45,13 @@ pub(super) fn create_table(
                 ct.name.name
             ),
         });
+    }
+    if ct.compact_storage {
+        // Scylla 6 refuses it unless `enable_create_table_with_compact_storage` is set, and
+        // Cassandra 4 has no compact tables at all; a sim table is always a CQL table.
+        return Err(CqlError::invalid(
+            "Support for the deprecated feature of 'CREATE TABLE WITH COMPACT STORAGE' is disabled and will eventually be removed in a future version.  To enable it, set the 'enable_create_table_with_compact_storage' config option to 'true'.",
+        ));
     }
     if ct.partition_key.is_empty() {
         return Err(CqlError::invalid(format!(
@@ -136,12 +141,10 @@ pub(super) fn create_table(
             "Cannot mix counter and non counter columns in the same table",
         ));
     }
-    let mut options = BTreeMap::new();
-    for (k, v) in &ct.options {
-        options.insert(k.clone(), term_text(v));
-    }
+    let mut params = TableParams::default();
+    params.apply(&ct.options)?;
     let id = name_uuid(&format!("table-{ks}-{}-{}", ct.name.name, cat.generation()));
-    let def = TableDef::new(ks, &ct.name.name, id, cols, options);
+    let def = TableDef::new(ks, &ct.name.name, id, cols, params);
     cat.keyspace_mut(ks)?
         .tables
         .insert(ct.name.name.clone(), Arc::new(def));

@@ -7,7 +7,8 @@
 //!   per-row filters;
 //! - [`rows`]: the live values of a stored row and the filters evaluated on it;
 //! - [`scan`]: token-ordered scans merged from replicas, and the paging state;
-//! - [`conditions`]: LWT conditions evaluated against the current row.
+//! - [`conditions`]: LWT conditions evaluated against the current row;
+//! - [`view`]: the rows of a materialized view, derived from its base table.
 
 use std::ops::Bound;
 
@@ -21,6 +22,7 @@ mod rows;
 mod scan;
 mod select;
 mod selection;
+mod view;
 
 pub(crate) use conditions::check_conditions;
 pub(in crate::exec) use select::select;

@@ -16,23 +16,22 @@ use crate::exec::write::{
     require_partition_key,
 };
 use crate::key_encoding::encode_component;
-use crate::schema::{ColumnDef, ColumnKind, TableDef};
+use crate::schema::{ColumnDef, ColumnKind, IndexTargetKind, TableDef};
 use crate::storage::PartitionKey;
 
 /// Whether a secondary index targets the column (`c`, `keys(c)`, `values(c)`, ...).
-fn is_indexed(t: &TableDef, column: &str) -> bool {
-    t.indexes.iter().any(|i| {
-        i.options.get("target").is_some_and(|target| {
-            let inner = target
-                .split_once('(')
-                .map_or(target.as_str(), |(_, rest)| rest.trim_end_matches(')'));
-            let inner = inner.trim();
-            match inner.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
-                Some(quoted) => quoted == column,
-                None => inner.eq_ignore_ascii_case(column),
-            }
-        })
-    })
+/// Whether an index of `t` serves `column <op> value`: `=` a simple or full() index,
+/// CONTAINS a values() index, CONTAINS KEY a keys() index.
+fn is_indexed(t: &TableDef, column: &str, op: Operator) -> bool {
+    let kinds: &[IndexTargetKind] = match op {
+        Operator::Eq => &[IndexTargetKind::Simple, IndexTargetKind::Full],
+        Operator::Contains => &[IndexTargetKind::Values],
+        Operator::ContainsKey => &[IndexTargetKind::Keys],
+        _ => &[],
+    };
+    t.indexes
+        .iter()
+        .any(|i| kinds.iter().any(|k| i.serves(column, *k)))
 }
 
 /// A non-key restriction evaluated per row.
@@ -40,6 +39,8 @@ pub(super) struct RowFilter {
     pub(super) col: usize,
     pub(super) op: Operator,
     pub(super) values: Vec<Bytes>,
+    /// For `m[key] = value`: the map key (the filter compares that entry's value).
+    pub(super) key: Option<Bytes>,
 }
 
 /// The WHERE clause of a SELECT, resolved against the table.
@@ -74,6 +75,8 @@ pub(super) fn restrictions(
     let mut token_hi = Bound::Unbounded;
     let mut filters = Vec::new();
     let mut needs_filtering = false;
+    // Key columns restricted by `=` on an index: served by the index, not by filtering.
+    let mut by_index = vec![false; t.pk_len + t.ck_len];
     for r in &s.where_clause {
         match &r.lhs {
             RelationLhs::Token(cols) => {
@@ -103,9 +106,49 @@ pub(super) fn restrictions(
                     _ => return Err(CqlError::invalid("Unsupported operator on token()")),
                 }
             }
+            RelationLhs::Element(name, key) => {
+                let (i, col) = t.column_or_err(name)?;
+                let ColumnType::Map(kt, vt) = &col.typ else {
+                    return Err(CqlError::invalid(format!(
+                        "Cannot use element access on non-map column {name}"
+                    )));
+                };
+                if r.op != Operator::Eq {
+                    return Err(CqlError::invalid(format!(
+                        "Only EQ relations are supported on map entries ({name})"
+                    )));
+                }
+                let bytes = |env: &mut TermEnv<'_>, term: &Term, typ: &ColumnType| match env
+                    .bytes(term, typ, name)?
+                {
+                    BoundValue::Value(b) => Ok(b),
+                    _ => Err(CqlError::invalid(format!(
+                        "Unsupported null map key for column {name}"
+                    ))),
+                };
+                let RelationRhs::Term(value) = &r.rhs else {
+                    return Err(CqlError::invalid("Invalid relation"));
+                };
+                let k = bytes(env, key, kt)?;
+                let v = bytes(env, value, vt)?;
+                let indexed = t
+                    .indexes
+                    .iter()
+                    .any(|ix| ix.serves(name, IndexTargetKind::Entries));
+                needs_filtering |= !indexed;
+                filters.push(RowFilter {
+                    col: i,
+                    op: Operator::Eq,
+                    values: vec![v],
+                    key: Some(k),
+                });
+            }
             RelationLhs::Column(name) => {
                 let (i, col) = t.column_or_err(name)?;
                 let simple = matches!(r.op, Operator::Eq | Operator::In);
+                if i < by_index.len() && is_indexed(t, &col.name, r.op) {
+                    by_index[i] = true;
+                }
                 match col.kind {
                     ColumnKind::PartitionKey if simple => pk[i] = Some(eq_values(env, r, col)?),
                     ColumnKind::Clustering if simple => {
@@ -136,10 +179,7 @@ pub(super) fn restrictions(
                     _ => {
                         // An indexed column is queried without ALLOW FILTERING (the index is
                         // simulated by filtering).
-                        let indexed = r.op == Operator::Eq
-                            || r.op == Operator::Contains
-                            || r.op == Operator::ContainsKey;
-                        if !(indexed && is_indexed(t, &col.name)) {
+                        if !is_indexed(t, &col.name, r.op) {
                             needs_filtering = true;
                         }
                         filters.push(filter(env, r, i, col)?);
@@ -161,7 +201,11 @@ pub(super) fn restrictions(
         Some(keys)
     } else {
         if restricted > 0 {
-            if !s.allow_filtering {
+            let indexed = pk
+                .iter()
+                .enumerate()
+                .all(|(i, p)| p.is_none() || by_index[i]);
+            if !s.allow_filtering && !indexed {
                 // Some parts are restricted, not all: this reports the missing ones.
                 require_partition_key(t, &pk)?;
             }
@@ -171,12 +215,16 @@ pub(super) fn restrictions(
                         col: i,
                         op: Operator::In,
                         values: vals.clone(),
+                        key: None,
                     });
                 }
             }
         }
         None
     };
+    let ck_restricted_free: Vec<bool> = (0..t.ck_len)
+        .map(|j| ck_eq[j].is_none() && ck_slice[j].0.is_none() && ck_slice[j].1.is_none())
+        .collect();
     // Clustering: an EQ/IN prefix, then at most one slice; anything else is filtered.
     let mut prefix = Vec::new();
     let mut slice = None;
@@ -186,11 +234,12 @@ pub(super) fn restrictions(
         let has_slice = ck_slice[j].0.is_some() || ck_slice[j].1.is_some();
         if broken {
             if let Some(v) = ck_eq[j].take() {
-                needs_filtering = true;
+                needs_filtering |= !by_index[col];
                 filters.push(RowFilter {
                     col,
                     op: Operator::In,
                     values: v,
+                    key: None,
                 });
             }
             if has_slice {
@@ -201,6 +250,7 @@ pub(super) fn restrictions(
                         col,
                         op: if incl { Operator::Ge } else { Operator::Gt },
                         values: vec![v],
+                        key: None,
                     });
                 }
                 if let Some((v, incl)) = hi {
@@ -208,6 +258,7 @@ pub(super) fn restrictions(
                         col,
                         op: if incl { Operator::Le } else { Operator::Lt },
                         values: vec![v],
+                        key: None,
                     });
                 }
             }
@@ -226,8 +277,13 @@ pub(super) fn restrictions(
             broken = true;
         }
     }
-    // Clustering restrictions without the whole partition key scan every partition.
-    if keys.is_none() && (!prefix.is_empty() || slice.is_some()) {
+    // Clustering restrictions without the whole partition key scan every partition, unless
+    // each restricted clustering column is served by an index.
+    let ck_indexed = (0..t.ck_len).all(|j| {
+        let restricted = !ck_restricted_free[j];
+        !restricted || by_index[t.pk_len + j]
+    });
+    if keys.is_none() && (!prefix.is_empty() || slice.is_some()) && !ck_indexed {
         needs_filtering = true;
     }
     if needs_filtering && !s.allow_filtering {
@@ -311,5 +367,6 @@ fn filter(env: &mut TermEnv<'_>, r: &Relation, col: usize, def: &ColumnDef) -> R
         col,
         op: r.op,
         values,
+        key: None,
     })
 }

@@ -135,6 +135,21 @@ pub(super) fn matches_filter(t: &TableDef, f: &RowFilter, v: &RowView<'_>, now_s
         return false;
     };
     let typ = &def.typ;
+    if let (Some(key), ColumnType::Map(kt, vt)) = (&f.key, typ) {
+        // `m[key] = value`: the entry with that key has that value.
+        let Ok(CqlValue::Map(entries)) = CqlValue::decode_bytes(typ, &cur) else {
+            return false;
+        };
+        let enc = |v: &CqlValue, t: &ColumnType| {
+            let mut b = BytesMut::new();
+            v.encode_bytes(t, &mut b).ok().map(|()| b.freeze())
+        };
+        return entries.iter().any(|(k, v)| {
+            enc(k, kt).is_some_and(|kb| cmp_typed(kt, &kb, key).is_eq())
+                && enc(v, vt)
+                    .is_some_and(|vb| f.values.iter().any(|x| cmp_typed(vt, &vb, x).is_eq()))
+        });
+    }
     let cmp = |x: &Bytes| cmp_typed(typ, &cur, x);
     match f.op {
         Operator::Eq => f.values.iter().any(|x| cmp(x).is_eq()),

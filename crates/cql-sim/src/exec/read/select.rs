@@ -30,7 +30,8 @@ pub(in crate::exec) fn select(
     ctx: &mut ExecContext<'_>,
 ) -> Result<RowsResult> {
     let t = std::sync::Arc::clone(cat.table_or_err(&s.table, ctx.keyspace)?);
-    let virtual_store: Option<Store> = crate::system::materialize(cat, data, &t);
+    let virtual_store: Option<Store> = crate::system::materialize(cat, data, &t)
+        .or_else(|| super::view::materialize(cat, data, &t, ctx.now_micros.div_euclid(1_000_000)));
     let src: &dyn Replicas = match &virtual_store {
         Some(v) => v,
         None => data,

@@ -52,6 +52,10 @@ impl Replicas for Cluster {
         }
     }
 
+    fn datacenters(&self) -> Vec<String> {
+        vec!["dc1".into()]
+    }
+
     fn system_rows(&self, table: &str) -> Vec<Vec<(String, CqlValue)>> {
         match table {
             "local" => vec![vec![

@@ -53,6 +53,11 @@ pub(in crate::exec) fn batch(
             return Err(CqlError::invalid("Invalid statement in batch"));
         };
         let table = Arc::clone(cat.table_or_err(table_name, ks)?);
+        if table.view.is_some() {
+            return Err(CqlError::invalid(
+                "Cannot directly modify a materialized view",
+            ));
+        }
         if table.keyspace == "system_schema" {
             return Err(CqlError::Unauthorized(format!(
                 "{} keyspace is not user-modifiable.",
@@ -70,10 +75,7 @@ pub(in crate::exec) fn batch(
         };
         let ttl = match &using.ttl {
             Some(t) => int32_term(t, &mut env, "[ttl]")?,
-            None => table
-                .options
-                .get("default_time_to_live")
-                .and_then(|v| v.parse::<i32>().ok()),
+            None => Some(table.params.default_time_to_live).filter(|t| *t > 0),
         };
         if let Some(ttl) = ttl {
             if ttl < 0 {

@@ -158,10 +158,18 @@ pub(super) fn write_keys(
     let mut ck: Vec<Option<Vec<Bytes>>> = vec![None; t.ck_len];
     let mut slice: Option<(usize, SliceBound, SliceBound)> = None;
     for r in rels {
-        let RelationLhs::Column(name) = &r.lhs else {
-            return Err(CqlError::invalid(
-                "The token function cannot be used in WHERE clauses for UPDATE and DELETE statements",
-            ));
+        let name = match &r.lhs {
+            RelationLhs::Column(name) => name,
+            RelationLhs::Element(name, _) => {
+                return Err(CqlError::invalid(format!(
+                    "Non PRIMARY KEY columns found in where clause: {name}"
+                )));
+            }
+            _ => {
+                return Err(CqlError::invalid(
+                    "The token function cannot be used in WHERE clauses for UPDATE and DELETE statements",
+                ));
+            }
         };
         let (i, col) = t.column_or_err(name)?;
         match col.kind {

@@ -1,7 +1,7 @@
 //! The data the engine runs on, behind one mutex: the engine (catalog and statement caches),
 //! every node's store, the token ring and the keyspace placements derived from it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
@@ -55,8 +55,17 @@ impl DataPlane {
     /// not have it. Nothing is deleted (as before Cassandra's `nodetool cleanup`).
     pub(crate) fn stream(&mut self) {
         self.refresh_placements();
+        self.copy_to_replicas(None);
+    }
+
+    /// Copies every partition of the keyspaces in `only` (all when `None`) to each current
+    /// replica that lacks it.
+    fn copy_to_replicas(&mut self, only: Option<&HashSet<String>>) {
         let mut table_keyspace = HashMap::new();
         for (name, ks) in self.engine.catalog.keyspaces() {
+            if only.is_some_and(|o| !o.contains(name)) {
+                continue;
+            }
             for t in ks.tables.values() {
                 table_keyspace.insert(t.id, name.clone());
             }
@@ -116,13 +125,16 @@ impl DataPlane {
         self.ring.replicas(token, &placement, coordinator)
     }
 
-    /// Recomputes the keyspace placements when the schema changed.
+    /// Recomputes the keyspace placements when the schema changed. A keyspace whose
+    /// replication changed (ALTER KEYSPACE) has its data copied to its new replicas at once,
+    /// as if `nodetool repair` had run; replicas it left keep their copy until dropped, as
+    /// before `nodetool cleanup`.
     pub(super) fn refresh_placements(&mut self) {
         let generation = self.engine.catalog.generation();
         if self.placements_gen == Some(generation) {
             return;
         }
-        self.placements = self
+        let placements: HashMap<String, Placement> = self
             .engine
             .catalog
             .keyspaces()
@@ -143,6 +155,15 @@ impl DataPlane {
                 (name.clone(), p)
             })
             .collect();
+        let changed: HashSet<String> = placements
+            .iter()
+            .filter(|(ks, p)| self.placements.get(*ks).is_some_and(|old| old != *p))
+            .map(|(ks, _)| ks.clone())
+            .collect();
+        self.placements = placements;
         self.placements_gen = Some(generation);
+        if !changed.is_empty() {
+            self.copy_to_replicas(Some(&changed));
+        }
     }
 }

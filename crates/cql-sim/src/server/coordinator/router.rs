@@ -67,16 +67,15 @@ impl<'a> Router<'a> {
         self.dc_of(self.coordinator)
     }
 
-    /// Checks the consistency level against the live replicas of one range.
+    /// Checks the consistency level against the live replicas of one range, as servers
+    /// count: the required number comes from the keyspace's configured replication factors
+    /// (so RF 4 on 3 nodes needs 4 for ALL), the alive number from the live replicas.
     fn check(
         &self,
         replicas: &[usize],
         placement: &Placement,
         write: bool,
     ) -> Result<(), ErrorBody> {
-        if matches!(placement, Placement::Local) {
-            return Ok(());
-        }
         let cl = self.consistency;
         let alive_in = |dc: Option<&str>| {
             replicas
@@ -84,12 +83,14 @@ impl<'a> Router<'a> {
                 .filter(|r| self.is_live(**r) && dc.is_none_or(|d| self.dc_of(**r) == d))
                 .count()
         };
-        let all = alive_in(None);
-        let total = replicas.len();
-        let local = self.local_dc();
-        let local_rf = match placement {
-            Placement::Nts(_) => replicas.iter().filter(|r| self.dc_of(**r) == local).count(),
-            _ => total,
+        let quorum = |rf: usize| rf / 2 + 1;
+        let (total, local_rf) = match placement {
+            Placement::Local => return Ok(()),
+            Placement::Simple(rf) => (*rf, *rf),
+            Placement::Nts(dcs) => (
+                dcs.values().sum(),
+                dcs.get(self.local_dc()).copied().unwrap_or(0),
+            ),
         };
         let unavailable = |required: usize, alive: usize| -> Result<(), ErrorBody> {
             if alive < required {
@@ -98,6 +99,8 @@ impl<'a> Router<'a> {
                 Ok(())
             }
         };
+        let all = alive_in(None);
+        let local = alive_in(Some(self.local_dc()));
         match cl {
             Consistency::ANY => {
                 if write {
@@ -113,23 +116,24 @@ impl<'a> Router<'a> {
             Consistency::ONE => unavailable(1, all),
             Consistency::TWO => unavailable(2, all),
             Consistency::THREE => unavailable(3, all),
-            Consistency::QUORUM | Consistency::SERIAL => unavailable(total / 2 + 1, all),
+            Consistency::QUORUM | Consistency::SERIAL => unavailable(quorum(total), all),
             Consistency::ALL => unavailable(total, all),
-            Consistency::LOCAL_ONE => unavailable(1, alive_in(Some(local))),
+            Consistency::LOCAL_ONE => unavailable(1, local),
+            // A data centre the keyspace does not replicate to has RF 0: one replica is
+            // required and none is alive.
             Consistency::LOCAL_QUORUM | Consistency::LOCAL_SERIAL => {
-                unavailable(local_rf / 2 + 1, alive_in(Some(local)))
+                unavailable(quorum(local_rf), local)
             }
             Consistency::EACH_QUORUM => match placement {
                 Placement::Nts(dcs) => {
-                    for dc in dcs.keys() {
-                        let rf = replicas.iter().filter(|r| self.dc_of(**r) == dc).count();
-                        if rf > 0 {
-                            unavailable(rf / 2 + 1, alive_in(Some(dc)))?;
+                    for (dc, rf) in dcs {
+                        if *rf > 0 {
+                            unavailable(quorum(*rf), alive_in(Some(dc)))?;
                         }
                     }
                     Ok(())
                 }
-                _ => unavailable(total / 2 + 1, all),
+                _ => unavailable(quorum(total), all),
             },
             _ => unavailable(1, all),
         }
@@ -263,6 +267,18 @@ impl Replicas for Router<'_> {
         for s in self.stores.iter_mut() {
             f(s);
         }
+    }
+
+    fn datacenters(&self) -> Vec<String> {
+        let mut dcs: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|n| n.is_member())
+            .map(|n| n.dc.clone())
+            .collect();
+        dcs.sort();
+        dcs.dedup();
+        dcs
     }
 
     fn system_rows(&self, table: &str) -> Vec<Vec<(String, CqlValue)>> {
