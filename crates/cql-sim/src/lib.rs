@@ -27,8 +27,9 @@
 //! The engine reads no clock and draws no random numbers: callers pass `now` in.
 //!
 //! On top of the engine, [`server`] runs the cluster on the network: [`SimCluster`] starts N
-//! nodes (each with S shards and a shard-aware port) on loopback addresses, speaks protocol v4
-//! (and v3) with compression and PasswordAuthenticator, places data by token on replicas with
+//! nodes (each with S shards and a shard-aware port) on loopback addresses, speaks protocol v3
+//! and v4 (as Scylla) or up to v5 with its segments (as Cassandra 4+; see
+//! [`SimClusterBuilder::max_protocol_version`]) with compression and PasswordAuthenticator, places data by token on replicas with
 //! consistency checks, serves `system.local`/`peers`/`peers_v2`/`system_traces`, pushes events,
 //! and injects faults through [`NodeHandle`]s. The `cql-sim` binary runs one standalone.
 //!
