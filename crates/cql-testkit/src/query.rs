@@ -2,7 +2,7 @@
 
 use proto::codes::{Consistency, ErrorCode};
 use proto::request::{Query, QueryParameters, Request, SerializedValues, SerializedValuesBuilder};
-use proto::response::{Response, ResultBody, Rows};
+use proto::response::{ErrorDetails, Response, ResultBody, Rows};
 use proto::{ColumnType, CqlValue, RawValue};
 
 /// Query parameters at consistency `cl` with `values` and every option left unset.
@@ -97,6 +97,21 @@ pub fn int_values(vals: &[i32]) -> SerializedValues {
 pub fn error_code(r: &Response) -> ErrorCode {
     match r {
         Response::Error(e) => e.code,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+/// The `(consistency, required, alive)` of an Unavailable error; panics on anything else.
+pub fn unavailable(r: &Response) -> (Consistency, i32, i32) {
+    match r {
+        Response::Error(e) => match e.details {
+            ErrorDetails::Unavailable {
+                consistency,
+                required,
+                alive,
+            } => (consistency, required, alive),
+            ref other => panic!("expected Unavailable details, got {other:?}"),
+        },
         other => panic!("expected an error, got {other:?}"),
     }
 }

@@ -13,20 +13,6 @@ use proto::request::{Request, SerializedValues};
 use proto::response::{Response, ResultBody};
 use proto::{CqlValue, ErrorCode, ErrorDetails};
 
-fn unavailable(r: &Response) -> (Consistency, i32, i32) {
-    match r {
-        Response::Error(e) => match e.details {
-            ErrorDetails::Unavailable {
-                consistency,
-                required,
-                alive,
-            } => (consistency, required, alive),
-            ref other => panic!("expected Unavailable details, got {other:?}"),
-        },
-        other => panic!("expected an error, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn network_topology_strategy_and_local_consistency() {
     let cluster = SimCluster::builder()

@@ -9,20 +9,6 @@ use proto::codes::Consistency;
 use proto::response::Response;
 use proto::{CqlValue, ErrorCode, ErrorDetails};
 
-fn unavailable(r: &Response) -> (Consistency, i32, i32) {
-    match r {
-        Response::Error(e) => match e.details {
-            ErrorDetails::Unavailable {
-                consistency,
-                required,
-                alive,
-            } => (consistency, required, alive),
-            ref other => panic!("expected Unavailable details, got {other:?}"),
-        },
-        other => panic!("expected an error, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn replication_factor_shorthand_expands_to_every_datacenter() {
     let cluster = SimCluster::builder()

@@ -31,6 +31,19 @@ async fn refused(builder: SimClusterBuilder, version: u8) -> (ProtocolVersion, S
     (answer_version, e.message)
 }
 
+/// A Cassandra 4-like node (v5 served) and a raw client connected to it, before STARTUP.
+async fn cassandra() -> (SimCluster, RawClient) {
+    let cluster = SimCluster::builder()
+        .without_scylla_extensions()
+        .start()
+        .await
+        .expect("sim starts");
+    let c = RawClient::connect(cluster.contact_point())
+        .await
+        .expect("connect");
+    (cluster, c)
+}
+
 #[tokio::test]
 async fn scylla_refuses_v5_in_a_v4_frame() {
     let (version, message) = refused(SimCluster::builder(), 5).await;
@@ -64,14 +77,7 @@ async fn cassandra_4_refuses_v6_listing_what_it_serves() {
 
 #[tokio::test]
 async fn supported_lists_the_versions_served() {
-    let cluster = SimCluster::builder()
-        .without_scylla_extensions()
-        .start()
-        .await
-        .expect("sim starts");
-    let mut c = RawClient::connect(cluster.contact_point())
-        .await
-        .expect("connect");
+    let (_cluster, mut c) = cassandra().await;
     let supported = c.supported().await;
     assert_eq!(
         supported.get("PROTOCOL_VERSIONS"),
@@ -106,14 +112,7 @@ async fn after_startup_a_frame_of_another_version_is_refused() {
 /// A v5 client over raw frames: STARTUP unframed, then everything in segments (checked by the
 /// raw client's own segment decoder, which refuses bare frames after the switch).
 async fn v5_session(compression: Option<proto::frame::Compression>) {
-    let cluster = SimCluster::builder()
-        .without_scylla_extensions()
-        .start()
-        .await
-        .expect("sim starts");
-    let mut c = RawClient::connect(cluster.contact_point())
-        .await
-        .expect("connect");
+    let (_cluster, mut c) = cassandra().await;
     c.version = ProtocolVersion::V5;
     let r = c.startup(compression).await;
     assert!(matches!(r, Response::Ready), "{r:?}");
@@ -139,14 +138,7 @@ async fn v5_with_lz4_speaks_in_compressed_segments() {
 
 #[tokio::test]
 async fn v5_refuses_snappy() {
-    let cluster = SimCluster::builder()
-        .without_scylla_extensions()
-        .start()
-        .await
-        .expect("sim starts");
-    let mut c = RawClient::connect(cluster.contact_point())
-        .await
-        .expect("connect");
+    let (_cluster, mut c) = cassandra().await;
     c.version = ProtocolVersion::V5;
     let r = c.startup(Some(proto::frame::Compression::Snappy)).await;
     let Response::Error(e) = r else {
