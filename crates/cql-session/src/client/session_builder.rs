@@ -73,6 +73,10 @@ pub struct SessionConfig {
     pub authenticator: Option<Arc<dyn AuthenticatorProvider>>,
     /// Limit for opening a connection (TCP, TLS and handshake). Default 5 s.
     pub connect_timeout: Duration,
+    /// Limit for each of the driver's own requests: schema and topology reads on the control
+    /// connection, `USE` and `REGISTER` on each connection. A node that keeps its connection
+    /// open but stops answering cannot stall them longer. Default 10 s.
+    pub internal_request_timeout: Duration,
     /// Connections per node or shard.
     pub connection_pool_size: PoolSize,
     /// Do not use Scylla's shard-aware port.
@@ -135,6 +139,7 @@ impl SessionConfig {
             keyspace_case_sensitive: false,
             authenticator: None,
             connect_timeout: Duration::from_secs(5),
+            internal_request_timeout: Duration::from_secs(10),
             connection_pool_size: PoolSize::default(),
             disallow_shard_aware_port: false,
             fetch_schema_metadata: true,
@@ -184,8 +189,9 @@ impl SessionConfig {
         c.connection.tcp_keepalive = self.tcp_keepalive_interval;
         c.connection.tuning.heartbeat_interval = self.keepalive_interval;
         c.connection.tuning.heartbeat_timeout = self.keepalive_timeout;
-        // Timeouts are applied per attempt by the session.
-        c.connection.tuning.request_timeout = None;
+        // User requests are bounded per attempt by the session (through `Connection::send`);
+        // this bounds the transport's own requests (`Connection::request`).
+        c.connection.tuning.request_timeout = Some(self.internal_request_timeout);
         #[cfg(feature = "tls")]
         {
             c.connection.tls = self.tls_context.clone();
@@ -367,6 +373,14 @@ impl SessionBuilder {
     #[must_use]
     pub fn connection_timeout(mut self, timeout: Duration) -> Self {
         self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// Limit for each of the driver's own requests (schema and topology reads, `USE`,
+    /// `REGISTER`); default 10 s. See [`SessionConfig::internal_request_timeout`].
+    #[must_use]
+    pub fn internal_request_timeout(mut self, timeout: Duration) -> Self {
+        self.config.internal_request_timeout = timeout;
         self
     }
 
