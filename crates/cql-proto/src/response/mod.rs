@@ -11,7 +11,7 @@ pub use error::{ErrorBody, ErrorDetails, RateLimitReached};
 pub use event::Event;
 pub use result::{
     CellIter, ColumnSpec, Prepared, PreparedMetadata, RawRow, ResultBody, ResultMetadata, RowIter,
-    Rows, RowsWriter, SchemaChange, SchemaChangeTarget,
+    Rows, RowsWriter, SchemaChange, SchemaChangeTarget, TableSpec,
 };
 
 use crate::codec::{self, Reader};

@@ -31,6 +31,46 @@ pub struct ColumnSpec {
     pub typ: ColumnType,
 }
 
+impl ColumnSpec {
+    /// The column (or bind marker) name; the `scylla` crate's accessor for [`Self::name`].
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The CQL type; the `scylla` crate's accessor for [`Self::typ`].
+    pub fn typ(&self) -> &ColumnType {
+        &self.typ
+    }
+
+    /// The keyspace and table the column belongs to.
+    pub fn table_spec(&self) -> TableSpec<'_> {
+        TableSpec {
+            ks_name: &self.keyspace,
+            table_name: &self.table,
+        }
+    }
+}
+
+/// The keyspace and table of a column ([`ColumnSpec::table_spec`]), as the `scylla` crate
+/// names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TableSpec<'a> {
+    ks_name: &'a str,
+    table_name: &'a str,
+}
+
+impl<'a> TableSpec<'a> {
+    /// The keyspace.
+    pub fn ks_name(&self) -> &'a str {
+        self.ks_name
+    }
+
+    /// The table.
+    pub fn table_name(&self) -> &'a str {
+        self.table_name
+    }
+}
+
 /// Whether all specs share one keyspace and table (so the global spec flag can be used).
 fn global_spec(specs: &[ColumnSpec]) -> Option<(&Text, &Text)> {
     let first = specs.first()?;
@@ -352,5 +392,24 @@ mod tests {
             !body.as_ptr_range().contains(&p.id.as_ptr()),
             "the id pins the frame"
         );
+    }
+}
+
+#[cfg(test)]
+mod accessor_tests {
+    use super::*;
+
+    #[test]
+    fn scylla_style_accessors_read_the_fields() {
+        let spec = ColumnSpec {
+            keyspace: "ks".into(),
+            table: "t".into(),
+            name: "v".into(),
+            typ: ColumnType::Int,
+        };
+        assert_eq!(spec.name(), "v");
+        assert_eq!(spec.typ(), &ColumnType::Int);
+        assert_eq!(spec.table_spec().ks_name(), "ks");
+        assert_eq!(spec.table_spec().table_name(), "t");
     }
 }

@@ -7,7 +7,7 @@ mod schema_change;
 
 use bytes::{Bytes, BytesMut};
 
-pub use metadata::{ColumnSpec, ResultMetadata};
+pub use metadata::{ColumnSpec, ResultMetadata, TableSpec};
 pub use prepared::{Prepared, PreparedMetadata};
 pub use rows::{CellIter, RawRow, RowIter, Rows, RowsWriter};
 pub use schema_change::{SchemaChange, SchemaChangeTarget};
