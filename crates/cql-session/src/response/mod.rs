@@ -6,10 +6,10 @@ use std::ops::ControlFlow;
 
 use bytes::Bytes;
 
-pub use query_result::{QueryResult, QueryRowsResult};
 /// A result or bind-marker column, and the keyspace and table it belongs to
 /// ([`ColumnSpec::name`], [`ColumnSpec::typ`], [`ColumnSpec::table_spec`]).
 pub use proto::response::{ColumnSpec, TableSpec};
+pub use query_result::{QueryResult, QueryRowsResult};
 
 /// Where a paged query continues: an opaque token from the server.
 ///
