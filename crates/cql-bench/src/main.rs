@@ -40,6 +40,26 @@ enum DriverKind {
     Raw,
 }
 
+/// The native protocol version to offer (`--protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Protocol {
+    /// Protocol v4: bare frames, optional per-frame compression.
+    #[value(name = "4")]
+    V4,
+    /// Protocol v5: frames in checksummed segments, optional LZ4 segments.
+    #[value(name = "5")]
+    V5,
+}
+
+/// The compression to ask for (`--compression`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CompressionKind {
+    /// No compression.
+    None,
+    /// LZ4 (per frame in v4, per segment in v5).
+    Lz4,
+}
+
 /// Command line.
 #[derive(Debug, Parser)]
 #[command(about = "Comparative CQL driver benchmark")]
@@ -74,6 +94,34 @@ struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// The highest protocol version offered (our driver falls back from it when a node refuses
+    /// it). Default: each driver's own (v5 for ours; the `scylla` crate speaks v4 only).
+    #[arg(long, value_enum)]
+    protocol: Option<Protocol>,
+    /// Compression to ask the server for (session drivers only; the raw floor never compresses).
+    #[arg(long, value_enum, default_value = "none")]
+    compression: CompressionKind,
+}
+
+impl Args {
+    fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            protocol: self.protocol.map(|p| match p {
+                Protocol::V4 => 4,
+                Protocol::V5 => 5,
+            }),
+            lz4: self.compression == CompressionKind::Lz4,
+        }
+    }
+}
+
+/// How a session driver connects, beyond the contact points.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ConnectOptions {
+    /// The highest native protocol version to offer; `None` keeps the driver's default.
+    pub(crate) protocol: Option<u8>,
+    /// Whether to ask for LZ4 compression.
+    pub(crate) lz4: bool,
 }
 
 /// Counters taken before and after the measured phase.
@@ -122,11 +170,20 @@ async fn run(args: Args) -> Result<()> {
     let cap = Duration::from_secs(args.duration_secs);
     let (outcome, before, after) = match args.driver {
         DriverKind::Ours => {
-            let d = ours::Ours::connect(&args.nodes, args.workload, args.setup).await?;
+            let d = ours::Ours::connect(
+                &args.nodes,
+                args.workload,
+                args.setup,
+                args.connect_options(),
+            )
+            .await?;
             measure(d, &args, warmup, cap).await?
         }
         DriverKind::Scylla => scylla(&args, warmup, cap).await?,
         DriverKind::Raw => {
+            if args.protocol == Some(Protocol::V5) || args.compression != CompressionKind::None {
+                bail!("the raw driver speaks uncompressed v4 only");
+            }
             let addr = args.nodes.first().context("no --nodes")?;
             let mut conn = raw::RawConn::connect(addr).await?;
             if args.setup {
@@ -161,7 +218,13 @@ async fn run(args: Args) -> Result<()> {
 
 #[cfg(feature = "scylla-driver")]
 async fn scylla(args: &Args, warmup: u64, cap: Duration) -> Result<(Outcome, Counters, Counters)> {
-    let d = scylla_driver::Scylla::connect(&args.nodes, args.workload, args.setup).await?;
+    let d = scylla_driver::Scylla::connect(
+        &args.nodes,
+        args.workload,
+        args.setup,
+        args.connect_options(),
+    )
+    .await?;
     measure(d, args, warmup, cap).await
 }
 
@@ -226,6 +289,8 @@ fn report(args: &Args, o: &Outcome, before: Counters, after: Counters) {
     let value = json!({
         "driver": format!("{:?}", args.driver).to_lowercase(),
         "workload": args.workload.name(),
+        "protocol": args.protocol.map(|p| format!("{p:?}").to_lowercase()),
+        "compression": format!("{:?}", args.compression).to_lowercase(),
         "concurrency": args.concurrency,
         "requests": o.ok + o.errors,
         "ok": o.ok,

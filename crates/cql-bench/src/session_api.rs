@@ -3,10 +3,13 @@
 //! This driver's `cql-session` and the `scylla` crate share method names and shapes, so the
 //! benchmark runs literally the same code against each: the module of each driver imports its
 //! own `Session`, `SessionBuilder`, `PreparedStatement`, `Statement`, `Batch` and `BatchType`,
-//! then invokes [`session_api_driver!`], whose item paths resolve at the call site.
+//! then invokes [`session_api_driver!`], whose item paths resolve at the call site. Options the
+//! two builders spell differently (protocol version, compression) go through the `configure`
+//! function each driver module defines.
 
 /// Defines `$name` (a connected session plus the workload's statements) and its `Driver` impl,
-/// using the `Session`-family types in scope where it is invoked; `$label` prefixes errors.
+/// using the `Session`-family types in scope where it is invoked, and the invoking module's
+/// `configure(SessionBuilder, ConnectOptions) -> Result<SessionBuilder>`; `$label` prefixes errors.
 macro_rules! session_api_driver {
     ($name:ident, $label:literal) => {
         /// A connected session with the workload's statement ready.
@@ -24,9 +27,9 @@ macro_rules! session_api_driver {
                 nodes: &[String],
                 workload: Workload,
                 setup_only: bool,
+                options: crate::ConnectOptions,
             ) -> Result<Self> {
-                let session = SessionBuilder::new()
-                    .known_nodes(nodes)
+                let session = configure(SessionBuilder::new().known_nodes(nodes), options)?
                     .build()
                     .await
                     .context(concat!($label, ": connect"))?;
