@@ -206,10 +206,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         let r = self.request(&Request::Startup(Startup { options })).await;
         if matches!(r.response, Response::Ready | Response::Authenticate { .. }) {
             if self.version.is_v5_or_later() {
-                let c = match compression {
-                    Some(Compression::Lz4) => SegmentCompression::Lz4,
-                    _ => SegmentCompression::None,
-                };
+                let c = SegmentCompression::from_negotiated(compression)
+                    .expect("v5 compresses segments with lz4 only");
                 self.decoder = FrameReader::new(Some(c), DEFAULT_MAX_FRAME_SIZE);
                 self.writer = FrameWriter::new(Some(c));
             } else {

@@ -525,7 +525,10 @@ impl Connection {
                 if let Some(name) = s.options.get("COMPRESSION") {
                     match Compression::from_name(&name.to_ascii_lowercase()) {
                         // v5 compresses segments, and only with LZ4 (section 2.3.2).
-                        Some(c) if version.is_v5_or_later() && c != Compression::Lz4 => {
+                        Some(c)
+                            if version.is_v5_or_later()
+                                && SegmentCompression::from_negotiated(Some(c)).is_err() =>
+                        {
                             return reply(
                                 self,
                                 protocol_error(format!(
@@ -562,10 +565,9 @@ impl Connection {
                 };
                 let mut out = self.frame(version, stream, answer);
                 if version.is_v5_or_later() {
-                    let segments = match self.compression.take() {
-                        Some(Compression::Lz4) => SegmentCompression::Lz4,
-                        _ => SegmentCompression::None,
-                    };
+                    // STARTUP refused any compression segments cannot use.
+                    let segments = SegmentCompression::from_negotiated(self.compression.take())
+                        .unwrap_or_default();
                     out.then_segments = Some(segments);
                     self.start_segments = Some(segments);
                 }

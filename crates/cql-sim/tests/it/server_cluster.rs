@@ -11,7 +11,7 @@ use proto::codes::Consistency;
 use proto::frame::{ProtocolVersion, RequestOptions, encode_request};
 use proto::request::{Request, SerializedValues};
 use proto::response::{Response, ResultBody};
-use proto::{CqlValue, ErrorCode, ErrorDetails};
+use proto::{CqlValue, ErrorCode};
 
 #[tokio::test]
 async fn network_topology_strategy_and_local_consistency() {

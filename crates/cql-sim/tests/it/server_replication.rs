@@ -7,7 +7,7 @@ use cql_testkit::RawClient;
 use cql_testkit::query::*;
 use proto::codes::Consistency;
 use proto::response::Response;
-use proto::{CqlValue, ErrorCode, ErrorDetails};
+use proto::{CqlValue, ErrorCode};
 
 #[tokio::test]
 async fn replication_factor_shorthand_expands_to_every_datacenter() {

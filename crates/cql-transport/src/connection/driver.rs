@@ -16,7 +16,7 @@ use crate::error::{BrokenReason, ConnectionError};
 use crate::stream_ids::StreamIds;
 use proto::Opcode;
 use proto::frame::{Frame, FrameFlags, FrameHeader, ProtocolVersion};
-use proto::segment::{FrameReader, FrameWriter};
+use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
 
 /// At most this many scheduler turns are given to other callers before a write, under load.
 const MAX_COALESCING_TURNS: usize = 3;
@@ -45,8 +45,8 @@ pub(crate) struct DriverSettings {
     pub(crate) heartbeat_interval: Option<Duration>,
     pub(crate) heartbeat_timeout: Duration,
     pub(crate) version: ProtocolVersion,
-    /// How frames go on the wire: as they are, or packed into v5 segments.
-    pub(crate) writer: FrameWriter,
+    /// v5 segment framing and its compression; `None`: frames go on the wire as they are.
+    pub(crate) segments: Option<SegmentCompression>,
 }
 
 /// Where EVENT frames (stream -1) go.
@@ -100,7 +100,7 @@ where
             stream,
             mut rx,
             shared,
-            mut settings,
+            settings,
             mut events,
             mut read_buf,
             reader,
@@ -108,7 +108,7 @@ where
         let (mut rd, mut wr) = tokio::io::split(stream);
         let mut st = State {
             reader,
-            writer: std::mem::take(&mut settings.writer),
+            writer: FrameWriter::new(settings.segments),
             ids: StreamIds::new(settings.max_streams),
             slots: Vec::new(),
             write_buf: BytesMut::with_capacity(settings.write_buffer_limit.min(64 * 1024)),

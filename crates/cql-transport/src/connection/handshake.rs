@@ -70,7 +70,7 @@ where
     let v5 = config.protocol_version.is_v5_or_later();
     let compression = config.compression.filter(|c| {
         // v5 compresses segments, with LZ4 only (section 2.3.2).
-        (!v5 || *c == Compression::Lz4)
+        (!v5 || SegmentCompression::from_negotiated(Some(*c)).is_ok())
             && c.is_available()
             && supported
                 .get("COMPRESSION")
@@ -108,10 +108,8 @@ where
     }
     let startup = Request::Startup(Startup { options });
     let reply = io.roundtrip(&startup).await?;
-    let segments = v5.then_some(match compression {
-        Some(Compression::Lz4) => SegmentCompression::Lz4,
-        _ => SegmentCompression::None,
-    });
+    // The filter above kept only a compression segments can use.
+    let segments = v5.then(|| SegmentCompression::from_negotiated(compression).unwrap_or_default());
     if matches!(reply, Response::Ready | Response::Authenticate { .. }) {
         match segments {
             // From here on, segments both ways; the frames inside are not compressed.

@@ -31,7 +31,7 @@ use proto::frame::{
 };
 use proto::request::{Query, Register, Request};
 use proto::response::{Event, Response, ResultBody};
-use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
+use proto::segment::{FrameReader, SegmentCompression};
 
 use crate::config::ConnectionConfig;
 pub use crate::config::{Backpressure, ConnectionTuning};
@@ -230,7 +230,7 @@ impl Connection {
             heartbeat_interval: tuning.heartbeat_interval,
             heartbeat_timeout: tuning.heartbeat_timeout,
             version: info.version,
-            writer: FrameWriter::new(info.segments),
+            segments: info.segments,
         };
         let Inbound { buf, reader } = inbound.into();
         let reader =
