@@ -18,7 +18,7 @@ const CRC32_AFTER_SEED: u32 = 0x4477_7ED3;
 /// The CRC24 of `bytes`: the 3 (uncompressed) or 5 (LZ4) header bytes in wire order.
 ///
 /// The spec's algorithm XORs each byte into bits 16 to 23, then shifts left 8 times, XORing the
-/// polynomial whenever bit 24 is set; [`CRC24_TABLE`] holds those 8 rounds for every byte value,
+/// polynomial whenever bit 24 is set; a table holds those 8 rounds for every byte value,
 /// since this runs twice per segment on the hot path.
 pub fn crc24(bytes: &[u8]) -> u32 {
     let mut crc = CRC24_INIT;
