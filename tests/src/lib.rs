@@ -7,6 +7,8 @@
 //! - `CQL_CLUSTER_KIND=sim|external|ccm` (default `external`): tests that need fault injection
 //!   run only against `sim`, on an in-process simulated cluster of their own.
 //! - `CQL_TLS`: reserved; TLS runs are refused with a clear message until the suite supports them.
+//! - `CQL_PROTOCOL_VERSION=3|4|5` (optional): the highest version the sessions offer; a test
+//!   checks it is the one negotiated (`cargo xtask integration --protocol N`).
 //!
 //! Run it with `cargo xtask integration` (see the README), which sets all of these.
 #![forbid(unsafe_code)]
