@@ -11,6 +11,20 @@ use crate::error::CqlError;
 pub(super) type TableWith = (Vec<(String, bool)>, Vec<(String, Term)>, bool);
 
 impl Parser<'_> {
+    /// One identifier, or a parenthesised, comma-separated list of them (a composite
+    /// partition key, `ALTER TABLE ... DROP (a, b)`).
+    pub(super) fn ident_or_list(&mut self) -> PResult<Vec<String>> {
+        if !self.eat_sym("(") {
+            return Ok(vec![self.ident()?]);
+        }
+        let mut idents = vec![self.ident()?];
+        while self.eat_sym(",") {
+            idents.push(self.ident()?);
+        }
+        self.expect_sym(")")?;
+        Ok(idents)
+    }
+
     fn properties(&mut self) -> PResult<Vec<(String, Term)>> {
         let mut out = Vec::new();
         loop {
@@ -163,17 +177,7 @@ impl Parser<'_> {
                 self.expect_kw("key")?;
                 self.expect_sym("(")?;
                 key_defs += 1;
-                if self.eat_sym("(") {
-                    loop {
-                        partition_key.push(self.ident()?);
-                        if !self.eat_sym(",") {
-                            break;
-                        }
-                    }
-                    self.expect_sym(")")?;
-                } else {
-                    partition_key.push(self.ident()?);
-                }
+                partition_key.extend(self.ident_or_list()?);
                 while self.eat_sym(",") {
                     clustering.push(self.ident()?);
                 }
@@ -339,17 +343,7 @@ impl Parser<'_> {
             AlterTableOp::Add(defs)
         } else if self.eat_kw("drop") {
             let mut cols = Vec::new();
-            if self.eat_sym("(") {
-                loop {
-                    cols.push(self.ident()?);
-                    if !self.eat_sym(",") {
-                        break;
-                    }
-                }
-                self.expect_sym(")")?;
-            } else {
-                cols.push(self.ident()?);
-            }
+            cols.extend(self.ident_or_list()?);
             AlterTableOp::Drop(cols)
         } else if self.eat_kw("with") {
             AlterTableOp::With(self.properties()?)

@@ -39,17 +39,7 @@ impl Parser<'_> {
         self.expect_kw("key")?;
         self.expect_sym("(")?;
         let mut partition_key = Vec::new();
-        if self.eat_sym("(") {
-            loop {
-                partition_key.push(self.ident()?);
-                if !self.eat_sym(",") {
-                    break;
-                }
-            }
-            self.expect_sym(")")?;
-        } else {
-            partition_key.push(self.ident()?);
-        }
+        partition_key.extend(self.ident_or_list()?);
         let mut clustering = Vec::new();
         while self.eat_sym(",") {
             clustering.push(self.ident()?);
