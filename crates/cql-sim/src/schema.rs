@@ -11,10 +11,12 @@ use crate::cql::ast::{QualifiedName, TypeExpr};
 use crate::error::{CqlError, Result};
 
 mod index;
+mod rate_limit;
 mod replication;
 mod table_params;
 
 pub use index::{IndexDef, IndexTarget, IndexTargetKind};
+pub use rate_limit::{RATE_LIMIT_OPTION, RateLimit};
 pub use replication::{Replication, ReplicationStrategy};
 pub use table_params::{MAX_TTL, TableParams};
 

@@ -8,6 +8,7 @@ use std::pin::Pin;
 use proto::Token;
 use proto::frame::{RequestOptions, ResponseEnvelope};
 use proto::request::{Execute, QueryParameters, Request};
+use proto::response::Response;
 use transport::state::NodeRef;
 use transport::{Connection, ConnectionError, ConnectionInfo};
 
@@ -70,7 +71,8 @@ impl AttemptTarget for NodeTarget<'_> {
                 tracing,
                 ..RequestOptions::default()
             };
-            conn.send(request, &opts).await.map_err(attempt_error)
+            let env = conn.send(request, &opts).await.map_err(attempt_error)?;
+            rate_limit_error(env, conn.info())
         }
     }
 
@@ -121,8 +123,27 @@ fn send_adapted<'a>(
             tracing,
             ..RequestOptions::default()
         };
-        conn.send(&adapted, &opts).await.map_err(attempt_error)
+        let env = conn.send(&adapted, &opts).await.map_err(attempt_error)?;
+        rate_limit_error(env, conn.info())
     })
+}
+
+/// Types an ERROR under the connection's negotiated rate-limit code (Scylla's
+/// `SCYLLA_RATE_LIMIT_ERROR`) as [`DbError::RateLimitReached`]: only the connection knows the
+/// code, so the attempt's error is made here; other responses pass through.
+fn rate_limit_error(
+    env: ResponseEnvelope,
+    info: &ConnectionInfo,
+) -> Result<ResponseEnvelope, RequestAttemptError> {
+    match (&env.response, info.rate_limit_error_code) {
+        (Response::Error(body), Some(code)) if body.code.0 == code => {
+            Err(RequestAttemptError::DbError(
+                DbError::from_error_body_on(body, Some(code)),
+                body.message.clone(),
+            ))
+        }
+        _ => Ok(env),
+    }
 }
 
 /// Types a transport error as an attempt error.

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use proto::ErrorCode;
-use proto::response::{ErrorBody, ErrorDetails};
+use proto::response::{ErrorBody, ErrorDetails, RateLimitReached};
 
 use super::{ErrorConsistency, WriteType};
 use crate::consistency::Consistency;
@@ -153,12 +153,16 @@ pub enum DbError {
         /// The statement id.
         statement_id: Bytes,
     },
-    /// Scylla's per-partition rate limit was reached.
+    /// Scylla's per-partition rate limit (the table's `per_partition_rate_limit`) was reached:
+    /// the operation was not applied. The driver does not retry it; back off, or spread the
+    /// load over more partitions.
     #[error(
-        "per-partition rate limit reached (rejected by coordinator: {rejected_by_coordinator})"
+        "per-partition rate limit reached for a {op_type} (rejected by coordinator: {rejected_by_coordinator}); back off before retrying"
     )]
     RateLimitReached {
-        /// Whether the coordinator rejected the operation.
+        /// The limited operation.
+        op_type: OperationType,
+        /// Whether the coordinator rejected the operation (rather than the replicas).
         rejected_by_coordinator: bool,
     },
     /// An error code this driver does not know.
@@ -241,7 +245,53 @@ impl DbError {
     }
 }
 
+/// The kind of operation a rate limit rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OperationType {
+    /// A read.
+    Read,
+    /// A write.
+    Write,
+    /// A kind this driver does not know, as sent.
+    Other(u8),
+}
+
+impl std::fmt::Display for OperationType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Read => f.write_str("read"),
+            Self::Write => f.write_str("write"),
+            Self::Other(b) => write!(f, "operation of type {b}"),
+        }
+    }
+}
+
+impl From<u8> for OperationType {
+    fn from(b: u8) -> Self {
+        match b {
+            RateLimitReached::READ => Self::Read,
+            RateLimitReached::WRITE => Self::Write,
+            other => Self::Other(other),
+        }
+    }
+}
+
 impl DbError {
+    /// Types a server ERROR body received on a connection whose Scylla rate-limit error code
+    /// is `rate_limit_code` (negotiated in SUPPORTED/STARTUP; see
+    /// `ConnectionInfo::rate_limit_error_code`): that code is [`DbError::RateLimitReached`],
+    /// every other as [`DbError::from_error_body`] types it.
+    pub fn from_error_body_on(body: &ErrorBody, rate_limit_code: Option<i32>) -> Self {
+        match rate_limit_code.and_then(|c| RateLimitReached::from_error(body, c)) {
+            Some(r) => Self::RateLimitReached {
+                op_type: r.op_type.into(),
+                rejected_by_coordinator: r.rejected_by_coordinator,
+            },
+            None => Self::from_error_body(body),
+        }
+    }
+
     /// Types a server ERROR body.
     pub fn from_error_body(body: &ErrorBody) -> Self {
         let cl = |c: proto::Consistency| Consistency::try_from(c);

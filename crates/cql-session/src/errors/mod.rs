@@ -20,7 +20,7 @@ use crate::statement::prepared::PartitionKeyError;
 
 mod db;
 
-pub use db::DbError;
+pub use db::{DbError, OperationType};
 
 /// What kind of write timed out or failed (the server's `writeType`): `cql-proto`'s
 /// open string enum, re-exported so the wire spelling has one owner.

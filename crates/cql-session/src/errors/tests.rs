@@ -82,3 +82,30 @@ fn server_errors_are_typed() {
         }
     );
 }
+
+#[test]
+fn the_rate_limit_error_is_typed_only_under_the_negotiated_code() {
+    let raw = body(
+        ErrorCode(0xF000),
+        ErrorDetails::Unknown(Bytes::from_static(&[0, 1])),
+    );
+    assert_eq!(
+        DbError::from_error_body_on(&raw, Some(0xF000)),
+        DbError::RateLimitReached {
+            op_type: OperationType::Read,
+            rejected_by_coordinator: true,
+        }
+    );
+    // Another code, or none negotiated: the code is not Scylla's rate limit here.
+    assert_eq!(
+        DbError::from_error_body_on(&raw, Some(0x1234)),
+        DbError::Other(0xF000)
+    );
+    assert_eq!(
+        DbError::from_error_body_on(&raw, None),
+        DbError::Other(0xF000)
+    );
+    assert_eq!(OperationType::from(1), OperationType::Write);
+    assert_eq!(OperationType::from(9).to_string(), "operation of type 9");
+    assert!(!DbError::from_error_body_on(&raw, Some(0xF000)).is_retryable());
+}

@@ -14,6 +14,7 @@ mod internal_timeouts;
 mod lwt;
 mod schema_change;
 mod schema_sim;
+mod server_signals;
 mod session;
 mod sim;
 #[cfg(feature = "derive")]

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::rate_limit::{RATE_LIMIT_OPTION, RateLimit};
 use crate::cql::ast::Term;
 use crate::error::{CqlError, Result};
 
@@ -12,7 +13,7 @@ pub const MAX_TTL: i32 = 630_720_000;
 
 /// Options accepted and ignored, as Cassandra does with its obsolete keywords (and Scylla's own
 /// options, which do not show in `system_schema.tables`).
-const IGNORED: [&str; 10] = [
+const IGNORED: [&str; 9] = [
     "dclocal_read_repair_chance",
     "read_repair_chance",
     "index_interval",
@@ -22,7 +23,6 @@ const IGNORED: [&str; 10] = [
     "paxos_grace_seconds",
     "tombstone_gc",
     "synchronous_updates",
-    "per_partition_rate_limit",
 ];
 
 const COMPACTION_PACKAGE: &str = "org.apache.cassandra.db.compaction.";
@@ -78,6 +78,8 @@ pub struct TableParams {
     pub read_repair: String,
     /// `speculative_retry` (`99p`).
     pub speculative_retry: String,
+    /// Scylla's `per_partition_rate_limit` (also in `extensions`, as Scylla stores it).
+    pub rate_limit: RateLimit,
 }
 
 impl Default for TableParams {
@@ -114,6 +116,7 @@ impl Default for TableParams {
             min_index_interval: 128,
             read_repair: "BLOCKING".into(),
             speculative_retry: "99p".into(),
+            rate_limit: RateLimit::default(),
         }
     }
 }
@@ -153,6 +156,15 @@ impl TableParams {
                 "read_repair" => self.read_repair = read_repair(&string(name, v)?)?,
                 "speculative_retry" => {
                     self.speculative_retry = speculative(name, &string(name, v)?)?;
+                }
+                RATE_LIMIT_OPTION => {
+                    self.rate_limit = RateLimit::from_options(map(name, v)?)?;
+                    if self.rate_limit.is_unlimited() {
+                        self.extensions.remove(RATE_LIMIT_OPTION);
+                    } else {
+                        self.extensions
+                            .insert(RATE_LIMIT_OPTION.to_owned(), self.rate_limit.to_extension());
+                    }
                 }
                 n if IGNORED.contains(&n) => {}
                 other => return Err(CqlError::Syntax(format!("Unknown property '{other}'"))),

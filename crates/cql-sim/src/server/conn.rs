@@ -17,8 +17,8 @@ use proto::frame::{
 use proto::request::{BatchStatementKind, Request};
 use proto::response::{ErrorBody, ErrorDetails, Response};
 use proto::scylla::{
-    BIASED_TOKEN_ROUND_ROBIN, LWT_OPTIMIZATION_META_BIT_MASK, MURMUR3_PARTITIONER,
-    SCYLLA_LWT_ADD_METADATA_MARK, SCYLLA_USE_METADATA_ID, ShardingInfo,
+    BIASED_TOKEN_ROUND_ROBIN, ERROR_CODE, LWT_OPTIMIZATION_META_BIT_MASK, MURMUR3_PARTITIONER,
+    SCYLLA_LWT_ADD_METADATA_MARK, SCYLLA_RATE_LIMIT_ERROR, SCYLLA_USE_METADATA_ID, ShardingInfo,
 };
 use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -26,7 +26,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use uuid::Uuid;
 
 use super::cluster::{ClusterEvent, ClusterInner};
-use super::coordinator;
+use super::coordinator::{self, RATE_LIMIT_ERROR_CODE};
 use super::faults::{FaultAction, RequestInfo};
 use super::node::{ConnGuard, NodeShared, lock};
 
@@ -91,6 +91,8 @@ struct Connection {
     lwt_mark: Option<u32>,
     /// Whether the client enabled `SCYLLA_USE_METADATA_ID` in STARTUP.
     use_metadata_id: bool,
+    /// Whether the client enabled `SCYLLA_RATE_LIMIT_ERROR` in STARTUP.
+    rate_limit_error: bool,
     /// The protocol version of the client's latest frame (events are sent with it).
     version: ProtocolVersion,
     /// Set when STARTUP at v5 was answered: the reader switches to segments.
@@ -158,6 +160,7 @@ pub(crate) async fn run<R, W>(
         keyspace: None,
         lwt_mark: None,
         use_metadata_id: false,
+        rate_limit_error: false,
         version: ProtocolVersion::V4,
         start_segments: None,
         events: None,
@@ -355,6 +358,10 @@ impl Connection {
             );
         }
         options.insert(SCYLLA_USE_METADATA_ID.into(), Vec::new());
+        options.insert(
+            SCYLLA_RATE_LIMIT_ERROR.into(),
+            vec![format!("{ERROR_CODE}={RATE_LIMIT_ERROR_CODE}")],
+        );
         Response::Supported { options }
     }
 
@@ -554,6 +561,8 @@ impl Connection {
                 // Only an extension the server offers can be enabled.
                 self.use_metadata_id = self.shared.cluster.config.scylla_extensions
                     && s.options.contains_key(SCYLLA_USE_METADATA_ID);
+                self.rate_limit_error = self.shared.cluster.config.scylla_extensions
+                    && s.options.contains_key(SCYLLA_RATE_LIMIT_ERROR);
                 let answer = if self.shared.cluster.config.auth.is_some() {
                     self.phase = HandshakePhase::Authenticating;
                     Response::Authenticate {
@@ -649,6 +658,7 @@ impl Connection {
                         shard: self.shard,
                         lwt_mark: self.lwt_mark,
                         metadata_id: self.use_metadata_id || version.is_v5_or_later(),
+                        rate_limit_error: self.rate_limit_error,
                     },
                 );
                 if let Some(ks) = r.set_keyspace {

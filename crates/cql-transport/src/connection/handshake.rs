@@ -93,6 +93,7 @@ where
     );
     let mut lwt_mark = None;
     let mut scylla_metadata_id = false;
+    let mut rate_limit_error_code = None;
     if config.scylla_extensions {
         let offered = ScyllaExtensions::from_supported(&supported);
         // A zero mask could never mark anything: treat it as not offered.
@@ -100,6 +101,8 @@ where
         // Enabled when offered: result metadata ids are what keeps prepared result columns
         // from going stale across schema changes (`ConnectionInfo::scylla_metadata_id`).
         scylla_metadata_id = offered.use_metadata_id;
+        // `startup_options` enables it whenever its code was offered.
+        rate_limit_error_code = offered.rate_limit_error_code;
         let mut ext = offered.startup_options();
         if lwt_mark.is_none() {
             ext.remove(SCYLLA_LWT_ADD_METADATA_MARK);
@@ -136,6 +139,7 @@ where
         lwt_mark,
         scylla_metadata_id,
         segments,
+        rate_limit_error_code,
     };
     Ok((
         info,

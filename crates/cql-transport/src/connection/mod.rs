@@ -141,6 +141,10 @@ pub struct ConnectionInfo {
     /// With protocol v5, frames travel in segments compressed this way (v5 spec, section 2);
     /// `None` before v5, where frames go on the wire as they are.
     pub segments: Option<SegmentCompression>,
+    /// The error code of Scylla's per-partition rate-limit error, when `SCYLLA_RATE_LIMIT_ERROR`
+    /// was offered in SUPPORTED (with its `ERROR_CODE`) and enabled in STARTUP; an ERROR with
+    /// this code is a rate-limit rejection on this connection only.
+    pub rate_limit_error_code: Option<i32>,
 }
 
 impl ConnectionInfo {
@@ -170,6 +174,7 @@ impl Default for ConnectionInfo {
             lwt_mark: None,
             scylla_metadata_id: false,
             segments: None,
+            rate_limit_error_code: None,
         }
     }
 }

@@ -20,6 +20,8 @@ pub(crate) struct DataPlane {
     pub(super) ring: Ring,
     pub(super) placements: HashMap<String, Placement>,
     pub(super) placements_gen: Option<u64>,
+    /// Per-partition operation counts of rate-limited tables.
+    pub(super) rate_limiter: super::rate_limit::RateLimiter,
 }
 
 impl DataPlane {
@@ -31,6 +33,7 @@ impl DataPlane {
             ring: Ring::default(),
             placements: HashMap::new(),
             placements_gen: None,
+            rate_limiter: super::rate_limit::RateLimiter::default(),
         }
     }
 

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use proto::codes::Consistency;
 use proto::response::{Event, Response, ResultBody, SchemaChange};
 
+use super::batch_size;
+use super::rate_limit::{self, Limited, RateLimiter};
 use super::router::Router;
 use super::{
     Reply, RequestContext, UNLOGGED_BATCH_WARN_PARTITIONS, bound_values, error_body, now_micros,
@@ -89,6 +91,31 @@ impl Execution<'_> {
     }
 }
 
+/// Counts a limited operation on the partition the request touched; the error when it is
+/// over its table's limit. Multi-partition reads and scans are not limited.
+fn admit(
+    limiter: &mut RateLimiter,
+    l: &Limited,
+    router: &Router<'_>,
+    ctx: &RequestContext<'_>,
+) -> Option<proto::response::ErrorBody> {
+    let (token, coordinator_is_replica) = router.first_token.get()?;
+    if router.scanned.get() {
+        return None;
+    }
+    let now = u64::try_from(now_micros() / 1_000_000).unwrap_or(0);
+    if limiter.admit(&l.keyspace, &l.table, token, l.write, l.limit, now) {
+        return None;
+    }
+    Some(rate_limit::rejection(
+        &l.keyspace,
+        &l.table,
+        l.write,
+        coordinator_is_replica,
+        ctx.rate_limit_error,
+    ))
+}
+
 /// Runs a statement or batch under the data lock and builds its reply.
 pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> Reply {
     let gossip_generation = ctx.cluster.started_secs();
@@ -109,13 +136,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
             cluster_name: &ctx.cluster.config.cluster_name,
             gossip_generation,
             consistency: work.effective_consistency(ctx.consistency),
-            count_partitions: matches!(
-                work,
-                Execution::Batch {
-                    kind: BatchKind::Unlogged,
-                    ..
-                }
-            ),
+            count_partitions: matches!(work, Execution::Batch { .. }),
             error: RefCell::new(None),
             written: HashSet::new(),
             scanned: Cell::new(false),
@@ -139,7 +160,24 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
                     page_size: params.page_size,
                     paging_state: params.paging_state.clone(),
                 };
+                let limited =
+                    rate_limit::limited(&data.engine.catalog, &stmt.parsed.statement, keyspace);
+                if let Some(l) = limited.as_ref().filter(|l| l.write) {
+                    // A dry run finds the partition; a rejected write must write nothing.
+                    router.dry_run = true;
+                    let _ = data.engine.execute(&mut router, stmt, &opts);
+                    router.dry_run = false;
+                    router.written.clear();
+                    if let Some(e) = admit(&mut data.rate_limiter, l, &router, ctx) {
+                        return Reply::error(e);
+                    }
+                }
                 let r = data.engine.execute(&mut router, stmt, &opts);
+                if let Some(l) = limited.as_ref().filter(|l| !l.write)
+                    && let Some(e) = admit(&mut data.rate_limiter, l, &router, ctx)
+                {
+                    return Reply::error(e);
+                }
                 (r, is_aggregate(&stmt.parsed.statement), false)
             }
             Execution::Batch {
@@ -158,6 +196,11 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
                     router.dry_run = true;
                     let _ = data.engine.batch(&mut router, *kind, items, &opts);
                     router.dry_run = false;
+                    let size = batch_size::data_size(items);
+                    match batch_size::check(items, ctx.keyspace, router.written.len(), size) {
+                        Ok(w) => warnings.extend(w),
+                        Err(e) => return Reply::error(error_body(&e, ctx.consistency)),
+                    }
                     router.written.clear();
                 }
                 let r = if router.error.borrow().is_some() {

@@ -27,12 +27,15 @@ use crate::server::node::{NodeShared, lock};
 use execution::{Execution, run_under_lock};
 use traces::{trace_session_id, write_trace};
 
+mod batch_size;
 mod data_plane;
 mod execution;
+mod rate_limit;
 mod router;
 mod traces;
 
 pub(crate) use data_plane::DataPlane;
+pub(crate) use rate_limit::RATE_LIMIT_ERROR_CODE;
 
 /// The release version nodes report (Scylla's CQL-compatible version string).
 pub(crate) const RELEASE_VERSION: &str = "3.0.8";
@@ -73,6 +76,8 @@ struct RequestContext<'a> {
     shard: u32,
     lwt_mark: Option<u32>,
     metadata_id: bool,
+    /// Whether the client enabled `SCYLLA_RATE_LIMIT_ERROR`.
+    rate_limit_error: bool,
 }
 
 /// The client connection a request came on.
@@ -87,6 +92,9 @@ pub(crate) struct Client {
     /// Whether PREPARED and EXECUTE carry result metadata ids (v5, or Scylla's
     /// `SCYLLA_USE_METADATA_ID` enabled in STARTUP).
     pub(crate) metadata_id: bool,
+    /// Whether the client enabled `SCYLLA_RATE_LIMIT_ERROR` (rate-limit rejections then carry
+    /// its code, else they are CONFIG_ERRORs).
+    pub(crate) rate_limit_error: bool,
 }
 
 fn now_micros() -> i64 {
@@ -137,6 +145,7 @@ pub(crate) fn execute(
         shard: client.shard,
         lwt_mark: client.lwt_mark,
         metadata_id: client.metadata_id,
+        rate_limit_error: client.rate_limit_error,
     };
     // An engine bug must not take the connection down: it becomes a SERVER_ERROR.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&ctx, request)));
