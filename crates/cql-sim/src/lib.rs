@@ -81,7 +81,7 @@ pub use exec::{
 };
 pub use schema::{Catalog, SchemaChangeInfo, SchemaChangeTarget, SchemaChangeType};
 pub use server::{
-    FaultAction, FaultRule, NodeHandle, RequestMatcher, RoutingStats, SimCluster,
+    ControlServer, FaultAction, FaultRule, NodeHandle, RequestMatcher, RoutingStats, SimCluster,
     SimClusterBuilder, SimError,
 };
 pub use storage::{Replicas, Store};

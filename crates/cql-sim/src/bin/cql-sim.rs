@@ -1,6 +1,7 @@
 //! `cql-sim`: runs a simulated CQL cluster until SIGINT or SIGTERM.
 //!
-//! Prints one line per node (`ip:port`), then `ready`.
+//! Prints one line per node (`ip:port`), then, with `--control-port`, `control ip:port` (the
+//! HTTP+JSON control channel, `docs/sim-control.md`), then `ready`.
 #![forbid(unsafe_code)]
 
 use std::future::Future;
@@ -10,15 +11,22 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use cql_sim::SimCluster;
+use cql_sim::{ControlServer, SimCluster};
 
 /// Command-line options.
 #[derive(Debug, Parser)]
 #[command(name = "cql-sim", about = "A simulated Scylla-like CQL cluster")]
 struct Args {
-    /// Number of nodes.
+    /// Number of nodes (in `datacenter1`; ignored when `--dc` is given).
     #[arg(long, default_value_t = 1)]
     nodes: usize,
+    /// A data centre `name:nodes[:rack1,rack2,...]` (repeatable, in order; nodes are spread
+    /// over the racks round-robin), e.g. `--dc dc1:3 --dc dc2:2:r1,r2`.
+    #[arg(long = "dc", value_name = "NAME:NODES[:RACKS]")]
+    dcs: Vec<String>,
+    /// Serve the HTTP+JSON control channel on this loopback port (0 picks a free one).
+    #[arg(long)]
+    control_port: Option<u16>,
     /// Shards per node.
     #[arg(long, default_value_t = 1)]
     shards: u32,
@@ -95,6 +103,18 @@ async fn run(args: Args) -> ExitCode {
     if let Some(seed) = args.seed {
         b = b.seed(seed);
     }
+    for dc in &args.dcs {
+        let mut parts = dc.splitn(3, ':');
+        let (Some(name), Some(Ok(nodes))) = (parts.next(), parts.next().map(str::parse::<usize>))
+        else {
+            eprintln!("cql-sim: --dc expects name:nodes[:rack1,rack2], got `{dc}`");
+            return ExitCode::FAILURE;
+        };
+        b = b.datacenter(name, nodes);
+        for rack in parts.next().into_iter().flat_map(|r| r.split(',')) {
+            b = b.rack(rack);
+        }
+    }
     if args.flavor == Flavor::Cassandra {
         b = b.without_scylla_extensions();
     }
@@ -109,10 +129,23 @@ async fn run(args: Args) -> ExitCode {
         b = b.auth(user, pass);
     }
     let cluster = match b.start().await {
-        Ok(c) => c,
+        Ok(c) => std::sync::Arc::new(c),
         Err(e) => {
             eprintln!("cql-sim: {e}");
             return ExitCode::FAILURE;
+        }
+    };
+    let control = match args.control_port {
+        None => None,
+        Some(port) => {
+            let addr = std::net::SocketAddr::from((args.address_base, port));
+            match ControlServer::start(std::sync::Arc::clone(&cluster), addr).await {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    eprintln!("cql-sim: control channel: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
         }
     };
     {
@@ -120,10 +153,14 @@ async fn run(args: Args) -> ExitCode {
         for addr in cluster.node_addrs() {
             let _ = writeln!(out, "{addr}");
         }
+        if let Some(c) = &control {
+            let _ = writeln!(out, "control {}", c.local_addr());
+        }
         let _ = writeln!(out, "ready");
         let _ = out.flush();
     }
     signals.wait().await;
+    drop(control);
     cluster.shutdown();
     ExitCode::SUCCESS
 }

@@ -13,10 +13,12 @@
 
 mod cluster;
 mod conn;
+pub mod control;
 mod coordinator;
 pub mod faults;
 mod node;
 mod topology;
 
 pub use cluster::{LWT_MARK, NodeHandle, RoutingStats, SimCluster, SimClusterBuilder, SimError};
+pub use control::ControlServer;
 pub use faults::{FaultAction, FaultRule, RequestMatcher};

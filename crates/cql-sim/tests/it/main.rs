@@ -6,6 +6,7 @@ mod interop_fidelity;
 mod server_basic;
 mod server_binary;
 mod server_cluster;
+mod server_control;
 mod server_events;
 mod server_faults;
 mod server_limits;
