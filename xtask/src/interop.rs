@@ -4,7 +4,10 @@
 //! (`interop/python/setup.sh`, virtualenvs under `target/`), starts a 3-node, 2-shard cluster on
 //! `127.0.70.1-3` and non-default ports, waits for `ready`, and runs `interop/python/scenario.py`:
 //! cassandra-driver on protocol v4 and v3, scylla-driver (shard-aware, lz4) on v4; then a second
-//! cluster that requires authentication, with cassandra-driver. Each simulator is always stopped
+//! cluster that requires authentication, with cassandra-driver; a Cassandra-flavoured cluster at
+//! protocol v5; and a cluster with the control channel on, where `interop/python/faults.py`
+//! (cassandra-driver) and `interop/node/faults.js` (the Node.js cassandra-driver, installed by
+//! `interop/node/setup.sh`) inject faults through it. Each simulator is always stopped
 //! afterwards (SIGTERM, then kill, from `Drop`).
 
 use std::io::{BufRead, BufReader};
@@ -27,6 +30,10 @@ const AUTH_PORTS: (u16, u16) = (29144, 29145);
 const AUTH: &str = "interop:s3cret";
 /// Ports of the third cluster, a Cassandra-flavoured one serving protocol v5.
 const V5_PORTS: (u16, u16) = (29146, 29147);
+/// Ports of the fourth cluster, whose faults the scenarios drive through its control channel.
+const FAULT_PORTS: (u16, u16) = (29148, 29149);
+/// The control channel's port on that cluster.
+const CONTROL_PORT: u16 = 29150;
 /// Nodes in the simulated cluster.
 const NODES: usize = 3;
 /// Shards per node.
@@ -168,11 +175,68 @@ pub(crate) fn run(root: &Path, driver: Driver) -> Result<i32> {
         }
         drop(sim);
     }
+    if driver.each().contains(&Driver::Cassandra) {
+        let c = run_fault_scenarios(root, &sim_bin)?;
+        if c != 0 && code == 0 {
+            code = c;
+        }
+    }
     eprintln!(
         "interop: build {:.1?}, setup + scenarios {:.1?}",
         built - started,
         built.elapsed()
     );
+    Ok(code)
+}
+
+/// Starts a cluster with the control channel and runs the Python and Node.js fault scenarios
+/// against it; returns the first failing one's exit code.
+fn run_fault_scenarios(root: &Path, sim_bin: &Path) -> Result<i32> {
+    let setup = Command::new(root.join("interop/node/setup.sh"))
+        .current_dir(root)
+        .spawn()
+        .context("starting interop/node/setup.sh")?;
+    let status = wait_with_timeout(setup, SETUP_TIMEOUT, "interop/node/setup.sh")?;
+    if !status.success() {
+        bail!("interop/node/setup.sh failed: {status}");
+    }
+    let control = CONTROL_PORT.to_string();
+    let sim = Sim::start(sim_bin, FAULT_PORTS, &["--control-port", &control])?;
+    let Some(control) = sim.control.clone() else {
+        bail!("cql-sim printed no `control` line");
+    };
+    let python = root.join(Driver::Cassandra.venv()).join("bin/python");
+    let runs: [(&Path, PathBuf, &str); 2] = [
+        (
+            &python,
+            root.join("interop/python/faults.py"),
+            "cassandra-driver (Python)",
+        ),
+        (
+            Path::new("node"),
+            root.join("interop/node/faults.js"),
+            "cassandra-driver (Node.js)",
+        ),
+    ];
+    let mut code = 0;
+    for (program, script, what) in runs {
+        eprintln!("interop: fault scenario with {what}");
+        let child = Command::new(program)
+            .current_dir(root)
+            .arg(&script)
+            .args(["--port", &FAULT_PORTS.0.to_string(), "--control", &control])
+            .args(&sim.hosts)
+            .spawn()
+            .with_context(|| format!("starting {}", script.display()))?;
+        let status = wait_with_timeout(child, SCENARIO_TIMEOUT, "fault scenario")?;
+        let c = status.code().unwrap_or(1);
+        if c != 0 {
+            eprintln!("interop: fault scenario with {what} FAILED ({status})");
+            if code == 0 {
+                code = c;
+            }
+        }
+    }
     Ok(code)
 }
 
@@ -235,6 +299,8 @@ fn wait_with_timeout(mut child: Child, timeout: Duration, what: &str) -> Result<
 struct Sim {
     child: Child,
     hosts: Vec<String>,
+    /// The control channel's address, when started with `--control-port`.
+    control: Option<String>,
 }
 
 impl Sim {
@@ -260,6 +326,7 @@ impl Sim {
         let mut sim = Self {
             child,
             hosts: Vec::new(),
+            control: None,
         };
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -284,6 +351,9 @@ impl Sim {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) if line == "ready" => break,
+                Ok(line) if line.starts_with("control ") => {
+                    sim.control = line.strip_prefix("control ").map(str::to_owned);
+                }
                 Ok(line) => {
                     let host = line.rsplit_once(':').map_or(line.as_str(), |(ip, _)| ip);
                     sim.hosts.push(host.to_owned());
