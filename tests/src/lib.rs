@@ -6,7 +6,8 @@
 //! - `CQL_USER`, `CQL_PASSWORD` (optional): PasswordAuthenticator credentials.
 //! - `CQL_CLUSTER_KIND=sim|external|ccm` (default `external`): tests that need fault injection
 //!   run only against `sim`, on an in-process simulated cluster of their own.
-//! - `CQL_TLS`: reserved; TLS runs are refused with a clear message until the suite supports them.
+//! - `CQL_TLS_CA=path` (optional): connect with TLS, trusting this CA certificate (PEM or DER);
+//!   `cargo xtask integration --tls` sets it to the CA the simulator generated.
 //! - `CQL_PROTOCOL_VERSION=3|4|5` (optional): the highest version the sessions offer; a test
 //!   checks it is the one negotiated (`cargo xtask integration --protocol N`).
 //!
@@ -45,6 +46,21 @@ pub struct ClusterEnv {
     /// The protocol version the suite must speak (`CQL_PROTOCOL_VERSION`): the builder offers
     /// at most it, and a test checks it was negotiated.
     pub protocol: Option<u8>,
+    /// The CA to trust over TLS (`CQL_TLS_CA`); plain TCP when `None`.
+    pub tls_ca: Option<session::tls::rustls::pki_types::CertificateDer<'static>>,
+}
+
+/// Reads a CA certificate, PEM or DER.
+fn read_ca(path: &str) -> Result<session::tls::rustls::pki_types::CertificateDer<'static>, String> {
+    use session::tls::rustls::pki_types::CertificateDer;
+    use session::tls::rustls::pki_types::pem::PemObject;
+    let bytes = std::fs::read(path).map_err(|e| format!("CQL_TLS_CA={path}: {e}"))?;
+    if bytes.starts_with(b"-----BEGIN") {
+        CertificateDer::from_pem_slice(&bytes)
+            .map_err(|e| format!("CQL_TLS_CA={path}: not a PEM certificate: {e}"))
+    } else {
+        Ok(CertificateDer::from(bytes))
+    }
 }
 
 impl ClusterEnv {
@@ -66,9 +82,10 @@ impl ClusterEnv {
         if nodes.is_empty() {
             return Err("CQL_NODES is empty; expected host:port,...".to_owned());
         }
-        if std::env::var_os("CQL_TLS").is_some_and(|v| !v.is_empty() && v != "0") {
-            return Err("CQL_TLS is set, but this suite does not support TLS yet".to_owned());
-        }
+        let tls_ca = match std::env::var("CQL_TLS_CA") {
+            Err(_) => None,
+            Ok(path) => Some(read_ca(&path)?),
+        };
         let credentials = match (std::env::var("CQL_USER"), std::env::var("CQL_PASSWORD")) {
             (Ok(u), Ok(p)) => Some((u, p)),
             (Ok(u), Err(_)) => Some((u, String::new())),
@@ -98,6 +115,7 @@ impl ClusterEnv {
             credentials,
             kind,
             protocol,
+            tls_ca,
         })
     }
 }
@@ -120,6 +138,12 @@ pub fn builder() -> SessionBuilder {
     }
     if let Some(v) = env.protocol {
         b = b.max_protocol_version(cql_session::client::session_builder::ProtocolVersion(v));
+    }
+    if let Some(ca) = &env.tls_ca {
+        match session::tls::TlsConfig::new(vec![ca.clone()], None) {
+            Ok(tls) => b = b.tls_context(Some(tls)),
+            Err(e) => panic!("CQL_TLS_CA: {e}"),
+        }
     }
     b
 }

@@ -56,6 +56,10 @@ pub(crate) struct Args {
     /// Sim only: require PasswordAuthenticator credentials `USER:PASS` (also passed to the suite).
     #[arg(long, value_name = "USER:PASS", conflicts_with_all = ["ccm", "nodes"])]
     auth: Option<String>,
+    /// Sim only: the nodes also serve TLS (a generated test CA), and the suite connects to their
+    /// SSL ports trusting that CA (`CQL_TLS_CA`).
+    #[arg(long, conflicts_with_all = ["ccm", "nodes"])]
+    tls: bool,
     /// The native protocol version the suite must speak (3, 4 or 5): the driver offers at most
     /// it and a test checks it was negotiated; a simulator is started serving up to it.
     #[arg(long, value_parser = clap::value_parser!(u8).range(3..=5))]
@@ -153,6 +157,9 @@ fn run_sim(sh: &Shell, args: &Args) -> Result<i32> {
     fs::create_dir_all(&log_dir)?;
     let cluster = start_sim(&bin, &log_dir, args)?;
     let mut env = args.protocol_env();
+    if let Some(ca) = &cluster.tls_ca {
+        env.push(("CQL_TLS_CA", ca.display().to_string()));
+    }
     if let Some((user, pass)) = args.auth.as_deref().and_then(|a| a.split_once(':')) {
         env.push(("CQL_USER", user.to_owned()));
         env.push(("CQL_PASSWORD", pass.to_owned()));
@@ -173,6 +180,8 @@ pub(crate) fn target_dir(sh: &Shell) -> PathBuf {
 /// A running standalone simulator; dropping it stops the process.
 struct SimProcess {
     nodes: Vec<String>,
+    /// The generated CA (PEM) the nodes' SSL ports present, with `--tls`.
+    tls_ca: Option<PathBuf>,
     _guard: Guard,
 }
 
@@ -202,9 +211,20 @@ fn start_sim(bin: &Path, log_dir: &Path, args: &Args) -> Result<SimProcess> {
 fn ports_free(base: std::net::Ipv4Addr, port: u16, nodes: u32) -> bool {
     (0..nodes).all(|i| {
         let ip = std::net::Ipv4Addr::from(u32::from(base) + i);
-        TcpListener::bind((ip, port)).is_ok()
-            && TcpListener::bind((ip, shard_aware_port(port))).is_ok()
+        [
+            port,
+            shard_aware_port(port),
+            ssl_port(port),
+            shard_aware_port(ssl_port(port)),
+        ]
+        .iter()
+        .all(|p| TcpListener::bind((ip, *p)).is_ok())
     })
+}
+
+/// The SSL port with `--tls`: the native port plus 100 (and its shard-aware port plus 10,000).
+fn ssl_port(port: u16) -> u16 {
+    port.saturating_add(100)
 }
 
 /// Scylla's layout: the shard-aware port is the native port plus 10,000 (9042 and 19042).
@@ -241,6 +261,19 @@ fn start_sim_once(
     }
     if let Some(v) = args.protocol {
         command.arg("--max-protocol-version").arg(v.to_string());
+    }
+    let tls_ca = args
+        .tls
+        .then(|| log_dir.join(format!("tls-ca-{}.pem", std::process::id())));
+    if let Some(ca) = &tls_ca {
+        command
+            .arg("--tls")
+            .arg("--ssl-port")
+            .arg(ssl_port(port).to_string())
+            .arg("--ssl-shard-aware-port")
+            .arg(shard_aware_port(ssl_port(port)).to_string())
+            .arg("--tls-ca-out")
+            .arg(ca);
     }
     eprintln!("xtask: starting {command:?} (log: {})", log_path.display());
     let mut child = command
@@ -296,9 +329,21 @@ fn start_sim_once(
             .map(|i| format!("{}:{port}", std::net::Ipv4Addr::from(u32::from(base) + i)))
             .collect();
     }
+    if tls_ca.is_some() {
+        // The suite connects to the SSL ports.
+        let ssl = ssl_port(port).to_string();
+        nodes = nodes
+            .iter()
+            .map(|n| match n.rsplit_once(':') {
+                Some((ip, _)) => format!("{ip}:{ssl}"),
+                None => n.clone(),
+            })
+            .collect();
+    }
     eprintln!("xtask: cql-sim ready at {}", nodes.join(","));
     Ok(SimProcess {
         nodes,
+        tls_ca,
         _guard: guard,
     })
 }

@@ -1,26 +1,35 @@
-//! TLS: connect to nodes that require TLS, trusting a CA certificate given as a DER file, with
-//! optional PasswordAuthenticator credentials. `cql-sim` speaks plain TCP only, so this example
-//! needs real nodes:
+//! TLS: connect to nodes that require TLS, trusting a CA certificate given as a PEM or DER file,
+//! with optional PasswordAuthenticator credentials. Against a local simulator that generates its
+//! own CA:
 //!
 //! ```sh
-//! CQL_NODES=10.0.0.1:9142 CQL_TLS_CA=ca.der [CQL_TLS_SERVER_NAME=db.example.com] \
-//!   [CQL_USER=u CQL_PASSWORD=p] cargo run -p cql-session --features tls --example tls
+//! cargo run -p cql-sim -- --nodes 3 --tls --tls-ca-out /tmp/ca.pem &
+//! CQL_NODES=127.0.0.1:9142 CQL_TLS_CA=/tmp/ca.pem cargo run -p cql-session --features tls --example tls
 //! ```
+//!
+//! Against real nodes: `CQL_NODES=10.0.0.1:9142 CQL_TLS_CA=ca.der [CQL_TLS_SERVER_NAME=db.example.com]
+//! [CQL_USER=u CQL_PASSWORD=p]`.
 
 use std::error::Error;
 
 use cql_session::SessionBuilder;
 use cql_session::tls::TlsConfig;
 use cql_session::tls::rustls::pki_types::CertificateDer;
+use cql_session::tls::rustls::pki_types::pem::PemObject;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let (Ok(nodes), Ok(ca_path)) = (std::env::var("CQL_NODES"), std::env::var("CQL_TLS_CA")) else {
-        eprintln!("set CQL_NODES=host:port,... and CQL_TLS_CA=<CA certificate, DER>");
+        eprintln!("set CQL_NODES=host:port,... and CQL_TLS_CA=<CA certificate, PEM or DER>");
         std::process::exit(2);
     };
     let ca = std::fs::read(&ca_path).map_err(|e| format!("cannot read {ca_path}: {e}"))?;
-    let mut tls = TlsConfig::new(vec![CertificateDer::from(ca)], None)?;
+    let ca = if ca.starts_with(b"-----BEGIN") {
+        CertificateDer::from_pem_slice(&ca).map_err(|e| format!("{ca_path}: {e}"))?
+    } else {
+        CertificateDer::from(ca)
+    };
+    let mut tls = TlsConfig::new(vec![ca], None)?;
     if let Ok(name) = std::env::var("CQL_TLS_SERVER_NAME") {
         tls = tls.with_server_name(name);
     }

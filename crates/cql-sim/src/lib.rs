@@ -82,6 +82,6 @@ pub use exec::{
 pub use schema::{Catalog, SchemaChangeInfo, SchemaChangeTarget, SchemaChangeType};
 pub use server::{
     ControlServer, FaultAction, FaultRule, NodeHandle, RequestMatcher, RoutingStats, SimCluster,
-    SimClusterBuilder, SimError,
+    SimClusterBuilder, SimError, SimTls,
 };
 pub use storage::{Replicas, Store};

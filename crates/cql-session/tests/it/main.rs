@@ -17,5 +17,7 @@ mod schema_sim;
 mod server_signals;
 mod session;
 mod sim;
+#[cfg(feature = "tls")]
+mod tls_sim;
 #[cfg(feature = "derive")]
 mod ui;

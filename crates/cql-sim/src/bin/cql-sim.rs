@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use cql_sim::{ControlServer, SimCluster};
+use cql_sim::{ControlServer, SimCluster, SimTls};
 
 /// Command-line options.
 #[derive(Debug, Parser)]
@@ -27,6 +27,18 @@ struct Args {
     /// Serve the HTTP+JSON control channel on this loopback port (0 picks a free one).
     #[arg(long)]
     control_port: Option<u16>,
+    /// Also serve TLS on the SSL ports, with a test CA and node certificate generated at start.
+    #[arg(long)]
+    tls: bool,
+    /// The SSL port (with `--tls`).
+    #[arg(long, default_value_t = 9142)]
+    ssl_port: u16,
+    /// The shard-aware SSL port (with `--tls`; 0 disables it).
+    #[arg(long, default_value_t = 19142)]
+    ssl_shard_aware_port: u16,
+    /// Write the generated CA certificate (PEM) here, for clients to trust (with `--tls`).
+    #[arg(long, value_name = "PATH")]
+    tls_ca_out: Option<std::path::PathBuf>,
     /// Shards per node.
     #[arg(long, default_value_t = 1)]
     shards: u32,
@@ -121,6 +133,13 @@ async fn run(args: Args) -> ExitCode {
     if let Some(v) = args.max_protocol_version {
         b = b.max_protocol_version(proto::frame::ProtocolVersion(v));
     }
+    if args.tls {
+        let sa = (args.ssl_shard_aware_port != 0).then_some(args.ssl_shard_aware_port);
+        b = b.tls(SimTls::generated().port(args.ssl_port).shard_aware_port(sa));
+    } else if args.tls_ca_out.is_some() {
+        eprintln!("cql-sim: --tls-ca-out needs --tls");
+        return ExitCode::FAILURE;
+    }
     if let Some(auth) = &args.auth {
         let Some((user, pass)) = auth.split_once(':') else {
             eprintln!("cql-sim: --auth expects user:password");
@@ -135,6 +154,12 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let (Some(path), Some(pem)) = (&args.tls_ca_out, cluster.tls_ca_pem())
+        && let Err(e) = std::fs::write(path, pem)
+    {
+        eprintln!("cql-sim: cannot write {}: {e}", path.display());
+        return ExitCode::FAILURE;
+    }
     let control = match args.control_port {
         None => None,
         Some(port) => {

@@ -17,8 +17,10 @@ pub mod control;
 mod coordinator;
 pub mod faults;
 mod node;
+pub mod tls;
 mod topology;
 
 pub use cluster::{LWT_MARK, NodeHandle, RoutingStats, SimCluster, SimClusterBuilder, SimError};
 pub use control::ControlServer;
 pub use faults::{FaultAction, FaultRule, RequestMatcher};
+pub use tls::SimTls;

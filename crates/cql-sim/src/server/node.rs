@@ -199,11 +199,17 @@ impl NodeShared {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
         }
         let mut handles: Vec<JoinHandle<()>> = Vec::new();
-        let mut ports = vec![(self.port, false)];
+        let mut ports = vec![(self.port, false, None)];
         if let Some(p) = self.shard_aware_port {
-            ports.push((p, true));
+            ports.push((p, true, None));
         }
-        for (port, shard_aware) in ports {
+        if let Some(tls) = &cluster.config.tls {
+            ports.push((tls.port, false, Some(tls.acceptor.clone())));
+            if let Some(p) = tls.shard_aware_port {
+                ports.push((p, true, Some(tls.acceptor.clone())));
+            }
+        }
+        for (port, shard_aware, tls) in ports {
             let addr = SocketAddr::new(self.ip, port);
             let listener = match TcpListener::bind(addr).await {
                 Ok(l) => l,
@@ -218,7 +224,7 @@ impl NodeShared {
             let node = Arc::clone(self);
             let cluster = Arc::downgrade(cluster);
             handles.push(tokio::spawn(async move {
-                accept_loop(listener, node, cluster, shard_aware).await;
+                accept_loop(listener, node, cluster, shard_aware, tls).await;
             }));
         }
         *lock(&self.listeners) = handles;
@@ -260,11 +266,15 @@ impl Drop for ConnGuard {
     }
 }
 
+/// How long a client gets to complete the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 async fn accept_loop(
     listener: TcpListener,
     node: Arc<NodeShared>,
     cluster: std::sync::Weak<ClusterInner>,
     shard_aware: bool,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -289,9 +299,26 @@ async fn accept_loop(
         };
         let epoch = node.epoch.subscribe();
         let node2 = Arc::clone(&node);
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let (rd, wr) = stream.into_split();
-            conn::run((rd, wr), peer, cluster, node2, shard, epoch, guard).await;
+            match tls {
+                None => {
+                    let (rd, wr) = stream.into_split();
+                    conn::run((rd, wr), peer, cluster, node2, shard, epoch, guard).await;
+                }
+                Some(acceptor) => {
+                    let accepted =
+                        tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                    match accepted {
+                        Ok(Ok(tls)) => {
+                            let (rd, wr) = tokio::io::split(tls);
+                            conn::run((rd, wr), peer, cluster, node2, shard, epoch, guard).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+            }
         });
     }
 }

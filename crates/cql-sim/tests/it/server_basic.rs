@@ -336,7 +336,22 @@ async fn system_local_and_peers_rows_and_types() {
     ];
     want.sort_by_key(|p| format!("{p:?}"));
     assert_eq!(peers, want);
+    // Scylla has no peers_v2 (drivers fall back to peers); Cassandra 4 has it.
     let r = c
+        .query("SELECT native_address, native_port, host_id FROM system.peers_v2")
+        .await;
+    match &r {
+        Response::Error(e) => assert_eq!(e.message, "unconfigured table peers_v2"),
+        other => panic!("peers_v2 on a Scylla node: {other:?}"),
+    }
+    let cassandra = SimCluster::builder()
+        .nodes(3)
+        .without_scylla_extensions()
+        .start()
+        .await
+        .unwrap();
+    let mut cc = RawClient::ready(cassandra.node(1).addr()).await;
+    let r = cc
         .ok("SELECT native_address, native_port, host_id FROM system.peers_v2")
         .await;
     assert_eq!(rows(&r).rows_count, 2);

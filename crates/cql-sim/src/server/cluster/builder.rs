@@ -14,6 +14,7 @@ use super::state::{ClusterInner, Config};
 use super::{SimCluster, SimError};
 use crate::server::coordinator::DataPlane;
 use crate::server::node::{NodeShared, NodeSpec, lock};
+use crate::server::tls::SimTls;
 use crate::server::topology;
 
 /// A data centre of the builder.
@@ -43,6 +44,7 @@ pub struct SimClusterBuilder {
     lwt_mark: Option<u32>,
     scylla_extensions: bool,
     max_protocol_version: Option<ProtocolVersion>,
+    tls: Option<Arc<SimTls>>,
 }
 
 impl Default for SimClusterBuilder {
@@ -67,6 +69,7 @@ impl Default for SimClusterBuilder {
             lwt_mark: Some(LWT_MARK),
             scylla_extensions: true,
             max_protocol_version: None,
+            tls: None,
         }
     }
 }
@@ -231,6 +234,13 @@ impl SimClusterBuilder {
         self
     }
 
+    /// Serves TLS on SSL ports besides the plain ones, as Scylla with `client_encryption_options`
+    /// and `native_transport_port_ssl` (see [`SimTls`]).
+    pub fn tls(mut self, tls: SimTls) -> Self {
+        self.tls = Some(Arc::new(tls));
+        self
+    }
+
     /// Starts every node and returns once all listen.
     pub async fn start(self) -> Result<SimCluster, SimError> {
         let total: usize = self.dcs.iter().map(|d| d.nodes).sum();
@@ -264,7 +274,13 @@ impl SimClusterBuilder {
     }
 
     async fn try_start(&self, seed: u64, base: Ipv4Addr) -> Result<SimCluster, SimError> {
+        // The certificate names every address a node of this subnet can get.
+        let subnet: Vec<std::net::IpAddr> = (0..=250u32)
+            .map(|i| Ipv4Addr::from(u32::from(base).wrapping_add(i)).into())
+            .collect();
+        let tls = self.tls.as_ref().map(|t| t.build(&subnet)).transpose()?;
         let config = Config {
+            tls,
             cluster_name: self.cluster_name.clone(),
             // A node without Scylla's extensions is not sharded.
             shards: if self.scylla_extensions {
@@ -290,7 +306,10 @@ impl SimClusterBuilder {
                     ProtocolVersion::V5
                 }),
         };
-        let data = DataPlane::new();
+        let mut data = DataPlane::new();
+        if self.scylla_extensions {
+            data.as_scylla();
+        }
         let version = data.schema_version();
         let (events, _) = broadcast::channel(1024);
         let mut nodes = Vec::new();

@@ -58,6 +58,18 @@ impl NodeHandle {
             .map(|p| SocketAddr::new(self.node.ip, p))
     }
 
+    /// The SSL (TLS) address, when the cluster serves TLS.
+    pub fn ssl_addr(&self) -> Option<SocketAddr> {
+        let tls = self.cluster.config.tls.as_ref()?;
+        Some(SocketAddr::new(self.node.ip, tls.port))
+    }
+
+    /// The shard-aware SSL address, when the cluster serves TLS on one.
+    pub fn ssl_shard_aware_addr(&self) -> Option<SocketAddr> {
+        let tls = self.cluster.config.tls.as_ref()?;
+        Some(SocketAddr::new(self.node.ip, tls.shard_aware_port?))
+    }
+
     /// The host id (stable for a seed).
     pub fn host_id(&self) -> Uuid {
         self.node.host_id

@@ -228,6 +228,19 @@ impl SimCluster {
         Ok(())
     }
 
+    /// The generated test CA the nodes' TLS certificate is signed by (DER), when the cluster
+    /// serves TLS with a generated certificate ([`crate::SimTls::generated`]).
+    pub fn tls_ca_der(&self) -> Option<rustls::pki_types::CertificateDer<'static>> {
+        let (der, _) = self.inner.config.tls.as_ref()?.ca.as_ref()?;
+        Some(der.clone())
+    }
+
+    /// [`SimCluster::tls_ca_der`] in PEM, for clients that read a CA file.
+    pub fn tls_ca_pem(&self) -> Option<String> {
+        let (_, pem) = self.inner.config.tls.as_ref()?.ca.as_ref()?;
+        Some(pem.to_string())
+    }
+
     /// Stops every node.
     pub fn shutdown(&self) {
         for n in self.inner.node_list() {

@@ -31,6 +31,8 @@ pub(crate) struct Config {
     pub(crate) scylla_extensions: bool,
     /// The highest native protocol version served (v3 is the lowest).
     pub(crate) max_protocol_version: proto::frame::ProtocolVersion,
+    /// TLS on the SSL ports, when configured.
+    pub(crate) tls: Option<crate::server::tls::TlsSetup>,
 }
 
 impl Config {

@@ -37,6 +37,14 @@ impl DataPlane {
         }
     }
 
+    /// Shapes the system keyspaces as Scylla has them: no `system.peers_v2` (Scylla never had
+    /// it; drivers fall back to `system.peers` and the contact point's port).
+    pub(crate) fn as_scylla(&mut self) {
+        if let Ok(ks) = self.engine.catalog.keyspace_mut("system") {
+            ks.tables.remove("peers_v2");
+        }
+    }
+
     pub(crate) fn schema_version(&self) -> Uuid {
         self.engine.catalog.version()
     }
