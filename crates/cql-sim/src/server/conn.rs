@@ -18,7 +18,7 @@ use proto::request::{BatchStatementKind, Request};
 use proto::response::{ErrorBody, ErrorDetails, Response};
 use proto::scylla::{
     BIASED_TOKEN_ROUND_ROBIN, LWT_OPTIMIZATION_META_BIT_MASK, MURMUR3_PARTITIONER,
-    SCYLLA_LWT_ADD_METADATA_MARK, SCYLLA_USE_METADATA_ID, ShardingInfo,
+    SCYLLA_LWT_ADD_METADATA_MARK, SCYLLA_USE_METADATA_ID, ShardingInfo, TABLETS_ROUTING_V1,
 };
 use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -43,6 +43,7 @@ struct OutFrame {
     response: Response,
     tracing_id: Option<Uuid>,
     warnings: Vec<String>,
+    custom_payload: Option<coordinator::CustomPayload>,
     compression: Option<Compression>,
     /// After this frame (READY or AUTHENTICATE of a v5 STARTUP), frames go in segments.
     then_segments: Option<SegmentCompression>,
@@ -91,6 +92,8 @@ struct Connection {
     lwt_mark: Option<u32>,
     /// Whether the client enabled `SCYLLA_USE_METADATA_ID` in STARTUP.
     use_metadata_id: bool,
+    /// Whether the client enabled `TABLETS_ROUTING_V1` in STARTUP.
+    tablets_routing: bool,
     /// The protocol version of the client's latest frame (events are sent with it).
     version: ProtocolVersion,
     /// Set when STARTUP at v5 was answered: the reader switches to segments.
@@ -158,6 +161,7 @@ pub(crate) async fn run<R, W>(
         keyspace: None,
         lwt_mark: None,
         use_metadata_id: false,
+        tablets_routing: false,
         version: ProtocolVersion::V4,
         start_segments: None,
         events: None,
@@ -259,6 +263,7 @@ impl Connection {
             response,
             tracing_id: None,
             warnings: Vec::new(),
+            custom_payload: None,
             compression,
             then_segments: None,
         }
@@ -355,6 +360,7 @@ impl Connection {
             );
         }
         options.insert(SCYLLA_USE_METADATA_ID.into(), Vec::new());
+        options.insert(TABLETS_ROUTING_V1.into(), Vec::new());
         Response::Supported { options }
     }
 
@@ -554,6 +560,8 @@ impl Connection {
                 // Only an extension the server offers can be enabled.
                 self.use_metadata_id = self.shared.cluster.config.scylla_extensions
                     && s.options.contains_key(SCYLLA_USE_METADATA_ID);
+                self.tablets_routing = self.shared.cluster.config.scylla_extensions
+                    && s.options.contains_key(TABLETS_ROUTING_V1);
                 let answer = if self.shared.cluster.config.auth.is_some() {
                     self.phase = HandshakePhase::Authenticating;
                     Response::Authenticate {
@@ -649,6 +657,7 @@ impl Connection {
                         shard: self.shard,
                         lwt_mark: self.lwt_mark,
                         metadata_id: self.use_metadata_id || version.is_v5_or_later(),
+                        tablets_routing: self.tablets_routing,
                     },
                 );
                 if let Some(ks) = r.set_keyspace {
@@ -657,6 +666,7 @@ impl Connection {
                 let mut f = self.frame(version, stream, r.response);
                 f.tracing_id = r.tracing_id;
                 f.warnings = r.warnings;
+                f.custom_payload = r.custom_payload;
                 (Some(Outgoing::Frame(f)), AfterFrame::Continue)
             }
         }
@@ -700,7 +710,7 @@ fn encode_out(buf: &mut BytesMut, f: &OutFrame) {
     let opts = ResponseOptions {
         tracing_id: f.tracing_id,
         warnings: &f.warnings,
-        custom_payload: None,
+        custom_payload: f.custom_payload.as_ref(),
         compression: f.compression,
     };
     if let Err(e) = encode_response(buf, f.version, f.stream, &f.response, &opts) {

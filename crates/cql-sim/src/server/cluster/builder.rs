@@ -43,6 +43,7 @@ pub struct SimClusterBuilder {
     lwt_mark: Option<u32>,
     scylla_extensions: bool,
     max_protocol_version: Option<ProtocolVersion>,
+    tablets_by_default: bool,
 }
 
 impl Default for SimClusterBuilder {
@@ -67,6 +68,7 @@ impl Default for SimClusterBuilder {
             lwt_mark: Some(LWT_MARK),
             scylla_extensions: true,
             max_protocol_version: None,
+            tablets_by_default: false,
         }
     }
 }
@@ -231,6 +233,15 @@ impl SimClusterBuilder {
         self
     }
 
+    /// Makes new NetworkTopologyStrategy keyspaces tablet-based unless they say
+    /// `tablets = {'enabled': false}`, as Scylla's `enable_tablets: true` does (default false:
+    /// only keyspaces created `WITH tablets = {'enabled': true}` or `{'initial': N}` use
+    /// tablets). Ignored without the Scylla extensions: Cassandra has no tablets.
+    pub fn tablets_by_default(mut self, on: bool) -> Self {
+        self.tablets_by_default = on;
+        self
+    }
+
     /// Starts every node and returns once all listen.
     pub async fn start(self) -> Result<SimCluster, SimError> {
         let total: usize = self.dcs.iter().map(|d| d.nodes).sum();
@@ -289,8 +300,10 @@ impl SimClusterBuilder {
                 } else {
                     ProtocolVersion::V5
                 }),
+            tablets_by_default: self.tablets_by_default,
         };
-        let data = DataPlane::new();
+        let mut data = DataPlane::new();
+        data.configure_tablets(seed, config.shards);
         let version = data.schema_version();
         let (events, _) = broadcast::channel(1024);
         let mut nodes = Vec::new();

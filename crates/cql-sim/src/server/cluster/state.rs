@@ -31,6 +31,8 @@ pub(crate) struct Config {
     pub(crate) scylla_extensions: bool,
     /// The highest native protocol version served (v3 is the lowest).
     pub(crate) max_protocol_version: proto::frame::ProtocolVersion,
+    /// Whether new NetworkTopologyStrategy keyspaces use tablets (Scylla's `enable_tablets`).
+    pub(crate) tablets_by_default: bool,
 }
 
 impl Config {
