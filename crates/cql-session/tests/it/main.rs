@@ -16,5 +16,6 @@ mod schema_change;
 mod schema_sim;
 mod session;
 mod sim;
+mod tablets;
 #[cfg(feature = "derive")]
 mod ui;
