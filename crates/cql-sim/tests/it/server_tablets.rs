@@ -365,3 +365,53 @@ async fn routing_payload_goes_to_clients_off_the_tablet_replica_and_shard() {
     assert_eq!(delta(|s| s.owner_shard), 1);
     assert_eq!(delta(|s| s.other_shard), 3);
 }
+
+#[tokio::test]
+async fn decommission_moves_only_the_leaving_nodes_tablet_replicas() {
+    let c = SimCluster::builder()
+        .nodes(4)
+        .shards(2)
+        .seed(5)
+        .start()
+        .await
+        .unwrap();
+    setup(&c).await;
+    let mut s = connect(&c, 0, 0, false).await;
+    let id = prepared_id(&mut s, "INSERT INTO ks.t (k, v) VALUES (?, ?)").await;
+    for k in 0..200 {
+        execute(&mut s, &id, &[k, k]).await;
+    }
+    let before = c.tablets("ks", "t");
+    let leaving = c.node(3).host_id();
+    c.decommission(3).unwrap();
+    let after = c.tablets("ks", "t");
+    assert_eq!(before.len(), after.len());
+    let mut moved = 0;
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!((b.first_token, b.last_token), (a.first_token, a.last_token));
+        assert_eq!(a.replicas.len(), 2);
+        assert!(a.replicas.iter().all(|(h, _)| *h != leaving));
+        // Replicas on the remaining nodes stay where they were.
+        for r in b.replicas.iter().filter(|(h, _)| *h != leaving) {
+            assert!(a.replicas.contains(r), "{r:?} moved");
+        }
+        moved += usize::from(b.replicas.iter().any(|(h, _)| *h == leaving));
+    }
+    assert!(moved > 0, "node 3 held some tablet");
+    // Every row is still readable at ALL from the new replicas.
+    let sel = prepared_id(&mut s, "SELECT v FROM ks.t WHERE k = ?").await;
+    for k in 0..200 {
+        let r = s
+            .request(&Request::Execute(Execute {
+                id: sel.clone(),
+                result_metadata_id: None,
+                params: params(Consistency::ALL, int_values(&[k])),
+            }))
+            .await;
+        assert_eq!(
+            values(&r.response),
+            vec![vec![Some(CqlValue::Int(k))]],
+            "key {k}"
+        );
+    }
+}

@@ -129,18 +129,21 @@ impl Tablets {
     }
 
     /// Brings the maps in line with the catalog: tables of tablets keyspaces get tablets,
-    /// dropped tables lose theirs, and a keyspace whose placement changed (ALTER KEYSPACE), or
-    /// any map after the members changed, is placed again. Returns the keyspaces re-placed.
+    /// dropped tables lose theirs, and a keyspace whose placement changed (ALTER KEYSPACE) is
+    /// placed again. After the members changed, a replica on a node that left is moved to
+    /// another node (as Scylla's decommission migrates tablets) and the others stay put.
+    /// Returns the keyspaces whose data has new replicas to be copied to.
     pub(crate) fn refresh(
         &mut self,
         catalog: &Catalog,
         placements: &HashMap<String, Placement>,
         members: &[NodeTopo],
     ) -> HashSet<String> {
+        let mut replaced = HashSet::new();
         let ids: Vec<usize> = members.iter().map(|m| m.id).collect();
         if ids != self.members {
-            self.maps.clear();
             self.members = ids;
+            replaced.extend(self.migrate_off_departed(members));
         }
         let mut wanted = HashMap::new();
         for (name, ks) in catalog.keyspaces() {
@@ -156,7 +159,6 @@ impl Tablets {
                 .get(id)
                 .is_some_and(|(_, _, _, p)| **p == m.placement)
         });
-        let mut replaced = HashSet::new();
         let mut missing: Vec<_> = wanted
             .into_iter()
             .filter(|(id, _)| !self.maps.contains_key(id))
@@ -170,6 +172,52 @@ impl Tablets {
         replaced
     }
 
+    /// The replica count of every node and (node, shard) over all maps.
+    fn loads(&self) -> Loads {
+        let mut loads = Loads::default();
+        for m in self.maps.values() {
+            for t in &m.tablets {
+                for r in &t.replicas {
+                    loads.add(*r);
+                }
+            }
+        }
+        loads
+    }
+
+    /// Replaces every replica on a node that is no longer a member; returns the keyspaces
+    /// that had one.
+    fn migrate_off_departed(&mut self, members: &[NodeTopo]) -> HashSet<String> {
+        let mut moved = HashSet::new();
+        let mut loads = self.loads();
+        let mut ids: Vec<Uuid> = self.maps.keys().copied().collect();
+        ids.sort();
+        for id in ids {
+            let Some(map) = self.maps.get_mut(&id) else {
+                continue;
+            };
+            let dcs = placement_dcs(&map.placement, members);
+            let mut rng = SplitMix::new(self.seed ^ name_hash(&map.keyspace, &map.table) ^ 1);
+            for t in &mut map.tablets {
+                let before = t.replicas.len();
+                t.replicas
+                    .retain(|(n, _)| members.iter().any(|m| m.id == *n));
+                if t.replicas.len() != before {
+                    moved.insert(map.keyspace.clone());
+                    top_up(
+                        &mut t.replicas,
+                        &dcs,
+                        members,
+                        self.shards,
+                        &mut loads,
+                        &mut rng,
+                    );
+                }
+            }
+        }
+        moved
+    }
+
     /// Places a new table's tablets: per tablet and data centre, the least loaded nodes
     /// (distinct racks first), and on each the least loaded shard; ties are broken by a
     /// generator seeded from the cluster seed and the table's name.
@@ -181,16 +229,7 @@ impl Tablets {
         placement: &Placement,
         members: &[NodeTopo],
     ) -> TabletMap {
-        let mut node_load: HashMap<usize, usize> = HashMap::new();
-        let mut shard_load: HashMap<(usize, u32), usize> = HashMap::new();
-        for m in self.maps.values() {
-            for t in &m.tablets {
-                for (n, s) in &t.replicas {
-                    *node_load.entry(*n).or_default() += 1;
-                    *shard_load.entry((*n, *s)).or_default() += 1;
-                }
-            }
-        }
+        let mut loads = self.loads();
         let dcs = placement_dcs(placement, members);
         let count = tablet_count(initial, &dcs, members, self.shards);
         let log2 = count.trailing_zeros();
@@ -198,37 +237,14 @@ impl Tablets {
         let mut tablets = Vec::with_capacity(count as usize);
         for i in 0..count as usize {
             let mut replicas = Vec::new();
-            for (dc, rf) in &dcs {
-                let mut racks = HashSet::new();
-                let mut chosen: Vec<usize> = Vec::new();
-                for _ in 0..*rf {
-                    let best = members
-                        .iter()
-                        .filter(|m| &m.dc == dc && !chosen.contains(&m.id))
-                        .map(|m| {
-                            let key = (
-                                racks.contains(m.rack.as_str()),
-                                node_load.get(&m.id).copied().unwrap_or(0),
-                                rng.next_u64(),
-                            );
-                            (key, m)
-                        })
-                        .min_by_key(|(key, _)| *key);
-                    let Some((_, m)) = best else { break };
-                    chosen.push(m.id);
-                    racks.insert(m.rack.as_str());
-                    *node_load.entry(m.id).or_default() += 1;
-                    let shard = (0..self.shards)
-                        .map(|s| {
-                            let load = shard_load.get(&(m.id, s)).copied().unwrap_or(0);
-                            ((load, rng.next_u64()), s)
-                        })
-                        .min_by_key(|(key, _)| *key)
-                        .map_or(0, |(_, s)| s);
-                    *shard_load.entry((m.id, shard)).or_default() += 1;
-                    replicas.push((m.id, shard));
-                }
-            }
+            top_up(
+                &mut replicas,
+                &dcs,
+                members,
+                self.shards,
+                &mut loads,
+                &mut rng,
+            );
             let first_token = if i == 0 {
                 i64::MIN
             } else {
@@ -246,6 +262,69 @@ impl Tablets {
             placement: placement.clone(),
             log2,
             tablets,
+        }
+    }
+}
+
+/// Replica counts per node and per (node, shard), which the allocator balances.
+#[derive(Debug, Default)]
+struct Loads {
+    nodes: HashMap<usize, usize>,
+    shards: HashMap<(usize, u32), usize>,
+}
+
+impl Loads {
+    fn add(&mut self, (node, shard): (usize, u32)) {
+        *self.nodes.entry(node).or_default() += 1;
+        *self.shards.entry((node, shard)).or_default() += 1;
+    }
+}
+
+/// Adds replicas to one tablet until each data centre of `dcs` has its factor: the least
+/// loaded nodes not yet holding it (racks it lacks first), each on its least loaded shard,
+/// ties broken by `rng`.
+fn top_up(
+    replicas: &mut Vec<(usize, u32)>,
+    dcs: &BTreeMap<String, usize>,
+    members: &[NodeTopo],
+    shards: u32,
+    loads: &mut Loads,
+    rng: &mut SplitMix,
+) {
+    let topo = |id: usize| members.iter().find(|m| m.id == id);
+    for (dc, rf) in dcs {
+        let mut racks: HashSet<&str> = HashSet::new();
+        let mut have = 0;
+        for (n, _) in replicas.iter() {
+            if let Some(m) = topo(*n).filter(|m| &m.dc == dc) {
+                racks.insert(m.rack.as_str());
+                have += 1;
+            }
+        }
+        for _ in have..*rf {
+            let best = members
+                .iter()
+                .filter(|m| &m.dc == dc && !replicas.iter().any(|(n, _)| *n == m.id))
+                .map(|m| {
+                    let key = (
+                        racks.contains(m.rack.as_str()),
+                        loads.nodes.get(&m.id).copied().unwrap_or(0),
+                        rng.next_u64(),
+                    );
+                    (key, m)
+                })
+                .min_by_key(|(key, _)| *key);
+            let Some((_, m)) = best else { break };
+            racks.insert(m.rack.as_str());
+            let shard = (0..shards)
+                .map(|s| {
+                    let load = loads.shards.get(&(m.id, s)).copied().unwrap_or(0);
+                    ((load, rng.next_u64()), s)
+                })
+                .min_by_key(|(key, _)| *key)
+                .map_or(0, |(_, s)| s);
+            loads.add((m.id, shard));
+            replicas.push((m.id, shard));
         }
     }
 }
