@@ -74,6 +74,12 @@ pub(crate) fn for_new_keyspace(
     if !enabled {
         return Ok(None);
     }
+    check_factors(keyspace, replication, policy)?;
+    Ok(Some(TabletsOptions { initial }))
+}
+
+/// Every tablet needs RF distinct nodes in each data centre.
+fn check_factors(keyspace: &str, replication: &Replication, policy: &TabletsPolicy) -> Result<()> {
     if let ReplicationStrategy::NetworkTopology { data_centers } = &replication.strategy {
         for (dc, rf) in data_centers {
             let nodes = policy.nodes_per_dc.get(dc).copied().unwrap_or(0);
@@ -84,16 +90,22 @@ pub(crate) fn for_new_keyspace(
             }
         }
     }
-    Ok(Some(TabletsOptions { initial }))
+    Ok(())
 }
 
 /// The tablets setting after `ALTER KEYSPACE`: whether a keyspace uses tablets is fixed at
-/// creation (Scylla refuses to switch it); `initial` may change and applies to new tables.
+/// creation (Scylla refuses to switch it); `initial` may change and applies to new tables; a
+/// new replication must still fit the nodes.
 pub(crate) fn for_altered_keyspace(
     keyspace: &str,
     option: Option<&[(String, String)]>,
     current: Option<TabletsOptions>,
+    replication: &Replication,
+    policy: &TabletsPolicy,
 ) -> Result<Option<TabletsOptions>> {
+    if current.is_some() {
+        check_factors(keyspace, replication, policy)?;
+    }
     let Some(opts) = option else {
         return Ok(current);
     };
@@ -251,14 +263,20 @@ mod tests {
     #[test]
     fn alter_keeps_the_mode() {
         let cur = Some(TabletsOptions { initial: 4 });
+        let (r, p) = (nts("2"), policy(3, false));
         let off = opts(&[("enabled", "false")]);
-        assert!(for_altered_keyspace("ks", Some(&off), cur).is_err());
+        assert!(for_altered_keyspace("ks", Some(&off), cur, &r, &p).is_err());
         let more = opts(&[("initial", "16")]);
         assert_eq!(
-            for_altered_keyspace("ks", Some(&more), cur).unwrap(),
+            for_altered_keyspace("ks", Some(&more), cur, &r, &p).unwrap(),
             Some(TabletsOptions { initial: 16 })
         );
-        assert!(for_altered_keyspace("ks", Some(&more), None).is_err());
-        assert_eq!(for_altered_keyspace("ks", None, cur).unwrap(), cur);
+        assert!(for_altered_keyspace("ks", Some(&more), None, &r, &p).is_err());
+        assert_eq!(for_altered_keyspace("ks", None, cur, &r, &p).unwrap(), cur);
+        assert!(for_altered_keyspace("ks", None, cur, &nts("4"), &p).is_err());
+        assert_eq!(
+            for_altered_keyspace("ks", None, None, &nts("4"), &p).unwrap(),
+            None
+        );
     }
 }

@@ -415,3 +415,44 @@ async fn decommission_moves_only_the_leaving_nodes_tablet_replicas() {
         );
     }
 }
+
+#[tokio::test]
+async fn alter_keyspace_adds_a_replica_to_each_tablet_and_copies_its_data() {
+    let c = cluster().await;
+    setup(&c).await;
+    let mut s = connect(&c, 0, 0, false).await;
+    let id = prepared_id(&mut s, "INSERT INTO ks.t (k, v) VALUES (?, ?)").await;
+    for k in 0..100 {
+        execute(&mut s, &id, &[k, k]).await;
+    }
+    let before = c.tablets("ks", "t");
+    s.ok("ALTER KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 3}")
+        .await;
+    let after = c.tablets("ks", "t");
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(a.replicas.len(), 3);
+        assert!(
+            b.replicas.iter().all(|r| a.replicas.contains(r)),
+            "{b:?} -> {a:?}"
+        );
+    }
+    let r = s
+        .query("ALTER KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 4}")
+        .await;
+    assert_eq!(error_code(&r), ErrorCode::CONFIG_ERROR, "{r:?}");
+    let sel = prepared_id(&mut s, "SELECT v FROM ks.t WHERE k = ?").await;
+    for k in 0..100 {
+        let r = s
+            .request(&Request::Execute(Execute {
+                id: sel.clone(),
+                result_metadata_id: None,
+                params: params(Consistency::ALL, int_values(&[k])),
+            }))
+            .await;
+        assert_eq!(
+            values(&r.response),
+            vec![vec![Some(CqlValue::Int(k))]],
+            "key {k}"
+        );
+    }
+}

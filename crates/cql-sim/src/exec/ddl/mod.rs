@@ -155,7 +155,13 @@ fn keyspace_options(
         .ok_or_else(|| CqlError::Config("Missing mandatory option 'replication'".into()))?;
     let tablets = match base {
         None => for_new_keyspace(keyspace, tablets.as_deref(), &replication, &policy)?,
-        Some(b) => for_altered_keyspace(keyspace, tablets.as_deref(), b.tablets)?,
+        Some(b) => for_altered_keyspace(
+            keyspace,
+            tablets.as_deref(),
+            b.tablets,
+            &replication,
+            &policy,
+        )?,
     };
     Ok(KeyspaceSettings {
         replication,

@@ -154,11 +154,8 @@ impl Tablets {
                 wanted.insert(t.id, (name, t.name.as_str(), opts.initial, placement));
             }
         }
-        self.maps.retain(|id, m| {
-            wanted
-                .get(id)
-                .is_some_and(|(_, _, _, p)| **p == m.placement)
-        });
+        self.maps.retain(|id, _| wanted.contains_key(id));
+        replaced.extend(self.replace_for_new_factors(&wanted, members));
         let mut missing: Vec<_> = wanted
             .into_iter()
             .filter(|(id, _)| !self.maps.contains_key(id))
@@ -183,6 +180,54 @@ impl Tablets {
             }
         }
         loads
+    }
+
+    /// Adjusts the tablets of tables whose keyspace's replication changed (ALTER KEYSPACE),
+    /// as Scylla does: each keeps its replicas, loses those beyond a lowered factor (or in a
+    /// data centre no longer replicated to) and gains new ones up to a raised factor. Returns
+    /// the keyspaces changed.
+    fn replace_for_new_factors(
+        &mut self,
+        wanted: &HashMap<Uuid, (&String, &str, u32, &Placement)>,
+        members: &[NodeTopo],
+    ) -> HashSet<String> {
+        let mut changed = HashSet::new();
+        let mut loads = self.loads();
+        let mut ids: Vec<Uuid> = self.maps.keys().copied().collect();
+        ids.sort();
+        for id in ids {
+            let (Some(map), Some((_, _, _, placement))) = (self.maps.get_mut(&id), wanted.get(&id))
+            else {
+                continue;
+            };
+            if map.placement == **placement {
+                continue;
+            }
+            map.placement = (*placement).clone();
+            changed.insert(map.keyspace.clone());
+            let dcs = placement_dcs(placement, members);
+            let mut rng = SplitMix::new(self.seed ^ name_hash(&map.keyspace, &map.table) ^ 2);
+            for t in &mut map.tablets {
+                let mut kept: HashMap<&str, usize> = HashMap::new();
+                t.replicas.retain(|(n, _)| {
+                    let Some(m) = members.iter().find(|m| m.id == *n) else {
+                        return false;
+                    };
+                    let count = kept.entry(m.dc.as_str()).or_default();
+                    *count += 1;
+                    *count <= dcs.get(&m.dc).copied().unwrap_or(0)
+                });
+                top_up(
+                    &mut t.replicas,
+                    &dcs,
+                    members,
+                    self.shards,
+                    &mut loads,
+                    &mut rng,
+                );
+            }
+        }
+        changed
     }
 
     /// Replaces every replica on a node that is no longer a member; returns the keyspaces
