@@ -27,7 +27,7 @@ const SYSTEM_SCHEMA: &[&str] = &[
 
 const SYSTEM: &[&str] = &[
     "CREATE TABLE local (key text PRIMARY KEY, bootstrapped text, broadcast_address inet, broadcast_port int, cluster_name text, cql_version text, data_center text, gossip_generation int, host_id uuid, listen_address inet, listen_port int, native_protocol_version text, partitioner text, rack text, release_version text, rpc_address inet, rpc_port int, schema_version uuid, supported_features text, tokens set<text>, truncated_at map<uuid, blob>)",
-    "CREATE TABLE tablets (table_id uuid, last_token bigint, keyspace_name text, new_replicas frozen<list<frozen<tuple<uuid, int>>>>, replicas frozen<list<frozen<tuple<uuid, int>>>>, resize_seq_number bigint, resize_type text, session uuid, stage text, table_name text, tablet_count int, transition text, PRIMARY KEY (table_id, last_token))",
+    "CREATE TABLE tablets (table_id uuid, last_token bigint, keyspace_name text STATIC, new_replicas frozen<list<frozen<tuple<uuid, int>>>>, replicas frozen<list<frozen<tuple<uuid, int>>>>, resize_seq_number bigint STATIC, resize_type text STATIC, session uuid, stage text, table_name text STATIC, tablet_count int STATIC, transition text, PRIMARY KEY (table_id, last_token))",
     "CREATE TABLE peers (peer inet PRIMARY KEY, data_center text, host_id uuid, preferred_ip inet, rack text, release_version text, rpc_address inet, schema_version uuid, tokens set<text>)",
     "CREATE TABLE peers_v2 (peer inet, peer_port int, data_center text, host_id uuid, native_address inet, native_port int, preferred_ip inet, preferred_port int, rack text, release_version text, schema_version uuid, tokens set<text>, PRIMARY KEY ((peer, peer_port)))",
 ];
@@ -293,7 +293,12 @@ fn insert_virtual(store: &mut Store, t: &TableDef, r: &VirtualRow) -> Option<()>
         let Some(v) = get(&c.name) else { continue };
         // Virtual collections are stored whole, as one cell of the collection's bytes.
         let b = encode(v, &c.typ).ok()?;
-        row.cells.insert(
+        let cells = if c.kind == ColumnKind::Static {
+            &mut p.static_row.cells
+        } else {
+            &mut row.cells
+        };
+        cells.insert(
             c.name.clone(),
             CellData::Simple(Cell {
                 ts: 0,

@@ -243,6 +243,14 @@ async fn system_tablets_agrees_with_the_cluster_and_differs_from_the_ring() {
             .collect();
         assert_eq!(row[4], Some(CqlValue::List(expected)));
     }
+    // The per-table columns are static, as in Scylla's schema.
+    let r = s
+        .ok("SELECT kind FROM system_schema.columns WHERE keyspace_name = 'system' AND table_name = 'tablets' AND column_name = 'tablet_count'")
+        .await;
+    assert_eq!(
+        values(&r),
+        vec![vec![Some(CqlValue::Text("static".into()))]]
+    );
     // Tablets tile the ring; replicas are not the vnode ring's, nor the token's vnode shard.
     assert_eq!(tablets.first().map(|t| t.first_token), Some(i64::MIN));
     assert_eq!(tablets.last().map(|t| t.last_token), Some(i64::MAX));
