@@ -14,11 +14,16 @@ mod index;
 mod rate_limit;
 mod replication;
 mod table_params;
+mod tablets;
 
 pub use index::{IndexDef, IndexTarget, IndexTargetKind};
 pub use rate_limit::{RATE_LIMIT_OPTION, RateLimit};
 pub use replication::{Replication, ReplicationStrategy};
 pub use table_params::{MAX_TTL, TableParams};
+pub use tablets::{TabletsOptions, TabletsPolicy};
+pub(crate) use tablets::{
+    check_create_table, for_altered_keyspace, for_new_keyspace, lwt_unsupported,
+};
 
 /// The role of a column in its table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,6 +238,8 @@ pub struct KeyspaceDef {
     pub durable_writes: bool,
     /// Replication settings.
     pub replication: Replication,
+    /// Scylla's tablets (`None`: the keyspace is placed on the vnode ring).
+    pub tablets: Option<TabletsOptions>,
     /// Tables by name.
     pub tables: BTreeMap<String, Arc<TableDef>>,
     /// User types by name.

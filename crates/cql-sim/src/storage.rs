@@ -10,6 +10,8 @@ use std::ops::Bound;
 use bytes::Bytes;
 use uuid::Uuid;
 
+use crate::schema::TableDef;
+
 /// The position of a partition: its token, then its serialized key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PartitionKey {
@@ -197,13 +199,14 @@ impl Store {
 /// and `scan` lists the stores that together hold every partition of the keyspace (duplicates
 /// across replicas are merged away by key). A single [`Store`] implements it for one-node use.
 pub trait Replicas {
-    /// The store to read the partition with `token` from; `None` when no replica is alive.
-    fn read(&self, keyspace: &str, token: i64) -> Option<&Store>;
-    /// Applies `f` to every replica store of `token`; returns how many stores were written
-    /// (0 means unavailable).
-    fn write(&mut self, keyspace: &str, token: i64, f: &mut dyn FnMut(&mut Store)) -> usize;
-    /// Stores that together hold every partition of `keyspace`, for range scans.
-    fn scan(&self, keyspace: &str) -> Vec<&Store>;
+    /// The store to read the partition of `table` with `token` from; `None` when no replica
+    /// is alive. (Replicas are per table: a tablets keyspace places each table on its own.)
+    fn read(&self, table: &TableDef, token: i64) -> Option<&Store>;
+    /// Applies `f` to every replica store of `token` in `table`; returns how many stores were
+    /// written (0 means unavailable).
+    fn write(&mut self, table: &TableDef, token: i64, f: &mut dyn FnMut(&mut Store)) -> usize;
+    /// Stores that together hold every partition of `table`, for range scans.
+    fn scan(&self, table: &TableDef) -> Vec<&Store>;
     /// Applies `f` to every store of the cluster (TRUNCATE, DROP, ALTER DROP).
     fn for_each_store(&mut self, f: &mut dyn FnMut(&mut Store));
     /// Rows of a node-local system table (`local`, `peers`, `peers_v2`) as seen by the
@@ -221,19 +224,24 @@ pub trait Replicas {
     fn datacenters(&self) -> Vec<String> {
         vec!["datacenter1".to_owned()]
     }
+    /// Whether keyspaces may use Scylla's tablets, and the topology their replication is
+    /// checked against (default: one Scylla node, tablets off unless asked for).
+    fn tablets_policy(&self) -> crate::schema::TabletsPolicy {
+        crate::schema::TabletsPolicy::default()
+    }
 }
 
 impl Replicas for Store {
-    fn read(&self, _keyspace: &str, _token: i64) -> Option<&Store> {
+    fn read(&self, _table: &TableDef, _token: i64) -> Option<&Store> {
         Some(self)
     }
 
-    fn write(&mut self, _keyspace: &str, _token: i64, f: &mut dyn FnMut(&mut Store)) -> usize {
+    fn write(&mut self, _table: &TableDef, _token: i64, f: &mut dyn FnMut(&mut Store)) -> usize {
         f(self);
         1
     }
 
-    fn scan(&self, _keyspace: &str) -> Vec<&Store> {
+    fn scan(&self, _table: &TableDef) -> Vec<&Store> {
         vec![self]
     }
 

@@ -21,11 +21,13 @@ const SYSTEM_SCHEMA: &[&str] = &[
     "CREATE TABLE aggregates (keyspace_name text, aggregate_name text, argument_types frozen<list<text>>, final_func text, initcond text, return_type text, state_func text, state_type text, PRIMARY KEY (keyspace_name, aggregate_name, argument_types))",
     "CREATE TABLE indexes (keyspace_name text, table_name text, index_name text, kind text, options frozen<map<text, text>>, PRIMARY KEY (keyspace_name, table_name, index_name))",
     "CREATE TABLE triggers (keyspace_name text, table_name text, trigger_name text, options frozen<map<text, text>>, PRIMARY KEY (keyspace_name, table_name, trigger_name))",
+    "CREATE TABLE scylla_keyspaces (keyspace_name text PRIMARY KEY, initial_tablets int, storage_options frozen<map<text, text>>, storage_type text)",
     "CREATE TABLE dropped_columns (keyspace_name text, table_name text, column_name text, dropped_time timestamp, kind text, type text, PRIMARY KEY (keyspace_name, table_name, column_name))",
 ];
 
 const SYSTEM: &[&str] = &[
-    "CREATE TABLE local (key text PRIMARY KEY, bootstrapped text, broadcast_address inet, broadcast_port int, cluster_name text, cql_version text, data_center text, gossip_generation int, host_id uuid, listen_address inet, listen_port int, native_protocol_version text, partitioner text, rack text, release_version text, rpc_address inet, rpc_port int, schema_version uuid, tokens set<text>, truncated_at map<uuid, blob>)",
+    "CREATE TABLE local (key text PRIMARY KEY, bootstrapped text, broadcast_address inet, broadcast_port int, cluster_name text, cql_version text, data_center text, gossip_generation int, host_id uuid, listen_address inet, listen_port int, native_protocol_version text, partitioner text, rack text, release_version text, rpc_address inet, rpc_port int, schema_version uuid, supported_features text, tokens set<text>, truncated_at map<uuid, blob>)",
+    "CREATE TABLE tablets (table_id uuid, last_token bigint, keyspace_name text STATIC, new_replicas frozen<list<frozen<tuple<uuid, int>>>>, replicas frozen<list<frozen<tuple<uuid, int>>>>, resize_seq_number bigint STATIC, resize_type text STATIC, session uuid, stage text, table_name text STATIC, tablet_count int STATIC, transition text, PRIMARY KEY (table_id, last_token))",
     "CREATE TABLE peers (peer inet PRIMARY KEY, data_center text, host_id uuid, preferred_ip inet, rack text, release_version text, rpc_address inet, schema_version uuid, tokens set<text>)",
     "CREATE TABLE peers_v2 (peer inet, peer_port int, data_center text, host_id uuid, native_address inet, native_port int, preferred_ip inet, preferred_port int, rack text, release_version text, schema_version uuid, tokens set<text>, PRIMARY KEY ((peer, peer_port)))",
 ];
@@ -35,8 +37,9 @@ const SYSTEM_TRACES: &[&str] = &[
     "CREATE TABLE events (session_id uuid, event_id timeuuid, activity text, scylla_parent_id bigint, scylla_span_id bigint, source inet, source_elapsed int, source_port int, thread text, PRIMARY KEY (session_id, event_id))",
 ];
 
-/// Node-local tables whose rows come from [`Replicas::system_rows`].
-pub const NODE_LOCAL_TABLES: [&str; 3] = ["local", "peers", "peers_v2"];
+/// Tables whose rows come from [`Replicas::system_rows`]: the node-local ones, and Scylla's
+/// `system.tablets` (the cluster's tablet maps).
+pub const NODE_LOCAL_TABLES: [&str; 4] = ["local", "peers", "peers_v2", "tablets"];
 
 /// A system keyspace the engine creates: its name, replication options and the CREATE TABLE
 /// statement of each of its tables.
@@ -145,6 +148,14 @@ fn schema_rows(cat: &Catalog, table: &str) -> Vec<VirtualRow> {
                 ("durable_writes", CqlValue::Boolean(ks.durable_writes)),
                 ("replication", text_map(&ks.replication.options)),
             ])),
+            "scylla_keyspaces" => {
+                if let Some(tablets) = ks.tablets {
+                    out.push(own(vec![
+                        kn(),
+                        ("initial_tablets", CqlValue::Int(tablets.initial as i32)),
+                    ]));
+                }
+            }
             "tables" => {
                 for t in ks.tables.values().filter(|t| t.view.is_none()) {
                     let mut row = vec![kn(), ("table_name", text(&t.name))];
@@ -282,7 +293,12 @@ fn insert_virtual(store: &mut Store, t: &TableDef, r: &VirtualRow) -> Option<()>
         let Some(v) = get(&c.name) else { continue };
         // Virtual collections are stored whole, as one cell of the collection's bytes.
         let b = encode(v, &c.typ).ok()?;
-        row.cells.insert(
+        let cells = if c.kind == ColumnKind::Static {
+            &mut p.static_row.cells
+        } else {
+            &mut row.cells
+        };
+        cells.insert(
             c.name.clone(),
             CellData::Simple(Cell {
                 ts: 0,

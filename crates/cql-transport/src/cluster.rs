@@ -423,9 +423,10 @@ async fn full_refresh(inner: &Inner, control: &Control) -> Result<(), MetadataEr
         keyspaces = keyspaces.len(),
         "metadata refreshed"
     );
+    let fresh = ClusterState::new(nodes, keyspaces);
     inner
         .state
-        .store(Arc::new(ClusterState::new(nodes, keyspaces)));
+        .rcu(|old| Arc::new(fresh.clone().with_known_tablets(old)));
     Ok(())
 }
 

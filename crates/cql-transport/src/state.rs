@@ -305,15 +305,70 @@ impl ClusterState {
                 keyspaces.remove(name);
             }
         }
-        let mut tablets = self.tablets.clone();
-        tablets.remove(name);
+        let tablets = self.known_tablets(&self.nodes, Some(&keyspaces));
         Self::build(self.nodes.clone(), keyspaces, tablets)
     }
 
-    /// A copy with new nodes and the same schema (tablet replicas are dropped, since their
-    /// node references may be stale).
+    /// A copy with new nodes and the same schema; known tablets are kept (see
+    /// [`ClusterState::with_known_tablets`]).
     pub fn with_nodes(&self, nodes: Vec<NodeRef>) -> Self {
-        Self::build(nodes, self.keyspaces.clone(), HashMap::new())
+        // The schema is the same: no table was dropped.
+        let tablets = self.known_tablets(&nodes, None);
+        Self::build(nodes, self.keyspaces.clone(), tablets)
+    }
+
+    /// This snapshot with the tablets `previous` knew that still apply: those of tables that
+    /// still exist (all, when this snapshot has no schema), with replicas re-resolved by host
+    /// id; a tablet with a replica no longer among the nodes is dropped. A schema or topology
+    /// refresh elsewhere does not move tablets, so forgetting them would only cost every
+    /// tablet another misrouted request (Scylla's drivers keep them too); a stale one is
+    /// corrected by the next payload.
+    #[must_use]
+    pub fn with_known_tablets(mut self, previous: &Self) -> Self {
+        let schema = (!self.keyspaces.is_empty()).then_some(&self.keyspaces);
+        self.tablets = previous.known_tablets(&self.nodes, schema);
+        self
+    }
+
+    fn known_tablets(
+        &self,
+        nodes: &[NodeRef],
+        schema: Option<&HashMap<String, Arc<Keyspace>>>,
+    ) -> HashMap<String, HashMap<String, Arc<TableTablets>>> {
+        let by_host: HashMap<Uuid, &NodeRef> = nodes
+            .iter()
+            .filter_map(|n| n.host_id.map(|h| (h, n)))
+            .collect();
+        let resolve = |t: &Tablet| -> Option<Tablet> {
+            let replicas = t
+                .replicas
+                .iter()
+                .map(|(n, s)| Some((NodeRef::clone(by_host.get(&n.host_id?)?), *s)))
+                .collect::<Option<Vec<_>>>()?;
+            Some(Tablet {
+                replicas,
+                ..t.clone()
+            })
+        };
+        let exists = |ks: &str, table: &str| {
+            schema.is_none_or(|s| s.get(ks).is_some_and(|k| k.tables.contains_key(table)))
+        };
+        self.tablets
+            .iter()
+            .map(|(ks, tables)| {
+                let tables = tables
+                    .iter()
+                    .filter(|(name, _)| exists(ks, name))
+                    .map(|(name, t)| {
+                        let kept = TableTablets {
+                            tablets: t.tablets.iter().filter_map(resolve).collect(),
+                        };
+                        (name.clone(), Arc::new(kept))
+                    })
+                    .collect();
+                (ks.clone(), tables)
+            })
+            .collect()
     }
 
     /// A copy with the tablet from a `tablets-routing-v1` payload recorded for `keyspace.table`.

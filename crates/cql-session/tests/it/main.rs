@@ -17,6 +17,7 @@ mod schema_sim;
 mod server_signals;
 mod session;
 mod sim;
+mod tablets;
 #[cfg(feature = "tls")]
 mod tls_sim;
 #[cfg(feature = "derive")]

@@ -71,6 +71,10 @@ struct Args {
     /// (Scylla: 4, Cassandra: 5).
     #[arg(long, value_parser = clap::value_parser!(u8).range(3..=5))]
     max_protocol_version: Option<u8>,
+    /// New NetworkTopologyStrategy keyspaces use tablets unless created with
+    /// `tablets = {'enabled': false}` (Scylla's `enable_tablets: true`; scylla flavor only).
+    #[arg(long)]
+    tablets: bool,
 }
 
 /// The server a `cql-sim` process models.
@@ -106,7 +110,8 @@ async fn run(args: Args) -> ExitCode {
         .port(args.port)
         .vnodes(args.vnodes)
         .address_base(args.address_base)
-        .schema_agreement_delay(Duration::from_millis(args.schema_agreement_delay_ms));
+        .schema_agreement_delay(Duration::from_millis(args.schema_agreement_delay_ms))
+        .tablets_by_default(args.tablets);
     b = if args.shard_aware_port == 0 {
         b.no_shard_aware_port()
     } else {

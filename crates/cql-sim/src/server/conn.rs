@@ -19,6 +19,7 @@ use proto::response::{ErrorBody, ErrorDetails, Response};
 use proto::scylla::{
     BIASED_TOKEN_ROUND_ROBIN, ERROR_CODE, LWT_OPTIMIZATION_META_BIT_MASK, MURMUR3_PARTITIONER,
     SCYLLA_LWT_ADD_METADATA_MARK, SCYLLA_RATE_LIMIT_ERROR, SCYLLA_USE_METADATA_ID, ShardingInfo,
+    TABLETS_ROUTING_V1,
 };
 use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -43,6 +44,7 @@ struct OutFrame {
     response: Response,
     tracing_id: Option<Uuid>,
     warnings: Vec<String>,
+    custom_payload: Option<coordinator::CustomPayload>,
     compression: Option<Compression>,
     /// After this frame (READY or AUTHENTICATE of a v5 STARTUP), frames go in segments.
     then_segments: Option<SegmentCompression>,
@@ -93,6 +95,8 @@ struct Connection {
     use_metadata_id: bool,
     /// Whether the client enabled `SCYLLA_RATE_LIMIT_ERROR` in STARTUP.
     rate_limit_error: bool,
+    /// Whether the client enabled `TABLETS_ROUTING_V1` in STARTUP.
+    tablets_routing: bool,
     /// The protocol version of the client's latest frame (events are sent with it).
     version: ProtocolVersion,
     /// Set when STARTUP at v5 was answered: the reader switches to segments.
@@ -160,6 +164,7 @@ pub(crate) async fn run<R, W>(
         lwt_mark: None,
         use_metadata_id: false,
         rate_limit_error: false,
+        tablets_routing: false,
         version: ProtocolVersion::V4,
         start_segments: None,
         events: None,
@@ -261,6 +266,7 @@ impl Connection {
             response,
             tracing_id: None,
             warnings: Vec::new(),
+            custom_payload: None,
             compression,
             then_segments: None,
         }
@@ -304,6 +310,7 @@ impl Connection {
             SCYLLA_RATE_LIMIT_ERROR.into(),
             vec![format!("{ERROR_CODE}={RATE_LIMIT_ERROR_CODE}")],
         );
+        options.insert(TABLETS_ROUTING_V1.into(), Vec::new());
         Response::Supported { options }
     }
 
@@ -505,6 +512,8 @@ impl Connection {
                     && s.options.contains_key(SCYLLA_USE_METADATA_ID);
                 self.rate_limit_error = self.shared.cluster.config.scylla_extensions
                     && s.options.contains_key(SCYLLA_RATE_LIMIT_ERROR);
+                self.tablets_routing = self.shared.cluster.config.scylla_extensions
+                    && s.options.contains_key(TABLETS_ROUTING_V1);
                 let answer = if self.shared.cluster.config.auth.is_some() {
                     self.phase = HandshakePhase::Authenticating;
                     Response::Authenticate {
@@ -601,6 +610,7 @@ impl Connection {
                         lwt_mark: self.lwt_mark,
                         metadata_id: self.use_metadata_id || version.is_v5_or_later(),
                         rate_limit_error: self.rate_limit_error,
+                        tablets_routing: self.tablets_routing,
                     },
                 );
                 if let Some(ks) = r.set_keyspace {
@@ -609,6 +619,7 @@ impl Connection {
                 let mut f = self.frame(version, stream, r.response);
                 f.tracing_id = r.tracing_id;
                 f.warnings = r.warnings;
+                f.custom_payload = r.custom_payload;
                 (Some(Outgoing::Frame(f)), AfterFrame::Continue)
             }
         }
@@ -652,7 +663,7 @@ fn encode_out(buf: &mut BytesMut, f: &OutFrame) {
     let opts = ResponseOptions {
         tracing_id: f.tracing_id,
         warnings: &f.warnings,
-        custom_payload: None,
+        custom_payload: f.custom_payload.as_ref(),
         compression: f.compression,
     };
     if let Err(e) = encode_response(buf, f.version, f.stream, &f.response, &opts) {

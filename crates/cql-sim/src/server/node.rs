@@ -139,11 +139,22 @@ impl NodeShared {
             .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
-    /// Records where a statement's token lives relative to the coordinator and its shard.
-    pub(crate) fn record_routing(&self, token: i64, coordinator_is_replica: bool, shard: u32) {
-        let owner = proto::token::shard_of(proto::Token(token), self.shards, 12);
+    /// The shard of this node owning a vnode token (Scylla's biased-token-round-robin).
+    pub(crate) fn shard_of(&self, token: i64) -> u32 {
+        proto::token::shard_of(proto::Token(token), self.shards, 12)
+    }
+
+    /// Counts a token-routed statement that arrived on `shard`: whether this node replicates
+    /// its token, and the shard owning it here (`None`: none does, as for a tablet this node
+    /// does not replicate).
+    pub(crate) fn record_routing(
+        &self,
+        coordinator_is_replica: bool,
+        shard: u32,
+        owner: Option<u32>,
+    ) {
         let i = if coordinator_is_replica { 0 } else { 1 };
-        let j = if owner == shard { 2 } else { 3 };
+        let j = if owner == Some(shard) { 2 } else { 3 };
         self.routing[i].fetch_add(1, Ordering::Relaxed);
         self.routing[j].fetch_add(1, Ordering::Relaxed);
         if let Some(c) = self.shard_requests.get(shard as usize) {

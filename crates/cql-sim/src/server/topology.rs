@@ -91,7 +91,6 @@ impl Ring {
     }
 
     /// The member nodes.
-    #[cfg(test)]
     pub(crate) fn nodes(&self) -> &[NodeTopo] {
         &self.nodes
     }

@@ -14,6 +14,7 @@ mod server_lwt_mark;
 mod server_metadata_id;
 mod server_replication;
 mod server_schema;
+mod server_tablets;
 mod server_tls;
 mod server_versions;
 mod server_views;

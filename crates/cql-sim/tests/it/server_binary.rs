@@ -69,3 +69,40 @@ async fn binary_starts_serves_and_stops_on_sigterm() {
     };
     assert!(code.success(), "exit status {code:?}");
 }
+
+#[tokio::test]
+async fn binary_tablets_flag_makes_nts_keyspaces_tablet_based() {
+    let base = format!("127.{}.252.1", std::process::id() % 200 + 20);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cql-sim"))
+        .args(["--nodes", "2", "--port", "19442", "--shard-aware-port", "0"])
+        .args(["--address-base", &base, "--seed", "5", "--tablets"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn cql-sim");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    while rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a line from cql-sim")
+        != "ready"
+    {}
+    let mut c = RawClient::ready(format!("{base}:19442").parse().unwrap()).await;
+    c.ok("CREATE KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'replication_factor': 1}")
+        .await;
+    c.ok("CREATE TABLE ks.t (k int PRIMARY KEY)").await;
+    let r = c.ok("SELECT table_name FROM system.tablets").await;
+    let rows = cql_testkit::query::values(&r);
+    // Two nodes of one shard, RF 1: two tablets by default.
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    child.kill().expect("kill");
+    let _ = child.wait();
+}

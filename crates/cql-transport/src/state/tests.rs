@@ -238,3 +238,77 @@ fn tablets_override_the_ring_for_their_table() {
     // The old snapshot is untouched.
     assert!(s.tablet("ks", "t", Token(50)).is_none());
 }
+
+#[test]
+fn known_tablets_survive_schema_and_topology_refreshes() {
+    let nodes = vec![
+        node(1, "dc1", "r1", &[0]),
+        node(2, "dc1", "r1", &[100]),
+        node(3, "dc1", "r1", &[200]),
+    ];
+    let table = |name: &str| Table {
+        keyspace: "ks".into(),
+        name: name.into(),
+        columns: Vec::new(),
+        partition_key: Vec::new(),
+        clustering_key: Vec::new(),
+        base_table: None,
+    };
+    let with_tables = |names: &[&str]| {
+        let mut ks = Keyspace::new("ks", nts(&[("dc1", 2)]));
+        for n in names {
+            ks.tables.insert((*n).to_owned(), Arc::new(table(n)));
+        }
+        ks
+    };
+    let s = ClusterState::new(
+        nodes,
+        [("ks".to_owned(), with_tables(&["t", "u"]))]
+            .into_iter()
+            .collect(),
+    );
+    let info = |host: u128| TabletRoutingInfo {
+        first_token: 0,
+        last_token: 100,
+        replicas: vec![(Uuid::from_u128(host), 1)],
+    };
+    let s = s
+        .with_tablet("ks", "t", &info(3))
+        .with_tablet("ks", "u", &info(2));
+    // A refresh of the keyspace (say, after CREATE TABLE v) keeps t's and u's tablets.
+    let s = s.with_keyspace("ks", Some(with_tables(&["t", "u", "v"])));
+    assert!(s.tablet("ks", "t", Token(50)).is_some());
+    assert!(s.tablet("ks", "u", Token(50)).is_some());
+    // A dropped table loses its tablets.
+    let s = s.with_keyspace("ks", Some(with_tables(&["t"])));
+    assert!(s.tablet("ks", "u", Token(50)).is_none());
+    // New node objects: the tablet points at the new node 3.
+    let fresh = vec![
+        node(1, "dc1", "r1", &[0]),
+        node(2, "dc1", "r1", &[100]),
+        node(3, "dc1", "r1", &[200]),
+    ];
+    let s2 = s.with_nodes(fresh.clone());
+    let t = s2.tablet("ks", "t", Token(50)).expect("kept");
+    assert!(Arc::ptr_eq(&t.replicas[0].0, &fresh[2]));
+    // Node 3 left: its tablet is forgotten.
+    let s3 = s.with_nodes(fresh[..2].to_vec());
+    assert!(s3.tablet("ks", "t", Token(50)).is_none());
+    // A full refresh (new nodes and schema) keeps them too, unless the table is gone.
+    let schema = |names: &[&str]| {
+        [("ks".to_owned(), with_tables(names))]
+            .into_iter()
+            .collect()
+    };
+    let full = ClusterState::new(fresh.clone(), schema(&["t"])).with_known_tablets(&s);
+    let t = full.tablet("ks", "t", Token(50)).expect("kept");
+    assert!(Arc::ptr_eq(&t.replicas[0].0, &fresh[2]));
+    let full = ClusterState::new(fresh, schema(&["u"])).with_known_tablets(&s);
+    assert!(full.tablet("ks", "t", Token(50)).is_none());
+    // A dropped keyspace loses everything.
+    assert!(
+        s.with_keyspace("ks", None)
+            .tablet("ks", "t", Token(50))
+            .is_none()
+    );
+}

@@ -38,6 +38,7 @@ pub(super) fn system_catalog() -> Catalog {
             name: ks.name.to_owned(),
             durable_writes: true,
             replication,
+            tablets: None,
             tables: BTreeMap::new(),
             types: BTreeMap::new(),
         });
@@ -105,12 +106,22 @@ fn change(
     })
 }
 
+/// A keyspace's settings from its `WITH` options.
+struct KeyspaceSettings {
+    replication: Replication,
+    durable_writes: bool,
+    tablets: Option<TabletsOptions>,
+}
+
 fn keyspace_options(
     keyspace: &str,
     options: &[(String, Term)],
     base: Option<&KeyspaceDef>,
-    datacenters: &[String],
-) -> Result<(Replication, bool)> {
+    data: &dyn Replicas,
+) -> Result<KeyspaceSettings> {
+    let datacenters = &data.datacenters();
+    let policy = data.tablets_policy();
+    let mut tablets = None;
     let previous = base.map(|k| &k.replication);
     let mut replication = previous.cloned();
     let mut durable = base.is_none_or(|k| k.durable_writes);
@@ -135,12 +146,28 @@ fn keyspace_options(
                     }
                 }
             }
+            // Scylla's option; Cassandra knows no such property.
+            "tablets" if policy.supported => tablets = Some(map_option(v, k)?),
             other => return Err(CqlError::Syntax(format!("Unknown property '{other}'"))),
         }
     }
     let replication = replication
         .ok_or_else(|| CqlError::Config("Missing mandatory option 'replication'".into()))?;
-    Ok((replication, durable))
+    let tablets = match base {
+        None => for_new_keyspace(keyspace, tablets.as_deref(), &replication, &policy)?,
+        Some(b) => for_altered_keyspace(
+            keyspace,
+            tablets.as_deref(),
+            b.tablets,
+            &replication,
+            &policy,
+        )?,
+    };
+    Ok(KeyspaceSettings {
+        replication,
+        durable_writes: durable,
+        tablets,
+    })
 }
 
 /// Runs a DDL statement.
@@ -169,12 +196,12 @@ pub(super) fn execute(
                 });
             }
             check_not_system(name)?;
-            let (replication, durable_writes) =
-                keyspace_options(name, options, None, &data.datacenters())?;
+            let ks = keyspace_options(name, options, None, data)?;
             cat.insert_keyspace(KeyspaceDef {
                 name: name.clone(),
-                durable_writes,
-                replication,
+                durable_writes: ks.durable_writes,
+                replication: ks.replication,
+                tablets: ks.tablets,
                 tables: BTreeMap::new(),
                 types: BTreeMap::new(),
             });
@@ -186,11 +213,11 @@ pub(super) fn execute(
                 .keyspace(name)
                 .ok_or_else(|| CqlError::Config(format!("Keyspace {name} does not exist")))?
                 .clone();
-            let (replication, durable) =
-                keyspace_options(name, options, Some(&base), &data.datacenters())?;
+            let ks = keyspace_options(name, options, Some(&base), data)?;
             let k = cat.keyspace_mut(name)?;
-            k.replication = replication;
-            k.durable_writes = durable;
+            k.replication = ks.replication;
+            k.durable_writes = ks.durable_writes;
+            k.tablets = ks.tablets;
             change(Ty::Updated, Tg::Keyspace, name, "")
         }
         Statement::DropKeyspace { name, if_exists } => {
@@ -212,6 +239,9 @@ pub(super) fn execute(
         Statement::CreateTable(ct) => {
             let ks = cat.resolve_keyspace(&ct.name, current)?.to_owned();
             check_not_system(&ks)?;
+            if let Some(k) = cat.keyspace(&ks) {
+                check_create_table(k, ct)?;
+            }
             if let Some(o) = create_table(cat, &ks, ct)? {
                 return Ok(o);
             }

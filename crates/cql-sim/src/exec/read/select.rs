@@ -123,12 +123,11 @@ pub(in crate::exec) fn select(
 
     // Candidate partitions in (token, key) order.
     let table_id = t.id;
-    let ks = t.keyspace.clone();
     let mut lookups: Vec<(&PartitionKey, &Partition)> = Vec::new();
     let parts: Box<dyn Iterator<Item = (&PartitionKey, &Partition)>> = match &r.keys {
         Some(keys) => {
             for (k, _) in keys {
-                let store = src.read(&ks, k.token).ok_or(CqlError::Unavailable {
+                let store = src.read(&t, k.token).ok_or(CqlError::Unavailable {
                     required: 1,
                     alive: 0,
                 })?;
@@ -149,7 +148,7 @@ pub(in crate::exec) fn select(
                     None => lo,
                 };
                 let stores = if valid_range(&lo, &hi) {
-                    src.scan(&ks)
+                    src.scan(&t)
                 } else {
                     Vec::new()
                 };

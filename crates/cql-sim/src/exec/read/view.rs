@@ -30,7 +30,7 @@ pub(super) fn materialize(
     let mut out = Store::new();
     let mut seen: HashSet<&PartitionKey> = HashSet::new();
     // Replicas hold copies of the same partitions: the first store's copy is kept, as scans do.
-    for store in data.scan(&base.keyspace) {
+    for store in data.scan(base) {
         let Some(td) = store.table(base.id) else {
             continue;
         };

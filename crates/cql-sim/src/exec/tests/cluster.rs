@@ -2,6 +2,7 @@
 //! the system tables.
 
 use super::*;
+use crate::schema::TableDef;
 
 /// A three-node cluster with replication factor 2: token ranges split in three, each range on
 /// its owner and the next node.
@@ -24,14 +25,14 @@ impl Cluster {
 }
 
 impl Replicas for Cluster {
-    fn read(&self, _ks: &str, token: i64) -> Option<&Store> {
+    fn read(&self, _table: &TableDef, token: i64) -> Option<&Store> {
         Self::owners(token)
             .into_iter()
             .find(|n| Some(*n) != self.down)
             .map(|n| &self.nodes[n])
     }
 
-    fn write(&mut self, _ks: &str, token: i64, f: &mut dyn FnMut(&mut Store)) -> usize {
+    fn write(&mut self, _table: &TableDef, token: i64, f: &mut dyn FnMut(&mut Store)) -> usize {
         let mut n = 0;
         for o in Self::owners(token) {
             if Some(o) != self.down {
@@ -42,7 +43,7 @@ impl Replicas for Cluster {
         n
     }
 
-    fn scan(&self, _ks: &str) -> Vec<&Store> {
+    fn scan(&self, _table: &TableDef) -> Vec<&Store> {
         self.nodes.iter().collect()
     }
 

@@ -14,7 +14,7 @@ use crate::storage::{Cell, CellData, Element, Partition, Replicas, Row};
 /// Applies every mutation to all live replicas of its partition.
 pub(super) fn apply_all(data: &mut dyn Replicas, mutations: &[Mutation], now: i64) -> Result<()> {
     for m in mutations {
-        let n = data.write(&m.table.keyspace, m.key.token, &mut |store| {
+        let n = data.write(&m.table, m.key.token, &mut |store| {
             let p = store.partition_mut(m.table.id, &m.key, &m.key_values);
             apply(p, m, now);
         });

@@ -53,12 +53,10 @@ pub(super) fn apply_conditional(
         values,
     } in lwt
     {
-        let store = data
-            .read(&table.keyspace, key.token)
-            .ok_or(CqlError::Unavailable {
-                required: 1,
-                alive: 0,
-            })?;
+        let store = data.read(table, key.token).ok_or(CqlError::Unavailable {
+            required: 1,
+            alive: 0,
+        })?;
         let part = store.table(table.id).and_then(|t| t.partitions.get(key));
         let (ok, cols) = check_conditions(table, part, key_values, ck.as_ref(), cond, values, now)?;
         if !ok {

@@ -45,6 +45,7 @@ pub struct SimClusterBuilder {
     scylla_extensions: bool,
     max_protocol_version: Option<ProtocolVersion>,
     tls: Option<Arc<SimTls>>,
+    tablets_by_default: bool,
 }
 
 impl Default for SimClusterBuilder {
@@ -70,6 +71,7 @@ impl Default for SimClusterBuilder {
             scylla_extensions: true,
             max_protocol_version: None,
             tls: None,
+            tablets_by_default: false,
         }
     }
 }
@@ -241,6 +243,15 @@ impl SimClusterBuilder {
         self
     }
 
+    /// Makes new NetworkTopologyStrategy keyspaces tablet-based unless they say
+    /// `tablets = {'enabled': false}`, as Scylla's `enable_tablets: true` does (default false:
+    /// only keyspaces created `WITH tablets = {'enabled': true}` or `{'initial': N}` use
+    /// tablets). Ignored without the Scylla extensions: Cassandra has no tablets.
+    pub fn tablets_by_default(mut self, on: bool) -> Self {
+        self.tablets_by_default = on;
+        self
+    }
+
     /// Starts every node and returns once all listen.
     pub async fn start(self) -> Result<SimCluster, SimError> {
         let total: usize = self.dcs.iter().map(|d| d.nodes).sum();
@@ -305,11 +316,13 @@ impl SimClusterBuilder {
                 } else {
                     ProtocolVersion::V5
                 }),
+            tablets_by_default: self.tablets_by_default,
         };
         let mut data = DataPlane::new();
         if self.scylla_extensions {
             data.as_scylla();
         }
+        data.configure_tablets(seed, config.shards);
         let version = data.schema_version();
         let (events, _) = broadcast::channel(1024);
         let mut nodes = Vec::new();

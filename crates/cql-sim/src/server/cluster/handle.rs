@@ -18,11 +18,13 @@ use crate::server::node::{NodeShared, lock};
 /// Where a node's token-routed statements belonged (see [`NodeHandle::routing_stats`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RoutingStats {
-    /// Statements whose token this node replicates.
+    /// Statements whose token this node replicates (for a tablets table: whose tablet).
     pub replica: u64,
     /// Statements whose token this node does not replicate (it had to forward them).
     pub non_replica: u64,
-    /// Statements that arrived on the shard owning their token.
+    /// Statements that arrived on the shard owning their token. For a tablets table that is
+    /// the tablet's shard on this node, so it counts only statements on a tablet replica and
+    /// on its shard.
     pub owner_shard: u64,
     /// Statements that arrived on another shard.
     pub other_shard: u64,
@@ -142,7 +144,9 @@ impl NodeHandle {
         proto::token::shard_of(proto::Token(token), self.node.shards, 12)
     }
 
-    /// Whether this node replicates `token` for a keyspace (by name), as the ring places it.
+    /// Whether this node replicates `token` for a keyspace (by name), as the vnode ring places
+    /// it (a table of a tablets keyspace is placed by its tablets: see
+    /// [`SimCluster::tablet_of`](super::SimCluster::tablet_of)).
     pub fn is_replica(&self, keyspace: &str, token: i64) -> bool {
         lock(&self.cluster.data)
             .replicas(keyspace, token, self.node.id)

@@ -22,6 +22,7 @@ use crate::server::topology;
 mod builder;
 mod handle;
 mod state;
+mod tablets;
 
 pub use builder::{LWT_MARK, SimClusterBuilder};
 pub use handle::{NodeHandle, RoutingStats};

@@ -33,6 +33,8 @@ pub(crate) struct Config {
     pub(crate) max_protocol_version: proto::frame::ProtocolVersion,
     /// TLS on the SSL ports, when configured.
     pub(crate) tls: Option<crate::server::tls::TlsSetup>,
+    /// Whether new NetworkTopologyStrategy keyspaces use tablets (Scylla's `enable_tablets`).
+    pub(crate) tablets_by_default: bool,
 }
 
 impl Config {

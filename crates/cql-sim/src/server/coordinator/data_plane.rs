@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
+use super::tablets::{Tablet, Tablets};
 use crate::exec::Engine;
 use crate::schema::ReplicationStrategy;
 use crate::server::topology::{NodeTopo, Placement, Ring};
@@ -22,6 +23,8 @@ pub(crate) struct DataPlane {
     pub(super) placements_gen: Option<u64>,
     /// Per-partition operation counts of rate-limited tables.
     pub(super) rate_limiter: super::rate_limit::RateLimiter,
+    /// The tablets of tables in tablets keyspaces (placed apart from the ring).
+    pub(super) tablets: Tablets,
 }
 
 impl DataPlane {
@@ -34,6 +37,7 @@ impl DataPlane {
             placements: HashMap::new(),
             placements_gen: None,
             rate_limiter: super::rate_limit::RateLimiter::default(),
+            tablets: Tablets::default(),
         }
     }
 
@@ -43,6 +47,12 @@ impl DataPlane {
         if let Ok(ks) = self.engine.catalog.keyspace_mut("system") {
             ks.tables.remove("peers_v2");
         }
+    }
+
+    /// Sets the seed and the shards per node tablets are allocated with.
+    pub(crate) fn configure_tablets(&mut self, seed: u64, shards: u32) {
+        self.tablets = Tablets::new(seed, shards);
+        self.placements_gen = None;
     }
 
     pub(crate) fn schema_version(&self) -> Uuid {
@@ -94,7 +104,15 @@ impl DataPlane {
                     continue;
                 }
                 for (key, partition) in &table.partitions {
-                    for r in self.ring.replicas(key.token, placement, src) {
+                    let (replicas, _) = replicas_of(
+                        &self.ring,
+                        placement,
+                        &self.tablets,
+                        *table_id,
+                        key.token,
+                        src,
+                    );
+                    for r in replicas {
                         let has = self
                             .stores
                             .get(r)
@@ -136,6 +154,37 @@ impl DataPlane {
         self.ring.replicas(token, &placement, coordinator)
     }
 
+    /// The tablet of `token` in table `keyspace.table`, when that table has tablets.
+    pub(crate) fn tablet(&mut self, keyspace: &str, table: &str, token: i64) -> Option<Tablet> {
+        self.refresh_placements();
+        let id = self.engine.catalog.table(keyspace, table)?.id;
+        Some(self.tablets.get(id)?.tablet_of(token).clone())
+    }
+
+    /// The tokens of the partitions of `keyspace.table` that node `node` stores, sorted.
+    pub(crate) fn stored_tokens(&self, node: usize, keyspace: &str, table: &str) -> Vec<i64> {
+        let Some(t) = self.engine.catalog.table(keyspace, table) else {
+            return Vec::new();
+        };
+        self.stores
+            .get(node)
+            .and_then(|s| s.tables.get(&t.id))
+            .map(|td| td.partitions.keys().map(|k| k.token).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every tablet of table `keyspace.table` (empty when it has none).
+    pub(crate) fn tablets_of(&mut self, keyspace: &str, table: &str) -> Vec<Tablet> {
+        self.refresh_placements();
+        let Some(t) = self.engine.catalog.table(keyspace, table) else {
+            return Vec::new();
+        };
+        self.tablets
+            .get(t.id)
+            .map(|m| m.tablets.clone())
+            .unwrap_or_default()
+    }
+
     /// Recomputes the keyspace placements when the schema changed. A keyspace whose
     /// replication changed (ALTER KEYSPACE) has its data copied to its new replicas at once,
     /// as if `nodetool repair` had run; replicas it left keep their copy until dropped, as
@@ -166,15 +215,38 @@ impl DataPlane {
                 (name.clone(), p)
             })
             .collect();
-        let changed: HashSet<String> = placements
+        let mut changed: HashSet<String> = placements
             .iter()
             .filter(|(ks, p)| self.placements.get(*ks).is_some_and(|old| old != *p))
             .map(|(ks, _)| ks.clone())
             .collect();
+        changed.extend(
+            self.tablets
+                .refresh(&self.engine.catalog, &placements, self.ring.nodes()),
+        );
         self.placements = placements;
         self.placements_gen = Some(generation);
         if !changed.is_empty() {
             self.copy_to_replicas(Some(&changed));
         }
+    }
+}
+
+/// The replicas of `token` in table `table` of a keyspace placed by `placement`: the tablet's
+/// when the table has tablets, else the ring's. Every replica lookup goes through here.
+pub(super) fn replicas_of<'a>(
+    ring: &Ring,
+    placement: &Placement,
+    tablets: &'a Tablets,
+    table: Uuid,
+    token: i64,
+    coordinator: usize,
+) -> (Vec<usize>, Option<&'a Tablet>) {
+    match tablets.get(table) {
+        Some(map) => {
+            let t = map.tablet_of(token);
+            (t.nodes(), Some(t))
+        }
+        None => (ring.replicas(token, placement, coordinator), None),
     }
 }

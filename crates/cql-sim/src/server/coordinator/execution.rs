@@ -11,6 +11,7 @@ use proto::response::{Event, Response, ResultBody, SchemaChange};
 use super::batch_size;
 use super::rate_limit::{self, Limited, RateLimiter};
 use super::router::Router;
+use super::tablets;
 use super::{
     Reply, RequestContext, UNLOGGED_BATCH_WARN_PARTITIONS, bound_values, error_body, now_micros,
     read_nodes,
@@ -99,7 +100,8 @@ fn admit(
     router: &Router<'_>,
     ctx: &RequestContext<'_>,
 ) -> Option<proto::response::ErrorBody> {
-    let (token, coordinator_is_replica) = router.first_token.get()?;
+    let seen = router.first_token.get()?;
+    let (token, coordinator_is_replica) = (seen.token, seen.replica);
     if router.scanned.get() {
         return None;
     }
@@ -120,6 +122,7 @@ fn admit(
 pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> Reply {
     let gossip_generation = ctx.cluster.started_secs();
     let mut warnings = Vec::new();
+    let mut custom_payload = None;
     let outcome = {
         // Lock order: the node list, then the data.
         let nodes = read_nodes(ctx.cluster);
@@ -131,6 +134,9 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
             stale: &mut data.stale,
             ring: &data.ring,
             placements: &data.placements,
+            tablets: &data.tablets,
+            scylla: ctx.cluster.config.scylla_extensions,
+            tablets_by_default: ctx.cluster.config.tablets_by_default,
             nodes: &nodes,
             coordinator: ctx.node.id,
             cluster_name: &ctx.cluster.config.cluster_name,
@@ -147,6 +153,12 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
         let (result, aggregate, unlogged) = match &work {
             Execution::Single { stmt, params, .. } => {
                 let keyspace = stmt.keyspace.as_deref().or(ctx.keyspace);
+                if is_lwt(&stmt.parsed.statement)
+                    && let Some(e) =
+                        tablets::refuse_lwt(&data.engine.catalog, &stmt.parsed.statement, keyspace)
+                {
+                    return Reply::error(error_body(&e, ctx.consistency));
+                }
                 let (values, names) = match bound_values(&params.values) {
                     Ok(v) => v,
                     Err(e) => return Reply::error(e),
@@ -192,6 +204,16 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
                     timestamp: *timestamp,
                     ..QueryOptions::default()
                 };
+                let refused = items.iter().find_map(|(s, _)| {
+                    let st = &s.parsed.statement;
+                    let ks = s.keyspace.as_deref().or(ctx.keyspace);
+                    is_lwt(st)
+                        .then(|| tablets::refuse_lwt(&data.engine.catalog, st, ks))
+                        .flatten()
+                });
+                if let Some(e) = refused {
+                    return Reply::error(error_body(&e, ctx.consistency));
+                }
                 if items.len() > 1 {
                     router.dry_run = true;
                     let _ = data.engine.batch(&mut router, *kind, items, &opts);
@@ -214,8 +236,20 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
                 (r, false, *kind == BatchKind::Unlogged)
             }
         };
-        if let Some((token, replica)) = router.first_token.get() {
-            ctx.node.record_routing(token, replica, ctx.shard);
+        if let Some(seen) = router.first_token.get() {
+            // A tablet lives on one shard of each replica; a vnode token on the shard that
+            // owns it.
+            let owner = match seen.tablet {
+                Some(t) => t.shard_on(ctx.node.id),
+                None => Some(ctx.node.shard_of(seen.token)),
+            };
+            ctx.node.record_routing(seen.replica, ctx.shard, owner);
+            if ctx.tablets_routing
+                && let Some(t) = seen.tablet
+                && owner != Some(ctx.shard)
+            {
+                custom_payload = tablets::routing_payload(t, &nodes);
+            }
         }
         if aggregate && router.scanned.get() {
             warnings.push("Aggregation query used without partition key".to_owned());
@@ -255,6 +289,10 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
         Err(e) => Reply::error(e),
     };
     reply.warnings.extend(warnings);
+    // Scylla sends tablet routing info with RESULT messages only.
+    if matches!(reply.response, Response::Result(_)) {
+        reply.custom_payload = custom_payload;
+    }
     reply
 }
 
@@ -322,6 +360,7 @@ fn outcome_reply(ctx: &RequestContext<'_>, outcome: Outcome, metadata: RowsMetad
         tracing_id: None,
         warnings: Vec::new(),
         set_keyspace,
+        custom_payload: None,
     }
 }
 

@@ -9,10 +9,12 @@
 //! - [`execution`]: a statement or batch run under the data lock, and its reply;
 //! - [`traces`]: the `system_traces` rows of traced requests.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use proto::codes::{Consistency, ErrorCode};
 use proto::request::{BatchStatementKind, Request, SerializedValues};
 use proto::response::{ErrorBody, ErrorDetails, Response, ResultBody};
@@ -32,6 +34,7 @@ mod data_plane;
 mod execution;
 mod rate_limit;
 mod router;
+mod tablets;
 mod traces;
 
 pub(crate) use data_plane::DataPlane;
@@ -42,8 +45,14 @@ pub(crate) const RELEASE_VERSION: &str = "3.0.8";
 /// The CQL version nodes report.
 pub(crate) const CQL_VERSION: &str = "3.4.5";
 const PARTITIONER: &str = "org.apache.cassandra.dht.Murmur3Partitioner";
+/// `system.local.supported_features` of a Scylla node: the cluster feature names Scylla 6.x
+/// gossips, comma-separated, `TABLETS` among them (tablets keyspaces can always be created).
+pub(crate) const SUPPORTED_FEATURES: &str = "AGGREGATE_STORAGE_OPTIONS,ALTERNATOR_TTL,CDC,CDC_GENERATIONS_V2,COLLECTION_INDEXING,COMPUTED_COLUMNS,CORRECT_COUNTER_ORDER,CORRECT_IDX_TOKEN_IN_SECONDARY_INDEX,CORRECT_NON_COMPOUND_RANGE_TOMBSTONES,CORRECT_STATIC_COMPACT_IN_MC,COUNTERS,DIGEST_FOR_NULL_VALUES,DIGEST_INSENSITIVE_TO_EXPIRY,DIGEST_MULTIPARTITION_READ,HINTED_HANDOFF_SEPARATE_CONNECTION,INDEXES,LARGE_COLLECTION_DETECTION,LARGE_PARTITIONS,LA_SSTABLE_FORMAT,LWT,MATERIALIZED_VIEWS,MC_SSTABLE_FORMAT,MD_SSTABLE_FORMAT,ME_SSTABLE_FORMAT,NONFROZEN_UDTS,PARALLELIZED_AGGREGATION,PER_TABLE_CACHING,PER_TABLE_PARTITIONERS,RANGE_SCAN_DATA_VARIANT,RANGE_TOMBSTONES,ROLES,ROW_LEVEL_REPAIR,SCHEMA_TABLES_V3,SECONDARY_INDEXES_ON_STATIC_COLUMNS,SEPARATE_PAGE_SIZE_AND_SAFETY_LIMIT,STREAM_WITH_RPC_STREAM,SUPPORTS_CONSISTENT_TOPOLOGY_CHANGES,SUPPORTS_RAFT_CLUSTER_MANAGEMENT,TABLETS,TOMBSTONE_GC_OPTIONS,TRUNCATION_TABLE,TYPED_ERRORS_IN_READ_RPC,UDA,UDA_NATIVE_PARALLELIZED_AGGREGATION,UNBOUNDED_RANGE_TOMBSTONES,VIEW_VIRTUAL_COLUMNS,WRITE_FAILURE_REPLY,XXHASH";
 /// Cassandra's `unlogged_batch_across_partitions_warn_threshold`.
 const UNLOGGED_BATCH_WARN_PARTITIONS: usize = 10;
+
+/// A response's custom payload: names to values (null allowed).
+pub(crate) type CustomPayload = HashMap<String, Option<Bytes>>;
 
 /// The coordinator's answer to one request.
 #[derive(Debug)]
@@ -53,6 +62,9 @@ pub(crate) struct Reply {
     pub(crate) warnings: Vec<String>,
     /// The connection's new keyspace after `USE`.
     pub(crate) set_keyspace: Option<String>,
+    /// The custom payload (Scylla's `tablets-routing-v1` to a client that is not routing to
+    /// the tablet's replica and shard).
+    pub(crate) custom_payload: Option<CustomPayload>,
 }
 
 impl Reply {
@@ -62,6 +74,7 @@ impl Reply {
             tracing_id: None,
             warnings: Vec::new(),
             set_keyspace: None,
+            custom_payload: None,
         }
     }
 }
@@ -78,6 +91,7 @@ struct RequestContext<'a> {
     metadata_id: bool,
     /// Whether the client enabled `SCYLLA_RATE_LIMIT_ERROR`.
     rate_limit_error: bool,
+    tablets_routing: bool,
 }
 
 /// The client connection a request came on.
@@ -95,6 +109,8 @@ pub(crate) struct Client {
     /// Whether the client enabled `SCYLLA_RATE_LIMIT_ERROR` (rate-limit rejections then carry
     /// its code, else they are CONFIG_ERRORs).
     pub(crate) rate_limit_error: bool,
+    /// Whether the client enabled `TABLETS_ROUTING_V1` in STARTUP.
+    pub(crate) tablets_routing: bool,
 }
 
 fn now_micros() -> i64 {
@@ -146,6 +162,7 @@ pub(crate) fn execute(
         lwt_mark: client.lwt_mark,
         metadata_id: client.metadata_id,
         rate_limit_error: client.rate_limit_error,
+        tablets_routing: client.tablets_routing,
     };
     // An engine bug must not take the connection down: it becomes a SERVER_ERROR.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&ctx, request)));
@@ -278,6 +295,7 @@ fn prepare(ctx: &RequestContext<'_>, query: &str, keyspace: Option<&str>) -> Rep
                 tracing_id: None,
                 warnings: Vec::new(),
                 set_keyspace: None,
+                custom_payload: None,
             }
         }
         Err(e) => Reply::error(error_body(&e, ctx.consistency)),

@@ -10,7 +10,10 @@ use proto::CqlValue;
 use proto::codes::{Consistency, ErrorCode};
 use proto::response::{ErrorBody, ErrorDetails};
 
+use super::data_plane::replicas_of;
+use super::tablets::{Tablet, Tablets};
 use super::{CQL_VERSION, PARTITIONER, RELEASE_VERSION};
+use crate::schema::{TableDef, TabletsPolicy};
 use crate::server::faults;
 use crate::server::node::NodeShared;
 use crate::server::topology::{Placement, Ring};
@@ -23,6 +26,11 @@ pub(super) struct Router<'a> {
     pub(super) stale: &'a mut [bool],
     pub(super) ring: &'a Ring,
     pub(super) placements: &'a HashMap<String, Placement>,
+    pub(super) tablets: &'a Tablets,
+    /// Whether the cluster models Scylla (tablets, `supported_features`) and uses tablets
+    /// for new NetworkTopologyStrategy keyspaces.
+    pub(super) scylla: bool,
+    pub(super) tablets_by_default: bool,
     pub(super) nodes: &'a [Arc<NodeShared>],
     /// Whether distinct written partitions are counted (for the unlogged batch warning).
     pub(super) count_partitions: bool,
@@ -37,8 +45,18 @@ pub(super) struct Router<'a> {
     /// Writes only check availability (the first pass over a batch, so a batch that cannot
     /// reach its consistency level writes nothing).
     pub(super) dry_run: bool,
-    /// The first user-table token the request touched, and whether the coordinator replicates it.
-    pub(super) first_token: Cell<Option<(i64, bool)>>,
+    /// The first user-table token the request touched.
+    pub(super) first_token: Cell<Option<TokenSeen<'a>>>,
+}
+
+/// The first user-table token a request touched: where it belonged.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TokenSeen<'a> {
+    pub(super) token: i64,
+    /// Whether the coordinator replicates it.
+    pub(super) replica: bool,
+    /// Its tablet, when its table has tablets.
+    pub(super) tablet: Option<&'a Tablet>,
 }
 
 /// The placement of keyspaces the catalog does not replicate.
@@ -139,11 +157,26 @@ impl<'a> Router<'a> {
         }
     }
 
-    fn note_token(&self, token: i64, placement: &Placement, replicas: &[usize]) {
+    /// The replicas of `token` in `table` (see [`replicas_of`]), noted as the request's first
+    /// token when it is one.
+    fn locate(&self, table: &TableDef, token: i64) -> (&'a Placement, Vec<usize>) {
+        let placement = self.placement(&table.keyspace);
+        let (replicas, tablet) = replicas_of(
+            self.ring,
+            placement,
+            self.tablets,
+            table.id,
+            token,
+            self.coordinator,
+        );
         if self.first_token.get().is_none() && !matches!(placement, Placement::Local) {
-            self.first_token
-                .set(Some((token, replicas.contains(&self.coordinator))));
+            self.first_token.set(Some(TokenSeen {
+                token,
+                replica: replicas.contains(&self.coordinator),
+                tablet,
+            }));
         }
+        (placement, replicas)
     }
 
     fn fail(&self, e: ErrorBody) {
@@ -177,10 +210,8 @@ impl<'a> Router<'a> {
 }
 
 impl Replicas for Router<'_> {
-    fn read(&self, keyspace: &str, token: i64) -> Option<&Store> {
-        let placement = self.placement(keyspace);
-        let replicas = self.ring.replicas(token, placement, self.coordinator);
-        self.note_token(token, placement, &replicas);
+    fn read(&self, table: &TableDef, token: i64) -> Option<&Store> {
+        let (placement, replicas) = self.locate(table, token);
         if let Err(e) = self.check(&replicas, placement, false) {
             self.fail(e);
             return None;
@@ -206,10 +237,8 @@ impl Replicas for Router<'_> {
         self.stores.get(pick)
     }
 
-    fn write(&mut self, keyspace: &str, token: i64, f: &mut dyn FnMut(&mut Store)) -> usize {
-        let placement = self.placement(keyspace);
-        let replicas = self.ring.replicas(token, placement, self.coordinator);
-        self.note_token(token, placement, &replicas);
+    fn write(&mut self, table: &TableDef, token: i64, f: &mut dyn FnMut(&mut Store)) -> usize {
+        let (placement, replicas) = self.locate(table, token);
         if let Err(e) = self.check(&replicas, placement, true) {
             self.fail(e);
             return 0;
@@ -241,14 +270,19 @@ impl Replicas for Router<'_> {
         }
     }
 
-    fn scan(&self, keyspace: &str) -> Vec<&Store> {
-        let placement = self.placement(keyspace);
+    fn scan(&self, table: &TableDef) -> Vec<&Store> {
+        let placement = self.placement(&table.keyspace);
         if matches!(placement, Placement::Local) {
             return self.stores.get(self.coordinator).into_iter().collect();
         }
         self.scanned.set(true);
-        for pos in 0..self.ring.len() {
-            let replicas = self.ring.replicas_at(pos, placement, self.coordinator);
+        let ranges: Vec<Vec<usize>> = match self.tablets.get(table.id) {
+            Some(map) => map.tablets.iter().map(Tablet::nodes).collect(),
+            None => (0..self.ring.len())
+                .map(|pos| self.ring.replicas_at(pos, placement, self.coordinator))
+                .collect(),
+        };
+        for replicas in ranges {
             if let Err(e) = self.check(&replicas, placement, false) {
                 self.fail(e);
                 return Vec::new();
@@ -281,6 +315,18 @@ impl Replicas for Router<'_> {
         dcs
     }
 
+    fn tablets_policy(&self) -> TabletsPolicy {
+        let mut nodes_per_dc = std::collections::BTreeMap::new();
+        for n in self.nodes.iter().filter(|n| n.is_member()) {
+            *nodes_per_dc.entry(n.dc.clone()).or_insert(0) += 1;
+        }
+        TabletsPolicy {
+            supported: self.scylla,
+            by_default: self.scylla && self.tablets_by_default,
+            nodes_per_dc,
+        }
+    }
+
     fn system_rows(&self, table: &str) -> Vec<Vec<(String, CqlValue)>> {
         let Some(me) = self.nodes.get(self.coordinator) else {
             return Vec::new();
@@ -310,8 +356,15 @@ impl Replicas for Router<'_> {
                     ("rpc_port".into(), CqlValue::Int(i32::from(me.port))),
                 ];
                 row.extend(self.node_row(me));
+                if self.scylla {
+                    row.push((
+                        "supported_features".into(),
+                        CqlValue::Text(super::SUPPORTED_FEATURES.into()),
+                    ));
+                }
                 vec![row]
             }
+            "tablets" if self.scylla => super::tablets::system_rows(self.tablets, self.nodes),
             "peers" | "peers_v2" => self
                 .nodes
                 .iter()
