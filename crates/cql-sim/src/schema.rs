@@ -10,10 +10,12 @@ use uuid::Uuid;
 use crate::cql::ast::{QualifiedName, TypeExpr};
 use crate::error::{CqlError, Result};
 
+mod function;
 mod index;
 mod replication;
 mod table_params;
 
+pub use function::{AggregateDef, FunctionDef, FunctionKey, Functions};
 pub use index::{IndexDef, IndexTarget, IndexTargetKind};
 pub use replication::{Replication, ReplicationStrategy};
 pub use table_params::{MAX_TTL, TableParams};
@@ -259,6 +261,10 @@ pub enum SchemaChangeTarget {
     Table,
     /// `TYPE`.
     Type,
+    /// `FUNCTION`.
+    Function,
+    /// `AGGREGATE`.
+    Aggregate,
 }
 
 /// What a DDL statement changed: the body of RESULT SchemaChange and of the SCHEMA_CHANGE event.
@@ -266,18 +272,21 @@ pub enum SchemaChangeTarget {
 pub struct SchemaChangeInfo {
     /// CREATED / UPDATED / DROPPED.
     pub change_type: SchemaChangeType,
-    /// KEYSPACE / TABLE / TYPE.
+    /// KEYSPACE / TABLE / TYPE / FUNCTION / AGGREGATE.
     pub target: SchemaChangeTarget,
     /// The keyspace.
     pub keyspace: String,
-    /// The table or type name (empty for a keyspace change).
+    /// The table, type, function or aggregate name (empty for a keyspace change).
     pub name: String,
+    /// A function's or aggregate's argument types as CQL text (empty for other targets).
+    pub args: Vec<String>,
 }
 
 /// The schema of the whole cluster, with a version that changes on every DDL.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     keyspaces: BTreeMap<String, KeyspaceDef>,
+    functions: Functions,
     generation: u64,
     version: Uuid,
     unique: u64,
@@ -306,6 +315,7 @@ impl Catalog {
     pub(crate) fn empty() -> Self {
         Self {
             keyspaces: BTreeMap::new(),
+            functions: Functions::default(),
             generation: 0,
             version: Uuid::nil(),
             unique: 0,
@@ -361,7 +371,17 @@ impl Catalog {
     }
 
     pub(crate) fn remove_keyspace(&mut self, name: &str) -> Option<KeyspaceDef> {
+        self.functions.drop_keyspace(name);
         self.keyspaces.remove(name)
+    }
+
+    /// The user-defined functions and aggregates.
+    pub fn functions(&self) -> &Functions {
+        &self.functions
+    }
+
+    pub(crate) fn functions_mut(&mut self) -> &mut Functions {
+        &mut self.functions
     }
 
     /// A table by keyspace and name.

@@ -126,6 +126,16 @@ impl SchemaChangeInfo {
                 keyspace,
                 name: self.name.clone(),
             },
+            SchemaChangeTarget::Function => WireTarget::Function {
+                keyspace,
+                name: self.name.clone(),
+                args: self.args.clone(),
+            },
+            SchemaChangeTarget::Aggregate => WireTarget::Aggregate {
+                keyspace,
+                name: self.name.clone(),
+                args: self.args.clone(),
+            },
         };
         SchemaChange {
             change_type,

@@ -22,6 +22,9 @@ impl Engine {
             }
             (SchemaChangeTarget::Keyspace, SchemaChangeType::Updated) => return Vec::new(),
             (SchemaChangeTarget::Table, _) => vec![change.name.clone()],
+            // Prepared statements name functions by signature; replacing or dropping one is
+            // not modelled as an invalidation.
+            (SchemaChangeTarget::Function | SchemaChangeTarget::Aggregate, _) => return Vec::new(),
             (SchemaChangeTarget::Type, _) => self
                 .catalog
                 .keyspaces()

@@ -8,6 +8,7 @@ mod server_binary;
 mod server_cluster;
 mod server_events;
 mod server_faults;
+mod server_functions;
 mod server_lwt_mark;
 mod server_metadata_id;
 mod server_replication;

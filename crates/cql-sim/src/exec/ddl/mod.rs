@@ -15,6 +15,7 @@ use crate::storage::Replicas;
 use crate::system::SYSTEM_KEYSPACE_DEFS;
 use table::mentions_udt;
 
+mod function;
 mod index;
 mod table;
 mod view;
@@ -102,6 +103,7 @@ fn change(
         target,
         keyspace: ks.to_owned(),
         name: name.to_owned(),
+        args: Vec::new(),
     })
 }
 
@@ -464,6 +466,13 @@ pub(super) fn execute(
                 None => return Ok(Outcome::Void),
             }
         }
+        Statement::CreateFunction(_)
+        | Statement::DropFunction(_)
+        | Statement::CreateAggregate(_)
+        | Statement::DropAggregate(_) => match function::execute(cat, st, current)? {
+            Some(o) => o,
+            None => return Ok(Outcome::Void),
+        },
         _ => return Err(CqlError::invalid("unsupported statement")),
     };
     cat.bump_version();

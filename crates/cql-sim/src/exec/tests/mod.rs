@@ -10,6 +10,7 @@ use crate::storage::Store;
 
 mod cluster;
 mod errors;
+mod functions;
 mod fuzz;
 mod prepared;
 mod reads;

@@ -1,0 +1,371 @@
+//! CREATE [OR REPLACE] FUNCTION / AGGREGATE and DROP FUNCTION / AGGREGATE, with the checks and
+//! messages of Cassandra 4's `CreateFunctionStatement`, `CreateAggregateStatement`,
+//! `DropFunctionStatement` and `DropAggregateStatement`.
+
+use proto::ColumnType;
+
+use super::check_not_system;
+use crate::cql::ast::*;
+use crate::error::{CqlError, Result};
+use crate::exec::Outcome;
+use crate::exec::value::TermEnv;
+use crate::schema::{
+    AggregateDef, Catalog, FunctionDef, FunctionKey, SchemaChangeInfo, SchemaChangeTarget,
+    SchemaChangeType,
+};
+
+/// The languages the servers know: Java (Cassandra), JavaScript (Cassandra 3), Lua and
+/// WebAssembly (Scylla).
+const LANGUAGES: [&str; 5] = ["java", "javascript", "lua", "wasm", "xwasm"];
+
+/// Runs a function or aggregate statement; `None` when `IF [NOT] EXISTS` made it a no-op.
+pub(super) fn execute(
+    cat: &mut Catalog,
+    st: &Statement,
+    current: Option<&str>,
+) -> Result<Option<Outcome>> {
+    match st {
+        Statement::CreateFunction(f) => create_function(cat, f, current),
+        Statement::CreateAggregate(a) => create_aggregate(cat, a, current),
+        Statement::DropFunction(d) => drop_routine(cat, d, false, current),
+        Statement::DropAggregate(d) => drop_routine(cat, d, true, current),
+        _ => Err(CqlError::invalid("unsupported statement")),
+    }
+}
+
+fn change(change_type: SchemaChangeType, target: SchemaChangeTarget, key: &FunctionKey) -> Outcome {
+    Outcome::SchemaChange(SchemaChangeInfo {
+        change_type,
+        target,
+        keyspace: key.keyspace.clone(),
+        name: key.name.clone(),
+        args: key.arg_types.clone(),
+    })
+}
+
+/// The keyspace of a function name, which must exist and not be a system keyspace.
+fn keyspace_of(cat: &Catalog, name: &QualifiedName, current: Option<&str>) -> Result<String> {
+    let ks = cat.resolve_keyspace(name, current)?.to_owned();
+    check_not_system(&ks)?;
+    if cat.keyspace(&ks).is_none() {
+        return Err(CqlError::invalid(format!("Keyspace '{ks}' doesn't exist")));
+    }
+    Ok(ks)
+}
+
+/// A function argument or return type: never written frozen, always frozen inside (collections,
+/// tuples and UDTs show as `frozen<...>` in `system_schema`).
+fn udf_type(cat: &Catalog, ks: &str, t: &TypeExpr, what: &str) -> Result<(ColumnType, String)> {
+    if let TypeExpr::Frozen(inner) = t {
+        let (_, _, text) = cat.resolve_type(ks, inner)?;
+        return Err(CqlError::invalid(format!(
+            "{what} cannot be frozen; remove frozen<> modifier from 'frozen<{text}>'"
+        )));
+    }
+    let (typ, _, text) = cat.resolve_type(ks, t)?;
+    if matches!(t, TypeExpr::Native(_) | TypeExpr::Custom(_)) {
+        return Ok((typ, text));
+    }
+    let (_, _, frozen) = cat.resolve_type(ks, &TypeExpr::Frozen(Box::new(t.clone())))?;
+    Ok((typ, frozen))
+}
+
+fn arg_types(
+    cat: &Catalog,
+    ks: &str,
+    types: &[TypeExpr],
+) -> Result<(Vec<ColumnType>, Vec<String>)> {
+    let mut typs = Vec::with_capacity(types.len());
+    let mut texts = Vec::with_capacity(types.len());
+    for t in types {
+        let (typ, text) = udf_type(cat, ks, t, "Argument types")?;
+        typs.push(typ);
+        texts.push(text);
+    }
+    Ok((typs, texts))
+}
+
+fn both_directives(or_replace: bool, if_not_exists: bool) -> Result<()> {
+    if or_replace && if_not_exists {
+        return Err(CqlError::invalid(
+            "Cannot use both 'OR REPLACE' and 'IF NOT EXISTS' directives",
+        ));
+    }
+    Ok(())
+}
+
+fn create_function(
+    cat: &mut Catalog,
+    f: &CreateFunction,
+    current: Option<&str>,
+) -> Result<Option<Outcome>> {
+    both_directives(f.or_replace, f.if_not_exists)?;
+    let ks = keyspace_of(cat, &f.name, current)?;
+    let qualified = format!("{ks}.{}", f.name.name);
+    let names: Vec<String> = f.args.iter().map(|(n, _)| n.clone()).collect();
+    if names
+        .iter()
+        .enumerate()
+        .any(|(i, n)| names[..i].contains(n))
+    {
+        return Err(CqlError::invalid(format!(
+            "Duplicate argument names for given function {qualified} with argument names {}",
+            names.join(", ")
+        )));
+    }
+    if !LANGUAGES.contains(&f.language.as_str()) {
+        return Err(CqlError::invalid(format!(
+            "Invalid language '{}' for function '{qualified}'",
+            f.language
+        )));
+    }
+    let types: Vec<TypeExpr> = f.args.iter().map(|(_, t)| t.clone()).collect();
+    let (arg_types, arg_texts) = arg_types(cat, &ks, &types)?;
+    let (return_type, return_type_text) = udf_type(cat, &ks, &f.return_type, "Return type")?;
+    let key = FunctionKey {
+        keyspace: ks,
+        name: f.name.name.clone(),
+        arg_types: arg_texts,
+    };
+    if cat.functions().aggregates().contains_key(&key) {
+        return Err(CqlError::invalid(format!(
+            "Function '{qualified}' would override an aggregate"
+        )));
+    }
+    let mut change_type = SchemaChangeType::Created;
+    if let Some(old) = cat.functions().functions().get(&key) {
+        if f.if_not_exists {
+            return Ok(None);
+        }
+        if !f.or_replace {
+            return Err(CqlError::invalid(format!(
+                "Function '{qualified}' already exists"
+            )));
+        }
+        if old.called_on_null_input != f.called_on_null_input {
+            let directive = if old.called_on_null_input {
+                "CALLED ON NULL INPUT"
+            } else {
+                "RETURNS NULL ON NULL INPUT"
+            };
+            return Err(CqlError::invalid(format!(
+                "Function '{qualified}' must have {directive} directive"
+            )));
+        }
+        if old.return_type != return_type {
+            return Err(CqlError::invalid(format!(
+                "Cannot replace function '{qualified}', the new return type {return_type_text} is not compatible with the return type {} of existing function",
+                old.return_type_text
+            )));
+        }
+        change_type = SchemaChangeType::Updated;
+    }
+    let def = FunctionDef {
+        arg_names: names,
+        arg_types,
+        return_type,
+        return_type_text,
+        called_on_null_input: f.called_on_null_input,
+        language: f.language.clone(),
+        body: f.body.clone(),
+    };
+    cat.functions_mut().insert_function(key.clone(), def);
+    Ok(Some(change(
+        change_type,
+        SchemaChangeTarget::Function,
+        &key,
+    )))
+}
+
+fn create_aggregate(
+    cat: &mut Catalog,
+    a: &CreateAggregate,
+    current: Option<&str>,
+) -> Result<Option<Outcome>> {
+    both_directives(a.or_replace, a.if_not_exists)?;
+    let ks = keyspace_of(cat, &a.name, current)?;
+    let qualified = format!("{ks}.{}", a.name.name);
+    let (arg_types, arg_texts) = arg_types(cat, &ks, &a.args)?;
+    let (state_type, state_text) = udf_type(cat, &ks, &a.state_type, "State type")?;
+
+    let mut sfunc_args = vec![state_text.clone()];
+    sfunc_args.extend(arg_texts.iter().cloned());
+    let sfunc_key = FunctionKey {
+        keyspace: ks.clone(),
+        name: a.state_func.clone(),
+        arg_types: sfunc_args,
+    };
+    let sfunc_sig = format!("{}({})", a.state_func, sfunc_key.arg_types.join(", "));
+    if cat.functions().aggregates().contains_key(&sfunc_key) {
+        return Err(CqlError::invalid(format!(
+            "State function {sfunc_sig} isn't a scalar function"
+        )));
+    }
+    let sfunc =
+        cat.functions().functions().get(&sfunc_key).ok_or_else(|| {
+            CqlError::invalid(format!("State function {sfunc_sig} doesn't exist"))
+        })?;
+    if sfunc.return_type != state_type {
+        return Err(CqlError::invalid(format!(
+            "State function {sfunc_sig} return type must be the same as the first argument type - check STYPE, argument and return types"
+        )));
+    }
+    let (mut return_type, mut return_type_text) = (state_type.clone(), state_text.clone());
+    if let Some(ff) = &a.final_func {
+        let ffunc_key = FunctionKey {
+            keyspace: ks.clone(),
+            name: ff.clone(),
+            arg_types: vec![state_text.clone()],
+        };
+        let ffunc = cat.functions().functions().get(&ffunc_key).ok_or_else(|| {
+            CqlError::invalid(format!("Final function {ff}({state_text}) doesn't exist"))
+        })?;
+        return_type = ffunc.return_type.clone();
+        return_type_text.clone_from(&ffunc.return_type_text);
+    }
+    let (init_cond, init_cond_text) = match &a.init_cond {
+        None | Some(Term::Null) => (None, None),
+        Some(t) => {
+            let mut env = TermEnv {
+                values: &[],
+                now_micros: 0,
+                unique: 0,
+            };
+            let v = env
+                .value(t, &state_type, "initcond")?
+                .ok_or_else(|| CqlError::invalid("Invalid null value for INITCOND"))?;
+            let b = crate::exec::value::encode(&v, &state_type)?;
+            (Some(b), Some(v.to_string()))
+        }
+    };
+    let key = FunctionKey {
+        keyspace: ks,
+        name: a.name.name.clone(),
+        arg_types: arg_texts,
+    };
+    if cat.functions().functions().contains_key(&key) {
+        return Err(CqlError::invalid(format!(
+            "Aggregate '{qualified}' would override a function"
+        )));
+    }
+    let mut change_type = SchemaChangeType::Created;
+    if let Some(old) = cat.functions().aggregates().get(&key) {
+        if a.if_not_exists {
+            return Ok(None);
+        }
+        if !a.or_replace {
+            return Err(CqlError::invalid(format!(
+                "Aggregate '{qualified}' already exists"
+            )));
+        }
+        if old.return_type != return_type {
+            return Err(CqlError::invalid(format!(
+                "Cannot replace aggregate '{qualified}', the new return type {return_type_text} isn't compatible with the return type {} of existing function",
+                old.return_type_text
+            )));
+        }
+        change_type = SchemaChangeType::Updated;
+    }
+    let def = AggregateDef {
+        arg_types,
+        state_func: a.state_func.clone(),
+        state_type,
+        state_type_text: state_text,
+        final_func: a.final_func.clone(),
+        init_cond,
+        init_cond_text,
+        return_type,
+        return_type_text,
+    };
+    cat.functions_mut().insert_aggregate(key.clone(), def);
+    Ok(Some(change(
+        change_type,
+        SchemaChangeTarget::Aggregate,
+        &key,
+    )))
+}
+
+fn drop_routine(
+    cat: &mut Catalog,
+    d: &DropFunction,
+    aggregate: bool,
+    current: Option<&str>,
+) -> Result<Option<Outcome>> {
+    let (kind, word) = if aggregate {
+        ("Aggregate", "AGGREGATE")
+    } else {
+        ("Function", "FUNCTION")
+    };
+    let ks = cat.resolve_keyspace(&d.name, current)?.to_owned();
+    check_not_system(&ks)?;
+    if cat.keyspace(&ks).is_none() {
+        if d.if_exists {
+            return Ok(None);
+        }
+        return Err(CqlError::invalid(format!("Keyspace '{ks}' doesn't exist")));
+    }
+    let qualified = format!("{ks}.{}", d.name.name);
+    let fns = cat.functions();
+    let candidates: Vec<FunctionKey> = if aggregate {
+        fns.aggregate_overloads(&ks, &d.name.name)
+            .map(|(k, _)| k.clone())
+            .collect()
+    } else {
+        fns.function_overloads(&ks, &d.name.name)
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    let key = match &d.args {
+        Some(types) => {
+            let (_, texts) = arg_types(cat, &ks, types)?;
+            let found = candidates.into_iter().find(|k| k.arg_types == texts);
+            match found {
+                Some(k) => k,
+                None if d.if_exists => return Ok(None),
+                None => {
+                    return Err(CqlError::invalid(format!(
+                        "{kind} '{qualified}({})' doesn't exist",
+                        texts.join(", ")
+                    )));
+                }
+            }
+        }
+        None => match candidates.as_slice() {
+            [] if d.if_exists => return Ok(None),
+            [] => {
+                return Err(CqlError::invalid(format!(
+                    "{kind} '{qualified}' doesn't exist"
+                )));
+            }
+            [k] => k.clone(),
+            _ => {
+                return Err(CqlError::invalid(format!(
+                    "'DROP {word} {qualified}' matches multiple function definitions; specify the argument types by issuing a statement like 'DROP {word} {qualified} (type, type, ...)'. You can use cqlsh 'DESCRIBE {word} {qualified}' command to find all overloads"
+                )));
+            }
+        },
+    };
+    if aggregate {
+        cat.functions_mut().remove_aggregate(&key);
+        return Ok(Some(change(
+            SchemaChangeType::Dropped,
+            SchemaChangeTarget::Aggregate,
+            &key,
+        )));
+    }
+    if let Some(def) = cat.functions().functions().get(&key) {
+        let users = cat.functions().aggregates_using(&key, def);
+        if !users.is_empty() {
+            return Err(CqlError::invalid(format!(
+                "Function '{qualified}' is still referenced by aggregates {}",
+                users.join(", ")
+            )));
+        }
+    }
+    cat.functions_mut().remove_function(&key);
+    Ok(Some(change(
+        SchemaChangeType::Dropped,
+        SchemaChangeTarget::Function,
+        &key,
+    )))
+}

@@ -1,0 +1,236 @@
+//! User-defined functions and aggregates: DDL checks, `system_schema` rows and schema changes.
+
+use super::*;
+use crate::schema::{SchemaChangeTarget, SchemaChangeType};
+
+const PLUS: &str = "CREATE FUNCTION ks.plus (a int, b int) RETURNS NULL ON NULL INPUT RETURNS int LANGUAGE java AS 'return a + b;'";
+const SUM_AGG: &str = "CREATE AGGREGATE ks.total (int) SFUNC plus STYPE int INITCOND 0";
+
+fn schema_change(o: &Outcome) -> &SchemaChangeInfo {
+    match o {
+        Outcome::SchemaChange(c) => c,
+        other => panic!("not a schema change: {other:?}"),
+    }
+}
+
+fn list(items: &[&str]) -> Option<CqlValue> {
+    Some(CqlValue::List(
+        items.iter().map(|s| CqlValue::Text((*s).into())).collect(),
+    ))
+}
+
+#[test]
+fn create_function_reports_its_signature_and_writes_system_schema() {
+    let mut s = Sim::new();
+    let v0 = s.engine.catalog.version();
+    let o = s.ok(PLUS);
+    let c = schema_change(&o);
+    assert_eq!(c.change_type, SchemaChangeType::Created);
+    assert_eq!(c.target, SchemaChangeTarget::Function);
+    assert_eq!((c.keyspace.as_str(), c.name.as_str()), ("ks", "plus"));
+    assert_eq!(c.args, vec!["int".to_owned(), "int".to_owned()]);
+    assert_ne!(s.engine.catalog.version(), v0);
+
+    s.ok("CREATE FUNCTION ks.firsts (l list<text>, m map<int, text>) CALLED ON NULL INPUT RETURNS text LANGUAGE lua AS $$ return l[1] $$");
+    let rows = s.rows(
+        "SELECT function_name, argument_types, argument_names, body, called_on_null_input, language, return_type FROM system_schema.functions WHERE keyspace_name = 'ks'",
+    );
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                txt("firsts"),
+                list(&["frozen<list<text>>", "frozen<map<int, text>>"]),
+                list(&["l", "m"]),
+                txt(" return l[1] "),
+                Some(CqlValue::Boolean(true)),
+                txt("lua"),
+                txt("text"),
+            ],
+            vec![
+                txt("plus"),
+                list(&["int", "int"]),
+                list(&["a", "b"]),
+                txt("return a + b;"),
+                Some(CqlValue::Boolean(false)),
+                txt("java"),
+                txt("int"),
+            ],
+        ]
+    );
+}
+
+#[test]
+fn function_ddl_is_validated_as_cassandra_does() {
+    let mut s = Sim::new();
+    s.ok(PLUS);
+    assert_eq!(s.err(PLUS).to_string(), "Function 'ks.plus' already exists");
+    assert!(matches!(
+        s.ok(&PLUS.replace("FUNCTION", "FUNCTION IF NOT EXISTS")),
+        Outcome::Void
+    ));
+    let e = s.err(
+        &PLUS
+            .replace("CREATE", "CREATE OR REPLACE")
+            .replace("FUNCTION", "FUNCTION IF NOT EXISTS"),
+    );
+    assert_eq!(
+        e.to_string(),
+        "Cannot use both 'OR REPLACE' and 'IF NOT EXISTS' directives"
+    );
+    let replaced = s.ok(&PLUS
+        .replace("CREATE", "CREATE OR REPLACE")
+        .replace("a + b", "b + a"));
+    assert_eq!(
+        schema_change(&replaced).change_type,
+        SchemaChangeType::Updated
+    );
+    let e = s.err(
+        &PLUS
+            .replace("CREATE", "CREATE OR REPLACE")
+            .replace("RETURNS int", "RETURNS text"),
+    );
+    assert!(
+        e.to_string()
+            .starts_with("Cannot replace function 'ks.plus', the new return type text"),
+        "{e}"
+    );
+    let e = s.err(
+        &PLUS
+            .replace("CREATE", "CREATE OR REPLACE")
+            .replace("RETURNS NULL", "CALLED"),
+    );
+    assert_eq!(
+        e.to_string(),
+        "Function 'ks.plus' must have RETURNS NULL ON NULL INPUT directive"
+    );
+    let e = s.err("CREATE FUNCTION ks.d (a int, a int) CALLED ON NULL INPUT RETURNS int LANGUAGE java AS 'return a;'");
+    assert!(e.to_string().starts_with("Duplicate argument names"), "{e}");
+    let e = s
+        .err("CREATE FUNCTION ks.c (a int) CALLED ON NULL INPUT RETURNS int LANGUAGE cobol AS 'x'");
+    assert_eq!(
+        e.to_string(),
+        "Invalid language 'cobol' for function 'ks.c'"
+    );
+    let e = s.err(
+        "CREATE FUNCTION nope.c (a int) CALLED ON NULL INPUT RETURNS int LANGUAGE java AS 'x'",
+    );
+    assert_eq!(e.to_string(), "Keyspace 'nope' doesn't exist");
+    let e = s.err("CREATE FUNCTION ks.c (a frozen<list<int>>) CALLED ON NULL INPUT RETURNS int LANGUAGE java AS 'x'");
+    assert_eq!(e.code(), 0x2200, "{e}");
+    assert_eq!(
+        s.err("CREATE OR REPLACE TABLE ks.t (k int PRIMARY KEY)")
+            .code(),
+        0x2000
+    );
+
+    // An overload, then DROP without a signature is ambiguous.
+    s.ok("CREATE FUNCTION ks.plus (a bigint, b bigint) RETURNS NULL ON NULL INPUT RETURNS bigint LANGUAGE java AS 'return a + b;'");
+    let e = s.err("DROP FUNCTION ks.plus");
+    assert!(
+        e.to_string()
+            .starts_with("'DROP FUNCTION ks.plus' matches multiple function definitions"),
+        "{e}"
+    );
+    let e = s.err("DROP FUNCTION ks.plus (text)");
+    assert_eq!(e.to_string(), "Function 'ks.plus(text)' doesn't exist");
+    assert!(matches!(
+        s.ok("DROP FUNCTION IF EXISTS ks.plus (text)"),
+        Outcome::Void
+    ));
+    let o = s.ok("DROP FUNCTION ks.plus (bigint, bigint)");
+    let c = schema_change(&o);
+    assert_eq!(
+        (c.change_type, c.target, c.args.clone()),
+        (
+            SchemaChangeType::Dropped,
+            SchemaChangeTarget::Function,
+            vec!["bigint".to_owned(), "bigint".to_owned()]
+        )
+    );
+    assert_eq!(
+        s.err("DROP FUNCTION ks.nope").to_string(),
+        "Function 'ks.nope' doesn't exist"
+    );
+}
+
+#[test]
+fn aggregates_check_their_functions_and_pin_them() {
+    let mut s = Sim::new();
+    s.ok(PLUS);
+    s.ok("CREATE FUNCTION ks.half (s int) CALLED ON NULL INPUT RETURNS double LANGUAGE java AS 'return s / 2.0;'");
+    let e = s.err("CREATE AGGREGATE ks.a (int) SFUNC nope STYPE int");
+    assert_eq!(e.to_string(), "State function nope(int, int) doesn't exist");
+    let e = s.err("CREATE AGGREGATE ks.a (int) SFUNC half STYPE int");
+    assert_eq!(e.to_string(), "State function half(int, int) doesn't exist");
+    let e = s.err("CREATE AGGREGATE ks.a (int) SFUNC plus STYPE int FINALFUNC nope");
+    assert_eq!(e.to_string(), "Final function nope(int) doesn't exist");
+    let e = s.err("CREATE AGGREGATE ks.a (int) SFUNC plus STYPE int INITCOND 'x'");
+    assert_eq!(e.code(), 0x2200);
+
+    let o = s.ok(SUM_AGG);
+    let c = schema_change(&o);
+    assert_eq!(
+        (c.target, c.name.as_str(), c.args.clone()),
+        (
+            SchemaChangeTarget::Aggregate,
+            "total",
+            vec!["int".to_owned()]
+        )
+    );
+    s.ok("CREATE AGGREGATE ks.avgish (int) SFUNC plus STYPE int FINALFUNC half");
+    let rows = s.rows("SELECT aggregate_name, argument_types, final_func, initcond, return_type, state_func, state_type FROM system_schema.aggregates WHERE keyspace_name = 'ks'");
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                txt("avgish"),
+                list(&["int"]),
+                txt("half"),
+                None,
+                txt("double"),
+                txt("plus"),
+                txt("int")
+            ],
+            vec![
+                txt("total"),
+                list(&["int"]),
+                None,
+                txt("0"),
+                txt("int"),
+                txt("plus"),
+                txt("int")
+            ],
+        ]
+    );
+    assert_eq!(
+        s.err(SUM_AGG).to_string(),
+        "Aggregate 'ks.total' already exists"
+    );
+
+    let e = s.err("DROP FUNCTION ks.plus");
+    assert!(
+        e.to_string()
+            .starts_with("Function 'ks.plus' is still referenced by aggregates"),
+        "{e}"
+    );
+    s.ok("DROP AGGREGATE ks.total");
+    s.ok("DROP AGGREGATE ks.avgish (int)");
+    s.ok("DROP FUNCTION ks.plus");
+    assert_eq!(
+        s.err("DROP AGGREGATE ks.total").to_string(),
+        "Aggregate 'ks.total' doesn't exist"
+    );
+}
+
+#[test]
+fn drop_keyspace_drops_its_functions() {
+    let mut s = Sim::new();
+    s.ok(PLUS);
+    s.ok(SUM_AGG);
+    s.ok("DROP KEYSPACE ks");
+    s.ok("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+    assert!(s.rows("SELECT * FROM system_schema.functions").is_empty());
+    assert!(s.rows("SELECT * FROM system_schema.aggregates").is_empty());
+    s.ok(PLUS);
+}
