@@ -92,6 +92,16 @@ impl CqlError {
             Self::Unprepared { id } => ErrorDetails::Unprepared {
                 id: Bytes::copy_from_slice(id),
             },
+            Self::FunctionFailure {
+                keyspace,
+                function,
+                arg_types,
+                ..
+            } => ErrorDetails::FunctionFailure {
+                keyspace: keyspace.clone(),
+                function: function.clone(),
+                arg_types: arg_types.clone(),
+            },
             Self::Unavailable { required, alive } => ErrorDetails::Unavailable {
                 consistency,
                 required: *required,

@@ -50,6 +50,23 @@ async fn udf_and_uda_metadata_follow_schema_change_events() {
         })
         .await;
 
+        // The aggregate runs through the driver too: its state function folds the rows.
+        run(&session, "CREATE TABLE uf.t (k int, c int, v int, PRIMARY KEY (k, c))").await;
+        for c in 1..=3 {
+            run(&session, &format!("INSERT INTO uf.t (k, c, v) VALUES (1, {c}, {c})")).await;
+        }
+        let rows = session
+            .query_unpaged("SELECT uf.total(v) FROM uf.t WHERE k = 1", ())
+            .await
+            .unwrap()
+            .into_rows_result()
+            .unwrap()
+            .rows::<(i32,)>()
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        assert_eq!(rows, vec![(6,)]);
+
         run(&session, "DROP AGGREGATE uf.total").await;
         run(&session, "DROP FUNCTION uf.tags (list<text>)").await;
         let want = (vec!["acc(int, int)".to_owned()], Vec::new());

@@ -290,6 +290,8 @@ pub enum Selector {
         /// Arguments.
         args: Vec<Self>,
     },
+    /// `CAST(selector AS type)`.
+    Cast(Box<Self>, TypeExpr),
     /// A constant or bind marker term.
     Term(Term),
 }

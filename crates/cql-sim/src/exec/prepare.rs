@@ -7,6 +7,7 @@ use proto::{ColumnType, Text};
 
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
+use crate::exec::functions::native::{Native, display_name as native_name};
 use crate::exec::{CachedStatement, ColumnSpec, PreparedInfo};
 use crate::schema::*;
 
@@ -69,9 +70,17 @@ impl SpecCollector<'_> {
                     }
                 }
             }
-            Term::Function { args, .. } => {
-                for a in args {
-                    self.term(a, name, &ColumnType::Timeuuid);
+            Term::Function { name: f, args } => {
+                // Cassandra names a function's markers `arg<i>(<function>)`, typed by the
+                // (first matching) signature.
+                let fname = f.strip_prefix("system.").unwrap_or(f);
+                let params = Native::lookup(fname)
+                    .and_then(|(_, sigs)| sigs.into_iter().find(|(p, _)| p.len() == args.len()))
+                    .map(|(p, _)| p)
+                    .unwrap_or_default();
+                for (i, a) in args.iter().enumerate() {
+                    let typ = params.get(i).cloned().unwrap_or(ColumnType::Blob);
+                    self.term(a, &format!("arg{i}({})", native_name(fname)), &typ);
                 }
             }
             _ => {}

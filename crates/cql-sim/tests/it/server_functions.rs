@@ -6,7 +6,7 @@ use cql_sim::SimCluster;
 use cql_testkit::query::*;
 use cql_testkit::{RawClient, TIMEOUT};
 use proto::request::{Register, Request};
-use proto::response::Response;
+use proto::response::{ErrorDetails, Response};
 
 /// `[string]`: a u16 length and the bytes.
 fn string(out: &mut Vec<u8>, s: &str) {
@@ -82,4 +82,21 @@ async fn function_and_aggregate_schema_changes_on_the_wire() {
     // A refused statement is an Invalid (0x2200) error, and no event follows.
     let r = c.query("DROP FUNCTION uf.nope").await;
     assert_eq!(error_code(&r).0, 0x2200);
+
+    // A function that fails while running is a FunctionFailure (0x1400) naming it.
+    c.ok("CREATE TABLE uf.t (k int PRIMARY KEY, v int)").await;
+    c.ok("INSERT INTO uf.t (k) VALUES (1)").await;
+    let r = c.query("SELECT acc(v, v) FROM uf.t WHERE k = 1").await;
+    let Response::Error(e) = &r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(e.code.0, 0x1400);
+    assert_eq!(
+        e.details,
+        ErrorDetails::FunctionFailure {
+            keyspace: "uf".into(),
+            function: "acc".into(),
+            arg_types: vec!["int".into(), "int".into()],
+        }
+    );
 }

@@ -234,3 +234,102 @@ fn drop_keyspace_drops_its_functions() {
     assert!(s.rows("SELECT * FROM system_schema.aggregates").is_empty());
     s.ok(PLUS);
 }
+
+#[test]
+fn simple_function_bodies_run_in_select() {
+    let mut s = Sim::new();
+    s.ok(PLUS);
+    s.ok("CREATE FUNCTION ks.bigger (a int, b int) CALLED ON NULL INPUT RETURNS int LANGUAGE java AS 'return Math.max(a, b);'");
+    s.ok("CREATE FUNCTION ks.shout (s text) RETURNS NULL ON NULL INPUT RETURNS text LANGUAGE java AS 'return s + \"!\";'");
+    s.ok("CREATE FUNCTION ks.shout_lua (s text) RETURNS NULL ON NULL INPUT RETURNS text LANGUAGE lua AS $$return s .. '?'$$");
+    s.ok("CREATE FUNCTION ks.ratio (a int, b int) CALLED ON NULL INPUT RETURNS double LANGUAGE java AS 'return (a + 0.0) / b;'");
+    s.ok("CREATE TABLE t (k int PRIMARY KEY, a int, b int, s text)");
+    s.ok("INSERT INTO t (k, a, b, s) VALUES (1, 2, 5, 'hey')");
+    s.ok("INSERT INTO t (k, a) VALUES (2, 7)");
+    let o = s.ok("SELECT ks.plus(a, b), plus(b, a) AS p, bigger(a, b), shout(s), shout_lua(s), ratio(a, b) FROM t WHERE k = 1");
+    let Outcome::Rows(r) = &o else { panic!() };
+    let names: Vec<&str> = r.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "ks.plus(a, b)",
+            "p",
+            "ks.bigger(a, b)",
+            "ks.shout(s)",
+            "ks.shout_lua(s)",
+            "ks.ratio(a, b)"
+        ]
+    );
+    assert_eq!(r.columns[5].typ, ColumnType::Double);
+    assert_eq!(
+        decode(r),
+        vec![vec![
+            int(7),
+            int(7),
+            int(5),
+            txt("hey!"),
+            txt("hey?"),
+            Some(CqlValue::Double(0.4))
+        ]]
+    );
+    // RETURNS NULL ON NULL INPUT: null without running; CALLED ON NULL INPUT: the body sees
+    // the null, and arithmetic on it fails as Java's unboxing would.
+    assert_eq!(
+        s.rows("SELECT plus(a, b), shout(s) FROM t WHERE k = 2"),
+        vec![vec![None, None]]
+    );
+    let e = s.err("SELECT ratio(a, b) FROM t WHERE k = 2");
+    assert_eq!(e.code(), 0x1400);
+    assert!(
+        e.to_string()
+            .starts_with("execution of 'ks.ratio[int, int]' failed"),
+        "{e}"
+    );
+    // A body beyond the simulator's evaluator fails the call rather than inventing a value.
+    s.ok("CREATE FUNCTION ks.loop (a int) CALLED ON NULL INPUT RETURNS int LANGUAGE java AS 'int x = 0; for (int i = 0; i < a; i++) x += i; return x;'");
+    let e = s.err("SELECT loop(a) FROM t WHERE k = 1");
+    assert!(
+        matches!(&e, CqlError::FunctionFailure { keyspace, function, arg_types, .. }
+            if keyspace == "ks" && function == "loop" && arg_types == &["int".to_owned()]),
+        "{e:?}"
+    );
+    let e = s.err("SELECT plus(s, s) FROM t");
+    assert!(
+        e.to_string()
+            .starts_with("Invalid call to function ks.plus"),
+        "{e}"
+    );
+}
+
+#[test]
+fn aggregates_fold_rows_with_their_state_function() {
+    let mut s = Sim::new();
+    s.ok(PLUS);
+    s.ok(SUM_AGG);
+    s.ok("CREATE FUNCTION ks.half (s int) CALLED ON NULL INPUT RETURNS double LANGUAGE java AS 'return s / 2.0;'");
+    s.ok("CREATE AGGREGATE ks.halfsum (int) SFUNC plus STYPE int FINALFUNC half INITCOND 0");
+    s.ok("CREATE TABLE t (k int, c int, v int, PRIMARY KEY (k, c))");
+    for c in 1..=4 {
+        s.ok(&format!(
+            "INSERT INTO t (k, c, v) VALUES (1, {c}, {})",
+            c * 10
+        ));
+    }
+    let o = s.ok("SELECT total(v), ks.halfsum(v), count(*) FROM t WHERE k = 1");
+    let Outcome::Rows(r) = &o else { panic!() };
+    assert_eq!(r.columns[0].name.as_str(), "ks.total(v)");
+    assert_eq!(r.columns[1].typ, ColumnType::Double);
+    assert_eq!(
+        decode(r),
+        vec![vec![
+            int(100),
+            Some(CqlValue::Double(50.0)),
+            Some(CqlValue::BigInt(4))
+        ]]
+    );
+    // No rows: the final function of the initial state.
+    assert_eq!(
+        s.rows("SELECT total(v), halfsum(v) FROM t WHERE k = 9"),
+        vec![vec![int(0), Some(CqlValue::Double(0.0))]]
+    );
+}

@@ -12,6 +12,7 @@ mod cluster;
 mod errors;
 mod functions;
 mod fuzz;
+mod native_functions;
 mod prepared;
 mod reads;
 mod schema;

@@ -1,0 +1,139 @@
+//! CQL native functions: blob conversions, time conversions and `CAST`, in selections, in
+//! INSERT values and in WHERE, with the result column names and types servers report.
+
+use proto::value::{CqlDate, CqlTimestamp};
+
+use super::*;
+
+fn setup() -> Sim {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE n (k int PRIMARY KEY, b blob, i int, t text, ts timestamp, id timeuuid, d date)");
+    s
+}
+
+fn column_names(o: &Outcome) -> Vec<String> {
+    let Outcome::Rows(r) = o else {
+        panic!("not rows: {o:?}")
+    };
+    r.columns.iter().map(|c| c.name.to_string()).collect()
+}
+
+#[test]
+fn blob_conversions_everywhere_the_servers_allow_them() {
+    let mut s = setup();
+    s.ok("INSERT INTO n (k, b, i, t) VALUES (blobAsInt(0x00000001), intAsBlob(42), blobAsInt(0x00000007), blobAsText(textAsBlob('hi')))");
+    let o = s.ok("SELECT blobAsInt(b), intAsBlob(i), textAsBlob(t), system.blobasint(b) AS again FROM n WHERE k = blobasint(0x00000001)");
+    assert_eq!(
+        column_names(&o),
+        vec![
+            "system.blobasint(b)",
+            "system.intasblob(i)",
+            "system.textasblob(t)",
+            "again"
+        ]
+    );
+    assert_eq!(
+        s.rows("SELECT blobAsInt(b), intAsBlob(i), textAsBlob(t) FROM n WHERE k = 1"),
+        vec![vec![
+            int(42),
+            Some(CqlValue::Blob(vec![0, 0, 0, 7])),
+            Some(CqlValue::Blob(b"hi".to_vec())),
+        ]]
+    );
+    let e = s.err("INSERT INTO n (k, t) VALUES (2, intAsBlob(1))");
+    assert_eq!(
+        e.to_string(),
+        "Type error: cannot assign result of function system.intasblob (type blob) to t (type text)"
+    );
+    let e = s.err("INSERT INTO n (k, i) VALUES (2, blobAsInt(0xcafe))");
+    assert_eq!(
+        e.to_string(),
+        "In call to function system.blobasint, value 0xcafe is not a valid binary representation for type int"
+    );
+    let e = s.err("SELECT blobAsInt(i) FROM n");
+    assert!(
+        e.to_string()
+            .starts_with("Invalid call to function blobasint, none of its type signatures match"),
+        "{e}"
+    );
+    let info = s
+        .engine
+        .prepare("INSERT INTO n (k, b) VALUES (?, intAsBlob(?))", Some("ks"))
+        .unwrap();
+    let specs: Vec<(String, ColumnType)> = info
+        .bind_specs
+        .iter()
+        .map(|b| (b.name.to_string(), b.typ.clone()))
+        .collect();
+    assert_eq!(
+        specs,
+        vec![
+            ("k".to_owned(), ColumnType::Int),
+            ("arg0(system.intasblob)".to_owned(), ColumnType::Int)
+        ]
+    );
+}
+
+#[test]
+fn time_conversions_and_cast() {
+    let mut s = setup();
+    s.ok("INSERT INTO n (k, i, ts, id, d) VALUES (1, 3, '2020-01-02 03:04:05+0000', now(), toDate(now()))");
+    let o = s.ok("SELECT toUnixTimestamp(ts), toDate(ts), toTimestamp(d), cast(i as text), cast(i AS double), CAST(ts AS date), dateOf(id) FROM n WHERE k = 1");
+    assert_eq!(
+        column_names(&o),
+        vec![
+            "system.tounixtimestamp(ts)",
+            "system.todate(ts)",
+            "system.totimestamp(d)",
+            "cast(i as text)",
+            "cast(i as double)",
+            "cast(ts as date)",
+            "system.dateof(id)",
+        ]
+    );
+    let ts = 1_577_934_245_000i64;
+    let day = (1u32 << 31) + 18_263;
+    let today = (1u32 << 31) + (s.now / 86_400_000_000) as u32;
+    let row = decode(match &o {
+        Outcome::Rows(r) => r,
+        _ => unreachable!(),
+    })
+    .remove(0);
+    assert_eq!(
+        row,
+        vec![
+            Some(CqlValue::BigInt(ts)),
+            Some(CqlValue::Date(CqlDate(day))),
+            Some(CqlValue::Timestamp(CqlTimestamp(
+                (i64::from(today) - (1i64 << 31)) * 86_400_000
+            ))),
+            txt("3"),
+            Some(CqlValue::Double(3.0)),
+            Some(CqlValue::Date(CqlDate(day))),
+            Some(CqlValue::Timestamp(CqlTimestamp((s.now - 1) / 1000))),
+        ]
+    );
+    // minTimeuuid / maxTimeuuid bound a timeuuid clustering range in WHERE.
+    s.ok("CREATE TABLE ev (k int, id timeuuid, PRIMARY KEY (k, id))");
+    s.ok("INSERT INTO ev (k, id) VALUES (1, now())");
+    let later = "2100-01-01 00:00:00+0000";
+    let q = format!(
+        "SELECT toTimestamp(id) FROM ev WHERE k = 1 AND id > minTimeuuid('2000-01-01 00:00:00+0000') AND id < maxTimeuuid('{later}')"
+    );
+    assert_eq!(s.rows(&q).len(), 1);
+    let q = format!("SELECT id FROM ev WHERE k = 1 AND id > maxTimeuuid('{later}')");
+    assert!(s.rows(&q).is_empty());
+    let e = s.err("SELECT cast(id as int) FROM ev");
+    assert_eq!(e.to_string(), "timeuuid cannot be cast to int");
+    let e = s.err("INSERT INTO n (k, ts) VALUES (5, currentDate())");
+    assert!(e.to_string().starts_with("Type error"), "{e}");
+    let r = s.rows("SELECT currentDate(), currentTimestamp(), currentTime() FROM n WHERE k = 1");
+    assert!(matches!(
+        r[0].as_slice(),
+        [
+            Some(CqlValue::Date(_)),
+            Some(CqlValue::Timestamp(_)),
+            Some(CqlValue::Time(_))
+        ]
+    ));
+}
