@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use proto::{ColumnType, CqlValue};
 
-use crate::cql::ast::{Selector, TypeExpr};
+use crate::cql::ast::{Selector, Term, TypeExpr};
 use crate::error::{CqlError, Result};
 use crate::exec::value::{TermEnv, encode};
 use crate::schema::{AggregateDef, Catalog, FunctionDef, FunctionKey, TableDef};
@@ -42,6 +42,8 @@ pub(crate) enum Expr {
         /// The arguments.
         args: Vec<Self>,
     },
+    /// A literal or bind marker, as a value of the given type.
+    Term(Term, ColumnType),
     /// `CAST(arg AS to)`.
     Cast {
         /// The argument's type.
@@ -84,16 +86,19 @@ pub(crate) fn build(
 ) -> Result<(Built, ColumnType, String)> {
     match sel {
         Selector::Function { name, args } => {
-            let mut exprs = Vec::with_capacity(args.len());
-            let mut types = Vec::with_capacity(args.len());
+            let mut built = Vec::with_capacity(args.len());
             let mut names = Vec::with_capacity(args.len());
             for a in args {
+                if let Selector::Term(term) = a {
+                    names.push(term_text(term));
+                    built.push(Arg::Term(term.clone()));
+                    continue;
+                }
                 let (e, typ, n) = scalar(cat, t, a)?;
-                exprs.push(e);
-                types.push(typ);
+                built.push(Arg::Expr(e, typ));
                 names.push(n);
             }
-            call(cat, t, name, exprs, &types, &names.join(", "))
+            call(cat, t, name, built, &names.join(", "))
         }
         Selector::Cast(arg, to) => {
             let (e, from, n) = scalar(cat, t, arg)?;
@@ -133,12 +138,65 @@ fn scalar(cat: &Catalog, t: &TableDef, sel: &Selector) -> Result<(Expr, ColumnTy
     }
 }
 
+/// A function argument: an expression of a known type, or a literal or bind marker typed by
+/// the signature it is passed to.
+enum Arg {
+    Expr(Expr, ColumnType),
+    Term(Term),
+}
+
+impl Arg {
+    fn fits(&self, param: &ColumnType) -> bool {
+        match self {
+            Self::Expr(_, t) => t == param,
+            Self::Term(Term::Bind(_)) => true,
+            Self::Term(term) => TermEnv {
+                values: &[],
+                now_micros: 0,
+                unique: 0,
+            }
+            .value(term, param, "")
+            .is_ok(),
+        }
+    }
+}
+
+fn fits(args: &[Arg], params: &[ColumnType]) -> bool {
+    args.len() == params.len() && args.iter().zip(params).all(|(a, p)| a.fits(p))
+}
+
+fn typed(args: Vec<Arg>, params: &[ColumnType]) -> Vec<Expr> {
+    args.into_iter()
+        .zip(params)
+        .map(|(a, p)| match a {
+            Arg::Expr(e, _) => e,
+            Arg::Term(term) => Expr::Term(term, p.clone()),
+        })
+        .collect()
+}
+
+/// A literal as a result column name shows it.
+fn term_text(t: &Term) -> String {
+    match t {
+        Term::Null => "null".into(),
+        Term::Str(s) => format!("'{}'", s.replace('\'', "''")),
+        Term::Int(s) | Term::Float(s) => s.clone(),
+        Term::Bool(b) => b.to_string(),
+        Term::Uuid(u) => u.to_string(),
+        Term::Blob(b) => {
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            format!("0x{hex}")
+        }
+        Term::Bind(m) => m.name.as_ref().map_or("?".into(), |n| format!(":{n}")),
+        other => format!("{other:?}"),
+    }
+}
+
 fn call(
     cat: &Catalog,
     t: &TableDef,
     name: &str,
-    args: Vec<Expr>,
-    types: &[ColumnType],
+    args: Vec<Arg>,
     arg_names: &str,
 ) -> Result<(Built, ColumnType, String)> {
     let (ks, fname) = match name.split_once('.') {
@@ -149,7 +207,7 @@ fn call(
         && let Some((f, sigs)) = Native::lookup(fname)
     {
         let shown = native::display_name(fname);
-        let Some((params, ret)) = sigs.iter().find(|(p, _)| p.as_slice() == types) else {
+        let Some((params, ret)) = sigs.iter().find(|(p, _)| fits(&args, p)) else {
             let known: Vec<String> = sigs
                 .iter()
                 .map(|(p, r)| {
@@ -167,7 +225,7 @@ fn call(
                 f,
                 name: fname.to_owned(),
                 arg_types: params.clone(),
-                args,
+                args: typed(args, params),
             }),
             ret.clone(),
             format!("{shown}({arg_names})"),
@@ -178,14 +236,14 @@ fn call(
     let shown = format!("{ks}.{fname}({arg_names})");
     if let Some((key, def)) = fns
         .function_overloads(ks, fname)
-        .find(|(_, d)| d.arg_types.as_slice() == types)
+        .find(|(_, d)| fits(&args, &d.arg_types))
     {
         let typ = def.return_type.clone();
         return Ok((
             Built::Scalar(Expr::Udf {
                 key: key.clone(),
                 def: Box::new(def.clone()),
-                args,
+                args: typed(args, &def.arg_types),
             }),
             typ,
             shown,
@@ -193,7 +251,7 @@ fn call(
     }
     if let Some((_, def)) = fns
         .aggregate_overloads(ks, fname)
-        .find(|(_, d)| d.arg_types.as_slice() == types)
+        .find(|(_, d)| fits(&args, &d.arg_types))
     {
         let find = |f: &str, params: Vec<ColumnType>| {
             fns.function_overloads(ks, f)
@@ -201,7 +259,7 @@ fn call(
                 .map(|(k, d)| (k.clone(), d.clone()))
         };
         let mut sparams = vec![def.state_type.clone()];
-        sparams.extend(types.iter().cloned());
+        sparams.extend(def.arg_types.iter().cloned());
         let sfunc = find(&def.state_func, sparams)
             .ok_or_else(|| CqlError::invalid(format!("State function of {shown} is missing")))?;
         let ffunc = match &def.final_func {
@@ -216,7 +274,7 @@ fn call(
                 def: def.clone(),
                 sfunc,
                 ffunc,
-                args,
+                args: typed(args, &def.arg_types),
             })),
             typ,
             shown,
@@ -254,6 +312,10 @@ impl Expr {
                 let vals = eval_all(args, col, env)?;
                 udf::call(key, def, &vals)
             }
+            Self::Term(term, typ) => Ok(match env.bytes(term, typ, "function argument")? {
+                crate::exec::BoundValue::Value(b) => Some(b),
+                _ => None,
+            }),
             Self::Cast { from, to, arg } => {
                 let Some(b) = arg.eval(col, env)? else {
                     return Ok(None);

@@ -293,6 +293,12 @@ fn simple_function_bodies_run_in_select() {
             if keyspace == "ks" && function == "loop" && arg_types == &["int".to_owned()]),
         "{e:?}"
     );
+    // Literals as arguments take the type of the signature they are passed to.
+    let o = s.ok("SELECT plus(a, 10), shout('x') FROM t WHERE k = 1");
+    let Outcome::Rows(r) = &o else { panic!() };
+    assert_eq!(r.columns[0].name.as_str(), "ks.plus(a, 10)");
+    assert_eq!(r.columns[1].name.as_str(), "ks.shout('x')");
+    assert_eq!(decode(r), vec![vec![int(12), txt("x!")]]);
     let e = s.err("SELECT plus(s, s) FROM t");
     assert!(
         e.to_string()

@@ -40,6 +40,18 @@ fn blob_conversions_everywhere_the_servers_allow_them() {
             Some(CqlValue::Blob(b"hi".to_vec())),
         ]]
     );
+    let o = s.ok("SELECT blobAsInt(0x0000002a), intAsBlob(7) FROM n WHERE k = 1");
+    assert_eq!(
+        column_names(&o),
+        vec!["system.blobasint(0x0000002a)", "system.intasblob(7)"]
+    );
+    assert_eq!(
+        decode(match &o {
+            Outcome::Rows(r) => r,
+            _ => unreachable!(),
+        }),
+        vec![vec![int(42), Some(CqlValue::Blob(vec![0, 0, 0, 7]))]]
+    );
     let e = s.err("INSERT INTO n (k, t) VALUES (2, intAsBlob(1))");
     assert_eq!(
         e.to_string(),
