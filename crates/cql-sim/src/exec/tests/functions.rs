@@ -339,3 +339,40 @@ fn aggregates_fold_rows_with_their_state_function() {
         vec![vec![int(0), Some(CqlValue::Double(0.0))]]
     );
 }
+
+#[test]
+fn replacing_or_dropping_a_function_unprepares_its_callers() {
+    let mut s = Sim::new();
+    s.ok(PLUS);
+    s.ok("CREATE TABLE t (k int PRIMARY KEY, a int, b int)");
+    let ddl = |s: &mut Sim, q: &str| {
+        let o = s.ok(q);
+        s.engine.invalidate_prepared(schema_change(&o))
+    };
+    let prepare = |s: &mut Sim, q: &str| s.engine.prepare(q, Some("ks")).unwrap().id;
+    let caller = prepare(&mut s, "SELECT plus(a, b) FROM t WHERE k = 1");
+    let qualified = prepare(&mut s, "SELECT cast(ks.plus(a, 1) as text) FROM t");
+    let other = prepare(&mut s, "SELECT a FROM t");
+
+    let dropped = ddl(&mut s, &PLUS.replace("CREATE", "CREATE OR REPLACE"));
+    assert_eq!(dropped.len(), 2);
+    assert!(dropped.contains(&caller) && dropped.contains(&qualified));
+    assert!(s.engine.prepared(&other).is_ok());
+
+    // A first function of another name changes nothing; a second overload of `plus` does.
+    let caller = prepare(&mut s, "SELECT plus(a, b) FROM t WHERE k = 1");
+    assert!(ddl(&mut s, "CREATE FUNCTION ks.minus (a int, b int) CALLED ON NULL INPUT RETURNS int LANGUAGE java AS 'return a - b;'").is_empty());
+    let dropped = ddl(
+        &mut s,
+        "CREATE FUNCTION ks.plus (a text, b text) CALLED ON NULL INPUT RETURNS text LANGUAGE java AS 'return a + b;'",
+    );
+    assert_eq!(dropped, vec![caller]);
+
+    let caller = prepare(&mut s, "SELECT plus(a, b) FROM t WHERE k = 1");
+    assert_eq!(
+        ddl(&mut s, "DROP FUNCTION ks.plus (text, text)"),
+        vec![caller]
+    );
+    assert!(s.engine.prepared(&caller).is_err());
+    assert!(s.engine.prepared(&other).is_ok());
+}
