@@ -5,6 +5,7 @@
 use proto::ColumnType;
 
 use super::check_not_system;
+use super::table::mentions_udt;
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::exec::Outcome;
@@ -368,4 +369,41 @@ fn drop_routine(
         SchemaChangeTarget::Function,
         &key,
     )))
+}
+
+/// The functions and aggregates of keyspace `ks` whose signature, state or return type uses
+/// user type `udt` (as `ks.name`), which DROP TYPE refuses to orphan.
+pub(super) fn functions_using_type(cat: &Catalog, ks: &str, udt: &str) -> Vec<String> {
+    let uses = |types: &[&ColumnType]| types.iter().any(|t| mentions_udt(t, udt));
+    let fns = cat.functions();
+    let mut out: Vec<String> = fns
+        .functions()
+        .iter()
+        .filter(|(k, f)| {
+            k.keyspace == ks
+                && uses(
+                    &f.arg_types
+                        .iter()
+                        .chain([&f.return_type])
+                        .collect::<Vec<_>>(),
+                )
+        })
+        .map(|(k, _)| k.qualified())
+        .collect();
+    out.extend(
+        fns.aggregates()
+            .iter()
+            .filter(|(k, a)| {
+                k.keyspace == ks
+                    && uses(
+                        &a.arg_types
+                            .iter()
+                            .chain([&a.state_type, &a.return_type])
+                            .collect::<Vec<_>>(),
+                    )
+            })
+            .map(|(k, _)| k.qualified()),
+    );
+    out.dedup();
+    out
 }

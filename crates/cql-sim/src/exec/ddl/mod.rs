@@ -410,6 +410,15 @@ pub(super) fn execute(
                     name.name
                 )));
             }
+            let functions = function::functions_using_type(cat, &ks, &name.name);
+            if !functions.is_empty() {
+                return Err(CqlError::invalid(format!(
+                    "Cannot drop user type '{ks}.{}' as it is still used by functions {}",
+                    name.name,
+                    functions.join(", ")
+                )));
+            }
+            let k = cat.keyspace_mut(&ks)?;
             if k.types.remove(&name.name).is_none() {
                 if *if_exists {
                     return Ok(Outcome::Void);

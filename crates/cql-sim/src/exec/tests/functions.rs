@@ -376,3 +376,19 @@ fn replacing_or_dropping_a_function_unprepares_its_callers() {
     assert!(s.engine.prepared(&caller).is_err());
     assert!(s.engine.prepared(&other).is_ok());
 }
+
+#[test]
+fn a_user_type_in_a_signature_cannot_be_dropped() {
+    let mut s = Sim::new();
+    s.ok("CREATE TYPE ks.pt (x int, y int)");
+    s.ok("CREATE FUNCTION ks.px (p pt) CALLED ON NULL INPUT RETURNS int LANGUAGE java AS 'return p.getInt(\"x\");'");
+    let rows = s.rows("SELECT argument_types FROM system_schema.functions WHERE keyspace_name = 'ks' AND function_name = 'px'");
+    assert_eq!(rows, vec![vec![list(&["frozen<pt>"])]]);
+    let e = s.err("DROP TYPE ks.pt");
+    assert_eq!(
+        e.to_string(),
+        "Cannot drop user type 'ks.pt' as it is still used by functions ks.px"
+    );
+    s.ok("DROP FUNCTION ks.px");
+    s.ok("DROP TYPE ks.pt");
+}
