@@ -79,7 +79,11 @@ impl SpecCollector<'_> {
                     .map(|(p, _)| p)
                     .unwrap_or_default();
                 for (i, a) in args.iter().enumerate() {
-                    let typ = params.get(i).cloned().unwrap_or(ColumnType::Blob);
+                    let typ = match params.get(i) {
+                        Some(p) => p.clone(),
+                        None if fname == "fromjson" => ColumnType::Text,
+                        None => ColumnType::Blob,
+                    };
                     self.term(a, &format!("arg{i}({})", native_name(fname)), &typ);
                 }
             }

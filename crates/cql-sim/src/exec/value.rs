@@ -248,6 +248,14 @@ impl TermEnv<'_> {
         col: &str,
     ) -> Result<Option<CqlValue>> {
         let fname = name.strip_prefix("system.").unwrap_or(name);
+        // fromJson returns whatever type it is assigned to.
+        if let ("fromjson", [arg]) = (fname, args) {
+            let Some(CqlValue::Text(doc)) = self.value(arg, &ColumnType::Text, col)? else {
+                return Ok(None);
+            };
+            let term = super::json::to_term(&super::json::parse(&doc)?, typ, col)?;
+            return self.value(&term, typ, col);
+        }
         let Some((f, sigs)) = Native::lookup(fname) else {
             return Err(CqlError::invalid(format!("Unknown function '{name}'")));
         };

@@ -203,6 +203,23 @@ fn call(
         Some((ks, f)) => (Some(ks), f),
         None => (None, name),
     };
+    // toJson takes any type: its one signature is its argument's.
+    if ks.is_none_or(|k| k == "system")
+        && fname == "tojson"
+        && let [Arg::Expr(_, typ)] = args.as_slice()
+    {
+        let typ = typ.clone();
+        return Ok((
+            Built::Scalar(Expr::Native {
+                f: Native::ToJson,
+                name: fname.to_owned(),
+                arg_types: vec![typ.clone()],
+                args: typed(args, &[typ]),
+            }),
+            ColumnType::Text,
+            format!("{}({arg_names})", native::display_name(fname)),
+        ));
+    }
     if ks.is_none_or(|k| k == "system")
         && let Some((f, sigs)) = Native::lookup(fname)
     {

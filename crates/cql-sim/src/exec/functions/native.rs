@@ -38,6 +38,8 @@ pub(crate) enum Native {
     BlobAs(ColumnType),
     /// `<type>AsBlob(type)`.
     AsBlob(ColumnType),
+    /// `toJson(x)`: the argument's JSON text, as `SELECT JSON` writes values (any type).
+    ToJson,
 }
 
 /// A native function's signatures: argument types and return type.
@@ -138,6 +140,16 @@ impl Native {
                 return Ok(Some(b.clone()));
             }
             Self::AsBlob(_) => return Ok(args.first().cloned().flatten()),
+            Self::ToJson => {
+                let v = match (args.first(), arg_types.first()) {
+                    (Some(Some(b)), Some(t)) if !b.is_empty() => CqlValue::decode_bytes(t, b)
+                        .map_err(|e| CqlError::invalid(e.to_string()))?,
+                    _ => return Ok(Some(Bytes::from_static(b"null"))),
+                };
+                let mut out = String::new();
+                crate::exec::json::write_value(&v, &mut out);
+                return Ok(Some(Bytes::from(out)));
+            }
             _ => {
                 let (Some(Some(b)), Some(t)) = (args.first(), arg_types.first()) else {
                     return Ok(None);

@@ -149,3 +149,23 @@ fn time_conversions_and_cast() {
         ]
     ));
 }
+
+#[test]
+fn to_json_and_from_json() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE j (k int PRIMARY KEY, l list<int>, t text)");
+    s.ok("INSERT INTO j (k, l, t) VALUES (1, fromJson('[1, 2]'), fromJson('\"hi\"'))");
+    let o = s.ok("SELECT toJson(l), toJson(t), toJson(k) FROM j WHERE k = 1");
+    assert_eq!(
+        column_names(&o),
+        vec!["system.tojson(l)", "system.tojson(t)", "system.tojson(k)"]
+    );
+    let Outcome::Rows(r) = &o else { panic!() };
+    assert_eq!(r.columns[0].typ, ColumnType::Text);
+    assert_eq!(
+        decode(r),
+        vec![vec![txt("[1, 2]"), txt("\"hi\""), txt("1")]]
+    );
+    let e = s.err("INSERT INTO j (k, l) VALUES (2, fromJson('{\"a\": 1}'))");
+    assert_eq!(e.code(), 0x2200);
+}
