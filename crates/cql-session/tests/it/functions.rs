@@ -42,7 +42,7 @@ async fn udf_and_uda_metadata_follow_schema_change_events() {
         run(&session, "CREATE FUNCTION uf.tags (l list<text>) RETURNS NULL ON NULL INPUT RETURNS int LANGUAGE java AS 'return l.size();'").await;
         run(&session, "CREATE AGGREGATE uf.total (int) SFUNC acc STYPE int INITCOND 0").await;
         let want = (
-            vec!["acc(int, int)".to_owned(), "tags(frozen<list<text>>)".to_owned()],
+            vec!["acc(int, int)".to_owned(), "tags(list<text>)".to_owned()],
             vec!["total(int)".to_owned()],
         );
         wait_until(LIMIT, "functions and aggregate in metadata", || {

@@ -49,7 +49,7 @@ async fn function_and_aggregate_schema_changes_on_the_wire() {
         .await;
     let frame = c.read_frame_timeout(TIMEOUT).await.unwrap().unwrap();
     assert_eq!(frame.header.stream, stream);
-    let args = ["int", "frozen<list<text>>"];
+    let args = ["int", "list<text>"];
     let mut want = 5i32.to_be_bytes().to_vec();
     want.extend(change_body("CREATED", "FUNCTION", "uf", "plus", &args));
     assert_eq!(frame.body.as_ref(), want.as_slice());

@@ -54,21 +54,20 @@ fn keyspace_of(cat: &Catalog, name: &QualifiedName, current: Option<&str>) -> Re
     Ok(ks)
 }
 
-/// A function argument or return type: never written frozen, always frozen inside (collections,
-/// tuples and UDTs show as `frozen<...>` in `system_schema`).
+/// A function argument, return or state type and its CQL text (`list<text>`, `pt`). It may not
+/// be written `frozen<...>`, except around a tuple (always frozen anyway); `what` names it in
+/// the error ("Argument", "Return type", "State type").
 fn udf_type(cat: &Catalog, ks: &str, t: &TypeExpr, what: &str) -> Result<(ColumnType, String)> {
-    if let TypeExpr::Frozen(inner) = t {
-        let (_, _, text) = cat.resolve_type(ks, inner)?;
+    if let TypeExpr::Frozen(inner) = t
+        && !matches!(**inner, TypeExpr::Tuple(_))
+    {
+        let (_, _, text) = cat.resolve_type(ks, t)?;
         return Err(CqlError::invalid(format!(
-            "{what} cannot be frozen; remove frozen<> modifier from 'frozen<{text}>'"
+            "{what} '{text}' cannot be frozen; remove frozen<> modifier from '{text}'"
         )));
     }
     let (typ, _, text) = cat.resolve_type(ks, t)?;
-    if matches!(t, TypeExpr::Native(_) | TypeExpr::Custom(_)) {
-        return Ok((typ, text));
-    }
-    let (_, _, frozen) = cat.resolve_type(ks, &TypeExpr::Frozen(Box::new(t.clone())))?;
-    Ok((typ, frozen))
+    Ok((typ, text))
 }
 
 fn arg_types(
@@ -79,7 +78,7 @@ fn arg_types(
     let mut typs = Vec::with_capacity(types.len());
     let mut texts = Vec::with_capacity(types.len());
     for t in types {
-        let (typ, text) = udf_type(cat, ks, t, "Argument types")?;
+        let (typ, text) = udf_type(cat, ks, t, "Argument")?;
         typs.push(typ);
         texts.push(text);
     }
@@ -110,7 +109,8 @@ fn create_function(
         .any(|(i, n)| names[..i].contains(n))
     {
         return Err(CqlError::invalid(format!(
-            "Duplicate argument names for given function {qualified} with argument names {}",
+            "Duplicate argument names for given function {} with argument names [{}]",
+            f.name.name,
             names.join(", ")
         )));
     }
@@ -128,9 +128,10 @@ fn create_function(
         name: f.name.name.clone(),
         arg_types: arg_texts,
     };
+    let fname = &f.name.name;
     if cat.functions().aggregates().contains_key(&key) {
         return Err(CqlError::invalid(format!(
-            "Function '{qualified}' would override an aggregate"
+            "Function '{fname}' cannot replace an aggregate"
         )));
     }
     let mut change_type = SchemaChangeType::Created;
@@ -140,22 +141,23 @@ fn create_function(
         }
         if !f.or_replace {
             return Err(CqlError::invalid(format!(
-                "Function '{qualified}' already exists"
+                "Function '{fname}' already exists"
             )));
         }
         if old.called_on_null_input != f.called_on_null_input {
-            let directive = if old.called_on_null_input {
+            // Cassandra names the directive the new statement gave.
+            let directive = if f.called_on_null_input {
                 "CALLED ON NULL INPUT"
             } else {
                 "RETURNS NULL ON NULL INPUT"
             };
             return Err(CqlError::invalid(format!(
-                "Function '{qualified}' must have {directive} directive"
+                "Function '{fname}' must have {directive} directive"
             )));
         }
         if old.return_type != return_type {
             return Err(CqlError::invalid(format!(
-                "Cannot replace function '{qualified}', the new return type {return_type_text} is not compatible with the return type {} of existing function",
+                "Cannot replace function '{fname}', the new return type {return_type_text} is not compatible with the return type {} of existing function",
                 old.return_type_text
             )));
         }
@@ -185,7 +187,6 @@ fn create_aggregate(
 ) -> Result<Option<Outcome>> {
     both_directives(a.or_replace, a.if_not_exists)?;
     let ks = keyspace_of(cat, &a.name, current)?;
-    let qualified = format!("{ks}.{}", a.name.name);
     let (arg_types, arg_texts) = arg_types(cat, &ks, &a.args)?;
     let (state_type, state_text) = udf_type(cat, &ks, &a.state_type, "State type")?;
 
@@ -196,7 +197,11 @@ fn create_aggregate(
         name: a.state_func.clone(),
         arg_types: sfunc_args,
     };
-    let sfunc_sig = format!("{}({})", a.state_func, sfunc_key.arg_types.join(", "));
+    let sfunc_sig = format!(
+        "{}({})",
+        sfunc_key.qualified(),
+        sfunc_key.arg_types.join(", ")
+    );
     if cat.functions().aggregates().contains_key(&sfunc_key) {
         return Err(CqlError::invalid(format!(
             "State function {sfunc_sig} isn't a scalar function"
@@ -206,6 +211,7 @@ fn create_aggregate(
         cat.functions().functions().get(&sfunc_key).ok_or_else(|| {
             CqlError::invalid(format!("State function {sfunc_sig} doesn't exist"))
         })?;
+    let sfunc_called_on_null = sfunc.called_on_null_input;
     if sfunc.return_type != state_type {
         return Err(CqlError::invalid(format!(
             "State function {sfunc_sig} return type must be the same as the first argument type - check STYPE, argument and return types"
@@ -218,8 +224,14 @@ fn create_aggregate(
             name: ff.clone(),
             arg_types: vec![state_text.clone()],
         };
+        let ffunc_sig = format!("{}({state_text})", ffunc_key.qualified());
+        if cat.functions().aggregates().contains_key(&ffunc_key) {
+            return Err(CqlError::invalid(format!(
+                "Final function {ffunc_sig} isn't a scalar function"
+            )));
+        }
         let ffunc = cat.functions().functions().get(&ffunc_key).ok_or_else(|| {
-            CqlError::invalid(format!("Final function {ff}({state_text}) doesn't exist"))
+            CqlError::invalid(format!("Final function {ffunc_sig} doesn't exist"))
         })?;
         return_type = ffunc.return_type.clone();
         return_type_text.clone_from(&ffunc.return_type_text);
@@ -239,14 +251,21 @@ fn create_aggregate(
             (Some(b), Some(v.to_string()))
         }
     };
+    let aname = &a.name.name;
+    if init_cond.is_none() && !sfunc_called_on_null {
+        return Err(CqlError::invalid(format!(
+            "Cannot create aggregate '{aname}' without INITCOND because state function {} does not accept 'null' arguments",
+            sfunc_key.qualified()
+        )));
+    }
     let key = FunctionKey {
         keyspace: ks,
-        name: a.name.name.clone(),
+        name: aname.clone(),
         arg_types: arg_texts,
     };
     if cat.functions().functions().contains_key(&key) {
         return Err(CqlError::invalid(format!(
-            "Aggregate '{qualified}' would override a function"
+            "Aggregate '{aname}' cannot replace a function"
         )));
     }
     let mut change_type = SchemaChangeType::Created;
@@ -256,12 +275,12 @@ fn create_aggregate(
         }
         if !a.or_replace {
             return Err(CqlError::invalid(format!(
-                "Aggregate '{qualified}' already exists"
+                "Aggregate '{aname}' already exists"
             )));
         }
         if old.return_type != return_type {
             return Err(CqlError::invalid(format!(
-                "Cannot replace aggregate '{qualified}', the new return type {return_type_text} isn't compatible with the return type {} of existing function",
+                "Cannot replace aggregate '{aname}', the new return type {return_type_text} isn't compatible with the return type {} of existing function",
                 old.return_type_text
             )));
         }
@@ -299,13 +318,25 @@ fn drop_routine(
     };
     let ks = cat.resolve_keyspace(&d.name, current)?.to_owned();
     check_not_system(&ks)?;
+    let qualified = format!("{ks}.{}", d.name.name);
+    // Messages name the function with its signature when the statement gave one.
+    let shown = match &d.args {
+        Some(types) => {
+            let texts: Vec<String> = types
+                .iter()
+                .map(|t| cat.resolve_type(&ks, t).map(|(_, _, s)| s))
+                .collect::<Result<_>>()
+                .unwrap_or_default();
+            format!("{qualified}({})", texts.join(", "))
+        }
+        None => qualified,
+    };
     if cat.keyspace(&ks).is_none() {
         if d.if_exists {
             return Ok(None);
         }
-        return Err(CqlError::invalid(format!("Keyspace '{ks}' doesn't exist")));
+        return Err(CqlError::invalid(format!("{kind} '{shown}' doesn't exist")));
     }
-    let qualified = format!("{ks}.{}", d.name.name);
     let fns = cat.functions();
     let candidates: Vec<FunctionKey> = if aggregate {
         fns.aggregate_overloads(&ks, &d.name.name)
@@ -316,6 +347,12 @@ fn drop_routine(
             .map(|(k, _)| k.clone())
             .collect()
     };
+    let bare = &d.name.name;
+    if candidates.len() > 1 && d.args.is_none() {
+        return Err(CqlError::invalid(format!(
+            "'DROP {word} {bare}' matches multiple function definitions; specify the argument types by issuing a statement like 'DROP {word} {bare} (type, type, ...)'. You can use cqlsh 'DESCRIBE {word} {bare}' command to find all overloads"
+        )));
+    }
     let key = match &d.args {
         Some(types) => {
             let (_, texts) = arg_types(cat, &ks, types)?;
@@ -323,27 +360,13 @@ fn drop_routine(
             match found {
                 Some(k) => k,
                 None if d.if_exists => return Ok(None),
-                None => {
-                    return Err(CqlError::invalid(format!(
-                        "{kind} '{qualified}({})' doesn't exist",
-                        texts.join(", ")
-                    )));
-                }
+                None => return Err(CqlError::invalid(format!("{kind} '{shown}' doesn't exist"))),
             }
         }
-        None => match candidates.as_slice() {
-            [] if d.if_exists => return Ok(None),
-            [] => {
-                return Err(CqlError::invalid(format!(
-                    "{kind} '{qualified}' doesn't exist"
-                )));
-            }
-            [k] => k.clone(),
-            _ => {
-                return Err(CqlError::invalid(format!(
-                    "'DROP {word} {qualified}' matches multiple function definitions; specify the argument types by issuing a statement like 'DROP {word} {qualified} (type, type, ...)'. You can use cqlsh 'DESCRIBE {word} {qualified}' command to find all overloads"
-                )));
-            }
+        None => match candidates.into_iter().next() {
+            Some(k) => k,
+            None if d.if_exists => return Ok(None),
+            None => return Err(CqlError::invalid(format!("{kind} '{shown}' doesn't exist"))),
         },
     };
     if aggregate {
@@ -358,7 +381,7 @@ fn drop_routine(
         let users = cat.functions().aggregates_using(&key, def);
         if !users.is_empty() {
             return Err(CqlError::invalid(format!(
-                "Function '{qualified}' is still referenced by aggregates {}",
+                "Function '{shown}' is still referenced by aggregates {}",
                 users.join(", ")
             )));
         }
