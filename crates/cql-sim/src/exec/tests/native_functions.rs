@@ -169,3 +169,23 @@ fn to_json_and_from_json() {
     let e = s.err("INSERT INTO j (k, l) VALUES (2, fromJson('{\"a\": 1}'))");
     assert_eq!(e.code(), 0x2200);
 }
+
+#[test]
+fn select_json_names_function_calls_as_the_servers_do() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE j (p int PRIMARY KEY, v int)");
+    s.ok("INSERT INTO j (p, v) VALUES (1, 17)");
+    let cases = [
+        ("intAsBlob(v)", r#"{"system.intasblob(v)": "0x00000011"}"#),
+        (
+            "blobasInt(intAsBlob(v))",
+            r#"{"system.blobasint(system.intasblob(v))": 17}"#,
+        ),
+        ("tojson(v)", r#"{"system.tojson(v)": "17"}"#),
+        ("CAST(v AS FLOAT)", r#"{"cast(v as float)": 17.0}"#),
+    ];
+    for (sel, want) in cases {
+        let rows = s.rows(&format!("SELECT JSON {sel} FROM j WHERE p = 1"));
+        assert_eq!(rows, vec![vec![txt(want)]], "{sel}");
+    }
+}
