@@ -350,6 +350,16 @@ pub(super) fn bind_specs(
             out: Vec::new(),
         };
         c.statement(s)?;
+        if let Statement::Select(sel) = s
+            && let Selection::List(items) = &sel.selection
+        {
+            for (i, name, typ) in crate::exec::functions::selection_markers(cat, t, items) {
+                if i >= c.out.len() {
+                    c.out.resize(i + 1, None);
+                }
+                c.out[i] = Some(spec(t, &name, typ));
+            }
+        }
         for (i, sp) in c.out.into_iter().enumerate() {
             if let (Some(sp), Some(slot)) = (sp, all.get_mut(i)) {
                 *slot = Some(sp);

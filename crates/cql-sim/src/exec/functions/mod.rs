@@ -307,7 +307,54 @@ fn call(
     Err(CqlError::invalid(format!("Unknown function '{name}'")))
 }
 
+/// The bind markers among the function arguments of a selection: (index, name, type), named
+/// as Cassandra names a function's argument markers (`arg<i>(<function>)`) unless written
+/// `:name`. Selectors that do not resolve give none (executing them reports the error).
+pub(crate) fn selection_markers(
+    cat: &Catalog,
+    t: &TableDef,
+    items: &[(Selector, Option<String>)],
+) -> Vec<(usize, String, ColumnType)> {
+    let mut out = Vec::new();
+    for (sel, _) in items {
+        if !matches!(sel, Selector::Function { .. } | Selector::Cast(..)) {
+            continue;
+        }
+        match build(cat, t, sel) {
+            Ok((Built::Scalar(e), ..)) => e.markers(&mut out),
+            Ok((Built::Aggregate(a), ..)) => {
+                for e in &a.args {
+                    e.markers(&mut out);
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    out
+}
+
 impl Expr {
+    fn markers(&self, out: &mut Vec<(usize, String, ColumnType)>) {
+        let (function, args) = match self {
+            Self::Native { name, args, .. } => (native::display_name(name), args),
+            Self::Udf { key, args, .. } => (key.qualified(), args),
+            Self::Cast { arg, .. } => return arg.markers(out),
+            Self::Column(_) | Self::Term(..) => return,
+        };
+        for (i, a) in args.iter().enumerate() {
+            match a {
+                Self::Term(Term::Bind(m), typ) => out.push((
+                    m.index,
+                    m.name
+                        .clone()
+                        .unwrap_or_else(|| format!("arg{i}({function})")),
+                    typ.clone(),
+                )),
+                other => other.markers(out),
+            }
+        }
+    }
+
     /// Evaluates the expression over a row whose columns `col` gives.
     pub(crate) fn eval(
         &self,

@@ -411,3 +411,39 @@ fn a_user_type_in_a_signature_cannot_be_dropped() {
     s.ok("DROP FUNCTION ks.px");
     s.ok("DROP TYPE ks.pt");
 }
+
+#[test]
+fn markers_in_function_arguments_are_typed_by_the_signature() {
+    let mut s = Sim::new();
+    s.ok(PLUS);
+    s.ok("CREATE TABLE t (k int PRIMARY KEY, a int)");
+    s.ok("INSERT INTO t (k, a) VALUES (1, 2)");
+    let q = "SELECT plus(a, ?), blobAsInt(?) FROM t WHERE k = ?";
+    let info = s.engine.prepare(q, Some("ks")).unwrap();
+    let specs: Vec<(String, ColumnType)> = info
+        .bind_specs
+        .iter()
+        .map(|b| (b.name.to_string(), b.typ.clone()))
+        .collect();
+    assert_eq!(
+        specs,
+        vec![
+            ("arg1(ks.plus)".to_owned(), ColumnType::Int),
+            ("arg0(system.blobasint)".to_owned(), ColumnType::Blob),
+            ("k".to_owned(), ColumnType::Int),
+        ]
+    );
+    let stmt = s.engine.prepared(&info.id).unwrap();
+    let opts = QueryOptions {
+        values: vec![
+            bv_int(40),
+            BoundValue::Value(Bytes::from_static(&[0, 0, 0, 9])),
+            bv_int(1),
+        ],
+        ..s.opts()
+    };
+    let Outcome::Rows(r) = s.engine.execute(&mut s.store, &stmt, &opts).unwrap() else {
+        panic!()
+    };
+    assert_eq!(decode(&r), vec![vec![int(42), int(9)]]);
+}
