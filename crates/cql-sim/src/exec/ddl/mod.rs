@@ -1,5 +1,6 @@
 //! Schema statements: CREATE, ALTER and DROP of keyspaces, tables, types, indexes and views,
-//! TRUNCATE, and the schema changes they report. CREATE TABLE is in [`table`].
+//! TRUNCATE, and the schema changes they report. CREATE TABLE is in [`table`], functions and
+//! aggregates in [`function`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
