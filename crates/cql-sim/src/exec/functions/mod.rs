@@ -419,9 +419,17 @@ impl Uda {
         col: &dyn Fn(usize) -> Option<Bytes>,
         env: &mut TermEnv<'_>,
     ) -> Result<Option<Bytes>> {
+        let row = eval_all(&self.args, col, env)?;
+        // As Cassandra does, a row with a null argument leaves the state as it is when the
+        // state function returns null on null input (the state itself is not checked).
+        if !self.sfunc.1.called_on_null_input
+            && row.iter().any(|a| a.as_ref().is_none_or(|b| b.is_empty()))
+        {
+            return Ok(state);
+        }
         let mut vals = vec![state];
-        vals.extend(eval_all(&self.args, col, env)?);
-        udf::call(&self.sfunc.0, &self.sfunc.1, &vals)
+        vals.extend(row);
+        udf::call_with_state(&self.sfunc.0, &self.sfunc.1, &vals)
     }
 
     /// The aggregate's value: the final function of the state, or the state.

@@ -43,6 +43,16 @@ pub(crate) fn call(
     if !def.called_on_null_input && args.iter().any(|a| a.as_ref().is_none_or(|b| b.is_empty())) {
         return Ok(None);
     }
+    call_with_state(key, def, args)
+}
+
+/// Runs function `key` on `args` whatever their nullness: a state function, whose null checks
+/// the aggregate made on the row's arguments only.
+pub(crate) fn call_with_state(
+    key: &FunctionKey,
+    def: &FunctionDef,
+    args: &[Option<Bytes>],
+) -> Result<Option<Bytes>> {
     let mut vals = Vec::with_capacity(args.len());
     for (a, t) in args.iter().zip(&def.arg_types) {
         vals.push(to_v(t, a.as_deref()).ok_or_else(|| {
