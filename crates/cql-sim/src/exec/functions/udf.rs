@@ -75,6 +75,7 @@ pub(crate) fn call_with_state(
         names: &def.arg_names,
         vals: &vals,
         java,
+        depth: 0,
     };
     let v = p.expr().map_err(|why| failure(key, &why))?;
     if p.pos != p.toks.len() {
@@ -198,7 +199,12 @@ struct Eval<'a> {
     names: &'a [String],
     vals: &'a [V],
     java: bool,
+    /// How deeply expressions nest here; bounded, as bodies are user input.
+    depth: usize,
 }
+
+/// The deepest nesting of parentheses and unary minus a body may have.
+const MAX_DEPTH: usize = 64;
 
 type R = std::result::Result<V, String>;
 
@@ -219,7 +225,22 @@ impl Eval<'_> {
         }
     }
 
+    /// Runs `f` one nesting level deeper, refusing past [`MAX_DEPTH`].
+    fn nest(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        if self.depth >= MAX_DEPTH {
+            return Err("the simulator refuses a body nested this deeply".into());
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+
     fn expr(&mut self) -> R {
+        self.nest(Self::sum)
+    }
+
+    fn sum(&mut self) -> R {
         let mut v = self.term()?;
         while let Some(op @ ("+" | "-" | "..")) = self.peek_sym() {
             self.pos += 1;
@@ -241,7 +262,7 @@ impl Eval<'_> {
 
     fn unary(&mut self) -> R {
         if self.eat("-") {
-            return match self.unary()? {
+            return match self.nest(Self::unary)? {
                 V::Int(i) => Ok(V::Int(i.wrapping_neg())),
                 V::Float(f) => Ok(V::Float(-f)),
                 V::Null => Err("java.lang.NullPointerException".into()),
@@ -370,5 +391,81 @@ fn show(v: &V) -> String {
         V::Float(f) => format!("{f:?}"),
         V::Str(s) => s.clone(),
         V::Bool(b) => b.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> FunctionKey {
+        FunctionKey {
+            keyspace: "ks".into(),
+            name: "f".into(),
+            arg_types: vec!["int".into()],
+        }
+    }
+
+    fn def(body: &str) -> FunctionDef {
+        FunctionDef {
+            arg_names: vec!["a".into()],
+            arg_types: vec![ColumnType::Int],
+            return_type: ColumnType::Int,
+            return_type_text: "int".into(),
+            called_on_null_input: true,
+            language: "java".into(),
+            body: body.into(),
+        }
+    }
+
+    fn run(body: &str, a: i32) -> Result<Option<Bytes>> {
+        call(
+            &key(),
+            &def(body),
+            &[Some(Bytes::copy_from_slice(&a.to_be_bytes()))],
+        )
+    }
+
+    #[test]
+    fn arithmetic_follows_java_ints() {
+        let out = |b: &str| run(b, 7).unwrap().map(|b| b.to_vec());
+        assert_eq!(
+            out("return -a * 2 + 20 % 6;"),
+            Some((-12i32).to_be_bytes().to_vec())
+        );
+        assert_eq!(out("return a / 2;"), Some(3i32.to_be_bytes().to_vec()));
+        assert_eq!(
+            out("return Math.abs(-a);"),
+            Some(7i32.to_be_bytes().to_vec())
+        );
+        assert!(matches!(
+            run("return a / 0;", 1),
+            Err(CqlError::FunctionFailure { .. })
+        ));
+    }
+
+    #[test]
+    fn deep_or_foreign_bodies_fail_without_overflowing() {
+        let deep = format!("return {}a{};", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(matches!(
+            run(&deep, 1),
+            Err(CqlError::FunctionFailure { .. })
+        ));
+        let negs = format!("return {}a;", "-".repeat(100_000));
+        assert!(matches!(
+            run(&negs, 1),
+            Err(CqlError::FunctionFailure { .. })
+        ));
+        for body in [
+            "if (a > 1) return a;",
+            "return a > 1 ? a : 0;",
+            "return \"x\\\"\";",
+            "return;",
+        ] {
+            assert!(
+                matches!(run(body, 1), Err(CqlError::FunctionFailure { .. })),
+                "{body}"
+            );
+        }
     }
 }

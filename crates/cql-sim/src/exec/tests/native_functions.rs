@@ -189,3 +189,20 @@ fn select_json_names_function_calls_as_the_servers_do() {
         assert_eq!(rows, vec![vec![txt(want)]], "{sel}");
     }
 }
+
+#[test]
+fn deeply_nested_selectors_are_a_syntax_error() {
+    let mut s = setup();
+    let q = format!(
+        "SELECT {}b{} FROM n",
+        "blobAsInt(intAsBlob(".repeat(50_000),
+        "))".repeat(50_000)
+    );
+    assert_eq!(s.err(&q).code(), 0x2000);
+    let q = format!(
+        "SELECT {}i{} FROM n",
+        "cast(".repeat(50_000),
+        " as int)".repeat(50_000)
+    );
+    assert_eq!(s.err(&q).code(), 0x2000);
+}
