@@ -152,6 +152,11 @@ fn lex(s: &str) -> Option<Vec<Tok>> {
     let mut i = 0;
     while i < b.len() {
         let c = b[i] as char;
+        // Outside string literals the subset is ASCII; this also keeps every index below on a
+        // character boundary.
+        if !c.is_ascii() {
+            return None;
+        }
         if c.is_whitespace() {
             i += 1;
         } else if c.is_ascii_digit() {
@@ -442,6 +447,14 @@ mod tests {
             run("return a / 0;", 1),
             Err(CqlError::FunctionFailure { .. })
         ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bodies_never_panic(body in ".{0,40}", a in proptest::prelude::any::<i32>()) {
+            let _ = run(&format!("return {body};"), a);
+            let _ = run(&body, a);
+        }
     }
 
     #[test]
