@@ -46,6 +46,18 @@ pub enum CqlError {
     /// A protocol-level misuse, e.g. a garbage paging state (`0x000A`).
     #[error("{0}")]
     Protocol(String),
+    /// A user-defined function failed while executing (`0x1400`).
+    #[error("{message}")]
+    FunctionFailure {
+        /// The function's keyspace.
+        keyspace: String,
+        /// The function's name.
+        function: String,
+        /// The function's argument types as CQL text.
+        arg_types: Vec<String>,
+        /// The message.
+        message: String,
+    },
     /// An internal failure (`0x0000`).
     #[error("{0}")]
     Server(String),
@@ -67,6 +79,7 @@ impl CqlError {
             Self::Unprepared { .. } => 0x2500,
             Self::Unavailable { .. } => 0x1000,
             Self::Protocol(_) => 0x000A,
+            Self::FunctionFailure { .. } => 0x1400,
             Self::Server(_) => 0x0000,
         }
     }

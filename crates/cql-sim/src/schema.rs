@@ -10,12 +10,14 @@ use uuid::Uuid;
 use crate::cql::ast::{QualifiedName, TypeExpr};
 use crate::error::{CqlError, Result};
 
+mod function;
 mod index;
 mod rate_limit;
 mod replication;
 mod table_params;
 mod tablets;
 
+pub use function::{AggregateDef, FunctionDef, FunctionKey, Functions};
 pub use index::{IndexDef, IndexTarget, IndexTargetKind};
 pub use rate_limit::{RATE_LIMIT_OPTION, RateLimit};
 pub use replication::{Replication, ReplicationStrategy};
@@ -268,6 +270,10 @@ pub enum SchemaChangeTarget {
     Table,
     /// `TYPE`.
     Type,
+    /// `FUNCTION`.
+    Function,
+    /// `AGGREGATE`.
+    Aggregate,
 }
 
 /// What a DDL statement changed: the body of RESULT SchemaChange and of the SCHEMA_CHANGE event.
@@ -275,18 +281,21 @@ pub enum SchemaChangeTarget {
 pub struct SchemaChangeInfo {
     /// CREATED / UPDATED / DROPPED.
     pub change_type: SchemaChangeType,
-    /// KEYSPACE / TABLE / TYPE.
+    /// KEYSPACE / TABLE / TYPE / FUNCTION / AGGREGATE.
     pub target: SchemaChangeTarget,
     /// The keyspace.
     pub keyspace: String,
-    /// The table or type name (empty for a keyspace change).
+    /// The table, type, function or aggregate name (empty for a keyspace change).
     pub name: String,
+    /// A function's or aggregate's argument types as CQL text (empty for other targets).
+    pub args: Vec<String>,
 }
 
 /// The schema of the whole cluster, with a version that changes on every DDL.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     keyspaces: BTreeMap<String, KeyspaceDef>,
+    functions: Functions,
     generation: u64,
     version: Uuid,
     unique: u64,
@@ -315,6 +324,7 @@ impl Catalog {
     pub(crate) fn empty() -> Self {
         Self {
             keyspaces: BTreeMap::new(),
+            functions: Functions::default(),
             generation: 0,
             version: Uuid::nil(),
             unique: 0,
@@ -370,7 +380,17 @@ impl Catalog {
     }
 
     pub(crate) fn remove_keyspace(&mut self, name: &str) -> Option<KeyspaceDef> {
+        self.functions.drop_keyspace(name);
         self.keyspaces.remove(name)
+    }
+
+    /// The user-defined functions and aggregates.
+    pub fn functions(&self) -> &Functions {
+        &self.functions
+    }
+
+    pub(crate) fn functions_mut(&mut self) -> &mut Functions {
+        &mut self.functions
     }
 
     /// A table by keyspace and name.

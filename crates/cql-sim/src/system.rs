@@ -11,6 +11,8 @@ use crate::exec::value::encode;
 use crate::schema::{Catalog, ColumnKind, TableDef};
 use crate::storage::{Cell, CellData, Replicas, Row, Store};
 
+mod functions;
+
 const SYSTEM_SCHEMA: &[&str] = &[
     "CREATE TABLE keyspaces (keyspace_name text PRIMARY KEY, durable_writes boolean, replication frozen<map<text, text>>)",
     "CREATE TABLE tables (keyspace_name text, table_name text, additional_write_policy text, bloom_filter_fp_chance double, caching frozen<map<text, text>>, cdc boolean, comment text, compaction frozen<map<text, text>>, compression frozen<map<text, text>>, crc_check_chance double, dclocal_read_repair_chance double, default_time_to_live int, extensions frozen<map<text, blob>>, flags frozen<set<text>>, gc_grace_seconds int, id uuid, max_index_interval int, memtable_flush_period_in_ms int, min_index_interval int, read_repair text, read_repair_chance double, speculative_retry text, PRIMARY KEY (keyspace_name, table_name))",
@@ -239,6 +241,8 @@ fn schema_rows(cat: &Catalog, table: &str) -> Vec<VirtualRow> {
                     }
                 }
             }
+            "functions" => out.extend(functions::function_rows(cat, &ks.name)),
+            "aggregates" => out.extend(functions::aggregate_rows(cat, &ks.name)),
             _ => {}
         }
     }

@@ -92,6 +92,16 @@ impl CqlError {
             Self::Unprepared { id } => ErrorDetails::Unprepared {
                 id: Bytes::copy_from_slice(id),
             },
+            Self::FunctionFailure {
+                keyspace,
+                function,
+                arg_types,
+                ..
+            } => ErrorDetails::FunctionFailure {
+                keyspace: keyspace.clone(),
+                function: function.clone(),
+                arg_types: arg_types.clone(),
+            },
             Self::Unavailable { required, alive } => ErrorDetails::Unavailable {
                 consistency,
                 required: *required,
@@ -125,6 +135,16 @@ impl SchemaChangeInfo {
             SchemaChangeTarget::Type => WireTarget::Type {
                 keyspace,
                 name: self.name.clone(),
+            },
+            SchemaChangeTarget::Function => WireTarget::Function {
+                keyspace,
+                name: self.name.clone(),
+                args: self.args.clone(),
+            },
+            SchemaChangeTarget::Aggregate => WireTarget::Aggregate {
+                keyspace,
+                name: self.name.clone(),
+                args: self.args.clone(),
             },
         };
         SchemaChange {

@@ -10,6 +10,7 @@ mod derive;
 mod derive_contract;
 #[cfg(feature = "derive")]
 mod derive_session;
+mod functions;
 mod internal_timeouts;
 mod lwt;
 mod schema_change;

@@ -3,6 +3,10 @@
 use proto::value::CqlDuration;
 use uuid::Uuid;
 
+mod function;
+
+pub use function::{CreateAggregate, CreateFunction, DropFunction};
+
 /// A possibly keyspace-qualified name (`ks.tbl` or `tbl`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QualifiedName {
@@ -286,6 +290,8 @@ pub enum Selector {
         /// Arguments.
         args: Vec<Self>,
     },
+    /// `CAST(selector AS type)`.
+    Cast(Box<Self>, TypeExpr),
     /// A constant or bind marker term.
     Term(Term),
 }
@@ -505,6 +511,14 @@ pub enum Statement {
         /// IF EXISTS.
         if_exists: bool,
     },
+    /// CREATE FUNCTION.
+    CreateFunction(Box<CreateFunction>),
+    /// DROP FUNCTION.
+    DropFunction(DropFunction),
+    /// CREATE AGGREGATE.
+    CreateAggregate(Box<CreateAggregate>),
+    /// DROP AGGREGATE.
+    DropAggregate(DropFunction),
     /// USE.
     Use(String),
     /// INSERT.

@@ -443,9 +443,11 @@ pub(crate) fn row_json(names: &[&str], values: &[Option<CqlValue>]) -> String {
         if i > 0 {
             out.push_str(", ");
         }
-        let quoted = n
-            .chars()
-            .any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+        // Case-sensitive identifiers are quoted; a function call's name (`system.tojson(v)`,
+        // `cast(v as float)`) is not an identifier and stays as it is.
+        let quoted = !n.contains('(')
+            && n.chars()
+                .any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
         if quoted {
             escape(&format!("\"{n}\""), &mut out);
         } else {

@@ -8,6 +8,7 @@
 //! and the resulting mutation is applied to all.
 
 mod ddl;
+mod functions;
 mod invalidation;
 mod json;
 mod prepare;

@@ -7,6 +7,7 @@ use proto::{ColumnType, Text};
 
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
+use crate::exec::functions::native::{Native, display_name as native_name};
 use crate::exec::{CachedStatement, ColumnSpec, PreparedInfo};
 use crate::schema::*;
 
@@ -69,9 +70,21 @@ impl SpecCollector<'_> {
                     }
                 }
             }
-            Term::Function { args, .. } => {
-                for a in args {
-                    self.term(a, name, &ColumnType::Timeuuid);
+            Term::Function { name: f, args } => {
+                // Cassandra names a function's markers `arg<i>(<function>)`, typed by the
+                // (first matching) signature.
+                let fname = f.strip_prefix("system.").unwrap_or(f);
+                let params = Native::lookup(fname)
+                    .and_then(|(_, sigs)| sigs.into_iter().find(|(p, _)| p.len() == args.len()))
+                    .map(|(p, _)| p)
+                    .unwrap_or_default();
+                for (i, a) in args.iter().enumerate() {
+                    let typ = match params.get(i) {
+                        Some(p) => p.clone(),
+                        None if fname == "fromjson" => ColumnType::Text,
+                        None => ColumnType::Blob,
+                    };
+                    self.term(a, &format!("arg{i}({})", native_name(fname)), &typ);
                 }
             }
             _ => {}
@@ -337,6 +350,16 @@ pub(super) fn bind_specs(
             out: Vec::new(),
         };
         c.statement(s)?;
+        if let Statement::Select(sel) = s
+            && let Selection::List(items) = &sel.selection
+        {
+            for (i, name, typ) in crate::exec::functions::selection_markers(cat, t, items) {
+                if i >= c.out.len() {
+                    c.out.resize(i + 1, None);
+                }
+                c.out[i] = Some(spec(t, &name, typ));
+            }
+        }
         for (i, sp) in c.out.into_iter().enumerate() {
             if let (Some(sp), Some(slot)) = (sp, all.get_mut(i)) {
                 *slot = Some(sp);

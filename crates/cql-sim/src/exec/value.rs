@@ -1,5 +1,5 @@
 //! Terms to values: literals converted to a column's type, bind markers checked against it,
-//! and the few functions drivers use (`now()`, `uuid()`, `toTimestamp(now())`, ...).
+//! and native function calls (`now()`, `toTimestamp(now())`, `intAsBlob(1)`, ...).
 
 use std::net::IpAddr;
 
@@ -9,6 +9,7 @@ use proto::{ColumnType, CqlValue};
 use uuid::Uuid;
 
 use super::BoundValue;
+use super::functions::native::{Native, display_name as native_name};
 use crate::cql::ast::Term;
 use crate::error::{CqlError, Result};
 
@@ -237,11 +238,8 @@ impl TermEnv<'_> {
         }))
     }
 
-    fn timeuuid_now(&mut self) -> Uuid {
-        self.unique += 1;
-        timeuuid(self.now_micros, self.unique)
-    }
-
+    /// A native function call as a value of `typ`: the first signature whose parameter types
+    /// accept the arguments is called (see [`Native`]).
     fn function(
         &mut self,
         name: &str,
@@ -249,60 +247,56 @@ impl TermEnv<'_> {
         typ: &ColumnType,
         col: &str,
     ) -> Result<Option<CqlValue>> {
-        use ColumnType as T;
-        let v = match (name, args, typ) {
-            ("now" | "currenttimeuuid", [], T::Timeuuid | T::Uuid) => {
-                CqlValue::Timeuuid(self.timeuuid_now())
-            }
-            ("uuid", [], T::Uuid) => {
-                self.unique += 1;
-                let mut b =
-                    *crate::schema::name_uuid(&format!("uuid-{}-{}", self.now_micros, self.unique))
-                        .as_bytes();
-                b[6] = (b[6] & 0x0f) | 0x40;
-                CqlValue::Uuid(Uuid::from_bytes(b))
-            }
-            ("currenttimestamp", [], T::Timestamp) => {
-                CqlValue::Timestamp(CqlTimestamp(self.now_micros.div_euclid(1000)))
-            }
-            ("currentdate", [], T::Date) => CqlValue::Date(CqlDate(
-                (self.now_micros.div_euclid(86_400_000_000) + (1i64 << 31)) as u32,
-            )),
-            ("totimestamp" | "dateof", [a], T::Timestamp) => {
-                let Some(CqlValue::Timeuuid(u) | CqlValue::Uuid(u)) =
-                    self.value(a, &T::Timeuuid, col)?
-                else {
-                    return Ok(None);
-                };
-                CqlValue::Timestamp(CqlTimestamp(timeuuid_millis(&u)))
-            }
-            ("tounixtimestamp" | "unixtimestampof", [a], T::BigInt) => {
-                let Some(CqlValue::Timeuuid(u) | CqlValue::Uuid(u)) =
-                    self.value(a, &T::Timeuuid, col)?
-                else {
-                    return Ok(None);
-                };
-                CqlValue::BigInt(timeuuid_millis(&u))
-            }
-            ("mintimeuuid" | "maxtimeuuid", [a], T::Timeuuid) => {
-                let Some(CqlValue::Timestamp(ts)) = self.value(a, &T::Timestamp, col)? else {
-                    return Ok(None);
-                };
-                let mut u = *timeuuid(ts.0 * 1000, 0).as_bytes();
-                let fill = if name == "mintimeuuid" { 0x00 } else { 0xff };
-                u[8] = (fill & 0x3f) | 0x80;
-                for b in &mut u[9..] {
-                    *b = fill;
+        let fname = name.strip_prefix("system.").unwrap_or(name);
+        // fromJson returns whatever type it is assigned to.
+        if let ("fromjson", [arg]) = (fname, args) {
+            let Some(CqlValue::Text(doc)) = self.value(arg, &ColumnType::Text, col)? else {
+                return Ok(None);
+            };
+            let term = super::json::to_term(&super::json::parse(&doc)?, typ, col)?;
+            return self.value(&term, typ, col);
+        }
+        let Some((f, sigs)) = Native::lookup(fname) else {
+            return Err(CqlError::invalid(format!("Unknown function '{name}'")));
+        };
+        let shown = native_name(fname);
+        let mut last = None;
+        for (params, ret) in sigs.iter().filter(|(p, _)| p.len() == args.len()) {
+            let mut vals = Vec::with_capacity(args.len());
+            for (a, p) in args.iter().zip(params) {
+                match self.bytes(a, p, col) {
+                    Ok(BoundValue::Value(b)) => vals.push(Some(b)),
+                    Ok(_) => vals.push(None),
+                    Err(e) => {
+                        last = Some(e);
+                        break;
+                    }
                 }
-                CqlValue::Timeuuid(Uuid::from_bytes(u))
             }
-            _ => {
+            if vals.len() < args.len() {
+                continue;
+            }
+            let assignable =
+                ret == typ || matches!((ret, typ), (ColumnType::Timeuuid, ColumnType::Uuid));
+            if !assignable {
                 return Err(CqlError::invalid(format!(
-                    "Type error: cannot assign result of function {name} (type unknown) to {col} (type {typ})"
+                    "Type error: cannot assign result of function {shown} (type {ret}) to {col} (type {typ})"
                 )));
             }
-        };
-        Ok(Some(v))
+            return match f.call(fname, params, &vals, self)? {
+                None => Ok(None),
+                Some(b) if b.is_empty() => Ok(Some(CqlValue::Empty)),
+                Some(b) => CqlValue::decode_bytes(typ, &b)
+                    .map(Some)
+                    .map_err(|e| CqlError::invalid(e.to_string())),
+            };
+        }
+        Err(last.unwrap_or_else(|| {
+            CqlError::invalid(format!(
+                "Invalid number of arguments in call to function {shown}: {} provided",
+                args.len()
+            ))
+        }))
     }
 }
 

@@ -9,6 +9,7 @@ mod server_cluster;
 mod server_control;
 mod server_events;
 mod server_faults;
+mod server_functions;
 mod server_limits;
 mod server_lwt_mark;
 mod server_metadata_id;

@@ -51,6 +51,9 @@ impl Parser<'_> {
 
     /// CREATE KEYSPACE / TABLE / TYPE / INDEX / MATERIALIZED VIEW / ... after `CREATE`.
     pub(super) fn create(&mut self) -> PResult<Statement> {
+        if let Some(st) = self.create_routine()? {
+            return Ok(st);
+        }
         if self.eat_kw("keyspace") || self.eat_kw("schema") {
             let if_not_exists = self.if_not_exists()?;
             let name = self.ident()?;
@@ -279,6 +282,9 @@ impl Parser<'_> {
 
     /// DROP of a keyspace, table, type, index, view, ... after `DROP`.
     pub(super) fn drop(&mut self) -> PResult<Statement> {
+        if let Some(st) = self.drop_routine()? {
+            return Ok(st);
+        }
         if self.eat_kw("keyspace") || self.eat_kw("schema") {
             let if_exists = self.if_exists()?;
             let name = self.ident()?;

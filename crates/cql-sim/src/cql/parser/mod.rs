@@ -5,6 +5,7 @@
 //! - [`select`]: SELECT, selectors and WHERE relations;
 //! - [`dml`]: INSERT, UPDATE, DELETE, BATCH, `USING` and `IF` conditions;
 //! - [`ddl`]: CREATE, DROP and ALTER (keyspaces, tables, types, indexes, ...);
+//! - [`function`]: CREATE/DROP FUNCTION and AGGREGATE;
 //! - [`types`]: type expressions (`map<text, frozen<list<int>>>`);
 //! - [`terms`]: literals, bind markers, collections, function calls and durations.
 
@@ -14,6 +15,7 @@ use crate::error::CqlError;
 
 mod ddl;
 mod dml;
+mod function;
 mod select;
 mod terms;
 mod types;

@@ -16,7 +16,7 @@ impl Parser<'_> {
         } else {
             let mut list = Vec::new();
             loop {
-                let sel = self.selector()?;
+                let sel = self.selector(0)?;
                 let alias = if self.eat_kw("as") {
                     Some(self.ident()?)
                 } else {
@@ -103,7 +103,38 @@ impl Parser<'_> {
         })
     }
 
-    fn selector(&mut self) -> PResult<Selector> {
+    /// A selector nested `depth` function calls deep (bounded, as terms are).
+    fn selector(&mut self, depth: usize) -> PResult<Selector> {
+        if depth > 64 {
+            return Err(self.err_here("selector nested too deeply"));
+        }
+        if self.is_kw("cast") && matches!(self.peek_at(1), Some(Tok::Sym("("))) {
+            self.pos += 2;
+            let arg = self.selector(depth + 1)?;
+            self.expect_kw("as")?;
+            let typ = self.type_expr()?;
+            self.expect_sym(")")?;
+            return Ok(Selector::Cast(Box::new(arg), typ));
+        }
+        // A keyspace-qualified function: `ks.f(...)`.
+        if let (
+            Some(Tok::Ident(ks) | Tok::QIdent(ks)),
+            Some(Tok::Sym(".")),
+            Some(Tok::Ident(f) | Tok::QIdent(f)),
+            Some(Tok::Sym("(")),
+        ) = (
+            self.peek(),
+            self.peek_at(1),
+            self.peek_at(2),
+            self.peek_at(3),
+        ) {
+            let name = format!("{ks}.{f}");
+            self.pos += 4;
+            return Ok(Selector::Function {
+                name,
+                args: self.selector_args(depth)?,
+            });
+        }
         if let Some(Tok::Ident(name)) = self.peek()
             && matches!(self.peek_at(1), Some(Tok::Sym("(")))
         {
@@ -116,16 +147,7 @@ impl Parser<'_> {
                 self.expect_sym(")")?;
                 return Ok(Selector::CountAll);
             }
-            let mut args = Vec::new();
-            if !self.eat_sym(")") {
-                loop {
-                    args.push(self.selector()?);
-                    if !self.eat_sym(",") {
-                        break;
-                    }
-                }
-                self.expect_sym(")")?;
-            }
+            let args = self.selector_args(depth)?;
             return Ok(match (name.as_str(), args.as_slice()) {
                 ("writetime", [Selector::Column(c)]) => Selector::WriteTime(c.clone()),
                 ("ttl", [Selector::Column(c)]) => Selector::Ttl(c.clone()),
@@ -139,6 +161,21 @@ impl Parser<'_> {
             Some(Tok::QIdent(_)) => Ok(Selector::Column(self.ident()?)),
             _ => Ok(Selector::Term(self.term()?)),
         }
+    }
+
+    /// A function's arguments after `(`, through `)`.
+    fn selector_args(&mut self, depth: usize) -> PResult<Vec<Selector>> {
+        let mut args = Vec::new();
+        if !self.eat_sym(")") {
+            loop {
+                args.push(self.selector(depth + 1)?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            self.expect_sym(")")?;
+        }
+        Ok(args)
     }
 
     /// The relations of a WHERE clause, joined by AND.

@@ -1,5 +1,6 @@
 //! Schema statements: CREATE, ALTER and DROP of keyspaces, tables, types, indexes and views,
-//! TRUNCATE, and the schema changes they report. CREATE TABLE is in [`table`].
+//! TRUNCATE, and the schema changes they report. CREATE TABLE is in [`table`], functions and
+//! aggregates in [`function`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::storage::Replicas;
 use crate::system::SYSTEM_KEYSPACE_DEFS;
 use table::mentions_udt;
 
+mod function;
 mod index;
 mod table;
 mod view;
@@ -103,6 +105,7 @@ fn change(
         target,
         keyspace: ks.to_owned(),
         name: name.to_owned(),
+        args: Vec::new(),
     })
 }
 
@@ -438,6 +441,15 @@ pub(super) fn execute(
                     name.name
                 )));
             }
+            let functions = function::functions_using_type(cat, &ks, &name.name);
+            if !functions.is_empty() {
+                return Err(CqlError::invalid(format!(
+                    "Cannot drop user type '{ks}.{}' as it is still used by functions {}",
+                    name.name,
+                    functions.join(", ")
+                )));
+            }
+            let k = cat.keyspace_mut(&ks)?;
             if k.types.remove(&name.name).is_none() {
                 if *if_exists {
                     return Ok(Outcome::Void);
@@ -494,6 +506,13 @@ pub(super) fn execute(
                 None => return Ok(Outcome::Void),
             }
         }
+        Statement::CreateFunction(_)
+        | Statement::DropFunction(_)
+        | Statement::CreateAggregate(_)
+        | Statement::DropAggregate(_) => match function::execute(cat, st, current)? {
+            Some(o) => o,
+            None => return Ok(Outcome::Void),
+        },
         _ => return Err(CqlError::invalid("unsupported statement")),
     };
     cat.bump_version();

@@ -18,7 +18,7 @@ use super::selection::{
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::exec::value::TermEnv;
-use crate::exec::{BoundValue, ColumnSpec, ExecContext, RowsResult};
+use crate::exec::{ColumnSpec, ExecContext, RowsResult};
 use crate::schema::{Catalog, ColumnKind};
 use crate::storage::{Partition, PartitionKey, Replicas, Row, Store};
 
@@ -41,23 +41,13 @@ pub(in crate::exec) fn select(
             "GROUP BY is not supported by the simulator",
         ));
     }
-    let outs = outputs(&t, s)?;
+    let outs = outputs(cat, &t, s)?;
     let mut env = TermEnv {
         values: ctx.values,
         now_micros: ctx.now_micros,
         unique: 0,
     };
     let r = restrictions(&t, s, &mut env)?;
-    let mut consts: Vec<Option<Bytes>> = Vec::with_capacity(outs.len());
-    for (o, _) in &outs {
-        consts.push(match o {
-            OutputColumn::Const(term, typ) => match env.bytes(term, typ, "function")? {
-                BoundValue::Value(b) => Some(b),
-                _ => None,
-            },
-            _ => None,
-        });
-    }
     let limit = match &s.limit {
         Some(term) => match env.value(term, &ColumnType::Int, "[limit]")? {
             Some(CqlValue::Int(n)) if n > 0 => Some(i64::from(n)),
@@ -107,9 +97,19 @@ pub(in crate::exec) fn select(
     let aggregate = outs.iter().any(|(o, _)| {
         matches!(
             o,
-            OutputColumn::Count | OutputColumn::CountCol(_) | OutputColumn::AggregateFn(..)
+            OutputColumn::Count
+                | OutputColumn::CountCol(_)
+                | OutputColumn::AggregateFn(..)
+                | OutputColumn::Uda(_)
         )
     });
+    let mut uda_states: Vec<Option<Bytes>> = outs
+        .iter()
+        .map(|(o, _)| match o {
+            OutputColumn::Uda(u) => u.init(),
+            _ => None,
+        })
+        .collect();
     let page_size = if aggregate {
         None
     } else {
@@ -292,6 +292,10 @@ pub(in crate::exec) fn select(
                     {
                         count_cols[i] += 1;
                     }
+                    if let OutputColumn::Uda(u) = o {
+                        let col = |c: usize| v.column(&t, c, now_s);
+                        uda_states[i] = u.step(uda_states[i].take(), &col, &mut env)?;
+                    }
                     if let OutputColumn::AggregateFn(agg, c) = o
                         && let Some(b) = v.column(&t, *c, now_s)
                     {
@@ -343,10 +347,11 @@ pub(in crate::exec) fn select(
                         .and_then(|c| c.expiry)
                         .map(|(e, _)| Bytes::copy_from_slice(&((e - now_s) as i32).to_be_bytes())),
                     OutputColumn::Token => Some(Bytes::copy_from_slice(&v.key.token.to_be_bytes())),
-                    OutputColumn::Const(..) => consts.get(cells.len()).cloned().flatten(),
+                    OutputColumn::Expr(e) => e.eval(&|c| v.column(&t, c, now_s), &mut env)?,
                     OutputColumn::Count
                     | OutputColumn::CountCol(_)
-                    | OutputColumn::AggregateFn(..) => None,
+                    | OutputColumn::AggregateFn(..)
+                    | OutputColumn::Uda(_) => None,
                 });
             }
             rows.push(cells);
@@ -388,6 +393,7 @@ pub(in crate::exec) fn select(
                         ),
                     }
                 }
+                OutputColumn::Uda(u) => u.finish(uda_states[i].take())?,
                 _ => None,
             });
         }

@@ -1,5 +1,6 @@
 //! The output columns of a SELECT: plain columns, `WRITETIME`/`TTL`, `token()`, `count`,
-//! aggregates (with their running state) and constant functions, and `SELECT JSON` rows.
+//! aggregates (with their running state), function calls ([`crate::exec::functions`]), and
+//! `SELECT JSON` rows.
 
 use bytes::Bytes;
 use proto::{ColumnType, CqlValue};
@@ -8,6 +9,7 @@ use super::RowCells;
 use crate::cql::ast::*;
 use crate::error::{CqlError, Result};
 use crate::exec::ColumnSpec;
+use crate::exec::functions::{Built, Expr, Uda, build};
 use crate::exec::json;
 use crate::exec::value::encode;
 use crate::schema::{Catalog, ColumnKind, TableDef};
@@ -23,35 +25,10 @@ pub(super) enum OutputColumn {
     CountCol(usize),
     /// `min`, `max`, `sum` or `avg` of a column.
     AggregateFn(AggregateFn, usize),
-    /// A function of no column, such as `now()`: evaluated once per query.
-    Const(Term, ColumnType),
-}
-
-/// A selector that is a function of no column (`now()`, `toTimestamp(now())`), as a term and
-/// its type.
-fn const_selector(sel: &Selector) -> Option<(Term, ColumnType)> {
-    let Selector::Function { name, args } = sel else {
-        return None;
-    };
-    let typ = match name.as_str() {
-        "now" | "currenttimeuuid" => ColumnType::Timeuuid,
-        "uuid" => ColumnType::Uuid,
-        "currenttimestamp" | "totimestamp" | "dateof" => ColumnType::Timestamp,
-        "currentdate" => ColumnType::Date,
-        "tounixtimestamp" | "unixtimestampof" => ColumnType::BigInt,
-        _ => return None,
-    };
-    let args = args
-        .iter()
-        .map(|a| const_selector(a).map(|(t, _)| t))
-        .collect::<Option<Vec<_>>>()?;
-    Some((
-        Term::Function {
-            name: name.clone(),
-            args,
-        },
-        typ,
-    ))
+    /// A function call or cast, evaluated per row.
+    Expr(Expr),
+    /// A user-defined aggregate.
+    Uda(Box<Uda>),
 }
 
 /// A value aggregate.
@@ -106,7 +83,11 @@ pub(super) fn numeric_bytes(typ: &ColumnType, int: i128, float: f64) -> Option<B
 }
 
 /// The output columns of a SELECT, with their result specs.
-pub(super) fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(OutputColumn, ColumnSpec)>> {
+pub(super) fn outputs(
+    cat: &Catalog,
+    t: &TableDef,
+    s: &Select,
+) -> Result<Vec<(OutputColumn, ColumnSpec)>> {
     let spec = |name: &str, typ: ColumnType| ColumnSpec {
         keyspace: t.keyspace.clone().into(),
         table: t.name.clone().into(),
@@ -218,15 +199,9 @@ pub(super) fn outputs(t: &TableDef, s: &Select) -> Result<Vec<(OutputColumn, Col
                             col.typ.clone(),
                         )
                     }
-                    Selector::Function { name, .. } => match const_selector(sel) {
-                        Some((term, typ)) => (
-                            OutputColumn::Const(term, typ.clone()),
-                            format!("system.{name}()"),
-                            typ,
-                        ),
-                        None => {
-                            return Err(CqlError::invalid(format!("Unknown function '{name}'")));
-                        }
+                    Selector::Function { .. } | Selector::Cast(..) => match build(cat, t, sel)? {
+                        (Built::Scalar(e), typ, name) => (OutputColumn::Expr(e), name, typ),
+                        (Built::Aggregate(a), typ, name) => (OutputColumn::Uda(a), name, typ),
                     },
                     _ => return Err(CqlError::invalid("Unsupported selector")),
                 };
@@ -272,8 +247,7 @@ pub(super) fn to_json_rows(
 
 /// The result columns of a SELECT (for PREPARE).
 pub(crate) fn result_columns(cat: &Catalog, t: &TableDef, s: &Select) -> Result<Vec<ColumnSpec>> {
-    let _ = cat;
-    let specs: Vec<ColumnSpec> = outputs(t, s)?.into_iter().map(|(_, s)| s).collect();
+    let specs: Vec<ColumnSpec> = outputs(cat, t, s)?.into_iter().map(|(_, s)| s).collect();
     if s.json {
         return Ok(vec![json_spec(t)]);
     }

@@ -10,7 +10,9 @@ use crate::storage::Store;
 
 mod cluster;
 mod errors;
+mod functions;
 mod fuzz;
+mod native_functions;
 mod prepared;
 mod reads;
 mod schema;

@@ -92,7 +92,8 @@ fn ddl_changes_schema_version_and_reports_changes() {
             change_type: crate::schema::SchemaChangeType::Created,
             target: crate::schema::SchemaChangeTarget::Table,
             keyspace: "ks".into(),
-            name: "t".into()
+            name: "t".into(),
+            args: Vec::new(),
         })
     );
     assert_ne!(s.engine.catalog.version(), v0);
