@@ -228,18 +228,15 @@ impl SpecCollector<'_> {
                         Assignment::Set { column, value }
                         | Assignment::Add { column, value }
                         | Assignment::Prepend { column, value } => {
+                            // A counter delta's marker is typed `counter`, as servers
+                            // report it (its value is a bigint on the wire).
                             let (_, c) = self.table.column_or_err(column)?;
-                            let typ = if c.typ == ColumnType::Counter {
-                                ColumnType::BigInt
-                            } else {
-                                c.typ.clone()
-                            };
+                            let typ = c.typ.clone();
                             self.term(value, column, &typ);
                         }
                         Assignment::Sub { column, value } => {
                             let (_, c) = self.table.column_or_err(column)?;
                             let typ = match &c.typ {
-                                ColumnType::Counter => ColumnType::BigInt,
                                 ColumnType::Map(k, _) => ColumnType::Set(k.clone()),
                                 other => other.clone(),
                             };

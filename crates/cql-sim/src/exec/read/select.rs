@@ -368,6 +368,13 @@ pub(in crate::exec) fn select(
             {
                 l.ck = None;
             }
+            // As Cassandra pages: a full page carries a paging state without looking ahead
+            // (so a page ending on the last row is followed by an empty one), unless the
+            // LIMIT is used up.
+            if page_size.is_some_and(|ps| rows.len() as i64 >= ps) {
+                more = !limit.is_some_and(|l| emitted >= l);
+                break 'parts;
+            }
         }
     }
     let columns: Vec<ColumnSpec> = outs.iter().map(|(_, s)| s.clone()).collect();

@@ -204,3 +204,52 @@ fn partition_tokens_for_routing() {
         2
     );
 }
+
+#[test]
+fn bind_markers_are_typed_as_servers_report_them() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE c (k text PRIMARY KEY, n counter)");
+    s.ok("CREATE TABLE m (k int PRIMARY KEY, m map<text, int>, l list<blob>)");
+    let types = |s: &mut Sim, q: &str| -> Vec<ColumnType> {
+        let info = s.engine.prepare(q, Some("ks")).unwrap();
+        info.bind_specs.iter().map(|b| b.typ.clone()).collect()
+    };
+    // A counter delta is a `counter` marker (a bigint on the wire), as Cassandra reports it.
+    assert_eq!(
+        types(&mut s, "UPDATE c SET n = n + ? WHERE k = ?"),
+        vec![ColumnType::Counter, ColumnType::Text]
+    );
+    assert_eq!(
+        types(&mut s, "UPDATE c SET n = n - ? WHERE k = ?"),
+        vec![ColumnType::Counter, ColumnType::Text]
+    );
+    // An element assignment types the key (or index) and the value by the collection.
+    assert_eq!(
+        types(&mut s, "UPDATE m SET m[?] = ? WHERE k = ?"),
+        vec![ColumnType::Text, ColumnType::Int, ColumnType::Int]
+    );
+    assert_eq!(
+        types(&mut s, "UPDATE m SET l[?] = ? WHERE k = ?"),
+        vec![ColumnType::Int, ColumnType::Blob, ColumnType::Int]
+    );
+    // Counter deltas bound as bigints still add up.
+    let info = s
+        .engine
+        .prepare("UPDATE c SET n = n + ? WHERE k = ?", Some("ks"))
+        .unwrap();
+    let stmt = s.engine.prepared(&info.id).unwrap();
+    for _ in 0..2 {
+        let opts = QueryOptions {
+            values: vec![
+                BoundValue::Value(Bytes::copy_from_slice(&5i64.to_be_bytes())),
+                BoundValue::Value(Bytes::from_static(b"a")),
+            ],
+            ..s.opts()
+        };
+        s.engine.execute(&mut s.store, &stmt, &opts).unwrap();
+    }
+    assert_eq!(
+        s.rows("SELECT n FROM c WHERE k = 'a'"),
+        vec![vec![Some(CqlValue::Counter(10))]]
+    );
+}

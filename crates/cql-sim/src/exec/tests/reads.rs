@@ -289,3 +289,41 @@ fn json_select_and_insert() {
     assert_eq!(info.result_specs.len(), 1);
     assert_eq!(info.result_specs[0].name, "[json]");
 }
+
+#[test]
+fn a_full_page_carries_a_paging_state_even_when_it_ends_on_the_last_row() {
+    let mut s = Sim::new();
+    s.ok("CREATE TABLE t (k int, c int, PRIMARY KEY (k, c))");
+    for c in 0..6 {
+        s.ok(&format!("INSERT INTO t (k, c) VALUES (1, {c})"));
+    }
+    let page = |s: &mut Sim, q: &str, size: i32, state: Option<Bytes>| -> RowsResult {
+        let opts = QueryOptions {
+            page_size: Some(size),
+            paging_state: state,
+            ..s.opts()
+        };
+        match s.engine.query(&mut s.store, q, &opts).unwrap() {
+            Outcome::Rows(r) => r,
+            other => panic!("{other:?}"),
+        }
+    };
+    let q = "SELECT c FROM t WHERE k = 1";
+    // 6 rows by 3: two full pages, the second still with a state, then an empty last page.
+    let first = page(&mut s, q, 3, None);
+    let second = page(&mut s, q, 3, first.paging_state.clone());
+    assert_eq!(ints(&decode(&second), 0), vec![3, 4, 5]);
+    let state = second
+        .paging_state
+        .clone()
+        .expect("a full page has a paging state");
+    let last = page(&mut s, q, 3, Some(state));
+    assert!(last.rows.is_empty());
+    assert_eq!(last.paging_state, None);
+    // A short page is the last one; a LIMIT used up on a full page ends the paging too.
+    assert_eq!(page(&mut s, q, 4, first.paging_state).paging_state, None);
+    assert_eq!(
+        page(&mut s, "SELECT c FROM t WHERE k = 1 LIMIT 3", 3, None).paging_state,
+        None
+    );
+}
