@@ -372,7 +372,7 @@ pub(in crate::exec) fn select(
             // (so a page ending on the last row is followed by an empty one), unless the
             // LIMIT is used up.
             if page_size.is_some_and(|ps| rows.len() as i64 >= ps) {
-                more = !limit.is_some_and(|l| emitted >= l);
+                more = limit.is_none_or(|l| emitted < l);
                 break 'parts;
             }
         }
