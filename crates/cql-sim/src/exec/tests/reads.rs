@@ -313,10 +313,7 @@ fn a_full_page_carries_a_paging_state_even_when_it_ends_on_the_last_row() {
     let first = page(&mut s, q, 3, None);
     let second = page(&mut s, q, 3, first.paging_state.clone());
     assert_eq!(ints(&decode(&second), 0), vec![3, 4, 5]);
-    let state = second
-        .paging_state
-        .clone()
-        .expect("a full page has a paging state");
+    let state = second.paging_state.expect("a full page has a paging state");
     let last = page(&mut s, q, 3, Some(state));
     assert!(last.rows.is_empty());
     assert_eq!(last.paging_state, None);
