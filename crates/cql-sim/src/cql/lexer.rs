@@ -141,6 +141,18 @@ fn duration_tok(i: &str) -> IResult<&str, &str> {
     recognize(nom::multi::many1(pair(digit1, duration_unit)))(i)
 }
 
+/// The length of an ISO 8601 duration in the alternative format Cassandra's lexer accepts,
+/// `P0001-02-03T04:05:06`, at the start of `i`.
+fn iso_alternative_duration_len(i: &str) -> Option<usize> {
+    const SHAPE: &[u8] = b"P####-##-##T##:##:##";
+    let b = i.as_bytes().get(..SHAPE.len())?;
+    let fits = SHAPE.iter().zip(b).all(|(want, got)| match want {
+        b'#' => got.is_ascii_digit(),
+        w => got.eq_ignore_ascii_case(w),
+    });
+    (fits && not_followed_by_ident(&i[SHAPE.len()..])).then_some(SHAPE.len())
+}
+
 fn ident_tok(i: &str) -> IResult<&str, &str> {
     recognize(pair(
         take_while_m_n(1, 1, |c: char| c.is_ascii_alphabetic()),
@@ -271,6 +283,9 @@ fn lex_other(text: &str, pos: usize) -> Result<(Tok, usize), CqlError> {
             Tok::Int(num.to_owned())
         };
         return Ok((tok, num.len()));
+    }
+    if let Some(len) = iso_alternative_duration_len(i) {
+        return Ok((Tok::Ident(i[..len].to_ascii_lowercase()), len));
     }
     if let Ok((_, id)) = ident_tok(i) {
         return Ok((Tok::Ident(id.to_ascii_lowercase()), id.len()));

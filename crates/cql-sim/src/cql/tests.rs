@@ -641,3 +641,36 @@ fn more_ddl_forms() {
         syntax_err("CREATE TABLE t (k vector<float, 0> PRIMARY KEY)").contains("vector dimension")
     );
 }
+
+#[test]
+fn every_duration_literal_form_parses() {
+    let d = |months, days, nanoseconds| {
+        Term::Duration(proto::value::CqlDuration {
+            months,
+            days,
+            nanoseconds,
+        })
+    };
+    let Statement::Insert {
+        values: InsertValues::Values { values, .. },
+        ..
+    } = parse(
+        "INSERT INTO t (a) VALUES (P0001-02-03T04:05:06, p0000-00-00t00:00:00, -P1D, -PT1M, P2W, -P0000-01-00T00:00:00)",
+    )
+    else {
+        panic!()
+    };
+    assert_eq!(
+        values,
+        vec![
+            d(14, 3, ((4 * 60 + 5) * 60 + 6) * 1_000_000_000),
+            d(0, 0, 0),
+            d(0, -1, 0),
+            d(0, 0, -60_000_000_000),
+            d(0, 14, 0),
+            d(-1, 0, 0),
+        ]
+    );
+    // Out of shape: not a duration.
+    assert!(parse_statement("INSERT INTO t (a) VALUES (P0001-02-03T04:05)").is_err());
+}

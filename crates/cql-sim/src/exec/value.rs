@@ -374,12 +374,27 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// `[+|-]yyyy-mm-dd` (negative years are before year 1, as Cassandra's proleptic Gregorian
+/// calendar counts them) to days since the epoch; an impossible date (`2023-02-30`) is `None`.
 fn parse_ymd(s: &str) -> Option<i64> {
-    let mut it = s.splitn(3, '-');
-    let y: i64 = it.next()?.parse().ok()?;
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'-' => (-1, &s[1..]),
+        b'+' => (1, &s[1..]),
+        _ => (1, s),
+    };
+    let mut it = rest.splitn(3, '-');
+    let y: i64 = sign * it.next()?.parse::<i64>().ok()?;
     let m: i64 = it.next()?.parse().ok()?;
     let d: i64 = it.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    let leap = y.rem_euclid(4) == 0 && (y.rem_euclid(100) != 0 || y.rem_euclid(400) == 0);
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&d) {
         return None;
     }
     Some(days_from_civil(y, m, d))
@@ -470,6 +485,24 @@ mod tests {
         );
         assert_eq!(parse_timestamp("2011-02-03"), Some(1_296_691_200_000));
         assert_eq!(parse_date("1970-01-02"), Some((1u32 << 31) + 1));
+        // The range of `date`, as Cassandra documents it, and dates outside it or impossible.
+        assert_eq!(parse_date("-5877641-06-23"), Some(0));
+        assert_eq!(parse_date("5881580-07-11"), Some(u32::MAX));
+        assert_eq!(parse_date("+5881580-07-11"), Some(u32::MAX));
+        assert_eq!(parse_date("5881580-07-12"), None);
+        assert_eq!(parse_date("-5877641-06-22"), None);
+        assert_eq!(parse_date("2023-02-29"), None);
+        assert_eq!(parse_date("2024-02-29"), Some((1u32 << 31) + 19_782));
+        assert_eq!(parse_date("2023-04-31"), None);
+        // Year 0 is 1 BC; -0001 is 2 BC (proleptic Gregorian, as java.time counts).
+        assert_eq!(
+            parse_date("0000-12-31").map(|d| d + 1),
+            parse_date("0001-01-01")
+        );
+        assert_eq!(
+            parse_date("-0001-12-31").map(|d| d + 1),
+            parse_date("0000-01-01")
+        );
         assert_eq!(parse_time("01:02:03.5"), Some(3_723_500_000_000));
         assert_eq!(parse_time("25:00:00"), None);
         let u = timeuuid(1_600_000_000_123_000, 3);

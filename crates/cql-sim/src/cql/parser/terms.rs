@@ -74,6 +74,19 @@ impl Parser<'_> {
                             .ok_or_else(|| self.err_at(start, "invalid duration"))?,
                     )
                 }
+                Some(Tok::Ident(s)) if parse_iso_duration(&s).is_some() => {
+                    self.pos += 1;
+                    let d = parse_iso_duration(&s)
+                        .and_then(|d| {
+                            Some(CqlDuration {
+                                months: d.months.checked_neg()?,
+                                days: d.days.checked_neg()?,
+                                nanoseconds: d.nanoseconds.checked_neg()?,
+                            })
+                        })
+                        .ok_or_else(|| self.err_at(start, "invalid duration"))?;
+                    Term::Duration(d)
+                }
                 Some(Tok::Ident(s)) if s == "infinity" => {
                     self.pos += 1;
                     Term::Infinity(true)
@@ -194,12 +207,34 @@ fn parse_unit_duration(s: &str, negative: bool) -> Option<CqlDuration> {
     })
 }
 
-/// Parses ISO 8601 durations: `P1Y2M3DT4H5M6S` and `P2W`.
+/// The alternative ISO 8601 format, `P0001-02-03T04:05:06` (years, months, days, hours,
+/// minutes, seconds).
+fn parse_iso_alternative(body: &str) -> Option<CqlDuration> {
+    let (date, time) = body.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i32>().ok());
+    let (y, mo, days) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, sec) = (t.next()??, t.next()??, t.next()??);
+    if d.next().is_some() || t.next().is_some() {
+        return None;
+    }
+    Some(CqlDuration {
+        months: y.checked_mul(12)?.checked_add(mo)?,
+        days,
+        nanoseconds: ((h * 60 + mi) * 60 + sec).checked_mul(1_000_000_000)?,
+    })
+}
+
+/// Parses ISO 8601 durations: `P1Y2M3DT4H5M6S`, `P2W` and the alternative
+/// `P0001-02-03T04:05:06`.
 fn parse_iso_duration(s: &str) -> Option<CqlDuration> {
     let up = s.to_ascii_uppercase();
     let body = up.strip_prefix('P')?;
     if body.is_empty() {
         return None;
+    }
+    if body.contains('-') {
+        return parse_iso_alternative(body);
     }
     if let Some(w) = body.strip_suffix('W') {
         let n: i32 = w.parse().ok()?;
