@@ -68,7 +68,9 @@ fn encode_value(typ: &ColumnType, bytes: &[u8], out: &mut Vec<u8>, depth: usize)
                 out.extend_from_slice(&bytes[4..6]);
                 out.extend_from_slice(&bytes[0..4]);
             }
-            out.extend_from_slice(bytes);
+            out.extend_from_slice(&bytes[..8]);
+            // The low bytes compare as signed bytes on servers.
+            out.extend(bytes[8..].iter().map(|b| b ^ 0x80));
         }
         ColumnType::Varint => match proto::value::CqlVarint(bytes.to_vec()).to_i128() {
             Some(v) => {
@@ -218,5 +220,44 @@ mod tests {
         }
         assert_eq!(prefix_successor(&[1, 0xff]), Some(vec![2]));
         assert_eq!(prefix_successor(&[0xff]), None);
+    }
+}
+
+#[cfg(test)]
+mod uuid_order {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn order(typ: &ColumnType, a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        encode_component(typ, a, false, &mut x);
+        encode_component(typ, b, false, &mut y);
+        x.cmp(&y)
+    }
+
+    proptest! {
+        /// Stored uuid and timeuuid clustering keys sort as the servers compare them
+        /// (`cql-proto`'s `compare`: timestamp first, low bytes signed).
+        #[test]
+        fn uuid_keys_sort_as_servers_compare(
+            mut a in any::<[u8; 16]>(),
+            mut b in any::<[u8; 16]>(),
+            same_high in any::<bool>(),
+            v4 in any::<bool>(),
+        ) {
+            let version = if v4 { 0x40 } else { 0x10 };
+            a[6] = (a[6] & 0x0f) | version;
+            b[6] = (b[6] & 0x0f) | version;
+            if same_high {
+                b[..8].copy_from_slice(&a[..8]);
+            }
+            for typ in [ColumnType::Uuid, ColumnType::Timeuuid] {
+                if typ == ColumnType::Timeuuid && v4 {
+                    continue;
+                }
+                prop_assert_eq!(order(&typ, &a, &b), proto::value::compare(&typ, &a, &b));
+            }
+        }
     }
 }

@@ -21,18 +21,27 @@ impl CqlValue {
     }
 }
 
+/// The least significant 8 bytes of two 16-byte uuids compared as signed bytes, as Cassandra's
+/// `UUIDType` and `TimeUUIDType` do "for compatibility" (so `0x80` sorts before `0x00`).
+fn signed_low_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    let low = |u: &[u8]| -> Vec<i8> { u.iter().skip(8).map(|x| *x as i8).collect() };
+    low(a).cmp(&low(b))
+}
+
 /// Compares two serialized (non-null) values of type `typ` in Cassandra's order.
 ///
 /// Integers, `timestamp` and `time` compare as signed numbers, `date` as unsigned, `float` and
 /// `double` numerically (`NaN` last, `-0.0` before `0.0`), `varint` numerically, `boolean` false
 /// before true; `text`, `ascii`, `blob`, `inet`, `duration` and custom types bytewise. `timeuuid`
-/// orders by its timestamp, then bytewise; `uuid` by version, then (for version 1) timestamp,
-/// then bytewise. Collections, tuples, UDTs and vectors compare element by element (a null
+/// orders by its timestamp, then its low bytes; `uuid` by version, then the timestamp (version
+/// 1) or the high bytes, then its low bytes. Collections, tuples, UDTs and vectors compare element by element (a null
 /// element first, a shorter value first when it is a prefix). An empty value sorts first.
 ///
-/// Simplifications: `decimal` compares numerically only when both values fit an `i128` after
-/// rescaling (otherwise bytewise); Cassandra compares the least significant uuid bytes as signed
-/// where this compares them unsigned. Malformed input falls back to a bytewise order; it never
+/// The least significant 8 bytes of a `uuid` or `timeuuid` (clock sequence and node) compare
+/// as signed bytes, as Cassandra compares them.
+///
+/// Simplification: `decimal` compares numerically only when both values fit an `i128` after
+/// rescaling (otherwise bytewise). Malformed input falls back to a bytewise order; it never
 /// panics.
 pub fn compare(typ: &ColumnType, a: &[u8], b: &[u8]) -> Ordering {
     cmp(typ, a, b, 0)
@@ -65,7 +74,10 @@ fn cmp(t: &ColumnType, a: &[u8], b: &[u8], depth: usize) -> Ordering {
         T::Varint => varint_cmp(a, b),
         T::Decimal => decimal_cmp(a, b).unwrap_or_else(fallback),
         T::Timeuuid => match (uuid_ts(a), uuid_ts(b)) {
-            (Some(x), Some(y)) => x.cmp(&y).then_with(fallback),
+            (Some(x), Some(y)) => x
+                .cmp(&y)
+                .then_with(|| signed_low_bytes(a, b))
+                .then_with(fallback),
             _ => fallback(),
         },
         T::Uuid => {
@@ -78,10 +90,10 @@ fn cmp(t: &ColumnType, a: &[u8], b: &[u8], depth: usize) -> Ordering {
                     if va == 1 {
                         uuid_ts(a).cmp(&uuid_ts(b))
                     } else {
-                        Ordering::Equal
+                        a[..8].cmp(&b[..8])
                     }
                 })
-                .then_with(fallback)
+                .then_with(|| signed_low_bytes(a, b))
         }
         T::List(e) | T::Set(e) => seq_cmp(
             a,
@@ -317,6 +329,17 @@ mod tests {
         let mut late = [0u8; 16];
         late[6] = 0x11;
         assert_eq!(compare(&T::Timeuuid, &early, &late), Ordering::Less);
+        // Same timestamp: the clock sequence and node bytes compare signed (0x80 < 0x00).
+        let mut neg = late;
+        neg[8] = 0x80;
+        assert_eq!(compare(&T::Timeuuid, &neg, &late), Ordering::Less);
+        assert_eq!(compare(&T::Uuid, &neg, &late), Ordering::Less);
+        let mut v4_neg = [0u8; 16];
+        v4_neg[6] = 0x40;
+        let mut v4 = v4_neg;
+        v4_neg[15] = 0xff;
+        v4[15] = 0x01;
+        assert_eq!(compare(&T::Uuid, &v4_neg, &v4), Ordering::Less);
         let l = T::List(Box::new(T::Int));
         let one = [0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 1];
         let two = [0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 0];
