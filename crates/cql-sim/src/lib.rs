@@ -63,6 +63,7 @@
 //! - [`Engine::partition_tokens`] gives the tokens a statement touches, for routing checks.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod cql;
 pub mod error;
 pub mod exec;

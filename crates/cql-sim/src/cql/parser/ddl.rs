@@ -51,6 +51,9 @@ impl Parser<'_> {
 
     /// CREATE KEYSPACE / TABLE / TYPE / INDEX / MATERIALIZED VIEW / ... after `CREATE`.
     pub(super) fn create(&mut self) -> PResult<Statement> {
+        if let Some(role) = self.create_role() {
+            return role;
+        }
         if self.eat_kw("keyspace") || self.eat_kw("schema") {
             let if_not_exists = self.if_not_exists()?;
             let name = self.ident()?;
@@ -279,6 +282,9 @@ impl Parser<'_> {
 
     /// DROP of a keyspace, table, type, index, view, ... after `DROP`.
     pub(super) fn drop(&mut self) -> PResult<Statement> {
+        if let Some(role) = self.drop_role() {
+            return role;
+        }
         if self.eat_kw("keyspace") || self.eat_kw("schema") {
             let if_exists = self.if_exists()?;
             let name = self.ident()?;
@@ -310,6 +316,9 @@ impl Parser<'_> {
 
     /// ALTER KEYSPACE / TABLE / TYPE / ... after `ALTER`.
     pub(super) fn alter(&mut self) -> PResult<Statement> {
+        if let Some(role) = self.alter_role() {
+            return role;
+        }
         if self.eat_kw("keyspace") || self.eat_kw("schema") {
             let name = self.ident()?;
             self.expect_kw("with")?;

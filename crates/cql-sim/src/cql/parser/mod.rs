@@ -5,6 +5,7 @@
 //! - [`select`]: SELECT, selectors and WHERE relations;
 //! - [`dml`]: INSERT, UPDATE, DELETE, BATCH, `USING` and `IF` conditions;
 //! - [`ddl`]: CREATE, DROP and ALTER (keyspaces, tables, types, indexes, ...);
+//! - [`role`]: roles, users, GRANT/REVOKE and LIST;
 //! - [`types`]: type expressions (`map<text, frozen<list<int>>>`);
 //! - [`terms`]: literals, bind markers, collections, function calls and durations.
 
@@ -14,6 +15,7 @@ use crate::error::CqlError;
 
 mod ddl;
 mod dml;
+mod role;
 mod select;
 mod terms;
 mod types;
@@ -282,6 +284,9 @@ impl Parser<'_> {
             "create" => self.create(),
             "drop" => self.drop(),
             "alter" => self.alter(),
+            "grant" => self.grant(),
+            "revoke" => self.revoke(),
+            "list" => self.list(),
             _ => {
                 self.pos -= 1;
                 Err(self.err_here("no viable alternative"))

@@ -164,7 +164,9 @@ impl SimClusterBuilder {
         self
     }
 
-    /// Requires PasswordAuthenticator authentication with these credentials.
+    /// Requires PasswordAuthenticator authentication (with CassandraAuthorizer permission
+    /// checks), and creates this superuser role, the way Cassandra creates
+    /// `cassandra`/`cassandra`; further roles come from `CREATE ROLE`.
     pub fn auth(mut self, user: &str, password: &str) -> Self {
         self.auth = Some((user.to_owned(), password.to_owned()));
         self
@@ -290,7 +292,10 @@ impl SimClusterBuilder {
                     ProtocolVersion::V5
                 }),
         };
-        let data = DataPlane::new();
+        let mut data = DataPlane::new();
+        if let Some((user, pass)) = &self.auth {
+            data.auth_mut().enable_with_superuser(user, pass);
+        }
         let version = data.schema_version();
         let (events, _) = broadcast::channel(1024);
         let mut nodes = Vec::new();

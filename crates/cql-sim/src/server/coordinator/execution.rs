@@ -138,6 +138,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
                     timestamp: params.timestamp,
                     page_size: params.page_size,
                     paging_state: params.paging_state.clone(),
+                    role: ctx.role,
                 };
                 let r = data.engine.execute(&mut router, stmt, &opts);
                 (r, is_aggregate(&stmt.parsed.statement), false)
@@ -152,6 +153,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
                     keyspace: ctx.keyspace,
                     now_micros: now,
                     timestamp: *timestamp,
+                    role: ctx.role,
                     ..QueryOptions::default()
                 };
                 if items.len() > 1 {

@@ -73,11 +73,12 @@ struct RequestContext<'a> {
     shard: u32,
     lwt_mark: Option<u32>,
     metadata_id: bool,
+    role: Option<&'a str>,
 }
 
 /// The client connection a request came on.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Client {
+pub(crate) struct Client<'a> {
     /// The client's address.
     pub(crate) addr: SocketAddr,
     /// The shard serving the connection.
@@ -87,6 +88,8 @@ pub(crate) struct Client {
     /// Whether PREPARED and EXECUTE carry result metadata ids (v5, or Scylla's
     /// `SCYLLA_USE_METADATA_ID` enabled in STARTUP).
     pub(crate) metadata_id: bool,
+    /// The role the connection logged in as (`None` without authentication).
+    pub(crate) role: Option<&'a str>,
 }
 
 fn now_micros() -> i64 {
@@ -118,7 +121,7 @@ pub(crate) fn execute(
     request: &Request,
     keyspace: Option<&str>,
     tracing: bool,
-    client: Client,
+    client: Client<'_>,
 ) -> Reply {
     let started = std::time::Instant::now();
     let started_at = now_micros();
@@ -137,6 +140,7 @@ pub(crate) fn execute(
         shard: client.shard,
         lwt_mark: client.lwt_mark,
         metadata_id: client.metadata_id,
+        role: client.role,
     };
     // An engine bug must not take the connection down: it becomes a SERVER_ERROR.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&ctx, request)));
