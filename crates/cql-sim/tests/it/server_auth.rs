@@ -296,6 +296,18 @@ async fn permissions_are_checked_on_tables_keyspaces_and_through_roles() {
     alice.ok("CREATE TABLE ks2.t (k int PRIMARY KEY)").await;
     alice.ok("INSERT INTO ks2.t (k) VALUES (1)").await;
     alice.ok("DROP TABLE ks2.t").await;
+    // an index needs ALTER on its table, to create and to drop
+    admin.ok("CREATE INDEX v_idx ON ks.u (v)").await;
+    let r = alice.query("DROP INDEX ks.v_idx").await;
+    assert_eq!(
+        error(&r),
+        (
+            ErrorCode::UNAUTHORIZED,
+            "User alice has no ALTER permission on <table ks.u> or any of its parents"
+        )
+    );
+    let r = alice.query("CREATE INDEX ON ks.u (k)").await;
+    assert_eq!(error(&r).0, ErrorCode::UNAUTHORIZED);
     let r = alice.query("DROP TABLE ks.t").await;
     assert_eq!(
         error(&r),
@@ -365,6 +377,37 @@ async fn permissions_are_checked_on_tables_keyspaces_and_through_roles() {
             "User alice has no AUTHORIZE permission on <table ks.u> or any of its parents"
         )
     );
+    // role management as a plain role
+    alice.ok("ALTER ROLE alice WITH PASSWORD = 'a3'").await;
+    let denied = [
+        (
+            "ALTER ROLE alice WITH LOGIN = false",
+            "You aren't allowed to alter LOGIN",
+        ),
+        (
+            "ALTER ROLE alice WITH SUPERUSER = true",
+            "You aren't allowed to alter your own superuser status or that of a role granted to you",
+        ),
+        (
+            "ALTER ROLE readers WITH LOGIN = true",
+            "User alice has no ALTER permission on <role readers> or any of its parents",
+        ),
+        (
+            "CREATE ROLE x",
+            "User alice has no CREATE permission on <all roles> or any of its parents",
+        ),
+        (
+            "DROP ROLE cassandra",
+            "User alice has no DROP permission on <role cassandra> or any of its parents",
+        ),
+    ];
+    for (q, message) in denied {
+        assert_eq!(
+            error(&alice.query(q).await),
+            (ErrorCode::UNAUTHORIZED, message),
+            "{q}"
+        );
+    }
     admin.ok("REVOKE SELECT ON ks.t FROM alice").await;
     assert_eq!(
         error(&alice.query("SELECT * FROM ks.t").await).0,

@@ -307,3 +307,105 @@ impl Parser<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cql::ast::Statement;
+    use crate::cql::auth::{AuthStatement, Permission, Resource, RoleOptions};
+    use crate::cql::parse_statement;
+
+    fn auth(q: &str) -> AuthStatement {
+        match parse_statement(q).map(|p| p.statement) {
+            Ok(Statement::Auth(a)) => a,
+            other => panic!("{q}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn role_and_user_forms() {
+        assert_eq!(
+            auth(
+                "CREATE ROLE IF NOT EXISTS 'Mixed' WITH PASSWORD = 'p' AND LOGIN = true AND SUPERUSER = false"
+            ),
+            AuthStatement::CreateRole {
+                name: "Mixed".into(),
+                if_not_exists: true,
+                options: RoleOptions {
+                    password: Some("p".into()),
+                    login: Some(true),
+                    superuser: Some(false),
+                    options: None,
+                },
+            }
+        );
+        assert_eq!(
+            auth("CREATE USER Bob WITH PASSWORD 'p' SUPERUSER"),
+            AuthStatement::CreateRole {
+                name: "bob".into(),
+                if_not_exists: false,
+                options: RoleOptions {
+                    password: Some("p".into()),
+                    login: Some(true),
+                    superuser: Some(true),
+                    options: None,
+                },
+            }
+        );
+        assert_eq!(
+            auth("ALTER USER bob NOSUPERUSER"),
+            AuthStatement::AlterRole {
+                name: "bob".into(),
+                options: RoleOptions {
+                    superuser: Some(false),
+                    ..RoleOptions::default()
+                },
+            }
+        );
+        assert!(parse_statement("CREATE ROLE r WITH LOGIN = true AND LOGIN = false").is_err());
+        assert!(parse_statement("CREATE ROLE r WITH COLOUR = 'red'").is_err());
+    }
+
+    #[test]
+    fn grants_tell_permissions_from_roles() {
+        assert_eq!(
+            auth("GRANT readers TO alice"),
+            AuthStatement::GrantRole {
+                role: "readers".into(),
+                grantee: "alice".into(),
+            }
+        );
+        assert_eq!(
+            auth("GRANT ALL PERMISSIONS ON KEYSPACE ks TO alice"),
+            AuthStatement::GrantPermissions {
+                permissions: Permission::ALL.to_vec(),
+                resource: Resource::Keyspace("ks".into()),
+                role: "alice".into(),
+            }
+        );
+        assert_eq!(
+            auth("REVOKE SELECT ON t FROM alice"),
+            AuthStatement::RevokePermissions {
+                permissions: vec![Permission::Select],
+                resource: Resource::Table(None, "t".into()),
+                role: "alice".into(),
+            }
+        );
+        assert_eq!(
+            auth("LIST MODIFY PERMISSION ON ALL KEYSPACES OF alice NORECURSIVE"),
+            AuthStatement::ListPermissions {
+                permissions: vec![Permission::Modify],
+                resource: Some(Resource::AllKeyspaces),
+                of: Some("alice".into()),
+                recursive: false,
+            }
+        );
+        assert_eq!(
+            auth("LIST ROLES OF alice NORECURSIVE"),
+            AuthStatement::ListRoles {
+                of: Some("alice".into()),
+                recursive: false,
+                users: false,
+            }
+        );
+    }
+}

@@ -121,6 +121,17 @@ pub(crate) fn statement(
         Statement::CreateIndex { table: name, .. } => {
             need(Permission::Alter, table(cat, name, keyspace))
         }
+        Statement::DropIndex { name, .. } => {
+            let on = name.keyspace.as_deref().or(keyspace).and_then(|k| {
+                let t = cat
+                    .keyspace(k)?
+                    .tables
+                    .values()
+                    .find(|t| t.indexes.iter().any(|i| i.name == name.name))?;
+                Some(Resource::Table(Some(k.to_owned()), t.name.clone()))
+            });
+            need(Permission::Alter, on)
+        }
         Statement::CreateView(v) => need(Permission::Alter, table(cat, &v.base, keyspace)),
         Statement::AlterView { name, .. } | Statement::DropView { name, .. } => {
             need(Permission::Alter, table(cat, name, keyspace))
