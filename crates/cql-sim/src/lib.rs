@@ -21,6 +21,7 @@
 //! - [`storage`]: a [`Store`] per node, and the [`Replicas`] trait through which the cluster
 //!   layer decides replica placement.
 //! - [`exec`]: the [`Engine`] running statements, with parsed and prepared statement caches.
+//! - [`auth`]: roles and permissions (`system_auth`), the login check.
 //! - [`system`]: the system keyspaces, with `system_schema.*` generated from the catalog.
 //! - [`wire`]: conversions to and from `cql-proto` bodies (rows, errors, prepared, schema change).
 //!
@@ -63,6 +64,7 @@
 //! - [`Engine::partition_tokens`] gives the tokens a statement touches, for routing checks.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod cql;
 pub mod error;
 pub mod exec;

@@ -299,6 +299,9 @@ pub struct Catalog {
     generation: u64,
     version: Uuid,
     unique: u64,
+    /// Roles and permissions, read by the virtual `system_auth` tables (not schema: changing
+    /// them leaves the schema version alone).
+    pub(crate) auth: crate::auth::AuthState,
 }
 
 /// Keyspaces whose schema users cannot change.
@@ -328,6 +331,7 @@ impl Catalog {
             generation: 0,
             version: Uuid::nil(),
             unique: 0,
+            auth: crate::auth::AuthState::default(),
         }
     }
 
@@ -357,6 +361,16 @@ impl Catalog {
     pub(crate) fn next_unique(&mut self) -> u64 {
         self.unique += 1;
         self.unique
+    }
+
+    /// Roles and permissions (`system_auth`).
+    pub fn auth(&self) -> &crate::auth::AuthState {
+        &self.auth
+    }
+
+    /// Roles and permissions, to change them.
+    pub fn auth_mut(&mut self) -> &mut crate::auth::AuthState {
+        &mut self.auth
     }
 
     /// The keyspaces by name.

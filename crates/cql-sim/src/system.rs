@@ -39,6 +39,14 @@ const SYSTEM_TRACES: &[&str] = &[
     "CREATE TABLE events (session_id uuid, event_id timeuuid, activity text, scylla_parent_id bigint, scylla_span_id bigint, source inet, source_elapsed int, source_port int, thread text, PRIMARY KEY (session_id, event_id))",
 ];
 
+const SYSTEM_AUTH: &[&str] = &[
+    "CREATE TABLE roles (role text PRIMARY KEY, can_login boolean, is_superuser boolean, member_of set<text>, salted_hash text)",
+    "CREATE TABLE role_members (role text, member text, PRIMARY KEY (role, member))",
+    "CREATE TABLE role_permissions (role text, resource text, permissions set<text>, PRIMARY KEY (role, resource))",
+    "CREATE TABLE resource_role_permissons_index (resource text, role text, PRIMARY KEY (resource, role))",
+    "CREATE TABLE network_permissions (role text PRIMARY KEY, dcs frozen<set<text>>)",
+];
+
 /// Tables whose rows come from [`Replicas::system_rows`]: the node-local ones, and Scylla's
 /// `system.tablets` (the cluster's tablet maps).
 pub const NODE_LOCAL_TABLES: [&str; 4] = ["local", "peers", "peers_v2", "tablets"];
@@ -57,7 +65,7 @@ pub(crate) struct SystemKeyspace {
 const LOCAL_STRATEGY: &[(&str, &str)] = &[("class", "LocalStrategy")];
 
 /// The system keyspaces, in the order the engine creates them.
-pub(crate) const SYSTEM_KEYSPACE_DEFS: [SystemKeyspace; 3] = [
+pub(crate) const SYSTEM_KEYSPACE_DEFS: [SystemKeyspace; 4] = [
     SystemKeyspace {
         name: "system_schema",
         replication: LOCAL_STRATEGY,
@@ -72,6 +80,11 @@ pub(crate) const SYSTEM_KEYSPACE_DEFS: [SystemKeyspace; 3] = [
         name: "system_traces",
         replication: &[("class", "SimpleStrategy"), ("replication_factor", "2")],
         tables: SYSTEM_TRACES,
+    },
+    SystemKeyspace {
+        name: "system_auth",
+        replication: &[("class", "SimpleStrategy"), ("replication_factor", "1")],
+        tables: SYSTEM_AUTH,
     },
 ];
 
@@ -255,6 +268,7 @@ pub(crate) fn materialize(cat: &Catalog, data: &dyn Replicas, t: &TableDef) -> O
     let rows = match t.keyspace.as_str() {
         "system_schema" => schema_rows(cat, &t.name),
         "system" if NODE_LOCAL_TABLES.contains(&t.name.as_str()) => data.system_rows(&t.name),
+        "system_auth" => cat.auth().rows(&t.name),
         _ => return None,
     };
     let mut store = Store::new();

@@ -33,8 +33,8 @@ fn signed_low_bytes(a: &[u8], b: &[u8]) -> Ordering {
 /// Integers, `timestamp` and `time` compare as signed numbers, `date` as unsigned, `float` and
 /// `double` numerically (`NaN` last, `-0.0` before `0.0`), `varint` numerically, `boolean` false
 /// before true; `text`, `ascii`, `blob`, `inet`, `duration` and custom types bytewise. `timeuuid`
-/// orders by its timestamp, then its low bytes; `uuid` by version, then the timestamp (version
-/// 1) or the high bytes, then its low bytes. Collections, tuples, UDTs and vectors compare element by element (a null
+/// orders by its timestamp, then its low bytes; `uuid` by version, then the timestamp (of a
+/// version 1 uuid) or the high bytes, then its low bytes. Collections, tuples, UDTs and vectors compare element by element (a null
 /// element first, a shorter value first when it is a prefix). An empty value sorts first.
 ///
 /// The least significant 8 bytes of a `uuid` or `timeuuid` (clock sequence and node) compare

@@ -9,7 +9,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use proto::UnexpectedResponse;
-use transport::ConnectionError;
 use uuid::Uuid;
 
 use crate::consistency::Consistency;
@@ -25,6 +24,11 @@ pub use db::{DbError, OperationType};
 /// What kind of write timed out or failed (the server's `writeType`): `cql-proto`'s
 /// open string enum, re-exported so the wire spelling has one owner.
 pub use proto::WriteType;
+
+/// The per-connection error and the connect error of [`NewSessionError::Connect`], re-exported
+/// so that callers can match them (a refused login is a [`ConnectionError::Server`] during
+/// `AUTH_RESPONSE`, carrying the server's AuthenticationError code and message).
+pub use transport::{ConnectionError, NewClusterError};
 
 /// The consistency level reported by a server error (an unknown code is kept as a number).
 pub type ErrorConsistency = Result<Consistency, u16>;
@@ -499,7 +503,7 @@ pub enum NewSessionError {
     FailedToResolveAnyHostname(Vec<String>),
     /// No known node could be connected to.
     #[error("could not connect to any known node: {0}")]
-    Connect(#[source] transport::NewClusterError),
+    Connect(#[source] NewClusterError),
     /// Reading the cluster metadata failed.
     #[error(transparent)]
     MetadataError(#[from] MetadataError),

@@ -4,6 +4,7 @@
 //! compile-fail cases (`ui`, which runs `tests/ui/*.rs` through trybuild; its paths are relative
 //! to the crate root).
 
+mod auth;
 mod common;
 #[cfg(feature = "derive")]
 mod derive;

@@ -48,7 +48,8 @@ struct Args {
     /// Shard-aware port (0 disables it).
     #[arg(long, default_value_t = 19042)]
     shard_aware_port: u16,
-    /// Require authentication with `user:password`.
+    /// Require authentication (PasswordAuthenticator, with permission checks) and create the
+    /// superuser `user:password`.
     #[arg(long)]
     auth: Option<String>,
     /// Address of the first node; node i listens on this address plus i.

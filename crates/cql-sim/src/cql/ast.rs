@@ -497,6 +497,8 @@ pub enum Statement {
     },
     /// CREATE MATERIALIZED VIEW.
     CreateView(CreateView),
+    /// A role or permission statement (CREATE ROLE, GRANT, LIST ROLES, ...).
+    Auth(crate::cql::auth::AuthStatement),
     /// ALTER MATERIALIZED VIEW ... WITH.
     AlterView {
         /// The view.

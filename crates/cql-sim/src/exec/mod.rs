@@ -7,6 +7,7 @@
 //! range scans merge the stores from `Replicas::scan`. LWT conditions are read from one replica
 //! and the resulting mutation is applied to all.
 
+mod auth;
 mod ddl;
 mod functions;
 mod invalidation;
@@ -57,6 +58,9 @@ pub struct QueryOptions<'a> {
     pub page_size: Option<i32>,
     /// A paging state returned by a previous page of the same query.
     pub paging_state: Option<Bytes>,
+    /// The logged-in role whose permissions are checked; `None` for an anonymous client
+    /// (authentication off) or an internal query, which run unchecked.
+    pub role: Option<&'a str>,
 }
 
 /// A column of a result or a bind variable: keyspace, table, name and type.
@@ -238,8 +242,19 @@ impl Engine {
             page_size: opts.page_size.filter(|p| *p > 0),
             paging_state: opts.paging_state.as_ref(),
             fingerprint,
+            role: opts.role,
         };
-        self.run(data, &stmt.parsed.statement, &mut ctx)
+        if let Some(role) = opts.role {
+            auth::authorize::statement(&self.catalog, role, &stmt.parsed.statement, keyspace)?;
+        }
+        let outcome = self.run(data, &stmt.parsed.statement, &mut ctx)?;
+        auth::after_schema_change(
+            &mut self.catalog,
+            &stmt.parsed.statement,
+            &outcome,
+            opts.role,
+        );
+        Ok(outcome)
     }
 
     /// Executes a BATCH request: statements with their own values, applied atomically.
@@ -267,6 +282,10 @@ impl Engine {
                     s.parsed.bind_count,
                     v.len()
                 )));
+            }
+            if let Some(role) = opts.role {
+                let ks = s.keyspace.as_deref().or(keyspace);
+                auth::authorize::statement(&self.catalog, role, &s.parsed.statement, ks)?;
             }
             items.push((
                 &s.parsed.statement,
@@ -443,6 +462,7 @@ impl Engine {
                 data.for_each_store(&mut |s| s.drop_table(t.id));
                 Ok(Outcome::Void)
             }
+            Statement::Auth(a) => auth::execute(&mut self.catalog, a, ctx),
             _ => ddl::execute(&mut self.catalog, data, st, ctx.keyspace),
         }
     }
@@ -483,6 +503,8 @@ pub(crate) struct ExecContext<'a> {
     pub(crate) page_size: Option<i32>,
     pub(crate) paging_state: Option<&'a Bytes>,
     pub(crate) fingerprint: u64,
+    /// The logged-in role (see [`QueryOptions::role`]).
+    pub(crate) role: Option<&'a str>,
 }
 
 /// The prepared id: MD5 of the keyspace (when given) followed by the query text.

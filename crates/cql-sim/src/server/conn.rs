@@ -31,8 +31,7 @@ use super::coordinator::{self, RATE_LIMIT_ERROR_CODE};
 use super::faults::{FaultAction, RequestInfo};
 use super::node::{ConnGuard, NodeShared, lock};
 
-/// The authenticator class announced when authentication is required.
-const AUTHENTICATOR: &str = "org.apache.cassandra.auth.PasswordAuthenticator";
+use crate::auth::PASSWORD_AUTHENTICATOR as AUTHENTICATOR;
 /// Responses buffered before a write is forced.
 const MAX_COALESCE: usize = 256 * 1024;
 
@@ -102,6 +101,8 @@ struct Connection {
     /// Set when STARTUP at v5 was answered: the reader switches to segments.
     start_segments: Option<SegmentCompression>,
     events: Option<(broadcast::Receiver<ClusterEvent>, HashSet<EventType>)>,
+    /// The role logged in with AUTH_RESPONSE.
+    role: Option<String>,
 }
 
 /// What the reader does after a frame.
@@ -168,6 +169,7 @@ pub(crate) async fn run<R, W>(
         version: ProtocolVersion::V4,
         start_segments: None,
         events: None,
+        role: None,
     };
     let mut decoder = FrameReader::new(None, max_frame);
     let mut buf = BytesMut::with_capacity(64 * 1024);
@@ -542,21 +544,21 @@ impl Connection {
             ),
             (HandshakePhase::Authenticating, Request::AuthResponse(a)) => {
                 let token = a.token.unwrap_or_default();
-                let (user, ok) = self.check_credentials(&token);
-                if ok {
-                    self.phase = HandshakePhase::Ready;
-                    reply(self, Response::AuthSuccess { token: None })
-                } else {
-                    reply(
+                let login = lock(&self.shared.cluster.data).auth().authenticate(&token);
+                match login {
+                    Ok(role) => {
+                        self.role = Some(role);
+                        self.phase = HandshakePhase::Ready;
+                        reply(self, Response::AuthSuccess { token: None })
+                    }
+                    Err(message) => reply(
                         self,
                         Response::Error(ErrorBody {
                             code: ErrorCode::BAD_CREDENTIALS,
-                            message: format!(
-                                "Provided username {user} and/or password are incorrect"
-                            ),
+                            message,
                             details: ErrorDetails::None,
                         }),
-                    )
+                    ),
                 }
             }
             (HandshakePhase::Authenticating, other) => reply(
@@ -611,6 +613,7 @@ impl Connection {
                         metadata_id: self.use_metadata_id || version.is_v5_or_later(),
                         rate_limit_error: self.rate_limit_error,
                         tablets_routing: self.tablets_routing,
+                        role: self.role.as_deref(),
                     },
                 );
                 if let Some(ks) = r.set_keyspace {
@@ -623,25 +626,6 @@ impl Connection {
                 (Some(Outgoing::Frame(f)), AfterFrame::Continue)
             }
         }
-    }
-
-    /// SASL PLAIN: `[authzid] NUL authcid NUL password`.
-    fn check_credentials(&self, token: &[u8]) -> (String, bool) {
-        let parts: Vec<&[u8]> = token.split(|b| *b == 0).collect();
-        let (user, pass) = match parts.as_slice() {
-            [_, u, p] => (*u, *p),
-            [u, p] => (*u, *p),
-            _ => (&[][..], &[][..]),
-        };
-        let user = String::from_utf8_lossy(user).into_owned();
-        let ok = self
-            .shared
-            .cluster
-            .config
-            .auth
-            .as_ref()
-            .is_some_and(|(u, p)| u.as_bytes() == user.as_bytes() && p.as_bytes() == pass);
-        (user, ok)
     }
 
     async fn forward_event(&mut self, ev: ClusterEvent) {

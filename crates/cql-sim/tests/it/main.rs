@@ -3,6 +3,7 @@
 //! so the tests run in parallel threads; the raw CQL client is `cql_testkit::RawClient`.
 
 mod interop_fidelity;
+mod server_auth;
 mod server_basic;
 mod server_binary;
 mod server_cluster;

@@ -54,6 +54,9 @@ impl Parser<'_> {
         if let Some(st) = self.create_routine()? {
             return Ok(st);
         }
+        if let Some(role) = self.create_role() {
+            return role;
+        }
         if self.eat_kw("keyspace") || self.eat_kw("schema") {
             let if_not_exists = self.if_not_exists()?;
             let name = self.ident()?;
@@ -285,6 +288,9 @@ impl Parser<'_> {
         if let Some(st) = self.drop_routine()? {
             return Ok(st);
         }
+        if let Some(role) = self.drop_role() {
+            return role;
+        }
         if self.eat_kw("keyspace") || self.eat_kw("schema") {
             let if_exists = self.if_exists()?;
             let name = self.ident()?;
@@ -316,6 +322,9 @@ impl Parser<'_> {
 
     /// ALTER KEYSPACE / TABLE / TYPE / ... after `ALTER`.
     pub(super) fn alter(&mut self) -> PResult<Statement> {
+        if let Some(role) = self.alter_role() {
+            return role;
+        }
         if self.eat_kw("keyspace") || self.eat_kw("schema") {
             let name = self.ident()?;
             self.expect_kw("with")?;

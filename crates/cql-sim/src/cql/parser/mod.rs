@@ -6,6 +6,7 @@
 //! - [`dml`]: INSERT, UPDATE, DELETE, BATCH, `USING` and `IF` conditions;
 //! - [`ddl`]: CREATE, DROP and ALTER (keyspaces, tables, types, indexes, ...);
 //! - [`function`]: CREATE/DROP FUNCTION and AGGREGATE;
+//! - [`role`]: roles, users, GRANT/REVOKE and LIST;
 //! - [`types`]: type expressions (`map<text, frozen<list<int>>>`);
 //! - [`terms`]: literals, bind markers, collections, function calls and durations.
 
@@ -16,6 +17,7 @@ use crate::error::CqlError;
 mod ddl;
 mod dml;
 mod function;
+mod role;
 mod select;
 mod terms;
 mod types;
@@ -284,6 +286,9 @@ impl Parser<'_> {
             "create" => self.create(),
             "drop" => self.drop(),
             "alter" => self.alter(),
+            "grant" => self.grant(),
+            "revoke" => self.revoke(),
+            "list" => self.list(),
             _ => {
                 self.pos -= 1;
                 Err(self.err_here("no viable alternative"))

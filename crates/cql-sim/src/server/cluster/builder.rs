@@ -169,7 +169,9 @@ impl SimClusterBuilder {
         self
     }
 
-    /// Requires PasswordAuthenticator authentication with these credentials.
+    /// Requires PasswordAuthenticator authentication (with CassandraAuthorizer permission
+    /// checks), and creates this superuser role, the way Cassandra creates
+    /// `cassandra`/`cassandra`; further roles come from `CREATE ROLE`.
     pub fn auth(mut self, user: &str, password: &str) -> Self {
         self.auth = Some((user.to_owned(), password.to_owned()));
         self
@@ -323,6 +325,9 @@ impl SimClusterBuilder {
             data.as_scylla();
         }
         data.configure_tablets(seed, config.shards);
+        if let Some((user, pass)) = &self.auth {
+            data.auth_mut().enable_with_superuser(user, pass);
+        }
         let version = data.schema_version();
         let (events, _) = broadcast::channel(1024);
         let mut nodes = Vec::new();

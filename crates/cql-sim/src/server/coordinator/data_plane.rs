@@ -55,6 +55,16 @@ impl DataPlane {
         self.placements_gen = None;
     }
 
+    /// Roles and permissions (the login check reads them).
+    pub(crate) fn auth(&self) -> &crate::auth::AuthState {
+        self.engine.catalog.auth()
+    }
+
+    /// Roles and permissions, to set up authentication.
+    pub(crate) fn auth_mut(&mut self) -> &mut crate::auth::AuthState {
+        self.engine.catalog.auth_mut()
+    }
+
     pub(crate) fn schema_version(&self) -> Uuid {
         self.engine.catalog.version()
     }

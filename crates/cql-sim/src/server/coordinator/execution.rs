@@ -171,6 +171,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
                     timestamp: params.timestamp,
                     page_size: params.page_size,
                     paging_state: params.paging_state.clone(),
+                    role: ctx.role,
                 };
                 let limited =
                     rate_limit::limited(&data.engine.catalog, &stmt.parsed.statement, keyspace);
@@ -202,6 +203,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
                     keyspace: ctx.keyspace,
                     now_micros: now,
                     timestamp: *timestamp,
+                    role: ctx.role,
                     ..QueryOptions::default()
                 };
                 let refused = items.iter().find_map(|(s, _)| {

@@ -92,11 +92,12 @@ struct RequestContext<'a> {
     /// Whether the client enabled `SCYLLA_RATE_LIMIT_ERROR`.
     rate_limit_error: bool,
     tablets_routing: bool,
+    role: Option<&'a str>,
 }
 
 /// The client connection a request came on.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Client {
+pub(crate) struct Client<'a> {
     /// The client's address.
     pub(crate) addr: SocketAddr,
     /// The shard serving the connection.
@@ -111,6 +112,8 @@ pub(crate) struct Client {
     pub(crate) rate_limit_error: bool,
     /// Whether the client enabled `TABLETS_ROUTING_V1` in STARTUP.
     pub(crate) tablets_routing: bool,
+    /// The role the connection logged in as (`None` without authentication).
+    pub(crate) role: Option<&'a str>,
 }
 
 fn now_micros() -> i64 {
@@ -142,7 +145,7 @@ pub(crate) fn execute(
     request: &Request,
     keyspace: Option<&str>,
     tracing: bool,
-    client: Client,
+    client: Client<'_>,
 ) -> Reply {
     let started = std::time::Instant::now();
     let started_at = now_micros();
@@ -163,6 +166,7 @@ pub(crate) fn execute(
         metadata_id: client.metadata_id,
         rate_limit_error: client.rate_limit_error,
         tablets_routing: client.tablets_routing,
+        role: client.role,
     };
     // An engine bug must not take the connection down: it becomes a SERVER_ERROR.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&ctx, request)));
