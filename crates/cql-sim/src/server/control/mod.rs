@@ -133,15 +133,7 @@ async fn read_request(stream: &mut TcpStream) -> Result<HttpRequest, HttpRespons
         if buf.len() > MAX_HEAD {
             return Err(HttpResponse::error(431, "request head too large"));
         }
-        let mut chunk = [0u8; 4096];
-        let n = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|e| HttpResponse::error(400, e.to_string()))?;
-        if n == 0 {
-            return Err(HttpResponse::error(400, "connection closed mid-request"));
-        }
-        buf.extend_from_slice(&chunk[..n]);
+        read_more(stream, &mut buf, "connection closed mid-request").await?;
     };
     let head = std::str::from_utf8(&buf[..head_end])
         .map_err(|_| HttpResponse::error(400, "request head is not UTF-8"))?;
@@ -166,15 +158,7 @@ async fn read_request(stream: &mut TcpStream) -> Result<HttpRequest, HttpRespons
     }
     let mut body = buf[head_end + 4..].to_vec();
     while body.len() < length {
-        let mut chunk = [0u8; 4096];
-        let n = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|e| HttpResponse::error(400, e.to_string()))?;
-        if n == 0 {
-            return Err(HttpResponse::error(400, "connection closed mid-body"));
-        }
-        body.extend_from_slice(&chunk[..n]);
+        read_more(stream, &mut body, "connection closed mid-body").await?;
     }
     body.truncate(length);
     let body = if body.iter().all(u8::is_ascii_whitespace) {
@@ -189,6 +173,24 @@ async fn read_request(stream: &mut TcpStream) -> Result<HttpRequest, HttpRespons
         path,
         body,
     })
+}
+
+/// Appends what the client sent next; an error response when it closed (`closed`) or failed.
+async fn read_more(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    closed: &str,
+) -> Result<(), HttpResponse> {
+    let mut chunk = [0u8; 4096];
+    let n = stream
+        .read(&mut chunk)
+        .await
+        .map_err(|e| HttpResponse::error(400, e.to_string()))?;
+    if n == 0 {
+        return Err(HttpResponse::error(400, closed));
+    }
+    buf.extend_from_slice(&chunk[..n]);
+    Ok(())
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
