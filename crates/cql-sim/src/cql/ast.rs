@@ -414,6 +414,15 @@ pub enum BatchKind {
     Counter,
 }
 
+/// What `ALTER TYPE` changes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlterUserTypeOp {
+    /// `ADD field type`.
+    Add(String, TypeExpr),
+    /// `RENAME a TO b [AND c TO d ...]`.
+    Rename(Vec<(String, String)>),
+}
+
 /// A parsed CQL statement.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -465,6 +474,13 @@ pub enum Statement {
         if_not_exists: bool,
         /// Fields.
         fields: Vec<(String, TypeExpr)>,
+    },
+    /// ALTER TYPE.
+    AlterUserType {
+        /// The type.
+        name: QualifiedName,
+        /// The change.
+        op: AlterUserTypeOp,
     },
     /// DROP TYPE.
     DropType {

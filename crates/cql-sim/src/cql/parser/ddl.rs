@@ -321,6 +321,29 @@ impl Parser<'_> {
     }
 
     /// ALTER KEYSPACE / TABLE / TYPE / ... after `ALTER`.
+    /// `ALTER TYPE name ADD field type` or `RENAME a TO b [AND ...]`, after `ALTER TYPE`.
+    fn alter_user_type(&mut self) -> PResult<Statement> {
+        let name = self.qualified_name()?;
+        let op = if self.eat_kw("add") {
+            let field = self.ident()?;
+            AlterUserTypeOp::Add(field, self.type_expr()?)
+        } else if self.eat_kw("rename") {
+            let mut pairs = Vec::new();
+            loop {
+                let a = self.ident()?;
+                self.expect_kw("to")?;
+                pairs.push((a, self.ident()?));
+                if !self.eat_kw("and") {
+                    break;
+                }
+            }
+            AlterUserTypeOp::Rename(pairs)
+        } else {
+            return Err(self.err_here("no viable alternative"));
+        };
+        Ok(Statement::AlterUserType { name, op })
+    }
+
     pub(super) fn alter(&mut self) -> PResult<Statement> {
         if let Some(role) = self.alter_role() {
             return role;
@@ -337,6 +360,9 @@ impl Parser<'_> {
             self.expect_kw("with")?;
             let options = self.properties()?;
             return Ok(Statement::AlterView { name, options });
+        }
+        if self.eat_kw("type") {
+            return self.alter_user_type();
         }
         if !(self.eat_kw("table") || self.eat_kw("columnfamily")) {
             return Err(self.err_here("no viable alternative"));

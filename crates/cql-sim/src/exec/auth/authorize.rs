@@ -118,6 +118,9 @@ pub(crate) fn statement(
         Statement::DropTable { name, .. } => need(Permission::Drop, table(cat, name, keyspace)),
         Statement::CreateType { name, .. } => need(Permission::Create, keyspace_of(name, keyspace)),
         Statement::DropType { name, .. } => need(Permission::Drop, keyspace_of(name, keyspace)),
+        Statement::AlterUserType { name, .. } => {
+            need(Permission::Alter, keyspace_of(name, keyspace))
+        }
         Statement::CreateIndex { table: name, .. } => {
             need(Permission::Alter, table(cat, name, keyspace))
         }

@@ -19,6 +19,7 @@ use table::mentions_udt;
 mod function;
 mod index;
 mod table;
+mod udt;
 mod view;
 
 use table::create_table;
@@ -427,6 +428,7 @@ pub(super) fn execute(
             );
             change(Ty::Created, Tg::Type, &ks, &name.name)
         }
+        Statement::AlterUserType { name, op } => udt::alter_user_type(cat, name, op, current)?,
         Statement::DropType { name, if_exists } => {
             let ks = cat.resolve_keyspace(name, current)?.to_owned();
             check_not_system(&ks)?;

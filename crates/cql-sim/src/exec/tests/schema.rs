@@ -1,6 +1,7 @@
 //! Schema: `system_schema` rows of a table, and schema versions and changes reported by DDL.
 
 use super::*;
+use crate::{SchemaChangeTarget, SchemaChangeType};
 
 #[test]
 fn system_schema_rows_for_a_table() {
@@ -126,4 +127,90 @@ fn ddl_changes_schema_version_and_reports_changes() {
     );
     assert!(matches!(s.ok("DROP KEYSPACE ks"), Outcome::SchemaChange(_)));
     assert!(s.engine.catalog.keyspace("ks").is_none());
+}
+
+#[test]
+fn alter_type_adds_and_renames_fields_and_keeps_stored_values() {
+    let mut s = Sim::new();
+    s.ok("CREATE TYPE addr (street text, num int)");
+    s.ok("CREATE TYPE person (name text, home frozen<addr>)");
+    s.ok("CREATE TABLE t (k int PRIMARY KEY, a frozen<addr>, p frozen<person>, l list<frozen<addr>>)");
+    s.ok("INSERT INTO t (k, a, p, l) VALUES (1, {street: 'x', num: 3}, {name: 'n', home: {street: 'y', num: 4}}, [{street: 'z', num: 5}])");
+    let Outcome::SchemaChange(c) = s.ok("ALTER TYPE addr ADD zip text") else {
+        panic!("no schema change")
+    };
+    assert_eq!(
+        (c.change_type, c.target, c.name.as_str()),
+        (SchemaChangeType::Updated, SchemaChangeTarget::Type, "addr")
+    );
+    s.ok("ALTER TYPE addr RENAME num TO number AND street TO road");
+    // The stored value lacks the new field (null) and keeps its data under the new names.
+    s.ok("INSERT INTO t (k, a) VALUES (2, {road: 'w', number: 6, zip: '75001'})");
+    let udt = |s: &mut Sim, k: i32| -> Vec<(String, Option<CqlValue>)> {
+        match s
+            .rows(&format!("SELECT a FROM t WHERE k = {k}"))
+            .remove(0)
+            .remove(0)
+        {
+            Some(CqlValue::Udt { fields, .. }) => fields,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        udt(&mut s, 1),
+        vec![
+            ("road".to_owned(), Some(CqlValue::Text("x".into()))),
+            ("number".to_owned(), Some(CqlValue::Int(3))),
+            ("zip".to_owned(), None),
+        ]
+    );
+    assert_eq!(
+        udt(&mut s, 2)[2],
+        ("zip".to_owned(), Some(CqlValue::Text("75001".into())))
+    );
+    // Types embedding it and collection columns see the new definition too.
+    let rows = s.rows("SELECT p, l FROM t WHERE k = 1");
+    let Some(CqlValue::Udt { fields, .. }) = &rows[0][0] else {
+        panic!("{rows:?}")
+    };
+    let Some(Some(CqlValue::Udt { fields: home, .. })) = fields.get(1).map(|(_, v)| v.clone())
+    else {
+        panic!("{fields:?}")
+    };
+    let names: Vec<&str> = home.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["road", "number", "zip"]);
+    let rows = s.rows("SELECT field_names FROM system_schema.types WHERE keyspace_name = 'ks' AND type_name = 'addr'");
+    assert_eq!(
+        rows,
+        vec![vec![Some(CqlValue::List(
+            ["road", "number", "zip"]
+                .iter()
+                .map(|n| CqlValue::Text((*n).into()))
+                .collect()
+        ))]]
+    );
+    // Cassandra's errors.
+    for (q, msg) in [
+        (
+            "ALTER TYPE addr ADD zip int",
+            "Cannot add new field zip of type int to user type ks.addr as a field with this name already exists",
+        ),
+        (
+            "ALTER TYPE addr RENAME nope TO x",
+            "Unknown field nope in user type ks.addr",
+        ),
+        (
+            "ALTER TYPE addr RENAME road TO zip",
+            "Duplicate field name zip in type ks.addr",
+        ),
+        (
+            "ALTER TYPE nope ADD x int",
+            "No user type named ks.nope exists.",
+        ),
+    ] {
+        match s.err(q) {
+            CqlError::Invalid(m) => assert_eq!(m, msg, "{q}"),
+            other => panic!("{q}: {other:?}"),
+        }
+    }
 }
