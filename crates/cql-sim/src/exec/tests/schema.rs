@@ -90,8 +90,8 @@ fn ddl_changes_schema_version_and_reports_changes() {
     assert_eq!(
         o,
         Outcome::SchemaChange(SchemaChangeInfo {
-            change_type: crate::schema::SchemaChangeType::Created,
-            target: crate::schema::SchemaChangeTarget::Table,
+            change_type: SchemaChangeType::Created,
+            target: SchemaChangeTarget::Table,
             keyspace: "ks".into(),
             name: "t".into(),
             args: Vec::new(),
