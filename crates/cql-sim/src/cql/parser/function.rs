@@ -28,6 +28,22 @@ impl Parser<'_> {
         Ok(None)
     }
 
+    /// `type, type, ...)` after an opening `(`: the types of a signature (possibly none).
+    fn types_to_close(&mut self) -> PResult<Vec<TypeExpr>> {
+        let mut types = Vec::new();
+        if self.eat_sym(")") {
+            return Ok(types);
+        }
+        loop {
+            types.push(self.type_expr()?);
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        self.expect_sym(")")?;
+        Ok(types)
+    }
+
     /// After `DROP`: DROP FUNCTION / DROP AGGREGATE if one starts here.
     pub(super) fn drop_routine(&mut self) -> PResult<Option<Statement>> {
         let aggregate = if self.eat_kw("function") {
@@ -40,17 +56,7 @@ impl Parser<'_> {
         let if_exists = self.if_exists()?;
         let name = self.qualified_name()?;
         let args = if self.eat_sym("(") {
-            let mut types = Vec::new();
-            if !self.eat_sym(")") {
-                loop {
-                    types.push(self.type_expr()?);
-                    if !self.eat_sym(",") {
-                        break;
-                    }
-                }
-                self.expect_sym(")")?;
-            }
-            Some(types)
+            Some(self.types_to_close()?)
         } else {
             None
         };
@@ -117,16 +123,7 @@ impl Parser<'_> {
         let if_not_exists = self.if_not_exists()?;
         let name = self.qualified_name()?;
         self.expect_sym("(")?;
-        let mut args = Vec::new();
-        if !self.eat_sym(")") {
-            loop {
-                args.push(self.type_expr()?);
-                if !self.eat_sym(",") {
-                    break;
-                }
-            }
-            self.expect_sym(")")?;
-        }
+        let args = self.types_to_close()?;
         self.expect_kw("sfunc")?;
         let state_func = self.any_ident()?;
         self.expect_kw("stype")?;
