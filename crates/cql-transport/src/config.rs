@@ -9,6 +9,7 @@ use proto::response::Event;
 use tokio::sync::mpsc;
 
 use crate::auth::AuthenticatorProvider;
+use crate::health::{DEFAULT_UNRESPONSIVE_AFTER, NodeHealth};
 use crate::stream_ids::MAX_STREAMS;
 
 /// What a request does when its connection already has the maximum number of requests in flight.
@@ -51,6 +52,13 @@ pub struct ConnectionTuning {
     pub heartbeat_timeout: Duration,
     /// Timeout of each request unless the call gives one; `None` waits forever.
     pub request_timeout: Option<Duration>,
+    /// With requests waiting and nothing read for this long, send an OPTIONS probe; if nothing
+    /// is read within the same time again, the connection counts as unresponsive (it stays
+    /// open) until it reads anything, and its node drops to the end of query plans. `None`
+    /// disables the probe. See [`crate::health`].
+    pub unresponsive_after: Option<Duration>,
+    /// The node's shared health, set by the pool for the connections it opens.
+    pub(crate) node_health: Option<Arc<NodeHealth>>,
 }
 
 impl Default for ConnectionTuning {
@@ -68,6 +76,8 @@ impl Default for ConnectionTuning {
             heartbeat_interval: Some(Duration::from_secs(30)),
             heartbeat_timeout: Duration::from_secs(30),
             request_timeout: Some(Duration::from_secs(30)),
+            unresponsive_after: Some(DEFAULT_UNRESPONSIVE_AFTER),
+            node_health: None,
         }
     }
 }
@@ -86,6 +96,7 @@ setters! {
         heartbeat_interval: Option<Duration>,
         heartbeat_timeout: Duration,
         request_timeout: Option<Duration>,
+        unresponsive_after: Option<Duration>,
     }
 }
 

@@ -92,6 +92,7 @@ pub mod config;
 pub mod connection;
 pub mod cql_type;
 pub mod error;
+pub mod health;
 pub mod metadata;
 pub mod pool;
 /// The token ring and replica placement (defined with the cluster state, which they serve).

@@ -21,6 +21,7 @@ use tracing::Instrument;
 use crate::config::ConnectionConfig;
 use crate::connection::{Connection, ConnectionDriver};
 use crate::error::ConnectionError;
+use crate::health::NodeHealth;
 
 /// Pool sizing and reconnection policy.
 #[derive(Debug, Clone)]
@@ -115,6 +116,7 @@ pub struct NodePool {
     /// The LWT mark negotiated by the latest connection added (0: none).
     lwt_mark: AtomicU32,
     up: Arc<AtomicBool>,
+    health: Arc<NodeHealth>,
     closed: AtomicBool,
     wake: Notify,
     count_tx: watch::Sender<usize>,
@@ -148,6 +150,8 @@ impl NodePool {
     ) -> Arc<Self> {
         // Only the control connection listens to events.
         config.event_sender = None;
+        let health = Arc::new(NodeHealth::default());
+        config.tuning.node_health = Some(Arc::clone(&health));
         let (count_tx, _) = watch::channel(0);
         let pool = Arc::new(Self {
             address,
@@ -158,6 +162,7 @@ impl NodePool {
             sharding: ArcSwapOption::empty(),
             lwt_mark: AtomicU32::new(0),
             up: Arc::new(AtomicBool::new(true)),
+            health,
             closed: AtomicBool::new(false),
             wake: Notify::new(),
             count_tx,
@@ -180,6 +185,17 @@ impl NodePool {
     /// Whether the pool currently believes the node is reachable.
     pub fn is_up(&self) -> bool {
         self.up.load(Ordering::Relaxed)
+    }
+
+    /// Whether the node answers: false while one of its connections waits on requests and
+    /// reads nothing, not even a probe (see [`crate::health`]). One atomic load.
+    pub fn is_responsive(&self) -> bool {
+        self.health.is_responsive()
+    }
+
+    /// The node's answering state, shared by its connections.
+    pub fn health(&self) -> &NodeHealth {
+        &self.health
     }
 
     pub(crate) fn set_up(&self, up: bool) {

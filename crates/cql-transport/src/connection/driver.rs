@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Sleep};
 
 use super::Shared;
+use super::stall::{StallAction, StallWatch};
 use crate::error::{BrokenReason, ConnectionError};
 use crate::stream_ids::StreamIds;
 use proto::Opcode;
@@ -23,7 +24,7 @@ const MAX_COALESCING_TURNS: usize = 3;
 
 /// How far ahead a timer with nothing to wait for is set: a deadline that never comes in
 /// practice.
-const NEVER: Duration = Duration::from_secs(86_400 * 365);
+pub(super) const NEVER: Duration = Duration::from_secs(86_400 * 365);
 
 /// The responder of one request: gets the response frame or the connection's error.
 pub(crate) type Responder = oneshot::Sender<Result<Frame, ConnectionError>>;
@@ -44,6 +45,8 @@ pub(crate) struct DriverSettings {
     pub(crate) read_buffer_size: usize,
     pub(crate) heartbeat_interval: Option<Duration>,
     pub(crate) heartbeat_timeout: Duration,
+    /// The stall watch's quiet time (see [`crate::health`]); `None`: no watch.
+    pub(crate) unresponsive_after: Option<Duration>,
     pub(crate) version: ProtocolVersion,
     /// v5 segment framing and its compression; `None`: frames go on the wire as they are.
     pub(crate) segments: Option<SegmentCompression>,
@@ -57,6 +60,8 @@ enum Slot {
     Empty,
     Caller(Responder),
     Heartbeat,
+    /// The stall watch's OPTIONS probe.
+    Probe,
 }
 
 /// The driver state; `run` consumes it.
@@ -116,6 +121,7 @@ where
             heartbeat_deadline: None,
             last_read: Instant::now(),
             timer_at: Instant::now() + settings.heartbeat_interval.unwrap_or(NEVER),
+            stall: StallWatch::new(Instant::now()),
         };
         if read_buf.capacity() < settings.read_buffer_size {
             read_buf.reserve(settings.read_buffer_size - read_buf.len());
@@ -160,6 +166,14 @@ where
                         Err(e) => break e.into(),
                         Ok(_) => {
                             st.last_read = Instant::now();
+                            if st.stall.wants_reads() && st.stall.on_read() {
+                                if let Some(h) = &shared.node_health {
+                                    h.unflag();
+                                }
+                                tracing::info!("connection answers again");
+                                // Look again at once: the watch restarts from this read.
+                                st.timer_at = st.last_read;
+                            }
                             if let Err(reason) = st.route_buffered(&mut read_buf, &shared, &mut events) {
                                 break reason;
                             }
@@ -183,6 +197,11 @@ where
                         None => break BrokenReason::Closed,
                         Some(env) => {
                             st.enqueue(env, &shared);
+                            if let Some(after) = settings.unresponsive_after
+                                && let Some(at) = st.stall.on_request(after)
+                            {
+                                st.timer_at = st.timer_at.min(at);
+                            }
                             if settings.write_coalescing {
                                 let _ = st.drain_queued(&mut rx, &settings, &shared);
                                 // Other requests are in flight, so more callers are likely about
@@ -204,7 +223,7 @@ where
                         }
                     },
                     () = &mut timer => {
-                        if let Err(reason) = st.on_timer(&settings) {
+                        if let Err(reason) = st.on_timer(&settings, &shared) {
                             break reason;
                         }
                     }
@@ -213,6 +232,11 @@ where
         };
         let _ = shared.reason.set(reason.clone());
         shared.broken.store(true, Ordering::Release);
+        if st.stall.flagged
+            && let Some(h) = &shared.node_health
+        {
+            h.unflag();
+        }
         match &reason {
             BrokenReason::Closed => tracing::debug!("connection closed"),
             other => tracing::warn!(reason = %other, "connection broken"),
@@ -246,6 +270,7 @@ struct State {
     last_read: Instant,
     /// When the heartbeat timer next fires.
     timer_at: Instant,
+    stall: StallWatch,
 }
 
 impl State {
@@ -358,6 +383,7 @@ impl State {
         self.ids.free(id);
         match slot {
             Slot::Empty => tracing::warn!(stream = id, "response for an idle stream id dropped"),
+            Slot::Probe => self.stall.probe_in_flight = false,
             Slot::Heartbeat => {
                 tracing::trace!("heartbeat answered");
                 self.heartbeat_deadline = None;
@@ -378,33 +404,73 @@ impl State {
         }
     }
 
-    fn on_timer(&mut self, settings: &DriverSettings) -> Result<(), BrokenReason> {
+    fn on_timer(&mut self, settings: &DriverSettings, shared: &Shared) -> Result<(), BrokenReason> {
         let now = Instant::now();
+        let mut next = self.heartbeat_check(now, settings)?;
+        if let Some(after) = settings.unresponsive_after {
+            let waiting = shared.in_flight.load(Ordering::Acquire) > 0;
+            let (action, at) = self.stall.check(now, after, self.last_read, waiting);
+            match action {
+                StallAction::None => {}
+                StallAction::Probe => {
+                    if self.send_options(settings.version, Slot::Probe) {
+                        tracing::debug!(?after, "requests wait and nothing was read: probing");
+                        self.stall.probe_sent(now);
+                    }
+                }
+                StallAction::Flagged => {
+                    tracing::warn!(
+                        quiet = ?(now - self.last_read),
+                        "the connection answers nothing, not even a probe: unresponsive"
+                    );
+                    if let Some(h) = &shared.node_health {
+                        h.flag();
+                    }
+                }
+            }
+            next = next.min(at);
+        }
+        self.timer_at = next;
+        Ok(())
+    }
+
+    /// The heartbeat's part of the timer: breaks a connection whose heartbeat went unanswered,
+    /// sends one after an idle interval; returns when it next needs the timer.
+    fn heartbeat_check(
+        &mut self,
+        now: Instant,
+        settings: &DriverSettings,
+    ) -> Result<Instant, BrokenReason> {
         if let Some(deadline) = self.heartbeat_deadline {
             if now >= deadline {
                 return Err(BrokenReason::HeartbeatTimeout(settings.heartbeat_timeout));
             }
-            self.timer_at = deadline;
-            return Ok(());
+            return Ok(deadline);
         }
         let Some(interval) = settings.heartbeat_interval else {
-            self.timer_at = now + NEVER;
-            return Ok(());
+            return Ok(now + NEVER);
         };
         if now < self.last_read + interval {
-            self.timer_at = self.last_read + interval;
-            return Ok(());
+            return Ok(self.last_read + interval);
         }
+        if !self.send_options(settings.version, Slot::Heartbeat) {
+            // Every id is busy; the connection is evidently not idle. (`last_read` is left
+            // alone: the stall watch must not take this for an answer.)
+            return Ok(now + interval);
+        }
+        tracing::trace!("sending heartbeat");
+        self.heartbeat_deadline = Some(now + settings.heartbeat_timeout);
+        Ok(now + settings.heartbeat_timeout)
+    }
+
+    /// Queues an OPTIONS frame answered into `slot`; false when no stream id is free.
+    fn send_options(&mut self, version: ProtocolVersion, slot: Slot) -> bool {
         let Some(id) = self.ids.alloc() else {
-            // Every id is busy; the connection is evidently not idle.
-            self.last_read = now;
-            self.timer_at = now + interval;
-            return Ok(());
+            return false;
         };
-        tracing::trace!(stream = id, "sending heartbeat");
         // OPTIONS has an empty body: the frame is its header.
         FrameHeader {
-            version: settings.version,
+            version,
             is_response: false,
             flags: FrameFlags::EMPTY,
             stream: id,
@@ -412,10 +478,8 @@ impl State {
             length: 0,
         }
         .encode(self.writer.frame_buf(&mut self.write_buf));
-        self.put_slot(id, Slot::Heartbeat);
-        self.heartbeat_deadline = Some(now + settings.heartbeat_timeout);
-        self.timer_at = now + settings.heartbeat_timeout;
-        Ok(())
+        self.put_slot(id, slot);
+        true
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod driver;
 mod handshake;
+mod stall;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -54,6 +55,8 @@ pub(crate) struct Shared {
     pub(crate) wake_pending: AtomicBool,
     /// Why the connection broke, set once by the driver before `broken`.
     pub(crate) reason: std::sync::OnceLock<BrokenReason>,
+    /// The node's health, told when the connection stops or starts answering.
+    pub(crate) node_health: Option<Arc<crate::health::NodeHealth>>,
 }
 
 impl Shared {
@@ -226,6 +229,7 @@ impl Connection {
             wake: AtomicWaker::new(),
             wake_pending: AtomicBool::new(false),
             reason: std::sync::OnceLock::new(),
+            node_health: tuning.node_health.clone(),
         });
         let settings = DriverSettings {
             max_streams: tuning.max_streams,
@@ -234,6 +238,7 @@ impl Connection {
             read_buffer_size: tuning.read_buffer_size,
             heartbeat_interval: tuning.heartbeat_interval,
             heartbeat_timeout: tuning.heartbeat_timeout,
+            unresponsive_after: tuning.unresponsive_after,
             version: info.version,
             segments: info.segments,
         };

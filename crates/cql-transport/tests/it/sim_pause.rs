@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::sim_common::*;
+use cql_sim::{FaultAction, FaultRule, RequestMatcher};
 use cql_transport::{BrokenReason, ConnectionError};
 use proto::response::{Response, ResultBody};
 
@@ -147,5 +148,65 @@ async fn heartbeat_detects_a_paused_node_fails_its_request_once_and_pool_recover
         run(&conn, "SELECT * FROM system.local").await,
         Ok(Response::Result(_))
     ));
+    cluster.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_node_turns_unresponsive_but_a_slow_query_alone_does_not() {
+    const AFTER: Duration = Duration::from_millis(100);
+    let sim = sim3().await;
+    let mut cfg = config(&sim, 1);
+    cfg.connection.tuning.heartbeat_interval = None;
+    cfg.connection.tuning.unresponsive_after = Some(AFTER);
+    cfg.connection.tuning.request_timeout = Some(Duration::from_secs(10));
+    let cluster = connect(cfg).await;
+    let node = sim.node(1);
+    let pool = cluster.pool(node.addr()).expect("pool");
+    let conn = pool.wait_for_connection(WAIT).await.expect("conn");
+    assert!(pool.is_responsive());
+
+    // A query the node takes 8 x AFTER to answer: the probe is answered meanwhile.
+    node.add_fault(FaultRule::times(
+        RequestMatcher::QueryContains("system.local".into()),
+        FaultAction::Delay(8 * AFTER),
+        1,
+    ));
+    let slow = run(&conn, "SELECT * FROM system.local").await;
+    assert!(matches!(slow, Ok(Response::Result(_))), "{slow:?}");
+    assert!(
+        pool.is_responsive(),
+        "a slow query alone does not mark the node"
+    );
+    assert_eq!(pool.health().unresponsive_episodes(), 0);
+
+    // A paused node answers nothing, not even the probe.
+    node.pause();
+    let started = tokio::time::Instant::now();
+    let waiting = {
+        let conn = conn.clone();
+        tokio::spawn(async move { run(&conn, "SELECT * FROM system.local").await })
+    };
+    wait_until(WAIT, "the paused node is unresponsive", || {
+        !pool.is_responsive()
+    })
+    .await;
+    let detected = started.elapsed();
+    assert!(
+        detected >= 2 * AFTER,
+        "flagged only after a probe went unanswered: {detected:?}"
+    );
+    assert!(!conn.is_broken(), "unresponsive is not broken");
+
+    node.resume();
+    wait_until(WAIT, "the resumed node answers again", || {
+        pool.is_responsive()
+    })
+    .await;
+    let r = waiting.await.expect("task");
+    assert!(
+        matches!(r, Ok(Response::Result(_))),
+        "the waiting request is answered after the pause: {r:?}"
+    );
+    assert_eq!(pool.health().unresponsive_episodes(), 1);
     cluster.close();
 }
