@@ -87,6 +87,13 @@ pub struct SessionConfig {
     pub keepalive_interval: Option<Duration>,
     /// A heartbeat unanswered this long breaks the connection (default 30 s).
     pub keepalive_timeout: Duration,
+    /// How fast a node that keeps its connections open but stops answering is noticed
+    /// (default 300 ms; `None` disables it). With requests waiting and nothing read for this
+    /// long, a connection sends an OPTIONS probe; with nothing read for this long again, its node
+    /// goes to the end of every query plan until it answers, and idempotent attempts waiting on
+    /// it move to the next responsive node. A slow query alone never triggers it: the probe is
+    /// answered meanwhile. An extension over the `scylla` crate.
+    pub unresponsive_node_after: Option<Duration>,
     /// How often to poll schema versions while awaiting agreement (default 200 ms).
     pub schema_agreement_interval: Duration,
     /// How long to await schema agreement (default 60 s).
@@ -145,6 +152,7 @@ impl SessionConfig {
             fetch_schema_metadata: true,
             keepalive_interval: Some(Duration::from_secs(30)),
             keepalive_timeout: Duration::from_secs(30),
+            unresponsive_node_after: Some(transport::health::DEFAULT_UNRESPONSIVE_AFTER),
             schema_agreement_interval: Duration::from_millis(200),
             schema_agreement_timeout: Duration::from_secs(60),
             schema_agreement_automatic_waiting: true,
@@ -189,6 +197,7 @@ impl SessionConfig {
         c.connection.tcp_keepalive = self.tcp_keepalive_interval;
         c.connection.tuning.heartbeat_interval = self.keepalive_interval;
         c.connection.tuning.heartbeat_timeout = self.keepalive_timeout;
+        c.connection.tuning.unresponsive_after = self.unresponsive_node_after;
         // User requests are bounded per attempt by the session (through `Connection::send`);
         // this bounds the transport's own requests (`Connection::request`).
         c.connection.tuning.request_timeout = Some(self.internal_request_timeout);
@@ -242,6 +251,7 @@ impl Session {
             tracing_info_fetch_attempts: config.tracing_info_fetch_attempts.get(),
             tracing_info_fetch_interval: config.tracing_info_fetch_interval,
             tracing_info_fetch_consistency: config.tracing_info_fetch_consistency,
+            unresponsive_node_after: config.unresponsive_node_after,
         };
         let session = Self::from_cluster(
             cluster,
@@ -416,6 +426,15 @@ impl SessionBuilder {
     #[must_use]
     pub fn keepalive_interval(mut self, interval: Option<Duration>) -> Self {
         self.config.keepalive_interval = interval;
+        self
+    }
+
+    /// How fast a node that keeps its connections open but stops answering is taken out of
+    /// query plans, and idempotent attempts waiting on it moved on (default 300 ms; `None`
+    /// disables it); see [`SessionConfig::unresponsive_node_after`].
+    #[must_use]
+    pub fn unresponsive_node_after(mut self, after: Option<Duration>) -> Self {
+        self.config.unresponsive_node_after = after;
         self
     }
 

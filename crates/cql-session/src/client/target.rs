@@ -16,12 +16,20 @@ use super::execute::AttemptTarget;
 use crate::errors::{ConnectionPoolError, DbError, RequestAttemptError};
 use crate::policies::load_balancing::{LoadBalancingPolicy, RoutingInfo, Shard};
 
-/// One node (and shard) of a plan.
+/// One node (and shard) of a plan. Small: the request's future holds the current target and
+/// maybe a spare one.
 pub(crate) struct NodeTarget<'a> {
     pub(crate) node: &'a NodeRef,
     pub(crate) shard: Option<Shard>,
+    /// What every target of the plan shares.
+    pub(crate) plan: &'a PlanContext<'a>,
+}
+
+/// What the targets of one plan share.
+#[derive(Default)]
+pub(crate) struct PlanContext<'a> {
     pub(crate) token: Option<Token>,
-    /// The policy that chose the node and the request it routed, for its feedback hooks.
+    /// The policy that chose the nodes and the request it routed, for its feedback hooks.
     pub(crate) feedback: Option<(&'a dyn LoadBalancingPolicy, &'a RoutingInfo<'a>)>,
 }
 
@@ -33,7 +41,7 @@ impl NodeTarget<'_> {
                 ConnectionPoolError::NodeDisabledByHostFilter.into(),
             ));
         };
-        let conn = match (self.shard, self.token) {
+        let conn = match (self.shard, self.plan.token) {
             (Some(s), _) => pool
                 .connection_for_shard(s)
                 .or_else(|| pool.any_connection()),
@@ -76,8 +84,12 @@ impl AttemptTarget for NodeTarget<'_> {
         }
     }
 
+    fn is_responsive(&self) -> bool {
+        self.node.pool().is_none_or(|p| p.is_responsive())
+    }
+
     fn on_attempt(&self, latency: std::time::Duration, error: Option<&RequestAttemptError>) {
-        if let Some((policy, info)) = self.feedback {
+        if let Some((policy, info)) = self.plan.feedback {
             match error {
                 None => policy.on_request_success(info, latency, self.node),
                 Some(e) => policy.on_request_failure(info, latency, self.node, e),

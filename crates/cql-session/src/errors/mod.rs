@@ -49,6 +49,13 @@ pub enum RequestAttemptError {
     /// The attempt timed out on the client; the request may have been applied.
     #[error("no response within {0:?}")]
     Timeout(Duration),
+    /// The node stopped answering (its connection read nothing, not even a probe) while this
+    /// idempotent attempt waited, so the request moved to the next node of its plan; the
+    /// request may have been applied there.
+    #[error(
+        "the node stopped answering (nothing read, not even a probe) after {0:?}; moved to the next node"
+    )]
+    NodeUnresponsive(Duration),
     /// The request could not be serialized.
     #[error("the request could not be encoded: {0}")]
     Encode(#[source] proto::EncodeError),

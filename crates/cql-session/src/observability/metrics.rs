@@ -21,6 +21,7 @@ pub struct Metrics {
     errors_iter: AtomicU64,
     retries: AtomicU64,
     speculative: AtomicU64,
+    unresponsive_failovers: AtomicU64,
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
     buckets: Box<[AtomicU64]>,
@@ -54,6 +55,7 @@ impl Metrics {
             errors_iter: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             speculative: AtomicU64::new(0),
+            unresponsive_failovers: AtomicU64::new(0),
             latency_count: AtomicU64::new(0),
             latency_sum_us: AtomicU64::new(0),
             buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
@@ -78,6 +80,10 @@ impl Metrics {
 
     pub(crate) fn inc_retries(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn inc_unresponsive_failovers(&self) {
+        self.unresponsive_failovers.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn inc_speculative(&self) {
@@ -120,6 +126,12 @@ impl Metrics {
     /// Speculative attempts started.
     pub fn get_speculative_executions_num(&self) -> u64 {
         self.speculative.load(Ordering::Relaxed)
+    }
+
+    /// Idempotent attempts moved off a node that stopped answering (see
+    /// `SessionBuilder::unresponsive_node_after`). An extension over the `scylla` crate.
+    pub fn get_unresponsive_failovers_num(&self) -> u64 {
+        self.unresponsive_failovers.load(Ordering::Relaxed)
     }
 
     /// The mean latency of successful requests, in milliseconds.

@@ -31,6 +31,12 @@ pub(crate) trait AttemptTarget {
         tracing: bool,
     ) -> impl Future<Output = Result<ResponseEnvelope, RequestAttemptError>> + Send + 'a;
 
+    /// Whether the node answers (see `transport::health`); an idempotent attempt on a node that
+    /// does not moves to the next responsive target.
+    fn is_responsive(&self) -> bool {
+        true
+    }
+
     /// Reports an attempt's outcome (for the load-balancing policy's feedback hooks).
     fn on_attempt(&self, _latency: Duration, _error: Option<&RequestAttemptError>) {}
 }
@@ -44,6 +50,9 @@ pub(crate) struct ExecOptions<'a> {
     pub(crate) attempt_timeout: Option<Duration>,
     pub(crate) tracing: bool,
     pub(crate) metrics: &'a Metrics,
+    /// For idempotent requests: how often a waiting attempt looks whether its node still
+    /// answers (`None`: never; the attempt waits for its timeouts).
+    pub(crate) failover_check: Option<Duration>,
 }
 
 /// What a successful request returned, and which node answered.
@@ -184,6 +193,8 @@ where
     let Some(mut target) = plan.next() else {
         return Err(ExecutionError::EmptyPlan);
     };
+    // A target taken from the plan while looking for a responsive one to fail over to.
+    let mut spare: Option<T> = None;
     // Clock reads are a visible share of a request's CPU: one per attempt start, one at the end.
     let mut attempt_started = started;
     loop {
@@ -194,12 +205,43 @@ where
             (None, None) => None,
         };
         let work = attempt(&target, request, opts.tracing, reprepare);
-        let outcome = match limit {
-            None => work.await,
-            Some(at) => match tokio::time::timeout_at(at, work).await {
-                Ok(r) => r,
-                Err(_) => Err(RequestAttemptError::Timeout(at - started.min(at))),
+        let outcome = match opts.failover_check {
+            None => match limit {
+                None => work.await,
+                Some(at) => match tokio::time::timeout_at(at, work).await {
+                    Ok(r) => r,
+                    Err(_) => Err(RequestAttemptError::Timeout(at - started.min(at))),
+                },
             },
+            Some(check) => {
+                // Wakes up every `check` while waiting (only slow attempts ever do) to look
+                // whether the node still answers; if not, and a responsive target is next,
+                // the attempt is given up and the request moves on.
+                let mut work = std::pin::pin!(work);
+                let mut check_at = attempt_started + check;
+                loop {
+                    let wake = limit.map_or(check_at, |l| l.min(check_at));
+                    match tokio::time::timeout_at(wake, work.as_mut()).await {
+                        Ok(r) => break r,
+                        Err(_) if limit == Some(wake) => {
+                            break Err(RequestAttemptError::Timeout(wake - started.min(wake)));
+                        }
+                        Err(_) => {
+                            if !target.is_responsive() {
+                                if spare.is_none() {
+                                    spare = plan.next();
+                                }
+                                if spare.as_ref().is_some_and(T::is_responsive) {
+                                    break Err(RequestAttemptError::NodeUnresponsive(
+                                        attempt_started.elapsed(),
+                                    ));
+                                }
+                            }
+                            check_at = Instant::now() + check;
+                        }
+                    }
+                }
+            }
         };
         let error = match outcome {
             Ok(env) => {
@@ -231,6 +273,10 @@ where
         let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
         let decision = if timed_out {
             RetryDecision::DontRetry
+        } else if matches!(error, RequestAttemptError::NodeUnresponsive(_)) {
+            // Only idempotent requests fail over, and only to a responsive target.
+            opts.metrics.inc_unresponsive_failovers();
+            RetryDecision::RetryNextTarget(None)
         } else {
             retry
                 .get_or_insert_with(|| opts.retry_policy.new_session())
@@ -258,7 +304,7 @@ where
                     consistency = c;
                     set_consistency(request, c);
                 }
-                match plan.next() {
+                match spare.take().or_else(|| plan.next()) {
                     Some(t) => target = t,
                     None => return Err(last_attempt_error(attempts)),
                 }

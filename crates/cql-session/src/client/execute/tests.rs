@@ -19,11 +19,16 @@ struct Scripted {
     addr: SocketAddr,
     steps: Arc<Mutex<VecDeque<Step>>>,
     log: Log,
+    responsive: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AttemptTarget for Scripted {
     fn address(&self) -> SocketAddr {
         self.addr
+    }
+
+    fn is_responsive(&self) -> bool {
+        self.responsive.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn send<'a>(
@@ -67,6 +72,7 @@ fn cluster(scripts: Vec<Vec<Step>>) -> (Vec<Scripted>, Log) {
             addr: SocketAddr::from(([127, 0, 0, i as u8 + 1], 9042)),
             steps: Arc::new(Mutex::new(steps.into())),
             log: Arc::clone(&log),
+            responsive: Arc::new(true.into()),
         })
         .collect();
     (targets, log)
@@ -107,6 +113,7 @@ fn opts<'a>(
         attempt_timeout: Some(Duration::from_secs(2)),
         tracing: false,
         metrics,
+        failover_check: None,
     }
 }
 
@@ -526,4 +533,79 @@ async fn speculation_returns_an_error_only_when_every_fiber_failed() {
     assert_eq!(err.db_error(), Some(&DbError::SyntaxError));
     // The first fiber failed at once, before any speculation.
     assert_eq!(log.lock().unwrap().len(), 1);
+}
+
+fn silence(t: &Scripted) {
+    t.responsive
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idempotent_attempt_on_an_unresponsive_node_moves_to_a_responsive_one() {
+    let (targets, log) = cluster(vec![vec![Step::Hang], vec![void()]]);
+    silence(&targets[0]);
+    let m = Metrics::new();
+    let policy = FallthroughRetryPolicy::new();
+    let mut o = opts(&policy, &m, true);
+    o.failover_check = Some(Duration::from_millis(100));
+    let start = Instant::now();
+    let out = execute(targets.into_iter(), &mut query(), &o, &no_reprepare)
+        .await
+        .unwrap();
+    assert!(matches!(out.body, ResultBody::Void));
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_millis(100),
+        "moved at the first check, not at the 2 s attempt timeout"
+    );
+    let sent: Vec<_> = log.lock().unwrap().iter().map(|(a, ..)| *a).collect();
+    assert_eq!(sent.len(), 2);
+    assert_ne!(sent[0], sent[1]);
+    // The move is the driver's own, even under a policy that never retries.
+    assert_eq!(m.get_unresponsive_failovers_num(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_a_responsive_node_to_move_to_the_attempt_keeps_waiting() {
+    let (targets, _log) = cluster(vec![vec![Step::Hang], vec![Step::Hang]]);
+    silence(&targets[0]);
+    silence(&targets[1]);
+    let m = Metrics::new();
+    let policy = DefaultRetryPolicy::new();
+    let mut o = opts(&policy, &m, true);
+    o.failover_check = Some(Duration::from_millis(100));
+    let start = Instant::now();
+    let err = execute(targets.into_iter(), &mut query(), &o, &no_reprepare)
+        .await
+        .unwrap_err();
+    // Each attempt waited its whole 2 s: moving between silent nodes would only give up early.
+    assert_eq!(start.elapsed(), Duration::from_secs(4));
+    let ExecutionError::LastAttemptError { attempts, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(attempts.len(), 2);
+    assert!(
+        attempts
+            .iter()
+            .all(|a| matches!(a.error, RequestAttemptError::Timeout(_))),
+        "{err}"
+    );
+    assert_eq!(m.get_unresponsive_failovers_num(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_node_that_answers_again_keeps_its_attempt() {
+    let (targets, log) = cluster(vec![vec![Step::Hang], vec![void()]]);
+    let m = Metrics::new();
+    let policy = DefaultRetryPolicy::new();
+    let mut o = opts(&policy, &m, true);
+    o.failover_check = Some(Duration::from_millis(100));
+    // A slow but responsive node: the attempt waits for its own timeout, then retries.
+    let start = Instant::now();
+    execute(targets.into_iter(), &mut query(), &o, &no_reprepare)
+        .await
+        .unwrap();
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    assert_eq!(log.lock().unwrap().len(), 2);
+    assert_eq!(m.get_unresponsive_failovers_num(), 0);
 }

@@ -41,6 +41,8 @@ pub(crate) struct SessionOptions {
     pub(crate) tracing_info_fetch_attempts: u32,
     pub(crate) tracing_info_fetch_interval: Duration,
     pub(crate) tracing_info_fetch_consistency: Consistency,
+    /// `SessionConfig::unresponsive_node_after`.
+    pub(crate) unresponsive_node_after: Option<Duration>,
 }
 
 /// The driver's main object: connections to every node, and the methods that run statements.

@@ -9,7 +9,7 @@ use proto::frame::RequestOptions;
 use proto::request::Prepare;
 use proto::response::ResultBody;
 
-use crate::client::target::{NodeTarget, attempt_error};
+use crate::client::target::{NodeTarget, PlanContext, attempt_error};
 use crate::errors::{PrepareError, RequestAttemptError};
 use crate::statement::{PreparedStatement, Statement};
 
@@ -27,6 +27,10 @@ impl SessionInner {
             query: statement.contents.clone(),
             keyspace: None,
         });
+        static NO_PLAN: PlanContext<'static> = PlanContext {
+            token: None,
+            feedback: None,
+        };
         let targets: Vec<NodeTarget<'_>> = state
             .nodes()
             .iter()
@@ -34,8 +38,7 @@ impl SessionInner {
             .map(|node| NodeTarget {
                 node,
                 shard: None,
-                token: None,
-                feedback: None,
+                plan: &NO_PLAN,
             })
             .collect();
         if targets.is_empty() {

@@ -19,7 +19,7 @@ use crate::client::execute::{
     execute_speculative,
 };
 use crate::client::execution_profile::ExecutionProfile;
-use crate::client::target::NodeTarget;
+use crate::client::target::{NodeTarget, PlanContext};
 use crate::errors::{BadQuery, ExecutionError};
 use crate::policies::load_balancing::{Plan, RoutingInfo};
 use crate::policies::speculative_execution::Context as SpeculativeContext;
@@ -99,11 +99,15 @@ impl SessionInner {
         let token = routing.token;
         let policy = &*profile.load_balancing_policy;
         let routing = &routing;
-        let plan = Plan::new(policy, routing, &state).map(|(node, shard)| NodeTarget {
-            node,
-            shard,
+        let shared = PlanContext {
             token,
             feedback: Some((policy, routing)),
+        };
+        let shared = &shared;
+        let plan = Plan::new(policy, routing, &state).map(move |(node, shard)| NodeTarget {
+            node,
+            shard,
+            plan: shared,
         });
         let opts = ExecOptions {
             is_idempotent: config.is_idempotent,
@@ -113,6 +117,10 @@ impl SessionInner {
             attempt_timeout: profile.attempt_timeout,
             tracing: config.tracing,
             metrics: &self.metrics,
+            failover_check: self
+                .options
+                .unresponsive_node_after
+                .filter(|_| config.is_idempotent),
         };
         let speculation = profile.speculative_execution_policy.as_ref().map(|p| {
             let ctx = SpeculativeContext::new(Arc::clone(&self.metrics));

@@ -161,7 +161,9 @@ pub enum NodeLocationPreference {
 
 /// The default policy: token-aware (replicas of the partition first), shard-aware (the replica's
 /// shard owning the token), datacenter- and rack-aware (local replicas first; remote nodes only
-/// with `permit_dc_failover`), and round-robin among equals.
+/// with `permit_dc_failover`), and round-robin among equals. A node that has stopped answering
+/// (its connections wait on requests and read nothing, not even a probe; see
+/// `SessionBuilder::unresponsive_node_after`) goes to the end of every plan until it answers.
 #[derive(Debug)]
 pub struct DefaultPolicy {
     preference: NodeLocationPreference,
@@ -275,6 +277,12 @@ impl<'a> ReplicaList<'a> {
     }
 }
 
+/// Whether `node` may take requests in this pass: it is up, and it answers (`responsive`) or
+/// is one of the unresponsive nodes tried last (see `transport::health`).
+fn usable(node: &Node, responsive: bool) -> bool {
+    node.is_up() && node.pool().is_none_or(|p| p.is_responsive()) == responsive
+}
+
 /// The `n`-th (rotated) item of `items` matching `keep`, without allocating.
 fn nth_rotated<T: Copy>(
     items: impl Iterator<Item = T> + Clone,
@@ -296,24 +304,27 @@ impl LoadBalancingPolicy for DefaultPolicy {
     ) -> Option<(&'a NodeRef, Option<Shard>)> {
         let replicas = self.replicas(info, cluster);
         let rotation = self.rotation(info);
-        for tier in 0..=2u8 {
-            let found = nth_rotated(
-                replicas.iter(),
-                |(n, _)| n.is_up() && self.tier(n) == Some(tier),
-                rotation,
-            );
-            if found.is_some() {
-                return found;
+        // Nodes that answer first; an unresponsive node only when nothing else is up.
+        for responsive in [true, false] {
+            for tier in 0..=2u8 {
+                let found = nth_rotated(
+                    replicas.iter(),
+                    |(n, _)| usable(n, responsive) && self.tier(n) == Some(tier),
+                    rotation,
+                );
+                if found.is_some() {
+                    return found;
+                }
             }
-        }
-        for tier in 0..=2u8 {
-            let found = nth_rotated(
-                cluster.nodes().iter(),
-                |n| n.is_up() && self.tier(n) == Some(tier),
-                rotation,
-            );
-            if let Some(n) = found {
-                return Some((n, None));
+            for tier in 0..=2u8 {
+                let found = nth_rotated(
+                    cluster.nodes().iter(),
+                    |n| usable(n, responsive) && self.tier(n) == Some(tier),
+                    rotation,
+                );
+                if let Some(n) = found {
+                    return Some((n, None));
+                }
             }
         }
         None
@@ -333,17 +344,22 @@ impl LoadBalancingPolicy for DefaultPolicy {
             rotation % nodes.len()
         };
         let rotated = move || nodes[start..].iter().chain(&nodes[..start]);
-        let plan = (0..=2u8).flat_map(move |tier| {
-            let reps = replicas
-                .iter()
-                .filter(move |(n, _)| n.is_up() && self.tier(n) == Some(tier));
-            let others = rotated()
-                .filter(move |n| n.is_up() && self.tier(n) == Some(tier) && !replicas.contains(n))
-                .map(|n| (n, None));
-            reps.chain(others)
-        });
-        // Replicas of every tier come before non-replicas of the same tier; local before remote.
-        Box::new(plan)
+        let pass = move |responsive: bool| {
+            (0..=2u8).flat_map(move |tier| {
+                let reps = replicas
+                    .iter()
+                    .filter(move |(n, _)| usable(n, responsive) && self.tier(n) == Some(tier));
+                let others = rotated()
+                    .filter(move |n| {
+                        usable(n, responsive) && self.tier(n) == Some(tier) && !replicas.contains(n)
+                    })
+                    .map(|n| (n, None));
+                reps.chain(others)
+            })
+        };
+        // Replicas of every tier come before non-replicas of the same tier; local before remote;
+        // nodes that answer before unresponsive ones.
+        Box::new(pass(true).chain(pass(false)))
     }
 
     fn name(&self) -> String {
