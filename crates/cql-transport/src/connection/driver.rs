@@ -11,8 +11,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Sleep};
 
-use super::Shared;
 use super::stall::{StallAction, StallWatch};
+use super::{NEVER, Shared};
 use crate::error::{BrokenReason, ConnectionError};
 use crate::stream_ids::StreamIds;
 use proto::Opcode;
@@ -21,10 +21,6 @@ use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
 
 /// At most this many scheduler turns are given to other callers before a write, under load.
 const MAX_COALESCING_TURNS: usize = 3;
-
-/// How far ahead a timer with nothing to wait for is set: a deadline that never comes in
-/// practice.
-pub(super) const NEVER: Duration = Duration::from_secs(86_400 * 365);
 
 /// The responder of one request: gets the response frame or the connection's error.
 pub(crate) type Responder = oneshot::Sender<Result<Frame, ConnectionError>>;

@@ -37,6 +37,10 @@ use proto::segment::{FrameReader, SegmentCompression};
 use crate::config::ConnectionConfig;
 pub use crate::config::{Backpressure, ConnectionTuning};
 
+/// How far ahead a timer with nothing to wait for is set: a deadline that never comes in
+/// practice.
+const NEVER: Duration = Duration::from_secs(86_400 * 365);
+
 /// State shared between the handles and the driver task. Lock-free.
 #[derive(Debug)]
 pub(crate) struct Shared {

@@ -83,19 +83,19 @@ impl StallWatch {
     ) -> (StallAction, Instant) {
         if self.flagged {
             // Only a read ends it; `on_read` asks for a new check.
-            return (StallAction::None, now + super::driver::NEVER);
+            return (StallAction::None, now + super::NEVER);
         }
         if let Some(sent) = self.probe_sent_at {
             if now >= sent + after {
                 self.flagged = true;
                 self.probe_sent_at = None;
-                return (StallAction::Flagged, now + super::driver::NEVER);
+                return (StallAction::Flagged, now + super::NEVER);
             }
             return (StallAction::None, sent + after);
         }
         if !waiting {
             self.idle = true;
-            return (StallAction::None, now + super::driver::NEVER);
+            return (StallAction::None, now + super::NEVER);
         }
         let quiet_since = last_read.max(self.busy_since);
         if now < quiet_since + after {
