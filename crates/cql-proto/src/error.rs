@@ -56,6 +56,19 @@ pub enum DecodeError {
         /// The nesting limit.
         max: usize,
     },
+    /// A valid CQL value lies outside the range of the Rust type it was read as.
+    #[error(
+        "{cql_type} value {value} is outside the range of {rust_type}; \
+         read it as the matching Cql* type instead"
+    )]
+    ValueOutOfRange {
+        /// The CQL type of the value.
+        cql_type: String,
+        /// The value, as CQL writes it.
+        value: String,
+        /// The Rust type that cannot hold it.
+        rust_type: &'static str,
+    },
 }
 
 impl DecodeError {
@@ -91,4 +104,14 @@ pub enum EncodeError {
     /// The message or value is not valid for the protocol version.
     #[error("{0}")]
     Invalid(String),
+    /// A Rust value lies outside the range of the CQL type it is written as.
+    #[error("{rust_type} value {value} is outside the range of CQL type {cql_type}")]
+    ValueOutOfRange {
+        /// The Rust type of the value.
+        rust_type: &'static str,
+        /// The value.
+        value: String,
+        /// The CQL type.
+        cql_type: String,
+    },
 }
