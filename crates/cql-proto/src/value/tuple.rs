@@ -56,7 +56,6 @@ macro_rules! tuple_impls {
     };
 }
 
-
 tuple_impls!(1; A 0);
 tuple_impls!(2; A 0, B 1);
 tuple_impls!(3; A 0, B 1, C 2);

@@ -48,8 +48,13 @@ impl TryFrom<CqlTime> for Time {
         let secs = t.0 / 1_000_000_000;
         let part = |v: i64| u8::try_from(v).map_err(|_| ValueOverflow);
         let nanos = u32::try_from(t.0 % 1_000_000_000).map_err(|_| ValueOverflow)?;
-        Self::from_hms_nano(part(secs / 3600)?, part(secs / 60 % 60)?, part(secs % 60)?, nanos)
-            .map_err(|_| ValueOverflow)
+        Self::from_hms_nano(
+            part(secs / 3600)?,
+            part(secs / 60 % 60)?,
+            part(secs % 60)?,
+            nanos,
+        )
+        .map_err(|_| ValueOverflow)
     }
 }
 
