@@ -24,3 +24,4 @@ mod tablets;
 mod tls_sim;
 #[cfg(feature = "derive")]
 mod ui;
+mod value_types;
