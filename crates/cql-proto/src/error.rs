@@ -58,13 +58,10 @@ pub enum DecodeError {
     },
     /// A valid CQL value lies outside the range of the Rust type it was read as.
     #[error(
-        "{cql_type} value {value} is outside the range of {rust_type}; \
-         read it as the matching Cql* type instead"
+        "{value} is outside the range of {rust_type}; read it as the matching Cql* type instead"
     )]
     ValueOutOfRange {
-        /// The CQL type of the value.
-        cql_type: String,
-        /// The value, as CQL writes it.
+        /// The CQL type and value, as CQL writes it (`timestamp 9999999-01-01 00:00:00.000Z`).
         value: String,
         /// The Rust type that cannot hold it.
         rust_type: &'static str,
@@ -105,13 +102,11 @@ pub enum EncodeError {
     #[error("{0}")]
     Invalid(String),
     /// A Rust value lies outside the range of the CQL type it is written as.
-    #[error("{rust_type} value {value} is outside the range of CQL type {cql_type}")]
+    #[error("{rust_type} value {value} is outside the range of the CQL type it is written as")]
     ValueOutOfRange {
         /// The Rust type of the value.
         rust_type: &'static str,
-        /// The value.
+        /// The value and the CQL type (`23:59:60.5 as time`).
         value: String,
-        /// The CQL type.
-        cql_type: String,
     },
 }

@@ -49,7 +49,7 @@ pub enum RowBuilderError {
         value_kind: &'static str,
         /// The check that failed.
         #[source]
-        source: EncodeError,
+        source: Box<EncodeError>,
     },
     /// The builder was made for other bind markers than the statement it is executed with.
     #[error(
@@ -199,7 +199,7 @@ impl RowBuilder {
                 name: spec.name().to_owned(),
                 cql_type: spec.typ.to_string(),
                 value_kind: value.kind_name(),
-                source,
+                source: Box::new(source),
             });
         }
         Ok(Cell::Value(start..self.buf.len()))

@@ -44,8 +44,7 @@ pub struct ValueOverflow;
 fn encode_overflow<T: ?Sized>(typ: &ColumnType, value: &dyn Display) -> EncodeError {
     EncodeError::ValueOutOfRange {
         rust_type: std::any::type_name::<T>(),
-        value: value.to_string(),
-        cql_type: typ.to_string(),
+        value: format!("{value} as {typ}"),
     }
 }
 
@@ -54,8 +53,7 @@ fn encode_overflow<T: ?Sized>(typ: &ColumnType, value: &dyn Display) -> EncodeEr
 #[cold]
 fn decode_overflow<T: ?Sized>(typ: &ColumnType, value: &dyn Display) -> DecodeError {
     DecodeError::ValueOutOfRange {
-        cql_type: typ.to_string(),
-        value: value.to_string(),
+        value: format!("{typ} {value}"),
         rust_type: std::any::type_name::<T>(),
     }
 }
