@@ -91,6 +91,23 @@ fn ci(sh: &Shell) -> Result<()> {
         "cargo clippy -p cql-integration --test suite --locked -- -D warnings"
     )
     .run()?;
+    // The value features (chrono-04, time-03, ...) are off by default: build and test them too.
+    section("value features: clippy and tests with all features");
+    cmd!(
+        sh,
+        "cargo clippy -p cql-proto -p cql-session --all-targets --all-features --locked -- -D warnings"
+    )
+    .run()?;
+    cmd!(
+        sh,
+        "cargo test -p cql-proto --all-features --locked --test it value_"
+    )
+    .run()?;
+    cmd!(
+        sh,
+        "cargo test -p cql-session --all-features --locked --test it value_types"
+    )
+    .run()?;
     section("cql-proto without default features (no compression)");
     cmd!(
         sh,

@@ -56,6 +56,16 @@ pub enum DecodeError {
         /// The nesting limit.
         max: usize,
     },
+    /// A valid CQL value lies outside the range of the Rust type it was read as.
+    #[error(
+        "{value} is outside the range of {rust_type}; read it as the matching Cql* type instead"
+    )]
+    ValueOutOfRange {
+        /// The CQL type and value, as CQL writes it (`timestamp 9999999-01-01 00:00:00.000Z`).
+        value: String,
+        /// The Rust type that cannot hold it.
+        rust_type: &'static str,
+    },
 }
 
 impl DecodeError {
@@ -91,4 +101,12 @@ pub enum EncodeError {
     /// The message or value is not valid for the protocol version.
     #[error("{0}")]
     Invalid(String),
+    /// A Rust value lies outside the range of the CQL type it is written as.
+    #[error("{rust_type} value {value} is outside the range of the CQL type it is written as")]
+    ValueOutOfRange {
+        /// The Rust type of the value.
+        rust_type: &'static str,
+        /// The value and the CQL type (`23:59:60.5 as time`).
+        value: String,
+    },
 }

@@ -56,6 +56,9 @@
 //! - `derive` (default): `#[derive(SerializeRow, DeserializeRow, SerializeValue,
 //!   DeserializeValue)]` from `cql-macros`; see [`serialize::row`] and [`deserialize::row`] for
 //!   what the row derives generate.
+//! - `chrono-04`, `time-03`, `num-bigint-03`, `num-bigint-04`, `bigdecimal-04`, `secrecy-08`
+//!   (the `scylla` crate's names): value impls and conversions for those crates' types, such as
+//!   `chrono::DateTime<Utc>` as `timestamp` and `num_bigint::BigInt` as `varint`.
 //! - `tls`: TLS connections through rustls ([`SessionBuilder::tls_context`](client::session_builder::SessionBuilder)).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -1,7 +1,8 @@
 //! Dynamically typed CQL values and rows.
 
 pub use proto::value::{
-    CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlValue, CqlVarint, Unset,
+    CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlTimeuuid, CqlValue, CqlVarint,
+    Emptiable, MaybeEmpty, MaybeUnset, Unset, ValueOverflow,
 };
 
 /// A row of dynamically typed values: one entry per column, `None` for null.

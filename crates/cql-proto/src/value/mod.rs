@@ -4,14 +4,22 @@ mod compare;
 pub(crate) mod decode;
 mod display;
 pub(crate) mod encode;
+mod ext;
+mod maybe;
 mod numeric;
 mod temporal;
+mod timeuuid;
 mod traits;
+mod tuple;
 pub mod types;
 mod vint;
+mod wrappers;
 
 pub use compare::compare;
 pub use encode::{vector_element_size, write_cell};
+pub use ext::ValueOverflow;
+pub use maybe::{Emptiable, MaybeEmpty, MaybeUnset};
+pub use timeuuid::CqlTimeuuid;
 pub use traits::{DeserializeValue, SerializeValue, Unset};
 
 use std::net::IpAddr;

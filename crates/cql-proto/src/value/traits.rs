@@ -14,7 +14,7 @@
 //! | `Vec<T>`, `&[T]` | `list`, `set`, `vector` |
 //! | `HashSet<T>`, `BTreeSet<T>` | `set`, `list` |
 //! | `HashMap<K, V>`, `BTreeMap<K, V>` | `map` |
-//! | tuples of 1 to 8 elements | `tuple` of the same arity |
+//! | tuples of 1 to 16 elements | `tuple` of the same arity |
 //! | `CqlDate`, `CqlTime`, `CqlTimestamp`, `CqlDuration`, `CqlVarint`, `CqlDecimal` | the matching type |
 //! | [`CqlValue`] | any type (checked when encoding) |
 //!
@@ -69,13 +69,13 @@ pub struct Unset;
 
 #[cold]
 #[inline(never)]
-fn wrong<T: ?Sized>(typ: &ColumnType) -> EncodeError {
+pub(crate) fn wrong<T: ?Sized>(typ: &ColumnType) -> EncodeError {
     mismatch(typ, std::any::type_name::<T>())
 }
 
 #[cold]
 #[inline(never)]
-fn type_err<T: ?Sized>(typ: &ColumnType) -> DecodeError {
+pub(crate) fn type_err<T: ?Sized>(typ: &ColumnType) -> DecodeError {
     DecodeError::TypeMismatch {
         expected: std::any::type_name::<T>().to_owned(),
         got: typ.to_string(),
@@ -83,7 +83,7 @@ fn type_err<T: ?Sized>(typ: &ColumnType) -> DecodeError {
 }
 
 #[inline]
-fn non_null<T: ?Sized>(v: Option<&[u8]>) -> Result<&[u8], DecodeError> {
+pub(crate) fn non_null<T: ?Sized>(v: Option<&[u8]>) -> Result<&[u8], DecodeError> {
     match v {
         Some(b) => Ok(b),
         None => Err(null_err::<T>()),
@@ -92,7 +92,7 @@ fn non_null<T: ?Sized>(v: Option<&[u8]>) -> Result<&[u8], DecodeError> {
 
 #[cold]
 #[inline(never)]
-fn null_err<T: ?Sized>() -> DecodeError {
+pub(crate) fn null_err<T: ?Sized>() -> DecodeError {
     DecodeError::TypeMismatch {
         expected: std::any::type_name::<T>().to_owned(),
         got: "null".to_owned(),
@@ -100,20 +100,11 @@ fn null_err<T: ?Sized>() -> DecodeError {
 }
 
 #[inline]
-fn check<T: ?Sized>(ok: bool, typ: &ColumnType) -> Result<(), DecodeError> {
+pub(crate) fn check<T: ?Sized>(ok: bool, typ: &ColumnType) -> Result<(), DecodeError> {
     if ok { Ok(()) } else { Err(type_err::<T>(typ)) }
 }
 
 impl<T: SerializeValue + ?Sized> SerializeValue for &T {
-    fn serialize(&self, typ: &ColumnType, buf: &mut BytesMut) -> Result<(), EncodeError> {
-        (**self).serialize(typ, buf)
-    }
-    fn serialize_cell(&self, typ: &ColumnType, buf: &mut BytesMut) -> Result<(), EncodeError> {
-        (**self).serialize_cell(typ, buf)
-    }
-}
-
-impl<T: SerializeValue + ?Sized> SerializeValue for Box<T> {
     fn serialize(&self, typ: &ColumnType, buf: &mut BytesMut) -> Result<(), EncodeError> {
         (**self).serialize(typ, buf)
     }
@@ -725,60 +716,3 @@ where
         Ok(out)
     }
 }
-
-macro_rules! tuple_impls {
-    ($n:literal; $($T:ident $idx:tt),+) => {
-        impl<$($T: SerializeValue),+> SerializeValue for ($($T,)+) {
-            fn serialize(&self, typ: &ColumnType, buf: &mut BytesMut) -> Result<(), EncodeError> {
-                match typ {
-                    ColumnType::Tuple(ts) if ts.len() == $n => {
-                        $( self.$idx.serialize_cell(&ts[$idx], buf)?; )+
-                        Ok(())
-                    }
-                    _ => Err(wrong::<Self>(typ)),
-                }
-            }
-        }
-
-        impl<'frame, $($T: DeserializeValue<'frame>),+> DeserializeValue<'frame> for ($($T,)+) {
-            fn type_check(typ: &ColumnType) -> Result<(), DecodeError> {
-                match typ {
-                    ColumnType::Tuple(ts) if ts.len() == $n => {
-                        $( $T::type_check(&ts[$idx])?; )+
-                        Ok(())
-                    }
-                    _ => Err(type_err::<Self>(typ)),
-                }
-            }
-            fn deserialize(
-                typ: &'frame ColumnType,
-                v: Option<&'frame [u8]>,
-            ) -> Result<Self, DecodeError> {
-                let b = non_null::<Self>(v)?;
-                let ts = match typ {
-                    ColumnType::Tuple(ts) if ts.len() == $n => ts,
-                    _ => return Err(type_err::<Self>(typ)),
-                };
-                let mut r = Reader::new(b);
-                let out = ($(
-                    {
-                        // A missing trailing element is null.
-                        let cell = if r.is_empty() { None } else { r.read_bytes("tuple element")? };
-                        $T::deserialize(&ts[$idx], cell)?
-                    },
-                )+);
-                r.finish("tuple value")?;
-                Ok(out)
-            }
-        }
-    };
-}
-
-tuple_impls!(1; A 0);
-tuple_impls!(2; A 0, B 1);
-tuple_impls!(3; A 0, B 1, C 2);
-tuple_impls!(4; A 0, B 1, C 2, D 3);
-tuple_impls!(5; A 0, B 1, C 2, D 3, E 4);
-tuple_impls!(6; A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_impls!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_impls!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);

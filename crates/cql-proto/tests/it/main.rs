@@ -17,6 +17,8 @@ mod segment_prop;
 mod strategies;
 mod token;
 mod v5_frames;
+mod value_ext;
+mod value_types;
 mod values;
 mod values_prop;
 mod values_traits;

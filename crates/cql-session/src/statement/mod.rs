@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod prepared;
+pub mod row_builder;
 pub mod unprepared;
 
 use std::time::Duration;

@@ -25,3 +25,4 @@ mod tls_sim;
 #[cfg(feature = "derive")]
 mod ui;
 mod unresponsive;
+mod value_types;
