@@ -41,16 +41,19 @@
 mod attrs;
 mod deserialize_row;
 mod deserialize_value;
+mod enum_value;
 mod generics;
+mod input;
 mod serialize_row;
 mod serialize_value;
+mod transparent;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
 
 /// Derives `SerializeRow` for a struct with named fields: its fields are a statement's bound
 /// values, matched to bind markers by name (see the crate docs for the attributes).
-#[proc_macro_derive(SerializeRow, attributes(cql))]
+#[proc_macro_derive(SerializeRow, attributes(cql, scylla))]
 pub fn derive_serialize_row(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     serialize_row::expand_serialize_row(input)
@@ -60,7 +63,7 @@ pub fn derive_serialize_row(input: TokenStream) -> TokenStream {
 
 /// Derives `DeserializeRow` for a struct with named fields: one result row, its fields matched
 /// to columns by name (see the crate docs for the attributes).
-#[proc_macro_derive(DeserializeRow, attributes(cql))]
+#[proc_macro_derive(DeserializeRow, attributes(cql, scylla))]
 pub fn derive_deserialize_row(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     deserialize_row::expand_deserialize_row(input)
@@ -70,7 +73,7 @@ pub fn derive_deserialize_row(input: TokenStream) -> TokenStream {
 
 /// Derives `SerializeValue` for a struct with named fields, written as a CQL user-defined type
 /// (see the crate docs for the attributes).
-#[proc_macro_derive(SerializeValue, attributes(cql))]
+#[proc_macro_derive(SerializeValue, attributes(cql, scylla))]
 pub fn derive_serialize_value(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     serialize_value::expand_serialize_value(input)
@@ -80,7 +83,7 @@ pub fn derive_serialize_value(input: TokenStream) -> TokenStream {
 
 /// Derives `DeserializeValue` for a struct with named fields, read from a CQL user-defined type
 /// (see the crate docs for the attributes).
-#[proc_macro_derive(DeserializeValue, attributes(cql))]
+#[proc_macro_derive(DeserializeValue, attributes(cql, scylla))]
 pub fn derive_deserialize_value(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     deserialize_value::expand_deserialize_value(input)
@@ -110,9 +113,26 @@ mod tests {
         ),
     ];
 
-    /// Every derive expands every shape of input to one well-formed trait impl.
+    /// The trait names of the impls in an expansion, in order.
+    fn impls(tokens: proc_macro2::TokenStream) -> syn::Result<Vec<(syn::ItemImpl, String)>> {
+        let file: syn::File = syn::parse2(tokens)?;
+        Ok(file
+            .items
+            .into_iter()
+            .filter_map(|item| match item {
+                syn::Item::Impl(i) => {
+                    let name = i.trait_.as_ref()?.1.segments.last()?.ident.to_string();
+                    Some((i, name))
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every derive expands every shape of input to its well-formed trait impl, plus the
+    /// by-name impl of a row matched by name (what `flatten` needs).
     #[test]
-    fn expansions_are_single_trait_impls() {
+    fn expansions_are_trait_impls() {
         let inputs: [DeriveInput; 4] = [
             parse_quote!(
                 struct Empty {}
@@ -138,11 +158,54 @@ mod tests {
         for (derive, expand) in DERIVES {
             for input in &inputs {
                 let tokens = expand(input.clone()).unwrap_or_else(|e| panic!("{derive}: {e}"));
-                let item: syn::ItemImpl = syn::parse2(tokens)
-                    .unwrap_or_else(|e| panic!("{derive} on {}: {e}", input.ident));
-                let trait_path = item.trait_.expect("a trait impl").1;
-                let last = trait_path.segments.last().expect("a trait name");
-                assert_eq!(last.ident, derive);
+                let names: Vec<_> = impls(tokens)
+                    .unwrap_or_else(|e| panic!("{derive} on {}: {e}", input.ident))
+                    .into_iter()
+                    .map(|(_, name)| name)
+                    .collect();
+                let by_name = derive.ends_with("Row") && input.ident != "O";
+                if by_name {
+                    assert_eq!(names, [derive.to_owned(), format!("{derive}ByName")]);
+                } else {
+                    assert_eq!(names, [derive]);
+                }
+            }
+        }
+        let shapes: [(DeriveInput, &[usize]); 3] = [
+            (
+                parse_quote!(
+                    #[cql(transparent)]
+                    struct Id(u64);
+                ),
+                &[0, 1, 2, 3],
+            ),
+            (
+                parse_quote!(
+                    #[scylla(repr = "text", rename_all = "snake_case")]
+                    enum E {
+                        A,
+                        BigB,
+                    }
+                ),
+                &[2, 3],
+            ),
+            (
+                parse_quote!(
+                    struct F {
+                        a: i32,
+                        #[cql(flatten)]
+                        inner: Inner,
+                    }
+                ),
+                &[0, 1],
+            ),
+        ];
+        for (input, derives) in shapes {
+            for &i in derives {
+                let (derive, expand) = DERIVES[i];
+                let tokens = expand(input.clone()).unwrap_or_else(|e| panic!("{derive}: {e}"));
+                let found = impls(tokens).unwrap_or_else(|e| panic!("{derive}: {e}"));
+                assert_eq!(found[0].1, derive, "{} ", input.ident);
             }
         }
     }
@@ -155,7 +218,7 @@ mod tests {
             }
         );
         let tokens = super::deserialize_row::expand_deserialize_row(input).unwrap();
-        let item: syn::ItemImpl = syn::parse2(tokens).unwrap();
+        let item = impls(tokens).unwrap().remove(0).0;
         let first = item.generics.params.first().expect("a generic parameter");
         assert_eq!(quote::quote!(#first).to_string(), "'__cql_frame : 'a",);
         let where_clause = item.generics.where_clause.expect("a where clause");

@@ -109,6 +109,7 @@ pub mod _macro_internal {
     pub use proto::value::{DeserializeValue, SerializeValue};
     pub use proto::{ColumnType, DecodeError, EncodeError};
 
+    pub use crate::deserialize::derive_support::DeserializeRowByName;
     pub use crate::deserialize::row::{
         deserialize_column, mk_missing_column_deser_err, mk_missing_column_typck_err,
         mk_unexpected_column_err, mk_wrong_count_typck_err, next_column, next_value,
@@ -117,6 +118,7 @@ pub mod _macro_internal {
     pub use crate::deserialize::{
         ColumnIterator, DeserializationError, DeserializeRow, RawColumn, TypeCheckError,
     };
+    pub use crate::serialize::derive_support::SerializeRowByName;
     pub use crate::serialize::row::{mk_no_column_err, mk_value_missing_err, mk_wrong_count_err};
     pub use crate::serialize::{
         RowSerializationContext, RowWriter, SerializationError, SerializeRow,
