@@ -12,6 +12,8 @@ mod derive_contract;
 #[cfg(feature = "derive")]
 mod derive_features;
 #[cfg(feature = "derive")]
+mod derive_features_session;
+#[cfg(feature = "derive")]
 mod derive_session;
 mod functions;
 mod internal_timeouts;
