@@ -1,5 +1,6 @@
 //! `cql-macros` holds the derive macros of the CQL driver: `SerializeRow`, `DeserializeRow`,
-//! `SerializeValue` and `DeserializeValue` for structs with named fields.
+//! `SerializeValue` and `DeserializeValue`, for structs with named fields, transparent newtypes
+//! and (values) C-like enums.
 //!
 //! Use them through the `derive` feature of `cql-session` (on by default), which re-exports them
 //! next to the traits of the same names:
@@ -21,21 +22,47 @@
 //!
 //! # Attributes
 //!
-//! On the struct, `#[cql(...)]` takes:
+//! Attributes are written `#[cql(...)]` or, as for the `scylla` crate, `#[scylla(...)]`: both
+//! take the same keys and may be mixed on one item.
+//!
+//! On the struct:
 //! - `crate = path`: the path of `cql-session` in generated code (default `::cql_session`);
 //! - `flavor = "match_by_name"` (default): fields are matched by name, in any order;
 //! - `flavor = "enforce_order"`: field `i` goes with column (or UDT field) `i`, and names must
 //!   match too unless `skip_name_checks` is also given;
 //! - `skip_name_checks`: with `enforce_order`, do not compare names;
 //! - `forbid_excess_udt_fields`: (values) a UDT field the struct has no field for is an error;
-//!   by default it is serialized as null and ignored when deserializing.
+//!   by default it is serialized as null and ignored when deserializing;
+//! - `allow_missing`: as the field attribute, for every field;
+//! - `transparent`: the struct has one field that is not `skip`ped (named or not), and is
+//!   (de)serialized exactly as that field, its type check included (`struct UserId(Uuid);`).
 //!
-//! On a field, `#[cql(...)]` takes:
+//! On a field:
 //! - `rename = "name"`: the CQL name of the field (default: the field's name);
 //! - `skip`: the field is not serialized, and is `Default::default()` when deserialized;
-//! - `default_when_null`: (deserialize) a null becomes `Default::default()`.
+//! - `default_when_null`: (deserialize) a null becomes `Default::default()`;
+//! - `allow_missing`: (deserialize) a column, or UDT field, that is absent becomes
+//!   `Default::default()`; in a UDT by position, the field is absent when the UDT ends, or
+//!   (with name checks) when the next UDT field has another name. Not for rows by position;
+//! - `flatten`: (rows, `match_by_name` only) the field's type derives the same row trait, and
+//!   its fields are matched as if they were the outer struct's, nested flattening included. Own
+//!   fields are matched first. Each flattened field reads the row once more, and serializing
+//!   checks its markers by scanning them, so a flattened row costs a little more than a flat one.
+//!   Not supported for UDTs or with `enforce_order` (a compile error).
 //!
-//! Any other attribute, and a derive on an enum, a union or a tuple struct, is a compile error.
+//! On a C-like enum (values only), `repr` says how it is stored:
+//! - `repr = "int"` (or `"tinyint"`, `"smallint"`, `"bigint"`): the discriminant, which must be
+//!   an integer literal or implicit (the previous one plus one, from 0);
+//! - `repr = "text"`: the variant's name, or its `#[cql(rename = "...")]`, or the enum's
+//!   `rename_all = "snake_case"` (also `lowercase`, `UPPERCASE`, `SCREAMING_SNAKE_CASE`,
+//!   `kebab-case`, `camelCase`, `PascalCase`).
+//!
+//! The column must be of that type (text enums also read `ascii`); anything else is a type
+//! mismatch naming the enum, and a stored value no variant has is `DecodeError::Invalid` naming
+//! the value and the expected ones.
+//!
+//! Any other attribute, a row derive on an enum, an enum with data, and a union or tuple struct
+//! without `transparent` are compile errors that say what to write instead.
 #![forbid(unsafe_code)]
 
 mod attrs;

@@ -55,7 +55,9 @@
 //!
 //! - `derive` (default): `#[derive(SerializeRow, DeserializeRow, SerializeValue,
 //!   DeserializeValue)]` from `cql-macros`; see [`serialize::row`] and [`deserialize::row`] for
-//!   what the row derives generate.
+//!   what the row derives generate. Attributes are `#[cql(...)]` or, as in the `scylla` crate,
+//!   `#[scylla(...)]`; beyond it, C-like enums (`repr = "int"` / `"text"`) and `transparent`
+//!   newtypes derive the value traits (the `cql-macros` docs list every attribute).
 //! - `tls`: TLS connections through rustls ([`SessionBuilder::tls_context`](client::session_builder::SessionBuilder)).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
