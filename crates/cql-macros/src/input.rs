@@ -152,9 +152,7 @@ impl Input {
         Ok(Self {
             ident: input.ident,
             generics: input.generics,
-            krate: attrs
-                .krate
-                .unwrap_or_else(|| syn::parse_quote!(::cql_session)),
+            krate: attrs.krate.unwrap_or_else(default_crate_path),
             flavor,
             skip_name_checks: attrs.skip_name_checks.is_some(),
             forbid_excess_udt_fields: attrs.forbid_excess_udt_fields,
@@ -211,6 +209,20 @@ impl Field {
         let member = &self.member;
         let default = self.default_value();
         quote!(#member: #default,)
+    }
+}
+
+/// The path of `cql-session` when no `crate = ...` is given: the name the user's manifest gives
+/// it, so a dependency renamed to `scylla` (`scylla = { package = "cql-session", .. }`) works
+/// with the `scylla` crate's code unchanged; `::cql_session` when the manifest cannot tell.
+fn default_crate_path() -> Path {
+    match proc_macro_crate::crate_name("cql-session") {
+        Ok(proc_macro_crate::FoundCrate::Name(name)) => {
+            let ident = Ident::new(&name, Span::call_site());
+            syn::parse_quote!(::#ident)
+        }
+        // `Itself`: the crate's own tests and examples, which name it `cql_session`.
+        Ok(proc_macro_crate::FoundCrate::Itself) | Err(_) => syn::parse_quote!(::cql_session),
     }
 }
 

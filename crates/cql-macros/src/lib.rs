@@ -26,7 +26,9 @@
 //! take the same keys and may be mixed on one item.
 //!
 //! On the struct:
-//! - `crate = path`: the path of `cql-session` in generated code (default `::cql_session`);
+//! - `crate = path`: the path of `cql-session` in generated code (default: the name the
+//!   user's `Cargo.toml` gives `cql-session`, such as `::scylla` for a renamed dependency, else
+//!   `::cql_session`);
 //! - `flavor = "match_by_name"` (default): fields are matched by name, in any order;
 //! - `flavor = "enforce_order"`: field `i` goes with column (or UDT field) `i`, and names must
 //!   match too unless `skip_name_checks` is also given;
