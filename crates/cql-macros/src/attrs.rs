@@ -1,13 +1,18 @@
-//! The input model shared by every derive: a struct with named fields and its `#[cql(...)]`
-//! attributes, parsed and checked once.
+//! The raw `#[cql(...)]` / `#[scylla(...)]` attributes of a derive input: parsed key by key,
+//! with duplicates and unknown keys rejected. What the keys mean together is checked in
+//! [`crate::input`].
 //!
-//! Every derive accepts every attribute, because one struct usually derives several traits at
-//! once; an attribute a derive has no use for is ignored by that derive.
+//! Both namespaces take the same keys, so a struct written for the `scylla` crate compiles
+//! unchanged, and one item may mix them.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::Span;
+use quote::quote;
+use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Fields, Generics, Ident, LitStr, Path, Type};
+use syn::{Attribute, LitStr, Path};
+
+/// The attribute namespaces the derives read.
+const NAMESPACES: [&str; 2] = ["cql", "scylla"];
 
 /// How fields are matched to columns (rows) or to UDT fields (values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,209 +24,301 @@ pub(crate) enum Flavor {
     EnforceOrder,
 }
 
-/// A parsed `#[derive(...)]` input.
-pub(crate) struct Input {
-    /// The struct's name.
-    pub(crate) ident: Ident,
-    /// The struct's generics, as written.
-    pub(crate) generics: Generics,
-    /// The path of the `cql-session` crate in generated code.
-    pub(crate) krate: Path,
-    /// How fields are matched.
-    pub(crate) flavor: Flavor,
-    /// With `EnforceOrder`: do not compare names.
-    pub(crate) skip_name_checks: bool,
-    /// Values only: a UDT field the struct has no field for is an error instead of a null.
+/// The CQL type a C-like enum is stored as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repr {
+    /// `tinyint` (`i8`).
+    TinyInt,
+    /// `smallint` (`i16`).
+    SmallInt,
+    /// `int` (`i32`).
+    Int,
+    /// `bigint` (`i64`).
+    BigInt,
+    /// `text` or `ascii`: the variant's name.
+    Text,
+}
+
+impl Repr {
+    /// The CQL name, as written in `repr = "..."`.
+    pub(crate) fn cql_name(self) -> &'static str {
+        match self {
+            Self::TinyInt => "tinyint",
+            Self::SmallInt => "smallint",
+            Self::Int => "int",
+            Self::BigInt => "bigint",
+            Self::Text => "text",
+        }
+    }
+
+    /// The range of an integer representation.
+    pub(crate) fn range(self) -> Option<(i128, i128)> {
+        match self {
+            Self::TinyInt => Some((i8::MIN.into(), i8::MAX.into())),
+            Self::SmallInt => Some((i16::MIN.into(), i16::MAX.into())),
+            Self::Int => Some((i32::MIN.into(), i32::MAX.into())),
+            Self::BigInt => Some((i64::MIN.into(), i64::MAX.into())),
+            Self::Text => None,
+        }
+    }
+}
+
+/// A `rename_all = "..."` rule for the variant names of a text enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RenameAll {
+    Lower,
+    Upper,
+    Snake,
+    ScreamingSnake,
+    Kebab,
+    Camel,
+    Pascal,
+}
+
+const RENAME_ALL_RULES: &str = "\"lowercase\", \"UPPERCASE\", \"snake_case\", \
+     \"SCREAMING_SNAKE_CASE\", \"kebab-case\", \"camelCase\" or \"PascalCase\"";
+
+impl RenameAll {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "lowercase" => Self::Lower,
+            "UPPERCASE" => Self::Upper,
+            "snake_case" => Self::Snake,
+            "SCREAMING_SNAKE_CASE" => Self::ScreamingSnake,
+            "kebab-case" => Self::Kebab,
+            "camelCase" => Self::Camel,
+            "PascalCase" => Self::Pascal,
+            _ => return None,
+        })
+    }
+
+    /// Applies the rule to a variant name written in PascalCase.
+    pub(crate) fn apply(self, variant: &str) -> String {
+        // Words start at an upper-case letter (or after `_`).
+        let mut words: Vec<String> = Vec::new();
+        for c in variant.chars() {
+            if c == '_' {
+                words.push(String::new());
+            } else if c.is_uppercase() || words.is_empty() {
+                words.push(c.to_string());
+            } else if let Some(w) = words.last_mut() {
+                w.push(c);
+            }
+        }
+        words.retain(|w| !w.is_empty());
+        let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+        let capitalized = || {
+            lower.iter().map(|w| {
+                let mut cs = w.chars();
+                cs.next()
+                    .map(|f| f.to_uppercase().chain(cs).collect::<String>())
+                    .unwrap_or_default()
+            })
+        };
+        match self {
+            Self::Lower => lower.concat(),
+            Self::Upper => lower.concat().to_uppercase(),
+            Self::Snake => lower.join("_"),
+            Self::ScreamingSnake => lower.join("_").to_uppercase(),
+            Self::Kebab => lower.join("-"),
+            Self::Pascal => capitalized().collect(),
+            Self::Camel => {
+                let mut out = lower.first().cloned().unwrap_or_default();
+                out.extend(capitalized().skip(1));
+                out
+            }
+        }
+    }
+}
+
+/// A value given with the span of its key, for errors that point at it.
+pub(crate) type WithSpan<T> = (T, Span);
+
+/// The attributes on the struct or enum itself.
+#[derive(Default)]
+pub(crate) struct ContainerAttrs {
+    pub(crate) krate: Option<Path>,
+    pub(crate) flavor: Option<WithSpan<Flavor>>,
+    pub(crate) skip_name_checks: Option<Span>,
     pub(crate) forbid_excess_udt_fields: bool,
-    /// All fields, in declaration order, skipped ones included.
-    pub(crate) fields: Vec<Field>,
+    pub(crate) allow_missing: bool,
+    pub(crate) transparent: Option<Span>,
+    pub(crate) repr: Option<WithSpan<Repr>>,
+    pub(crate) rename_all: Option<WithSpan<RenameAll>>,
 }
 
-/// One named field.
-pub(crate) struct Field {
-    /// The Rust field name.
-    pub(crate) ident: Ident,
-    /// The field's type.
-    pub(crate) ty: Type,
-    /// The CQL name: the field name, or its `rename`.
-    pub(crate) name: String,
-    /// `#[cql(skip)]`: not serialized; `Default` when deserialized.
+/// The attributes on one field.
+#[derive(Default)]
+pub(crate) struct FieldAttrs {
+    pub(crate) rename: Option<WithSpan<String>>,
     pub(crate) skip: bool,
-    /// `#[cql(default_when_null)]`: a null deserializes to `Default`.
     pub(crate) default_when_null: bool,
+    pub(crate) allow_missing: bool,
+    pub(crate) flatten: Option<Span>,
 }
 
-impl Input {
-    /// Parses and checks a derive input.
-    pub(crate) fn from_derive(input: DeriveInput, derive: &str) -> syn::Result<Self> {
-        let named = match input.data {
-            Data::Struct(s) => match s.fields {
-                Fields::Named(named) => named,
-                other => {
-                    return Err(unsupported(other.span(), derive));
-                }
-            },
-            Data::Enum(e) => return Err(unsupported(e.enum_token.span, derive)),
-            Data::Union(u) => return Err(unsupported(u.union_token.span, derive)),
+/// The attributes on one enum variant.
+#[derive(Default)]
+pub(crate) struct VariantAttrs {
+    pub(crate) rename: Option<WithSpan<String>>,
+}
+
+const CONTAINER_KEYS: &str = "`crate`, `flavor`, `skip_name_checks`, \
+     `forbid_excess_udt_fields`, `allow_missing`, `transparent`, `repr`, `rename_all`";
+const FIELD_KEYS: &str = "`rename`, `skip`, `default_when_null`, `allow_missing`, `flatten`";
+const VARIANT_KEYS: &str = "`rename`";
+
+/// Calls `each` for every key of every attribute of ours, with the namespace it was written in.
+fn for_each_key(
+    attrs: &[Attribute],
+    mut each: impl FnMut(&'static str, ParseNestedMeta<'_>) -> syn::Result<()>,
+) -> syn::Result<()> {
+    for attr in attrs {
+        let Some(ns) = NAMESPACES.into_iter().find(|ns| attr.path().is_ident(ns)) else {
+            continue;
         };
+        attr.parse_nested_meta(|meta| each(ns, meta))?;
+    }
+    Ok(())
+}
 
-        let mut krate = None;
-        let mut flavor = None;
-        let mut skip_name_checks: Option<Span> = None;
-        let mut forbid_excess_udt_fields = false;
-        for attr in input.attrs.iter().filter(|a| a.path().is_ident("cql")) {
-            attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("crate") {
-                    let value = meta.value()?;
-                    let path = if value.peek(LitStr) {
-                        value.parse::<LitStr>()?.parse::<Path>()?
-                    } else {
-                        value.parse::<Path>()?
-                    };
-                    set_once(&mut krate, path, &meta)
-                } else if meta.path.is_ident("flavor") {
-                    let lit: LitStr = meta.value()?.parse()?;
-                    let f = match lit.value().as_str() {
-                        "match_by_name" => Flavor::MatchByName,
-                        "enforce_order" => Flavor::EnforceOrder,
-                        other => {
-                            return Err(syn::Error::new(
-                                lit.span(),
-                                format!(
-                                    "unknown flavor `{other}`; expected \"match_by_name\" or \
-                                     \"enforce_order\""
-                                ),
-                            ));
-                        }
-                    };
-                    set_once(&mut flavor, f, &meta)
-                } else if meta.path.is_ident("skip_name_checks") {
-                    skip_name_checks = Some(meta.path.span());
-                    Ok(())
-                } else if meta.path.is_ident("forbid_excess_udt_fields") {
-                    forbid_excess_udt_fields = true;
-                    Ok(())
+impl ContainerAttrs {
+    pub(crate) fn parse(attrs: &[Attribute]) -> syn::Result<Self> {
+        let mut out = Self::default();
+        for_each_key(attrs, |ns, meta| {
+            let span = meta.path.span();
+            if meta.path.is_ident("crate") {
+                let value = meta.value()?;
+                let path = if value.peek(LitStr) {
+                    value.parse::<LitStr>()?.parse::<Path>()?
                 } else {
-                    Err(meta.error(format!(
-                        "unknown cql container attribute `{}`; expected one of `crate`, `flavor`, \
-                         `skip_name_checks`, `forbid_excess_udt_fields`",
-                        path_to_string(&meta.path)
-                    )))
-                }
-            })?;
-        }
-        let flavor = flavor.unwrap_or(Flavor::MatchByName);
-        if let (Some(span), Flavor::MatchByName) = (skip_name_checks, flavor) {
-            return Err(syn::Error::new(
-                span,
-                "`skip_name_checks` needs `flavor = \"enforce_order\"`: matching by name needs names",
-            ));
-        }
-
-        let mut fields = Vec::with_capacity(named.named.len());
-        for f in named.named {
-            fields.push(Field::parse(f)?);
-        }
-        check_unique_names(&fields)?;
-
-        Ok(Self {
-            ident: input.ident,
-            generics: input.generics,
-            krate: krate.unwrap_or_else(|| syn::parse_quote!(::cql_session)),
-            flavor,
-            skip_name_checks: skip_name_checks.is_some(),
-            forbid_excess_udt_fields,
-            fields,
-        })
-    }
-
-    /// The fields that take part in (de)serialization, in declaration order.
-    pub(crate) fn active_fields(&self) -> impl Iterator<Item = &Field> {
-        self.fields.iter().filter(|f| !f.skip)
-    }
-
-    /// The path of the hidden re-exports module of `cql-session`, through which generated code
-    /// names every item (traits, helper functions, `cql-proto` types).
-    pub(crate) fn internal(&self) -> TokenStream {
-        let krate = &self.krate;
-        quote!(#krate::_macro_internal)
-    }
-}
-
-impl Field {
-    fn parse(f: syn::Field) -> syn::Result<Self> {
-        let Some(ident) = f.ident else {
-            return Err(syn::Error::new(f.span(), "field without a name"));
-        };
-        let mut rename: Option<String> = None;
-        let mut skip = false;
-        let mut default_when_null = false;
-        for attr in f.attrs.iter().filter(|a| a.path().is_ident("cql")) {
-            attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("rename") {
-                    let lit: LitStr = meta.value()?.parse()?;
-                    set_once(&mut rename, lit.value(), &meta)
-                } else if meta.path.is_ident("skip") {
-                    skip = true;
-                    Ok(())
-                } else if meta.path.is_ident("default_when_null") {
-                    default_when_null = true;
-                    Ok(())
-                } else {
-                    Err(meta.error(format!(
-                        "unknown cql field attribute `{}`; expected one of `rename`, `skip`, \
-                         `default_when_null`",
-                        path_to_string(&meta.path)
-                    )))
-                }
-            })?;
-        }
-        let name = rename.unwrap_or_else(|| {
-            let s = ident.to_string();
-            s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
-        });
-        Ok(Self {
-            ident,
-            ty: f.ty,
-            name,
-            skip,
-            default_when_null,
-        })
+                    value.parse::<Path>()?
+                };
+                set_once(&mut out.krate, path, &meta, ns)
+            } else if meta.path.is_ident("flavor") {
+                let lit: LitStr = meta.value()?.parse()?;
+                let f = match lit.value().as_str() {
+                    "match_by_name" => Flavor::MatchByName,
+                    "enforce_order" => Flavor::EnforceOrder,
+                    other => {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            format!(
+                                "unknown flavor `{other}`; expected \"match_by_name\" or \
+                                 \"enforce_order\""
+                            ),
+                        ));
+                    }
+                };
+                set_once(&mut out.flavor, (f, span), &meta, ns)
+            } else if meta.path.is_ident("skip_name_checks") {
+                set_once(&mut out.skip_name_checks, span, &meta, ns)
+            } else if meta.path.is_ident("forbid_excess_udt_fields") {
+                out.forbid_excess_udt_fields = true;
+                Ok(())
+            } else if meta.path.is_ident("allow_missing") {
+                out.allow_missing = true;
+                Ok(())
+            } else if meta.path.is_ident("transparent") {
+                set_once(&mut out.transparent, span, &meta, ns)
+            } else if meta.path.is_ident("repr") {
+                let lit: LitStr = meta.value()?.parse()?;
+                let repr = match lit.value().as_str() {
+                    "tinyint" => Repr::TinyInt,
+                    "smallint" => Repr::SmallInt,
+                    "int" => Repr::Int,
+                    "bigint" => Repr::BigInt,
+                    "text" => Repr::Text,
+                    other => {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            format!(
+                                "unknown repr `{other}`; expected \"tinyint\", \"smallint\", \
+                                 \"int\", \"bigint\" or \"text\""
+                            ),
+                        ));
+                    }
+                };
+                set_once(&mut out.repr, (repr, lit.span()), &meta, ns)
+            } else if meta.path.is_ident("rename_all") {
+                let lit: LitStr = meta.value()?.parse()?;
+                let Some(rule) = RenameAll::parse(&lit.value()) else {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format!(
+                            "unknown rename_all rule `{}`; expected {RENAME_ALL_RULES}",
+                            lit.value()
+                        ),
+                    ));
+                };
+                set_once(&mut out.rename_all, (rule, span), &meta, ns)
+            } else {
+                Err(unknown(&meta, ns, "container", CONTAINER_KEYS))
+            }
+        })?;
+        Ok(out)
     }
 }
 
-impl Field {
-    /// The CQL name as a byte-string literal, for matching a column's name bytes without
-    /// getting a `&str` (which costs a UTF-8 check per row).
-    pub(crate) fn name_bytes(&self) -> syn::LitByteStr {
-        syn::LitByteStr::new(self.name.as_bytes(), Span::call_site())
-    }
-
-    /// The initializer of a skipped field when deserializing: `Default`, with a missing impl
-    /// reported at the field's type.
-    pub(crate) fn skipped_init(&self) -> TokenStream {
-        let ident = &self.ident;
-        let ty = &self.ty;
-        let default = quote_spanned!(ty.span()=> <#ty as ::core::default::Default>::default());
-        quote!(#ident: #default,)
+impl FieldAttrs {
+    pub(crate) fn parse(attrs: &[Attribute]) -> syn::Result<Self> {
+        let mut out = Self::default();
+        for_each_key(attrs, |ns, meta| {
+            let span = meta.path.span();
+            if meta.path.is_ident("rename") {
+                let lit: LitStr = meta.value()?.parse()?;
+                set_once(&mut out.rename, (lit.value(), span), &meta, ns)
+            } else if meta.path.is_ident("skip") {
+                out.skip = true;
+                Ok(())
+            } else if meta.path.is_ident("default_when_null") {
+                out.default_when_null = true;
+                Ok(())
+            } else if meta.path.is_ident("allow_missing") {
+                out.allow_missing = true;
+                Ok(())
+            } else if meta.path.is_ident("flatten") {
+                set_once(&mut out.flatten, span, &meta, ns)
+            } else {
+                Err(unknown(&meta, ns, "field", FIELD_KEYS))
+            }
+        })?;
+        Ok(out)
     }
 }
 
-fn unsupported(span: Span, derive: &str) -> syn::Error {
-    syn::Error::new(
-        span,
-        format!("#[derive({derive})]: only structs with named fields are supported"),
-    )
+impl VariantAttrs {
+    pub(crate) fn parse(attrs: &[Attribute]) -> syn::Result<Self> {
+        let mut out = Self::default();
+        for_each_key(attrs, |ns, meta| {
+            let span = meta.path.span();
+            if meta.path.is_ident("rename") {
+                let lit: LitStr = meta.value()?.parse()?;
+                set_once(&mut out.rename, (lit.value(), span), &meta, ns)
+            } else {
+                Err(unknown(&meta, ns, "variant", VARIANT_KEYS))
+            }
+        })?;
+        Ok(out)
+    }
+}
+
+fn unknown(meta: &ParseNestedMeta<'_>, ns: &str, on: &str, keys: &str) -> syn::Error {
+    meta.error(format!(
+        "unknown {ns} {on} attribute `{}`; expected one of {keys}",
+        path_to_string(&meta.path)
+    ))
 }
 
 fn set_once<T>(
     slot: &mut Option<T>,
     value: T,
-    meta: &syn::meta::ParseNestedMeta<'_>,
+    meta: &ParseNestedMeta<'_>,
+    ns: &str,
 ) -> syn::Result<()> {
     if slot.is_some() {
         return Err(meta.error(format!(
-            "duplicate cql attribute `{}`",
+            "duplicate {ns} attribute `{}`; give it once",
             path_to_string(&meta.path)
         )));
     }
@@ -233,180 +330,26 @@ fn path_to_string(path: &Path) -> String {
     quote!(#path).to_string().replace(' ', "")
 }
 
-/// Two fields with one CQL name would make name matching ambiguous.
-fn check_unique_names(fields: &[Field]) -> syn::Result<()> {
-    for (i, f) in fields.iter().enumerate().filter(|(_, f)| !f.skip) {
-        if fields[..i].iter().any(|g| !g.skip && g.name == f.name) {
-            return Err(syn::Error::new(
-                f.ident.span(),
-                format!("two fields have the CQL name `{}`", f.name),
-            ));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
-    use quote::ToTokens;
-    use syn::parse_quote;
+    use super::RenameAll;
 
-    use super::*;
-
-    fn parse(input: DeriveInput) -> syn::Result<Input> {
-        Input::from_derive(input, "SerializeRow")
-    }
-
-    fn err(input: DeriveInput) -> String {
-        match parse(input) {
-            Ok(_) => panic!("expected an error"),
-            Err(e) => e.to_string(),
+    #[test]
+    fn rename_all_rules_split_pascal_case_words() {
+        let cases = [
+            (RenameAll::Lower, "httpget"),
+            (RenameAll::Upper, "HTTPGET"),
+            (RenameAll::Snake, "h_t_t_p_get"),
+            (RenameAll::Pascal, "HTTPGet"),
+        ];
+        for (rule, want) in cases {
+            assert_eq!(rule.apply("HTTPGet"), want, "{rule:?}");
         }
-    }
-
-    #[test]
-    fn defaults_are_by_name_through_cql_session() {
-        let input = parse(parse_quote! {
-            struct S { a: i32, r#type: String }
-        })
-        .unwrap();
-        assert_eq!(input.krate.to_token_stream().to_string(), ":: cql_session");
-        assert_eq!(input.flavor, Flavor::MatchByName);
-        assert!(!input.skip_name_checks && !input.forbid_excess_udt_fields);
-        let names: Vec<_> = input.fields.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["a", "type"]);
-    }
-
-    #[test]
-    fn container_and_field_attributes_are_parsed() {
-        let input = parse(parse_quote! {
-            #[cql(crate = "my::session", flavor = "enforce_order")]
-            #[cql(skip_name_checks, forbid_excess_udt_fields)]
-            struct S {
-                #[cql(rename = "x_col")]
-                x: i32,
-                #[cql(skip)]
-                cache: u8,
-                #[cql(default_when_null)]
-                n: i64,
-            }
-        })
-        .unwrap();
-        assert_eq!(input.krate.to_token_stream().to_string(), "my :: session");
-        assert_eq!(input.flavor, Flavor::EnforceOrder);
-        assert!(input.skip_name_checks && input.forbid_excess_udt_fields);
-        let active: Vec<_> = input.active_fields().map(|f| f.name.as_str()).collect();
-        assert_eq!(active, ["x_col", "n"]);
-        assert!(input.fields[1].skip);
-        assert!(input.fields[2].default_when_null && !input.fields[0].default_when_null);
-
-        let path = parse(parse_quote! {
-            #[cql(crate = crate::reexport)]
-            struct S { a: i32 }
-        })
-        .unwrap();
-        assert_eq!(
-            path.krate.to_token_stream().to_string(),
-            "crate :: reexport"
-        );
-    }
-
-    #[test]
-    fn misuse_is_an_error_that_says_what_is_wrong() {
-        assert!(
-            err(parse_quote!(
-                enum E {
-                    A,
-                }
-            ))
-            .contains("only structs with named fields")
-        );
-        assert!(
-            err(parse_quote!(
-                struct T(i32);
-            ))
-            .contains("only structs with named fields")
-        );
-        assert!(
-            err(parse_quote!(
-                struct U;
-            ))
-            .contains("only structs with named fields")
-        );
-        assert!(err(parse_quote!(union U { a: u32 })).contains("only structs with named fields"));
-        assert!(
-            err(parse_quote!(
-                struct S {
-                    #[cql(rename = "a", rename = "b")]
-                    a: i32,
-                }
-            ))
-            .contains("duplicate cql attribute `rename`")
-        );
-        assert!(
-            err(parse_quote!(
-                struct S {
-                    #[cql(frobnicate)]
-                    a: i32,
-                }
-            ))
-            .contains("unknown cql field attribute `frobnicate`")
-        );
-        assert!(
-            err(parse_quote!(
-                #[cql(positional)]
-                struct S {
-                    a: i32,
-                }
-            ))
-            .contains("unknown cql container attribute `positional`")
-        );
-        assert!(
-            err(parse_quote!(
-                #[cql(flavor = "nope")]
-                struct S {
-                    a: i32,
-                }
-            ))
-            .contains("unknown flavor `nope`")
-        );
-        assert!(
-            err(parse_quote!(
-                #[cql(skip_name_checks)]
-                struct S {
-                    a: i32,
-                }
-            ))
-            .contains("needs `flavor = \"enforce_order\"`")
-        );
-        assert!(
-            err(parse_quote!(
-                struct S {
-                    a: i32,
-                    #[cql(rename = "a")]
-                    b: i32,
-                }
-            ))
-            .contains("two fields have the CQL name `a`")
-        );
-    }
-
-    #[test]
-    fn a_skipped_field_may_share_a_name() {
-        let input = parse(parse_quote! {
-            struct S { a: i32, #[cql(skip, rename = "a")] b: i32 }
-        })
-        .unwrap();
-        assert_eq!(input.active_fields().count(), 1);
-    }
-
-    #[test]
-    fn other_attributes_are_left_alone() {
-        parse(parse_quote! {
-            #[derive(Debug)]
-            #[serde(rename_all = "camelCase")]
-            struct S { #[doc = "x"] a: i32 }
-        })
-        .unwrap();
+        assert_eq!(RenameAll::Snake.apply("InProgress"), "in_progress");
+        assert_eq!(RenameAll::ScreamingSnake.apply("InProgress"), "IN_PROGRESS");
+        assert_eq!(RenameAll::Kebab.apply("InProgress"), "in-progress");
+        assert_eq!(RenameAll::Camel.apply("InProgress"), "inProgress");
+        assert_eq!(RenameAll::Pascal.apply("InProgress"), "InProgress");
+        assert_eq!(RenameAll::Lower.apply("Done"), "done");
     }
 }

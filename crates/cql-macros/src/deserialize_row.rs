@@ -7,21 +7,19 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{DeriveInput, parse_quote};
 
-use crate::attrs::{Field, Flavor, Input};
 use crate::generics::{frame_lifetime, with_field_bounds, with_frame};
+use crate::input::{Derive, Field, Flavor, Input, Kind};
 
 /// Expands `#[derive(DeserializeRow)]`.
 pub(crate) fn expand_deserialize_row(input: DeriveInput) -> syn::Result<TokenStream> {
-    let input = Input::from_derive(input, "DeserializeRow")?;
+    let input = Input::from_derive(input, Derive::DeserializeRow)?;
+    if let Kind::Transparent = input.kind {
+        return crate::transparent::deserialize_row(&input);
+    }
     let de = input.internal();
-    let internal = input.internal();
     let frame = frame_lifetime();
     let name = &input.ident;
-    let generics = with_field_bounds(
-        &input,
-        &with_frame(&input.generics),
-        |ty| parse_quote!(#ty: #de::DeserializeValue<#frame>),
-    );
+    let generics = bounded(&input, &de);
     let (impl_g, _, where_c) = generics.split_for_impl();
     let (_, ty_g, _) = input.generics.split_for_impl();
 
@@ -29,12 +27,16 @@ pub(crate) fn expand_deserialize_row(input: DeriveInput) -> syn::Result<TokenStr
         Flavor::MatchByName => (by_name_check(&input, &de), by_name_deser(&input, &de)),
         Flavor::EnforceOrder => (in_order_check(&input, &de), in_order_deser(&input, &de)),
     };
+    let by_name_impl = match input.flavor {
+        Flavor::MatchByName => by_name_impl(&input, &de),
+        Flavor::EnforceOrder => quote!(),
+    };
 
     Ok(quote! {
         #[automatically_derived]
         impl #impl_g #de::DeserializeRow<#frame> for #name #ty_g #where_c {
             fn type_check(
-                specs: &[#internal::ColumnSpec],
+                specs: &[#de::ColumnSpec],
             ) -> ::core::result::Result<(), #de::TypeCheckError> {
                 #type_check
             }
@@ -45,13 +47,91 @@ pub(crate) fn expand_deserialize_row(input: DeriveInput) -> syn::Result<TokenStr
                 #deserialize
             }
         }
+
+        #by_name_impl
     })
+}
+
+/// The impl generics: the frame lifetime, and a bound for every generic field type.
+fn bounded(input: &Input, de: &TokenStream) -> syn::Generics {
+    let frame = frame_lifetime();
+    with_field_bounds(input, &with_frame(&input.generics), |f| {
+        let ty = &f.ty;
+        if f.flatten {
+            parse_quote!(#ty: #de::DeserializeRowByName<#frame>)
+        } else {
+            parse_quote!(#ty: #de::DeserializeValue<#frame>)
+        }
+    })
+}
+
+/// `DeserializeRowByName`, so the struct can be flattened into another row.
+fn by_name_impl(input: &Input, de: &TokenStream) -> TokenStream {
+    let frame = frame_lifetime();
+    let name = &input.ident;
+    let generics = bounded(input, de);
+    let (impl_g, _, where_c) = generics.split_for_impl();
+    let (_, ty_g, _) = input.generics.split_for_impl();
+    let own: Vec<_> = input.own_fields().collect();
+    let cqls = own.iter().map(|f| f.name_bytes());
+    let types = own.iter().map(|f| &f.ty);
+    let required: Vec<_> = own.iter().filter(|f| !f.allow_missing).collect();
+    let required_cqls = required.iter().map(|f| f.name_bytes());
+    let required_names = required.iter().map(|f| &f.name);
+    let flat_types: Vec<_> = input.flattened().map(|f| &f.ty).collect();
+    quote! {
+        #[automatically_derived]
+        impl #impl_g #de::DeserializeRowByName<#frame> for #name #ty_g #where_c {
+            #[allow(unused_variables)]
+            fn type_check_by_name(
+                index: usize,
+                spec: &#de::ColumnSpec,
+            ) -> ::core::option::Option<::core::result::Result<(), #de::TypeCheckError>> {
+                match spec.name.as_bytes() {
+                    #(#cqls => ::core::option::Option::Some(
+                        #de::type_check_column::<Self, #types>(index, spec),
+                    ),)*
+                    _ => {
+                        #(if let ::core::option::Option::Some(checked) =
+                            <#flat_types as #de::DeserializeRowByName<#frame>>::type_check_by_name(index, spec)
+                        {
+                            return ::core::option::Option::Some(checked);
+                        })*
+                        ::core::option::Option::None
+                    }
+                }
+            }
+
+            #[allow(unused_variables)]
+            fn check_required(
+                specs: &[#de::ColumnSpec],
+            ) -> ::core::result::Result<(), #de::TypeCheckError> {
+                #(if !specs.iter().any(|s| s.name.as_bytes() == #required_cqls) {
+                    return ::core::result::Result::Err(
+                        #de::mk_missing_column_typck_err::<Self>(#required_names),
+                    );
+                })*
+                #(<#flat_types as #de::DeserializeRowByName<#frame>>::check_required(specs)?;)*
+                ::core::result::Result::Ok(())
+            }
+
+            #[inline]
+            fn deserialize_by_name(
+                row: #de::ColumnIterator<#frame>,
+            ) -> ::core::result::Result<Self, #de::DeserializationError> {
+                // The by-name `deserialize` skips the columns it has no field for.
+                <Self as #de::DeserializeRow<#frame>>::deserialize(row)
+            }
+        }
+    }
 }
 
 /// Every column needs a field and every field a column, each of a type that fits.
 fn by_name_check(input: &Input, de: &TokenStream) -> TokenStream {
-    let fields: Vec<_> = input.active_fields().collect();
-    if fields.is_empty() {
+    let frame = frame_lifetime();
+    let fields: Vec<_> = input.own_fields().collect();
+    let flat_types: Vec<_> = input.flattened().map(|f| &f.ty).collect();
+    if fields.is_empty() && flat_types.is_empty() {
         return quote! {
             match specs.first() {
                 ::core::option::Option::Some(spec) => ::core::result::Result::Err(
@@ -72,13 +152,27 @@ fn by_name_check(input: &Input, de: &TokenStream) -> TokenStream {
             }
         }
     });
+    // `allow_missing` fields are not required: their flag is set from the start.
+    let seen_init = fields.iter().map(|f| f.allow_missing);
     let names = fields.iter().map(|f| &f.name);
+    let seen_decl = if n == 0 {
+        quote!(let seen: [bool; 0] = [];)
+    } else {
+        quote!(let mut seen = [#(#seen_init),*];)
+    };
     quote! {
-        let mut seen = [false; #n];
+        #seen_decl
         for (index, spec) in specs.iter().enumerate() {
             match spec.name.as_bytes() {
                 #(#arms)*
                 _ => {
+                    // Own fields first, then each flattened field in declaration order.
+                    #(if let ::core::option::Option::Some(checked) =
+                        <#flat_types as #de::DeserializeRowByName<#frame>>::type_check_by_name(index, spec)
+                    {
+                        checked?;
+                        continue;
+                    })*
                     return ::core::result::Result::Err(
                         #de::mk_unexpected_column_err::<Self>(&spec.name),
                     );
@@ -86,18 +180,21 @@ fn by_name_check(input: &Input, de: &TokenStream) -> TokenStream {
             }
         }
         for (field, was_seen) in [#(#names),*].into_iter().zip(seen) {
+            let field: &str = field;
             if !was_seen {
                 return ::core::result::Result::Err(
                     #de::mk_missing_column_typck_err::<Self>(field),
                 );
             }
         }
+        #(<#flat_types as #de::DeserializeRowByName<#frame>>::check_required(specs)?;)*
         ::core::result::Result::Ok(())
     }
 }
 
 fn by_name_deser(input: &Input, de: &TokenStream) -> TokenStream {
-    let active: Vec<_> = input.active_fields().collect();
+    let frame = frame_lifetime();
+    let active: Vec<_> = input.own_fields().collect();
     let slots: Vec<_> = (0..active.len())
         .map(|i| format_ident!("__cql_field{}", i))
         .collect();
@@ -111,18 +208,44 @@ fn by_name_deser(input: &Input, de: &TokenStream) -> TokenStream {
         quote!(#cql => #slot = ::core::option::Option::Some(#read),)
     });
     let mut slot_iter = slots.iter();
-    let inits = input.fields.iter().map(|f| {
-        let ident = &f.ident;
-        if f.skip {
-            return f.skipped_init();
-        }
-        // Invariant: `slots` has one entry per active field, in field order.
-        let slot = slot_iter.next();
-        let cql = &f.name;
-        quote! {
-            #ident: #slot.ok_or_else(|| #de::mk_missing_column_deser_err::<Self>(#cql))?,
-        }
-    });
+    let mut flat_index = 0usize;
+    let mut flat_reads = Vec::new();
+    let inits: Vec<_> = input
+        .fields
+        .iter()
+        .map(|f| {
+            let member = &f.member;
+            if f.skip {
+                return f.skipped_init();
+            }
+            if f.flatten {
+                // Each flattened field reads the row again, taking only its own columns.
+                let local = format_ident!("__cql_flat{}", flat_index);
+                flat_index += 1;
+                let ty = &f.ty;
+                flat_reads.push(quote! {
+                    let #local = <#ty as #de::DeserializeRowByName<#frame>>::deserialize_by_name(
+                        ::core::clone::Clone::clone(&row),
+                    )?;
+                });
+                return quote!(#member: #local,);
+            }
+            // Invariant: `slots` has one entry per own field, in field order.
+            let slot = slot_iter.next();
+            let cql = &f.name;
+            if f.allow_missing {
+                let default = f.default_value();
+                quote!(#member: match #slot {
+                    ::core::option::Option::Some(v) => v,
+                    ::core::option::Option::None => #default,
+                },)
+            } else {
+                quote! {
+                    #member: #slot.ok_or_else(|| #de::mk_missing_column_deser_err::<Self>(#cql))?,
+                }
+            }
+        })
+        .collect();
     let loop_body = if active.is_empty() {
         quote!(col?;)
     } else {
@@ -137,6 +260,7 @@ fn by_name_deser(input: &Input, de: &TokenStream) -> TokenStream {
         }
     };
     quote! {
+        #(#flat_reads)*
         #(#decls)*
         for col in row {
             #loop_body
@@ -183,7 +307,7 @@ fn in_order_check(input: &Input, de: &TokenStream) -> TokenStream {
 fn in_order_deser(input: &Input, de: &TokenStream) -> TokenStream {
     let mut index = 0usize;
     let inits = input.fields.iter().map(|f| {
-        let ident = &f.ident;
+        let member = &f.member;
         if f.skip {
             return f.skipped_init();
         }
@@ -199,7 +323,7 @@ fn in_order_deser(input: &Input, de: &TokenStream) -> TokenStream {
         } else {
             quote!(#de::next_value::<Self, #ty>(&mut row, #i)?)
         };
-        quote!(#ident: #read,)
+        quote!(#member: #read,)
     });
     let inits: Vec<_> = inits.collect();
     let row_binding = if index == 0 {

@@ -10,21 +10,25 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{DeriveInput, parse_quote};
 
-use crate::attrs::{Field, Flavor, Input};
 use crate::generics::{frame_lifetime, with_field_bounds, with_frame};
+use crate::input::{Derive, Field, Flavor, Input, Kind};
 
 /// Expands `#[derive(DeserializeValue)]`.
 pub(crate) fn expand_deserialize_value(input: DeriveInput) -> syn::Result<TokenStream> {
-    let input = Input::from_derive(input, "DeserializeValue")?;
+    let input = Input::from_derive(input, Derive::DeserializeValue)?;
+    match input.kind {
+        Kind::Transparent => return crate::transparent::deserialize_value(&input),
+        Kind::Enum(_) => return crate::enum_value::deserialize_value(&input),
+        Kind::Struct => {}
+    }
     let de = input.internal();
     let internal = input.internal();
     let frame = frame_lifetime();
     let name = &input.ident;
-    let generics = with_field_bounds(
-        &input,
-        &with_frame(&input.generics),
-        |ty| parse_quote!(#ty: #de::DeserializeValue<#frame>),
-    );
+    let generics = with_field_bounds(&input, &with_frame(&input.generics), |f| {
+        let ty = &f.ty;
+        parse_quote!(#ty: #de::DeserializeValue<#frame>)
+    });
     let (impl_g, _, where_c) = generics.split_for_impl();
     let (_, ty_g, _) = input.generics.split_for_impl();
     let ctx = Ctx {
@@ -172,10 +176,12 @@ impl Ctx<'_> {
         } else {
             (quote!(_), quote!())
         };
+        // `allow_missing` fields are not required: their flag is set from the start.
+        let seen_init = fields.iter().map(|f| f.allow_missing);
         let seen_decl = if n == 0 {
-            quote!(let seen = [false; 0];)
+            quote!(let seen: [bool; 0] = [];)
         } else {
-            quote!(let mut seen = [false; #n];)
+            quote!(let mut seen = [#(#seen_init),*];)
         };
         let ftype_use = if n == 0 {
             quote!(let _ = ftype;)
@@ -222,7 +228,7 @@ impl Ctx<'_> {
             .fields
             .iter()
             .map(|f| {
-                let ident = &f.ident;
+                let member = &f.member;
                 if f.skip {
                     return f.skipped_init();
                 }
@@ -230,13 +236,18 @@ impl Ctx<'_> {
                 let slot = slot_iter.next();
                 let missing = self.field_missing(quote!(cql_name));
                 let cql_name = &f.name;
+                let absent = if f.allow_missing {
+                    f.default_value()
+                } else {
+                    quote! {{
+                        let cql_name = #cql_name;
+                        return ::core::result::Result::Err(#missing);
+                    }}
+                };
                 quote! {
-                    #ident: match #slot {
+                    #member: match #slot {
                         ::core::option::Option::Some(v) => v,
-                        ::core::option::Option::None => {
-                            let cql_name = #cql_name;
-                            return ::core::result::Result::Err(#missing);
-                        }
+                        ::core::option::Option::None => #absent,
                     },
                 }
             })
@@ -271,16 +282,8 @@ impl Ctx<'_> {
         let frame = frame_lifetime();
         let checks = self.input.active_fields().map(|f| {
             let ty = &f.ty;
-            let cql = &f.name;
-            let missing = self.field_missing(quote!(#cql));
-            let name_check = self.name_check(cql);
-            quote! {
-                let ::core::option::Option::Some((fname, ftype)) = rest.next() else {
-                    return ::core::result::Result::Err(#missing);
-                };
-                #name_check
-                <#ty as #de::DeserializeValue<#frame>>::type_check(ftype)?;
-            }
+            let check = quote!(<#ty as #de::DeserializeValue<#frame>>::type_check(ftype)?;);
+            self.next_udt_field(f, quote!(rest), check)
         });
         let excess = self.excess_check(quote!(other));
         let tail = if self.input.forbid_excess_udt_fields {
@@ -306,30 +309,45 @@ impl Ctx<'_> {
         let mut reads = Vec::new();
         let mut inits = Vec::new();
         for (i, f) in self.input.fields.iter().enumerate() {
-            let ident = &f.ident;
+            let member = &f.member;
             if f.skip {
                 inits.push(f.skipped_init());
                 continue;
             }
             let local = format_ident!("__cql_field{}", i);
-            let cql = &f.name;
-            let missing = self.field_missing(quote!(#cql));
-            let name_check = self.name_check(cql);
             let read = read_field(f, de);
-            reads.push(quote! {
-                let ::core::option::Option::Some((fname, ftype)) = types.next() else {
-                    return ::core::result::Result::Err(#missing);
-                };
-                #name_check
+            let ty = &f.ty;
+            let read = quote! {
                 let cell = __cql_next_cell(&mut rest)?;
-                let #local = #read;
+                #local = ::core::option::Option::Some(#read);
+            };
+            let step = self.next_udt_field(f, quote!(types), read);
+            let value = if f.allow_missing {
+                let default = f.default_value();
+                quote!(match #local {
+                    ::core::option::Option::Some(v) => v,
+                    ::core::option::Option::None => #default,
+                })
+            } else {
+                // Invariant: without `allow_missing`, `next_udt_field` sets the value or returns.
+                let cql = &f.name;
+                let missing = self.field_missing(quote!(#cql));
+                quote!(match #local {
+                    ::core::option::Option::Some(v) => v,
+                    ::core::option::Option::None => return ::core::result::Result::Err(#missing),
+                })
+            };
+            reads.push(quote! {
+                let mut #local: ::core::option::Option<#ty> = ::core::option::Option::None;
+                #step
+                let #local = #value;
             });
-            inits.push(quote!(#ident: #local,));
+            inits.push(quote!(#member: #local,));
         }
         let types_binding = if reads.is_empty() {
             quote!(let types = fields.iter();)
         } else {
-            quote!(let mut types = fields.iter();)
+            quote!(let mut types = fields.iter().peekable();)
         };
         quote! {
             #types_binding
@@ -342,9 +360,46 @@ impl Ctx<'_> {
         }
     }
 
+    /// By position: takes the next UDT field from `iter` (a peekable iterator of the UDT's
+    /// fields) for struct field `f` and runs `then` with `fname` and `ftype` bound. An
+    /// `allow_missing` field whose UDT field is absent (the UDT ends, or with name checks the
+    /// next UDT field has another name) takes nothing and stays unset.
+    fn next_udt_field(&self, f: &Field, iter: TokenStream, then: TokenStream) -> TokenStream {
+        let cql = &f.name;
+        let missing = self.field_missing(quote!(#cql));
+        if f.allow_missing {
+            let present = if self.input.skip_name_checks {
+                quote!(::core::option::Option::Some(_))
+            } else {
+                quote!(::core::option::Option::Some((fname, _)) if *fname == #cql)
+            };
+            quote! {
+                match #iter.peek() {
+                    #present => {
+                        let ::core::option::Option::Some((fname, ftype)) = #iter.next() else {
+                            return ::core::result::Result::Err(#missing);
+                        };
+                        let _ = fname;
+                        #then
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            let name_check = self.name_check(cql);
+            quote! {
+                let ::core::option::Option::Some((fname, ftype)) = #iter.next() else {
+                    return ::core::result::Result::Err(#missing);
+                };
+                #name_check
+                #then
+            }
+        }
+    }
+
     fn rest_binding(&self) -> TokenStream {
         if self.input.active_fields().next().is_some() || self.input.forbid_excess_udt_fields {
-            quote!(let mut rest = fields.iter();)
+            quote!(let mut rest = fields.iter().peekable();)
         } else {
             quote!(let rest = fields.iter();)
         }

@@ -3,9 +3,9 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::{GenericParam, Generics, Lifetime, LifetimeParam, Type, WherePredicate};
+use syn::{GenericParam, Generics, Lifetime, LifetimeParam, WherePredicate};
 
-use crate::attrs::Input;
+use crate::input::{Field, Input};
 
 /// The name of the lifetime the deserialize impls add for the response frame.
 pub(crate) fn frame_lifetime() -> Lifetime {
@@ -13,20 +13,20 @@ pub(crate) fn frame_lifetime() -> Lifetime {
 }
 
 /// The struct's generics plus, for every active field whose type mentions a generic parameter,
-/// the predicate `bound(field type)`.
+/// the predicate `bound(field)`.
 ///
 /// Fields with concrete types get no bound: their impls are checked where they are used.
 pub(crate) fn with_field_bounds(
     input: &Input,
     generics: &Generics,
-    bound: impl Fn(&Type) -> WherePredicate,
+    bound: impl Fn(&Field) -> WherePredicate,
 ) -> Generics {
     let mut out = generics.clone();
     let params = param_names(&input.generics);
     let predicates: Vec<_> = input
         .active_fields()
         .filter(|f| mentions_any(f.ty.to_token_stream(), &params))
-        .map(|f| bound(&f.ty))
+        .map(bound)
         .collect();
     if !predicates.is_empty() {
         out.make_where_clause().predicates.extend(predicates);

@@ -10,20 +10,24 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{DeriveInput, parse_quote};
 
-use crate::attrs::{Flavor, Input};
 use crate::generics::with_field_bounds;
+use crate::input::{Derive, Flavor, Input, Kind};
 
 /// Expands `#[derive(SerializeValue)]`.
 pub(crate) fn expand_serialize_value(input: DeriveInput) -> syn::Result<TokenStream> {
-    let input = Input::from_derive(input, "SerializeValue")?;
+    let input = Input::from_derive(input, Derive::SerializeValue)?;
+    match input.kind {
+        Kind::Transparent => return crate::transparent::serialize_value(&input),
+        Kind::Enum(_) => return crate::enum_value::serialize_value(&input),
+        Kind::Struct => {}
+    }
     let ser = input.internal();
     let internal = input.internal();
     let name = &input.ident;
-    let generics = with_field_bounds(
-        &input,
-        &input.generics,
-        |ty| parse_quote!(#ty: #ser::SerializeValue),
-    );
+    let generics = with_field_bounds(&input, &input.generics, |f| {
+        let ty = &f.ty;
+        parse_quote!(#ty: #ser::SerializeValue)
+    });
     let (impl_g, _, where_c) = generics.split_for_impl();
     let (_, ty_g, _) = input.generics.split_for_impl();
 
@@ -107,9 +111,9 @@ fn by_name(input: &Input, ser: &TokenStream, internal: &TokenStream) -> TokenStr
     };
     let arms = fields.iter().map(|f| {
         let cql = &f.name;
-        let ident = &f.ident;
+        let member = &f.member;
         quote! {
-            #cql => #ser::SerializeValue::serialize_cell(&self.#ident, ftype, buf)?,
+            #cql => #ser::SerializeValue::serialize_cell(&self.#member, ftype, buf)?,
         }
     });
     let other = excess(input, internal, quote!(other));
@@ -137,7 +141,7 @@ fn by_name(input: &Input, ser: &TokenStream, internal: &TokenStream) -> TokenStr
 fn in_order(input: &Input, ser: &TokenStream, internal: &TokenStream) -> TokenStream {
     let writes = input.active_fields().map(|f| {
         let cql = &f.name;
-        let ident = &f.ident;
+        let member = &f.member;
         let missing = mismatch(
             internal,
             quote!(::std::format!("field `{}` is not in the UDT", #cql)),
@@ -160,7 +164,7 @@ fn in_order(input: &Input, ser: &TokenStream, internal: &TokenStream) -> TokenSt
                 return ::core::result::Result::Err(#missing);
             };
             #name_check
-            #ser::SerializeValue::serialize_cell(&self.#ident, ftype, buf)?;
+            #ser::SerializeValue::serialize_cell(&self.#member, ftype, buf)?;
         }
     });
     let other = excess(input, internal, quote!(other));

@@ -55,7 +55,9 @@
 //!
 //! - `derive` (default): `#[derive(SerializeRow, DeserializeRow, SerializeValue,
 //!   DeserializeValue)]` from `cql-macros`; see [`serialize::row`] and [`deserialize::row`] for
-//!   what the row derives generate.
+//!   what the row derives generate. Attributes are `#[cql(...)]` or, as in the `scylla` crate,
+//!   `#[scylla(...)]`; beyond it, C-like enums (`repr = "int"` / `"text"`) and `transparent`
+//!   newtypes derive the value traits (the `cql-macros` docs list every attribute).
 //! - `chrono-04`, `time-03`, `num-bigint-03`, `num-bigint-04`, `bigdecimal-04`, `secrecy-08`
 //!   (the `scylla` crate's names): value impls and conversions for those crates' types, such as
 //!   `chrono::DateTime<Utc>` as `timestamp` and `num_bigint::BigInt` as `varint`.
@@ -112,6 +114,7 @@ pub mod _macro_internal {
     pub use proto::value::{DeserializeValue, SerializeValue};
     pub use proto::{ColumnType, DecodeError, EncodeError};
 
+    pub use crate::deserialize::derive_support::DeserializeRowByName;
     pub use crate::deserialize::row::{
         deserialize_column, mk_missing_column_deser_err, mk_missing_column_typck_err,
         mk_unexpected_column_err, mk_wrong_count_typck_err, next_column, next_value,
@@ -120,6 +123,7 @@ pub mod _macro_internal {
     pub use crate::deserialize::{
         ColumnIterator, DeserializationError, DeserializeRow, RawColumn, TypeCheckError,
     };
+    pub use crate::serialize::derive_support::SerializeRowByName;
     pub use crate::serialize::row::{mk_no_column_err, mk_value_missing_err, mk_wrong_count_err};
     pub use crate::serialize::{
         RowSerializationContext, RowWriter, SerializationError, SerializeRow,

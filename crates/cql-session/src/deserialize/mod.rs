@@ -6,6 +6,8 @@
 //! on demand ([`DeserializeRow::deserialize`]), borrowing `&str` and `&[u8]` from the frame where
 //! the Rust type asks for it.
 
+#[doc(hidden)]
+pub mod derive_support;
 pub mod result;
 pub mod row;
 pub mod value;

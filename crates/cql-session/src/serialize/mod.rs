@@ -10,6 +10,8 @@
 //! anything is sent: a wrong arity or a wrong type is a [`SerializationError`], not a server error.
 
 pub mod batch;
+#[doc(hidden)]
+pub mod derive_support;
 pub mod row;
 pub mod value;
 mod writer;

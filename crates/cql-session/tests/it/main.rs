@@ -10,6 +10,10 @@ mod common;
 mod derive;
 mod derive_contract;
 #[cfg(feature = "derive")]
+mod derive_features;
+#[cfg(feature = "derive")]
+mod derive_features_session;
+#[cfg(feature = "derive")]
 mod derive_session;
 mod functions;
 mod internal_timeouts;
