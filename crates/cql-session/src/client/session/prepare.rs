@@ -36,6 +36,7 @@ impl SessionInner {
                 shard: None,
                 token: None,
                 feedback: None,
+                served: Default::default(),
             })
             .collect();
         if targets.is_empty() {

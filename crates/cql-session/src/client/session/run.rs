@@ -104,6 +104,7 @@ impl SessionInner {
             shard,
             token,
             feedback: Some((policy, routing)),
+            served: Default::default(),
         });
         let opts = ExecOptions {
             is_idempotent: config.is_idempotent,
@@ -174,7 +175,8 @@ impl SessionInner {
             shared_specs,
             executed.tracing_id,
             executed.warnings,
-        ))
+        )
+        .with_coordinator(executed.coordinator))
     }
 
     /// Runs an unprepared statement without values.
