@@ -14,6 +14,17 @@ impl Token {
     pub const MIN: Self = Self(i64::MIN);
     /// The largest token, `2^63 - 1`.
     pub const MAX: Self = Self(i64::MAX);
+
+    /// A token of value `value`, with `i64::MIN` (reserved for the ring's minimum) normalized
+    /// to `i64::MAX` as Scylla does; the `scylla` crate's constructor.
+    pub const fn new(value: i64) -> Self {
+        Self(if value == i64::MIN { i64::MAX } else { value })
+    }
+
+    /// The token's value; the `scylla` crate's accessor for the field.
+    pub const fn value(&self) -> i64 {
+        self.0
+    }
 }
 
 const C1: u64 = 0x87c3_7b91_1142_53d5;

@@ -72,6 +72,7 @@ pub mod errors;
 pub mod observability;
 pub mod policies;
 pub mod response;
+pub mod routing;
 pub mod serialize;
 pub mod statement;
 pub mod value;

@@ -95,6 +95,7 @@ pub mod error;
 pub mod health;
 pub mod metadata;
 pub mod pool;
+pub mod routing;
 /// The token ring and replica placement (defined with the cluster state, which they serve).
 pub mod ring {
     pub use crate::state::ring::*;
@@ -118,12 +119,14 @@ pub use error::TlsError;
 pub use error::{BrokenReason, ConnectionError};
 pub use metadata::{AddressTranslator, MetadataError};
 pub use ring::{ReplicationStrategy, TokenRing};
+pub use routing::{Shard, ShardCount, Sharder};
 /// The rustls crate this build uses, so callers can build certificates and configurations
 /// without pinning a matching version themselves.
 #[cfg(feature = "tls")]
 pub use rustls;
 pub use state::{
-    ClusterState, Column, ColumnKind, Keyspace, Node, NodeRef, Replicas, Table, Tablet,
+    ClusterState, ClusterStateTokenError, Column, ColumnKind, Keyspace, Node, NodeRef,
+    PartitionKeyValues, ReplicaLocator, ReplicaSet, Replicas, Table, Tablet, TokenCalculationError,
 };
 pub use stream_ids::MAX_STREAMS;
 #[cfg(feature = "tls")]

@@ -6,12 +6,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use proto::response::TableSpec;
 use proto::{ColumnType, TabletRoutingInfo, Token};
 use uuid::Uuid;
 
 use crate::pool::NodePool;
+use crate::routing::{Shard, Sharder};
+pub mod partition_key;
+pub mod replica_locator;
 pub mod ring;
 
+pub use partition_key::{
+    ClusterStateTokenError, PartitionKeyValues, PartitionKeyValuesError, TokenCalculationError,
+};
+pub use replica_locator::{ReplicaLocator, ReplicaSet};
 use ring::{ReplicaSets, ReplicationStrategy, TokenRing};
 
 /// A shared reference to a node; cheap to clone.
@@ -70,6 +78,13 @@ impl Node {
     /// The node's connection pool (absent for nodes the driver does not connect to).
     pub fn pool(&self) -> Option<&Arc<NodePool>> {
         self.pool.as_ref()
+    }
+
+    /// The node's sharding (shard count and ignored token bits), once a connection to it has
+    /// reported them; `None` for Cassandra nodes and before the first connection.
+    pub fn sharder(&self) -> Option<Sharder> {
+        let info = self.pool.as_ref()?.sharding()?;
+        Sharder::from_sharding_info(&info)
     }
 }
 
@@ -245,10 +260,13 @@ pub struct ClusterState {
     by_addr: HashMap<SocketAddr, NodeRef>,
     by_host_id: HashMap<Uuid, NodeRef>,
     keyspaces: HashMap<String, Arc<Keyspace>>,
-    ring: Arc<TokenRing>,
     replicas: HashMap<String, Arc<ReplicaSets>>,
-    tablets: HashMap<String, HashMap<String, Arc<TableTablets>>>,
+    locator: ReplicaLocator,
 }
+
+/// The strategy of a keyspace the state does not know: its tokens go to their primary owner,
+/// as the `scylla` crate places them.
+static UNKNOWN_KEYSPACE_STRATEGY: ReplicationStrategy = ReplicationStrategy::Local;
 
 impl ClusterState {
     /// Builds a snapshot and precomputes the replica sets of every keyspace (one computation per
@@ -267,11 +285,11 @@ impl ClusterState {
         tablets: HashMap<String, HashMap<String, Arc<TableTablets>>>,
     ) -> Self {
         let ring = Arc::new(TokenRing::new(&nodes));
-        let mut by_strategy: HashMap<&ReplicationStrategy, Arc<ReplicaSets>> = HashMap::new();
+        let mut by_strategy: HashMap<ReplicationStrategy, Arc<ReplicaSets>> = HashMap::new();
         let mut replicas = HashMap::new();
         for (name, ks) in &keyspaces {
             let sets = by_strategy
-                .entry(&ks.strategy)
+                .entry(ks.strategy.clone())
                 .or_insert_with(|| Arc::new(ReplicaSets::compute(&ring, &ks.strategy)));
             replicas.insert(name.clone(), Arc::clone(sets));
         }
@@ -288,9 +306,8 @@ impl ClusterState {
             by_addr,
             by_host_id,
             keyspaces,
-            ring,
             replicas,
-            tablets,
+            locator: ReplicaLocator::new(ring, by_strategy, tablets),
         }
     }
 
@@ -326,7 +343,7 @@ impl ClusterState {
     #[must_use]
     pub fn with_known_tablets(mut self, previous: &Self) -> Self {
         let schema = (!self.keyspaces.is_empty()).then_some(&self.keyspaces);
-        self.tablets = previous.known_tablets(&self.nodes, schema);
+        self.locator.tablets = previous.known_tablets(&self.nodes, schema);
         self
     }
 
@@ -353,7 +370,8 @@ impl ClusterState {
         let exists = |ks: &str, table: &str| {
             schema.is_none_or(|s| s.get(ks).is_some_and(|k| k.tables.contains_key(table)))
         };
-        self.tablets
+        self.locator
+            .tablets
             .iter()
             .map(|(ks, tables)| {
                 let tables = tables
@@ -389,7 +407,7 @@ impl ClusterState {
             replicas,
         };
         let mut next = self.clone();
-        let tables = next.tablets.entry(keyspace.to_owned()).or_default();
+        let tables = next.locator.tablets.entry(keyspace.to_owned()).or_default();
         let mut t = tables
             .get(table)
             .map(|t| TableTablets::clone(t))
@@ -433,13 +451,16 @@ impl ClusterState {
 
     /// The token ring.
     pub fn ring(&self) -> &TokenRing {
-        &self.ring
+        &self.locator.ring
     }
 
     /// Token-ring replicas of `token` under `keyspace`'s strategy: one binary search, no
     /// allocation. Empty for an unknown keyspace or an empty ring.
     pub fn replicas(&self, keyspace: &str, token: Token) -> &[NodeRef] {
-        match (self.replicas.get(keyspace), self.ring.position(token.0)) {
+        match (
+            self.replicas.get(keyspace),
+            self.locator.ring.position(token.0),
+        ) {
             (Some(sets), Some(pos)) => sets.at(pos),
             _ => &[],
         }
@@ -447,19 +468,96 @@ impl ClusterState {
 
     /// The tablet containing `token` for `keyspace.table`, if one is known.
     pub fn tablet(&self, keyspace: &str, table: &str, token: Token) -> Option<&Tablet> {
-        self.tablets.get(keyspace)?.get(table)?.find(token.0)
+        self.locator
+            .tablets
+            .get(keyspace)?
+            .get(table)?
+            .find(token.0)
     }
 
     /// Replicas of `token` for a table: its tablet when known, else the token ring.
     pub fn replicas_for(&self, keyspace: &str, table: &str, token: Token) -> Replicas<'_> {
-        if !self.tablets.is_empty()
+        if !self.locator.tablets.is_empty()
             && let Some(t) = self.tablet(keyspace, table, token)
         {
             return Replicas::Tablet(&t.replicas);
         }
         Replicas::Ring(self.replicas(keyspace, token))
     }
+
+    // The `scylla` crate's names and shapes.
+
+    /// Every known node; the `scylla` crate's name for [`Self::nodes`].
+    pub fn get_nodes_info(&self) -> &[NodeRef] {
+        &self.nodes
+    }
+
+    /// The keyspaces with their names, in no particular order.
+    pub fn keyspaces_iter(&self) -> impl Iterator<Item = (&str, &Keyspace)> {
+        self.keyspaces.iter().map(|(n, k)| (n.as_str(), &**k))
+    }
+
+    /// A keyspace by name; the `scylla` crate's name for [`Self::keyspace`].
+    pub fn get_keyspace(&self, keyspace: impl AsRef<str>) -> Option<&Keyspace> {
+        self.keyspace(keyspace.as_ref())
+    }
+
+    /// Where replicas of every strategy and table are looked up: the token ring, nodes per
+    /// datacenter, known tablets.
+    pub fn replica_locator(&self) -> &ReplicaLocator {
+        &self.locator
+    }
+
+    /// The token of the partition of `keyspace.table` whose partition-key columns have the
+    /// values `partition_key` (all of them, in key order for positional values; see
+    /// [`PartitionKeyValues`]), as the server computes it (Murmur3).
+    pub fn compute_token<K: PartitionKeyValues + ?Sized>(
+        &self,
+        keyspace: &str,
+        table: &str,
+        partition_key: &K,
+    ) -> Result<Token, ClusterStateTokenError> {
+        let Some(t) = self.table(keyspace, table) else {
+            return Err(ClusterStateTokenError::UnknownTable {
+                keyspace: keyspace.to_owned(),
+                table: table.to_owned(),
+            });
+        };
+        partition_key::token_of(t, partition_key)
+    }
+
+    /// The replicas of `token` for `keyspace.table` with the shard owning it on each: the
+    /// table's tablet when one is known, else the token ring under the keyspace's strategy (an
+    /// unknown keyspace gives the token's primary owner, as in the `scylla` crate).
+    pub fn get_token_endpoints(
+        &self,
+        keyspace: &str,
+        table: &str,
+        token: Token,
+    ) -> Vec<(NodeRef, Shard)> {
+        let strategy = self
+            .keyspace(keyspace)
+            .map_or(&UNKNOWN_KEYSPACE_STRATEGY, |k| &k.strategy);
+        self.locator
+            .replicas_for_token(token, strategy, None, &TableSpec::borrowed(keyspace, table))
+            .into_iter()
+            .collect()
+    }
+
+    /// The replicas of the partition of `keyspace.table` with key `partition_key` (like
+    /// `nodetool getendpoints`): [`Self::compute_token`], then [`Self::get_token_endpoints`].
+    pub fn get_endpoints<K: PartitionKeyValues + ?Sized>(
+        &self,
+        keyspace: &str,
+        table: &str,
+        partition_key: &K,
+    ) -> Result<Vec<(NodeRef, Shard)>, ClusterStateTokenError> {
+        let token = self.compute_token(keyspace, table, partition_key)?;
+        Ok(self.get_token_endpoints(keyspace, table, token))
+    }
 }
 
+#[cfg(test)]
+mod locator_tests;
 #[cfg(test)]
 mod tests;

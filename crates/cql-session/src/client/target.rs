@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use proto::Token;
 use proto::frame::{RequestOptions, ResponseEnvelope};
@@ -15,6 +16,7 @@ use transport::{Connection, ConnectionError, ConnectionInfo};
 use super::execute::AttemptTarget;
 use crate::errors::{ConnectionPoolError, DbError, RequestAttemptError};
 use crate::policies::load_balancing::{LoadBalancingPolicy, RoutingInfo, Shard};
+use crate::response::Coordinator;
 
 /// One node (and shard) of a plan. Small: the request's future holds the current target and
 /// maybe a spare one.
@@ -23,6 +25,9 @@ pub(crate) struct NodeTarget<'a> {
     pub(crate) shard: Option<Shard>,
     /// What every target of the plan shares.
     pub(crate) plan: &'a PlanContext<'a>,
+    /// The connection the last request went out on, for [`AttemptTarget::coordinator`]: per
+    /// target, as a speculative attempt runs on another one at the same time.
+    pub(crate) served: Served,
 }
 
 /// What the targets of one plan share.
@@ -31,6 +36,33 @@ pub(crate) struct PlanContext<'a> {
     pub(crate) token: Option<Token>,
     /// The policy that chose the nodes and the request it routed, for its feedback hooks.
     pub(crate) feedback: Option<(&'a dyn LoadBalancingPolicy, &'a RoutingInfo<'a>)>,
+}
+
+/// The port and shard of the connection a target last sent on, packed in one atomic (set
+/// bit 63, port in bits 32..48, shard in the low 32 bits with `u32::MAX` for none): eight
+/// bytes in every attempt's future instead of a lock.
+#[derive(Debug, Default)]
+pub(crate) struct Served(AtomicU64);
+
+impl Served {
+    fn record(&self, conn: &Connection) {
+        let port = conn.info().peer.map_or(0, |p| p.port());
+        let shard = conn.shard().unwrap_or(u32::MAX);
+        let packed = 1 << 63 | u64::from(port) << 32 | u64::from(shard);
+        self.0.store(packed, Ordering::Relaxed);
+    }
+
+    /// `(port, shard)` of the last connection, if a request was sent.
+    fn get(&self) -> Option<(u16, Option<Shard>)> {
+        let packed = self.0.load(Ordering::Relaxed);
+        if packed & 1 << 63 == 0 {
+            return None;
+        }
+        // Masked to 16 and 32 bits: the casts cannot truncate.
+        let port = ((packed >> 32) & 0xffff) as u16;
+        let shard = (packed & 0xffff_ffff) as u32;
+        Some((port, (shard != u32::MAX).then_some(shard)))
+    }
 }
 
 impl NodeTarget<'_> {
@@ -72,6 +104,7 @@ impl AttemptTarget for NodeTarget<'_> {
         // `execute` bounds it.
         async move {
             let conn = self.connection()?;
+            self.served.record(&conn);
             if !fits_connection(request, conn.info()) {
                 return send_adapted(conn, request, tracing).await;
             }
@@ -86,6 +119,18 @@ impl AttemptTarget for NodeTarget<'_> {
 
     fn is_responsive(&self) -> bool {
         self.node.pool().is_none_or(|p| p.is_responsive())
+    }
+
+    fn coordinator(&self) -> Option<Coordinator> {
+        let (port, shard) = self.served.get()?;
+        // The connection's own peer address; the node's address (same IP) if it had none.
+        let port = if port == 0 {
+            self.node.address.port()
+        } else {
+            port
+        };
+        let address = SocketAddr::new(self.node.address.ip(), port);
+        Some(Coordinator::new(NodeRef::clone(self.node), address, shard))
     }
 
     fn on_attempt(&self, latency: std::time::Duration, error: Option<&RequestAttemptError>) {

@@ -30,6 +30,9 @@ pub use proto::WriteType;
 /// `AUTH_RESPONSE`, carrying the server's AuthenticationError code and message).
 pub use transport::{ConnectionError, NewClusterError};
 
+/// The error of `ClusterState::compute_token` and `get_endpoints` (the `scylla` crate's path).
+pub use transport::ClusterStateTokenError;
+
 /// The consistency level reported by a server error (an unknown code is kept as a number).
 pub type ErrorConsistency = Result<Consistency, u16>;
 

@@ -9,7 +9,7 @@ use bytes::Bytes;
 /// A result or bind-marker column, and the keyspace and table it belongs to
 /// ([`ColumnSpec::name`], [`ColumnSpec::typ`], [`ColumnSpec::table_spec`]).
 pub use proto::response::{ColumnSpec, TableSpec};
-pub use query_result::{QueryResult, QueryRowsResult};
+pub use query_result::{Coordinator, QueryResult, QueryRowsResult};
 
 /// Where a paged query continues: an opaque token from the server.
 ///

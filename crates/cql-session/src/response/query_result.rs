@@ -1,8 +1,11 @@
 //! [`QueryResult`] and [`QueryRowsResult`]: what a statement returned.
 
-use std::sync::Arc;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, LazyLock};
 
 use proto::response::{ColumnSpec, ResultBody, Rows, SchemaChange};
+use transport::routing::Shard;
+use transport::state::{Node, NodeRef};
 use uuid::Uuid;
 
 use bytes::Buf;
@@ -20,6 +23,49 @@ enum Specs {
     Shared(Arc<[ColumnSpec]>),
 }
 
+/// The coordinator of a request: the node (and shard) that received it and sent the response,
+/// as the `scylla` crate's `Coordinator` describes it.
+#[derive(Debug, Clone)]
+pub struct Coordinator {
+    connection_address: SocketAddr,
+    node: NodeRef,
+    shard: Option<Shard>,
+}
+
+impl Coordinator {
+    pub(crate) fn new(node: NodeRef, connection_address: SocketAddr, shard: Option<Shard>) -> Self {
+        Self {
+            connection_address,
+            node,
+            shard,
+        }
+    }
+
+    /// The address the connection was opened to: the node's address, or its shard-aware port.
+    /// Identify nodes by [`Node::host_id`], not by this.
+    pub fn connection_address(&self) -> SocketAddr {
+        self.connection_address
+    }
+
+    /// The node that coordinated the request.
+    pub fn node(&self) -> &NodeRef {
+        &self.node
+    }
+
+    /// The shard of the connection (Scylla), or `None` for a node without shards (Cassandra).
+    pub fn shard(&self) -> Option<Shard> {
+        self.shard
+    }
+}
+
+/// The coordinator of results not returned by a session (built with
+/// [`QueryResult::from_result_body`]): an unspecified address, no host id.
+static NO_COORDINATOR: LazyLock<Coordinator> = LazyLock::new(|| {
+    let address = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0));
+    let node = Arc::new(Node::new(address, None, None, None, Vec::new()));
+    Coordinator::new(node, address, None)
+});
+
 /// The result of one statement (one page of it, for a paged query).
 ///
 /// Rows stay in the response's bytes until asked for: call [`into_rows_result`] and then
@@ -32,6 +78,7 @@ pub struct QueryResult {
     specs: Specs,
     tracing_id: Option<Uuid>,
     warnings: Vec<String>,
+    coordinator: Option<Coordinator>,
 }
 
 impl QueryResult {
@@ -54,7 +101,27 @@ impl QueryResult {
             specs,
             tracing_id,
             warnings,
+            coordinator: None,
         }
+    }
+
+    /// The result with the node that answered.
+    pub(crate) fn with_coordinator(mut self, coordinator: Option<Coordinator>) -> Self {
+        self.coordinator = coordinator;
+        self
+    }
+
+    /// The node and shard that coordinated the request (the `scylla` crate's accessor). A
+    /// result not returned by a session (see [`Self::from_result_body`]) names an unspecified
+    /// address `0.0.0.0:0` without host id; [`Self::coordinator`] tells the two apart.
+    pub fn request_coordinator(&self) -> &Coordinator {
+        self.coordinator.as_ref().unwrap_or(&NO_COORDINATOR)
+    }
+
+    /// The node and shard that coordinated the request, or `None` for a result not returned
+    /// by a session.
+    pub fn coordinator(&self) -> Option<&Coordinator> {
+        self.coordinator.as_ref()
     }
 
     /// A result from a decoded RESULT body, without tracing id or warnings (for tests and

@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use proto::Token;
+
 use super::NodeRef;
 
 /// A keyspace's replication strategy, from `system_schema.keyspaces.replication`.
@@ -122,6 +124,28 @@ impl TokenRing {
         self.tokens.iter().copied().zip(self.owners.iter())
     }
 
+    /// `(token, owner)` pairs walking clockwise from the position owning `token`, each once
+    /// (wrapping past the largest token); the `scylla` crate's name.
+    pub fn ring_range_full(&self, token: Token) -> impl Iterator<Item = (Token, &NodeRef)> {
+        let start = self.position(token.0).unwrap_or(0);
+        let n = self.tokens.len();
+        (0..n).map(move |i| {
+            let p = (start + i) % n;
+            (Token(self.tokens[p]), &self.owners[p])
+        })
+    }
+
+    /// The owners walking clockwise from the position owning `token`, each ring entry once (a
+    /// node with several tokens appears several times); the `scylla` crate's name.
+    pub fn ring_range(&self, token: Token) -> impl Iterator<Item = &NodeRef> {
+        self.ring_range_full(token).map(|(_, n)| n)
+    }
+
+    /// The primary owner of `token`; the `scylla` crate's name for [`Self::owner`].
+    pub fn get_elem_for_token(&self, token: Token) -> Option<&NodeRef> {
+        self.owner(token.0)
+    }
+
     /// Owners walking clockwise from position `start`, one full turn.
     fn walk(&self, start: usize) -> impl Iterator<Item = &NodeRef> {
         let n = self.owners.len();
@@ -147,35 +171,30 @@ impl ReplicaSets {
         let all_nodes = distinct(ring.walk(0)).len();
         let dc_info = DcInfo::new(ring);
         for start in 0..ring.len() {
-            match strategy {
-                ReplicationStrategy::Simple { replication_factor } => {
-                    let rf = (*replication_factor).min(all_nodes);
-                    let mut seen = HashSet::new();
-                    for n in ring.walk(start) {
-                        if seen.len() == rf {
-                            break;
-                        }
-                        if seen.insert(n.address) {
-                            out.nodes.push(NodeRef::clone(n));
-                        }
-                    }
-                }
-                ReplicationStrategy::NetworkTopology { datacenters } => {
-                    nts_replicas(ring, start, datacenters, &dc_info, &mut out.nodes);
-                }
-                ReplicationStrategy::Everywhere => {
-                    let mut seen = HashSet::new();
-                    for n in ring.walk(start) {
-                        if seen.insert(n.address) {
-                            out.nodes.push(NodeRef::clone(n));
-                        }
-                    }
-                }
-                ReplicationStrategy::Local | ReplicationStrategy::Other { .. } => {
-                    out.nodes.push(NodeRef::clone(&ring.owners[start]));
-                }
-            }
+            push_replicas(ring, start, strategy, all_nodes, &dc_info, &mut out.nodes);
             out.offsets.push(out.nodes.len());
+        }
+        out
+    }
+
+    /// The replicas of the one ring position owning `token` (for a strategy no keyspace uses,
+    /// so nothing was precomputed for it). Empty on an empty ring.
+    pub fn compute_for_token(
+        ring: &TokenRing,
+        strategy: &ReplicationStrategy,
+        token: i64,
+    ) -> Vec<NodeRef> {
+        let mut out = Vec::new();
+        if let Some(start) = ring.position(token) {
+            let all_nodes = distinct(ring.walk(0)).len();
+            push_replicas(
+                ring,
+                start,
+                strategy,
+                all_nodes,
+                &DcInfo::new(ring),
+                &mut out,
+            );
         }
         out
     }
@@ -185,6 +204,47 @@ impl ReplicaSets {
         match (self.offsets.get(pos), self.offsets.get(pos + 1)) {
             (Some(&a), Some(&b)) => &self.nodes[a..b],
             _ => &[],
+        }
+    }
+}
+
+/// Appends the replicas of ring position `start` under `strategy` to `out`.
+fn push_replicas(
+    ring: &TokenRing,
+    start: usize,
+    strategy: &ReplicationStrategy,
+    all_nodes: usize,
+    dc_info: &DcInfo,
+    out: &mut Vec<NodeRef>,
+) {
+    match strategy {
+        ReplicationStrategy::Simple { replication_factor } => {
+            let rf = (*replication_factor).min(all_nodes);
+            let mut seen = HashSet::new();
+            for n in ring.walk(start) {
+                if seen.len() == rf {
+                    break;
+                }
+                if seen.insert(n.address) {
+                    out.push(NodeRef::clone(n));
+                }
+            }
+        }
+        ReplicationStrategy::NetworkTopology { datacenters } => {
+            nts_replicas(ring, start, datacenters, dc_info, out);
+        }
+        ReplicationStrategy::Everywhere => {
+            let mut seen = HashSet::new();
+            for n in ring.walk(start) {
+                if seen.insert(n.address) {
+                    out.push(NodeRef::clone(n));
+                }
+            }
+        }
+        ReplicationStrategy::Local | ReplicationStrategy::Other { .. } => {
+            if let Some(owner) = ring.owners.get(start) {
+                out.push(NodeRef::clone(owner));
+            }
         }
     }
 }

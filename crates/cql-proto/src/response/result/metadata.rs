@@ -60,6 +60,14 @@ pub struct TableSpec<'a> {
 }
 
 impl<'a> TableSpec<'a> {
+    /// The spec of table `table_name` in keyspace `ks_name`; the `scylla` crate's constructor.
+    pub const fn borrowed(ks_name: &'a str, table_name: &'a str) -> Self {
+        Self {
+            ks_name,
+            table_name,
+        }
+    }
+
     /// The keyspace.
     pub fn ks_name(&self) -> &'a str {
         self.ks_name

@@ -37,6 +37,11 @@ pub(crate) trait AttemptTarget {
         true
     }
 
+    /// The node and connection that answered the last request sent (none for scripted targets).
+    fn coordinator(&self) -> Option<crate::response::Coordinator> {
+        None
+    }
+
     /// Reports an attempt's outcome (for the load-balancing policy's feedback hooks).
     fn on_attempt(&self, _latency: Duration, _error: Option<&RequestAttemptError>) {}
 }
@@ -62,6 +67,7 @@ pub(crate) struct SuccessfulResponse {
     pub(crate) tracing_id: Option<uuid::Uuid>,
     pub(crate) warnings: Vec<String>,
     pub(crate) custom_payload: Option<std::collections::HashMap<String, Option<Bytes>>>,
+    pub(crate) coordinator: Option<crate::response::Coordinator>,
 }
 
 /// When to race extra attempts: at most `max_extra`, one every `interval`.
@@ -257,6 +263,7 @@ where
                     tracing_id: env.tracing_id,
                     warnings: env.warnings,
                     custom_payload: env.custom_payload,
+                    coordinator: target.coordinator(),
                 });
             }
             Err(e) => e,
@@ -316,6 +323,7 @@ where
                     tracing_id: None,
                     warnings: Vec::new(),
                     custom_payload: None,
+                    coordinator: target.coordinator(),
                 });
             }
         }

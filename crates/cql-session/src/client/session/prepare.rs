@@ -39,6 +39,7 @@ impl SessionInner {
                 node,
                 shard: None,
                 plan: &NO_PLAN,
+                served: Default::default(),
             })
             .collect();
         if targets.is_empty() {

@@ -108,6 +108,7 @@ impl SessionInner {
             node,
             shard,
             plan: shared,
+            served: Default::default(),
         });
         let opts = ExecOptions {
             is_idempotent: config.is_idempotent,
@@ -182,7 +183,8 @@ impl SessionInner {
             shared_specs,
             executed.tracing_id,
             executed.warnings,
-        ))
+        )
+        .with_coordinator(executed.coordinator))
     }
 
     /// Runs an unprepared statement without values.
