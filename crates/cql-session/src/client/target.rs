@@ -22,12 +22,12 @@ use crate::response::Coordinator;
 /// maybe a spare one.
 pub(crate) struct NodeTarget<'a> {
     pub(crate) node: &'a NodeRef,
-    pub(crate) shard: Option<Shard>,
     /// What every target of the plan shares.
     pub(crate) plan: &'a PlanContext<'a>,
-    /// The connection the last request went out on, for [`AttemptTarget::coordinator`]: per
-    /// target, as a speculative attempt runs on another one at the same time.
-    pub(crate) served: Served,
+    /// The shard the plan chose, and the connection the last request went out on (for
+    /// [`AttemptTarget::coordinator`]): per target, as speculative attempts run on others at
+    /// the same time.
+    pub(crate) shard: TargetShard,
 }
 
 /// What the targets of one plan share.
@@ -38,30 +38,54 @@ pub(crate) struct PlanContext<'a> {
     pub(crate) feedback: Option<(&'a dyn LoadBalancingPolicy, &'a RoutingInfo<'a>)>,
 }
 
-/// The port and shard of the connection a target last sent on, packed in one atomic (set
-/// bit 63, port in bits 32..48, shard in the low 32 bits with `u32::MAX` for none): eight
-/// bytes in every attempt's future instead of a lock.
-#[derive(Debug, Default)]
-pub(crate) struct Served(AtomicU64);
+/// A target's chosen shard and the connection it last sent on, in one atomic: eight bytes in
+/// every target instead of the sixteen of `Option<Shard>` plus a record, so the request's
+/// future keeps its budget (`future_size_tests`).
+///
+/// Bits 0..32: the chosen shard (`u32::MAX` for none). Bits 32..48: the port of the last
+/// connection. Bits 48..64: its shard plus one, `0` before any send and `0xffff` for a
+/// connection without a shard (or one past 65,533, which no server has).
+#[derive(Debug)]
+pub(crate) struct TargetShard(AtomicU64);
 
-impl Served {
+const NO_SHARD: u64 = 0xffff_ffff;
+const SERVED_NO_SHARD: u64 = 0xffff;
+
+impl TargetShard {
+    /// A target on `shard` (any shard when `None`), nothing sent yet.
+    pub(crate) fn new(shard: Option<Shard>) -> Self {
+        Self(AtomicU64::new(shard.map_or(NO_SHARD, u64::from)))
+    }
+
+    /// The shard the plan chose.
+    fn chosen(&self) -> Option<Shard> {
+        let low = self.0.load(Ordering::Relaxed) & 0xffff_ffff;
+        // Masked to 32 bits: the cast cannot truncate.
+        (low != NO_SHARD).then_some(low as u32)
+    }
+
     fn record(&self, conn: &Connection) {
         let port = conn.info().peer.map_or(0, |p| p.port());
-        let shard = conn.shard().unwrap_or(u32::MAX);
-        let packed = 1 << 63 | u64::from(port) << 32 | u64::from(shard);
+        let served = match conn.shard() {
+            Some(s) if u64::from(s) < SERVED_NO_SHARD - 1 => u64::from(s) + 1,
+            _ => SERVED_NO_SHARD,
+        };
+        let chosen = self.0.load(Ordering::Relaxed) & 0xffff_ffff;
+        let packed = served << 48 | u64::from(port) << 32 | chosen;
         self.0.store(packed, Ordering::Relaxed);
     }
 
     /// `(port, shard)` of the last connection, if a request was sent.
-    fn get(&self) -> Option<(u16, Option<Shard>)> {
+    fn served(&self) -> Option<(u16, Option<Shard>)> {
         let packed = self.0.load(Ordering::Relaxed);
-        if packed & 1 << 63 == 0 {
+        let served = packed >> 48;
+        if served == 0 {
             return None;
         }
-        // Masked to 16 and 32 bits: the casts cannot truncate.
+        // Masked to 16 bits: the casts cannot truncate.
         let port = ((packed >> 32) & 0xffff) as u16;
-        let shard = (packed & 0xffff_ffff) as u32;
-        Some((port, (shard != u32::MAX).then_some(shard)))
+        let shard = (served != SERVED_NO_SHARD).then_some((served - 1) as u32);
+        Some((port, shard))
     }
 }
 
@@ -73,7 +97,7 @@ impl NodeTarget<'_> {
                 ConnectionPoolError::NodeDisabledByHostFilter.into(),
             ));
         };
-        let conn = match (self.shard, self.plan.token) {
+        let conn = match (self.shard.chosen(), self.plan.token) {
             (Some(s), _) => pool
                 .connection_for_shard(s)
                 .or_else(|| pool.any_connection()),
@@ -104,7 +128,7 @@ impl AttemptTarget for NodeTarget<'_> {
         // `execute` bounds it.
         async move {
             let conn = self.connection()?;
-            self.served.record(&conn);
+            self.shard.record(&conn);
             if !fits_connection(request, conn.info()) {
                 return send_adapted(conn, request, tracing).await;
             }
@@ -122,7 +146,7 @@ impl AttemptTarget for NodeTarget<'_> {
     }
 
     fn coordinator(&self) -> Option<Coordinator> {
-        let (port, shard) = self.served.get()?;
+        let (port, shard) = self.shard.served()?;
         // The connection's own peer address; the node's address (same IP) if it had none.
         let port = if port == 0 {
             self.node.address.port()

@@ -9,7 +9,7 @@ use proto::frame::RequestOptions;
 use proto::request::Prepare;
 use proto::response::ResultBody;
 
-use crate::client::target::{NodeTarget, PlanContext, attempt_error};
+use crate::client::target::{NodeTarget, PlanContext, TargetShard, attempt_error};
 use crate::errors::{PrepareError, RequestAttemptError};
 use crate::statement::{PreparedStatement, Statement};
 
@@ -37,9 +37,8 @@ impl SessionInner {
             .filter(|n| n.is_up() && n.pool().is_some())
             .map(|node| NodeTarget {
                 node,
-                shard: None,
                 plan: &NO_PLAN,
-                served: Default::default(),
+                shard: TargetShard::new(None),
             })
             .collect();
         if targets.is_empty() {

@@ -19,7 +19,7 @@ use crate::client::execute::{
     execute_speculative,
 };
 use crate::client::execution_profile::ExecutionProfile;
-use crate::client::target::{NodeTarget, PlanContext};
+use crate::client::target::{NodeTarget, PlanContext, TargetShard};
 use crate::errors::{BadQuery, ExecutionError};
 use crate::policies::load_balancing::{Plan, RoutingInfo};
 use crate::policies::speculative_execution::Context as SpeculativeContext;
@@ -106,9 +106,8 @@ impl SessionInner {
         let shared = &shared;
         let plan = Plan::new(policy, routing, &state).map(move |(node, shard)| NodeTarget {
             node,
-            shard,
             plan: shared,
-            served: Default::default(),
+            shard: TargetShard::new(shard),
         });
         let opts = ExecOptions {
             is_idempotent: config.is_idempotent,
