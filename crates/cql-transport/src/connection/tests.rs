@@ -101,10 +101,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counting<S> {
     }
 }
 
+/// A scripted peer answers only what the test sends, so neither heartbeats nor stall probes
+/// (`stall.rs` has its own tests) may add frames to the script.
 fn tuning() -> ConnectionTuning {
     ConnectionTuning {
         heartbeat_interval: None,
         request_timeout: None,
+        unresponsive_after: None,
         ..ConnectionTuning::default()
     }
 }
