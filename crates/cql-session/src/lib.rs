@@ -81,6 +81,11 @@ pub mod value;
 pub mod cluster {
     pub use transport::ReplicationStrategy;
     pub use transport::state::{ClusterState, Keyspace, Node, NodeRef, Table};
+
+    /// Schema metadata types, at the `scylla` crate's path.
+    pub mod metadata {
+        pub use proto::ColumnType;
+    }
 }
 
 /// TLS for connections (feature `tls`): build a [`tls::TlsConfig`] and pass it to
@@ -130,3 +135,9 @@ pub mod _macro_internal {
         RowSerializationContext, RowWriter, SerializationError, SerializeRow,
     };
 }
+
+/// The migration guide's snippets (`docs/migrating-from-scylla.md`), compiled and run as
+/// doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/migrating-from-scylla.md")]
+pub struct MigrationGuide;

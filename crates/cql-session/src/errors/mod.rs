@@ -24,6 +24,9 @@ pub use db::{DbError, OperationType};
 /// What kind of write timed out or failed (the server's `writeType`): `cql-proto`'s
 /// open string enum, re-exported so the wire spelling has one owner.
 pub use proto::WriteType;
+/// The errors of custom [`SerializeValue`](crate::serialize::value::SerializeValue) and
+/// [`DeserializeValue`](crate::deserialize::value::DeserializeValue) impls.
+pub use proto::{DecodeError, EncodeError};
 
 /// The per-connection error and the connect error of [`NewSessionError::Connect`], re-exported
 /// so that callers can match them (a refused login is a [`ConnectionError::Server`] during
@@ -61,7 +64,7 @@ pub enum RequestAttemptError {
     NodeUnresponsive(Duration),
     /// The request could not be serialized.
     #[error("the request could not be encoded: {0}")]
-    Encode(#[source] proto::EncodeError),
+    Encode(#[source] EncodeError),
     /// The connection refused the request as invalid (e.g. it cannot be encoded for the
     /// negotiated protocol version); trying elsewhere will not help.
     #[error("the request is invalid: {0}")]

@@ -76,7 +76,7 @@ async fn tokens_replicas_and_shards_match_what_the_server_says() {
         assert_eq!(locator.unique_nodes_in_global_ring().len(), 3);
         let dcs = locator.datacenter_names();
         let sim_dc = cluster.node(0).datacenter().to_owned();
-        assert_eq!(dcs, [sim_dc.clone()], "datacenters");
+        assert_eq!(dcs, std::slice::from_ref(&sim_dc), "datacenters");
         assert_eq!(
             locator
                 .unique_nodes_in_datacenter_ring(&sim_dc)
