@@ -44,6 +44,16 @@ fn tail_byte(b: u8) -> u64 {
     i64::from(b as i8) as u64
 }
 
+/// The token of a partition key under Scylla's CDC partitioner (`CDCPartitioner`, the CDC log
+/// tables' partitioner): the key's first 8 bytes as a big-endian signed integer (the stream id's
+/// high half); a key shorter than 8 bytes gets the minimum token.
+pub fn cdc_token(key: &[u8]) -> Token {
+    match key.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+        Some(b) => Token(i64::from_be_bytes(b)),
+        None => Token::MIN,
+    }
+}
+
 /// The token of a serialized partition key under Cassandra's `Murmur3Partitioner`.
 ///
 /// This is MurmurHash3 x64_128 with seed 0, returning the first 64-bit half, with Cassandra's

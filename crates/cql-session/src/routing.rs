@@ -81,11 +81,7 @@ pub mod partitioner {
         })?;
         Ok(match partitioner {
             PartitionerName::Murmur3 => proto::murmur3_token(&key),
-            // Scylla gives keys shorter than 8 bytes the minimum token.
-            PartitionerName::Cdc => match key.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
-                Some(b) => Token(i64::from_be_bytes(b)),
-                None => Token::MIN,
-            },
+            PartitionerName::Cdc => proto::token::cdc_token(&key),
         })
     }
 }
