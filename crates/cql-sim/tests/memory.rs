@@ -66,10 +66,7 @@ async fn insert_rows(c: &mut RawClient<tokio::io::DuplexStream>, id: &Bytes, n: 
             let req = Request::Execute(Execute {
                 id: id.clone(),
                 result_metadata_id: None,
-                params: cql_testkit::query::params(
-                    proto::codes::Consistency::ALL,
-                    row_values(i),
-                ),
+                params: cql_testkit::query::params(proto::codes::Consistency::ALL, row_values(i)),
             });
             streams.push(c.send(&req).await);
         }
