@@ -4,8 +4,9 @@
 //! All merging is last-write-wins on the write timestamp (microseconds); on a tie a tombstone
 //! wins over a live cell and otherwise the larger value wins, as Cassandra does.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use uuid::Uuid;
@@ -78,7 +79,57 @@ pub(crate) struct Row {
     pub(crate) clustering: Vec<Bytes>,
     pub(crate) marker: Option<Cell>,
     pub(crate) deleted_at: Option<i64>,
-    pub(crate) cells: HashMap<String, CellData>,
+    pub(crate) cells: Cells,
+}
+
+/// The cells of a row by column name: a vector sorted by name, kept at its length.
+///
+/// A row holds a handful of columns, so a sorted vector beats a hash map: no table of empty
+/// buckets, one allocation per row. The names are `Arc<str>`s that a [`Store`] interns
+/// ([`Names::intern`]), so a stored cell's name costs no allocation of its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Cells(Vec<(Arc<str>, CellData)>);
+
+impl Cells {
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(n, _)| (**n).cmp(name))
+    }
+
+    /// The cell of column `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&CellData> {
+        let i = self.position(name).ok()?;
+        self.0.get(i).map(|(_, d)| d)
+    }
+
+    /// Sets the cell of column `name`, replacing any.
+    pub(crate) fn insert(&mut self, name: impl Into<Arc<str>>, data: CellData) {
+        let name = name.into();
+        match self.position(&name) {
+            Ok(i) => self.0[i].1 = data,
+            Err(i) => self.0.insert(i, (name, data)),
+        }
+    }
+
+    /// Removes and returns the cell of column `name`, with the name as stored.
+    pub(crate) fn take(&mut self, name: &str) -> Option<(Arc<str>, CellData)> {
+        let i = self.position(name).ok()?;
+        Some(self.0.remove(i))
+    }
+
+    /// Removes the cell of column `name`.
+    pub(crate) fn remove(&mut self, name: &str) -> Option<CellData> {
+        self.take(name).map(|(_, d)| d)
+    }
+
+    /// The cells, by name.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &CellData)> {
+        self.0.iter().map(|(n, d)| (&**n, d))
+    }
+
+    /// Drops spare capacity (after a mutation, so a stored row holds no slack).
+    pub(crate) fn shrink(&mut self) {
+        self.0.shrink_to_fit();
+    }
 }
 
 /// A range tombstone over encoded clustering keys.
@@ -142,6 +193,8 @@ pub(crate) struct TableData {
 #[derive(Debug, Clone, Default)]
 pub struct Store {
     pub(crate) tables: HashMap<Uuid, TableData>,
+    /// The column names of stored cells, one allocation per distinct name.
+    names: Names,
 }
 
 impl Store {
@@ -170,13 +223,25 @@ impl Store {
         key: &PartitionKey,
         key_values: &[Bytes],
     ) -> &mut Partition {
+        self.partition_and_names(id, key, key_values).0
+    }
+
+    /// [`Store::partition_mut`], with the interned column names to store cells under.
+    pub(crate) fn partition_and_names(
+        &mut self,
+        id: Uuid,
+        key: &PartitionKey,
+        key_values: &[Bytes],
+    ) -> (&mut Partition, &mut Names) {
         let t = self.tables.entry(id).or_default();
-        t.partitions
+        let p = t
+            .partitions
             .entry(key.clone())
             .or_insert_with(|| Partition {
                 key_values: key_values.to_vec(),
                 ..Partition::default()
-            })
+            });
+        (p, &mut self.names)
     }
 
     /// Removes a column's cells from every row of a table (ALTER TABLE DROP).
@@ -189,6 +254,22 @@ impl Store {
                 }
             }
         }
+    }
+}
+
+/// The interned column names of a [`Store`]: every cell of a column shares one `Arc<str>`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Names(HashSet<Arc<str>>);
+
+impl Names {
+    /// The shared name equal to `name`, added if new.
+    pub(crate) fn intern(&mut self, name: &str) -> Arc<str> {
+        if let Some(n) = self.0.get(name) {
+            return Arc::clone(n);
+        }
+        let n: Arc<str> = Arc::from(name);
+        self.0.insert(Arc::clone(&n));
+        n
     }
 }
 

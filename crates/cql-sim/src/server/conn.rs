@@ -137,6 +137,40 @@ fn opcode_name(op: Opcode) -> String {
 ///
 /// [`NodeHandle::connect_in_process`]: crate::server::NodeHandle::connect_in_process
 pub(crate) async fn run<R, W>(
+    io: (R, W),
+    peer: SocketAddr,
+    cluster: Arc<ClusterInner>,
+    node: Arc<NodeShared>,
+    shard: u32,
+    epoch: watch::Receiver<u64>,
+    guard: ConnGuard,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let mut stopped = epoch.clone();
+    // A stop ends the connection wherever it waits: also in the middle of a request, as when a
+    // client that reads nothing makes every response wait for room. Nothing of the cluster may
+    // outlive its nodes' stop in a task.
+    tokio::select! {
+        () = serve(io, peer, cluster, node, shard, epoch, guard) => {}
+        _ = stopped.changed() => {}
+    }
+}
+
+/// Aborts the writer task when the connection is dropped mid-way (see [`run`]); disarmed
+/// when it ends normally, so the writer can flush what was queued.
+struct AbortWriter(Option<tokio::task::AbortHandle>);
+
+impl Drop for AbortWriter {
+    fn drop(&mut self) {
+        if let Some(h) = self.0.take() {
+            h.abort();
+        }
+    }
+}
+
+async fn serve<R, W>(
     (mut rd, wr): (R, W),
     peer: SocketAddr,
     cluster: Arc<ClusterInner>,
@@ -150,6 +184,7 @@ pub(crate) async fn run<R, W>(
 {
     let (tx, rx) = mpsc::channel(1024);
     let mut writer = tokio::spawn(write_loop(wr, rx));
+    let mut abort_writer = AbortWriter(Some(writer.abort_handle()));
     let max_frame = cluster.config.max_frame_size;
     let mut conn = Connection {
         shared: Arc::new(SharedConnState {
@@ -237,6 +272,7 @@ pub(crate) async fn run<R, W>(
         }
     }
     // Dropping our sender lets the writer finish queued frames (delayed tasks hold others).
+    abort_writer.0 = None;
     drop(conn);
 }
 
@@ -457,9 +493,17 @@ impl Connection {
 
     fn send_later(&self, out: Outgoing, delay: Duration) {
         let shared = Arc::clone(&self.shared);
+        // A stop drops the held response (as it closes the connection), so the task ends
+        // with the node rather than after the delay.
+        let mut stopped = shared.node.epoch.subscribe();
         tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            let _ = shared.tx.send(out).await;
+            tokio::select! {
+                () = async {
+                    tokio::time::sleep(delay).await;
+                    let _ = shared.tx.send(out).await;
+                } => {}
+                _ = stopped.changed() => {}
+            }
         });
     }
 

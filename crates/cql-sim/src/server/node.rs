@@ -204,6 +204,9 @@ impl NodeShared {
         if self.is_up() {
             return Ok(());
         }
+        if cluster.shut_down.load(Ordering::Acquire) {
+            return Err(SimError::ShutDown);
+        }
         // The previous listeners must be gone before their ports are bound again.
         let old: Vec<_> = lock(&self.stopping).drain(..).collect();
         for h in old {

@@ -9,14 +9,18 @@ use proto::ColumnType;
 use super::{ColOp, Mutation};
 use crate::error::{CqlError, Result};
 use crate::key_encoding::encode_component;
-use crate::storage::{Cell, CellData, Element, Partition, Replicas, Row};
+use crate::storage::{Cell, CellData, Element, Names, Partition, Replicas, Row};
 
 /// Applies every mutation to all live replicas of its partition.
+///
+/// Each mutation's bytes are first copied into one buffer of their own ([`super::pack`]), which
+/// every replica's cells then share: stored values never pin the request frames they came in.
 pub(super) fn apply_all(data: &mut dyn Replicas, mutations: &[Mutation], now: i64) -> Result<()> {
     for m in mutations {
+        let m = &super::pack::packed(m);
         let n = data.write(&m.table, m.key.token, &mut |store| {
-            let p = store.partition_mut(m.table.id, &m.key, &m.key_values);
-            apply(p, m, now);
+            let (p, names) = store.partition_and_names(m.table.id, &m.key, &m.key_values);
+            apply(p, names, m, now);
         });
         if n == 0 {
             return Err(CqlError::Unavailable {
@@ -84,9 +88,12 @@ fn live_list_keys(
         .collect()
 }
 
-fn apply_op(row: &mut Row, name: &str, op: &ColOp, now: i64) {
+fn apply_op(row: &mut Row, names: &mut Names, name: &str, op: &ColOp, now: i64) {
     let now_s = now.div_euclid(1_000_000);
-    let mut slot = row.cells.remove(name);
+    let (name, mut slot) = match row.cells.take(name) {
+        Some((n, d)) => (n, Some(d)),
+        None => (names.intern(name), None),
+    };
     match op {
         ColOp::Set(c) => merge_cell(&mut slot, c),
         ColOp::Counter(delta) => {
@@ -226,8 +233,7 @@ fn apply_op(row: &mut Row, name: &str, op: &ColOp, now: i64) {
             let current = match &slot {
                 Some(CellData::Simple(c)) => {
                     if c.ts > cell.ts {
-                        row.cells
-                            .insert(name.to_owned(), CellData::Simple(c.clone()));
+                        row.cells.insert(name, CellData::Simple(c.clone()));
                         return;
                     }
                     c.value.clone()
@@ -263,7 +269,7 @@ fn apply_op(row: &mut Row, name: &str, op: &ColOp, now: i64) {
         }
     }
     if let Some(s) = slot {
-        row.cells.insert(name.to_owned(), s);
+        row.cells.insert(name, s);
     }
 }
 
@@ -286,15 +292,16 @@ fn udt_fields(mut b: &[u8], count: usize) -> Vec<Option<Bytes>> {
 }
 
 /// Applies a mutation to a partition of one replica.
-fn apply(p: &mut Partition, m: &Mutation, now: i64) {
+fn apply(p: &mut Partition, names: &mut Names, m: &Mutation, now: i64) {
     if let Some(ts) = m.delete_partition {
         p.deleted_at = p.deleted_at.max(Some(ts));
     }
     p.range_tombstones.extend(m.range_deletes.iter().cloned());
     for r in &m.rows {
         for (name, _, op) in r.ops.iter().filter(|o| o.1) {
-            apply_op(&mut p.static_row, name, op, now);
+            apply_op(&mut p.static_row, names, name, op, now);
         }
+        p.static_row.cells.shrink();
         let Some((enc, values)) = &r.clustering else {
             continue;
         };
@@ -315,7 +322,8 @@ fn apply(p: &mut Partition, m: &Mutation, now: i64) {
             row.marker = Some(mk.clone());
         }
         for (name, _, op) in regular {
-            apply_op(row, name, op, now);
+            apply_op(row, names, name, op, now);
         }
+        row.cells.shrink();
     }
 }

@@ -7,6 +7,7 @@
 //! - [`writer`]: one statement's assignments and values turned into column operations;
 //! - [`batch`]: the entry point, every statement of a batch turned into [`Mutation`]s;
 //! - [`lwt`]: the conditions of a conditional batch checked on one replica;
+//! - [`pack`]: a mutation's bytes copied into one buffer before it is stored;
 //! - [`apply`]: mutations applied to the partitions of a replica.
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ mod apply;
 mod batch;
 mod keys;
 mod lwt;
+mod pack;
 mod writer;
 
 pub(in crate::exec) use batch::batch;

@@ -361,6 +361,7 @@ impl SimClusterBuilder {
             nodes: RwLock::new(nodes.clone()),
             data: Mutex::new(data),
             events,
+            shut_down: std::sync::atomic::AtomicBool::new(false),
             started_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),

@@ -50,9 +50,12 @@ pub enum SimError {
     /// The node is stopped; start it first.
     #[error("node {0} is down; start it before connecting")]
     NodeDown(usize),
+    /// The cluster was shut down (or dropped) and its data freed; start a new one.
+    #[error("the cluster was shut down; build a new one with SimCluster::builder()")]
+    ShutDown,
 }
 
-/// A running simulated cluster. Dropping it stops every node.
+/// A running simulated cluster. Dropping it shuts it down ([`SimCluster::shutdown`]).
 #[derive(Debug)]
 pub struct SimCluster {
     inner: Arc<ClusterInner>,
@@ -155,6 +158,9 @@ impl SimCluster {
     /// Adds a node to data centre `dc` (the first data centre when `None`), streams it the
     /// partitions it now replicates, starts it and announces it with TOPOLOGY_CHANGE NEW_NODE.
     pub async fn add_node(&self, dc: Option<&str>) -> Result<NodeHandle, SimError> {
+        if self.inner.shut_down.load(Ordering::Acquire) {
+            return Err(SimError::ShutDown);
+        }
         let nodes = self.inner.node_list();
         let id = nodes.len();
         if id >= 250 {
@@ -242,11 +248,15 @@ impl SimCluster {
         Some(pem.to_string())
     }
 
-    /// Stops every node.
+    /// Shuts the cluster down: stops every node, which closes its listeners and connections and
+    /// ends its tasks, and frees every node's data. The cluster cannot be started again
+    /// ([`SimError::ShutDown`]); [`NodeHandle`]s kept past it hold no rows.
     pub fn shutdown(&self) {
+        self.inner.shut_down.store(true, Ordering::Release);
         for n in self.inner.node_list() {
             n.stop();
         }
+        lock(&self.inner.data).release();
     }
 }
 

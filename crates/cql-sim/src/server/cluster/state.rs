@@ -60,6 +60,8 @@ pub(crate) struct ClusterInner {
     pub(crate) nodes: RwLock<Vec<Arc<NodeShared>>>,
     pub(crate) data: Mutex<DataPlane>,
     pub(crate) events: broadcast::Sender<ClusterEvent>,
+    /// Set by [`crate::SimCluster::shutdown`]: no node starts again.
+    pub(crate) shut_down: std::sync::atomic::AtomicBool,
     pub(crate) started_unix: u64,
 }
 

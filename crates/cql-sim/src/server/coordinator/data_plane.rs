@@ -74,6 +74,15 @@ impl DataPlane {
         self.placements_gen = None;
     }
 
+    /// Frees every node's data and the per-partition counters (the cluster shut down); the
+    /// schema stays, so late requests on closing connections still resolve.
+    pub(crate) fn release(&mut self) {
+        for s in &mut self.stores {
+            *s = Store::new();
+        }
+        self.rate_limiter = super::rate_limit::RateLimiter::default();
+    }
+
     pub(crate) fn ensure_stores(&mut self, n: usize) {
         while self.stores.len() < n {
             self.stores.push(Store::new());

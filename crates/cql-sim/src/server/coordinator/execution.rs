@@ -384,11 +384,17 @@ fn schema_changed(
             n.set_schema_version(version);
         } else {
             let weak = Arc::downgrade(cluster);
+            // A node that stops meanwhile catches up when it starts: the task ends with it.
+            let mut stopped = n.epoch.subscribe();
             tokio::spawn(async move {
-                tokio::time::sleep(delay).await;
-                if let Some(c) = weak.upgrade() {
-                    let v = lock(&c.data).schema_version();
-                    n.set_schema_version(v);
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {
+                        if let Some(c) = weak.upgrade() {
+                            let v = lock(&c.data).schema_version();
+                            n.set_schema_version(v);
+                        }
+                    }
+                    _ = stopped.changed() => {}
                 }
             });
         }
