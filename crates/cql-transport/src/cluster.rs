@@ -143,6 +143,12 @@ impl Cluster {
         let mut control_config = config.connection.clone();
         control_config.keyspace = None;
         control_config.event_sender = Some(events_tx.clone());
+        // The per-connection in-flight limit is for the pools' user requests: the control
+        // connection's reads run concurrently and keep the defaults.
+        let defaults = crate::config::ConnectionTuning::default();
+        control_config.tuning.max_in_flight = defaults.max_in_flight;
+        control_config.tuning.max_streams = defaults.max_streams;
+        control_config.tuning.backpressure = defaults.backpressure;
         let mut errors = Vec::new();
         let mut control = None;
         for addr in &contacts {

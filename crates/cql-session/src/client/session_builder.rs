@@ -15,8 +15,11 @@ use super::execution_profile::ExecutionProfileHandle;
 use super::session::{Session, SessionOptions, validate_keyspace_name};
 use crate::consistency::Consistency;
 use crate::errors::{MetadataError, NewSessionError, UseKeyspaceError};
+use crate::policies::throttle::RequestThrottler;
 
 pub use proto::frame::{Compression, ProtocolVersion};
+/// What a request does on a connection at its in-flight limit: `cql-transport`'s, re-exported.
+pub use transport::Backpressure;
 
 /// A contact point.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +111,20 @@ pub struct SessionConfig {
     pub tracing_info_fetch_consistency: Consistency,
     /// Rewrites the addresses of peers (e.g. behind NAT).
     pub address_translator: Option<Arc<dyn AddressTranslator>>,
+    /// The most requests one connection of a pool carries at once (default 32,768, a
+    /// connection's stream ids); above it, [`Self::connection_backpressure`] applies. Counts
+    /// requests whose callers gave up until their responses arrive. The control connection
+    /// keeps the default. An extension over the `scylla` crate.
+    pub connection_max_in_flight: NonZeroUsize,
+    /// What a request does on a connection at [`Self::connection_max_in_flight`]: wait for a
+    /// free slot, within its timeouts (the default), or fail fast
+    /// ([`Backpressure::Error`]: the attempt fails with
+    /// [`NotSentReason::InFlightLimitReached`](crate::errors::NotSentReason::InFlightLimitReached)
+    /// and the request moves to the next node of its plan).
+    pub connection_backpressure: Backpressure,
+    /// The session-wide request throttler (none by default); see
+    /// [`crate::policies::throttle`].
+    pub request_throttler: Option<Arc<dyn RequestThrottler>>,
     /// TLS settings; plain TCP when `None`.
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
@@ -160,6 +177,10 @@ impl SessionConfig {
             tracing_info_fetch_interval: Duration::from_millis(3),
             tracing_info_fetch_consistency: Consistency::One,
             address_translator: None,
+            connection_max_in_flight: NonZeroUsize::new(transport::MAX_STREAMS)
+                .unwrap_or(NonZeroUsize::MIN),
+            connection_backpressure: Backpressure::Wait,
+            request_throttler: None,
             #[cfg(feature = "tls")]
             tls_context: None,
         }
@@ -201,6 +222,11 @@ impl SessionConfig {
         // User requests are bounded per attempt by the session (through `Connection::send`);
         // this bounds the transport's own requests (`Connection::request`).
         c.connection.tuning.request_timeout = Some(self.internal_request_timeout);
+        let max_in_flight = self.connection_max_in_flight.get();
+        c.connection.tuning.max_in_flight = max_in_flight;
+        // A waiting request waits for a stream id: no more ids than the limit keeps `Wait` to it.
+        c.connection.tuning.max_streams = max_in_flight.min(transport::MAX_STREAMS);
+        c.connection.tuning.backpressure = self.connection_backpressure;
         #[cfg(feature = "tls")]
         {
             c.connection.tls = self.tls_context.clone();
@@ -252,6 +278,7 @@ impl Session {
             tracing_info_fetch_interval: config.tracing_info_fetch_interval,
             tracing_info_fetch_consistency: config.tracing_info_fetch_consistency,
             unresponsive_node_after: config.unresponsive_node_after,
+            request_throttler: config.request_throttler.clone(),
         };
         let session = Self::from_cluster(
             cluster,
@@ -506,5 +533,35 @@ impl SessionBuilder {
     /// Connects the session.
     pub async fn build(&self) -> Result<Session, NewSessionError> {
         Session::connect(self.config.clone()).await
+    }
+}
+
+/// Throttling and backpressure: the per-connection in-flight limit and the session-wide
+/// request throttler.
+impl SessionBuilder {
+    /// The most requests one connection of a pool carries at once (default 32,768); see
+    /// [`SessionConfig::connection_max_in_flight`].
+    #[must_use]
+    pub fn connection_max_in_flight(mut self, limit: NonZeroUsize) -> Self {
+        self.config.connection_max_in_flight = limit;
+        self
+    }
+
+    /// What a request does on a connection at its in-flight limit: wait (the default) or fail
+    /// fast; see [`SessionConfig::connection_backpressure`].
+    #[must_use]
+    pub fn connection_backpressure(mut self, backpressure: Backpressure) -> Self {
+        self.config.connection_backpressure = backpressure;
+        self
+    }
+
+    /// Throttles every user request through `throttler` (a
+    /// [`ConcurrencyLimitingThrottler`](crate::policies::throttle::ConcurrencyLimitingThrottler),
+    /// a [`RateLimitingThrottler`](crate::policies::throttle::RateLimitingThrottler) or your
+    /// own); none by default. See [`crate::policies::throttle`].
+    #[must_use]
+    pub fn request_throttler(mut self, throttler: Arc<dyn RequestThrottler>) -> Self {
+        self.config.request_throttler = Some(throttler);
+        self
     }
 }

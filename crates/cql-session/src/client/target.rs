@@ -14,7 +14,7 @@ use transport::state::NodeRef;
 use transport::{Connection, ConnectionError, ConnectionInfo};
 
 use super::execute::AttemptTarget;
-use crate::errors::{ConnectionPoolError, DbError, RequestAttemptError};
+use crate::errors::{ConnectionPoolError, DbError, NotSentReason, RequestAttemptError};
 use crate::policies::load_balancing::{LoadBalancingPolicy, RoutingInfo, Shard};
 use crate::response::Coordinator;
 
@@ -33,9 +33,17 @@ pub(crate) struct NodeTarget<'a> {
 /// What the targets of one plan share.
 #[derive(Default)]
 pub(crate) struct PlanContext<'a> {
-    pub(crate) token: Option<Token>,
-    /// The policy that chose the nodes and the request it routed, for its feedback hooks.
+    /// The policy that chose the nodes and the request it routed (with its token), for its
+    /// feedback hooks.
     pub(crate) feedback: Option<(&'a dyn LoadBalancingPolicy, &'a RoutingInfo<'a>)>,
+}
+
+impl PlanContext<'_> {
+    /// The request's token, if routed by one. Read from the routing info, not copied: every
+    /// request's future holds this context.
+    fn token(&self) -> Option<Token> {
+        self.feedback.and_then(|(_, routing)| routing.token)
+    }
 }
 
 /// A target's chosen shard and the connection it last sent on, in one atomic: eight bytes in
@@ -97,7 +105,7 @@ impl NodeTarget<'_> {
                 ConnectionPoolError::NodeDisabledByHostFilter.into(),
             ));
         };
-        let conn = match (self.shard.chosen(), self.plan.token) {
+        let conn = match (self.shard.chosen(), self.plan.token()) {
             (Some(s), _) => pool
                 .connection_for_shard(s)
                 .or_else(|| pool.any_connection()),
@@ -237,9 +245,12 @@ pub(crate) fn attempt_error(e: ConnectionError) -> RequestAttemptError {
         ConnectionError::Encode(e) => RequestAttemptError::Encode(e),
         ConnectionError::Decode(_) => RequestAttemptError::Decode(e),
         ConnectionError::Invalid(_) => RequestAttemptError::Invalid(e),
-        ConnectionError::TooManyInFlight { .. }
-        | ConnectionError::Connect { .. }
-        | ConnectionError::ConnectTimeout(_) => RequestAttemptError::NotSent(e.into()),
+        ConnectionError::TooManyInFlight { limit } => {
+            RequestAttemptError::NotSent(NotSentReason::InFlightLimitReached { limit })
+        }
+        ConnectionError::Connect { .. } | ConnectionError::ConnectTimeout(_) => {
+            RequestAttemptError::NotSent(e.into())
+        }
         other => RequestAttemptError::BrokenConnection(other),
     }
 }

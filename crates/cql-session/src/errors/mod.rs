@@ -92,9 +92,18 @@ pub enum NotSentReason {
     /// No connection of the node's pool could take it.
     #[error(transparent)]
     Pool(#[from] ConnectionPoolError),
-    /// The connection refused it before sending (in-flight limit reached, not connected).
+    /// The connection refused it before sending (not connected, broken).
     #[error(transparent)]
     Connection(#[from] ConnectionError),
+    /// The connection already had `limit` requests in flight, the per-connection limit, and
+    /// its backpressure fails fast ([`Backpressure::Error`](transport::Backpressure::Error)).
+    #[error(
+        "the connection already has {limit} requests in flight, its limit; raise SessionBuilder::connection_max_in_flight, open more connections (SessionBuilder::pool_size), wait instead (Backpressure::Wait), or lower the load"
+    )]
+    InFlightLimitReached {
+        /// The per-connection in-flight limit that was hit.
+        limit: usize,
+    },
 }
 
 impl RequestAttemptError {
@@ -232,6 +241,40 @@ pub enum ConnectionPoolError {
     NodeDisabledByHostFilter,
 }
 
+/// The session's request throttler refused a request: as many requests as it admits were
+/// running or starting, and its queue was full. The request was not sent. See
+/// [`crate::policies::throttle`].
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ThrottleError {
+    /// [`ConcurrencyLimitingThrottler`](crate::policies::throttle::ConcurrencyLimitingThrottler)
+    /// had `max_concurrent_requests` running and `queued` waiting, its queue's limit.
+    #[error(
+        "request throttled: {max_concurrent_requests} requests are running and {queued} waiting, the throttler's limits; lower the load or raise the throttler's max_concurrent_requests or max_queue_size"
+    )]
+    ConcurrencyLimit {
+        /// The most requests the throttler runs at once.
+        max_concurrent_requests: usize,
+        /// The requests waiting when this one came, the queue's limit.
+        queued: usize,
+    },
+    /// [`RateLimitingThrottler`](crate::policies::throttle::RateLimitingThrottler) starts
+    /// `max_requests_per_second`, and `queued` requests were waiting, its queue's limit.
+    #[error(
+        "request throttled: {queued} requests wait to start at {max_requests_per_second} per second, the throttler's limits; lower the request rate or raise the throttler's max_requests_per_second or max_queue_size"
+    )]
+    RateLimit {
+        /// The most requests the throttler starts per second.
+        max_requests_per_second: u32,
+        /// The requests waiting when this one came, the queue's limit.
+        queued: usize,
+    },
+    /// A custom [`RequestThrottler`](crate::policies::throttle::RequestThrottler) refused the
+    /// request.
+    #[error("request throttled: {0}")]
+    Custom(#[source] std::sync::Arc<dyn std::error::Error + Send + Sync>),
+}
+
 /// A request (statement, batch) failed.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -278,6 +321,10 @@ pub enum ExecutionError {
     /// The session was closed.
     #[error("the session is closed")]
     SessionClosed,
+    /// The session's request throttler refused the request (its queue was full); it was not
+    /// sent.
+    #[error(transparent)]
+    Throttled(#[from] ThrottleError),
     /// Rows came without metadata (the statement uses its cached result specs, see
     /// `PreparedStatement::set_use_cached_result_metadata`) with another column count than the
     /// cached specs: decoding them would read the wrong columns.

@@ -22,6 +22,8 @@ pub struct Metrics {
     retries: AtomicU64,
     speculative: AtomicU64,
     unresponsive_failovers: AtomicU64,
+    throttle_queued: AtomicU64,
+    throttle_rejected: AtomicU64,
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
     buckets: Box<[AtomicU64]>,
@@ -56,6 +58,8 @@ impl Metrics {
             retries: AtomicU64::new(0),
             speculative: AtomicU64::new(0),
             unresponsive_failovers: AtomicU64::new(0),
+            throttle_queued: AtomicU64::new(0),
+            throttle_rejected: AtomicU64::new(0),
             latency_count: AtomicU64::new(0),
             latency_sum_us: AtomicU64::new(0),
             buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
@@ -84,6 +88,14 @@ impl Metrics {
 
     pub(crate) fn inc_unresponsive_failovers(&self) {
         self.unresponsive_failovers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn inc_throttle_queued(&self) {
+        self.throttle_queued.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn inc_throttle_rejected(&self) {
+        self.throttle_rejected.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn inc_speculative(&self) {
@@ -132,6 +144,19 @@ impl Metrics {
     /// `SessionBuilder::unresponsive_node_after`). An extension over the `scylla` crate.
     pub fn get_unresponsive_failovers_num(&self) -> u64 {
         self.unresponsive_failovers.load(Ordering::Relaxed)
+    }
+
+    /// Requests that waited in the queue of the session's request throttler (see
+    /// `SessionBuilder::request_throttler`) before they started, ran out of time, or were
+    /// dropped. An extension over the `scylla` crate.
+    pub fn get_throttled_num(&self) -> u64 {
+        self.throttle_queued.load(Ordering::Relaxed)
+    }
+
+    /// Requests the session's request throttler refused because its queue was full
+    /// (`ExecutionError::Throttled`). An extension over the `scylla` crate.
+    pub fn get_throttle_rejected_num(&self) -> u64 {
+        self.throttle_rejected.load(Ordering::Relaxed)
     }
 
     /// The mean latency of successful requests, in milliseconds.
@@ -257,6 +282,13 @@ mod tests {
         m.inc_retries();
         m.inc_queries_iter();
         m.inc_errors_iter();
+        m.inc_throttle_queued();
+        m.inc_throttle_queued();
+        m.inc_throttle_rejected();
+        assert_eq!(
+            (m.get_throttled_num(), m.get_throttle_rejected_num()),
+            (2, 1)
+        );
         assert_eq!(
             (
                 m.get_queries_num(),

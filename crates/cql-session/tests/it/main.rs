@@ -25,6 +25,7 @@ mod server_signals;
 mod session;
 mod sim;
 mod tablets;
+mod throttle;
 #[cfg(feature = "tls")]
 mod tls_sim;
 #[cfg(feature = "derive")]

@@ -43,6 +43,8 @@ pub(crate) struct SessionOptions {
     pub(crate) tracing_info_fetch_consistency: Consistency,
     /// `SessionConfig::unresponsive_node_after`.
     pub(crate) unresponsive_node_after: Option<Duration>,
+    /// `SessionConfig::request_throttler`.
+    pub(crate) request_throttler: Option<Arc<dyn crate::policies::throttle::RequestThrottler>>,
 }
 
 /// The driver's main object: connections to every node, and the methods that run statements.

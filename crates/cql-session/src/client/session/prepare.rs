@@ -27,10 +27,7 @@ impl SessionInner {
             query: statement.contents.clone(),
             keyspace: None,
         });
-        static NO_PLAN: PlanContext<'static> = PlanContext {
-            token: None,
-            feedback: None,
-        };
+        static NO_PLAN: PlanContext<'static> = PlanContext { feedback: None };
         let targets: Vec<NodeTarget<'_>> = state
             .nodes()
             .iter()

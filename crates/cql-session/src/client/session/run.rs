@@ -5,14 +5,18 @@
 //! statements, prepared statements and batches.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::Either;
 use proto::request::{Execute, Query, QueryParameters};
 use proto::response::{ColumnSpec, Prepared, ResultBody};
 use proto::{Request, SerializedValues, Token};
+use tokio::time::Instant;
 
 use crate::client::execute::{
     ExecOptions, Reprepare, Repreparer, Speculation, SuccessfulResponse, execute,
@@ -20,9 +24,10 @@ use crate::client::execute::{
 };
 use crate::client::execution_profile::ExecutionProfile;
 use crate::client::target::{NodeTarget, PlanContext, TargetShard};
-use crate::errors::{BadQuery, ExecutionError};
+use crate::errors::{Attempts, BadQuery, ExecutionError};
 use crate::policies::load_balancing::{Plan, RoutingInfo};
 use crate::policies::speculative_execution::Context as SpeculativeContext;
+use crate::policies::throttle::RequestThrottler;
 use crate::response::QueryResult;
 use crate::serialize::SerializeRow;
 use crate::statement::prepared::{PartitionKeyError, PreparedShared};
@@ -42,6 +47,43 @@ impl SessionInner {
             return Err(ExecutionError::SessionClosed);
         }
         Ok(guard)
+    }
+
+    /// Admits a user request: counts it in flight and, with a request throttler, waits for
+    /// one of its permits within `timeout`. Returns the guard and what is left of `timeout`.
+    ///
+    async fn admit_throttled(
+        &self,
+        throttler: &dyn RequestThrottler,
+        timeout: Option<Duration>,
+    ) -> Result<(Admitted<'_>, Option<Duration>), ExecutionError> {
+        let in_flight = self.enter()?;
+        let started = Instant::now();
+        let mut acquire = throttler.acquire();
+        let acquired = match futures::poll!(&mut acquire) {
+            Poll::Ready(r) => r,
+            Poll::Pending => {
+                self.metrics.inc_throttle_queued();
+                match timeout {
+                    None => acquire.await,
+                    Some(t) => match tokio::time::timeout(t, acquire).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            return Err(ExecutionError::RequestTimeout {
+                                timeout: t,
+                                attempts: Attempts::default(),
+                            });
+                        }
+                    },
+                }
+            }
+        };
+        if let Err(e) = acquired {
+            self.metrics.inc_throttle_rejected();
+            return Err(e.into());
+        }
+        let left = timeout.map(|t| t.saturating_sub(started.elapsed()));
+        Ok((Admitted(in_flight), left))
     }
 
     /// Counts a finished request (and its failure) in the metrics.
@@ -86,21 +128,68 @@ impl SessionInner {
     }
 
     /// Runs `request` through the profile's plan and retry policy.
-    pub(super) async fn run(
+    ///
+    /// Not an `async fn`: without a request throttler the returned future is
+    /// `run_admitted`'s own, not another layer around it (every layer is moved, whole, when
+    /// the request starts); the throttled path is boxed.
+    pub(super) fn run<'a>(
+        &'a self,
+        request: &'a mut Request,
+        config: &'a StatementConfig,
+        profile: &'a ExecutionProfile,
+        routing: RoutingInfo<'a>,
+        reprepare: Reprepare<'a>,
+    ) -> impl Future<Output = Result<SuccessfulResponse, ExecutionError>> + Send + 'a {
+        let Some(throttler) = &self.options.request_throttler else {
+            return match self.enter() {
+                Ok(in_flight) => Either::Left(self.run_admitted(
+                    Admitted(in_flight),
+                    request,
+                    config,
+                    profile,
+                    routing,
+                    reprepare,
+                )),
+                Err(e) => Either::Right(thin(Box::pin(std::future::ready(Err(e))))),
+            };
+        };
+        Either::Right(thin(Box::pin(async move {
+            let timeout = config.request_timeout.or(profile.request_timeout);
+            let (admitted, left) = self.admit_throttled(&**throttler, timeout).await?;
+            // The time queued counts against the request timeout: the attempts get the rest.
+            let mut config = config.clone();
+            config.request_timeout = left;
+            let r = self
+                .run_admitted(admitted, request, &config, profile, routing, reprepare)
+                .await;
+            match r {
+                // Report the whole timeout, not what was left of it.
+                Err(ExecutionError::RequestTimeout { attempts, .. }) => {
+                    Err(ExecutionError::RequestTimeout {
+                        timeout: timeout.unwrap_or_default(),
+                        attempts,
+                    })
+                }
+                r => r,
+            }
+        })))
+    }
+
+    /// [`SessionInner::run`] once the request is admitted; the guard lives as long as the
+    /// request.
+    async fn run_admitted(
         &self,
+        _admitted: Admitted<'_>,
         request: &mut Request,
         config: &StatementConfig,
         profile: &ExecutionProfile,
         routing: RoutingInfo<'_>,
         reprepare: Reprepare<'_>,
     ) -> Result<SuccessfulResponse, ExecutionError> {
-        let _in_flight = self.enter()?;
         let state = self.cluster.state();
-        let token = routing.token;
         let policy = &*profile.load_balancing_policy;
         let routing = &routing;
         let shared = PlanContext {
-            token,
             feedback: Some((policy, routing)),
         };
         let shared = &shared;
@@ -122,24 +211,23 @@ impl SessionInner {
                 .unresponsive_node_after
                 .filter(|_| config.is_idempotent),
         };
-        let speculation = profile.speculative_execution_policy.as_ref().map(|p| {
-            let ctx = SpeculativeContext::new(Arc::clone(&self.metrics));
-            Speculation {
-                max_extra: p.max_retry_count(&ctx),
-                interval: p.retry_interval(&ctx),
-            }
-        });
-        match speculation {
+        // No `Speculation` local: it would live across the unspeculated path's await too.
+        match profile.speculative_execution_policy.as_ref() {
             // Without speculation, skip its layer (a future moved whole at every layer).
             None => execute(plan, request, &opts, reprepare).await,
             // Boxed: its future is large and speculation is opt-in.
-            Some(_) => {
+            Some(p) => {
+                let ctx = SpeculativeContext::new(Arc::clone(&self.metrics));
+                let speculation = Speculation {
+                    max_extra: p.max_retry_count(&ctx),
+                    interval: p.retry_interval(&ctx),
+                };
                 Box::pin(execute_speculative(
                     plan,
                     request,
                     &opts,
                     reprepare,
-                    speculation,
+                    Some(speculation),
                 ))
                 .await
             }
@@ -312,6 +400,32 @@ impl SessionInner {
         };
         check_cached_specs(&executed.body, &columns.specs)?;
         self.finish(executed, Some(&columns.specs)).await
+    }
+}
+
+/// The boxed future of [`SessionInner::run`]'s rare paths: throttled, or refused at once.
+type RunFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<SuccessfulResponse, ExecutionError>> + Send + 'a>>;
+
+/// A thin pointer to a boxed run: a fat one would make [`SessionInner::run`]'s future larger
+/// than the unthrottled path's own, and with it every request's.
+fn thin(f: RunFuture<'_>) -> Pin<Box<RunFuture<'_>>> {
+    Box::pin(f)
+}
+
+/// A user request admitted by [`SessionInner::run`]: counted in flight and, when the session
+/// has a request throttler, holding one of its permits. Dropping it gives both back, once, on
+/// every path: success, error, timeout, or the caller dropping the request's future.
+///
+/// Made only where that holds: without a throttler, or once it admitted the request (the
+/// session's throttler never changes).
+struct Admitted<'a>(InFlight<'a>);
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        if let Some(t) = &self.0.0.options.request_throttler {
+            t.release();
+        }
     }
 }
 
