@@ -17,7 +17,7 @@ use tracing::Instrument;
 use crate::config::ConnectionConfig;
 use crate::connection::Connection;
 use crate::error::ConnectionError;
-use crate::metadata::{self, AddressTranslator, MetadataError, PeerInfo};
+use crate::metadata::{self, AddressTranslator, MetadataError, NodeFilter, Peer};
 use crate::pool::{Connector, NodePool, PoolConfig, tcp_connector};
 use crate::state::{ClusterState, Keyspace, Node, NodeRef};
 
@@ -39,6 +39,10 @@ pub struct ClusterConfig {
     pub metadata_debounce: Duration,
     /// Read `system_schema.*` (keyspaces, tables, types, ...). Replica lookup needs keyspaces.
     pub fetch_schema: bool,
+    /// Peers this rejects get no pool (they stay in the [`ClusterState`], marked
+    /// [`Node::is_enabled`] false) and are not used for the control connection after the
+    /// first; `None` accepts every peer.
+    pub node_filter: Option<NodeFilter>,
 }
 
 impl Default for ClusterConfig {
@@ -51,6 +55,7 @@ impl Default for ClusterConfig {
             event_sender: None,
             metadata_debounce: Duration::from_secs(1),
             fetch_schema: true,
+            node_filter: None,
         }
     }
 }
@@ -64,6 +69,7 @@ setters! {
         event_sender: Option<mpsc::Sender<Event>>,
         metadata_debounce: Duration,
         fetch_schema: bool,
+        node_filter: Option<NodeFilter>,
     }
 }
 
@@ -368,17 +374,27 @@ async fn open_control(
 }
 
 /// Attaches pools to the nodes (reusing pools by address, closing pools of removed nodes).
-fn build_nodes(inner: &Inner, peers: Vec<PeerInfo>) -> Vec<NodeRef> {
+fn build_nodes(inner: &Inner, peers: Vec<Peer>) -> Vec<NodeRef> {
     let Ok(mut pools) = inner.pools.lock() else {
         return Vec::new();
     };
     let keyspace = inner.keyspace.lock().ok().and_then(|k| k.clone());
     let mut seen = HashSet::new();
+    let mut pooled = HashSet::new();
     let mut nodes = Vec::with_capacity(peers.len());
     for p in peers {
         if !seen.insert(p.address) {
             continue;
         }
+        if let Some(filter) = &inner.config.node_filter
+            && !filter.accepts(&p)
+        {
+            tracing::debug!(node = %p.address, dc = ?p.datacenter, "node rejected by the host filter");
+            let node = Node::new(p.address, p.host_id, p.datacenter, p.rack, p.tokens).disabled();
+            nodes.push(Arc::new(node));
+            continue;
+        }
+        pooled.insert(p.address);
         let pool = pools.entry(p.address).or_insert_with(|| {
             tracing::info!(node = %p.address, dc = ?p.datacenter, "new node");
             let mut cfg = inner.config.connection.clone();
@@ -395,7 +411,7 @@ fn build_nodes(inner: &Inner, peers: Vec<PeerInfo>) -> Vec<NodeRef> {
         nodes.push(Arc::new(node));
     }
     pools.retain(|addr, pool| {
-        let keep = seen.contains(addr);
+        let keep = pooled.contains(addr);
         if !keep {
             tracing::info!(node = %addr, "node removed");
             pool.close();
@@ -574,17 +590,23 @@ impl ControlTask {
             let mut candidates: Vec<SocketAddr> = state
                 .nodes()
                 .iter()
-                .filter(|n| n.is_up())
+                .filter(|n| n.is_enabled() && n.is_up())
                 .map(|n| n.address)
                 .collect();
             candidates.extend(
                 state
                     .nodes()
                     .iter()
-                    .filter(|n| !n.is_up())
+                    .filter(|n| n.is_enabled() && !n.is_up())
                     .map(|n| n.address),
             );
-            candidates.extend(self.contacts.iter().copied());
+            // Contact points the host filter rejected are avoided too.
+            candidates.extend(
+                self.contacts
+                    .iter()
+                    .copied()
+                    .filter(|a| state.node(*a).is_none_or(|n| n.is_enabled())),
+            );
             // Prefer nodes other than the one that just failed.
             let failed = self.control.addr;
             candidates.sort_by_key(|a| *a == failed);

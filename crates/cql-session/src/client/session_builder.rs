@@ -15,6 +15,7 @@ use super::execution_profile::ExecutionProfileHandle;
 use super::session::{Session, SessionOptions, validate_keyspace_name};
 use crate::consistency::Consistency;
 use crate::errors::{MetadataError, NewSessionError, UseKeyspaceError};
+use crate::policies::host_filter::HostFilter;
 
 pub use proto::frame::{Compression, ProtocolVersion};
 
@@ -112,6 +113,9 @@ pub struct SessionConfig {
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub tls_context: Option<transport::TlsConfig>,
+    // --- scylla 1.x options (issue 14) ---
+    /// Which nodes get connections; `None` connects to every node. See [`crate::policies::host_filter`].
+    pub host_filter: Option<Arc<dyn HostFilter>>,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -162,6 +166,7 @@ impl SessionConfig {
             address_translator: None,
             #[cfg(feature = "tls")]
             tls_context: None,
+            host_filter: None,
         }
     }
 
@@ -218,6 +223,9 @@ impl SessionConfig {
         c.pool.shard_aware = !self.disallow_shard_aware_port;
         c.address_translator = self.address_translator.clone();
         c.fetch_schema = self.fetch_schema_metadata;
+        c.node_filter = self.host_filter.clone().map(|filter| {
+            transport::NodeFilter::new(move |peer: &transport::Peer| filter.accept(peer))
+        });
         c
     }
 }
@@ -506,5 +514,16 @@ impl SessionBuilder {
     /// Connects the session.
     pub async fn build(&self) -> Result<Session, NewSessionError> {
         Session::connect(self.config.clone()).await
+    }
+
+    // --- scylla 1.x options (issue 14) ---
+
+    /// Sets the host filter: nodes it rejects get no connections and are left out of every
+    /// query plan (and of control connection reconnects), while still listed in the cluster
+    /// state. See [`crate::policies::host_filter`] for the filters provided.
+    #[must_use]
+    pub fn host_filter(mut self, filter: Arc<dyn HostFilter>) -> Self {
+        self.config.host_filter = Some(filter);
+        self
     }
 }

@@ -1,6 +1,8 @@
-//! Policies: which nodes to try ([`load_balancing`]), whether to retry ([`retry`]), and whether
-//! to race a second attempt against a slow one ([`speculative_execution`]).
+//! Policies: which nodes to connect to ([`host_filter`]), which nodes to try
+//! ([`load_balancing`]), whether to retry ([`retry`]), and whether to race a second attempt
+//! against a slow one ([`speculative_execution`]).
 
+pub mod host_filter;
 pub mod load_balancing;
 pub mod retry;
 pub mod speculative_execution;

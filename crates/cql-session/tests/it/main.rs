@@ -5,6 +5,7 @@
 //! to the crate root).
 
 mod auth;
+mod builder_options;
 mod common;
 #[cfg(feature = "derive")]
 mod derive;
