@@ -16,6 +16,7 @@ use super::session::{Session, SessionOptions, validate_keyspace_name};
 use crate::consistency::Consistency;
 use crate::errors::{MetadataError, NewSessionError, UseKeyspaceError};
 use crate::policies::host_filter::HostFilter;
+use crate::policies::timestamp_generator::TimestampGenerator;
 
 pub use proto::frame::{Compression, ProtocolVersion};
 
@@ -116,6 +117,9 @@ pub struct SessionConfig {
     // --- scylla 1.x options (issue 14) ---
     /// Which nodes get connections; `None` connects to every node. See [`crate::policies::host_filter`].
     pub host_filter: Option<Arc<dyn HostFilter>>,
+    /// Gives statements and batches without a timestamp of their own one; `None` leaves them
+    /// to the coordinator's clock. See [`crate::policies::timestamp_generator`].
+    pub timestamp_generator: Option<Arc<dyn TimestampGenerator>>,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -167,6 +171,7 @@ impl SessionConfig {
             #[cfg(feature = "tls")]
             tls_context: None,
             host_filter: None,
+            timestamp_generator: None,
         }
     }
 
@@ -260,6 +265,7 @@ impl Session {
             tracing_info_fetch_interval: config.tracing_info_fetch_interval,
             tracing_info_fetch_consistency: config.tracing_info_fetch_consistency,
             unresponsive_node_after: config.unresponsive_node_after,
+            timestamp_generator: config.timestamp_generator.clone(),
         };
         let session = Self::from_cluster(
             cluster,
@@ -524,6 +530,16 @@ impl SessionBuilder {
     #[must_use]
     pub fn host_filter(mut self, filter: Arc<dyn HostFilter>) -> Self {
         self.config.host_filter = Some(filter);
+        self
+    }
+
+    /// Sets the generator of client-side write timestamps: a statement or batch without its
+    /// own timestamp (`set_timestamp`) is sent with the generator's as its default timestamp.
+    /// Usually a
+    /// [`MonotonicTimestampGenerator`](crate::policies::timestamp_generator::MonotonicTimestampGenerator).
+    #[must_use]
+    pub fn timestamp_generator(mut self, generator: Arc<dyn TimestampGenerator>) -> Self {
+        self.config.timestamp_generator = Some(generator);
         self
     }
 }

@@ -2,11 +2,13 @@
 //! cluster: the host filter, the timestamp generator, the keyspaces to fetch, write
 //! coalescing, and the local address and port range of connections.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cql_session::SessionBuilder;
 use cql_session::policies::host_filter::{AllowListHostFilter, DcHostFilter};
+use cql_session::policies::timestamp_generator::{MonotonicTimestampGenerator, TimestampGenerator};
+use cql_session::{Batch, BatchType, Session, SessionBuilder, Statement};
 use cql_sim::SimCluster;
 use proto::codes::Opcode;
 
@@ -110,6 +112,154 @@ async fn the_dc_host_filter_keeps_the_session_in_its_datacenter() {
             let connected = n.open_connections() > 0;
             assert_eq!(connected, n.datacenter() == "dc1", "node {}", n.addr());
         }
+    })
+    .await;
+}
+
+/// Hands out the inner generator's timestamps and remembers each.
+struct Recording<G> {
+    inner: G,
+    given: Mutex<Vec<i64>>,
+}
+
+impl<G: TimestampGenerator> TimestampGenerator for Recording<G> {
+    fn next_timestamp(&self) -> i64 {
+        let ts = self.inner.next_timestamp();
+        self.given.lock().expect("lock").push(ts);
+        ts
+    }
+}
+
+impl<G> Recording<G> {
+    fn take(&self) -> Vec<i64> {
+        std::mem::take(&mut *self.given.lock().expect("lock"))
+    }
+}
+
+/// Counts up from a fixed start, far from any real clock.
+struct Counter(AtomicI64);
+
+impl TimestampGenerator for Counter {
+    fn next_timestamp(&self) -> i64 {
+        self.0.fetch_add(10, Ordering::SeqCst)
+    }
+}
+
+async fn writetime(session: &Session, pk: i32) -> i64 {
+    session
+        .query_unpaged(
+            format!("SELECT WRITETIME(v) FROM ks.t WHERE pk = {pk} AND ck = 0"),
+            (),
+        )
+        .await
+        .expect("select")
+        .into_rows_result()
+        .expect("rows")
+        .single_row::<(i64,)>()
+        .expect("one row")
+        .0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_carry_the_generators_timestamp_unless_they_have_their_own() {
+    bounded(LIMIT, async {
+        let cluster = SimCluster::builder()
+            .nodes(1)
+            .start()
+            .await
+            .expect("sim cluster");
+        let generator = Arc::new(Recording {
+            inner: Counter(AtomicI64::new(1_000_000_000)),
+            given: Mutex::new(Vec::new()),
+        });
+        let session = SessionBuilder::new()
+            .known_node(cluster.contact_point().to_string())
+            .timestamp_generator(Arc::clone(&generator) as Arc<dyn TimestampGenerator>)
+            .build()
+            .await
+            .expect("connect");
+        create_ks_t(&session, 1).await;
+        generator.take();
+
+        // Unprepared, without values.
+        session
+            .query_unpaged("INSERT INTO ks.t (pk, ck, v) VALUES (1, 0, 'a')", ())
+            .await
+            .expect("insert 1");
+        let given = generator.take();
+        assert_eq!(given.len(), 1);
+        assert_eq!(writetime(&session, 1).await, given[0]);
+
+        // Prepared.
+        let insert = session
+            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, 0, 'b')")
+            .await
+            .expect("prepare");
+        generator.take();
+        session
+            .execute_unpaged(&insert, (2,))
+            .await
+            .expect("insert 2");
+        let given = generator.take();
+        assert_eq!(given.len(), 1);
+        assert_eq!(writetime(&session, 2).await, given[0]);
+
+        // A batch: one timestamp for all of its statements.
+        let mut batch = Batch::new(BatchType::Logged);
+        batch.append_statement(insert.clone());
+        batch.append_statement(insert.clone());
+        generator.take();
+        session.batch(&batch, ((3,), (4,))).await.expect("batch");
+        let given = generator.take();
+        assert_eq!(given.len(), 1);
+        assert_eq!(writetime(&session, 3).await, given[0]);
+        assert_eq!(writetime(&session, 4).await, given[0]);
+
+        // A statement's own timestamp wins, and the generator is not asked.
+        let mut own = Statement::new("INSERT INTO ks.t (pk, ck, v) VALUES (5, 0, 'c')");
+        own.set_timestamp(Some(42));
+        generator.take();
+        session.query_unpaged(own, ()).await.expect("insert 5");
+        assert!(generator.take().is_empty());
+        assert_eq!(writetime(&session, 5).await, 42);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_monotonic_generator_orders_writes_to_one_cell() {
+    bounded(LIMIT, async {
+        let cluster = SimCluster::builder()
+            .nodes(1)
+            .start()
+            .await
+            .expect("sim cluster");
+        let generator = Arc::new(Recording {
+            inner: MonotonicTimestampGenerator::new(),
+            given: Mutex::new(Vec::new()),
+        });
+        let session = SessionBuilder::new()
+            .known_node(cluster.contact_point().to_string())
+            .timestamp_generator(Arc::clone(&generator) as Arc<dyn TimestampGenerator>)
+            .build()
+            .await
+            .expect("connect");
+        create_ks_t(&session, 1).await;
+        let insert = session
+            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (7, 0, ?)")
+            .await
+            .expect("prepare");
+        generator.take();
+        for i in 0..50 {
+            session
+                .execute_unpaged(&insert, (i.to_string(),))
+                .await
+                .expect("insert");
+        }
+        let given = generator.take();
+        assert_eq!(given.len(), 50);
+        assert!(given.windows(2).all(|w| w[0] < w[1]), "{given:?}");
+        assert_eq!(writetime(&session, 7).await, given[49]);
     })
     .await;
 }
