@@ -37,8 +37,12 @@ pub struct ClusterConfig {
     pub event_sender: Option<mpsc::Sender<Event>>,
     /// Events are collected for this long before acting on them.
     pub metadata_debounce: Duration,
-    /// Read `system_schema.*` (keyspaces, tables, types, ...). Replica lookup needs keyspaces.
+    /// Read the full schema from `system_schema.*` (tables, types, views, functions). The
+    /// keyspaces and their replication, which replica lookup needs, are read either way.
     pub fetch_schema: bool,
+    /// Keyspaces whose full schema is read (empty: every keyspace). The replication of every
+    /// keyspace is read regardless, so token-aware routing works for all of them.
+    pub keyspaces_to_fetch: Vec<String>,
     /// Peers this rejects get no pool (they stay in the [`ClusterState`], marked
     /// [`Node::is_enabled`] false) and are not used for the control connection after the
     /// first; `None` accepts every peer.
@@ -55,6 +59,7 @@ impl Default for ClusterConfig {
             event_sender: None,
             metadata_debounce: Duration::from_secs(1),
             fetch_schema: true,
+            keyspaces_to_fetch: Vec::new(),
             node_filter: None,
         }
     }
@@ -69,6 +74,7 @@ setters! {
         event_sender: Option<mpsc::Sender<Event>>,
         metadata_debounce: Duration,
         fetch_schema: bool,
+        keyspaces_to_fetch: Vec<String>,
         node_filter: Option<NodeFilter>,
     }
 }
@@ -428,11 +434,7 @@ async fn full_refresh(inner: &Inner, control: &Control) -> Result<(), MetadataEr
         inner.config.address_translator.as_ref(),
     )
     .await?;
-    let keyspaces = if inner.config.fetch_schema {
-        metadata::fetch_schema(&control.conn, None).await?
-    } else {
-        HashMap::new()
-    };
+    let keyspaces = read_schema(inner, control, None).await?;
     let nodes = build_nodes(inner, peers);
     tracing::debug!(
         nodes = nodes.len(),
@@ -444,6 +446,36 @@ async fn full_refresh(inner: &Inner, control: &Control) -> Result<(), MetadataEr
         .state
         .rcu(|old| Arc::new(fresh.clone().with_known_tablets(old)));
     Ok(())
+}
+
+/// Reads the keyspaces (all, or `only`): every keyspace's replication, and the full schema of
+/// those the configuration asks for (`fetch_schema`, `keyspaces_to_fetch`).
+async fn read_schema(
+    inner: &Inner,
+    control: &Control,
+    only: Option<&str>,
+) -> Result<HashMap<String, Keyspace>, MetadataError> {
+    let config = &inner.config;
+    let wanted = |ks: &str| {
+        config.fetch_schema
+            && (config.keyspaces_to_fetch.is_empty()
+                || config.keyspaces_to_fetch.iter().any(|k| k == ks))
+    };
+    if let Some(ks) = only {
+        return metadata::fetch_schema(&control.conn, Some(ks), wanted(ks)).await;
+    }
+    if config.keyspaces_to_fetch.is_empty() {
+        return metadata::fetch_schema(&control.conn, None, config.fetch_schema).await;
+    }
+    let mut keyspaces = metadata::fetch_schema(&control.conn, None, false).await?;
+    if config.fetch_schema {
+        for ks in &config.keyspaces_to_fetch {
+            if keyspaces.contains_key(ks) {
+                keyspaces.extend(metadata::fetch_schema(&control.conn, Some(ks), true).await?);
+            }
+        }
+    }
+    Ok(keyspaces)
 }
 
 async fn topology_refresh(inner: &Inner, control: &Control) -> Result<(), MetadataError> {
@@ -463,7 +495,7 @@ async fn keyspace_refresh(
     control: &Control,
     keyspace: &str,
 ) -> Result<(), MetadataError> {
-    let mut ks = metadata::fetch_schema(&control.conn, Some(keyspace)).await?;
+    let mut ks = read_schema(inner, control, Some(keyspace)).await?;
     let new: Option<Keyspace> = ks.remove(keyspace);
     tracing::debug!(
         keyspace,
@@ -569,11 +601,10 @@ impl ControlTask {
         {
             tracing::warn!(error = %e, "topology refresh failed");
         }
-        if self.inner.config.fetch_schema {
-            for ks in work.keyspaces {
-                if let Err(e) = keyspace_refresh(&self.inner, &self.control, &ks).await {
-                    tracing::warn!(keyspace = %ks, error = %e, "schema refresh failed");
-                }
+        // Every keyspace's replication is kept, whatever the schema settings.
+        for ks in work.keyspaces {
+            if let Err(e) = keyspace_refresh(&self.inner, &self.control, &ks).await {
+                tracing::warn!(keyspace = %ks, error = %e, "schema refresh failed");
             }
         }
     }

@@ -318,10 +318,12 @@ fn escape(s: &str) -> String {
     s.replace('\'', "''")
 }
 
-/// Reads the schema of every keyspace, or of one keyspace.
+/// Reads the schema of every keyspace, or of one keyspace: with `details`, their types, tables,
+/// views, functions and aggregates; without, only their replication (what routing needs).
 pub(crate) async fn fetch_schema(
     conn: &Connection,
     only: Option<&str>,
+    details: bool,
 ) -> Result<HashMap<String, Keyspace>, MetadataError> {
     let filter = only
         .map(|k| format!(" WHERE keyspace_name = '{}'", escape(k)))
@@ -332,6 +334,21 @@ pub(crate) async fn fetch_schema(
         &q("keyspace_name, durable_writes, replication", "keyspaces"),
     )
     .await?;
+    let mut out: HashMap<String, Keyspace> = HashMap::new();
+    for row in &keyspaces.rows {
+        let Some(name) = keyspaces.text(row, "keyspace_name") else {
+            continue;
+        };
+        let mut ks = Keyspace::new(
+            name.clone(),
+            ReplicationStrategy::from_options(&keyspaces.text_map(row, "replication")),
+        );
+        ks.durable_writes = keyspaces.boolean(row, "durable_writes").unwrap_or(true);
+        out.insert(name, ks);
+    }
+    if !details {
+        return Ok(out);
+    }
     let types = query(
         conn,
         &q(
@@ -375,18 +392,6 @@ pub(crate) async fn fetch_schema(
         .await
         .ok();
 
-    let mut out: HashMap<String, Keyspace> = HashMap::new();
-    for row in &keyspaces.rows {
-        let Some(name) = keyspaces.text(row, "keyspace_name") else {
-            continue;
-        };
-        let mut ks = Keyspace::new(
-            name.clone(),
-            ReplicationStrategy::from_options(&keyspaces.text_map(row, "replication")),
-        );
-        ks.durable_writes = keyspaces.boolean(row, "durable_writes").unwrap_or(true);
-        out.insert(name, ks);
-    }
     // UDT definitions per keyspace, then resolved.
     let mut udt_defs: HashMap<String, UdtDefinitions> = HashMap::new();
     for row in &types.rows {

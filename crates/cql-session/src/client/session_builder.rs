@@ -83,7 +83,8 @@ pub struct SessionConfig {
     pub connection_pool_size: PoolSize,
     /// Do not use Scylla's shard-aware port.
     pub disallow_shard_aware_port: bool,
-    /// Read the schema (`system_schema.*`); token-aware routing needs the keyspaces.
+    /// Read the full schema (`system_schema.*`: tables, columns, types, ...). The keyspaces and
+    /// their replication, which token-aware routing needs, are read either way.
     pub fetch_schema_metadata: bool,
     /// Idle connections send a heartbeat this often (default 30 s; `None` disables it).
     pub keepalive_interval: Option<Duration>,
@@ -120,6 +121,9 @@ pub struct SessionConfig {
     /// Gives statements and batches without a timestamp of their own one; `None` leaves them
     /// to the coordinator's clock. See [`crate::policies::timestamp_generator`].
     pub timestamp_generator: Option<Arc<dyn TimestampGenerator>>,
+    /// The keyspaces whose full schema is read into the cluster state (empty, the default:
+    /// all). Every keyspace's replication is read regardless, for token-aware routing.
+    pub keyspaces_to_fetch: Vec<String>,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -172,6 +176,7 @@ impl SessionConfig {
             tls_context: None,
             host_filter: None,
             timestamp_generator: None,
+            keyspaces_to_fetch: Vec::new(),
         }
     }
 
@@ -228,6 +233,7 @@ impl SessionConfig {
         c.pool.shard_aware = !self.disallow_shard_aware_port;
         c.address_translator = self.address_translator.clone();
         c.fetch_schema = self.fetch_schema_metadata;
+        c.keyspaces_to_fetch.clone_from(&self.keyspaces_to_fetch);
         c.node_filter = self.host_filter.clone().map(|filter| {
             transport::NodeFilter::new(move |peer: &transport::Peer| filter.accept(peer))
         });
@@ -452,7 +458,8 @@ impl SessionBuilder {
         self
     }
 
-    /// Whether to read the schema.
+    /// Whether to read the full schema (tables, columns, types; default on). Keyspaces and their
+    /// replication are read either way, so token-aware routing does not depend on it.
     #[must_use]
     pub fn fetch_schema_metadata(mut self, fetch: bool) -> Self {
         self.config.fetch_schema_metadata = fetch;
@@ -540,6 +547,19 @@ impl SessionBuilder {
     #[must_use]
     pub fn timestamp_generator(mut self, generator: Arc<dyn TimestampGenerator>) -> Self {
         self.config.timestamp_generator = Some(generator);
+        self
+    }
+
+    /// Reads the full schema of these keyspaces only (with
+    /// [`fetch_schema_metadata`](Self::fetch_schema_metadata) on); an empty list, the default,
+    /// means every keyspace. The replication of every keyspace is still read, so token-aware
+    /// routing works for the others too; only their tables are absent from the cluster state.
+    #[must_use]
+    pub fn keyspaces_to_fetch(
+        mut self,
+        keyspaces: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.config.keyspaces_to_fetch = keyspaces.into_iter().map(Into::into).collect();
         self
     }
 }

@@ -263,3 +263,120 @@ async fn the_monotonic_generator_orders_writes_to_one_cell() {
     })
     .await;
 }
+
+/// Creates `name` (SimpleStrategy, RF 1) with a table `t (pk int PRIMARY KEY, v text)`.
+async fn create_keyspace(session: &Session, name: &str) {
+    session
+        .query_unpaged(
+            format!(
+                "CREATE KEYSPACE {name} WITH replication = \
+                 {{'class': 'SimpleStrategy', 'replication_factor': 1}}"
+            ),
+            (),
+        )
+        .await
+        .expect("create keyspace");
+    session
+        .query_unpaged(
+            format!("CREATE TABLE {name}.t (pk int PRIMARY KEY, v text)"),
+            (),
+        )
+        .await
+        .expect("create table");
+}
+
+/// Runs 60 prepared inserts into `keyspace.t`; returns how many reached a replica.
+async fn inserts_reaching_a_replica(
+    cluster: &SimCluster,
+    session: &Session,
+    keyspace: &str,
+) -> u64 {
+    let insert = session
+        .prepare(format!("INSERT INTO {keyspace}.t (pk, v) VALUES (?, 'x')"))
+        .await
+        .expect("prepare");
+    let replica_hits = || -> u64 {
+        cluster
+            .nodes()
+            .iter()
+            .map(|n| n.routing_stats().replica)
+            .sum()
+    };
+    let before = replica_hits();
+    for pk in 0..60i32 {
+        session
+            .execute_unpaged(&insert, (pk,))
+            .await
+            .expect("insert");
+    }
+    replica_hits() - before
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_keyspaces_to_fetch_have_tables_and_every_keyspace_routes() {
+    bounded(LIMIT, async {
+        let cluster = SimCluster::builder()
+            .nodes(3)
+            .start()
+            .await
+            .expect("sim cluster");
+        let contact = cluster.contact_point().to_string();
+        let setup = SessionBuilder::new()
+            .known_node(&contact)
+            .build()
+            .await
+            .expect("connect");
+        create_keyspace(&setup, "ks_a").await;
+        create_keyspace(&setup, "ks_b").await;
+
+        let session = SessionBuilder::new()
+            .known_node(&contact)
+            .keyspaces_to_fetch(["ks_a"])
+            .build()
+            .await
+            .expect("connect");
+        let state = session.get_cluster_state();
+        assert!(
+            state.table("ks_a", "t").is_some(),
+            "ks_a.t was to be fetched"
+        );
+        let ks_b = state
+            .keyspace("ks_b")
+            .expect("ks_b's replication is still read");
+        assert!(ks_b.tables.is_empty(), "ks_b's tables were fetched");
+        // A schema change in the other keyspace does not bring its tables in either.
+        session
+            .query_unpaged("CREATE TABLE ks_b.t2 (pk int PRIMARY KEY)", ())
+            .await
+            .expect("create ks_b.t2");
+        session.refresh_metadata().await.expect("refresh");
+        let state = session.get_cluster_state();
+        assert!(state.keyspace("ks_b").expect("ks_b").tables.is_empty());
+        assert!(state.table("ks_a", "t").is_some());
+        // RF 1 over 3 nodes: a request off its replica would be forwarded by the sim.
+        assert_eq!(
+            inserts_reaching_a_replica(&cluster, &session, "ks_a").await,
+            60
+        );
+        assert_eq!(
+            inserts_reaching_a_replica(&cluster, &session, "ks_b").await,
+            60
+        );
+
+        // Without schema metadata, no keyspace has tables, and routing still works.
+        let bare = SessionBuilder::new()
+            .known_node(&contact)
+            .fetch_schema_metadata(false)
+            .build()
+            .await
+            .expect("connect");
+        let state = bare.get_cluster_state();
+        assert!(state.keyspace("ks_a").expect("ks_a").tables.is_empty());
+        assert!(state.keyspace("ks_b").expect("ks_b").tables.is_empty());
+        assert_eq!(
+            inserts_reaching_a_replica(&cluster, &bare, "ks_b").await,
+            60
+        );
+    })
+    .await;
+}
