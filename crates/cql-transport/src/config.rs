@@ -38,6 +38,10 @@ pub struct ConnectionTuning {
     pub queue_capacity: usize,
     /// Drain every queued request into one buffer and write it with one call.
     pub write_coalescing: bool,
+    /// With write coalescing and other requests in flight, how long to wait for more requests
+    /// before writing: `None` (the default) gives other tasks a few scheduler turns; a
+    /// duration sleeps that long (the connection reads nothing meanwhile).
+    pub write_coalescing_delay: Option<Duration>,
     /// Stop draining the queue once this many bytes wait to be written.
     pub write_buffer_limit: usize,
     /// Initial capacity of the reusable read buffer.
@@ -69,6 +73,7 @@ impl Default for ConnectionTuning {
             backpressure: Backpressure::Wait,
             queue_capacity: 2048,
             write_coalescing: true,
+            write_coalescing_delay: None,
             write_buffer_limit: 1024 * 1024,
             read_buffer_size: 64 * 1024,
             max_frame_size: proto::frame::DEFAULT_MAX_FRAME_SIZE,
@@ -89,6 +94,7 @@ setters! {
         backpressure: Backpressure,
         queue_capacity: usize,
         write_coalescing: bool,
+        write_coalescing_delay: Option<Duration>,
         write_buffer_limit: usize,
         read_buffer_size: usize,
         max_frame_size: usize,

@@ -1,8 +1,8 @@
 //! [`SessionBuilder`] and [`SessionConfig`]: how to connect a [`Session`].
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroU64};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,6 +44,19 @@ impl Default for PoolSize {
     fn default() -> Self {
         Self::PerShard(NonZeroUsize::MIN)
     }
+}
+
+/// How long a connection waits for more requests before a coalesced write (see
+/// [`SessionBuilder::write_coalescing_delay`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WriteCoalescingDelay {
+    /// A few turns of the tokio scheduler, while other requests keep arriving: well under a
+    /// millisecond, and none for a lone request (the default).
+    #[default]
+    SmallNondeterministic,
+    /// This many milliseconds: fewer, larger writes for more latency.
+    Milliseconds(NonZeroU64),
 }
 
 /// Everything [`Session::connect`] needs. Start from `SessionConfig::new()` (or use
@@ -124,6 +137,10 @@ pub struct SessionConfig {
     /// The keyspaces whose full schema is read into the cluster state (empty, the default:
     /// all). Every keyspace's replication is read regardless, for token-aware routing.
     pub keyspaces_to_fetch: Vec<String>,
+    /// Write the requests queued on a connection together, in one `write` call (default on).
+    pub enable_write_coalescing: bool,
+    /// How long a connection waits for more requests before a coalesced write.
+    pub write_coalescing_delay: WriteCoalescingDelay,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -177,6 +194,8 @@ impl SessionConfig {
             host_filter: None,
             timestamp_generator: None,
             keyspaces_to_fetch: Vec::new(),
+            enable_write_coalescing: true,
+            write_coalescing_delay: WriteCoalescingDelay::default(),
         }
     }
 
@@ -210,6 +229,11 @@ impl SessionConfig {
         c.connection.connect_timeout = self.connect_timeout;
         c.connection.tcp_nodelay = self.tcp_nodelay;
         c.connection.tcp_keepalive = self.tcp_keepalive_interval;
+        c.connection.tuning.write_coalescing = self.enable_write_coalescing;
+        c.connection.tuning.write_coalescing_delay = match self.write_coalescing_delay {
+            WriteCoalescingDelay::SmallNondeterministic => None,
+            WriteCoalescingDelay::Milliseconds(ms) => Some(Duration::from_millis(ms.get())),
+        };
         c.connection.tuning.heartbeat_interval = self.keepalive_interval;
         c.connection.tuning.heartbeat_timeout = self.keepalive_timeout;
         c.connection.tuning.unresponsive_after = self.unresponsive_node_after;
@@ -560,6 +584,23 @@ impl SessionBuilder {
         keyspaces: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
         self.config.keyspaces_to_fetch = keyspaces.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether a connection writes the requests queued on it together, in one `write` call
+    /// (default on). Off, every request is written on its own: more system calls, and no
+    /// waiting for other requests.
+    #[must_use]
+    pub fn write_coalescing(mut self, enable: bool) -> Self {
+        self.config.enable_write_coalescing = enable;
+        self
+    }
+
+    /// How long a connection with other requests in flight waits for more before a coalesced
+    /// write; no effect with [`write_coalescing`](Self::write_coalescing) off.
+    #[must_use]
+    pub fn write_coalescing_delay(mut self, delay: WriteCoalescingDelay) -> Self {
+        self.config.write_coalescing_delay = delay;
         self
     }
 }

@@ -2,10 +2,12 @@
 //! cluster: the host filter, the timestamp generator, the keyspaces to fetch, write
 //! coalescing, and the local address and port range of connections.
 
+use std::num::{NonZeroU64, NonZeroUsize};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cql_session::client::session_builder::{PoolSize, WriteCoalescingDelay};
 use cql_session::policies::host_filter::{AllowListHostFilter, DcHostFilter};
 use cql_session::policies::timestamp_generator::{MonotonicTimestampGenerator, TimestampGenerator};
 use cql_session::{Batch, BatchType, Session, SessionBuilder, Statement};
@@ -377,6 +379,75 @@ async fn only_the_keyspaces_to_fetch_have_tables_and_every_keyspace_routes() {
             inserts_reaching_a_replica(&cluster, &bare, "ks_b").await,
             60
         );
+    })
+    .await;
+}
+
+/// Runs `n` concurrent inserts on a one-connection session; returns the `write` calls its
+/// connections made meanwhile.
+async fn writes_for_concurrent_inserts(session: &Session, n: i32) -> u64 {
+    let insert = session
+        .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, 0, 'x')")
+        .await
+        .expect("prepare");
+    let writes = || -> u64 {
+        session
+            .get_cluster_state()
+            .nodes()
+            .iter()
+            .filter_map(|node| node.pool())
+            .flat_map(|pool| pool.connections())
+            .map(|conn| conn.write_count())
+            .sum()
+    };
+    let before = writes();
+    let runs = (0..n).map(|pk| session.execute_unpaged(&insert, (pk,)));
+    for r in futures::future::join_all(runs).await {
+        r.expect("insert");
+    }
+    writes() - before
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_coalescing_shares_write_calls_between_requests() {
+    bounded(LIMIT, async {
+        let cluster = SimCluster::builder().nodes(1).shards(1).start().await.expect("sim cluster");
+        let contact = cluster.contact_point().to_string();
+        let connect = |coalescing: bool, delay: WriteCoalescingDelay| {
+            let builder = SessionBuilder::new()
+                .known_node(&contact)
+                .pool_size(PoolSize::PerHost(NonZeroUsize::MIN))
+                .write_coalescing(coalescing)
+                .write_coalescing_delay(delay);
+            async move { builder.build().await }
+        };
+        let off = connect(false, WriteCoalescingDelay::SmallNondeterministic)
+            .await
+            .expect("connect");
+        create_ks_t(&off, 1).await;
+        let on = connect(true, WriteCoalescingDelay::SmallNondeterministic)
+            .await
+            .expect("connect");
+        let delayed = connect(
+            true,
+            WriteCoalescingDelay::Milliseconds(NonZeroU64::new(2).expect("non-zero")),
+        )
+        .await
+        .expect("connect");
+        let writes_off = writes_for_concurrent_inserts(&off, 300).await;
+        let writes_on = writes_for_concurrent_inserts(&on, 300).await;
+        let writes_delayed = writes_for_concurrent_inserts(&delayed, 300).await;
+        // Off, every request is written on its own.
+        assert!(writes_off >= 300, "off: {writes_off} writes for 300 requests");
+        assert!(
+            writes_on * 2 < writes_off,
+            "on: {writes_on} writes, off: {writes_off}"
+        );
+        assert!(
+            writes_delayed * 2 < writes_off,
+            "delayed: {writes_delayed} writes, off: {writes_off}"
+        );
+        eprintln!("writes for 300 concurrent requests: off {writes_off}, on {writes_on}, 2 ms delay {writes_delayed}");
     })
     .await;
 }
