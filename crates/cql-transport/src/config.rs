@@ -1,6 +1,7 @@
 //! Configuration of one connection: negotiation (compression, auth, keyspace, events), socket
 //! options and the driver's mechanics.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -141,6 +142,8 @@ pub struct ConnectionConfig {
     pub tcp_nodelay: bool,
     /// TCP keepalive idle time; `None` leaves keepalive off.
     pub tcp_keepalive: Option<Duration>,
+    /// The local address sockets are bound to before connecting; `None` lets the system choose.
+    pub local_ip: Option<IpAddr>,
     /// Mechanics of the driver task (stream ids, coalescing, orphans, heartbeats, timeouts).
     pub tuning: ConnectionTuning,
     /// TLS settings; `None` means plain TCP.
@@ -168,6 +171,7 @@ impl Default for ConnectionConfig {
             connect_timeout: Duration::from_secs(5),
             tcp_nodelay: true,
             tcp_keepalive: None,
+            local_ip: None,
             tuning: ConnectionTuning::default(),
             #[cfg(feature = "tls")]
             tls: None,
@@ -190,6 +194,7 @@ setters! {
         connect_timeout: Duration,
         tcp_nodelay: bool,
         tcp_keepalive: Option<Duration>,
+        local_ip: Option<IpAddr>,
         tuning: ConnectionTuning,
         #[cfg(feature = "tls")]
         tls: Option<crate::tls::TlsConfig>,

@@ -1,8 +1,9 @@
 //! [`SessionBuilder`] and [`SessionConfig`]: how to connect a [`Session`].
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroUsize;
 use std::num::{NonZeroU32, NonZeroU64};
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,6 +59,38 @@ pub enum WriteCoalescingDelay {
     /// This many milliseconds: fewer, larger writes for more latency.
     Milliseconds(NonZeroU64),
 }
+
+/// The local ports shard-aware connections are made from: an inclusive sub-range of
+/// 1024..=65535 (default [`Self::EPHEMERAL_PORT_RANGE`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardAwarePortRange(RangeInclusive<u16>);
+
+impl ShardAwarePortRange {
+    /// The default: the IANA ephemeral ports, 49152..=65535.
+    pub const EPHEMERAL_PORT_RANGE: Self = Self(49152..=65535);
+
+    /// A range of local ports; an error if it is empty or starts below 1024 (ports reserved
+    /// for system services).
+    pub fn new(range: impl Into<RangeInclusive<u16>>) -> Result<Self, InvalidShardAwarePortRange> {
+        let range = range.into();
+        if range.is_empty() || *range.start() < 1024 {
+            return Err(InvalidShardAwarePortRange);
+        }
+        Ok(Self(range))
+    }
+}
+
+impl Default for ShardAwarePortRange {
+    fn default() -> Self {
+        Self::EPHEMERAL_PORT_RANGE
+    }
+}
+
+/// [`ShardAwarePortRange::new`] got an empty range or one starting below port 1024.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid shard-aware local port range: give a non-empty range within 1024..=65535")]
+#[non_exhaustive]
+pub struct InvalidShardAwarePortRange;
 
 /// Everything [`Session::connect`] needs. Start from `SessionConfig::new()` (or use
 /// [`SessionBuilder`]).
@@ -141,6 +174,10 @@ pub struct SessionConfig {
     pub enable_write_coalescing: bool,
     /// How long a connection waits for more requests before a coalesced write.
     pub write_coalescing_delay: WriteCoalescingDelay,
+    /// The local address connections are made from (`None`: the system chooses).
+    pub local_ip_address: Option<IpAddr>,
+    /// The local ports shard-aware connections are made from.
+    pub shard_aware_local_port_range: ShardAwarePortRange,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -196,6 +233,8 @@ impl SessionConfig {
             keyspaces_to_fetch: Vec::new(),
             enable_write_coalescing: true,
             write_coalescing_delay: WriteCoalescingDelay::default(),
+            local_ip_address: None,
+            shard_aware_local_port_range: ShardAwarePortRange::default(),
         }
     }
 
@@ -255,6 +294,11 @@ impl SessionConfig {
             }
         }
         c.pool.shard_aware = !self.disallow_shard_aware_port;
+        c.pool.source_port_range = (
+            *self.shard_aware_local_port_range.0.start(),
+            *self.shard_aware_local_port_range.0.end(),
+        );
+        c.connection.local_ip = self.local_ip_address;
         c.address_translator = self.address_translator.clone();
         c.fetch_schema = self.fetch_schema_metadata;
         c.keyspaces_to_fetch.clone_from(&self.keyspaces_to_fetch);
@@ -602,5 +646,44 @@ impl SessionBuilder {
     pub fn write_coalescing_delay(mut self, delay: WriteCoalescingDelay) -> Self {
         self.config.write_coalescing_delay = delay;
         self
+    }
+
+    /// Makes every connection from this local address (bound before connecting); `None`, the
+    /// default, lets the system choose. Its family must match the nodes' addresses.
+    #[must_use]
+    pub fn local_ip_address(mut self, local_ip_address: Option<impl Into<IpAddr>>) -> Self {
+        self.config.local_ip_address = local_ip_address.map(Into::into);
+        self
+    }
+
+    /// The local ports shard-aware connections are made from (Scylla assigns the shard by
+    /// source port); default [`ShardAwarePortRange::EPHEMERAL_PORT_RANGE`].
+    #[must_use]
+    pub fn shard_aware_local_port_range(mut self, port_range: ShardAwarePortRange) -> Self {
+        self.config.shard_aware_local_port_range = port_range;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_aware_port_ranges_are_validated_as_scylla_does() {
+        assert!(ShardAwarePortRange::new(1024..=1024).is_ok());
+        assert!(ShardAwarePortRange::new(50000..=60000).is_ok());
+        assert_eq!(
+            ShardAwarePortRange::new(1023..=2000),
+            Err(InvalidShardAwarePortRange)
+        );
+        assert_eq!(
+            ShardAwarePortRange::new(RangeInclusive::new(3000, 2000)),
+            Err(InvalidShardAwarePortRange)
+        );
+        assert_eq!(
+            ShardAwarePortRange::default(),
+            ShardAwarePortRange::EPHEMERAL_PORT_RANGE
+        );
     }
 }

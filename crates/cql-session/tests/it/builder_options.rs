@@ -1,13 +1,15 @@
 //! The `scylla` 1.x builder options of issue 14, each shown by its effect on a `cql-sim`
 //! cluster: the host filter, the timestamp generator, the keyspaces to fetch, write
-//! coalescing, and the local address and port range of connections.
+//! coalescing, and the local address and port range of connections (seen by the sim node's
+//! `client_addrs`).
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::num::{NonZeroU64, NonZeroUsize};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cql_session::client::session_builder::{PoolSize, WriteCoalescingDelay};
+use cql_session::client::session_builder::{PoolSize, ShardAwarePortRange, WriteCoalescingDelay};
 use cql_session::policies::host_filter::{AllowListHostFilter, DcHostFilter};
 use cql_session::policies::timestamp_generator::{MonotonicTimestampGenerator, TimestampGenerator};
 use cql_session::{Batch, BatchType, Session, SessionBuilder, Statement};
@@ -448,6 +450,52 @@ async fn write_coalescing_shares_write_calls_between_requests() {
             "delayed: {writes_delayed} writes, off: {writes_off}"
         );
         eprintln!("writes for 300 concurrent requests: off {writes_off}, on {writes_on}, 2 ms delay {writes_delayed}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_come_from_the_local_address_and_port_range_set() {
+    bounded(LIMIT, async {
+        let cluster = SimCluster::builder()
+            .nodes(1)
+            .shards(4)
+            .address_base(Ipv4Addr::new(127, 0, 0, 3))
+            .start()
+            .await
+            .expect("sim cluster");
+        // Not the address the system would pick for a loopback peer (127.0.0.1).
+        let local = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+        let ports = 50_000..=50_999;
+        let session = SessionBuilder::new()
+            .known_node(cluster.contact_point().to_string())
+            .local_ip_address(Some(local))
+            .shard_aware_local_port_range(
+                ShardAwarePortRange::new(ports.clone()).expect("valid range"),
+            )
+            .build()
+            .await
+            .expect("connect");
+        session
+            .query_unpaged("SELECT key FROM system.local", ())
+            .await
+            .expect("select");
+        let node = cluster.node(0);
+        assert!(node.open_connections() >= 4, "one connection per shard");
+        let clients = node.client_addrs();
+        assert!(!clients.is_empty());
+        for c in &clients {
+            assert_eq!(c.ip(), local, "connection from {c}");
+        }
+        // The control connection and the pool's first connection use the normal port (and
+        // any source port); the shard-aware ones come from the range.
+        let outside = clients
+            .iter()
+            .filter(|c| !ports.contains(&c.port()))
+            .count();
+        let inside = clients.len() - outside;
+        assert!(inside >= 3, "{clients:?}");
+        assert!(outside <= 2, "{clients:?}");
     })
     .await;
 }
