@@ -487,15 +487,11 @@ async fn connections_come_from_the_local_address_and_port_range_set() {
         for c in &clients {
             assert_eq!(c.ip(), local, "connection from {c}");
         }
-        // The control connection and the pool's first connection use the normal port (and
-        // any source port); the shard-aware ones come from the range.
-        let outside = clients
-            .iter()
-            .filter(|c| !ports.contains(&c.port()))
-            .count();
-        let inside = clients.len() - outside;
+        // The control connection and the pool's first connections use the normal port (from
+        // any source port); the shard-aware ones, at least one per shard not yet covered, come
+        // from the range (random ephemeral ports would hardly ever fall in it).
+        let inside = clients.iter().filter(|c| ports.contains(&c.port())).count();
         assert!(inside >= 3, "{clients:?}");
-        assert!(outside <= 2, "{clients:?}");
     })
     .await;
 }
