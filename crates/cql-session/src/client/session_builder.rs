@@ -648,6 +648,15 @@ impl SessionBuilder {
         self
     }
 
+    /// How long a heartbeat (OPTIONS on an idle connection) may go unanswered before the
+    /// connection counts as dead and is replaced (default 30 s). See
+    /// [`keepalive_interval`](Self::keepalive_interval).
+    #[must_use]
+    pub fn keepalive_timeout(mut self, timeout: Duration) -> Self {
+        self.config.keepalive_timeout = timeout;
+        self
+    }
+
     /// Makes every connection from this local address (bound before connecting); `None`, the
     /// default, lets the system choose. Its family must match the nodes' addresses.
     #[must_use]

@@ -410,7 +410,9 @@ async fn writes_for_concurrent_inserts(session: &Session, n: i32) -> u64 {
     writes() - before
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// One thread: every request is queued before the connection driver runs, so the counts do
+// not depend on how busy the machine is.
+#[tokio::test]
 async fn write_coalescing_shares_write_calls_between_requests() {
     bounded(LIMIT, async {
         let cluster = SimCluster::builder().nodes(1).shards(1).start().await.expect("sim cluster");
@@ -492,6 +494,60 @@ async fn connections_come_from_the_local_address_and_port_range_set() {
         // from the range (random ephemeral ports would hardly ever fall in it).
         let inside = clients.iter().filter(|c| ports.contains(&c.port())).count();
         assert!(inside >= 3, "{clients:?}");
+    })
+    .await;
+}
+
+/// Whether every connection `session` has to its nodes is broken (or gone).
+fn all_connections_broken(session: &Session) -> bool {
+    session
+        .get_cluster_state()
+        .nodes()
+        .iter()
+        .filter_map(|node| node.pool())
+        .flat_map(|pool| pool.connections())
+        .all(|conn| conn.is_broken())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_heartbeat_breaks_the_connection_after_the_keepalive_timeout() {
+    bounded(LIMIT, async {
+        let cluster = SimCluster::builder()
+            .nodes(1)
+            .shards(1)
+            .start()
+            .await
+            .expect("sim cluster");
+        let connect = |timeout: Duration| {
+            let builder = SessionBuilder::new()
+                .known_node(cluster.contact_point().to_string())
+                .keepalive_interval(Some(Duration::from_millis(100)))
+                .keepalive_timeout(timeout)
+                .unresponsive_node_after(None);
+            async move { builder.build().await.expect("connect") }
+        };
+        let short = connect(Duration::from_millis(300)).await;
+        let long = connect(Duration::from_secs(30)).await;
+        assert!(!all_connections_broken(&short));
+        cluster.node(0).pause();
+        // Bounded: 100 polls of 50 ms.
+        let mut broke = false;
+        for _ in 0..100 {
+            if all_connections_broken(&short) {
+                broke = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(
+            broke,
+            "the 300 ms keepalive timeout did not break the connections"
+        );
+        assert!(
+            !all_connections_broken(&long),
+            "a 30 s keepalive timeout broke them as early"
+        );
+        cluster.node(0).resume();
     })
     .await;
 }
