@@ -17,7 +17,7 @@ use tracing::Instrument;
 use crate::config::ConnectionConfig;
 use crate::connection::Connection;
 use crate::error::ConnectionError;
-use crate::metadata::{self, AddressTranslator, MetadataError, PeerInfo};
+use crate::metadata::{self, AddressTranslator, MetadataError, NodeFilter, Peer};
 use crate::pool::{Connector, NodePool, PoolConfig, tcp_connector};
 use crate::state::{ClusterState, Keyspace, Node, NodeRef};
 
@@ -37,8 +37,16 @@ pub struct ClusterConfig {
     pub event_sender: Option<mpsc::Sender<Event>>,
     /// Events are collected for this long before acting on them.
     pub metadata_debounce: Duration,
-    /// Read `system_schema.*` (keyspaces, tables, types, ...). Replica lookup needs keyspaces.
+    /// Read the full schema from `system_schema.*` (tables, types, views, functions). The
+    /// keyspaces and their replication, which replica lookup needs, are read either way.
     pub fetch_schema: bool,
+    /// Keyspaces whose full schema is read (empty: every keyspace). The replication of every
+    /// keyspace is read regardless, so token-aware routing works for all of them.
+    pub keyspaces_to_fetch: Vec<String>,
+    /// Peers this rejects get no pool (they stay in the [`ClusterState`], marked
+    /// [`Node::is_enabled`] false) and are not used for the control connection after the
+    /// first; `None` accepts every peer.
+    pub node_filter: Option<NodeFilter>,
 }
 
 impl Default for ClusterConfig {
@@ -51,6 +59,8 @@ impl Default for ClusterConfig {
             event_sender: None,
             metadata_debounce: Duration::from_secs(1),
             fetch_schema: true,
+            keyspaces_to_fetch: Vec::new(),
+            node_filter: None,
         }
     }
 }
@@ -64,6 +74,8 @@ setters! {
         event_sender: Option<mpsc::Sender<Event>>,
         metadata_debounce: Duration,
         fetch_schema: bool,
+        keyspaces_to_fetch: Vec<String>,
+        node_filter: Option<NodeFilter>,
     }
 }
 
@@ -374,17 +386,27 @@ async fn open_control(
 }
 
 /// Attaches pools to the nodes (reusing pools by address, closing pools of removed nodes).
-fn build_nodes(inner: &Inner, peers: Vec<PeerInfo>) -> Vec<NodeRef> {
+fn build_nodes(inner: &Inner, peers: Vec<Peer>) -> Vec<NodeRef> {
     let Ok(mut pools) = inner.pools.lock() else {
         return Vec::new();
     };
     let keyspace = inner.keyspace.lock().ok().and_then(|k| k.clone());
     let mut seen = HashSet::new();
+    let mut pooled = HashSet::new();
     let mut nodes = Vec::with_capacity(peers.len());
     for p in peers {
         if !seen.insert(p.address) {
             continue;
         }
+        if let Some(filter) = &inner.config.node_filter
+            && !filter.accepts(&p)
+        {
+            tracing::debug!(node = %p.address, dc = ?p.datacenter, "node rejected by the host filter");
+            let node = Node::new(p.address, p.host_id, p.datacenter, p.rack, p.tokens).disabled();
+            nodes.push(Arc::new(node));
+            continue;
+        }
+        pooled.insert(p.address);
         let pool = pools.entry(p.address).or_insert_with(|| {
             tracing::info!(node = %p.address, dc = ?p.datacenter, "new node");
             let mut cfg = inner.config.connection.clone();
@@ -401,7 +423,7 @@ fn build_nodes(inner: &Inner, peers: Vec<PeerInfo>) -> Vec<NodeRef> {
         nodes.push(Arc::new(node));
     }
     pools.retain(|addr, pool| {
-        let keep = seen.contains(addr);
+        let keep = pooled.contains(addr);
         if !keep {
             tracing::info!(node = %addr, "node removed");
             pool.close();
@@ -418,11 +440,7 @@ async fn full_refresh(inner: &Inner, control: &Control) -> Result<(), MetadataEr
         inner.config.address_translator.as_ref(),
     )
     .await?;
-    let keyspaces = if inner.config.fetch_schema {
-        metadata::fetch_schema(&control.conn, None).await?
-    } else {
-        HashMap::new()
-    };
+    let keyspaces = read_schema(inner, control, None).await?;
     let nodes = build_nodes(inner, peers);
     tracing::debug!(
         nodes = nodes.len(),
@@ -434,6 +452,36 @@ async fn full_refresh(inner: &Inner, control: &Control) -> Result<(), MetadataEr
         .state
         .rcu(|old| Arc::new(fresh.clone().with_known_tablets(old)));
     Ok(())
+}
+
+/// Reads the keyspaces (all, or `only`): every keyspace's replication, and the full schema of
+/// those the configuration asks for (`fetch_schema`, `keyspaces_to_fetch`).
+async fn read_schema(
+    inner: &Inner,
+    control: &Control,
+    only: Option<&str>,
+) -> Result<HashMap<String, Keyspace>, MetadataError> {
+    let config = &inner.config;
+    let wanted = |ks: &str| {
+        config.fetch_schema
+            && (config.keyspaces_to_fetch.is_empty()
+                || config.keyspaces_to_fetch.iter().any(|k| k == ks))
+    };
+    if let Some(ks) = only {
+        return metadata::fetch_schema(&control.conn, Some(ks), wanted(ks)).await;
+    }
+    if config.keyspaces_to_fetch.is_empty() {
+        return metadata::fetch_schema(&control.conn, None, config.fetch_schema).await;
+    }
+    let mut keyspaces = metadata::fetch_schema(&control.conn, None, false).await?;
+    if config.fetch_schema {
+        for ks in &config.keyspaces_to_fetch {
+            if keyspaces.contains_key(ks) {
+                keyspaces.extend(metadata::fetch_schema(&control.conn, Some(ks), true).await?);
+            }
+        }
+    }
+    Ok(keyspaces)
 }
 
 async fn topology_refresh(inner: &Inner, control: &Control) -> Result<(), MetadataError> {
@@ -453,7 +501,7 @@ async fn keyspace_refresh(
     control: &Control,
     keyspace: &str,
 ) -> Result<(), MetadataError> {
-    let mut ks = metadata::fetch_schema(&control.conn, Some(keyspace)).await?;
+    let mut ks = read_schema(inner, control, Some(keyspace)).await?;
     let new: Option<Keyspace> = ks.remove(keyspace);
     tracing::debug!(
         keyspace,
@@ -559,11 +607,10 @@ impl ControlTask {
         {
             tracing::warn!(error = %e, "topology refresh failed");
         }
-        if self.inner.config.fetch_schema {
-            for ks in work.keyspaces {
-                if let Err(e) = keyspace_refresh(&self.inner, &self.control, &ks).await {
-                    tracing::warn!(keyspace = %ks, error = %e, "schema refresh failed");
-                }
+        // Every keyspace's replication is kept, whatever the schema settings.
+        for ks in work.keyspaces {
+            if let Err(e) = keyspace_refresh(&self.inner, &self.control, &ks).await {
+                tracing::warn!(keyspace = %ks, error = %e, "schema refresh failed");
             }
         }
     }
@@ -580,17 +627,23 @@ impl ControlTask {
             let mut candidates: Vec<SocketAddr> = state
                 .nodes()
                 .iter()
-                .filter(|n| n.is_up())
+                .filter(|n| n.is_enabled() && n.is_up())
                 .map(|n| n.address)
                 .collect();
             candidates.extend(
                 state
                     .nodes()
                     .iter()
-                    .filter(|n| !n.is_up())
+                    .filter(|n| n.is_enabled() && !n.is_up())
                     .map(|n| n.address),
             );
-            candidates.extend(self.contacts.iter().copied());
+            // Contact points the host filter rejected are avoided too.
+            candidates.extend(
+                self.contacts
+                    .iter()
+                    .copied()
+                    .filter(|a| state.node(*a).is_none_or(|n| n.is_enabled())),
+            );
             // Prefer nodes other than the one that just failed.
             let failed = self.control.addr;
             candidates.sort_by_key(|a| *a == failed);

@@ -1,6 +1,7 @@
 //! Configuration of one connection: negotiation (compression, auth, keyspace, events), socket
 //! options and the driver's mechanics.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +39,10 @@ pub struct ConnectionTuning {
     pub queue_capacity: usize,
     /// Drain every queued request into one buffer and write it with one call.
     pub write_coalescing: bool,
+    /// With write coalescing and other requests in flight, how long to wait for more requests
+    /// before writing: `None` (the default) gives other tasks a few scheduler turns; a
+    /// duration sleeps that long (the connection reads nothing meanwhile).
+    pub write_coalescing_delay: Option<Duration>,
     /// Stop draining the queue once this many bytes wait to be written.
     pub write_buffer_limit: usize,
     /// Initial capacity of the reusable read buffer.
@@ -69,6 +74,7 @@ impl Default for ConnectionTuning {
             backpressure: Backpressure::Wait,
             queue_capacity: 2048,
             write_coalescing: true,
+            write_coalescing_delay: None,
             write_buffer_limit: 1024 * 1024,
             read_buffer_size: 64 * 1024,
             max_frame_size: proto::frame::DEFAULT_MAX_FRAME_SIZE,
@@ -89,6 +95,7 @@ setters! {
         backpressure: Backpressure,
         queue_capacity: usize,
         write_coalescing: bool,
+        write_coalescing_delay: Option<Duration>,
         write_buffer_limit: usize,
         read_buffer_size: usize,
         max_frame_size: usize,
@@ -135,6 +142,8 @@ pub struct ConnectionConfig {
     pub tcp_nodelay: bool,
     /// TCP keepalive idle time; `None` leaves keepalive off.
     pub tcp_keepalive: Option<Duration>,
+    /// The local address sockets are bound to before connecting; `None` lets the system choose.
+    pub local_ip: Option<IpAddr>,
     /// Mechanics of the driver task (stream ids, coalescing, orphans, heartbeats, timeouts).
     pub tuning: ConnectionTuning,
     /// TLS settings; `None` means plain TCP.
@@ -162,6 +171,7 @@ impl Default for ConnectionConfig {
             connect_timeout: Duration::from_secs(5),
             tcp_nodelay: true,
             tcp_keepalive: None,
+            local_ip: None,
             tuning: ConnectionTuning::default(),
             #[cfg(feature = "tls")]
             tls: None,
@@ -184,6 +194,7 @@ setters! {
         connect_timeout: Duration,
         tcp_nodelay: bool,
         tcp_keepalive: Option<Duration>,
+        local_ip: Option<IpAddr>,
         tuning: ConnectionTuning,
         #[cfg(feature = "tls")]
         tls: Option<crate::tls::TlsConfig>,

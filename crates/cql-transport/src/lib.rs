@@ -117,7 +117,7 @@ pub use connection::{
 #[cfg(feature = "tls")]
 pub use error::TlsError;
 pub use error::{BrokenReason, ConnectionError};
-pub use metadata::{AddressTranslator, MetadataError};
+pub use metadata::{AddressTranslator, MetadataError, NodeFilter, Peer};
 pub use ring::{ReplicationStrategy, TokenRing};
 pub use routing::{Shard, ShardCount, Sharder};
 /// The rustls crate this build uses, so callers can build certificates and configurations

@@ -53,14 +53,64 @@ pub trait AddressTranslator: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<SocketAddr, String>>;
 }
 
-/// A node as read from `system.local` / `system.peers(_v2)`, before pools are attached.
+/// A node as read from `system.local` / `system.peers(_v2)`, before pools are attached: what
+/// a host filter decides on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PeerInfo {
-    pub(crate) address: SocketAddr,
-    pub(crate) host_id: Option<Uuid>,
-    pub(crate) datacenter: Option<String>,
-    pub(crate) rack: Option<String>,
-    pub(crate) tokens: Vec<i64>,
+#[non_exhaustive]
+pub struct Peer {
+    /// The address the driver connects to (after address translation).
+    pub address: SocketAddr,
+    /// The node's host id.
+    pub host_id: Option<Uuid>,
+    /// The datacenter.
+    pub datacenter: Option<String>,
+    /// The rack.
+    pub rack: Option<String>,
+    /// The node's tokens.
+    pub tokens: Vec<i64>,
+}
+
+impl Peer {
+    /// A peer with this address and nothing else known (tests, custom filters).
+    pub fn new(address: SocketAddr) -> Self {
+        Self {
+            address,
+            host_id: None,
+            datacenter: None,
+            rack: None,
+            tokens: Vec::new(),
+        }
+    }
+
+    /// Sets the datacenter.
+    #[must_use]
+    pub fn with_datacenter(mut self, datacenter: Option<String>) -> Self {
+        self.datacenter = datacenter;
+        self
+    }
+}
+
+/// Decides which peers get a connection pool (see `ClusterConfig::node_filter`): a predicate
+/// shared by every refresh. Cheap to clone.
+#[derive(Clone)]
+pub struct NodeFilter(Arc<dyn Fn(&Peer) -> bool + Send + Sync>);
+
+impl NodeFilter {
+    /// A filter accepting the peers for which `accept` returns true.
+    pub fn new(accept: impl Fn(&Peer) -> bool + Send + Sync + 'static) -> Self {
+        Self(Arc::new(accept))
+    }
+
+    /// Whether `peer` is accepted.
+    pub fn accepts(&self, peer: &Peer) -> bool {
+        (self.0)(peer)
+    }
+}
+
+impl std::fmt::Debug for NodeFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NodeFilter")
+    }
 }
 
 /// Decoded rows of a system query: column index by name plus decoded cells.
@@ -197,7 +247,7 @@ pub(crate) async fn fetch_topology(
     conn: &Connection,
     control_addr: SocketAddr,
     translator: Option<&Arc<dyn AddressTranslator>>,
-) -> Result<Vec<PeerInfo>, MetadataError> {
+) -> Result<Vec<Peer>, MetadataError> {
     let local = query(
         conn,
         "SELECT host_id, data_center, rack, tokens FROM system.local WHERE key='local'",
@@ -205,7 +255,7 @@ pub(crate) async fn fetch_topology(
     .await?;
     let mut nodes = Vec::new();
     for row in &local.rows {
-        nodes.push(PeerInfo {
+        nodes.push(Peer {
             address: control_addr,
             host_id: local.uuid(row, "host_id"),
             datacenter: local.text(row, "data_center"),
@@ -253,7 +303,7 @@ pub(crate) async fn fetch_topology(
                 }
             }
         }
-        nodes.push(PeerInfo {
+        nodes.push(Peer {
             address,
             host_id,
             datacenter: peers.text(row, "data_center"),
@@ -268,10 +318,12 @@ fn escape(s: &str) -> String {
     s.replace('\'', "''")
 }
 
-/// Reads the schema of every keyspace, or of one keyspace.
+/// Reads the schema of every keyspace, or of one keyspace: with `details`, their types, tables,
+/// views, functions and aggregates; without, only their replication (what routing needs).
 pub(crate) async fn fetch_schema(
     conn: &Connection,
     only: Option<&str>,
+    details: bool,
 ) -> Result<HashMap<String, Keyspace>, MetadataError> {
     let filter = only
         .map(|k| format!(" WHERE keyspace_name = '{}'", escape(k)))
@@ -282,6 +334,21 @@ pub(crate) async fn fetch_schema(
         &q("keyspace_name, durable_writes, replication", "keyspaces"),
     )
     .await?;
+    let mut out: HashMap<String, Keyspace> = HashMap::new();
+    for row in &keyspaces.rows {
+        let Some(name) = keyspaces.text(row, "keyspace_name") else {
+            continue;
+        };
+        let mut ks = Keyspace::new(
+            name.clone(),
+            ReplicationStrategy::from_options(&keyspaces.text_map(row, "replication")),
+        );
+        ks.durable_writes = keyspaces.boolean(row, "durable_writes").unwrap_or(true);
+        out.insert(name, ks);
+    }
+    if !details {
+        return Ok(out);
+    }
     let types = query(
         conn,
         &q(
@@ -325,18 +392,6 @@ pub(crate) async fn fetch_schema(
         .await
         .ok();
 
-    let mut out: HashMap<String, Keyspace> = HashMap::new();
-    for row in &keyspaces.rows {
-        let Some(name) = keyspaces.text(row, "keyspace_name") else {
-            continue;
-        };
-        let mut ks = Keyspace::new(
-            name.clone(),
-            ReplicationStrategy::from_options(&keyspaces.text_map(row, "replication")),
-        );
-        ks.durable_writes = keyspaces.boolean(row, "durable_writes").unwrap_or(true);
-        out.insert(name, ks);
-    }
     // UDT definitions per keyspace, then resolved.
     let mut udt_defs: HashMap<String, UdtDefinitions> = HashMap::new();
     for row in &types.rows {

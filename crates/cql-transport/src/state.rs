@@ -42,6 +42,8 @@ pub struct Node {
     /// Liveness, shared across snapshots (updated by events and the pool).
     up: Arc<AtomicBool>,
     pool: Option<Arc<NodePool>>,
+    /// False when the host filter rejected the node: it has no pool and takes no requests.
+    enabled: bool,
 }
 
 impl Node {
@@ -61,7 +63,21 @@ impl Node {
             tokens,
             up: Arc::new(AtomicBool::new(true)),
             pool: None,
+            enabled: true,
         }
+    }
+
+    /// Marks the node as rejected by the host filter.
+    pub(crate) fn disabled(mut self) -> Self {
+        self.pool = None;
+        self.enabled = false;
+        self
+    }
+
+    /// Whether the driver may send requests to the node: false when the host filter rejected it
+    /// (it then has no pool, but still appears in the cluster state and the token ring).
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
     }
 
     pub(crate) fn with_pool(mut self, pool: Arc<NodePool>) -> Self {

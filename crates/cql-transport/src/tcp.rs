@@ -13,7 +13,8 @@ use crate::config::ConnectionConfig;
 use crate::connection::{Connection, ConnectionDriver};
 use crate::error::ConnectionError;
 
-/// Opens a TCP stream to `addr`, from `source_port` if given (on the unspecified address).
+/// Opens a TCP stream to `addr`, from `source_port` if given, on the configured local address
+/// (the unspecified address when none).
 pub(crate) async fn tcp_connect(
     addr: SocketAddr,
     source_port: Option<u16>,
@@ -29,15 +30,19 @@ pub(crate) async fn tcp_connect(
         TcpSocket::new_v6()
     }
     .map_err(err)?;
-    if let Some(port) = source_port {
-        let local: SocketAddr = if addr.is_ipv4() {
-            (std::net::Ipv4Addr::UNSPECIFIED, port).into()
+    if source_port.is_some() || config.local_ip.is_some() {
+        let ip = config.local_ip.unwrap_or(if addr.is_ipv4() {
+            std::net::Ipv4Addr::UNSPECIFIED.into()
         } else {
-            (std::net::Ipv6Addr::UNSPECIFIED, port).into()
-        };
-        // The port may have carried a connection a moment ago (a refused protocol version is
-        // retried from the same port): allow binding over its closing socket.
-        socket.set_reuseaddr(true).map_err(err)?;
+            std::net::Ipv6Addr::UNSPECIFIED.into()
+        });
+        // Port 0: the system picks one, on the configured address.
+        let local = SocketAddr::new(ip, source_port.unwrap_or(0));
+        if source_port.is_some() {
+            // The port may have carried a connection a moment ago (a refused protocol version
+            // is retried from the same port): allow binding over its closing socket.
+            socket.set_reuseaddr(true).map_err(err)?;
+        }
         socket.bind(local).map_err(err)?;
     }
     let stream = socket.connect(addr).await.map_err(err)?;

@@ -1,8 +1,9 @@
 //! [`SessionBuilder`] and [`SessionConfig`]: how to connect a [`Session`].
 
-use std::net::SocketAddr;
-use std::num::NonZeroU32;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroU64};
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,9 @@ use super::execution_profile::ExecutionProfileHandle;
 use super::session::{Session, SessionOptions, validate_keyspace_name};
 use crate::consistency::Consistency;
 use crate::errors::{MetadataError, NewSessionError, UseKeyspaceError};
+use crate::policies::host_filter::HostFilter;
 use crate::policies::throttle::RequestThrottler;
+use crate::policies::timestamp_generator::TimestampGenerator;
 
 pub use proto::frame::{Compression, ProtocolVersion};
 /// What a request does on a connection at its in-flight limit: `cql-transport`'s, re-exported.
@@ -46,6 +49,51 @@ impl Default for PoolSize {
         Self::PerShard(NonZeroUsize::MIN)
     }
 }
+
+/// How long a connection waits for more requests before a coalesced write (see
+/// [`SessionBuilder::write_coalescing_delay`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WriteCoalescingDelay {
+    /// A few turns of the tokio scheduler, while other requests keep arriving: well under a
+    /// millisecond, and none for a lone request (the default).
+    #[default]
+    SmallNondeterministic,
+    /// This many milliseconds: fewer, larger writes for more latency.
+    Milliseconds(NonZeroU64),
+}
+
+/// The local ports shard-aware connections are made from: an inclusive sub-range of
+/// 1024..=65535 (default [`Self::EPHEMERAL_PORT_RANGE`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardAwarePortRange(RangeInclusive<u16>);
+
+impl ShardAwarePortRange {
+    /// The default: the IANA ephemeral ports, 49152..=65535.
+    pub const EPHEMERAL_PORT_RANGE: Self = Self(49152..=65535);
+
+    /// A range of local ports; an error if it is empty or starts below 1024 (ports reserved
+    /// for system services).
+    pub fn new(range: impl Into<RangeInclusive<u16>>) -> Result<Self, InvalidShardAwarePortRange> {
+        let range = range.into();
+        if range.is_empty() || *range.start() < 1024 {
+            return Err(InvalidShardAwarePortRange);
+        }
+        Ok(Self(range))
+    }
+}
+
+impl Default for ShardAwarePortRange {
+    fn default() -> Self {
+        Self::EPHEMERAL_PORT_RANGE
+    }
+}
+
+/// [`ShardAwarePortRange::new`] got an empty range or one starting below port 1024.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid shard-aware local port range: give a non-empty range within 1024..=65535")]
+#[non_exhaustive]
+pub struct InvalidShardAwarePortRange;
 
 /// Everything [`Session::connect`] needs. Start from `SessionConfig::new()` (or use
 /// [`SessionBuilder`]).
@@ -84,7 +132,8 @@ pub struct SessionConfig {
     pub connection_pool_size: PoolSize,
     /// Do not use Scylla's shard-aware port.
     pub disallow_shard_aware_port: bool,
-    /// Read the schema (`system_schema.*`); token-aware routing needs the keyspaces.
+    /// Read the full schema (`system_schema.*`: tables, columns, types, ...). The keyspaces and
+    /// their replication, which token-aware routing needs, are read either way.
     pub fetch_schema_metadata: bool,
     /// Idle connections send a heartbeat this often (default 30 s; `None` disables it).
     pub keepalive_interval: Option<Duration>,
@@ -129,6 +178,23 @@ pub struct SessionConfig {
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub tls_context: Option<transport::TlsConfig>,
+    // --- scylla 1.x options (issue 14) ---
+    /// Which nodes get connections; `None` connects to every node. See [`crate::policies::host_filter`].
+    pub host_filter: Option<Arc<dyn HostFilter>>,
+    /// Gives statements and batches without a timestamp of their own one; `None` leaves them
+    /// to the coordinator's clock. See [`crate::policies::timestamp_generator`].
+    pub timestamp_generator: Option<Arc<dyn TimestampGenerator>>,
+    /// The keyspaces whose full schema is read into the cluster state (empty, the default:
+    /// all). Every keyspace's replication is read regardless, for token-aware routing.
+    pub keyspaces_to_fetch: Vec<String>,
+    /// Write the requests queued on a connection together, in one `write` call (default on).
+    pub enable_write_coalescing: bool,
+    /// How long a connection waits for more requests before a coalesced write.
+    pub write_coalescing_delay: WriteCoalescingDelay,
+    /// The local address connections are made from (`None`: the system chooses).
+    pub local_ip_address: Option<IpAddr>,
+    /// The local ports shard-aware connections are made from.
+    pub shard_aware_local_port_range: ShardAwarePortRange,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -183,6 +249,13 @@ impl SessionConfig {
             request_throttler: None,
             #[cfg(feature = "tls")]
             tls_context: None,
+            host_filter: None,
+            timestamp_generator: None,
+            keyspaces_to_fetch: Vec::new(),
+            enable_write_coalescing: true,
+            write_coalescing_delay: WriteCoalescingDelay::default(),
+            local_ip_address: None,
+            shard_aware_local_port_range: ShardAwarePortRange::default(),
         }
     }
 
@@ -216,6 +289,11 @@ impl SessionConfig {
         c.connection.connect_timeout = self.connect_timeout;
         c.connection.tcp_nodelay = self.tcp_nodelay;
         c.connection.tcp_keepalive = self.tcp_keepalive_interval;
+        c.connection.tuning.write_coalescing = self.enable_write_coalescing;
+        c.connection.tuning.write_coalescing_delay = match self.write_coalescing_delay {
+            WriteCoalescingDelay::SmallNondeterministic => None,
+            WriteCoalescingDelay::Milliseconds(ms) => Some(Duration::from_millis(ms.get())),
+        };
         c.connection.tuning.heartbeat_interval = self.keepalive_interval;
         c.connection.tuning.heartbeat_timeout = self.keepalive_timeout;
         c.connection.tuning.unresponsive_after = self.unresponsive_node_after;
@@ -242,8 +320,17 @@ impl SessionConfig {
             }
         }
         c.pool.shard_aware = !self.disallow_shard_aware_port;
+        c.pool.source_port_range = (
+            *self.shard_aware_local_port_range.0.start(),
+            *self.shard_aware_local_port_range.0.end(),
+        );
+        c.connection.local_ip = self.local_ip_address;
         c.address_translator = self.address_translator.clone();
         c.fetch_schema = self.fetch_schema_metadata;
+        c.keyspaces_to_fetch.clone_from(&self.keyspaces_to_fetch);
+        c.node_filter = self.host_filter.clone().map(|filter| {
+            transport::NodeFilter::new(move |peer: &transport::Peer| filter.accept(peer))
+        });
         c
     }
 }
@@ -279,6 +366,7 @@ impl Session {
             tracing_info_fetch_consistency: config.tracing_info_fetch_consistency,
             unresponsive_node_after: config.unresponsive_node_after,
             request_throttler: config.request_throttler.clone(),
+            timestamp_generator: config.timestamp_generator.clone(),
         };
         let session = Self::from_cluster(
             cluster,
@@ -465,7 +553,8 @@ impl SessionBuilder {
         self
     }
 
-    /// Whether to read the schema.
+    /// Whether to read the full schema (tables, columns, types; default on). Keyspaces and their
+    /// replication are read either way, so token-aware routing does not depend on it.
     #[must_use]
     pub fn fetch_schema_metadata(mut self, fetch: bool) -> Self {
         self.config.fetch_schema_metadata = fetch;
@@ -533,6 +622,105 @@ impl SessionBuilder {
     /// Connects the session.
     pub async fn build(&self) -> Result<Session, NewSessionError> {
         Session::connect(self.config.clone()).await
+    }
+
+    // --- scylla 1.x options (issue 14) ---
+
+    /// Sets the host filter: nodes it rejects get no connections and are left out of every
+    /// query plan (and of control connection reconnects), while still listed in the cluster
+    /// state. See [`crate::policies::host_filter`] for the filters provided.
+    #[must_use]
+    pub fn host_filter(mut self, filter: Arc<dyn HostFilter>) -> Self {
+        self.config.host_filter = Some(filter);
+        self
+    }
+
+    /// Sets the generator of client-side write timestamps: a statement or batch without its
+    /// own timestamp (`set_timestamp`) is sent with the generator's as its default timestamp.
+    /// Usually a
+    /// [`MonotonicTimestampGenerator`](crate::policies::timestamp_generator::MonotonicTimestampGenerator).
+    #[must_use]
+    pub fn timestamp_generator(mut self, generator: Arc<dyn TimestampGenerator>) -> Self {
+        self.config.timestamp_generator = Some(generator);
+        self
+    }
+
+    /// Reads the full schema of these keyspaces only (with
+    /// [`fetch_schema_metadata`](Self::fetch_schema_metadata) on); an empty list, the default,
+    /// means every keyspace. The replication of every keyspace is still read, so token-aware
+    /// routing works for the others too; only their tables are absent from the cluster state.
+    #[must_use]
+    pub fn keyspaces_to_fetch(
+        mut self,
+        keyspaces: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.config.keyspaces_to_fetch = keyspaces.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether a connection writes the requests queued on it together, in one `write` call
+    /// (default on). Off, every request is written on its own: more system calls, and no
+    /// waiting for other requests.
+    #[must_use]
+    pub fn write_coalescing(mut self, enable: bool) -> Self {
+        self.config.enable_write_coalescing = enable;
+        self
+    }
+
+    /// How long a connection with other requests in flight waits for more before a coalesced
+    /// write; no effect with [`write_coalescing`](Self::write_coalescing) off.
+    #[must_use]
+    pub fn write_coalescing_delay(mut self, delay: WriteCoalescingDelay) -> Self {
+        self.config.write_coalescing_delay = delay;
+        self
+    }
+
+    /// How long a heartbeat (OPTIONS on an idle connection) may go unanswered before the
+    /// connection counts as dead and is replaced (default 30 s). See
+    /// [`keepalive_interval`](Self::keepalive_interval).
+    #[must_use]
+    pub fn keepalive_timeout(mut self, timeout: Duration) -> Self {
+        self.config.keepalive_timeout = timeout;
+        self
+    }
+
+    /// Makes every connection from this local address (bound before connecting); `None`, the
+    /// default, lets the system choose. Its family must match the nodes' addresses.
+    #[must_use]
+    pub fn local_ip_address(mut self, local_ip_address: Option<impl Into<IpAddr>>) -> Self {
+        self.config.local_ip_address = local_ip_address.map(Into::into);
+        self
+    }
+
+    /// The local ports shard-aware connections are made from (Scylla assigns the shard by
+    /// source port); default [`ShardAwarePortRange::EPHEMERAL_PORT_RANGE`].
+    #[must_use]
+    pub fn shard_aware_local_port_range(mut self, port_range: ShardAwarePortRange) -> Self {
+        self.config.shard_aware_local_port_range = port_range;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_aware_port_ranges_are_validated_as_scylla_does() {
+        assert!(ShardAwarePortRange::new(1024..=1024).is_ok());
+        assert!(ShardAwarePortRange::new(50000..=60000).is_ok());
+        assert_eq!(
+            ShardAwarePortRange::new(1023..=2000),
+            Err(InvalidShardAwarePortRange)
+        );
+        assert_eq!(
+            ShardAwarePortRange::new(RangeInclusive::new(3000, 2000)),
+            Err(InvalidShardAwarePortRange)
+        );
+        assert_eq!(
+            ShardAwarePortRange::default(),
+            ShardAwarePortRange::EPHEMERAL_PORT_RANGE
+        );
     }
 }
 

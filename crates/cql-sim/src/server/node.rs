@@ -56,7 +56,13 @@ pub(crate) struct NodeShared {
     listeners: Mutex<Vec<JoinHandle<()>>>,
     /// Aborted listener tasks whose sockets may not be closed yet; `start` awaits them.
     stopping: Mutex<Vec<JoinHandle<()>>>,
+    /// The client addresses of the last accepted TCP connections (at most
+    /// [`RECENT_CLIENTS`]), as `system.clients` would list them.
+    pub(crate) recent_clients: Mutex<std::collections::VecDeque<SocketAddr>>,
 }
+
+/// How many client addresses a node remembers.
+pub(crate) const RECENT_CLIENTS: usize = 256;
 
 /// Identity of a node being created.
 #[derive(Debug)]
@@ -102,6 +108,7 @@ impl NodeShared {
             faulty: AtomicBool::new(false),
             listeners: Mutex::new(Vec::new()),
             stopping: Mutex::new(Vec::new()),
+            recent_clients: Mutex::new(std::collections::VecDeque::new()),
         }
     }
 
@@ -303,6 +310,12 @@ async fn accept_loop(
             return;
         };
         let _ = stream.set_nodelay(true);
+        if let Ok(mut recent) = node.recent_clients.lock() {
+            if recent.len() == RECENT_CLIENTS {
+                recent.pop_front();
+            }
+            recent.push_back(peer);
+        }
         let shard = node.pick_shard(peer, shard_aware);
         if let Some(c) = node.conns_per_shard.get(shard as usize) {
             c.fetch_add(1, Ordering::Relaxed);

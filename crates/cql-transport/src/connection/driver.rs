@@ -37,6 +37,8 @@ pub(crate) struct QueuedRequest {
 pub(crate) struct DriverSettings {
     pub(crate) max_streams: usize,
     pub(crate) write_coalescing: bool,
+    /// `ConnectionTuning::write_coalescing_delay`.
+    pub(crate) write_coalescing_delay: Option<Duration>,
     pub(crate) write_buffer_limit: usize,
     pub(crate) read_buffer_size: usize,
     pub(crate) heartbeat_interval: Option<Duration>,
@@ -180,6 +182,7 @@ where
                         Ok(Written::Flushed) => st.need_flush = false,
                         Ok(Written::Bytes(0)) => break BrokenReason::Eof,
                         Ok(Written::Bytes(n)) => {
+                            shared.writes.fetch_add(1, Ordering::Relaxed);
                             st.write_buf.advance(n);
                             if st.write_buf.is_empty() {
                                 // Reuse the allocation from the start.
@@ -208,10 +211,17 @@ where
                                 // (bounded), so a burst of callers woken by one read shares
                                 // one write.
                                 if shared.in_flight.load(Ordering::Acquire) > 1 {
-                                    for _ in 0..MAX_COALESCING_TURNS {
-                                        tokio::task::yield_now().await;
-                                        if st.drain_queued(&mut rx, &settings, &shared) == 0 {
-                                            break;
+                                    if let Some(delay) = settings.write_coalescing_delay {
+                                        // A fixed wait instead (`write_coalescing_delay`):
+                                        // larger writes for more latency.
+                                        tokio::time::sleep(delay).await;
+                                        let _ = st.drain_queued(&mut rx, &settings, &shared);
+                                    } else {
+                                        for _ in 0..MAX_COALESCING_TURNS {
+                                            tokio::task::yield_now().await;
+                                            if st.drain_queued(&mut rx, &settings, &shared) == 0 {
+                                                break;
+                                            }
                                         }
                                     }
                                 }

@@ -12,7 +12,7 @@ mod stall;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -61,6 +61,8 @@ pub(crate) struct Shared {
     pub(crate) reason: std::sync::OnceLock<BrokenReason>,
     /// The node's health, told when the connection stops or starts answering.
     pub(crate) node_health: Option<Arc<crate::health::NodeHealth>>,
+    /// `write` calls the driver made on the socket (see [`Connection::write_count`]).
+    pub(crate) writes: AtomicU64,
 }
 
 impl Shared {
@@ -234,10 +236,12 @@ impl Connection {
             wake_pending: AtomicBool::new(false),
             reason: std::sync::OnceLock::new(),
             node_health: tuning.node_health.clone(),
+            writes: AtomicU64::new(0),
         });
         let settings = DriverSettings {
             max_streams: tuning.max_streams,
             write_coalescing: tuning.write_coalescing,
+            write_coalescing_delay: tuning.write_coalescing_delay,
             write_buffer_limit: tuning.write_buffer_limit.max(1),
             read_buffer_size: tuning.read_buffer_size,
             heartbeat_interval: tuning.heartbeat_interval,
@@ -446,6 +450,12 @@ impl Connection {
     /// Requests submitted and not resolved (including orphans): the load measure for pools.
     pub fn in_flight(&self) -> usize {
         self.inner.shared.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// How many `write` calls the connection made on its socket so far: with write coalescing,
+    /// many requests share one.
+    pub fn write_count(&self) -> u64 {
+        self.inner.shared.writes.load(Ordering::Relaxed)
     }
 
     /// Stream ids held by requests whose callers gave up.

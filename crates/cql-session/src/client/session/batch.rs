@@ -113,7 +113,7 @@ impl SessionInner {
                 .serial_consistency
                 .unwrap_or(profile.serial_consistency)
                 .map(Into::into),
-            timestamp: batch.config.timestamp,
+            timestamp: self.timestamp(batch.config.timestamp),
             keyspace: None,
             now_in_seconds: None,
         });

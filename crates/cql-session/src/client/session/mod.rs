@@ -15,6 +15,7 @@ use crate::errors::{
     ExecutionError, MetadataError, PrepareError, SchemaAgreementError, UseKeyspaceError,
 };
 use crate::observability::metrics::Metrics;
+use crate::policies::timestamp_generator::TimestampGenerator;
 use crate::response::{PagingState, PagingStateResponse, QueryResult};
 use crate::serialize::{BatchValues, SerializeRow};
 use crate::statement::{Batch, BatchStatement, Consistency, PreparedStatement, Statement};
@@ -32,8 +33,8 @@ mod future_size_tests;
 
 pub(crate) use keyspace::validate_keyspace_name;
 
-/// How the session waits for schema agreement and reads tracing sessions.
-#[derive(Debug, Clone)]
+/// How the session waits for schema agreement, reads tracing sessions and stamps writes.
+#[derive(Clone)]
 pub(crate) struct SessionOptions {
     pub(crate) schema_agreement_interval: Duration,
     pub(crate) schema_agreement_timeout: Duration,
@@ -45,6 +46,8 @@ pub(crate) struct SessionOptions {
     pub(crate) unresponsive_node_after: Option<Duration>,
     /// `SessionConfig::request_throttler`.
     pub(crate) request_throttler: Option<Arc<dyn crate::policies::throttle::RequestThrottler>>,
+    /// `SessionConfig::timestamp_generator`.
+    pub(crate) timestamp_generator: Option<Arc<dyn TimestampGenerator>>,
 }
 
 /// The driver's main object: connections to every node, and the methods that run statements.

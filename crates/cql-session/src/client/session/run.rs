@@ -103,7 +103,18 @@ impl SessionInner {
             .load_full()
     }
 
+    /// The request's own timestamp, else the generator's (if one is configured).
+    pub(super) fn timestamp(&self, own: Option<i64>) -> Option<i64> {
+        own.or_else(|| {
+            self.options
+                .timestamp_generator
+                .as_ref()
+                .map(|g| g.next_timestamp())
+        })
+    }
+
     pub(super) fn params(
+        &self,
         config: &StatementConfig,
         profile: &ExecutionProfile,
         values: SerializedValues,
@@ -121,7 +132,7 @@ impl SessionInner {
                 .serial_consistency
                 .unwrap_or(profile.serial_consistency)
                 .map(Into::into),
-            timestamp: config.timestamp,
+            timestamp: self.timestamp(config.timestamp),
             keyspace: None,
             now_in_seconds: None,
         }
@@ -282,7 +293,7 @@ impl SessionInner {
         paging_state: Option<Bytes>,
     ) -> Result<QueryResult, ExecutionError> {
         let profile = self.profile(&statement.config);
-        let params = Self::params(
+        let params = self.params(
             &statement.config,
             &profile,
             NO_VALUES,
@@ -352,7 +363,7 @@ impl SessionInner {
         let with_id = columns.metadata_id.is_some();
         let skip_metadata =
             !columns.specs.is_empty() && (with_id || prepared.use_cached_result_metadata);
-        let params = Self::params(
+        let params = self.params(
             &prepared.config,
             &profile,
             values,

@@ -277,10 +277,11 @@ impl<'a> ReplicaList<'a> {
     }
 }
 
-/// Whether `node` may take requests in this pass: it is up, and it answers (`responsive`) or
-/// is one of the unresponsive nodes tried last (see `transport::health`).
+/// Whether `node` may take requests in this pass: the host filter accepted it, it is up, and it
+/// answers (`responsive`) or is one of the unresponsive nodes tried last (see
+/// `transport::health`).
 fn usable(node: &Node, responsive: bool) -> bool {
-    node.is_up() && node.pool().is_none_or(|p| p.is_responsive()) == responsive
+    node.is_enabled() && node.is_up() && node.pool().is_none_or(|p| p.is_responsive()) == responsive
 }
 
 /// The `n`-th (rotated) item of `items` matching `keep`, without allocating.

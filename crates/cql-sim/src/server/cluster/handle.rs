@@ -107,6 +107,16 @@ impl NodeHandle {
         self.node.connections_per_shard()
     }
 
+    /// The client addresses (IP and source port) of the TCP connections this node accepted
+    /// most recently, oldest first (at most 256).
+    pub fn client_addrs(&self) -> Vec<SocketAddr> {
+        self.node
+            .recent_clients
+            .lock()
+            .map(|r| r.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// Open connections on all shards.
     pub fn open_connections(&self) -> usize {
         self.node.connections_per_shard().iter().sum()
