@@ -701,29 +701,6 @@ impl SessionBuilder {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shard_aware_port_ranges_are_validated_as_scylla_does() {
-        assert!(ShardAwarePortRange::new(1024..=1024).is_ok());
-        assert!(ShardAwarePortRange::new(50000..=60000).is_ok());
-        assert_eq!(
-            ShardAwarePortRange::new(1023..=2000),
-            Err(InvalidShardAwarePortRange)
-        );
-        assert_eq!(
-            ShardAwarePortRange::new(RangeInclusive::new(3000, 2000)),
-            Err(InvalidShardAwarePortRange)
-        );
-        assert_eq!(
-            ShardAwarePortRange::default(),
-            ShardAwarePortRange::EPHEMERAL_PORT_RANGE
-        );
-    }
-}
-
 /// Throttling and backpressure: the per-connection in-flight limit and the session-wide
 /// request throttler.
 impl SessionBuilder {
@@ -751,5 +728,28 @@ impl SessionBuilder {
     pub fn request_throttler(mut self, throttler: Arc<dyn RequestThrottler>) -> Self {
         self.config.request_throttler = Some(throttler);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_aware_port_ranges_are_validated_as_scylla_does() {
+        assert!(ShardAwarePortRange::new(1024..=1024).is_ok());
+        assert!(ShardAwarePortRange::new(50000..=60000).is_ok());
+        assert_eq!(
+            ShardAwarePortRange::new(1023..=2000),
+            Err(InvalidShardAwarePortRange)
+        );
+        assert_eq!(
+            ShardAwarePortRange::new(RangeInclusive::new(3000, 2000)),
+            Err(InvalidShardAwarePortRange)
+        );
+        assert_eq!(
+            ShardAwarePortRange::default(),
+            ShardAwarePortRange::EPHEMERAL_PORT_RANGE
+        );
     }
 }
