@@ -14,6 +14,8 @@ use transport::state::{PartitionKeyValues, PartitionKeyValuesError};
 pub use proto::Token;
 pub use transport::routing::{Shard, ShardCount, Sharder};
 
+pub use crate::client::session_builder::{InvalidShardAwarePortRange, ShardAwarePortRange};
+
 use crate::serialize::{RowSerializationContext, RowWriter, SerializeRow};
 
 /// Replica lookup: the token ring and the replicas of a token per strategy and table.

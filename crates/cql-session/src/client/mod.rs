@@ -7,4 +7,6 @@ pub mod execution_profile;
 pub mod pager;
 pub mod session;
 pub mod session_builder;
+
+pub use session_builder::WriteCoalescingDelay;
 pub(crate) mod target;
