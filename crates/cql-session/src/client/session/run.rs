@@ -51,7 +51,6 @@ impl SessionInner {
 
     /// Admits a user request: counts it in flight and, with a request throttler, waits for
     /// one of its permits within `timeout`. Returns the guard and what is left of `timeout`.
-    ///
     async fn admit_throttled(
         &self,
         throttler: &dyn RequestThrottler,
