@@ -165,6 +165,10 @@ impl AttemptTarget for NodeTarget<'_> {
         Some(Coordinator::new(NodeRef::clone(self.node), address, shard))
     }
 
+    fn node(&self) -> Option<&NodeRef> {
+        Some(self.node)
+    }
+
     fn on_attempt(&self, latency: std::time::Duration, error: Option<&RequestAttemptError>) {
         if let Some((policy, info)) = self.plan.feedback {
             match error {

@@ -25,6 +25,7 @@ mod schema_sim;
 mod server_signals;
 mod session;
 mod sim;
+mod spans;
 mod tablets;
 mod throttle;
 #[cfg(feature = "tls")]

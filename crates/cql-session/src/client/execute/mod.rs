@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use crate::consistency::Consistency;
 use crate::errors::{AttemptRecord, Attempts, DbError, ExecutionError, RequestAttemptError};
 use crate::observability::metrics::Metrics;
+use crate::observability::spans;
 use crate::policies::retry::{RequestInfo, RetryDecision, RetryPolicy, RetrySession};
 
 /// A node (and shard) a request can be sent to.
@@ -44,6 +45,11 @@ pub(crate) trait AttemptTarget {
 
     /// Reports an attempt's outcome (for the load-balancing policy's feedback hooks).
     fn on_attempt(&self, _latency: Duration, _error: Option<&RequestAttemptError>) {}
+
+    /// The cluster's node behind this target, for the attempt span (none for scripted targets).
+    fn node(&self) -> Option<&transport::state::NodeRef> {
+        None
+    }
 }
 
 /// The options of one request, resolved from the statement and its execution profile.
@@ -191,7 +197,6 @@ where
     P: Iterator<Item = T>,
 {
     let started = Instant::now();
-    let deadline = opts.request_timeout.map(|t| started + t);
     // Allocated only when an attempt fails.
     let mut attempts: Vec<AttemptRecord> = Vec::new();
     let mut retry: Option<Box<dyn RetrySession>> = None;
@@ -204,12 +209,13 @@ where
     // Clock reads are a visible share of a request's CPU: one per attempt start, one at the end.
     let mut attempt_started = started;
     loop {
-        let limit = match (deadline, opts.attempt_timeout) {
+        let limit = match (deadline(started, opts), opts.attempt_timeout) {
             (Some(d), Some(a)) => Some((attempt_started + a).min(d)),
             (Some(d), None) => Some(d),
             (None, Some(a)) => Some(attempt_started + a),
             (None, None) => None,
         };
+        let span = spans::attempt(attempts.len(), target.address(), target.node());
         let work = attempt(&target, request, opts.tracing, reprepare);
         let outcome = match opts.failover_check {
             None => match limit {
@@ -254,6 +260,9 @@ where
                 let now = Instant::now();
                 target.on_attempt(now - attempt_started, None);
                 opts.metrics.record_latency(now - started);
+                if let Some(span) = span {
+                    spans::record_shard(&span, target.coordinator().and_then(|c| c.shard()));
+                }
                 return Ok(SuccessfulResponse {
                     body: match env.response {
                         Response::Result(body) => body,
@@ -277,7 +286,7 @@ where
         };
         target.on_attempt(attempt_started.elapsed(), Some(&error));
         tracing::debug!(node = %target.address(), error = %error, "attempt failed");
-        let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
+        let timed_out = deadline(started, opts).is_some_and(|d| Instant::now() >= d);
         let decision = if timed_out {
             RetryDecision::DontRetry
         } else if matches!(error, RequestAttemptError::NodeUnresponsive(_)) {
@@ -289,6 +298,10 @@ where
                 .get_or_insert_with(|| opts.retry_policy.new_session())
                 .decide_should_retry(RequestInfo::new(&error, opts.is_idempotent, consistency))
         };
+        if let Some(span) = span {
+            spans::record_shard(&span, target.coordinator().and_then(|c| c.shard()));
+            spans::record_attempt_error(&span, &error, &decision);
+        }
         attempts.push(AttemptRecord {
             node: target.address(),
             error,
@@ -330,6 +343,12 @@ where
         opts.metrics.inc_retries();
         attempt_started = Instant::now();
     }
+}
+
+/// When the request times out. Computed where needed rather than kept: every byte of the
+/// request's future is moved at each layer when it starts.
+fn deadline(started: Instant, opts: &ExecOptions<'_>) -> Option<Instant> {
+    opts.request_timeout.map(|t| started + t)
 }
 
 fn last_attempt_error(mut attempts: Vec<AttemptRecord>) -> ExecutionError {

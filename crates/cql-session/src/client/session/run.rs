@@ -19,12 +19,13 @@ use proto::{Request, SerializedValues, Token};
 use tokio::time::Instant;
 
 use crate::client::execute::{
-    ExecOptions, Reprepare, Repreparer, Speculation, SuccessfulResponse, execute,
+    AttemptTarget, ExecOptions, Reprepare, Repreparer, Speculation, SuccessfulResponse, execute,
     execute_speculative,
 };
 use crate::client::execution_profile::ExecutionProfile;
 use crate::client::target::{NodeTarget, PlanContext, TargetShard};
 use crate::errors::{Attempts, BadQuery, ExecutionError};
+use crate::observability::spans;
 use crate::policies::load_balancing::{Plan, RoutingInfo};
 use crate::policies::speculative_execution::Context as SpeculativeContext;
 use crate::policies::throttle::RequestThrottler;
@@ -221,27 +222,78 @@ impl SessionInner {
                 .unresponsive_node_after
                 .filter(|_| config.is_idempotent),
         };
-        // No `Speculation` local: it would live across the unspeculated path's await too.
-        match profile.speculative_execution_policy.as_ref() {
-            // Without speculation, skip its layer (a future moved whole at every layer).
-            None => execute(plan, request, &opts, reprepare).await,
-            // Boxed: its future is large and speculation is opt-in.
-            Some(p) => {
-                let ctx = SpeculativeContext::new(Arc::clone(&self.metrics));
-                let speculation = Speculation {
-                    max_extra: p.max_retry_count(&ctx),
-                    interval: p.retry_interval(&ctx),
-                };
-                Box::pin(execute_speculative(
-                    plan,
-                    request,
-                    &opts,
-                    reprepare,
-                    Some(speculation),
-                ))
-                .await
+        // Nothing but a bool decides the fast path: a span or `Speculation` local would live
+        // across its await too, in every request's future.
+        if profile.speculative_execution_policy.is_none() && !spans::enabled() {
+            return execute(plan, request, &opts, reprepare).await;
+        }
+        // Boxed: spans and speculation are opt-in, and their futures are larger.
+        Box::pin(self.run_observed(plan, request, &opts, reprepare, config, profile, routing)).await
+    }
+
+    /// The opt-in paths of [`SessionInner::run_admitted`]: a request span when a subscriber
+    /// wants one (see [`spans`]), and speculative execution.
+    #[allow(clippy::too_many_arguments)] // The parts of one request, passed on from one place.
+    async fn run_observed<T, P>(
+        &self,
+        plan: P,
+        request: &mut Request,
+        opts: &ExecOptions<'_>,
+        reprepare: Reprepare<'_>,
+        config: &StatementConfig,
+        profile: &ExecutionProfile,
+        routing: &RoutingInfo<'_>,
+    ) -> Result<SuccessfulResponse, ExecutionError>
+    where
+        T: AttemptTarget + Send,
+        P: Iterator<Item = T> + Send,
+    {
+        let span = self.request_span(request, config, routing, reprepare);
+        let work = async {
+            match profile.speculative_execution_policy.as_ref() {
+                None => execute(plan, request, opts, reprepare).await,
+                Some(p) => {
+                    let ctx = SpeculativeContext::new(Arc::clone(&self.metrics));
+                    let speculation = Speculation {
+                        max_extra: p.max_retry_count(&ctx),
+                        interval: p.retry_interval(&ctx),
+                    };
+                    execute_speculative(plan, request, opts, reprepare, Some(speculation)).await
+                }
+            }
+        };
+        match span {
+            None => work.await,
+            Some(span) => {
+                let r = tracing::Instrument::instrument(work, span.clone()).await;
+                spans::record_request(&span, &r);
+                r
             }
         }
+    }
+
+    /// The request span of `request`, if a subscriber wants it.
+    fn request_span(
+        &self,
+        request: &Request,
+        config: &StatementConfig,
+        routing: &RoutingInfo<'_>,
+        reprepare: Reprepare<'_>,
+    ) -> Option<tracing::Span> {
+        let session_keyspace = self.keyspace.load_full();
+        let prepared_text = match request {
+            Request::Execute(e) => reprepare.statement(&e.id),
+            _ => None,
+        };
+        spans::request(spans::RequestFields {
+            keyspace: routing
+                .keyspace
+                .or(session_keyspace.as_deref().map(String::as_str)),
+            request,
+            prepared_text,
+            consistency: routing.consistency,
+            idempotent: config.is_idempotent,
+        })
     }
 
     /// Turns a successful response into a result, following `USE` and schema changes.
