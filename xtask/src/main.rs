@@ -108,6 +108,12 @@ fn ci(sh: &Shell) -> Result<()> {
         "cargo test -p cql-session --all-features --locked --test it value_types"
     )
     .run()?;
+    // The `metrics` feature's export, against a recorder the test installs.
+    cmd!(
+        sh,
+        "cargo test -p cql-session --all-features --locked --test it metrics_export"
+    )
+    .run()?;
     section("cql-proto without default features (no compression)");
     cmd!(
         sh,

@@ -169,6 +169,10 @@ impl AttemptTarget for NodeTarget<'_> {
         Some(self.node)
     }
 
+    fn served_shard(&self) -> Option<u32> {
+        self.shard.served().and_then(|(_, shard)| shard)
+    }
+
     fn on_attempt(&self, latency: std::time::Duration, error: Option<&RequestAttemptError>) {
         if let Some((policy, info)) = self.plan.feedback {
             match error {

@@ -1,5 +1,6 @@
-//! What the driver observed: [`metrics`], `tracing` [`spans`] per request and attempt, and
-//! server-side [`tracing`] sessions.
+//! What the driver observed: [`metrics`] (exported per node and shard through the `metrics`
+//! facade with the `metrics` feature: `metrics::export`), `tracing` [`spans`] per request and attempt,
+//! and server-side [`tracing`] sessions.
 
 pub mod metrics;
 pub mod spans;

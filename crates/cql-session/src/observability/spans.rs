@@ -169,7 +169,7 @@ fn decision_name(d: &RetryDecision) -> &'static str {
 }
 
 /// A short, stable name of an attempt error's kind (`error.type`).
-fn attempt_error_type(e: &RequestAttemptError) -> &'static str {
+pub(crate) fn attempt_error_type(e: &RequestAttemptError) -> &'static str {
     match e {
         RequestAttemptError::DbError(db, _) => {
             db.error_code().name().unwrap_or("server_error_code")

@@ -20,12 +20,13 @@ mod derive_session;
 mod functions;
 mod internal_timeouts;
 mod lwt;
+#[cfg(feature = "metrics")]
+mod metrics_export;
 mod schema_change;
 mod schema_sim;
 mod server_signals;
 mod session;
 mod sim;
-mod spans;
 mod tablets;
 mod throttle;
 #[cfg(feature = "tls")]

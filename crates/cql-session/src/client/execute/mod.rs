@@ -46,6 +46,11 @@ pub(crate) trait AttemptTarget {
     /// Reports an attempt's outcome (for the load-balancing policy's feedback hooks).
     fn on_attempt(&self, _latency: Duration, _error: Option<&RequestAttemptError>) {}
 
+    /// The shard whose connection carried the last request sent (none for scripted targets).
+    fn served_shard(&self) -> Option<u32> {
+        None
+    }
+
     /// The cluster's node behind this target, for the attempt span (none for scripted targets).
     fn node(&self) -> Option<&transport::state::NodeRef> {
         None
@@ -260,8 +265,15 @@ where
                 let now = Instant::now();
                 target.on_attempt(now - attempt_started, None);
                 opts.metrics.record_latency(now - started);
+                #[cfg(feature = "metrics")]
+                opts.metrics.export.attempt(
+                    target.address(),
+                    target.served_shard(),
+                    now - attempt_started,
+                    None,
+                );
                 if let Some(span) = span {
-                    spans::record_shard(&span, target.coordinator().and_then(|c| c.shard()));
+                    spans::record_shard(&span, target.served_shard());
                 }
                 return Ok(SuccessfulResponse {
                     body: match env.response {
@@ -285,6 +297,13 @@ where
             e => e,
         };
         target.on_attempt(attempt_started.elapsed(), Some(&error));
+        #[cfg(feature = "metrics")]
+        opts.metrics.export.attempt(
+            target.address(),
+            target.served_shard(),
+            attempt_started.elapsed(),
+            Some(&error),
+        );
         tracing::debug!(node = %target.address(), error = %error, "attempt failed");
         let timed_out = deadline(started, opts).is_some_and(|d| Instant::now() >= d);
         let decision = if timed_out {
@@ -299,7 +318,7 @@ where
                 .decide_should_retry(RequestInfo::new(&error, opts.is_idempotent, consistency))
         };
         if let Some(span) = span {
-            spans::record_shard(&span, target.coordinator().and_then(|c| c.shard()));
+            spans::record_shard(&span, target.served_shard());
             spans::record_attempt_error(&span, &error, &decision);
         }
         attempts.push(AttemptRecord {

@@ -80,6 +80,29 @@ pub(crate) struct SessionInner {
     idle: Notify,
 }
 
+/// Samples the `metrics` facade's gauges every [`SAMPLE_INTERVAL`] until the session is
+/// dropped or closed.
+///
+/// [`SAMPLE_INTERVAL`]: crate::observability::metrics::export::SAMPLE_INTERVAL
+#[cfg(feature = "metrics")]
+fn spawn_metrics_sampler(session: std::sync::Weak<SessionInner>) {
+    use crate::observability::metrics::export;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(export::SAMPLE_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(inner) = session.upgrade() else {
+                return;
+            };
+            if inner.closed.load(Ordering::Acquire) {
+                return;
+            }
+            export::sample(&inner.cluster.state(), &inner.metrics);
+        }
+    });
+}
+
 /// Counts a request in flight while alive, so [`Session::close`] can wait for it.
 pub(crate) struct InFlight<'a>(&'a SessionInner);
 
@@ -99,18 +122,19 @@ impl Session {
         default_profile: ExecutionProfileHandle,
         options: SessionOptions,
     ) -> Self {
-        Self {
-            inner: Arc::new(SessionInner {
-                cluster,
-                default_profile,
-                metrics: Arc::new(Metrics::new()),
-                keyspace: ArcSwapOption::empty(),
-                options,
-                closed: AtomicBool::new(false),
-                in_flight: AtomicUsize::new(0),
-                idle: Notify::new(),
-            }),
-        }
+        let inner = Arc::new(SessionInner {
+            cluster,
+            default_profile,
+            metrics: Arc::new(Metrics::new()),
+            keyspace: ArcSwapOption::empty(),
+            options,
+            closed: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
+            idle: Notify::new(),
+        });
+        #[cfg(feature = "metrics")]
+        spawn_metrics_sampler(Arc::downgrade(&inner));
+        Self { inner }
     }
 
     /// Runs an unprepared statement and returns its whole result in one response.

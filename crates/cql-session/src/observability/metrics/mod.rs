@@ -3,6 +3,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+#[cfg(feature = "metrics")]
+pub mod export;
+
 /// Sub-buckets per power of two in the latency histogram (relative error ≤ 1/8).
 const SUB_BITS: u32 = 3;
 const SUB: usize = 1 << SUB_BITS;
@@ -27,6 +30,9 @@ pub struct Metrics {
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
     buckets: Box<[AtomicU64]>,
+    /// The per-node and per-shard handles of the `metrics` facade.
+    #[cfg(feature = "metrics")]
+    pub(crate) export: export::Exporter,
 }
 
 impl Default for Metrics {
@@ -63,6 +69,8 @@ impl Metrics {
             latency_count: AtomicU64::new(0),
             latency_sum_us: AtomicU64::new(0),
             buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            #[cfg(feature = "metrics")]
+            export: export::Exporter::default(),
         }
     }
 

@@ -1,6 +1,10 @@
 //! `tracing` spans per request and per attempt: a capturing subscriber sees one `cql.request`
 //! span per request and one `cql.attempt` child per attempt, with the OpenTelemetry database
 //! fields, the retry decision after a failed attempt, and the shard that answered.
+//!
+//! A test binary of its own with one global subscriber: `tracing` caches each callsite's
+//! interest process-wide, and thread-local subscribers set by tests running in parallel race
+//! on that cache (a span disabled for one test's subscriber can stay disabled for another's).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,10 +17,17 @@ use cql_sim::server::faults;
 use cql_sim::{FaultAction, FaultRule, RequestMatcher, SimCluster};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::common::{bounded, create_ks_t};
+/// Runs `f` within `limit`: a hung request fails the test instead of hanging it.
+async fn bounded<F: Future>(limit: Duration, f: F) -> F::Output {
+    tokio::time::timeout(limit, f)
+        .await
+        .expect("test timed out")
+}
 
 /// A span the subscriber saw: its name, its parent's name and every field recorded on it.
 #[derive(Debug, Clone, Default)]
@@ -81,12 +92,22 @@ impl Capture {
     }
 }
 
+/// One test, so one subscriber for the whole process: its level filter is reloaded between the
+/// two parts (which rebuilds `tracing`'s interest cache).
 #[tokio::test]
-async fn a_request_span_has_one_attempt_span_per_attempt_with_the_otel_fields() {
+async fn request_and_attempt_spans() {
     let capture = Capture::default();
-    let subscriber = tracing_subscriber::registry().with(capture.clone());
-    // This test's thread only: the session's tasks run on it (a current-thread runtime).
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (level, reload) = tracing_subscriber::reload::Layer::new(LevelFilter::TRACE);
+    tracing_subscriber::registry()
+        .with(level)
+        .with(capture.clone())
+        .init();
+    a_request_span_has_one_attempt_span_per_attempt_with_the_otel_fields(&capture).await;
+    reload.reload(LevelFilter::INFO).unwrap();
+    a_subscriber_filtering_out_debug_gets_no_request_spans(&capture).await;
+}
+
+async fn a_request_span_has_one_attempt_span_per_attempt_with_the_otel_fields(capture: &Capture) {
     bounded(Duration::from_secs(30), async {
         let cluster = SimCluster::builder()
             .nodes(3)
@@ -107,7 +128,20 @@ async fn a_request_span_has_one_attempt_span_per_attempt_with_the_otel_fields() 
             .build()
             .await
             .unwrap();
-        create_ks_t(&session, 3).await;
+        session
+            .query_unpaged(
+                "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
+                (),
+            )
+            .await
+            .unwrap();
+        session
+            .query_unpaged(
+                "CREATE TABLE ks.t (pk int, ck int, v text, PRIMARY KEY (pk, ck))",
+                (),
+            )
+            .await
+            .unwrap();
         let mut insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
             .await
@@ -202,15 +236,9 @@ async fn a_request_span_has_one_attempt_span_per_attempt_with_the_otel_fields() 
     .await;
 }
 
-#[tokio::test]
-async fn a_subscriber_filtering_out_debug_gets_no_request_spans() {
+async fn a_subscriber_filtering_out_debug_gets_no_request_spans(capture: &Capture) {
     // The spans are DEBUG: a subscriber at INFO disables their callsites, so the driver makes
     // none (and allocates nothing for them), while requests run as usual.
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_subscriber::filter::LevelFilter::INFO)
-        .with(capture.clone());
-    let _guard = tracing::subscriber::set_default(subscriber);
     assert!(!tracing::enabled!(
         target: cql_session::observability::spans::SPAN_TARGET,
         tracing::Level::DEBUG
