@@ -145,6 +145,22 @@ fn ci(sh: &Shell) -> Result<()> {
     } else {
         eprintln!("xtask: python3 not found: the ccm shim path and interop are not run");
     }
+    section("examples, each against an embedded cql-sim cluster");
+    for example in ["quickstart", "paging", "batches", "derives", "auth"] {
+        cmd!(
+            sh,
+            "cargo run --locked -q -p cql-session --example {example}"
+        )
+        .env_remove("CQL_NODES")
+        .run()?;
+    }
+    // Checks its own Prometheus figures against the simulator's per-node counts.
+    cmd!(
+        sh,
+        "cargo run --locked -q -p cql-session --features metrics --example metrics_prometheus"
+    )
+    .env_remove("CQL_NODES")
+    .run()?;
     section("doc");
     {
         let _docs = sh.push_env("RUSTDOCFLAGS", "-D warnings");
