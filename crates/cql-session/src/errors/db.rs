@@ -23,7 +23,8 @@ pub enum DbError {
     AuthenticationError,
     /// Not enough replicas are alive to reach the consistency level (0x1000).
     #[error(
-        "not enough replicas alive for consistency {consistency:?}: {alive} alive, {required} required"
+        "not enough replicas alive for consistency {}: {alive} alive, {required} required",
+        super::ShowConsistency(.consistency)
     )]
     Unavailable {
         /// The requested consistency.
@@ -44,7 +45,8 @@ pub enum DbError {
     TruncateError,
     /// Replicas did not acknowledge a write in time (0x1100); it may or may not have applied.
     #[error(
-        "write timed out at consistency {consistency:?} ({write_type}): {received} of {required} replicas acknowledged"
+        "write timed out at consistency {} ({write_type}): {received} of {required} replicas acknowledged",
+        super::ShowConsistency(.consistency)
     )]
     WriteTimeout {
         /// The requested consistency.
@@ -58,7 +60,8 @@ pub enum DbError {
     },
     /// Replicas did not answer a read in time (0x1200).
     #[error(
-        "read timed out at consistency {consistency:?}: {received} of {required} replicas answered (data present: {data_present})"
+        "read timed out at consistency {}: {received} of {required} replicas answered (data present: {data_present})",
+        super::ShowConsistency(.consistency)
     )]
     ReadTimeout {
         /// The requested consistency.
@@ -72,7 +75,8 @@ pub enum DbError {
     },
     /// A read failed on replicas (0x1300).
     #[error(
-        "read failed at consistency {consistency:?}: {received} of {required} answered, {numfailures} failed"
+        "read failed at consistency {}: {received} of {required} answered, {numfailures} failed",
+        super::ShowConsistency(.consistency)
     )]
     ReadFailure {
         /// The requested consistency.
@@ -98,7 +102,8 @@ pub enum DbError {
     },
     /// A write failed on replicas (0x1500).
     #[error(
-        "write failed at consistency {consistency:?} ({write_type}): {received} of {required} acknowledged, {numfailures} failed"
+        "write failed at consistency {} ({write_type}): {received} of {required} acknowledged, {numfailures} failed",
+        super::ShowConsistency(.consistency)
     )]
     WriteFailure {
         /// The requested consistency.
@@ -117,7 +122,8 @@ pub enum DbError {
     CdcWriteFailure,
     /// A conditional write's outcome is unknown (0x1700).
     #[error(
-        "conditional write outcome unknown at consistency {consistency:?}: {received} of {required}"
+        "conditional write outcome unknown at consistency {}: {received} of {required}",
+        super::ShowConsistency(.consistency)
     )]
     CasWriteUnknown {
         /// The requested consistency.

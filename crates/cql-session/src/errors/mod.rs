@@ -39,6 +39,18 @@ pub use transport::ClusterStateTokenError;
 /// The consistency level reported by a server error (an unknown code is kept as a number).
 pub type ErrorConsistency = Result<Consistency, u16>;
 
+/// Shows an [`ErrorConsistency`] as the server names it: `QUORUM`, or `0x00ff` when unknown.
+pub(crate) struct ShowConsistency<'a>(pub(crate) &'a ErrorConsistency);
+
+impl fmt::Display for ShowConsistency<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Ok(c) => c.fmt(f),
+            Err(code) => write!(f, "0x{code:04x}"),
+        }
+    }
+}
+
 /// One attempt of a request on one node failed.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -47,7 +59,8 @@ pub enum RequestAttemptError {
     #[error("{0}: {1}")]
     DbError(DbError, String),
     /// The connection broke before the response arrived; the request may have been applied.
-    #[error("connection broken: {0}")]
+    /// (The connection error says "connection broken: <why>" itself.)
+    #[error("{0}")]
     BrokenConnection(#[source] ConnectionError),
     /// The request could not be sent (no connection, no free stream id, ...); it was not applied.
     #[error("the request could not be sent: {0}")]
@@ -144,30 +157,91 @@ pub struct AttemptRecord {
     pub error: RequestAttemptError,
 }
 
-/// Every failed attempt of a request, in order.
+/// Every failed attempt of a request, in order, and what the request was.
 #[derive(Debug, Clone, Default)]
-pub struct Attempts(pub Vec<AttemptRecord>);
+pub struct Attempts {
+    // A boxed slice, not a `Vec`: with the kind it keeps `ExecutionError` at its size.
+    records: Box<[AttemptRecord]>,
+    request: RequestKind,
+}
+
+/// What a request was, for errors: an unprepared statement, a prepared one, or a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RequestKind {
+    /// An unprepared statement (QUERY).
+    Query,
+    /// A prepared statement (EXECUTE).
+    Execute,
+    /// A batch (BATCH).
+    Batch,
+    /// Another request (e.g. PREPARE), or one not known.
+    #[default]
+    Other,
+}
+
+impl RequestKind {
+    /// The kind of `request`.
+    pub(crate) fn of(request: &proto::Request) -> Self {
+        match request {
+            proto::Request::Query(_) => Self::Query,
+            proto::Request::Execute(_) => Self::Execute,
+            proto::Request::Batch(_) => Self::Batch,
+            _ => Self::Other,
+        }
+    }
+}
+
+impl fmt::Display for RequestKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Query => "query",
+            Self::Execute => "prepared statement",
+            Self::Batch => "batch",
+            Self::Other => "request",
+        })
+    }
+}
 
 impl Attempts {
+    /// The failed attempts of a request of kind `request`.
+    pub(crate) fn new(records: Vec<AttemptRecord>, request: RequestKind) -> Self {
+        Self {
+            records: records.into_boxed_slice(),
+            request,
+        }
+    }
+
+    /// What the request was.
+    pub fn request(&self) -> RequestKind {
+        self.request
+    }
+
+    /// The attempts, in order, as a slice.
+    pub fn as_slice(&self) -> &[AttemptRecord] {
+        &self.records
+    }
+
     /// The number of attempts.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.records.len()
     }
 
     /// Whether no attempt was made.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.records.is_empty()
     }
 
     /// The attempts, in order.
     pub fn iter(&self) -> std::slice::Iter<'_, AttemptRecord> {
-        self.0.iter()
+        self.records.iter()
     }
 }
 
+/// `node: error; node: error`, in order.
 impl fmt::Display for Attempts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, a) in self.0.iter().enumerate() {
+        for (i, a) in self.records.iter().enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
             }
@@ -175,6 +249,33 @@ impl fmt::Display for Attempts {
         }
         Ok(())
     }
+}
+
+/// The line of [`ExecutionError::LastAttemptError`]: the request, where each attempt went and
+/// how it failed, in one line.
+fn last_attempt_line(attempts: &Attempts, error: &RequestAttemptError) -> String {
+    match &*attempts.records {
+        [] => format!("{} failed: {error}", attempts.request),
+        [one] => format!("{} failed on {}: {}", attempts.request, one.node, one.error),
+        many => format!(
+            "{} failed after {} attempts: {attempts}",
+            attempts.request,
+            many.len()
+        ),
+    }
+}
+
+/// The line of [`ExecutionError::RequestTimeout`].
+fn timeout_line(attempts: &Attempts, timeout: &Duration) -> String {
+    let failed = match attempts.records.len() {
+        0 => String::new(),
+        1 => format!(" (1 failed attempt: {attempts})"),
+        n => format!(" ({n} failed attempts: {attempts})"),
+    };
+    format!(
+        "{} timed out after {timeout:?}{failed}; raise the timeout or check the cluster's load",
+        attempts.request
+    )
 }
 
 /// A keyspace name is not valid.
@@ -294,8 +395,9 @@ pub enum ExecutionError {
     /// Preparing the statement (needed to bind values) failed.
     #[error("preparing the statement failed: {0}")]
     PrepareError(#[source] Box<PrepareError>),
-    /// The last attempt failed and the retry policy gave up; every attempt is kept.
-    #[error("{error} (attempts: {attempts})")]
+    /// The last attempt failed and the retry policy gave up; every attempt is kept. Shown as
+    /// one line: the request's kind, and each attempt's node and error.
+    #[error("{}", last_attempt_line(attempts, error))]
     LastAttemptError {
         /// The last attempt's error.
         error: RequestAttemptError,
@@ -303,9 +405,7 @@ pub enum ExecutionError {
         attempts: Attempts,
     },
     /// The whole request took longer than its request timeout.
-    #[error(
-        "request timed out after {timeout:?} (attempts: {attempts}); raise the timeout or check the cluster's load"
-    )]
+    #[error("{}", timeout_line(attempts, timeout))]
     RequestTimeout {
         /// The request timeout.
         timeout: Duration,
@@ -364,7 +464,7 @@ impl ExecutionError {
     pub fn attempts(&self) -> &[AttemptRecord] {
         match self {
             Self::LastAttemptError { attempts, .. } | Self::RequestTimeout { attempts, .. } => {
-                &attempts.0
+                &attempts.records
             }
             _ => &[],
         }

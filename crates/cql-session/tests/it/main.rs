@@ -22,6 +22,7 @@ mod internal_timeouts;
 mod lwt;
 #[cfg(feature = "metrics")]
 mod metrics_export;
+mod readable_errors;
 mod schema_change;
 mod schema_sim;
 mod server_signals;

@@ -15,7 +15,9 @@ use proto::response::{Prepared, Response, ResultBody};
 use tokio::time::Instant;
 
 use crate::consistency::Consistency;
-use crate::errors::{AttemptRecord, Attempts, DbError, ExecutionError, RequestAttemptError};
+use crate::errors::{
+    AttemptRecord, Attempts, DbError, ExecutionError, RequestAttemptError, RequestKind,
+};
 use crate::observability::metrics::Metrics;
 use crate::observability::spans;
 use crate::policies::retry::{RequestInfo, RetryDecision, RetryPolicy, RetrySession};
@@ -328,7 +330,7 @@ where
         if timed_out {
             return Err(ExecutionError::RequestTimeout {
                 timeout: opts.request_timeout.unwrap_or_default(),
-                attempts: Attempts(attempts),
+                attempts: Attempts::new(attempts, RequestKind::of(request)),
             });
         }
         match decision {
@@ -345,10 +347,10 @@ where
                 }
                 match spare.take().or_else(|| plan.next()) {
                     Some(t) => target = t,
-                    None => return Err(last_attempt_error(attempts)),
+                    None => return Err(last_attempt_error(attempts, request)),
                 }
             }
-            RetryDecision::DontRetry => return Err(last_attempt_error(attempts)),
+            RetryDecision::DontRetry => return Err(last_attempt_error(attempts, request)),
             RetryDecision::IgnoreWriteError => {
                 return Ok(SuccessfulResponse {
                     body: ResultBody::Void,
@@ -370,16 +372,15 @@ fn deadline(started: Instant, opts: &ExecOptions<'_>) -> Option<Instant> {
     opts.request_timeout.map(|t| started + t)
 }
 
-fn last_attempt_error(mut attempts: Vec<AttemptRecord>) -> ExecutionError {
+fn last_attempt_error(attempts: Vec<AttemptRecord>, request: &Request) -> ExecutionError {
     // `attempts` is never empty here: the failed attempt was just pushed.
     let error = match attempts.last() {
         Some(a) => a.error.clone(),
         None => return ExecutionError::EmptyPlan,
     };
-    attempts.shrink_to_fit();
     ExecutionError::LastAttemptError {
         error,
-        attempts: Attempts(attempts),
+        attempts: Attempts::new(attempts, RequestKind::of(request)),
     }
 }
 

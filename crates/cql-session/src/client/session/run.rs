@@ -24,7 +24,7 @@ use crate::client::execute::{
 };
 use crate::client::execution_profile::ExecutionProfile;
 use crate::client::target::{NodeTarget, PlanContext, TargetShard};
-use crate::errors::{Attempts, BadQuery, ExecutionError};
+use crate::errors::{Attempts, BadQuery, ExecutionError, RequestKind};
 use crate::observability::spans;
 use crate::policies::load_balancing::{Plan, RoutingInfo};
 use crate::policies::speculative_execution::Context as SpeculativeContext;
@@ -56,6 +56,7 @@ impl SessionInner {
         &self,
         throttler: &dyn RequestThrottler,
         timeout: Option<Duration>,
+        kind: RequestKind,
     ) -> Result<(Admitted<'_>, Option<Duration>), ExecutionError> {
         let in_flight = self.enter()?;
         let started = Instant::now();
@@ -71,7 +72,7 @@ impl SessionInner {
                         Err(_) => {
                             return Err(ExecutionError::RequestTimeout {
                                 timeout: t,
-                                attempts: Attempts::default(),
+                                attempts: Attempts::new(Vec::new(), kind),
                             });
                         }
                     },
@@ -166,7 +167,9 @@ impl SessionInner {
         };
         Either::Right(thin(Box::pin(async move {
             let timeout = config.request_timeout.or(profile.request_timeout);
-            let (admitted, left) = self.admit_throttled(&**throttler, timeout).await?;
+            let (admitted, left) = self
+                .admit_throttled(&**throttler, timeout, RequestKind::of(request))
+                .await?;
             // The time queued counts against the request timeout: the attempts get the rest.
             let mut config = config.clone();
             config.request_timeout = left;
