@@ -43,3 +43,32 @@ pub(crate) fn run(sh: &Shell) -> Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every chapter the book lists is included as a doctest, so none of its snippets goes
+    /// untested (`crates/cql-session/src/book_doctests.rs` names each file).
+    #[test]
+    fn every_chapter_is_a_doctest() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let summary = std::fs::read_to_string(root.join("docs/book/src/SUMMARY.md")).unwrap();
+        let includes =
+            std::fs::read_to_string(root.join("crates/cql-session/src/book_doctests.rs")).unwrap();
+        let chapters: Vec<&str> = summary
+            .split("](")
+            .skip(1)
+            .filter_map(|rest| rest.split(')').next())
+            .collect();
+        assert!(chapters.len() >= 10, "SUMMARY.md lists {chapters:?}");
+        let missing: Vec<&&str> = chapters
+            .iter()
+            .filter(|chapter| !includes.contains(&format!("docs/book/src/{chapter}\"")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "chapters not included in crates/cql-session/src/book_doctests.rs: {missing:?}"
+        );
+    }
+}
