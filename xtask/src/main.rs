@@ -1,18 +1,22 @@
 //! Project automation. `cargo xtask ci` runs what CI runs; `cargo xtask integration` runs the
 //! integration suite against a sim, an existing or a CCM cluster; `cargo xtask interop` runs
-//! third-party Python drivers against `cql-sim`; `cargo xtask bench` compares drivers.
+//! third-party Python drivers against `cql-sim`; `cargo xtask bench` compares drivers;
+//! `cargo xtask package` runs `cargo package` on the publishable crates; `cargo xtask book`
+//! builds the user guide.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use xshell::{Shell, cmd};
 
 mod bench;
+mod book;
 mod ccm;
 mod cleanup;
 mod deny;
 mod integration;
 mod interop;
 mod nightly;
+mod package;
 mod tidy;
 
 /// Project automation tasks.
@@ -40,6 +44,10 @@ enum Task {
     /// Compare this driver with the `scylla` crate and a raw-socket floor on `cql-sim`;
     /// writes docs/benchmarks.md and docs/benchmarks.json.
     Bench(bench::BenchArgs),
+    /// Run `cargo package` (verifying each crate) on every publishable crate, without publishing.
+    Package(package::PackageArgs),
+    /// Build the user guide (`docs/book`) with a pinned mdBook into `target/book`.
+    Book,
 }
 
 fn main() -> Result<()> {
@@ -56,6 +64,8 @@ fn main() -> Result<()> {
             std::process::exit(code)
         }
         Task::Bench(args) => bench::bench(&sh, &project_root(), &args),
+        Task::Package(args) => package::run(&sh, &args),
+        Task::Book => book::run(&sh),
     }
 }
 
@@ -161,6 +171,8 @@ fn ci(sh: &Shell) -> Result<()> {
     )
     .env_remove("CQL_NODES")
     .run()?;
+    section("cargo package: every publishable crate, verified, not published");
+    cmd!(sh, "cargo xtask package").run()?;
     section("doc");
     {
         let _docs = sh.push_env("RUSTDOCFLAGS", "-D warnings");

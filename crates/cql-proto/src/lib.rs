@@ -8,6 +8,22 @@
 //!   bytes from a socket ──► FrameDecoder ──► Frame ──► Response / Request bodies
 //!   Request / Response bodies ──► encode into BytesMut ──► bytes to a socket
 //! ```
+//!
+//! # Features
+//!
+//! - `lz4` (default): LZ4 compression of v4 frame bodies and v5 segments.
+//! - `snappy` (default): Snappy compression of v4 frame bodies.
+//! - `bigdecimal-04`: `bigdecimal::BigDecimal` (0.4) as `decimal`, both ways.
+//! - `chrono-04`: `chrono` (0.4) `NaiveDate` as `date`, `NaiveTime` as `time` and
+//!   `DateTime<Utc>` as `timestamp`, both ways.
+//! - `num-bigint-03`, `num-bigint-04`: `num_bigint::BigInt` (0.3 or 0.4) as `varint`, both
+//!   ways.
+//! - `secrecy-08`: `secrecy::Secret<T>` (0.8), written and read as its inner value.
+//! - `time-03`: `time` (0.3) `Date` as `date`, `Time` as `time`, and `OffsetDateTime` and
+//!   `PrimitiveDateTime` (taken as UTC) as `timestamp`, both ways.
+//!
+//! The value features use the `scylla` crate's names. Without default features the crate
+//! builds with no compression.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

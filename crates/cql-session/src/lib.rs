@@ -141,3 +141,6 @@ pub mod _macro_internal {
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/migrating-from-scylla.md")]
 pub struct MigrationGuide;
+
+#[cfg(doctest)]
+mod book_doctests;

@@ -65,6 +65,11 @@
 //!
 //! Call [`Cluster::close`] when done: the control task and the pools' refill tasks run until
 //! then.
+//!
+//! # Features
+//!
+//! - `tls` (off by default): TLS connections with rustls (`TlsConfig`, and the `rustls`
+//!   re-export).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
