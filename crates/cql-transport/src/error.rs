@@ -75,7 +75,7 @@ pub enum ConnectionError {
     ConnectTimeout(Duration),
     /// The TLS handshake or TLS configuration failed.
     #[cfg(feature = "tls")]
-    #[error("tls error: {0}")]
+    #[error("{0}")]
     Tls(#[source] TlsError),
     /// The server answered a handshake or control request with an ERROR.
     #[error("server error {} during {during}: {}", error.code, error.message)]
@@ -126,13 +126,14 @@ pub enum ConnectionError {
 pub enum TlsError {
     /// rustls refused the configuration (a certificate, a key, the protocol versions).
     /// Shared: it keeps every connection error, and so every request's result, small.
-    #[error("{0}")]
+    #[error("TLS configuration refused: {0}")]
     Config(Arc<rustls::Error>),
     /// The configured server name is not a valid DNS name or IP address.
-    #[error("{0:?} is not a valid DNS name or IP address to verify the server against")]
+    #[error("TLS: {0:?} is not a valid DNS name or IP address to verify the server against")]
     ServerName(String),
     /// The handshake with the server failed (certificate rejected, protocol mismatch, ...).
-    #[error("handshake with {addr} failed: {source}")]
+    /// The message leaves the address out: the connect error that carries it names the node.
+    #[error("TLS handshake failed: {source}")]
     Handshake {
         /// The server's address.
         addr: SocketAddr,

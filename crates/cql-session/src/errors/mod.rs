@@ -661,8 +661,9 @@ pub enum NewSessionError {
     /// None of the known nodes' host names could be resolved.
     #[error("none of the known nodes could be resolved: {0:?}")]
     FailedToResolveAnyHostname(Vec<String>),
-    /// No known node could be connected to.
-    #[error("could not connect to any known node: {0}")]
+    /// No known node could be connected to. (The cluster error says "could not connect to any
+    /// known node: <node>: <why>; ..." itself.)
+    #[error("{0}")]
     Connect(#[source] NewClusterError),
     /// Reading the cluster metadata failed.
     #[error(transparent)]

@@ -67,6 +67,23 @@ async fn refused_logins_are_typed_connect_errors_with_the_servers_message() {
                 .contains("Provided username cassandra and/or password are incorrect"),
             "the message reaches the user: {err}"
         );
+        // An empty password: Cassandra's PLAIN decoding refuses it before any lookup.
+        let err = login(&cluster, "cassandra", "").await.unwrap_err();
+        assert_eq!(
+            auth_errors(&err),
+            [(
+                ErrorCode::BAD_CREDENTIALS,
+                "Password must not be null".to_owned()
+            )]
+        );
+        // Neither the builder's Debug nor the error shows a password.
+        let builder = SessionBuilder::new()
+            .known_node(cluster.contact_point().to_string())
+            .user("cassandra", "s3cret-pw");
+        let shown = format!("{builder:?} {:?}", builder.config);
+        assert!(!shown.contains("s3cret-pw"), "{shown}");
+        let err = login(&cluster, "cassandra", "s3cret-pw").await.unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("s3cret-pw"), "{err:?}");
         let err = login(&cluster, "nobody", "x").await.unwrap_err();
         assert_eq!(
             auth_errors(&err)[0].1,

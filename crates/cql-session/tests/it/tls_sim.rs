@@ -95,3 +95,104 @@ async fn a_session_not_trusting_the_ca_does_not_connect() {
     })
     .await;
 }
+
+/// Connects with `tls` (or plaintext) to `addr` and returns the error's text; the attempt must
+/// fail, and within the connection timeout (no hang).
+async fn refused(addr: std::net::SocketAddr, tls: Option<TlsConfig>) -> String {
+    let err = SessionBuilder::new()
+        .known_node(addr.to_string())
+        .tls_context(tls)
+        .connection_timeout(Duration::from_secs(3))
+        .build()
+        .await
+        .expect_err("the connection must be refused");
+    format!("{err}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_certificate_is_refused() {
+    common::bounded(Duration::from_secs(60), async {
+        let cluster = SimCluster::builder()
+            .tls(
+                SimTls::generated()
+                    .node_cert_expired()
+                    .port(19646)
+                    .shard_aware_port(None),
+            )
+            .start()
+            .await
+            .unwrap();
+        let tls = TlsConfig::new(vec![cluster.tls_ca_der().unwrap()], None).unwrap();
+        let text = refused(cluster.node(0).ssl_addr().unwrap(), Some(tls)).await;
+        let node = cluster.node(0).ssl_addr().unwrap();
+        assert!(
+            text.starts_with(&format!(
+                "could not connect to any known node: {node}: TLS handshake failed: invalid peer certificate: certificate expired"
+            )),
+            "{text}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_for_another_name_is_refused() {
+    common::bounded(Duration::from_secs(60), async {
+        let cluster = SimCluster::builder()
+            .tls(
+                SimTls::generated()
+                    .node_cert_names(vec!["db.example.invalid".into(), "127.0.0.99".into()])
+                    .port(19647)
+                    .shard_aware_port(None),
+            )
+            .start()
+            .await
+            .unwrap();
+        let tls = TlsConfig::new(vec![cluster.tls_ca_der().unwrap()], None).unwrap();
+        let text = refused(cluster.node(0).ssl_addr().unwrap(), Some(tls)).await;
+        assert!(
+            text.contains(
+                "TLS handshake failed: invalid peer certificate: certificate not valid for name"
+            ),
+            "{text}"
+        );
+        assert_eq!(text.matches("could not connect").count(), 1, "{text}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plaintext_to_the_tls_port_and_tls_to_the_plain_port_fail_cleanly() {
+    common::bounded(Duration::from_secs(60), async {
+        let cluster = SimCluster::builder()
+            .tls(SimTls::generated().port(19648).shard_aware_port(None))
+            .start()
+            .await
+            .unwrap();
+        // CQL in the clear to the SSL port: the server's TLS handshake fails on it.
+        let text = refused(cluster.node(0).ssl_addr().unwrap(), None).await;
+        assert!(!text.is_empty());
+        // A TLS ClientHello to the plain CQL port: not a CQL frame; the server refuses it.
+        let tls = TlsConfig::new(vec![cluster.tls_ca_der().unwrap()], None).unwrap();
+        let text = refused(cluster.node(0).addr(), Some(tls)).await;
+        assert!(!text.is_empty());
+        // The same cluster still serves correct clients on both ports.
+        let tls = TlsConfig::new(vec![cluster.tls_ca_der().unwrap()], None).unwrap();
+        for (addr, tls) in [
+            (cluster.node(0).ssl_addr().unwrap(), Some(tls)),
+            (cluster.node(0).addr(), None),
+        ] {
+            let session = SessionBuilder::new()
+                .known_node(addr.to_string())
+                .tls_context(tls)
+                .build()
+                .await
+                .unwrap();
+            session
+                .query_unpaged("SELECT key FROM system.local", ())
+                .await
+                .unwrap();
+        }
+    })
+    .await;
+}

@@ -31,7 +31,7 @@ pub struct SimTls {
 
 #[derive(Debug)]
 enum Source {
-    Generated,
+    Generated(Flaws),
     Given {
         chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
@@ -43,10 +43,32 @@ impl SimTls {
     /// 19142.
     pub fn generated() -> Self {
         Self {
-            source: Source::Generated,
+            source: Source::Generated(Flaws::default()),
             port: DEFAULT_SSL_PORT,
             shard_aware_port: Some(DEFAULT_SSL_SHARD_AWARE_PORT),
         }
+    }
+
+    /// A generated node certificate for these names only (DNS names or IP addresses) instead
+    /// of the nodes' addresses: a client verifying the node's address against it must refuse
+    /// it. For negative tests; ignored for a given certificate.
+    #[must_use]
+    pub fn node_cert_names(mut self, names: Vec<String>) -> Self {
+        if let Source::Generated(flaws) = &mut self.source {
+            flaws.names = Some(names);
+        }
+        self
+    }
+
+    /// A generated node certificate that expired long ago (valid in the year 2000 only): a
+    /// client checking validity must refuse it. For negative tests; ignored for a given
+    /// certificate.
+    #[must_use]
+    pub fn node_cert_expired(mut self) -> Self {
+        if let Source::Generated(flaws) = &mut self.source {
+            flaws.expired = true;
+        }
+        self
     }
 
     /// Serves this certificate chain and key (the chain's first certificate is the nodes').
@@ -76,8 +98,8 @@ impl SimTls {
         let bad = |e: &dyn std::fmt::Display| SimError::InvalidConfig(format!("TLS: {e}"));
         let (chain, key, ca) = match &self.source {
             Source::Given { chain, key } => (chain.clone(), key.clone_key(), None),
-            Source::Generated => {
-                let g = generate(addresses).map_err(|e| bad(&e))?;
+            Source::Generated(flaws) => {
+                let g = generate(addresses, flaws).map_err(|e| bad(&e))?;
                 (vec![g.node_cert], g.node_key, Some((g.ca_der, g.ca_pem)))
             }
         };
@@ -116,6 +138,15 @@ impl std::fmt::Debug for TlsSetup {
     }
 }
 
+/// What is wrong on purpose with a generated node certificate (nothing by default).
+#[derive(Debug, Default, Clone)]
+struct Flaws {
+    /// Names instead of the nodes' addresses and `localhost`.
+    names: Option<Vec<String>>,
+    /// Validity in the past.
+    expired: bool,
+}
+
 struct Generated {
     ca_der: CertificateDer<'static>,
     ca_pem: String,
@@ -123,7 +154,7 @@ struct Generated {
     node_key: PrivateKeyDer<'static>,
 }
 
-fn generate(addresses: &[IpAddr]) -> Result<Generated, rcgen::Error> {
+fn generate(addresses: &[IpAddr], flaws: &Flaws) -> Result<Generated, rcgen::Error> {
     use rcgen::{
         BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
         KeyUsagePurpose,
@@ -138,10 +169,20 @@ fn generate(addresses: &[IpAddr]) -> Result<Generated, rcgen::Error> {
         KeyUsagePurpose::DigitalSignature,
     ];
     let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate()?)?;
-    let mut names: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
-    names.push("localhost".to_owned());
+    let names = match &flaws.names {
+        Some(names) => names.clone(),
+        None => {
+            let mut names: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
+            names.push("localhost".to_owned());
+            names
+        }
+    };
     let mut node = CertificateParams::new(names)?;
     node.distinguished_name.push(DnType::CommonName, "cql-sim");
+    if flaws.expired {
+        node.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        node.not_after = rcgen::date_time_ymd(2000, 12, 31);
+    }
     let node_key = KeyPair::generate()?;
     let node_cert = node.signed_by(&node_key, &ca)?;
     let ca_cert: &rcgen::Certificate = ca.as_ref();
