@@ -29,6 +29,8 @@ pub(crate) struct StatementConfig {
     pub(crate) timestamp: Option<i64>,
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) execution_profile_handle: Option<ExecutionProfileHandle>,
+    /// The statement's own retry policy, over its execution profile's.
+    pub(crate) retry_policy: Option<std::sync::Arc<dyn crate::policies::retry::RetryPolicy>>,
 }
 
 /// Defines the shared option accessors on a statement type with a `config: StatementConfig`.
@@ -126,6 +128,22 @@ macro_rules! impl_statement_config {
                 &self,
             ) -> Option<&$crate::client::execution_profile::ExecutionProfileHandle> {
                 self.config.execution_profile_handle.as_ref()
+            }
+
+            /// Sets the statement's own retry policy, used instead of its execution profile's
+            /// (`None`: the profile's).
+            pub fn set_retry_policy(
+                &mut self,
+                retry_policy: Option<std::sync::Arc<dyn $crate::policies::retry::RetryPolicy>>,
+            ) {
+                self.config.retry_policy = retry_policy;
+            }
+
+            /// The statement's own retry policy, if it has one.
+            pub fn get_retry_policy(
+                &self,
+            ) -> Option<&std::sync::Arc<dyn $crate::policies::retry::RetryPolicy>> {
+                self.config.retry_policy.as_ref()
             }
         }
     };

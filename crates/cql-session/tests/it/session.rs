@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use cql_session::errors::{BadKeyspaceName, BadQuery, DbError, ExecutionError, UseKeyspaceError};
+use cql_session::policies::retry::FallthroughRetryPolicy;
 use cql_session::statement::batch::BatchStatement;
 use cql_session::value::Row;
 use cql_session::{
@@ -488,6 +489,28 @@ async fn retries_follow_idempotence_and_record_attempts() {
             .rows_num();
         // ck 3..7 written, plus ck 2 which both nodes rejected is absent; ck 1 likewise.
         assert_eq!(n, 4);
+
+        // The statement's own retry policy wins over the profile's: with the fall-through
+        // policy the idempotent write is not retried on the other node.
+        insert.set_retry_policy(Some(std::sync::Arc::new(FallthroughRetryPolicy)));
+        assert!(insert.get_retry_policy().is_some());
+        on_next(&cluster, 0, overloaded());
+        on_next(&cluster, 1, overloaded());
+        let err = session
+            .execute_unpaged(&insert, (9i32, 8i32, "v"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.attempts().len(), 1, "{err}");
+        assert_eq!(err.db_error(), Some(&DbError::Overloaded));
+        insert.set_retry_policy(None);
+        for n in cluster.nodes() {
+            n.clear_faults();
+        }
+        on_next(&cluster, 0, overloaded());
+        session
+            .execute_unpaged(&insert, (9i32, 9i32, "v"))
+            .await
+            .expect("the profile's policy retries again");
     })
     .await;
 }

@@ -215,7 +215,10 @@ impl SessionInner {
         let opts = ExecOptions {
             is_idempotent: config.is_idempotent,
             consistency: routing.consistency,
-            retry_policy: &*profile.retry_policy,
+            retry_policy: config
+                .retry_policy
+                .as_deref()
+                .unwrap_or(&*profile.retry_policy),
             request_timeout: config.request_timeout.or(profile.request_timeout),
             attempt_timeout: profile.attempt_timeout,
             tracing: config.tracing,
