@@ -28,6 +28,7 @@ mod schema_sim;
 mod server_signals;
 mod session;
 mod sim;
+mod single_target;
 mod tablets;
 mod throttle;
 #[cfg(feature = "tls")]

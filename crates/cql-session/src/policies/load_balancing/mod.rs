@@ -15,6 +15,10 @@ use transport::state::{ClusterState, Node, NodeRef, Replicas};
 use crate::consistency::Consistency;
 use crate::errors::RequestAttemptError;
 
+mod single_target;
+
+pub use single_target::{NodeIdentifier, SingleTargetLoadBalancingPolicy};
+
 /// A Scylla shard number.
 pub type Shard = u32;
 
