@@ -29,8 +29,36 @@ pub(crate) struct StatementConfig {
     pub(crate) timestamp: Option<i64>,
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) execution_profile_handle: Option<ExecutionProfileHandle>,
+    /// The rarely set options, boxed: statements live in every request's future.
+    pub(crate) extras: Option<Box<StatementExtras>>,
+}
+
+/// The rarely set options of a statement.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StatementExtras {
     /// The statement's own retry policy, over its execution profile's.
     pub(crate) retry_policy: Option<std::sync::Arc<dyn crate::policies::retry::RetryPolicy>>,
+    /// Hears each request's attempts and outcome.
+    pub(crate) history_listener:
+        Option<std::sync::Arc<dyn crate::observability::history::HistoryListener>>,
+}
+
+impl StatementConfig {
+    /// The statement's own retry policy, if set.
+    pub(crate) fn retry_policy(&self) -> Option<&dyn crate::policies::retry::RetryPolicy> {
+        self.extras.as_ref()?.retry_policy.as_deref()
+    }
+
+    /// The statement's history listener, if set.
+    pub(crate) fn history_listener(
+        &self,
+    ) -> Option<&dyn crate::observability::history::HistoryListener> {
+        self.extras.as_ref()?.history_listener.as_deref()
+    }
+
+    fn extras_mut(&mut self) -> &mut StatementExtras {
+        self.extras.get_or_insert_with(Box::default)
+    }
 }
 
 /// Defines the shared option accessors on a statement type with a `config: StatementConfig`.
@@ -136,14 +164,32 @@ macro_rules! impl_statement_config {
                 &mut self,
                 retry_policy: Option<std::sync::Arc<dyn $crate::policies::retry::RetryPolicy>>,
             ) {
-                self.config.retry_policy = retry_policy;
+                self.config.extras_mut().retry_policy = retry_policy;
             }
 
             /// The statement's own retry policy, if it has one.
             pub fn get_retry_policy(
                 &self,
             ) -> Option<&std::sync::Arc<dyn $crate::policies::retry::RetryPolicy>> {
-                self.config.retry_policy.as_ref()
+                self.config.extras.as_ref()?.retry_policy.as_ref()
+            }
+
+            /// Sets a listener that hears each request of this statement start and end, and
+            /// each of its attempts (see [`crate::observability::history`]).
+            pub fn set_history_listener(
+                &mut self,
+                history_listener: std::sync::Arc<
+                    dyn $crate::observability::history::HistoryListener,
+                >,
+            ) {
+                self.config.extras_mut().history_listener = Some(history_listener);
+            }
+
+            /// Removes the history listener, returning it.
+            pub fn remove_history_listener(
+                &mut self,
+            ) -> Option<std::sync::Arc<dyn $crate::observability::history::HistoryListener>> {
+                self.config.extras.as_mut()?.history_listener.take()
             }
         }
     };

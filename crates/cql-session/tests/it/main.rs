@@ -18,6 +18,7 @@ mod derive_features_session;
 #[cfg(feature = "derive")]
 mod derive_session;
 mod functions;
+mod history;
 mod internal_timeouts;
 mod lwt;
 #[cfg(feature = "metrics")]

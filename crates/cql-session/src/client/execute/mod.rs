@@ -18,6 +18,7 @@ use crate::consistency::Consistency;
 use crate::errors::{
     AttemptRecord, Attempts, DbError, ExecutionError, RequestAttemptError, RequestKind,
 };
+use crate::observability::history::FiberHistory;
 use crate::observability::metrics::Metrics;
 use crate::observability::spans;
 use crate::policies::retry::{RequestInfo, RetryDecision, RetryPolicy, RetrySession};
@@ -60,6 +61,7 @@ pub(crate) trait AttemptTarget {
 }
 
 /// The options of one request, resolved from the statement and its execution profile.
+#[derive(Clone, Copy)]
 pub(crate) struct ExecOptions<'a> {
     pub(crate) is_idempotent: bool,
     pub(crate) consistency: Consistency,
@@ -71,6 +73,8 @@ pub(crate) struct ExecOptions<'a> {
     /// For idempotent requests: how often a waiting attempt looks whether its node still
     /// answers (`None`: never; the attempt waits for its timeouts).
     pub(crate) failover_check: Option<Duration>,
+    /// The statement's history listener and this fiber's ids, when it has one.
+    pub(crate) history: Option<&'a FiberHistory<'a>>,
 }
 
 /// What a successful request returned, and which node answered.
@@ -116,12 +120,24 @@ where
         plan: &plan,
         exhausted: &exhausted,
     };
-    let fiber = |mut req: Request| {
+    // The first fiber runs with the request's history; each later one is a speculative fiber
+    // of its own, with its own ids.
+    let fiber = |mut req: Request, speculative: bool| {
         let plan = shared();
-        async move { execute(plan, &mut req, opts, reprepare).await }
+        async move {
+            let history = opts
+                .history
+                .filter(|_| speculative)
+                .map(FiberHistory::fiber);
+            let opts = ExecOptions {
+                history: history.as_ref().or(opts.history),
+                ..*opts
+            };
+            execute(plan, &mut req, &opts, reprepare).await
+        }
     };
     let mut fibers = futures::stream::FuturesUnordered::new();
-    fibers.push(fiber(request.clone()));
+    fibers.push(fiber(request.clone(), false));
     let mut extra = 0;
     let mut first_error: Option<ExecutionError> = None;
     loop {
@@ -145,7 +161,7 @@ where
                 extra += 1;
                 opts.metrics.inc_speculative();
                 tracing::debug!(extra, "starting a speculative attempt");
-                fibers.push(fiber(request.clone()));
+                fibers.push(fiber(request.clone(), true));
             }
         }
     }
@@ -223,6 +239,9 @@ where
             (None, None) => None,
         };
         let span = spans::attempt(attempts.len(), target.address(), target.node());
+        if let Some(h) = opts.history {
+            h.attempt_start(target.address());
+        }
         let work = attempt(&target, request, opts.tracing, reprepare);
         let outcome = match opts.failover_check {
             None => match limit {
@@ -277,6 +296,9 @@ where
                 if let Some(span) = span {
                     spans::record_shard(&span, target.served_shard());
                 }
+                if let Some(h) = opts.history {
+                    h.attempt_success();
+                }
                 return Ok(SuccessfulResponse {
                     body: match env.response {
                         Response::Result(body) => body,
@@ -322,6 +344,9 @@ where
         if let Some(span) = span {
             spans::record_shard(&span, target.served_shard());
             spans::record_attempt_error(&span, &error, &decision);
+        }
+        if let Some(h) = opts.history {
+            h.attempt_error(&error, &decision);
         }
         attempts.push(AttemptRecord {
             node: target.address(),

@@ -114,6 +114,7 @@ fn opts<'a>(
         tracing: false,
         metrics,
         failover_check: None,
+        history: None,
     }
 }
 

@@ -25,6 +25,7 @@ use crate::client::execute::{
 use crate::client::execution_profile::ExecutionProfile;
 use crate::client::target::{NodeTarget, PlanContext, TargetShard};
 use crate::errors::{Attempts, BadQuery, ExecutionError, RequestKind};
+use crate::observability::history::FiberHistory;
 use crate::observability::spans;
 use crate::policies::load_balancing::{Plan, RoutingInfo};
 use crate::policies::speculative_execution::Context as SpeculativeContext;
@@ -215,10 +216,7 @@ impl SessionInner {
         let opts = ExecOptions {
             is_idempotent: config.is_idempotent,
             consistency: routing.consistency,
-            retry_policy: config
-                .retry_policy
-                .as_deref()
-                .unwrap_or(&*profile.retry_policy),
+            retry_policy: config.retry_policy().unwrap_or(&*profile.retry_policy),
             request_timeout: config.request_timeout.or(profile.request_timeout),
             attempt_timeout: profile.attempt_timeout,
             tracing: config.tracing,
@@ -227,10 +225,14 @@ impl SessionInner {
                 .options
                 .unresponsive_node_after
                 .filter(|_| config.is_idempotent),
+            history: None,
         };
         // Nothing but a bool decides the fast path: a span or `Speculation` local would live
         // across its await too, in every request's future.
-        if profile.speculative_execution_policy.is_none() && !spans::enabled() {
+        if profile.speculative_execution_policy.is_none()
+            && config.history_listener().is_none()
+            && !spans::enabled()
+        {
             return execute(plan, request, &opts, reprepare).await;
         }
         // Boxed: spans and speculation are opt-in, and their futures are larger.
@@ -238,7 +240,7 @@ impl SessionInner {
     }
 
     /// The opt-in paths of [`SessionInner::run_admitted`]: a request span when a subscriber
-    /// wants one (see [`spans`]), and speculative execution.
+    /// wants one (see [`spans`]), the statement's history listener, and speculative execution.
     #[allow(clippy::too_many_arguments)] // The parts of one request, passed on from one place.
     async fn run_observed<T, P>(
         &self,
@@ -255,6 +257,15 @@ impl SessionInner {
         P: Iterator<Item = T> + Send,
     {
         let span = self.request_span(request, config, routing, reprepare);
+        let listener = config.history_listener();
+        let request_id = listener.map(|l| l.log_request_start());
+        let history = listener
+            .zip(request_id)
+            .map(|(l, id)| FiberHistory::new(l, id, None));
+        let opts = &ExecOptions {
+            history: history.as_ref(),
+            ..*opts
+        };
         let work = async {
             match profile.speculative_execution_policy.as_ref() {
                 None => execute(plan, request, opts, reprepare).await,
@@ -268,14 +279,21 @@ impl SessionInner {
                 }
             }
         };
-        match span {
+        let r = match span {
             None => work.await,
             Some(span) => {
                 let r = tracing::Instrument::instrument(work, span.clone()).await;
                 spans::record_request(&span, &r);
                 r
             }
+        };
+        if let (Some(l), Some(id)) = (listener, request_id) {
+            match &r {
+                Ok(_) => l.log_request_success(id),
+                Err(e) => l.log_request_error(id, e),
+            }
         }
+        r
     }
 
     /// The request span of `request`, if a subscriber wants it.
