@@ -297,22 +297,22 @@ fn allocations_per_request_stay_within_budget() {
                 Line {
                     what: "prepared insert",
                     measured: insert,
-                    budget: 3.05,
+                    budget: 1.05,
                 },
                 Line {
                     what: "prepared one-row select",
                     measured: select,
-                    budget: 3.05,
+                    budget: 1.05,
                 },
                 Line {
                     what: "unprepared one-row select",
                     measured: unprepared,
-                    budget: 3.05,
+                    budget: 1.05,
                 },
                 Line {
                     what: "100-row page",
                     measured: page,
-                    budget: 3.75,
+                    budget: 1.7,
                 },
                 Line {
                     what: "row of a page beyond the first",
@@ -322,7 +322,7 @@ fn allocations_per_request_stay_within_budget() {
                 Line {
                     what: "10-statement batch",
                     measured: batch,
-                    budget: 5.05,
+                    budget: 3.05,
                 },
             ]
         })
