@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
+use futures::FutureExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
@@ -185,7 +186,11 @@ where
                             if st.write_buf.is_empty() {
                                 // Reuse the allocation from the start.
                                 st.write_buf.clear();
-                                st.need_flush = true;
+                                // Flushed here if the stream can at once (a plain socket always
+                                // can), which saves the loop a turn (polling every branch) per
+                                // write; otherwise, or on an error, by the flush branch.
+                                st.need_flush =
+                                    !matches!(wr.flush().now_or_never(), Some(Ok(())));
                             }
                         }
                     },
