@@ -179,18 +179,9 @@ where
                     r = write_or_flush(&mut wr, &st.write_buf), if !st.write_buf.is_empty() || st.need_flush => match r {
                         Err(e) => break e.into(),
                         Ok(Written::Flushed) => st.need_flush = false,
-                        Ok(Written::Bytes(0)) => break BrokenReason::Eof,
                         Ok(Written::Bytes(n)) => {
-                            shared.writes.fetch_add(1, Ordering::Relaxed);
-                            st.write_buf.advance(n);
-                            if st.write_buf.is_empty() {
-                                // Reuse the allocation from the start.
-                                st.write_buf.clear();
-                                // Flushed here if the stream can at once (a plain socket always
-                                // can), which saves the loop a turn (polling every branch) per
-                                // write; otherwise, or on an error, by the flush branch.
-                                st.need_flush =
-                                    !matches!(wr.flush().now_or_never(), Some(Ok(())));
+                            if let Err(reason) = st.on_written(Ok(n), &mut wr, &shared) {
+                                break reason;
                             }
                         }
                     },
@@ -228,6 +219,11 @@ where
                                         }
                                     }
                                 }
+                            }
+                            // Written in this turn if the socket takes it at once: the next
+                            // turn would poll every branch again first.
+                            if let Err(reason) = st.write_now(&mut wr, &shared) {
+                                break reason;
                             }
                         }
                     },
@@ -286,6 +282,49 @@ impl State {
     /// Bytes waiting to be written: frames not yet in segments, and the write buffer.
     fn buffered(&self) -> usize {
         self.write_buf.len() + self.writer.queued_len()
+    }
+
+    /// Seals queued frames (v5) and writes the buffer now if the stream takes it without
+    /// waiting; otherwise the write branch of the loop waits for the stream.
+    fn write_now<W: AsyncWrite + Unpin>(
+        &mut self,
+        wr: &mut W,
+        shared: &Shared,
+    ) -> Result<(), BrokenReason> {
+        self.writer
+            .seal(&mut self.write_buf)
+            .map_err(|e| BrokenReason::Framing(Box::new(e.into())))?;
+        if self.write_buf.is_empty() {
+            return Ok(());
+        }
+        match wr.write(&self.write_buf).now_or_never() {
+            None => Ok(()),
+            Some(r) => self.on_written(r, wr, shared),
+        }
+    }
+
+    /// Accounts for one `write` of the buffer's front.
+    fn on_written<W: AsyncWrite + Unpin>(
+        &mut self,
+        written: std::io::Result<usize>,
+        wr: &mut W,
+        shared: &Shared,
+    ) -> Result<(), BrokenReason> {
+        let n = written?;
+        if n == 0 {
+            return Err(BrokenReason::Eof);
+        }
+        shared.writes.fetch_add(1, Ordering::Relaxed);
+        self.write_buf.advance(n);
+        if self.write_buf.is_empty() {
+            // Reuse the allocation from the start.
+            self.write_buf.clear();
+            // Flushed here if the stream can at once (a plain socket always can), which saves
+            // the loop a turn (polling every branch) per write; otherwise, or on an error, by
+            // the flush branch.
+            self.need_flush = !matches!(wr.flush().now_or_never(), Some(Ok(())));
+        }
+        Ok(())
     }
 
     /// Moves every request already queued on the channel into the write buffer, while stream
