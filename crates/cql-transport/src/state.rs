@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::pool::NodePool;
 use crate::routing::{Shard, Sharder};
+mod name_hash;
 pub mod partition_key;
 pub mod replica_locator;
 pub mod ring;
@@ -276,7 +277,8 @@ pub struct ClusterState {
     by_addr: HashMap<SocketAddr, NodeRef>,
     by_host_id: HashMap<Uuid, NodeRef>,
     keyspaces: HashMap<String, Arc<Keyspace>>,
-    replicas: HashMap<String, Arc<ReplicaSets>>,
+    /// Looked up on every request: a fast hash of the name (see `name_hash`).
+    replicas: HashMap<String, Arc<ReplicaSets>, name_hash::NameHash>,
     locator: ReplicaLocator,
 }
 
@@ -302,7 +304,7 @@ impl ClusterState {
     ) -> Self {
         let ring = Arc::new(TokenRing::new(&nodes));
         let mut by_strategy: HashMap<ReplicationStrategy, Arc<ReplicaSets>> = HashMap::new();
-        let mut replicas = HashMap::new();
+        let mut replicas = HashMap::default();
         for (name, ks) in &keyspaces {
             let sets = by_strategy
                 .entry(ks.strategy.clone())

@@ -7,10 +7,12 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
+use futures::FutureExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
+use super::slot::Delivery;
 use super::stall::{StallAction, StallWatch};
 use super::{NEVER, Shared};
 use crate::error::{BrokenReason, ConnectionError};
@@ -22,14 +24,11 @@ use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
 /// At most this many scheduler turns are given to other callers before a write, under load.
 const MAX_COALESCING_TURNS: usize = 3;
 
-/// The responder of one request: gets the response frame or the connection's error.
-pub(crate) type Responder = oneshot::Sender<Result<Frame, ConnectionError>>;
-
-/// One queued request: a whole encoded frame (stream id patched by the driver) and its responder.
+/// One queued request: its slot, holding a whole encoded frame (stream id patched by the
+/// driver) and, later, its outcome.
 #[derive(Debug)]
 pub(crate) struct QueuedRequest {
-    pub(crate) frame: BytesMut,
-    pub(crate) responder: Responder,
+    pub(crate) delivery: Delivery,
 }
 
 /// What the driver needs to know, copied out of the connection config.
@@ -56,7 +55,7 @@ pub(crate) type EventSink = Box<dyn FnMut(Frame) + Send>;
 #[derive(Debug)]
 enum Slot {
     Empty,
-    Caller(Responder),
+    Caller(Delivery),
     Heartbeat,
     /// The stall watch's OPTIONS probe.
     Probe,
@@ -180,14 +179,9 @@ where
                     r = write_or_flush(&mut wr, &st.write_buf), if !st.write_buf.is_empty() || st.need_flush => match r {
                         Err(e) => break e.into(),
                         Ok(Written::Flushed) => st.need_flush = false,
-                        Ok(Written::Bytes(0)) => break BrokenReason::Eof,
                         Ok(Written::Bytes(n)) => {
-                            shared.writes.fetch_add(1, Ordering::Relaxed);
-                            st.write_buf.advance(n);
-                            if st.write_buf.is_empty() {
-                                // Reuse the allocation from the start.
-                                st.write_buf.clear();
-                                st.need_flush = true;
+                            if let Err(reason) = st.on_written(Ok(n), &mut wr, &shared) {
+                                break reason;
                             }
                         }
                     },
@@ -226,6 +220,11 @@ where
                                     }
                                 }
                             }
+                            // Written in this turn if the socket takes it at once: the next
+                            // turn would poll every branch again first.
+                            if let Err(reason) = st.write_now(&mut wr, &shared) {
+                                break reason;
+                            }
                         }
                     },
                     () = &mut timer => {
@@ -250,15 +249,15 @@ where
         let err = ConnectionError::Broken(reason);
         let mut failed = 0usize;
         for slot in st.slots.drain(..) {
-            if let Slot::Caller(tx) = slot {
+            if let Slot::Caller(d) = slot {
                 failed += 1;
-                let _ = tx.send(Err(err.clone()));
+                d.complete(Err(err.clone()));
             }
         }
         rx.close();
         while let Ok(env) = rx.try_recv() {
             failed += 1;
-            let _ = env.responder.send(Err(err.clone()));
+            env.delivery.complete(Err(err.clone()));
         }
         shared.in_flight.fetch_sub(failed, Ordering::AcqRel);
         let _ = wr.shutdown().await;
@@ -285,6 +284,49 @@ impl State {
         self.write_buf.len() + self.writer.queued_len()
     }
 
+    /// Seals queued frames (v5) and writes the buffer now if the stream takes it without
+    /// waiting; otherwise the write branch of the loop waits for the stream.
+    fn write_now<W: AsyncWrite + Unpin>(
+        &mut self,
+        wr: &mut W,
+        shared: &Shared,
+    ) -> Result<(), BrokenReason> {
+        self.writer
+            .seal(&mut self.write_buf)
+            .map_err(|e| BrokenReason::Framing(Box::new(e.into())))?;
+        if self.write_buf.is_empty() {
+            return Ok(());
+        }
+        match wr.write(&self.write_buf).now_or_never() {
+            None => Ok(()),
+            Some(r) => self.on_written(r, wr, shared),
+        }
+    }
+
+    /// Accounts for one `write` of the buffer's front.
+    fn on_written<W: AsyncWrite + Unpin>(
+        &mut self,
+        written: std::io::Result<usize>,
+        wr: &mut W,
+        shared: &Shared,
+    ) -> Result<(), BrokenReason> {
+        let n = written?;
+        if n == 0 {
+            return Err(BrokenReason::Eof);
+        }
+        shared.writes.fetch_add(1, Ordering::Relaxed);
+        self.write_buf.advance(n);
+        if self.write_buf.is_empty() {
+            // Reuse the allocation from the start.
+            self.write_buf.clear();
+            // Flushed here if the stream can at once (a plain socket always can), which saves
+            // the loop a turn (polling every branch) per write; otherwise, or on an error, by
+            // the flush branch.
+            self.need_flush = !matches!(wr.flush().now_or_never(), Some(Ok(())));
+        }
+        Ok(())
+    }
+
     /// Moves every request already queued on the channel into the write buffer, while stream
     /// ids and buffer room last.
     fn drain_queued(
@@ -307,38 +349,36 @@ impl State {
     }
 
     fn enqueue(&mut self, env: QueuedRequest, shared: &Shared) {
-        let QueuedRequest {
-            mut frame,
-            responder,
-        } = env;
-        if responder.is_closed() {
-            // Cancelled while queued: its guard counted it as an orphan; it never gets an id.
-            shared.orphans.fetch_sub(1, Ordering::AcqRel);
-            shared.in_flight.fetch_sub(1, Ordering::AcqRel);
-            return;
-        }
-        if frame.len() < FrameHeader::LEN {
-            shared.in_flight.fetch_sub(1, Ordering::AcqRel);
-            let _ = responder.send(Err(ConnectionError::Invalid(format!(
-                "a request frame of {} bytes is shorter than the {}-byte header",
-                frame.len(),
-                FrameHeader::LEN
-            ))));
-            return;
-        }
-        let Some(id) = self.ids.alloc() else {
-            // Not reachable: the driver only dequeues when an id is free.
-            shared.in_flight.fetch_sub(1, Ordering::AcqRel);
-            let _ = responder.send(Err(ConnectionError::TooManyInFlight {
+        let QueuedRequest { delivery } = env;
+        let (ids, writer, write_buf) = (&mut self.ids, &mut self.writer, &mut self.write_buf);
+        let taken = delivery.take_frame(|frame| {
+            if frame.len() < FrameHeader::LEN {
+                return Err(ConnectionError::Invalid(format!(
+                    "a request frame of {} bytes is shorter than the {}-byte header",
+                    frame.len(),
+                    FrameHeader::LEN
+                )));
+            }
+            // Not `None` in practice: the driver only dequeues when an id is free.
+            let id = ids.alloc().ok_or(ConnectionError::TooManyInFlight {
                 limit: crate::stream_ids::MAX_STREAMS,
-            }));
-            return;
-        };
-        FrameHeader::patch_stream(&mut frame, id);
-        self.writer
-            .frame_buf(&mut self.write_buf)
-            .extend_from_slice(&frame);
-        self.put_slot(id, Slot::Caller(responder));
+            })?;
+            FrameHeader::patch_stream(frame, id);
+            writer.frame_buf(write_buf).extend_from_slice(frame);
+            Ok(id)
+        });
+        match taken {
+            // Cancelled while queued: its guard counted it as an orphan; it never gets an id.
+            None => {
+                shared.orphans.fetch_sub(1, Ordering::AcqRel);
+                shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+            }
+            Some(Err(e)) => {
+                shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+                delivery.complete(Err(e));
+            }
+            Some(Ok(id)) => self.put_slot(id, Slot::Caller(delivery)),
+        }
     }
 
     fn put_slot(&mut self, id: i16, slot: Slot) {
@@ -396,9 +436,9 @@ impl State {
                 // Fire at once; `on_timer` computes the next idle check.
                 self.timer_at = self.last_read;
             }
-            Slot::Caller(tx) => {
+            Slot::Caller(d) => {
                 shared.in_flight.fetch_sub(1, Ordering::AcqRel);
-                if tx.send(Ok(frame)).is_err() {
+                if !d.complete(Ok(frame)) {
                     // The caller gave up (timeout or cancellation): this was an orphan.
                     shared.orphans.fetch_sub(1, Ordering::AcqRel);
                     tracing::debug!(

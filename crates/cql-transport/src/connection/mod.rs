@@ -7,6 +7,7 @@
 
 mod driver;
 mod handshake;
+mod slot;
 mod stall;
 
 use std::future::Future;
@@ -19,10 +20,11 @@ use std::time::Duration;
 use bytes::BytesMut;
 use futures::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use driver::{Driver, QueuedRequest};
 pub(crate) use driver::{DriverSettings, EventSink};
+use slot::{Delivery, Outcome, ResponseSlot};
 
 use crate::error::{BrokenReason, ConnectionError};
 use proto::Opcode;
@@ -376,9 +378,12 @@ impl Connection {
         request: &Request,
         options: &RequestOptions<'_>,
     ) -> Result<ResponseEnvelope, ConnectionError> {
-        let buf = self.encode(request, options)?;
-        self.admit()?;
-        let frame = self.submit(buf).await?;
+        let slot = self.encode(request, options)?;
+        if let Err(e) = self.admit() {
+            ResponseSlot::recycle(slot);
+            return Err(e);
+        }
+        let frame = self.submit(slot).await?;
         self.decode(&frame)
     }
 
@@ -392,23 +397,22 @@ impl Connection {
         .await
     }
 
-    /// Encodes a whole request frame for this connection (its version and compression); the
-    /// stream id is left 0 for the driver to patch.
+    /// Encodes a whole request frame for this connection (its version and compression) into a
+    /// response slot, reused from an earlier request of this thread when one is free (so the
+    /// frame's buffer is too); the stream id is left 0 for the driver to patch.
     fn encode(
         &self,
         request: &Request,
         options: &RequestOptions<'_>,
-    ) -> Result<BytesMut, ConnectionError> {
+    ) -> Result<Arc<ResponseSlot>, ConnectionError> {
         let opts = RequestOptions {
             compression: self.inner.info.compression,
             ..*options
         };
-        // Encoded into the thread's scratch buffer, then copied once into an exact-size one.
-        proto::scratch::with_scratch(|buf| {
-            frame::encode_request(buf, self.version(), 0, request, &opts)
-                .map_err(ConnectionError::Encode)?;
-            Ok(BytesMut::from(&buf[..]))
-        })
+        let slot = ResponseSlot::take();
+        slot.with_frame(|buf| frame::encode_request(buf, self.version(), 0, request, &opts))
+            .map_err(ConnectionError::Encode)?;
+        Ok(slot)
     }
 
     /// Decodes a response frame of this connection (decompressing if needed, with the body
@@ -486,7 +490,9 @@ impl Connection {
         timeout: Option<Duration>,
     ) -> Result<Frame, ConnectionError> {
         self.admit()?;
-        with_timeout(timeout, self.submit(frame)).await
+        let slot = ResponseSlot::take();
+        slot.with_frame(|buf| buf.extend_from_slice(&frame));
+        with_timeout(timeout, self.submit(slot)).await
     }
 
     /// Checks that a request may be submitted now (not broken, under the in-flight limit
@@ -505,19 +511,20 @@ impl Connection {
         Ok(())
     }
 
-    /// Queues `frame` and waits for its response; counts it in flight from the first poll.
-    async fn submit(&self, frame: BytesMut) -> Result<Frame, ConnectionError> {
+    /// Queues the frame in `slot` and waits for its response; counts it in flight from the first
+    /// poll.
+    async fn submit(&self, slot: Arc<ResponseSlot>) -> Result<Frame, ConnectionError> {
         let shared = &self.inner.shared;
         shared.in_flight.fetch_add(1, Ordering::AcqRel);
         let mut queued = QueueGuard {
             shared,
             armed: true,
         };
-        let (responder, rx) = oneshot::channel();
+        let delivery = Delivery::new(Arc::clone(&slot));
         // Usually the queue has room: `try_send` then needs no future at all. The waiting send
         // (queue full) is boxed, so its future does not enlarge every request's future, which is
         // moved whole into each layer above when the request starts.
-        match self.inner.tx.try_send(QueuedRequest { frame, responder }) {
+        match self.inner.tx.try_send(QueuedRequest { delivery }) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(env)) => {
                 if Box::pin(self.inner.tx.send(env)).await.is_err() {
@@ -529,13 +536,10 @@ impl Connection {
         // From here on the driver owns the in-flight count of this request.
         queued.armed = false;
         let mut waiting = ResponseGuard {
-            rx,
+            slot: Some(slot),
             shared,
-            done: false,
         };
-        let res = (&mut waiting.rx).await;
-        waiting.done = true;
-        res.unwrap_or_else(|_| Err(shared.broken_error()))
+        std::future::poll_fn(|cx| waiting.poll(cx)).await
     }
 }
 
@@ -601,22 +605,35 @@ impl Drop for QueueGuard<'_> {
     }
 }
 
-/// Marks a request whose caller stopped waiting as an orphan; the driver un-marks it when the
-/// late response arrives (or when it finds the request still queued).
+/// Waits for a request's outcome in its slot, and reuses the slot once it has come. Marks a
+/// request whose caller stopped waiting as an orphan; the driver un-marks it when the late
+/// response arrives (or when it finds the request still queued).
 struct ResponseGuard<'a> {
-    rx: oneshot::Receiver<Result<Frame, ConnectionError>>,
+    /// `None` once the outcome was taken.
+    slot: Option<Arc<ResponseSlot>>,
     shared: &'a Shared,
-    done: bool,
+}
+
+impl ResponseGuard<'_> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let Some(slot) = &self.slot else {
+            // Polled again after its outcome: not done by `submit`.
+            return Poll::Ready(Err(self.shared.broken_error()));
+        };
+        let outcome = std::task::ready!(slot.poll_outcome(cx));
+        if let Some(slot) = self.slot.take() {
+            ResponseSlot::recycle(slot);
+        }
+        Poll::Ready(outcome)
+    }
 }
 
 impl Drop for ResponseGuard<'_> {
     fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        // After close() the driver's send fails, so "no value yet" is final.
-        self.rx.close();
-        if self.rx.try_recv().is_err() {
+        // After abandon() the driver's delivery is refused, so "no outcome yet" is final.
+        if let Some(slot) = self.slot.take()
+            && slot.abandon()
+        {
             let orphans = self.shared.orphans.fetch_add(1, Ordering::AcqRel) + 1;
             if orphans > self.shared.max_orphans {
                 self.shared.wake_driver();
