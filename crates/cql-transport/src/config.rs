@@ -47,7 +47,8 @@ pub struct ConnectionTuning {
     pub write_buffer_limit: usize,
     /// Initial capacity of the reusable read buffer.
     pub read_buffer_size: usize,
-    /// The largest frame body accepted from the server; larger breaks the connection.
+    /// The largest frame body accepted from the server (larger breaks the connection), and
+    /// sent to it (a larger request fails with `ConnectionError::RequestTooLarge`, unsent).
     pub max_frame_size: usize,
     /// Close the connection once more than this many timed-out requests hold stream ids.
     pub max_orphans: usize,

@@ -107,6 +107,18 @@ pub enum ConnectionError {
     /// The caller asked for something the configuration or the server does not allow.
     #[error("invalid request or configuration: {0}")]
     Invalid(String),
+    /// The encoded request is larger than the frame limit
+    /// ([`crate::ConnectionTuning::max_frame_size`], the server's own limit by default), so it
+    /// was not sent: the server would refuse it, and another node too.
+    #[error(
+        "the request is {size} bytes, over the {max}-byte frame limit; it was not sent: split the values (smaller batches, smaller blobs)"
+    )]
+    RequestTooLarge {
+        /// The encoded frame's size.
+        size: usize,
+        /// The frame limit.
+        max: usize,
+    },
     /// The server does not speak the protocol version offered. Connections retry with the next
     /// lower version by themselves unless the version is pinned
     /// ([`crate::ConnectionConfig::protocol_version_fallback`] off).

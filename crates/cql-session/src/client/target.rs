@@ -252,7 +252,9 @@ pub(crate) fn attempt_error(e: ConnectionError) -> RequestAttemptError {
         }
         ConnectionError::Encode(e) => RequestAttemptError::Encode(e),
         ConnectionError::Decode(_) => RequestAttemptError::Decode(e),
-        ConnectionError::Invalid(_) => RequestAttemptError::Invalid(e),
+        ConnectionError::Invalid(_) | ConnectionError::RequestTooLarge { .. } => {
+            RequestAttemptError::Invalid(e)
+        }
         ConnectionError::TooManyInFlight { limit } => {
             RequestAttemptError::NotSent(NotSentReason::InFlightLimitReached { limit })
         }

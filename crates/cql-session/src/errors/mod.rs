@@ -80,7 +80,7 @@ pub enum RequestAttemptError {
     Encode(#[source] EncodeError),
     /// The connection refused the request as invalid (e.g. it cannot be encoded for the
     /// negotiated protocol version); trying elsewhere will not help.
-    #[error("the request is invalid: {0}")]
+    #[error("{0}")]
     Invalid(#[source] ConnectionError),
     /// The response could not be decoded.
     #[error("the response could not be decoded: {0}")]

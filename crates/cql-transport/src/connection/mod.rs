@@ -29,8 +29,8 @@ use slot::{Delivery, Outcome, ResponseSlot};
 use crate::error::{BrokenReason, ConnectionError};
 use proto::Opcode;
 use proto::frame::{
-    self, BodyExtensions, Compression, DecodeOptions, Frame, ProtocolVersion, RequestOptions,
-    ResponseEnvelope,
+    self, BodyExtensions, Compression, DecodeOptions, Frame, FrameHeader, ProtocolVersion,
+    RequestOptions, ResponseEnvelope,
 };
 use proto::request::{Query, Register, Request};
 use proto::response::{Event, Response, ResultBody};
@@ -410,8 +410,19 @@ impl Connection {
             ..*options
         };
         let slot = ResponseSlot::take();
-        slot.with_frame(|buf| frame::encode_request(buf, self.version(), 0, request, &opts))
+        let max = self.inner.tuning.max_frame_size;
+        let size = slot
+            .with_frame(|buf| {
+                frame::encode_request(buf, self.version(), 0, request, &opts)
+                    .map(|()| buf.len().saturating_sub(FrameHeader::LEN))
+            })
             .map_err(ConnectionError::Encode)?;
+        // The server's limit is on the frame body as encoded (compressed, if it is); refused
+        // here, before it costs the network and the server a read.
+        if size > max {
+            ResponseSlot::recycle(slot);
+            return Err(ConnectionError::RequestTooLarge { size, max });
+        }
         Ok(slot)
     }
 

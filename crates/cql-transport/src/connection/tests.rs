@@ -531,6 +531,48 @@ async fn oversized_frame_breaks_the_connection_before_reading_the_body() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_request_over_the_frame_limit_is_refused_unsent_and_the_connection_lives() {
+    let (conn, mut peer) = start(ConnectionTuning {
+        max_frame_size: 100,
+        ..tuning()
+    });
+    let query = |text: String| {
+        proto::Request::Query(proto::request::Query {
+            query: text.into(),
+            params: Default::default(),
+        })
+    };
+    let big = query(format!("SELECT * FROM t WHERE k = '{}'", "x".repeat(200)));
+    let e = conn
+        .send(&big, &proto::frame::RequestOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, ConnectionError::RequestTooLarge { size, max: 100 } if size > 200),
+        "{e:?}"
+    );
+    assert!(!conn.is_broken());
+    assert_eq!(conn.in_flight(), 0);
+    // Nothing reached the peer: the next frame it reads is the small request.
+    let small = {
+        let conn = conn.clone();
+        tokio::spawn(async move {
+            conn.send(
+                &query("SELECT 1".into()),
+                &proto::frame::RequestOptions::default(),
+            )
+            .await
+        })
+    };
+    let f = peer.next().await.expect("frame");
+    assert_eq!(f.header.opcode.0, 0x07, "QUERY");
+    assert!(f.body.len() < 100);
+    peer.send(&response(f.header.stream, 0x08, &[0, 0, 0, 1]))
+        .await;
+    small.await.unwrap().expect("the small request is answered");
+}
+
+#[tokio::test(start_paused = true)]
 async fn heartbeat_detects_a_dead_peer() {
     let (conn, mut peer) = start(ConnectionTuning {
         heartbeat_interval: Some(Duration::from_secs(10)),
