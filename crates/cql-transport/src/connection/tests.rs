@@ -537,14 +537,14 @@ async fn a_request_over_the_frame_limit_is_refused_unsent_and_the_connection_liv
         ..tuning()
     });
     let query = |text: String| {
-        proto::Request::Query(proto::request::Query {
+        Request::Query(Query {
             query: text.into(),
             params: Default::default(),
         })
     };
     let big = query(format!("SELECT * FROM t WHERE k = '{}'", "x".repeat(200)));
     let e = conn
-        .send(&big, &proto::frame::RequestOptions::default())
+        .send(&big, &RequestOptions::default())
         .await
         .unwrap_err();
     assert!(
@@ -557,11 +557,8 @@ async fn a_request_over_the_frame_limit_is_refused_unsent_and_the_connection_liv
     let small = {
         let conn = conn.clone();
         tokio::spawn(async move {
-            conn.send(
-                &query("SELECT 1".into()),
-                &proto::frame::RequestOptions::default(),
-            )
-            .await
+            conn.send(&query("SELECT 1".into()), &RequestOptions::default())
+                .await
         })
     };
     let f = peer.next().await.expect("frame");
