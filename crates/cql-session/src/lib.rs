@@ -96,7 +96,7 @@ pub mod tls {
     pub use transport::rustls;
 }
 
-pub use client::caching_session::CachingSession;
+pub use client::caching_session::{CachingSession, CachingSessionBuilder};
 pub use client::execution_profile::{ExecutionProfile, ExecutionProfileHandle};
 pub use client::pager::{QueryPager, TypedRowStream};
 pub use client::session::Session;

@@ -1,7 +1,7 @@
 //! [`CachingSession`]: a session that prepares each statement text once and reuses it.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::pager::QueryPager;
 use super::session::Session;
@@ -17,10 +17,63 @@ use crate::statement::{Batch, BatchStatement, PreparedStatement, Statement};
 /// dropped.
 #[derive(Debug)]
 pub struct CachingSession {
-    session: Session,
+    session: Arc<Session>,
     max_capacity: usize,
+    use_cached_result_metadata: bool,
     cache: Mutex<Cache>,
 }
+
+/// Builds a [`CachingSession`] (the `scylla` crate's `CachingSessionBuilder`).
+#[derive(Debug)]
+pub struct CachingSessionBuilder {
+    session: Arc<Session>,
+    max_capacity: usize,
+    use_cached_result_metadata: bool,
+}
+
+impl CachingSessionBuilder {
+    /// A builder wrapping `session`, with a cache of 128 statements.
+    pub fn new(session: Session) -> Self {
+        Self::new_shared(Arc::new(session))
+    }
+
+    /// A builder wrapping a shared `session` (other owners keep using it directly).
+    pub fn new_shared(session: Arc<Session>) -> Self {
+        Self {
+            session,
+            max_capacity: DEFAULT_MAX_CAPACITY,
+            use_cached_result_metadata: false,
+        }
+    }
+
+    /// The most prepared statements the cache keeps (at least 1).
+    #[must_use]
+    pub fn max_capacity(mut self, max_capacity: usize) -> Self {
+        self.max_capacity = max_capacity;
+        self
+    }
+
+    /// Whether cached statements skip the result metadata in responses (see
+    /// [`PreparedStatement::set_use_cached_result_metadata`]).
+    #[must_use]
+    pub fn use_cached_result_metadata(mut self, on: bool) -> Self {
+        self.use_cached_result_metadata = on;
+        self
+    }
+
+    /// The caching session.
+    pub fn build(self) -> CachingSession {
+        CachingSession {
+            session: self.session,
+            max_capacity: self.max_capacity.max(1),
+            use_cached_result_metadata: self.use_cached_result_metadata,
+            cache: Mutex::new(Cache::default()),
+        }
+    }
+}
+
+/// The cache size of [`CachingSessionBuilder::new`].
+const DEFAULT_MAX_CAPACITY: usize = 128;
 
 #[derive(Debug, Default)]
 struct Cache {
@@ -31,11 +84,14 @@ struct Cache {
 impl CachingSession {
     /// Wraps `session` with a cache of at most `cache_size` prepared statements.
     pub fn from(session: Session, cache_size: usize) -> Self {
-        Self {
-            session,
-            max_capacity: cache_size.max(1),
-            cache: Mutex::new(Cache::default()),
-        }
+        CachingSessionBuilder::new(session)
+            .max_capacity(cache_size)
+            .build()
+    }
+
+    /// The most prepared statements the cache keeps.
+    pub fn get_max_capacity(&self) -> usize {
+        self.max_capacity
     }
 
     /// The wrapped session.
@@ -57,7 +113,10 @@ impl CachingSession {
         if let Some(p) = self.lookup(statement.contents()) {
             return Ok(with_options(p, statement));
         }
-        let prepared = self.session.prepare(statement.clone()).await?;
+        let mut prepared = self.session.prepare(statement.clone()).await?;
+        if self.use_cached_result_metadata {
+            prepared.set_use_cached_result_metadata(true);
+        }
         if let Ok(mut cache) = self.cache.lock() {
             cache.clock += 1;
             let now = cache.clock;
@@ -126,13 +185,20 @@ impl CachingSession {
         batch: &Batch,
         values: impl BatchValues,
     ) -> Result<QueryResult, ExecutionError> {
+        let prepared = self.prepare_batch(batch).await?;
+        self.session.batch(&prepared, values).await
+    }
+
+    /// A copy of `batch` with each unprepared statement replaced by its cached prepared one
+    /// (prepared now when missing).
+    pub async fn prepare_batch(&self, batch: &Batch) -> Result<Batch, ExecutionError> {
         let mut prepared = batch.clone();
         for st in prepared.statements_mut() {
             if let BatchStatement::Query(s) = st {
                 *st = BatchStatement::PreparedStatement(self.add_prepared_statement(s).await?);
             }
         }
-        self.session.batch(&prepared, values).await
+        Ok(prepared)
     }
 }
 

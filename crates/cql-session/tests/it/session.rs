@@ -11,8 +11,8 @@ use cql_session::policies::retry::FallthroughRetryPolicy;
 use cql_session::statement::batch::BatchStatement;
 use cql_session::value::Row;
 use cql_session::{
-    Batch, BatchType, CachingSession, ExecutionProfile, PagingState, Session, SessionBuilder,
-    Statement,
+    Batch, BatchType, CachingSession, CachingSessionBuilder, ExecutionProfile, PagingState,
+    Session, SessionBuilder, Statement,
 };
 use cql_sim::server::faults;
 use cql_sim::{FaultAction, FaultRule, RequestMatcher, SimCluster};
@@ -639,6 +639,60 @@ async fn keyspaces_schema_agreement_and_caching() {
             before,
             "cached statement not prepared again"
         );
+        assert_eq!(caching.get_max_capacity(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn caching_session_builder_shares_the_session_and_prepares_batches() {
+    bounded(async {
+        let cluster = start(1).await;
+        let session = std::sync::Arc::new(connect(&cluster).await);
+        setup(&session).await;
+        let caching = CachingSessionBuilder::new_shared(session.clone())
+            .max_capacity(8)
+            .use_cached_result_metadata(true)
+            .build();
+        assert_eq!(caching.get_max_capacity(), 8);
+        let mut batch = Batch::new(BatchType::Unlogged);
+        batch.append_statement("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)");
+        batch.append_statement("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, 'b')");
+        let prepared = caching.prepare_batch(&batch).await.unwrap();
+        assert!(
+            prepared
+                .statements()
+                .iter()
+                .all(|s| matches!(s, BatchStatement::PreparedStatement(_)))
+        );
+        assert_eq!(caching.cached_statements(), 2);
+        let before = prepares(&cluster);
+        caching
+            .batch(&batch, ((1i32, 1i32, "a"), (1i32, 2i32)))
+            .await
+            .unwrap();
+        assert_eq!(
+            prepares(&cluster),
+            before,
+            "the batch's statements were cached"
+        );
+        // The shared session still works on its own, and sees the rows.
+        let rows = session
+            .query_unpaged("SELECT ck FROM ks.t WHERE pk = 1", ())
+            .await
+            .unwrap()
+            .into_rows_result()
+            .unwrap();
+        assert_eq!(rows.rows_num(), 2);
+        // Cached statements skip the result metadata: their rows still decode.
+        let select = caching
+            .execute_unpaged("SELECT v FROM ks.t WHERE pk = ? AND ck = ?", (1i32, 2i32))
+            .await
+            .unwrap()
+            .into_rows_result()
+            .unwrap();
+        let (v,): (String,) = select.first_row().unwrap();
+        assert_eq!(v, "b");
     })
     .await;
 }
