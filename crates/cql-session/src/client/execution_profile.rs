@@ -14,6 +14,7 @@ use crate::consistency::{Consistency, SerialConsistency};
 use crate::policies::load_balancing::{DefaultPolicy, LoadBalancingPolicy};
 use crate::policies::retry::{DefaultRetryPolicy, RetryPolicy};
 use crate::policies::speculative_execution::SpeculativeExecutionPolicy;
+use crate::policies::throttle::RequestThrottler;
 
 /// The default request timeout: 30 seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -28,6 +29,8 @@ pub struct ExecutionProfile {
     pub(crate) load_balancing_policy: Arc<dyn LoadBalancingPolicy>,
     pub(crate) retry_policy: Arc<dyn RetryPolicy>,
     pub(crate) speculative_execution_policy: Option<Arc<dyn SpeculativeExecutionPolicy>>,
+    /// The profile's own request throttler, used instead of the session's.
+    pub(crate) request_throttler: Option<Arc<dyn RequestThrottler>>,
 }
 
 impl Default for ExecutionProfile {
@@ -40,6 +43,7 @@ impl Default for ExecutionProfile {
             load_balancing_policy: Arc::new(DefaultPolicy::default()),
             retry_policy: Arc::new(DefaultRetryPolicy::new()),
             speculative_execution_policy: None,
+            request_throttler: None,
         }
     }
 }
@@ -98,6 +102,11 @@ impl ExecutionProfile {
     /// The speculative execution policy, if any.
     pub fn get_speculative_execution_policy(&self) -> Option<&Arc<dyn SpeculativeExecutionPolicy>> {
         self.speculative_execution_policy.as_ref()
+    }
+
+    /// The profile's own request throttler, if any (else the session's applies).
+    pub fn get_request_throttler(&self) -> Option<&Arc<dyn RequestThrottler>> {
+        self.request_throttler.as_ref()
     }
 }
 
@@ -159,6 +168,16 @@ impl ExecutionProfileBuilder {
         policy: Option<Arc<dyn SpeculativeExecutionPolicy>>,
     ) -> Self {
         self.profile.speculative_execution_policy = policy;
+        self
+    }
+
+    /// Sets (or clears) the profile's own request throttler: its statements are admitted by it
+    /// instead of by the session's
+    /// ([`SessionBuilder::request_throttler`](crate::client::session_builder::SessionBuilder::request_throttler)),
+    /// so a class of requests (e.g. background jobs) can have a budget of its own.
+    #[must_use]
+    pub fn request_throttler(mut self, throttler: Option<Arc<dyn RequestThrottler>>) -> Self {
+        self.profile.request_throttler = throttler;
         self
     }
 

@@ -144,6 +144,54 @@ async fn beyond_the_queue_a_request_gets_the_typed_throttle_error() {
 }
 
 #[tokio::test]
+async fn a_profile_throttler_limits_its_statements_only() {
+    bounded(Duration::from_secs(30), async {
+        let cluster = cluster().await;
+        // No session-wide throttler: only the profile's statements are limited.
+        let session = SessionBuilder::new()
+            .known_node(cluster.contact_point().to_string())
+            .build()
+            .await
+            .expect("connect");
+        let plain = insert(&session).await;
+        let throttler = Arc::new(ConcurrencyLimitingThrottler::new(nz(1), 0));
+        let profile = cql_session::ExecutionProfile::builder()
+            .request_throttler(Some(throttler.clone()))
+            .build();
+        assert!(profile.get_request_throttler().is_some());
+        let mut limited = plain.clone();
+        limited.set_execution_profile_handle(Some(profile.into_handle()));
+        cluster.node(0).set_delay(Some(Duration::from_millis(300)));
+        let first = session.execute_unpaged(&limited, (1,));
+        let others = async {
+            until(|| throttler.in_flight() == 1).await;
+            // While the first holds the only permit: the profile's next statement is refused
+            // at once, and a statement of another profile is not limited by it.
+            tokio::join!(
+                session.execute_unpaged(&plain, (3,)),
+                session.execute_unpaged(&limited, (2,))
+            )
+        };
+        let (first, (unlimited, second)) = tokio::join!(first, others);
+        first.expect("the first limited request runs");
+        unlimited.expect("a statement of another profile is not throttled");
+        let err = second.expect_err("no room and no queue in the profile's throttler");
+        assert!(
+            matches!(
+                err,
+                ExecutionError::Throttled(ThrottleError::ConcurrencyLimit {
+                    max_concurrent_requests: 1,
+                    queued: 0
+                })
+            ),
+            "{err:?}"
+        );
+        assert_eq!(throttler.in_flight(), 0, "the permit was given back");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn dropped_futures_give_their_places_and_permits_back() {
     bounded(Duration::from_secs(30), async {
         let cluster = cluster().await;

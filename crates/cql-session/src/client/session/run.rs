@@ -51,14 +51,14 @@ impl SessionInner {
         Ok(guard)
     }
 
-    /// Admits a user request: counts it in flight and, with a request throttler, waits for
-    /// one of its permits within `timeout`. Returns the guard and what is left of `timeout`.
-    async fn admit_throttled(
-        &self,
-        throttler: &dyn RequestThrottler,
+    /// Admits a user request: counts it in flight and waits for one of `throttler`'s permits
+    /// within `timeout`. Returns the guards and what is left of `timeout`.
+    async fn admit_throttled<'a>(
+        &'a self,
+        throttler: &'a dyn RequestThrottler,
         timeout: Option<Duration>,
         kind: RequestKind,
-    ) -> Result<(Admitted<'_>, Option<Duration>), ExecutionError> {
+    ) -> Result<(Admitted<'a>, Permit<'a>, Option<Duration>), ExecutionError> {
         let in_flight = self.enter()?;
         let started = Instant::now();
         let mut acquire = throttler.acquire();
@@ -85,7 +85,13 @@ impl SessionInner {
             return Err(e.into());
         }
         let left = timeout.map(|t| t.saturating_sub(started.elapsed()));
-        Ok((Admitted(in_flight), left))
+        Ok((
+            Admitted {
+                _in_flight: in_flight,
+            },
+            Permit(throttler),
+            left,
+        ))
     }
 
     /// Counts a finished request (and its failure) in the metrics.
@@ -153,10 +159,16 @@ impl SessionInner {
         routing: RoutingInfo<'a>,
         reprepare: Reprepare<'a>,
     ) -> impl Future<Output = Result<SuccessfulResponse, ExecutionError>> + Send + 'a {
-        let Some(throttler) = &self.options.request_throttler else {
+        let throttler = profile
+            .request_throttler
+            .as_ref()
+            .or(self.options.request_throttler.as_ref());
+        let Some(throttler) = throttler else {
             return match self.enter() {
                 Ok(in_flight) => Either::Left(self.run_admitted(
-                    Admitted(in_flight),
+                    Admitted {
+                        _in_flight: in_flight,
+                    },
                     request,
                     config,
                     profile,
@@ -168,7 +180,7 @@ impl SessionInner {
         };
         Either::Right(thin(Box::pin(async move {
             let timeout = config.request_timeout.or(profile.request_timeout);
-            let (admitted, left) = self
+            let (admitted, _permit, left) = self
                 .admit_throttled(&**throttler, timeout, RequestKind::of(request))
                 .await?;
             // The time queued counts against the request timeout: the attempts get the rest.
@@ -499,19 +511,19 @@ fn thin(f: RunFuture<'_>) -> Pin<Box<RunFuture<'_>>> {
     Box::pin(f)
 }
 
-/// A user request admitted by [`SessionInner::run`]: counted in flight and, when the session
-/// has a request throttler, holding one of its permits. Dropping it gives both back, once, on
-/// every path: success, error, timeout, or the caller dropping the request's future.
-///
-/// Made only where that holds: without a throttler, or once it admitted the request (the
-/// session's throttler never changes).
-struct Admitted<'a>(InFlight<'a>);
+/// A user request admitted by [`SessionInner::run`]: counted in flight until dropped.
+struct Admitted<'a> {
+    _in_flight: InFlight<'a>,
+}
 
-impl Drop for Admitted<'_> {
+/// A request throttler's permit, held by a throttled request (in its boxed future only, so
+/// unthrottled requests carry none). Dropping it gives the permit back, once, on every path:
+/// success, error, timeout, or the caller dropping the request's future.
+struct Permit<'a>(&'a dyn RequestThrottler);
+
+impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        if let Some(t) = &self.0.0.options.request_throttler {
-            t.release();
-        }
+        self.0.release();
     }
 }
 
