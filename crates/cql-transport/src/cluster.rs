@@ -47,6 +47,13 @@ pub struct ClusterConfig {
     /// [`Node::is_enabled`] false) and are not used for the control connection after the
     /// first; `None` accepts every peer.
     pub node_filter: Option<NodeFilter>,
+    /// How often the control connection reads the topology and schema again even without
+    /// events (events can be lost while it reconnects); `None` never. Default 60 s, as the
+    /// `scylla` crate's.
+    pub metadata_refresh_interval: Option<Duration>,
+    /// How long resolving a known node's host name may take; `None` waits as long as the
+    /// resolver does. Default 5 s.
+    pub hostname_resolution_timeout: Option<Duration>,
 }
 
 impl Default for ClusterConfig {
@@ -61,6 +68,8 @@ impl Default for ClusterConfig {
             fetch_schema: true,
             keyspaces_to_fetch: Vec::new(),
             node_filter: None,
+            metadata_refresh_interval: Some(Duration::from_secs(60)),
+            hostname_resolution_timeout: Some(Duration::from_secs(5)),
         }
     }
 }
@@ -76,6 +85,8 @@ setters! {
         fetch_schema: bool,
         keyspaces_to_fetch: Vec<String>,
         node_filter: Option<NodeFilter>,
+        metadata_refresh_interval: Option<Duration>,
+        hostname_resolution_timeout: Option<Duration>,
     }
 }
 
@@ -149,7 +160,7 @@ impl Cluster {
         }
         let mut contacts = Vec::new();
         for node in &config.known_nodes {
-            contacts.extend(resolve(node).await?);
+            contacts.extend(resolve(node, config.hostname_resolution_timeout).await?);
         }
         let (events_tx, events_rx) = mpsc::channel(1024);
         let mut control_config = config.connection.clone();
@@ -331,7 +342,10 @@ impl Cluster {
 }
 
 /// Parses or resolves a contact point.
-async fn resolve(node: &str) -> Result<Vec<SocketAddr>, NewClusterError> {
+async fn resolve(
+    node: &str,
+    timeout: Option<Duration>,
+) -> Result<Vec<SocketAddr>, NewClusterError> {
     if let Ok(a) = node.parse::<SocketAddr>() {
         return Ok(vec![a]);
     }
@@ -346,8 +360,17 @@ async fn resolve(node: &str) -> Result<Vec<SocketAddr>, NewClusterError> {
     } else {
         format!("{node}:9042")
     };
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(&with_port)
-        .await
+    let lookup = tokio::net::lookup_host(&with_port);
+    let looked_up = match timeout {
+        None => lookup.await,
+        Some(t) => tokio::time::timeout(t, lookup)
+            .await
+            .map_err(|_| NewClusterError::Resolve {
+                node: node.to_owned(),
+                reason: format!("no answer from the resolver within {t:?}"),
+            })?,
+    };
+    let addrs: Vec<SocketAddr> = looked_up
         .map_err(|e| NewClusterError::Resolve {
             node: node.to_owned(),
             reason: e.to_string(),
@@ -533,7 +556,11 @@ impl ControlTask {
     async fn run(mut self) {
         let mut pending = Pending::default();
         let mut deadline: Option<tokio::time::Instant> = None;
+        let every = self.inner.config.metadata_refresh_interval;
+        let mut periodic = every.map(|e| tokio::time::Instant::now() + e);
         loop {
+            let periodic_at = periodic
+                .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
             let sleep_until = deadline
                 .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
             tokio::select! {
@@ -554,6 +581,12 @@ impl ControlTask {
                     if deadline.is_none() && (pending.topology || !pending.keyspaces.is_empty()) {
                         deadline = Some(tokio::time::Instant::now() + self.inner.config.metadata_debounce);
                     }
+                }
+                () = tokio::time::sleep_until(periodic_at), if periodic.is_some() => {
+                    if let Err(e) = full_refresh(&self.inner, &self.control).await {
+                        tracing::warn!(error = %e, "periodic metadata refresh failed");
+                    }
+                    periodic = every.map(|e| tokio::time::Instant::now() + e);
                 }
                 () = tokio::time::sleep_until(sleep_until), if deadline.is_some() => {
                     deadline = None;

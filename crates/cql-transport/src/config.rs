@@ -137,6 +137,8 @@ pub struct ConnectionConfig {
     pub driver_name: String,
     /// `DRIVER_VERSION` sent in STARTUP.
     pub driver_version: String,
+    /// `APPLICATION_NAME`, `APPLICATION_VERSION` and `CLIENT_ID` sent in STARTUP, when set.
+    pub application: ApplicationIdentity,
     /// Limit for TCP connect plus handshake.
     pub connect_timeout: Duration,
     /// `TCP_NODELAY` (on by default: we coalesce writes ourselves).
@@ -169,6 +171,7 @@ impl Default for ConnectionConfig {
             scylla_extensions: true,
             driver_name: "cql-driver".into(),
             driver_version: env!("CARGO_PKG_VERSION").into(),
+            application: ApplicationIdentity::default(),
             connect_timeout: Duration::from_secs(5),
             tcp_nodelay: true,
             tcp_keepalive: None,
@@ -192,6 +195,7 @@ setters! {
         scylla_extensions: bool,
         driver_name: String,
         driver_version: String,
+        application: ApplicationIdentity,
         connect_timeout: Duration,
         tcp_nodelay: bool,
         tcp_keepalive: Option<Duration>,
@@ -225,4 +229,17 @@ mod tests {
         assert_eq!(config.driver_name, default.driver_name);
         assert_eq!(config.tuning.max_streams, default.tuning.max_streams);
     }
+}
+
+/// What a client says about the application in STARTUP, beyond the driver's name and version
+/// (servers show it with the connection: `system_views.clients`, `nodetool clientstats`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApplicationIdentity {
+    /// `APPLICATION_NAME`.
+    pub name: Option<String>,
+    /// `APPLICATION_VERSION`.
+    pub version: Option<String>,
+    /// `CLIENT_ID`.
+    pub client_id: Option<String>,
 }

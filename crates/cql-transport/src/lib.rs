@@ -115,7 +115,7 @@ pub mod tls;
 
 pub use auth::{AuthenticatorProvider, AuthenticatorSession, PasswordAuthenticator};
 pub use cluster::{Cluster, ClusterConfig, NewClusterError};
-pub use config::ConnectionConfig;
+pub use config::{ApplicationIdentity, ConnectionConfig};
 pub use connection::{
     Backpressure, Connection, ConnectionDriver, ConnectionInfo, ConnectionTuning, with_timeout,
 };

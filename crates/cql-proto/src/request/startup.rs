@@ -22,6 +22,13 @@ impl Startup {
     pub const DRIVER_NAME: &'static str = "DRIVER_NAME";
     /// The option giving the driver's version.
     pub const DRIVER_VERSION: &'static str = "DRIVER_VERSION";
+    /// The option naming the application (not in the spec text; Cassandra 4+ shows every
+    /// option in `system_views.clients`, and the Java and `scylla` drivers send this key).
+    pub const APPLICATION_NAME: &'static str = "APPLICATION_NAME";
+    /// The option giving the application's version (as [`Self::APPLICATION_NAME`]).
+    pub const APPLICATION_VERSION: &'static str = "APPLICATION_VERSION";
+    /// The option identifying this client instance, e.g. a UUID (as [`Self::APPLICATION_NAME`]).
+    pub const CLIENT_ID: &'static str = "CLIENT_ID";
     /// The option asking the server not to compact result sets (ignored by most servers).
     pub const NO_COMPACT: &'static str = "NO_COMPACT";
     /// The option asking the server to reply OVERLOADED instead of applying backpressure.

@@ -5,6 +5,7 @@
 //! to the crate root).
 
 mod auth;
+mod builder_metadata;
 mod builder_options;
 mod cluster_state;
 mod common;

@@ -524,6 +524,17 @@ impl Connection {
         match (self.phase, request) {
             (_, Request::Options) => reply(self, self.supported()),
             (HandshakePhase::Initial, Request::Startup(s)) => {
+                if let Ok(mut recent) = self.node().recent_startups.lock() {
+                    if recent.len() == super::node::RECENT_CLIENTS {
+                        recent.pop_front();
+                    }
+                    recent.push_back(
+                        s.options
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                    );
+                }
                 if let Some(name) = s.options.get("COMPRESSION") {
                     match Compression::from_name(&name.to_ascii_lowercase()) {
                         // v5 compresses segments, and only with LZ4 (section 2.3.2).

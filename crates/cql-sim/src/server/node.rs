@@ -59,6 +59,10 @@ pub(crate) struct NodeShared {
     /// The client addresses of the last accepted TCP connections (at most
     /// [`RECENT_CLIENTS`]), as `system.clients` would list them.
     pub(crate) recent_clients: Mutex<std::collections::VecDeque<SocketAddr>>,
+    /// The STARTUP options of the last connections that sent one (at most
+    /// [`RECENT_CLIENTS`]), as Cassandra keeps them for `system_views.clients.client_options`
+    /// and `nodetool clientstats`.
+    pub(crate) recent_startups: Mutex<std::collections::VecDeque<Vec<(String, String)>>>,
 }
 
 /// How many client addresses a node remembers.
@@ -109,6 +113,7 @@ impl NodeShared {
             listeners: Mutex::new(Vec::new()),
             stopping: Mutex::new(Vec::new()),
             recent_clients: Mutex::new(std::collections::VecDeque::new()),
+            recent_startups: Mutex::new(std::collections::VecDeque::new()),
         }
     }
 

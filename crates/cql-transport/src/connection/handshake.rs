@@ -91,6 +91,16 @@ where
         Startup::DRIVER_VERSION.to_owned(),
         config.driver_version.clone(),
     );
+    let app = &config.application;
+    for (key, value) in [
+        (Startup::APPLICATION_NAME, &app.name),
+        (Startup::APPLICATION_VERSION, &app.version),
+        (Startup::CLIENT_ID, &app.client_id),
+    ] {
+        if let Some(v) = value {
+            options.insert(key.to_owned(), v.clone());
+        }
+    }
     let mut lwt_mark = None;
     let mut scylla_metadata_id = false;
     let mut rate_limit_error_code = None;

@@ -39,6 +39,7 @@ pub(crate) struct SessionOptions {
     pub(crate) schema_agreement_interval: Duration,
     pub(crate) schema_agreement_timeout: Duration,
     pub(crate) auto_await_schema_agreement: bool,
+    pub(crate) refresh_metadata_on_auto_schema_agreement: bool,
     pub(crate) tracing_info_fetch_attempts: u32,
     pub(crate) tracing_info_fetch_interval: Duration,
     pub(crate) tracing_info_fetch_consistency: Consistency,

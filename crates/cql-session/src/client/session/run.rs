@@ -354,7 +354,9 @@ impl SessionInner {
                         .map_err(|e| ExecutionError::SchemaAgreementError(Box::new(e)))?;
                     // Routing needs the new keyspace or table now, not after the debounced
                     // event.
-                    if let Err(e) = self.cluster.refresh_metadata().await {
+                    if self.options.refresh_metadata_on_auto_schema_agreement
+                        && let Err(e) = self.cluster.refresh_metadata().await
+                    {
                         tracing::warn!(error = %e, "metadata refresh after a schema change failed");
                     }
                     Ok::<(), ExecutionError>(())

@@ -117,6 +117,18 @@ impl NodeHandle {
             .unwrap_or_default()
     }
 
+    /// The STARTUP options (key, value, in the client's order) of the connections that most
+    /// recently sent a STARTUP to this node, oldest first (at most 256): `DRIVER_NAME`,
+    /// `APPLICATION_NAME`, `CLIENT_ID`, ... as Cassandra keeps them for
+    /// `system_views.clients`.
+    pub fn client_startup_options(&self) -> Vec<Vec<(String, String)>> {
+        self.node
+            .recent_startups
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Open connections on all shards.
     pub fn open_connections(&self) -> usize {
         self.node.connections_per_shard().iter().sum()

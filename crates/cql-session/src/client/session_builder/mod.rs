@@ -13,6 +13,7 @@ use transport::{
 };
 
 use super::execution_profile::ExecutionProfileHandle;
+use super::self_identity::SelfIdentity;
 use super::session::{Session, SessionOptions, validate_keyspace_name};
 use crate::consistency::Consistency;
 use crate::errors::{MetadataError, NewSessionError, UseKeyspaceError};
@@ -195,6 +196,14 @@ pub struct SessionConfig {
     pub local_ip_address: Option<IpAddr>,
     /// The local ports shard-aware connections are made from.
     pub shard_aware_local_port_range: ShardAwarePortRange,
+    /// How often the metadata is read again without an event (default 60 s).
+    pub cluster_metadata_refresh_interval: Duration,
+    /// How long resolving a known node's host name may take (default 5 s).
+    pub hostname_resolution_timeout: Option<Duration>,
+    /// Read the metadata again right after an automatic schema agreement (default on).
+    pub refresh_metadata_on_auto_schema_agreement: bool,
+    /// What STARTUP says about the driver and the application.
+    pub identity: SelfIdentity,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -256,6 +265,10 @@ impl SessionConfig {
             write_coalescing_delay: WriteCoalescingDelay::default(),
             local_ip_address: None,
             shard_aware_local_port_range: ShardAwarePortRange::default(),
+            cluster_metadata_refresh_interval: Duration::from_secs(60),
+            hostname_resolution_timeout: Some(Duration::from_secs(5)),
+            refresh_metadata_on_auto_schema_agreement: true,
+            identity: SelfIdentity::default(),
         }
     }
 
@@ -328,6 +341,9 @@ impl SessionConfig {
         c.address_translator = self.address_translator.clone();
         c.fetch_schema = self.fetch_schema_metadata;
         c.keyspaces_to_fetch.clone_from(&self.keyspaces_to_fetch);
+        c.metadata_refresh_interval = Some(self.cluster_metadata_refresh_interval);
+        c.hostname_resolution_timeout = self.hostname_resolution_timeout;
+        self.identity.apply(&mut c.connection);
         c.node_filter = self.host_filter.clone().map(|filter| {
             transport::NodeFilter::new(move |peer: &transport::Peer| filter.accept(peer))
         });
@@ -367,6 +383,8 @@ impl Session {
             unresponsive_node_after: config.unresponsive_node_after,
             request_throttler: config.request_throttler.clone(),
             timestamp_generator: config.timestamp_generator.clone(),
+            refresh_metadata_on_auto_schema_agreement: config
+                .refresh_metadata_on_auto_schema_agreement,
         };
         let session = Self::from_cluster(
             cluster,
@@ -730,6 +748,8 @@ impl SessionBuilder {
         self
     }
 }
+
+mod metadata;
 
 #[cfg(test)]
 mod tests {
