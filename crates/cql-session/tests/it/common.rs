@@ -24,6 +24,23 @@ pub(crate) async fn connect(contact: SocketAddr) -> Session {
         .expect("connect")
 }
 
+/// A `cql-sim` cluster of `nodes` nodes with `shards` shards each.
+pub(crate) async fn sim(nodes: usize, shards: u32) -> SimCluster {
+    SimCluster::builder()
+        .nodes(nodes)
+        .shards(shards)
+        .start()
+        .await
+        .expect("sim cluster")
+}
+
+/// A `cql-sim` cluster of `nodes` × `shards` and a session connected to it.
+pub(crate) async fn sim_session(nodes: usize, shards: u32) -> (SimCluster, Session) {
+    let cluster = sim(nodes, shards).await;
+    let session = connect(cluster.contact_point()).await;
+    (cluster, session)
+}
+
 /// Creates keyspace `ks` (SimpleStrategy, `rf` replicas) and `ks.t (pk int, ck int, v text,
 /// PRIMARY KEY (pk, ck))`.
 pub(crate) async fn create_ks_t(session: &Session, rf: usize) {

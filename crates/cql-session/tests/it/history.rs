@@ -12,7 +12,7 @@ use cql_session::policies::speculative_execution::SimpleSpeculativeExecutionPoli
 use cql_sim::server::faults;
 use cql_sim::{FaultAction, FaultRule, RequestMatcher, SimCluster};
 
-use crate::common::{bounded, connect, create_ks_t};
+use crate::common::{self, bounded, create_ks_t};
 
 fn on_next(cluster: &SimCluster, node: usize, action: FaultAction) {
     cluster.node(node).add_fault(FaultRule::times(
@@ -25,8 +25,7 @@ fn on_next(cluster: &SimCluster, node: usize, action: FaultAction) {
 #[tokio::test]
 async fn a_collector_hears_each_attempt_its_error_and_the_retry_decision() {
     bounded(Duration::from_secs(30), async {
-        let cluster = SimCluster::builder().nodes(2).start().await.unwrap();
-        let session = connect(cluster.contact_point()).await;
+        let (cluster, session) = common::sim_session(2, 1).await;
         create_ks_t(&session, 2).await;
         let mut insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
@@ -95,8 +94,7 @@ async fn a_collector_hears_each_attempt_its_error_and_the_retry_decision() {
 #[tokio::test]
 async fn speculative_fibers_are_heard_with_their_own_attempts() {
     bounded(Duration::from_secs(30), async {
-        let cluster = SimCluster::builder().nodes(2).start().await.unwrap();
-        let session = connect(cluster.contact_point()).await;
+        let (cluster, session) = common::sim_session(2, 1).await;
         create_ks_t(&session, 2).await;
         // Replicas in ring order, so the first attempt's node is known: it answers late.
         let profile = ExecutionProfile::builder()

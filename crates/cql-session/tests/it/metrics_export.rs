@@ -13,7 +13,7 @@ use cql_testkit::wait_until;
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use proto::codes::Opcode;
 
-use crate::common::{bounded, create_ks_t};
+use crate::common::{self, bounded, create_ks_t};
 
 /// Every series by name and labels (`name{k=v,...}`, labels sorted), as one atomic each.
 #[derive(Default, Clone)]
@@ -101,17 +101,7 @@ fn requests_of(series: &Series, node: &str, shards: u32) -> u64 {
 async fn per_node_and_shard_metrics_match_what_each_node_received() {
     let series = recorder();
     bounded(Duration::from_secs(60), async {
-        let cluster = SimCluster::builder()
-            .nodes(3)
-            .shards(2)
-            .start()
-            .await
-            .unwrap();
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .build()
-            .await
-            .unwrap();
+        let (cluster, session) = common::sim_session(3, 2).await;
         create_ks_t(&session, 3).await;
         let mut insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")

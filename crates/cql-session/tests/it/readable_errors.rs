@@ -8,7 +8,7 @@ use cql_session::statement::Consistency;
 use cql_sim::server::faults;
 use cql_sim::{FaultAction, FaultRule, RequestMatcher, SimCluster};
 
-use crate::common::{bounded, connect, create_ks_t};
+use crate::common::{self, bounded, create_ks_t};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -23,8 +23,7 @@ fn on_next(cluster: &SimCluster, node: usize, action: FaultAction) {
 #[tokio::test]
 async fn a_retried_failure_names_the_request_each_node_and_the_consistency() {
     bounded(LIMIT, async {
-        let cluster = SimCluster::builder().nodes(3).start().await.unwrap();
-        let session = connect(cluster.contact_point()).await;
+        let (cluster, session) = common::sim_session(3, 1).await;
         create_ks_t(&session, 3).await;
         let mut insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
@@ -66,8 +65,7 @@ async fn a_retried_failure_names_the_request_each_node_and_the_consistency() {
 #[tokio::test]
 async fn a_broken_connection_is_said_once() {
     bounded(LIMIT, async {
-        let cluster = SimCluster::builder().nodes(1).start().await.unwrap();
-        let session = connect(cluster.contact_point()).await;
+        let (cluster, session) = common::sim_session(1, 1).await;
         create_ks_t(&session, 1).await;
         on_next(&cluster, 0, FaultAction::CloseMidFrame);
         // Not idempotent: the attempt is not retried, and its error is the final one.
@@ -89,8 +87,7 @@ async fn a_broken_connection_is_said_once() {
 #[tokio::test]
 async fn a_timeout_names_the_request_and_its_limit() {
     bounded(LIMIT, async {
-        let cluster = SimCluster::builder().nodes(1).start().await.unwrap();
-        let session = connect(cluster.contact_point()).await;
+        let (cluster, session) = common::sim_session(1, 1).await;
         create_ks_t(&session, 1).await;
         on_next(&cluster, 0, FaultAction::Drop);
         let mut select = cql_session::Statement::new("SELECT * FROM ks.t WHERE pk = 1");

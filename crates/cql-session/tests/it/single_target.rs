@@ -8,22 +8,12 @@ use cql_session::policies::load_balancing::{NodeIdentifier, SingleTargetLoadBala
 use cql_session::{ExecutionProfile, SessionBuilder};
 use cql_sim::SimCluster;
 
-use crate::common::{bounded, create_ks_t, executes};
+use crate::common::{self, bounded, create_ks_t, executes};
 
 #[tokio::test]
 async fn every_request_goes_to_the_named_node_and_shard() {
     bounded(Duration::from_secs(30), async {
-        let cluster = SimCluster::builder()
-            .nodes(3)
-            .shards(2)
-            .start()
-            .await
-            .unwrap();
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .build()
-            .await
-            .unwrap();
+        let (cluster, session) = common::sim_session(3, 2).await;
         create_ks_t(&session, 3).await;
         let insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
