@@ -6,9 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use cql_session::SessionBuilder;
 use cql_sim::server::faults;
-use cql_sim::{FaultAction, FaultRule, RequestMatcher, SimCluster};
+use cql_sim::{FaultAction, FaultRule, RequestMatcher};
 use cql_testkit::wait_until;
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use proto::codes::Opcode;

@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
+use cql_session::ExecutionProfile;
 use cql_session::errors::ExecutionError;
 use cql_session::policies::load_balancing::{NodeIdentifier, SingleTargetLoadBalancingPolicy};
-use cql_session::{ExecutionProfile, SessionBuilder};
-use cql_sim::SimCluster;
 
 use crate::common::{self, bounded, create_ks_t, executes};
 
