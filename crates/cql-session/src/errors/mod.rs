@@ -59,7 +59,7 @@ pub enum RequestAttemptError {
     #[error("{0}: {1}")]
     DbError(DbError, String),
     /// The connection broke before the response arrived; the request may have been applied.
-    /// (The connection error says "connection broken: <why>" itself.)
+    /// (The connection error says `connection broken: <why>` itself.)
     #[error("{0}")]
     BrokenConnection(#[source] ConnectionError),
     /// The request could not be sent (no connection, no free stream id, ...); it was not applied.
@@ -661,8 +661,8 @@ pub enum NewSessionError {
     /// None of the known nodes' host names could be resolved.
     #[error("none of the known nodes could be resolved: {0:?}")]
     FailedToResolveAnyHostname(Vec<String>),
-    /// No known node could be connected to. (The cluster error says "could not connect to any
-    /// known node: <node>: <why>; ..." itself.)
+    /// No known node could be connected to. (The cluster error says `could not connect to any
+    /// known node: <node>: <why>; ...` itself.)
     #[error("{0}")]
     Connect(#[source] NewClusterError),
     /// Reading the cluster metadata failed.
