@@ -156,7 +156,17 @@ fn ci(sh: &Shell) -> Result<()> {
         eprintln!("xtask: python3 not found: the ccm shim path and interop are not run");
     }
     section("examples, each against an embedded cql-sim cluster");
-    for example in ["quickstart", "paging", "batches", "derives", "auth"] {
+    for example in [
+        "quickstart",
+        "paging",
+        "batches",
+        "derives",
+        "auth",
+        "profiles",
+        "load_balancing",
+        "timeouts_and_shutdown",
+        "spans_and_metadata",
+    ] {
         cmd!(
             sh,
             "cargo run --locked -q -p cql-session --example {example}"
