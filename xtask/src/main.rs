@@ -1,6 +1,7 @@
 //! Project automation. `cargo xtask ci` runs what CI runs; `cargo xtask integration` runs the
 //! integration suite against a sim, an existing or a CCM cluster; `cargo xtask interop` runs
-//! third-party Python drivers against `cql-sim`; `cargo xtask bench` compares drivers.
+//! third-party Python drivers against `cql-sim`; `cargo xtask bench` compares drivers;
+//! `cargo xtask soak` runs the seeded chaos soak.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -13,6 +14,7 @@ mod deny;
 mod integration;
 mod interop;
 mod nightly;
+mod soak;
 mod tidy;
 
 /// Project automation tasks.
@@ -40,6 +42,9 @@ enum Task {
     /// Compare this driver with the `scylla` crate and a raw-socket floor on `cql-sim`;
     /// writes docs/benchmarks.md and docs/benchmarks.json.
     Bench(bench::BenchArgs),
+    /// Run the seeded chaos soak (crates/cql-soak): mixed load under random cql-sim faults,
+    /// checking that no request hangs or is lost and nothing grows.
+    Soak(soak::SoakArgs),
 }
 
 fn main() -> Result<()> {
@@ -56,6 +61,7 @@ fn main() -> Result<()> {
             std::process::exit(code)
         }
         Task::Bench(args) => bench::bench(&sh, &project_root(), &args),
+        Task::Soak(args) => soak::run(&sh, &args),
     }
 }
 
@@ -139,6 +145,8 @@ fn ci(sh: &Shell) -> Result<()> {
     } else {
         eprintln!("xtask: python3 not found: the ccm shim path and interop are not run");
     }
+    section("chaos soak: 2 minutes, fixed seed (crates/cql-soak)");
+    cmd!(sh, "cargo xtask soak --minutes 2 --seed 18").run()?;
     section("doc");
     {
         let _docs = sh.push_env("RUSTDOCFLAGS", "-D warnings");

@@ -52,6 +52,9 @@ struct Args {
     /// The faults to inject (comma-separated); `--faults ''` runs the load without faults.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = DEFAULT_FAULTS)]
     faults: Vec<FaultKind>,
+    /// The length of an epoch in seconds: faults, then a read-back and a TRUNCATE.
+    #[arg(long, default_value_t = 60)]
+    epoch_secs: u64,
     /// Requests started at most (besides the time bound).
     #[arg(long, default_value_t = 100_000_000)]
     max_requests: u64,
@@ -173,53 +176,65 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         .await;
     let start = Sample::take();
 
+    // The run is cut in epochs: faulted load, then every fault ended, a settle, the read-back
+    // of the epoch's acknowledged records and a TRUNCATE, so the sim's data stays bounded and
+    // the samples taken at each epoch's end compare like with like.
     let began = Instant::now();
-    let until = began + soak_time;
+    let end_of_run = began + soak_time;
+    let epoch = Duration::from_secs(args.epoch_secs.max(10));
     let chaos = Arc::new(Chaos::new(
         Arc::clone(&cluster),
         Arc::clone(&workload),
         args.faults.clone(),
         anchor,
     ));
-    let faults = {
-        let chaos = Arc::clone(&chaos);
-        tokio::spawn(async move { chaos.run(&mut fault_rng, until).await })
-    };
     let mut samples = vec![(Duration::ZERO, start)];
-    let sampler = {
-        let every = (soak_time / 4).max(Duration::from_secs(1));
-        tokio::spawn(async move {
-            let mut out = Vec::new();
-            let mut at = Instant::now();
-            loop {
-                at += every;
-                if at >= until {
-                    return out;
-                }
-                tokio::time::sleep_until(at).await;
-                out.push((at - began, Sample::take()));
-            }
-        })
-    };
-    let started = workload
-        .run(&mut load_rng, args.concurrency, until, args.max_requests)
-        .await;
-    let load_time = began.elapsed();
-    let faults_ok = faults.await.is_ok();
-    samples.extend(sampler.await.unwrap_or_default());
-    chaos.restore().await;
+    let mut read_back = workload::ReadBack::default();
+    let (mut started, mut load_time, mut faults_ok) = (0, Duration::ZERO, true);
+    loop {
+        let epoch_began = Instant::now();
+        let until = (epoch_began + epoch).min(end_of_run);
+        let faults = {
+            let (chaos, mut rng) = (Arc::clone(&chaos), fault_rng.fork());
+            tokio::spawn(async move { chaos.run(&mut rng, until).await })
+        };
+        started += workload
+            .run(
+                &mut load_rng,
+                args.concurrency,
+                until,
+                args.max_requests - started,
+            )
+            .await;
+        load_time += epoch_began.elapsed();
+        faults_ok &= faults.await.is_ok();
+        chaos.restore().await;
 
-    // Let the pools refill after the last fault: wait for the descriptors to come back to the
-    // steady state's count (bounded), then sample.
-    let settle_until = Instant::now() + Duration::from_secs(30);
-    let mut end = Sample::take();
-    while Instant::now() < settle_until && (end.fds != start.fds || end.tasks != start.tasks) {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        end = Sample::take();
+        // Let the pools refill after the last fault: wait (bounded) for the descriptors and
+        // tasks to come back to the steady state's counts.
+        let settle_until = Instant::now() + Duration::from_secs(30);
+        let mut settled = Sample::take();
+        while Instant::now() < settle_until
+            && (settled.fds > start.fds || settled.tasks > start.tasks)
+        {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            settled = Sample::take();
+        }
+        let epoch_read_back = workload.read_back(args.concurrency.min(256)).await;
+        println!(
+            "cql-soak: epoch at {:.0?}: {} started so far, {} records read back, {} lost; {settled}",
+            began.elapsed(),
+            started,
+            epoch_read_back.checked,
+            epoch_read_back.lost
+        );
+        read_back.add(&epoch_read_back);
+        workload.truncate().await?;
+        samples.push((began.elapsed(), settled));
+        if Instant::now() + Duration::from_secs(1) >= end_of_run || started >= args.max_requests {
+            break;
+        }
     }
-    samples.push((began.elapsed(), end));
-
-    let read_back = workload.read_back(args.concurrency.min(256)).await;
     let after = Sample::take();
     session.close(Duration::from_secs(5)).await;
     cluster.shutdown();
@@ -235,7 +250,6 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         recovery: &recovery,
         injected: chaos.injected(),
         faults_ok,
-        acked: workload.acked(),
     };
     Ok(summary.print())
 }

@@ -13,6 +13,10 @@ use crate::workload::ReadBack;
 /// reconnected keeps its size, so the counts come back exactly once the faults are over.
 const GROWTH_SLACK: u64 = 0;
 
+/// Resident memory growth from the first epoch's end to the last that still passes, besides a
+/// quarter of the first epoch's figure (allocator slack, the sim's caches).
+const RSS_SLACK_KIB: u64 = 64 * 1024;
+
 /// Everything one run measured.
 #[derive(Debug)]
 pub(crate) struct Summary<'a> {
@@ -21,13 +25,13 @@ pub(crate) struct Summary<'a> {
     pub(crate) started: u64,
     pub(crate) stats: &'a Stats,
     pub(crate) read_back: &'a ReadBack,
-    /// (time into the faulted load, sample): the steady state first, the settled end last.
+    /// (time into the faulted load, sample): the steady state first, then each epoch's settled
+    /// end.
     pub(crate) samples: &'a [(Duration, Sample)],
     pub(crate) after_read_back: Sample,
     pub(crate) recovery: &'a Recovery,
     pub(crate) injected: BTreeMap<&'static str, u64>,
     pub(crate) faults_ok: bool,
-    pub(crate) acked: usize,
 }
 
 impl Summary<'_> {
@@ -112,7 +116,7 @@ impl Summary<'_> {
         println!(
             "\n== read-back at QUORUM after the faults ==\n{} acknowledged records ({} kv, rest \
              lwt) checked, {} lost, {} unreadable, {} with a wrong value",
-            rb.checked, self.acked, rb.lost, rb.unreadable, corrupt
+            rb.checked, rb.kv, rb.lost, rb.unreadable, corrupt
         );
         println!(
             "during the load: {} reads missed an acknowledged record, {} pages missed one, \
@@ -149,13 +153,23 @@ impl Summary<'_> {
             if end.tasks > start.tasks + GROWTH_SLACK {
                 violations.push(format!("tasks grew from {} to {}", start.tasks, end.tasks));
             }
-            let grown = end.rss_kib.saturating_sub(start.rss_kib);
+        }
+        // The first epoch's end holds one epoch of data, as every later one does: memory that
+        // keeps growing past it is a leak, not data.
+        if let (Some((_, first)), Some((_, last))) = (self.samples.get(1), self.samples.last()) {
+            let grown = last.rss_kib.saturating_sub(first.rss_kib);
             println!(
-                "rss grew {:.1} MiB over the load: {:.0} bytes per acknowledged record (the \
-                 in-process sim keeps 3 copies of each)",
-                grown as f64 / 1024.0,
-                grown as f64 * 1024.0 / (self.acked.max(1) as f64)
+                "rss after the first epoch {:.1} MiB, after the last {:.1} MiB: grew {:.1} MiB",
+                first.rss_kib as f64 / 1024.0,
+                last.rss_kib as f64 / 1024.0,
+                grown as f64 / 1024.0
             );
+            if grown > first.rss_kib / 4 + RSS_SLACK_KIB {
+                violations.push(format!(
+                    "resident memory grew {:.1} MiB after the first epoch",
+                    grown as f64 / 1024.0
+                ));
+            }
         }
 
         if violations.is_empty() {

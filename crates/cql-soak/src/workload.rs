@@ -53,12 +53,24 @@ pub(crate) struct Workload {
 /// What the final read-back found.
 #[derive(Debug, Default)]
 pub(crate) struct ReadBack {
-    /// Acknowledged records read.
+    /// Acknowledged records read (kv and LWT).
     pub(crate) checked: u64,
+    /// Of them, records of `soak.kv`.
+    pub(crate) kv: u64,
     /// Acknowledged records missing: a violation.
     pub(crate) lost: u64,
     /// Partitions or keys that could not be read after retries: a violation.
     pub(crate) unreadable: u64,
+}
+
+impl ReadBack {
+    /// Adds another read-back's counts to these.
+    pub(crate) fn add(&mut self, other: &Self) {
+        self.checked += other.checked;
+        self.kv += other.kv;
+        self.lost += other.lost;
+        self.unreadable += other.unreadable;
+    }
 }
 
 impl Workload {
@@ -133,9 +145,17 @@ impl Workload {
         self.timeout + Duration::from_secs(3)
     }
 
-    /// Acknowledged records so far.
-    pub(crate) fn acked(&self) -> usize {
-        lock(&self.acked).len()
+    /// Empties the tables and forgets what was acknowledged (after a read-back), so the
+    /// in-process cluster's data stays bounded over a long run.
+    pub(crate) async fn truncate(&self) -> anyhow::Result<()> {
+        for table in ["soak.kv", "soak.lwt"] {
+            self.session
+                .query_unpaged(format!("TRUNCATE {table}"), ())
+                .await?;
+        }
+        lock(&self.acked).clear();
+        lock(&self.lwt_acked).clear();
+        Ok(())
     }
 
     /// Runs the load until `until` or `max_requests`, at most `concurrency` at once, then waits
@@ -362,6 +382,7 @@ impl Workload {
                 let stored = this.read_partition(partition).await;
                 let mut out = lock(&out);
                 out.checked += cs.len() as u64;
+                out.kv += cs.len() as u64;
                 match stored {
                     Some(stored) => {
                         for c in cs {
