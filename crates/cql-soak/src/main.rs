@@ -49,7 +49,7 @@ struct Args {
     /// The request timeout, in milliseconds.
     #[arg(long, default_value_t = 2_000)]
     request_timeout_ms: u64,
-    /// The faults to inject (comma-separated); `--faults ''` runs the load without faults.
+    /// The faults to inject (comma-separated, default all).
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = DEFAULT_FAULTS)]
     faults: Vec<FaultKind>,
     /// The length of an epoch in seconds: faults, then a read-back and a TRUNCATE.
