@@ -8,7 +8,7 @@ use xshell::{Shell, cmd};
 /// Options of `cargo xtask soak`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct SoakArgs {
-    /// Minutes of faulted load (fractions allowed).
+    /// Minutes the soak runs (faulted load and each epoch's read-back; fractions allowed).
     #[arg(long, default_value_t = 2.0)]
     minutes: f64,
     /// The seed of every random choice; the soak picks and prints one when not given.

@@ -107,6 +107,48 @@ struct Busy {
     running: usize,
 }
 
+impl Busy {
+    /// Reserves what `kind` needs; the node it acts on, or `None` when the rules forbid it now.
+    /// `anchor` is never stopped.
+    fn claim(&mut self, kind: FaultKind, node: usize, anchor: usize) -> Option<usize> {
+        if self.running >= OVERLAP || (kind.is_availability() && self.availability) {
+            return None;
+        }
+        let target = match kind {
+            // Stopping leaves a replica behind for good (no repair): never the anchor, and
+            // only on the original ring, so the anchor replicates every partition.
+            FaultKind::Stop if !self.added.is_empty() => return None,
+            FaultKind::Stop if node == anchor => (node + 1) % NODES,
+            FaultKind::AddNode if !self.added.is_empty() || self.adds >= MAX_ADDS => return None,
+            FaultKind::AddNode => usize::MAX,
+            FaultKind::Decommission => self.added.pop()?,
+            k if k.is_rule() && self.rules_on.contains(&node) => return None,
+            _ => node,
+        };
+        if kind.is_availability() {
+            self.availability = true;
+        }
+        if kind.is_rule() {
+            self.rules_on.insert(target);
+        }
+        if kind == FaultKind::AddNode {
+            self.adds += 1;
+        }
+        self.running += 1;
+        Some(target)
+    }
+
+    fn release(&mut self, kind: FaultKind, target: usize) {
+        if kind.is_availability() {
+            self.availability = false;
+        }
+        if kind.is_rule() {
+            self.rules_on.remove(&target);
+        }
+        self.running -= 1;
+    }
+}
+
 /// The fault schedule of one run.
 #[derive(Debug)]
 pub(crate) struct Chaos {
@@ -169,45 +211,12 @@ impl Chaos {
         lock(&self.injected).clone()
     }
 
-    /// Reserves what `kind` needs; the node it acts on, or `None` when the rules forbid it now.
     fn claim(&self, kind: FaultKind, node: usize) -> Option<usize> {
-        let mut busy = lock(&self.busy);
-        if busy.running >= OVERLAP || (kind.is_availability() && busy.availability) {
-            return None;
-        }
-        let target = match kind {
-            // Stopping leaves a replica behind for good (no repair): never the anchor, and
-            // only on the original ring, so the anchor replicates every partition.
-            FaultKind::Stop if !busy.added.is_empty() => return None,
-            FaultKind::Stop if node == self.anchor => (node + 1) % NODES,
-            FaultKind::AddNode if !busy.added.is_empty() || busy.adds >= MAX_ADDS => return None,
-            FaultKind::AddNode => usize::MAX,
-            FaultKind::Decommission => busy.added.pop()?,
-            k if k.is_rule() && busy.rules_on.contains(&node) => return None,
-            _ => node,
-        };
-        if kind.is_availability() {
-            busy.availability = true;
-        }
-        if kind.is_rule() {
-            busy.rules_on.insert(target);
-        }
-        if kind == FaultKind::AddNode {
-            busy.adds += 1;
-        }
-        busy.running += 1;
-        Some(target)
+        lock(&self.busy).claim(kind, node, self.anchor)
     }
 
     fn release(&self, kind: FaultKind, target: usize) {
-        let mut busy = lock(&self.busy);
-        if kind.is_availability() {
-            busy.availability = false;
-        }
-        if kind.is_rule() {
-            busy.rules_on.remove(&target);
-        }
-        busy.running -= 1;
+        lock(&self.busy).release(kind, target);
     }
 
     async fn apply(&self, kind: FaultKind, target: usize, duration: Duration, extra: u64) {
@@ -343,4 +352,49 @@ impl Chaos {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_node_at_a_time_is_out_and_the_anchor_is_never_stopped() {
+        let mut busy = Busy::default();
+        assert_eq!(busy.claim(FaultKind::Stop, 0, 0), Some(1), "not the anchor");
+        assert_eq!(
+            busy.claim(FaultKind::Pause, 2, 0),
+            None,
+            "a node is already out"
+        );
+        assert_eq!(busy.claim(FaultKind::AddNode, 2, 0), None);
+        busy.release(FaultKind::Stop, 1);
+        assert_eq!(busy.claim(FaultKind::Pause, 2, 0), Some(2));
+        busy.release(FaultKind::Pause, 2);
+        assert!(busy.claim(FaultKind::AddNode, 0, 0).is_some());
+        busy.release(FaultKind::AddNode, usize::MAX);
+        busy.added.push(3);
+        assert_eq!(
+            busy.claim(FaultKind::Stop, 2, 0),
+            None,
+            "not while a node was added"
+        );
+        assert_eq!(busy.claim(FaultKind::Decommission, 0, 0), Some(3));
+    }
+
+    #[test]
+    fn rules_on_one_node_do_not_overlap_and_at_most_three_faults_run() {
+        let mut busy = Busy::default();
+        assert_eq!(busy.claim(FaultKind::Overloaded, 1, 0), Some(1));
+        assert_eq!(
+            busy.claim(FaultKind::Delay, 1, 0),
+            None,
+            "ending one clears both"
+        );
+        assert_eq!(busy.claim(FaultKind::Delay, 2, 0), Some(2));
+        assert_eq!(busy.claim(FaultKind::Schema, 0, 0), Some(0));
+        assert_eq!(busy.claim(FaultKind::Cut, 0, 0), None, "three already run");
+        busy.release(FaultKind::Overloaded, 1);
+        assert_eq!(busy.claim(FaultKind::Cut, 1, 0), Some(1));
+    }
 }

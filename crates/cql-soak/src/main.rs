@@ -37,7 +37,8 @@ use workload::Workload;
 #[derive(Debug, Parser)]
 #[command(name = "cql-soak")]
 struct Args {
-    /// How long the faulted load runs, in minutes (fractions allowed).
+    /// How long the run lasts, in minutes (fractions allowed): faulted load and each epoch's
+    /// read-back.
     #[arg(long, default_value_t = 2.0)]
     minutes: f64,
     /// The seed of every random choice (faults, workload, values); random when not given.

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::TryStreamExt;
-use session::{Batch, BatchType, PreparedStatement, QueryResult, Session};
+use session::{Batch, BatchType, PreparedStatement, QueryResult, Session, Statement};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -149,9 +149,16 @@ impl Workload {
     /// in-process cluster's data stays bounded over a long run.
     pub(crate) async fn truncate(&self) -> anyhow::Result<()> {
         for table in ["soak.kv", "soak.lwt"] {
-            self.session
-                .query_unpaged(format!("TRUNCATE {table}"), ())
-                .await?;
+            // Dropping an epoch's rows takes the sim a while: a generous timeout, and retries.
+            let mut truncate = Statement::new(format!("TRUNCATE {table}"));
+            truncate.set_request_timeout(Some(Duration::from_secs(60)));
+            let mut attempts = 0;
+            while let Err(e) = self.session.query_unpaged(truncate.clone(), ()).await {
+                attempts += 1;
+                if attempts == 3 {
+                    return Err(e.into());
+                }
+            }
         }
         lock(&self.acked).clear();
         lock(&self.lwt_acked).clear();
