@@ -179,11 +179,12 @@ impl Chaos {
         }
     }
 
-    /// Injects faults until `until` (each fault ends by then), then waits for them to end.
+    /// Injects faults until `until` (each fault ends by then) or the epoch is full, then waits
+    /// for them to end.
     pub(crate) async fn run(self: &Arc<Self>, rng: &mut Rng, until: Instant) {
         let mut tasks = tokio::task::JoinSet::new();
         const LONGEST: Duration = Duration::from_millis(4_000);
-        while !self.enabled.is_empty() {
+        while !self.enabled.is_empty() && !self.workload.epoch_full() {
             tokio::time::sleep(rng.millis(200, 1_500)).await;
             if Instant::now() + LONGEST >= until {
                 break;

@@ -56,6 +56,10 @@ struct Args {
     /// The length of an epoch in seconds: faults, then a read-back and a TRUNCATE.
     #[arg(long, default_value_t = 60)]
     epoch_secs: u64,
+    /// An epoch also ends once this many records are acknowledged (bounding the sim's data,
+    /// 2.5-3 KB a record, and making each epoch's end comparable).
+    #[arg(long, default_value_t = 400_000)]
+    epoch_records: usize,
     /// Requests started at most (besides the time bound).
     #[arg(long, default_value_t = 100_000_000)]
     max_requests: u64,
@@ -154,6 +158,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             Arc::clone(&recovery),
             seed,
             timeout,
+            args.epoch_records,
         )
         .await?,
     );

@@ -48,6 +48,9 @@ pub(crate) struct Workload {
     acked: Mutex<Vec<u64>>,
     /// Keys of applied LWT inserts.
     lwt_acked: Mutex<Vec<u64>>,
+    /// The epoch ends once this many records are acknowledged, so every epoch holds as much
+    /// data at its end and memory can be compared between epochs.
+    epoch_records: usize,
 }
 
 /// What the final read-back found.
@@ -81,6 +84,7 @@ impl Workload {
         recovery: Arc<Recovery>,
         seed: u64,
         timeout: Duration,
+        epoch_records: usize,
     ) -> anyhow::Result<Self> {
         let idempotent = |mut p: PreparedStatement| {
             p.set_is_idempotent(true);
@@ -131,6 +135,7 @@ impl Workload {
             next_lwt: AtomicU64::new(0),
             acked: Mutex::new(Vec::new()),
             lwt_acked: Mutex::new(Vec::new()),
+            epoch_records,
         })
     }
 
@@ -165,7 +170,7 @@ impl Workload {
         Ok(())
     }
 
-    /// Runs the load until `until` or `max_requests`, at most `concurrency` at once, then waits
+    /// Runs the load until `until`, `max_requests` or a full epoch, at most `concurrency` at once, then waits
     /// for every request to end. Returns how many were started.
     pub(crate) async fn run(
         self: &Arc<Self>,
@@ -176,7 +181,7 @@ impl Workload {
     ) -> u64 {
         let permits = Arc::new(Semaphore::new(concurrency));
         let mut started = 0;
-        while started < max_requests && Instant::now() < until {
+        while started < max_requests && Instant::now() < until && !self.epoch_full() {
             let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
                 break;
             };
@@ -205,6 +210,11 @@ impl Workload {
             tracing::error!("requests still running {drain:?} after the load stopped");
         }
         started
+    }
+
+    /// Whether the epoch holds its share of acknowledged records.
+    pub(crate) fn epoch_full(&self) -> bool {
+        lock(&self.acked).len() >= self.epoch_records
     }
 
     fn served(&self, result: &QueryResult) {
