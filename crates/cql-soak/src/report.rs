@@ -13,10 +13,10 @@ use crate::workload::ReadBack;
 /// reconnected keeps its size, so the counts come back exactly once the faults are over.
 const GROWTH_SLACK: u64 = 0;
 
-/// Resident memory growth from the first epoch's end to the last that still passes, besides
-/// half the first epoch's figure: the allocator's high-water mark still rises over the first
-/// epochs (a 2-minute debug run grew 28% from one epoch to the next with as many records; a
-/// 30-minute release run then stayed within 20% of its third epoch's end).
+/// Resident memory growth that still passes, besides half the baseline figure (the middle
+/// epoch's end, or the first's on a run of fewer than 4 epochs): a 10-minute release run rose
+/// from 663 to 1273 MiB over its first 5 epochs and then stayed at 1273 MiB for 23 more; a
+/// 2-minute debug run grew 28% from its first epoch to its second with as many records.
 const RSS_SLACK_KIB: u64 = 64 * 1024;
 
 /// Everything one run measured.
@@ -156,19 +156,22 @@ impl Summary<'_> {
                 violations.push(format!("tasks grew from {} to {}", start.tasks, end.tasks));
             }
         }
-        // Every epoch ends holding at most `--epoch-records` records, the first as the later
-        // ones: memory that keeps growing past the first epoch's end is a leak, not data.
-        if let (Some((_, first)), Some((_, last))) = (self.samples.get(1), self.samples.last()) {
-            let grown = last.rss_kib.saturating_sub(first.rss_kib);
+        // Every epoch ends holding at most `--epoch-records` records. The allocator's
+        // high-water mark rises over the first epochs, then stays: growth over the second half
+        // of the epochs (from the first epoch's end on a short run) is a leak, not data.
+        let epochs = self.samples.len().saturating_sub(1);
+        let from = if epochs >= 4 { 1 + epochs / 2 } else { 1 };
+        if let (Some((at, base)), Some((_, last))) = (self.samples.get(from), self.samples.last()) {
+            let grown = last.rss_kib.saturating_sub(base.rss_kib);
             println!(
-                "rss after the first epoch {:.1} MiB, after the last {:.1} MiB: grew {:.1} MiB",
-                first.rss_kib as f64 / 1024.0,
+                "rss at {at:.0?} {:.1} MiB, after the last epoch {:.1} MiB: grew {:.1} MiB",
+                base.rss_kib as f64 / 1024.0,
                 last.rss_kib as f64 / 1024.0,
                 grown as f64 / 1024.0
             );
-            if grown > first.rss_kib / 2 + RSS_SLACK_KIB {
+            if grown > base.rss_kib / 2 + RSS_SLACK_KIB {
                 violations.push(format!(
-                    "resident memory grew {:.1} MiB after the first epoch",
+                    "resident memory grew {:.1} MiB after {at:.0?}",
                     grown as f64 / 1024.0
                 ));
             }
