@@ -3,6 +3,7 @@
 //! third-party Python drivers against `cql-sim`; `cargo xtask bench` compares drivers;
 //! `cargo xtask package` runs `cargo package` on the publishable crates; `cargo xtask book`
 //! builds the user guide.
+//! `cargo xtask soak` runs the seeded chaos soak.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -17,6 +18,7 @@ mod integration;
 mod interop;
 mod nightly;
 mod package;
+mod soak;
 mod tidy;
 
 /// Project automation tasks.
@@ -48,6 +50,9 @@ enum Task {
     Package(package::PackageArgs),
     /// Build the user guide (`docs/book`) with a pinned mdBook into `target/book`.
     Book,
+    /// Run the seeded chaos soak (crates/cql-soak): mixed load under random cql-sim faults,
+    /// checking that no request hangs or is lost and nothing grows.
+    Soak(soak::SoakArgs),
 }
 
 fn main() -> Result<()> {
@@ -66,6 +71,7 @@ fn main() -> Result<()> {
         Task::Bench(args) => bench::bench(&sh, &project_root(), &args),
         Task::Package(args) => package::run(&sh, &args),
         Task::Book => book::run(&sh),
+        Task::Soak(args) => soak::run(&sh, &args),
     }
 }
 
@@ -183,6 +189,8 @@ fn ci(sh: &Shell) -> Result<()> {
     .run()?;
     section("cargo package: every publishable crate, verified, not published");
     cmd!(sh, "cargo xtask package").run()?;
+    section("chaos soak: 2 minutes, fixed seed (crates/cql-soak)");
+    cmd!(sh, "cargo xtask soak --minutes 2 --seed 18").run()?;
     section("doc");
     {
         let _docs = sh.push_env("RUSTDOCFLAGS", "-D warnings");

@@ -200,3 +200,44 @@ async fn topology_changes_stream_data_to_new_replicas() {
     let r = n.ok("SELECT count(*) FROM st.t").await;
     assert_eq!(values(&r), vec![vec![Some(proto::CqlValue::BigInt(40))]]);
 }
+
+#[tokio::test]
+async fn decommission_streams_rows_a_replica_already_holding_the_partition_lacks() {
+    let cluster = SimCluster::builder()
+        .nodes(2)
+        .seed(9)
+        .start()
+        .await
+        .unwrap();
+    let mut c = RawClient::ready(cluster.node(0).addr()).await;
+    c.ok("CREATE KEYSPACE sr WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
+    c.ok("CREATE TABLE sr.t (k int, c int, v int, PRIMARY KEY (k, c))")
+        .await;
+    for k in 0..40 {
+        c.ok(&format!("INSERT INTO sr.t (k, c, v) VALUES ({k}, 0, {k})"))
+            .await;
+    }
+    // Rows written while the added node owns the partition live there only (RF 1)...
+    let added = cluster.add_node(None).await.unwrap();
+    let owned: Vec<i32> = (0..40)
+        .filter(|k: &i32| added.is_replica("sr", proto::murmur3_token(&k.to_be_bytes()).0))
+        .collect();
+    assert!(!owned.is_empty(), "the new node owns some keys");
+    for k in &owned {
+        c.ok(&format!("INSERT INTO sr.t (k, c, v) VALUES ({k}, 1, {k})"))
+            .await;
+    }
+    // ...and go back to the old owner, which still holds the partition's older rows.
+    cluster.decommission(added.index()).unwrap();
+    for k in &owned {
+        let r = c.ok(&format!("SELECT c FROM sr.t WHERE k = {k}")).await;
+        assert_eq!(
+            values(&r),
+            vec![
+                vec![Some(proto::CqlValue::Int(0))],
+                vec![Some(proto::CqlValue::Int(1))]
+            ],
+            "key {k}"
+        );
+    }
+}

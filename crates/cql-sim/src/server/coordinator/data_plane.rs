@@ -1,7 +1,7 @@
 //! The data the engine runs on, behind one mutex: the engine (catalog and statement caches),
 //! every node's store, the token ring and the keyspace placements derived from it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use uuid::Uuid;
 
@@ -9,7 +9,7 @@ use super::tablets::{Tablet, Tablets};
 use crate::exec::Engine;
 use crate::schema::ReplicationStrategy;
 use crate::server::topology::{NodeTopo, Placement, Ring};
-use crate::storage::Store;
+use crate::storage::{Partition, Store};
 
 /// The engine and every node's store, behind one mutex held only for synchronous work.
 #[derive(Debug)]
@@ -131,14 +131,31 @@ impl DataPlane {
                         key.token,
                         src,
                     );
-                    for r in replicas {
-                        let has = self
+                    for r in replicas.into_iter().filter(|r| *r != src) {
+                        let held = self
                             .stores
                             .get(r)
                             .and_then(|s| s.tables.get(table_id))
-                            .is_some_and(|t| t.partitions.contains_key(key));
-                        if r != src && !has {
+                            .and_then(|t| t.partitions.get(key));
+                        let Some(held) = held else {
                             copies.push((r, *table_id, key.clone(), partition.clone()));
+                            continue;
+                        };
+                        // A replica holding the partition may still lack the rows written
+                        // while it was not a replica (before a node joined or left).
+                        let missing: BTreeMap<_, _> = partition
+                            .rows
+                            .iter()
+                            .filter(|(k, _)| !held.rows.contains_key(*k))
+                            .map(|(k, row)| (k.clone(), row.clone()))
+                            .collect();
+                        if !missing.is_empty() {
+                            let rows_only = Partition {
+                                key_values: partition.key_values.clone(),
+                                rows: missing,
+                                ..Partition::default()
+                            };
+                            copies.push((r, *table_id, key.clone(), rows_only));
                         }
                     }
                 }
@@ -152,6 +169,11 @@ impl DataPlane {
                     .or_default()
                     .partitions
                     .entry(key)
+                    .and_modify(|held| {
+                        for (k, row) in &partition.rows {
+                            held.rows.entry(k.clone()).or_insert_with(|| row.clone());
+                        }
+                    })
                     .or_insert(partition);
             }
         }
