@@ -184,9 +184,11 @@ impl RetrySession for DefaultRetrySession {
                 _ => RetryDecision::DontRetry,
             },
             RequestAttemptError::NotSent(_) => RetryDecision::RetryNextTarget(None),
-            RequestAttemptError::BrokenConnection(_) | RequestAttemptError::Timeout(_) => {
-                next_if(idempotent)
-            }
+            // A response that does not decode says nothing about whether the request applied:
+            // like a broken connection, another node may take an idempotent one.
+            RequestAttemptError::BrokenConnection(_)
+            | RequestAttemptError::Timeout(_)
+            | RequestAttemptError::Decode(_) => next_if(idempotent),
             _ => RetryDecision::DontRetry,
         }
     }
@@ -401,6 +403,9 @@ mod tests {
             RequestAttemptError::Timeout(Duration::from_secs(1)),
             RequestAttemptError::BrokenConnection(transport::ConnectionError::Broken(
                 transport::BrokenReason::Eof,
+            )),
+            RequestAttemptError::Decode(transport::ConnectionError::Invalid(
+                "a body that does not decode".into(),
             )),
         ] {
             assert_eq!(decide(&mut *s, &e, false), RetryDecision::DontRetry, "{e}");

@@ -104,3 +104,48 @@ async fn a_timeout_names_the_request_and_its_limit() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_malformed_response_moves_an_idempotent_request_to_another_node() {
+    bounded(LIMIT, async {
+        let (cluster, session) = common::sim_session(2, 1).await;
+        create_ks_t(&session, 2).await;
+        let mut insert = session
+            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
+            .await
+            .unwrap();
+        // Not idempotent: the malformed RESULT is the final error.
+        for node in 0..2 {
+            on_next(&cluster, node, FaultAction::MalformedFrame);
+        }
+        let err = session
+            .execute_unpaged(&insert, (1i32, 1i32, "a"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.attempts().len(), 1, "{err}");
+        assert!(
+            matches!(
+                &err,
+                ExecutionError::LastAttemptError {
+                    error: cql_session::errors::RequestAttemptError::Decode(_),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        for n in cluster.nodes() {
+            n.clear_faults();
+        }
+        // Idempotent: the attempt moves to the other node, which answers.
+        insert.set_is_idempotent(true);
+        for ck in 2..6i32 {
+            on_next(&cluster, 0, FaultAction::MalformedFrame);
+            session
+                .execute_unpaged(&insert, (1i32, ck, "b"))
+                .await
+                .expect("retried on the other node");
+            cluster.node(0).clear_faults();
+        }
+    })
+    .await;
+}
