@@ -63,6 +63,10 @@ pub struct ConnectionTuning {
     /// open) until it reads anything, and its node drops to the end of query plans. `None`
     /// disables the probe. See [`crate::health`].
     pub unresponsive_after: Option<Duration>,
+    /// On a Scylla node, the server-side timeout of the transport's own metadata reads,
+    /// appended as `USING TIMEOUT` (a Scylla extension; Cassandra has none, so nothing is
+    /// appended there). Default 2 s, as the `scylla` crate's; `None` appends nothing.
+    pub metadata_server_timeout: Option<Duration>,
     /// The node's shared health, set by the pool for the connections it opens.
     pub(crate) node_health: Option<Arc<NodeHealth>>,
 }
@@ -84,6 +88,7 @@ impl Default for ConnectionTuning {
             heartbeat_timeout: Duration::from_secs(30),
             request_timeout: Some(Duration::from_secs(30)),
             unresponsive_after: Some(DEFAULT_UNRESPONSIVE_AFTER),
+            metadata_server_timeout: Some(Duration::from_secs(2)),
             node_health: None,
         }
     }
@@ -105,6 +110,7 @@ setters! {
         heartbeat_timeout: Duration,
         request_timeout: Option<Duration>,
         unresponsive_after: Option<Duration>,
+        metadata_server_timeout: Option<Duration>,
     }
 }
 

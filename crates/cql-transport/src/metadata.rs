@@ -219,6 +219,15 @@ impl SystemRows {
 
 /// Runs a query and decodes its rows.
 pub(crate) async fn query(conn: &Connection, cql: &str) -> Result<SystemRows, MetadataError> {
+    // Scylla bounds the read on its side too; the client-side timeout stays the backstop.
+    let timed;
+    let cql = match conn.metadata_server_timeout() {
+        Some(t) if cql.starts_with("SELECT") => {
+            timed = format!("{cql} USING TIMEOUT {}ms", t.as_millis().max(1));
+            timed.as_str()
+        }
+        _ => cql,
+    };
     let req = Request::Query(Query {
         query: Text::copy_from_str(cql),
         params: proto::request::QueryParameters::default(),

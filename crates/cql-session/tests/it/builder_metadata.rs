@@ -149,3 +149,53 @@ async fn without_the_refresh_after_agreement_a_new_table_comes_with_its_event() 
     })
     .await;
 }
+
+/// A cluster whose nodes refuse every statement containing `needle` with a ServerError naming
+/// it, so a session's metadata reads show whether they carried it.
+async fn refusing(scylla: bool, needle: &str) -> SimCluster {
+    let mut b = SimCluster::builder().nodes(1);
+    if !scylla {
+        b = b.without_scylla_extensions();
+    }
+    let cluster = b.start().await.unwrap();
+    cluster.node(0).add_fault(cql_sim::FaultRule::always(
+        cql_sim::RequestMatcher::QueryContains(needle.into()),
+        cql_sim::FaultAction::Error(cql_sim::server::faults::server_error(&format!(
+            "refused: {needle}"
+        ))),
+    ));
+    cluster
+}
+
+#[tokio::test]
+async fn metadata_reads_carry_the_server_side_timeout_on_scylla_only() {
+    bounded(LIMIT, async {
+        let needle = "USING TIMEOUT 1234ms";
+        let connect = |cluster: &SimCluster| {
+            let builder = SessionBuilder::new()
+                .known_node(cluster.contact_point().to_string())
+                .metadata_request_serverside_timeout(Duration::from_millis(1234))
+                .connection_timeout(Duration::from_secs(5));
+            async move { builder.build().await }
+        };
+        // Scylla: the metadata reads carry the clause, so the refusing node fails them all.
+        let scylla = refusing(true, needle).await;
+        let err = connect(&scylla).await.expect_err("metadata reads refused");
+        assert!(err.to_string().contains(needle), "{err}");
+        // Cassandra has no `USING TIMEOUT`: nothing is appended, and the session connects.
+        let cassandra = refusing(false, needle).await;
+        connect(&cassandra)
+            .await
+            .expect("no clause sent to Cassandra");
+        // The default (2 s) is sent as `2000ms`.
+        let default = refusing(true, "USING TIMEOUT 2000ms").await;
+        let err = SessionBuilder::new()
+            .known_node(default.contact_point().to_string())
+            .connection_timeout(Duration::from_secs(5))
+            .build()
+            .await
+            .expect_err("the default clause is sent");
+        assert!(err.to_string().contains("USING TIMEOUT 2000ms"), "{err}");
+    })
+    .await;
+}

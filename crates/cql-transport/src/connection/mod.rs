@@ -483,6 +483,15 @@ impl Connection {
         self.inner.tuning.request_timeout
     }
 
+    /// The server-side timeout of metadata reads on this connection: the tuning's, when the
+    /// node is Scylla (it advertised a shard), which understands `USING TIMEOUT`.
+    pub(crate) fn metadata_server_timeout(&self) -> Option<Duration> {
+        self.inner
+            .tuning
+            .metadata_server_timeout
+            .filter(|_| self.inner.info.sharding.is_some())
+    }
+
     /// Closes the connection: in-flight requests fail with [`BrokenReason::Closed`].
     pub fn close(&self) {
         self.inner

@@ -32,6 +32,15 @@ impl SessionBuilder {
         self
     }
 
+    /// On Scylla, the server-side timeout of the driver's metadata reads, sent as
+    /// `USING TIMEOUT` (default 2 s); each read is bounded on the client too. Cassandra has no
+    /// such clause: nothing is added there.
+    #[must_use]
+    pub fn metadata_request_serverside_timeout(mut self, timeout: Duration) -> Self {
+        self.config.metadata_request_serverside_timeout = Some(timeout);
+        self
+    }
+
     /// What each connection's STARTUP says about the driver and the application.
     #[must_use]
     pub fn custom_identity(mut self, identity: SelfIdentity) -> Self {

@@ -204,6 +204,8 @@ pub struct SessionConfig {
     pub refresh_metadata_on_auto_schema_agreement: bool,
     /// What STARTUP says about the driver and the application.
     pub identity: SelfIdentity,
+    /// On Scylla, the server-side timeout of metadata reads (`USING TIMEOUT`; default 2 s).
+    pub metadata_request_serverside_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -269,6 +271,7 @@ impl SessionConfig {
             hostname_resolution_timeout: Some(Duration::from_secs(5)),
             refresh_metadata_on_auto_schema_agreement: true,
             identity: SelfIdentity::default(),
+            metadata_request_serverside_timeout: Some(Duration::from_secs(2)),
         }
     }
 
@@ -344,6 +347,7 @@ impl SessionConfig {
         c.metadata_refresh_interval = Some(self.cluster_metadata_refresh_interval);
         c.hostname_resolution_timeout = self.hostname_resolution_timeout;
         self.identity.apply(&mut c.connection);
+        c.connection.tuning.metadata_server_timeout = self.metadata_request_serverside_timeout;
         c.node_filter = self.host_filter.clone().map(|filter| {
             transport::NodeFilter::new(move |peer: &transport::Peer| filter.accept(peer))
         });
