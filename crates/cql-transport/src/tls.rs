@@ -56,6 +56,8 @@ impl TlsConfig {
     }
 
     /// The name to verify the server certificate against (SNI); by default the IP address.
+    ///
+    /// (A rustls configuration converts with `From` too: `TlsConfig::from(Arc<ClientConfig>)`.)
     #[must_use]
     pub fn with_server_name(mut self, name: impl Into<String>) -> Self {
         self.server_name = Some(name.into());
@@ -81,5 +83,20 @@ impl TlsConfig {
                     source: Arc::new(e),
                 })
             })
+    }
+}
+
+/// A prepared rustls client configuration, used as is (the `scylla` crate's `TlsContext`
+/// conversion).
+impl From<Arc<rustls::ClientConfig>> for TlsConfig {
+    fn from(client: Arc<rustls::ClientConfig>) -> Self {
+        Self::from_rustls(client)
+    }
+}
+
+/// A rustls client configuration, used as is.
+impl From<rustls::ClientConfig> for TlsConfig {
+    fn from(client: rustls::ClientConfig) -> Self {
+        Self::from_rustls(Arc::new(client))
     }
 }

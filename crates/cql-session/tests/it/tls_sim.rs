@@ -196,3 +196,51 @@ async fn plaintext_to_the_tls_port_and_tls_to_the_plain_port_fail_cleanly() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rustls_client_config_is_taken_as_the_scylla_crate_takes_it() {
+    use cql_session::tls::rustls;
+    common::bounded(Duration::from_secs(60), async {
+        let cluster = SimCluster::builder()
+            .tls(SimTls::generated().port(19649).shard_aware_port(None))
+            .start()
+            .await
+            .unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cluster.tls_ca_der().unwrap()).unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        // As an `Arc<ClientConfig>` (the `scylla` crate's `TlsContext` conversion) and as is.
+        for tls in [
+            TlsConfig::from(std::sync::Arc::new(config.clone())),
+            TlsConfig::from(config.clone()),
+        ] {
+            let session = SessionBuilder::new()
+                .known_node(cluster.node(0).ssl_addr().unwrap().to_string())
+                .tls_context(Some(tls))
+                .build()
+                .await
+                .expect("a TLS session from a rustls config");
+            session
+                .query_unpaged("SELECT key FROM system.local", ())
+                .await
+                .unwrap();
+        }
+        let session = SessionBuilder::new()
+            .known_node(cluster.node(0).ssl_addr().unwrap().to_string())
+            .tls_context(Some(std::sync::Arc::new(config)))
+            .build()
+            .await
+            .expect("an Arc<ClientConfig> given directly");
+        session
+            .query_unpaged("SELECT key FROM system.local", ())
+            .await
+            .unwrap();
+    })
+    .await;
+}

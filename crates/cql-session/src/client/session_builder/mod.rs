@@ -632,12 +632,15 @@ impl SessionBuilder {
         self
     }
 
-    /// Connects over TLS with these settings (`None`: plain TCP).
+    /// Connects over TLS with these settings (`None`: plain TCP): a
+    /// [`TlsConfig`](crate::tls::TlsConfig), or a rustls `ClientConfig` (plain or in an
+    /// `Arc`), as the `scylla` crate takes. A bare `None` needs its type:
+    /// `None::<TlsConfig>`.
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     #[must_use]
-    pub fn tls_context(mut self, context: Option<transport::TlsConfig>) -> Self {
-        self.config.tls_context = context;
+    pub fn tls_context(mut self, context: Option<impl Into<transport::TlsConfig>>) -> Self {
+        self.config.tls_context = context.map(Into::into);
         self
     }
 
