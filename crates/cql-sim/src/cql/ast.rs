@@ -329,6 +329,9 @@ pub struct Select {
     pub limit: Option<Term>,
     /// ALLOW FILTERING.
     pub allow_filtering: bool,
+    /// Scylla's `USING TIMEOUT <duration>` (accepted and ignored by a Scylla-like cluster,
+    /// refused as a syntax error by a Cassandra-like one).
+    pub using_timeout: bool,
 }
 
 /// A column definition of CREATE TABLE / ALTER TABLE ADD.

@@ -409,3 +409,36 @@ async fn paging_over_the_wire() {
     assert_eq!(seen, want);
     let _ = Duration::ZERO;
 }
+
+#[tokio::test]
+async fn using_timeout_is_scylla_syntax_and_a_syntax_error_on_cassandra() {
+    let q = "SELECT key FROM system.local WHERE key = 'local' USING TIMEOUT 2000ms";
+    let scylla = SimCluster::builder().nodes(1).start().await.unwrap();
+    let mut c = RawClient::ready(scylla.node(0).addr()).await;
+    assert_eq!(rows(&c.ok(q).await).rows_count, 1);
+    let cassandra = SimCluster::builder()
+        .nodes(1)
+        .without_scylla_extensions()
+        .start()
+        .await
+        .unwrap();
+    let mut cc = RawClient::ready(cassandra.node(0).addr()).await;
+    for r in [cc.query(q).await, cc.prepare(q).await] {
+        match &r {
+            Response::Error(e) => {
+                assert_eq!(e.code, ErrorCode::SYNTAX_ERROR, "{r:?}");
+                assert!(e.message.contains("mismatched input 'USING'"), "{r:?}");
+            }
+            other => panic!("USING TIMEOUT on a Cassandra node: {other:?}"),
+        }
+    }
+    // Without the clause, the same read works there.
+    assert_eq!(
+        rows(
+            &cc.ok("SELECT key FROM system.local WHERE key = 'local'")
+                .await
+        )
+        .rows_count,
+        1
+    );
+}

@@ -85,7 +85,8 @@ impl Parser<'_> {
         if self.eat_kw("bypass") {
             self.expect_kw("cache")?;
         }
-        if self.eat_kw("using") {
+        let using_timeout = self.eat_kw("using");
+        if using_timeout {
             self.expect_kw("timeout")?;
             self.term()?;
         }
@@ -100,6 +101,7 @@ impl Parser<'_> {
             per_partition_limit,
             limit,
             allow_filtering,
+            using_timeout,
         })
     }
 

@@ -199,14 +199,39 @@ pub(crate) fn execute(
     reply
 }
 
+/// Cassandra has no `USING TIMEOUT` (a Scylla extension): its parser stops at `USING` after
+/// a SELECT's clauses.
+fn flavor_check(
+    ctx: &RequestContext<'_>,
+    parsed: &crate::cql::ast::Statement,
+) -> Result<(), CqlError> {
+    match parsed {
+        crate::cql::ast::Statement::Select(s)
+            if s.using_timeout && !ctx.cluster.config.scylla_extensions =>
+        {
+            Err(CqlError::Syntax(
+                "line 1:0 mismatched input 'USING' expecting EOF".to_owned(),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn run(ctx: &RequestContext<'_>, request: &Request) -> Reply {
     match request {
-        Request::Prepare(p) => prepare(ctx, &p.query, p.keyspace.as_deref().or(ctx.keyspace)),
+        Request::Prepare(p) => {
+            let parsed = lock(&ctx.cluster.data).engine.parse(&p.query);
+            if let Err(e) = parsed.and_then(|s| flavor_check(ctx, &s.parsed.statement)) {
+                return Reply::error(error_body(&e, ctx.consistency));
+            }
+            prepare(ctx, &p.query, p.keyspace.as_deref().or(ctx.keyspace))
+        }
         Request::Query(q) => {
             let stmt = {
                 let mut data = lock(&ctx.cluster.data);
                 data.engine.parse(&q.query)
-            };
+            }
+            .and_then(|s| flavor_check(ctx, &s.parsed.statement).map(|()| s));
             match stmt {
                 Ok(stmt) => run_under_lock(
                     ctx,
