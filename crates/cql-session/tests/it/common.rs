@@ -62,6 +62,15 @@ pub(crate) async fn create_ks_t(session: &Session, rf: usize) {
         .expect("create table ks.t");
 }
 
+/// Applies `action` to the next statement on `ks.t` that node `node` receives.
+pub(crate) fn on_next(cluster: &SimCluster, node: usize, action: cql_sim::FaultAction) {
+    cluster.node(node).add_fault(cql_sim::FaultRule::times(
+        cql_sim::RequestMatcher::QueryContains("ks.t".into()),
+        action,
+        1,
+    ));
+}
+
 /// The EXECUTE requests each node of `cluster` received so far.
 pub(crate) fn executes(cluster: &SimCluster) -> Vec<u64> {
     cluster

@@ -9,18 +9,10 @@ use cql_session::observability::history::{AttemptResult, HistoryCollector, Reque
 use cql_session::policies::load_balancing::DefaultPolicy;
 use cql_session::policies::retry::RetryDecision;
 use cql_session::policies::speculative_execution::SimpleSpeculativeExecutionPolicy;
+use cql_sim::FaultAction;
 use cql_sim::server::faults;
-use cql_sim::{FaultAction, FaultRule, RequestMatcher, SimCluster};
 
 use crate::common::{self, bounded, create_ks_t};
-
-fn on_next(cluster: &SimCluster, node: usize, action: FaultAction) {
-    cluster.node(node).add_fault(FaultRule::times(
-        RequestMatcher::QueryContains("ks.t".into()),
-        action,
-        1,
-    ));
-}
 
 #[tokio::test]
 async fn a_collector_hears_each_attempt_its_error_and_the_retry_decision() {
@@ -41,8 +33,8 @@ async fn a_collector_hears_each_attempt_its_error_and_the_retry_decision() {
             .unwrap();
         // Both nodes answer the next one with Overloaded once: one node fails, the other
         // is tried next and fails too, and the request fails after two attempts.
-        on_next(&cluster, 0, FaultAction::Error(faults::overloaded()));
-        on_next(&cluster, 1, FaultAction::Error(faults::overloaded()));
+        common::on_next(&cluster, 0, FaultAction::Error(faults::overloaded()));
+        common::on_next(&cluster, 1, FaultAction::Error(faults::overloaded()));
         let err = session
             .execute_unpaged(&insert, (1i32, 2i32, "b"))
             .await
@@ -118,7 +110,7 @@ async fn speculative_fibers_are_heard_with_their_own_attempts() {
         let collector = Arc::new(HistoryCollector::new());
         insert.set_history_listener(collector.clone());
         for node in 0..2 {
-            on_next(
+            common::on_next(
                 &cluster,
                 node,
                 FaultAction::Delay(Duration::from_millis(1000)),

@@ -5,20 +5,12 @@ use std::time::Duration;
 
 use cql_session::errors::{ExecutionError, RequestKind};
 use cql_session::statement::Consistency;
+use cql_sim::FaultAction;
 use cql_sim::server::faults;
-use cql_sim::{FaultAction, FaultRule, RequestMatcher, SimCluster};
 
 use crate::common::{self, bounded, create_ks_t};
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn on_next(cluster: &SimCluster, node: usize, action: FaultAction) {
-    cluster.node(node).add_fault(FaultRule::times(
-        RequestMatcher::QueryContains("ks.t".into()),
-        action,
-        1,
-    ));
-}
 
 #[tokio::test]
 async fn a_retried_failure_names_the_request_each_node_and_the_consistency() {
@@ -34,7 +26,7 @@ async fn a_retried_failure_names_the_request_each_node_and_the_consistency() {
         let unavailable =
             || FaultAction::Error(faults::unavailable(proto::Consistency::QUORUM, 2, 1));
         for node in 0..3 {
-            on_next(&cluster, node, unavailable());
+            common::on_next(&cluster, node, unavailable());
         }
 
         let err = session
@@ -67,7 +59,7 @@ async fn a_broken_connection_is_said_once() {
     bounded(LIMIT, async {
         let (cluster, session) = common::sim_session(1, 1).await;
         create_ks_t(&session, 1).await;
-        on_next(&cluster, 0, FaultAction::CloseMidFrame);
+        common::on_next(&cluster, 0, FaultAction::CloseMidFrame);
         // Not idempotent: the attempt is not retried, and its error is the final one.
         let err = session
             .query_unpaged("INSERT INTO ks.t (pk, ck, v) VALUES (1, 1, 'a')", ())
@@ -89,7 +81,7 @@ async fn a_timeout_names_the_request_and_its_limit() {
     bounded(LIMIT, async {
         let (cluster, session) = common::sim_session(1, 1).await;
         create_ks_t(&session, 1).await;
-        on_next(&cluster, 0, FaultAction::Drop);
+        common::on_next(&cluster, 0, FaultAction::Drop);
         let mut select = cql_session::Statement::new("SELECT * FROM ks.t WHERE pk = 1");
         select.set_request_timeout(Some(Duration::from_millis(300)));
         let err = session.query_unpaged(select, ()).await.unwrap_err();
@@ -116,7 +108,7 @@ async fn a_malformed_response_moves_an_idempotent_request_to_another_node() {
             .unwrap();
         // Not idempotent: the malformed RESULT is the final error.
         for node in 0..2 {
-            on_next(&cluster, node, FaultAction::MalformedFrame);
+            common::on_next(&cluster, node, FaultAction::MalformedFrame);
         }
         let err = session
             .execute_unpaged(&insert, (1i32, 1i32, "a"))
@@ -139,7 +131,7 @@ async fn a_malformed_response_moves_an_idempotent_request_to_another_node() {
         // Idempotent: the attempt moves to the other node, which answers.
         insert.set_is_idempotent(true);
         for ck in 2..6i32 {
-            on_next(&cluster, 0, FaultAction::MalformedFrame);
+            common::on_next(&cluster, 0, FaultAction::MalformedFrame);
             session
                 .execute_unpaged(&insert, (1i32, ck, "b"))
                 .await

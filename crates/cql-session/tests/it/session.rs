@@ -15,7 +15,7 @@ use cql_session::{
     Session, SessionBuilder, Statement,
 };
 use cql_sim::server::faults;
-use cql_sim::{FaultAction, FaultRule, RequestMatcher, SimCluster};
+use cql_sim::{FaultAction, SimCluster};
 use cql_testkit::wait_until;
 
 use crate::common::{self, create_ks_t, executes};
@@ -45,15 +45,6 @@ fn prepares(cluster: &SimCluster) -> u64 {
         .iter()
         .map(|n| n.request_count_of(Opcode::PREPARE))
         .sum()
-}
-
-/// Applies `action` to the next statement on `ks.t` that node `i` receives.
-fn on_next(cluster: &SimCluster, i: usize, action: FaultAction) {
-    cluster.node(i).add_fault(FaultRule::times(
-        RequestMatcher::QueryContains("ks.t".into()),
-        action,
-        1,
-    ));
 }
 
 async fn setup(session: &Session) {
@@ -438,8 +429,8 @@ async fn retries_follow_idempotence_and_record_attempts() {
 
         let overloaded = || FaultAction::Error(faults::overloaded());
         // Overloaded on both nodes: a non-idempotent write is not retried.
-        on_next(&cluster, 0, overloaded());
-        on_next(&cluster, 1, overloaded());
+        common::on_next(&cluster, 0, overloaded());
+        common::on_next(&cluster, 1, overloaded());
         let before: u64 = executes(&cluster).iter().sum();
         let err = session
             .execute_unpaged(&insert, (9i32, 1i32, "v"))
@@ -455,8 +446,8 @@ async fn retries_follow_idempotence_and_record_attempts() {
 
         // The same on an idempotent statement moves to the other node and succeeds.
         insert.set_is_idempotent(true);
-        on_next(&cluster, 0, overloaded());
-        on_next(&cluster, 1, overloaded());
+        common::on_next(&cluster, 0, overloaded());
+        common::on_next(&cluster, 1, overloaded());
         let before = session.get_metrics().get_retries_num();
         let err = session
             .execute_unpaged(&insert, (9i32, 2i32, "v"))
@@ -473,7 +464,7 @@ async fn retries_follow_idempotence_and_record_attempts() {
             for n in cluster.nodes() {
                 n.clear_faults();
             }
-            on_next(&cluster, 0, overloaded());
+            common::on_next(&cluster, 0, overloaded());
             session
                 .execute_unpaged(&insert, (9i32, ck, "ok"))
                 .await
@@ -494,8 +485,8 @@ async fn retries_follow_idempotence_and_record_attempts() {
         // policy the idempotent write is not retried on the other node.
         insert.set_retry_policy(Some(std::sync::Arc::new(FallthroughRetryPolicy)));
         assert!(insert.get_retry_policy().is_some());
-        on_next(&cluster, 0, overloaded());
-        on_next(&cluster, 1, overloaded());
+        common::on_next(&cluster, 0, overloaded());
+        common::on_next(&cluster, 1, overloaded());
         let err = session
             .execute_unpaged(&insert, (9i32, 8i32, "v"))
             .await
@@ -506,7 +497,7 @@ async fn retries_follow_idempotence_and_record_attempts() {
         for n in cluster.nodes() {
             n.clear_faults();
         }
-        on_next(&cluster, 0, overloaded());
+        common::on_next(&cluster, 0, overloaded());
         session
             .execute_unpaged(&insert, (9i32, 9i32, "v"))
             .await
@@ -523,7 +514,7 @@ async fn request_timeout_is_typed_and_bounded() {
         setup(&session).await;
         let mut stmt = Statement::new("SELECT * FROM ks.t WHERE pk = 1");
         stmt.set_request_timeout(Some(Duration::from_millis(200)));
-        on_next(&cluster, 0, FaultAction::Drop);
+        common::on_next(&cluster, 0, FaultAction::Drop);
         let start = std::time::Instant::now();
         let err = session.query_unpaged(stmt, ()).await.unwrap_err();
         assert!(err.is_timeout(), "{err}");
@@ -568,7 +559,7 @@ async fn speculative_execution_answers_from_the_faster_node() {
         let mut ok = 0;
         for _ in 0..4 {
             cluster.node(0).clear_faults();
-            on_next(&cluster, 0, FaultAction::Drop);
+            common::on_next(&cluster, 0, FaultAction::Drop);
             if session.query_unpaged(stmt.clone(), ()).await.is_ok() {
                 ok += 1;
             }
@@ -871,7 +862,7 @@ async fn close_lets_requests_in_flight_finish() {
             .unwrap();
         let node = cluster.node(0);
         let before = node.request_count_of(Opcode::EXECUTE);
-        on_next(&cluster, 0, FaultAction::Delay(Duration::from_millis(300)));
+        common::on_next(&cluster, 0, FaultAction::Delay(Duration::from_millis(300)));
         let slow = {
             let session = std::sync::Arc::clone(&session);
             tokio::spawn(async move { session.execute_unpaged(&select, ()).await })
