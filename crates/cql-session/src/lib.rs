@@ -93,7 +93,8 @@ pub mod cluster {
 #[cfg(feature = "tls")]
 pub mod tls {
     pub use transport::TlsConfig;
-    /// The `scylla` crate's name for the TLS settings [`SessionBuilder::tls_context`] takes.
+    /// The `scylla` crate's name for the TLS settings
+    /// [`SessionBuilder::tls_context`](crate::SessionBuilder::tls_context) takes.
     pub use transport::TlsConfig as TlsContext;
     pub use transport::rustls;
 }
