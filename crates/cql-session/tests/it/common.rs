@@ -62,6 +62,14 @@ pub(crate) async fn create_ks_t(session: &Session, rf: usize) {
         .expect("create table ks.t");
 }
 
+/// Prepares `INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)` (see [`create_ks_t`]).
+pub(crate) async fn prepare_insert(session: &Session) -> cql_session::PreparedStatement {
+    session
+        .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
+        .await
+        .expect("prepare the ks.t insert")
+}
+
 /// Applies `action` to the next statement on `ks.t` that node `node` receives.
 pub(crate) fn on_next(cluster: &SimCluster, node: usize, action: cql_sim::FaultAction) {
     cluster.node(node).add_fault(cql_sim::FaultRule::times(

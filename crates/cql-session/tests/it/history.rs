@@ -19,10 +19,7 @@ async fn a_collector_hears_each_attempt_its_error_and_the_retry_decision() {
     bounded(Duration::from_secs(30), async {
         let (cluster, session) = common::sim_session(2, 1).await;
         create_ks_t(&session, 2).await;
-        let mut insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let mut insert = common::prepare_insert(&session).await;
         insert.set_is_idempotent(true);
         let collector = Arc::new(HistoryCollector::new());
         insert.set_history_listener(collector.clone());
@@ -101,10 +98,7 @@ async fn speculative_fibers_are_heard_with_their_own_attempts() {
             })))
             .build()
             .into_handle();
-        let mut insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let mut insert = common::prepare_insert(&session).await;
         insert.set_is_idempotent(true);
         insert.set_execution_profile_handle(Some(profile));
         let collector = Arc::new(HistoryCollector::new());

@@ -102,10 +102,7 @@ async fn per_node_and_shard_metrics_match_what_each_node_received() {
     bounded(Duration::from_secs(60), async {
         let (cluster, session) = common::sim_session(3, 2).await;
         create_ks_t(&session, 3).await;
-        let mut insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let mut insert = common::prepare_insert(&session).await;
         insert.set_is_idempotent(true);
         let nodes: Vec<String> = cluster
             .nodes()

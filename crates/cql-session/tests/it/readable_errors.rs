@@ -17,10 +17,7 @@ async fn a_retried_failure_names_the_request_each_node_and_the_consistency() {
     bounded(LIMIT, async {
         let (cluster, session) = common::sim_session(3, 1).await;
         create_ks_t(&session, 3).await;
-        let mut insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let mut insert = common::prepare_insert(&session).await;
         insert.set_is_idempotent(true);
         insert.set_consistency(Consistency::Quorum);
         let unavailable =
@@ -102,10 +99,7 @@ async fn a_malformed_response_moves_an_idempotent_request_to_another_node() {
     bounded(LIMIT, async {
         let (cluster, session) = common::sim_session(2, 1).await;
         create_ks_t(&session, 2).await;
-        let mut insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let mut insert = common::prepare_insert(&session).await;
         // Not idempotent: the malformed RESULT is the final error.
         for node in 0..2 {
             common::on_next(&cluster, node, FaultAction::MalformedFrame);

@@ -14,10 +14,7 @@ async fn every_request_goes_to_the_named_node_and_shard() {
     bounded(Duration::from_secs(30), async {
         let (cluster, session) = common::sim_session(3, 2).await;
         create_ks_t(&session, 3).await;
-        let insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let insert = common::prepare_insert(&session).await;
         let state = session.get_cluster_state();
         let node2 = state
             .get_nodes_info()
