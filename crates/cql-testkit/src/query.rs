@@ -1,9 +1,14 @@
 //! Request builders and response readers for tests that speak CQL frames directly.
 
-use proto::codes::{Consistency, ErrorCode};
-use proto::request::{Query, QueryParameters, Request, SerializedValues, SerializedValuesBuilder};
-use proto::response::{ErrorDetails, Response, ResultBody, Rows};
-use proto::{ColumnType, CqlValue, RawValue};
+use proto::codes::{BatchType, Consistency, ErrorCode};
+use proto::request::{
+    Batch, BatchStatement, BatchStatementKind, Query, QueryParameters, Request, SerializedValues,
+    SerializedValuesBuilder,
+};
+use proto::response::{
+    ColumnSpec, ErrorBody, ErrorDetails, Response, ResultBody, ResultMetadata, Rows, RowsWriter,
+};
+use proto::{ColumnType, CqlValue, RawValue, Text};
 
 /// Query parameters at consistency `cl` with `values` and every option left unset.
 pub fn params(cl: Consistency, values: SerializedValues) -> QueryParameters {
@@ -38,6 +43,22 @@ pub fn query(q: &str) -> Request {
     Request::Query(Query {
         query: q.to_owned().into(),
         params: QueryParameters::default(),
+    })
+}
+
+/// A BATCH of `batch_type` at consistency ONE of the statements `queries`, without values.
+pub fn query_batch(batch_type: BatchType, queries: impl IntoIterator<Item = String>) -> Request {
+    Request::Batch(Batch {
+        batch_type,
+        statements: queries
+            .into_iter()
+            .map(|q| BatchStatement {
+                kind: BatchStatementKind::Query(q.into()),
+                values: SerializedValues::new(),
+            })
+            .collect(),
+        consistency: Consistency::ONE,
+        ..Batch::default()
     })
 }
 
@@ -114,4 +135,43 @@ pub fn unavailable(r: &Response) -> (Consistency, i32, i32) {
         },
         other => panic!("expected an error, got {other:?}"),
     }
+}
+
+/// An ERROR response with `code`, `message` and no details.
+pub fn server_error(code: ErrorCode, message: &str) -> Response {
+    Response::Error(ErrorBody {
+        code,
+        message: message.to_owned(),
+        details: ErrorDetails::None,
+    })
+}
+
+/// A Rows RESULT of the table `keyspace.table` with `columns` and the raw cells of `rows`
+/// (`None` is a null cell); panics when a row does not fit the columns.
+pub fn rows_result(
+    keyspace: &str,
+    table: &str,
+    columns: &[(&str, ColumnType)],
+    rows: &[Vec<Option<Vec<u8>>>],
+) -> Response {
+    let specs = columns
+        .iter()
+        .map(|(name, typ)| ColumnSpec {
+            keyspace: Text::copy_from_str(keyspace),
+            table: Text::copy_from_str(table),
+            name: Text::copy_from_str(name),
+            typ: typ.clone(),
+        })
+        .collect();
+    let mut w = RowsWriter::new(ResultMetadata::new(specs));
+    for row in rows {
+        w.push_row(row.iter().map(|c| c.as_deref()))
+            .expect("row shape");
+    }
+    Response::Result(ResultBody::Rows(w.finish().expect("rows")))
+}
+
+/// The cell bytes of a `text` value.
+pub fn text_cell(s: &str) -> Option<Vec<u8>> {
+    Some(s.as_bytes().to_vec())
 }

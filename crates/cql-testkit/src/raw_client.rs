@@ -217,6 +217,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         r.response
     }
 
+    /// Sends STARTUP (CQL 3.0.0) with the extra `options` (extension keys, say), without
+    /// compression, and panics unless the server answers READY.
+    pub async fn startup_with(&mut self, options: &[(&str, &str)]) {
+        let mut all = proto::StringMap::new();
+        all.insert("CQL_VERSION".to_owned(), "3.0.0".to_owned());
+        for (key, value) in options {
+            all.insert((*key).to_owned(), (*value).to_owned());
+        }
+        let r = self
+            .request(&Request::Startup(Startup { options: all }))
+            .await;
+        assert!(matches!(r.response, Response::Ready), "{:?}", r.response);
+    }
+
     /// Runs `q` at consistency `cl` and returns the response.
     pub async fn query_cl(&mut self, q: &str, cl: Consistency) -> Response {
         self.request(&query_req(q, cl, SerializedValues::new()))

@@ -5,6 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::BytesMut;
+use cql_testkit::FakeNode;
+use cql_testkit::query::{rows_result, server_error};
 use proto::codes::SchemaChangeType;
 use proto::frame::ProtocolVersion;
 use proto::response::{Event, Response, SchemaChange, SchemaChangeTarget};
@@ -15,7 +17,7 @@ use uuid::Uuid;
 use super::*;
 use crate::pool::Connector;
 use crate::ring::ReplicationStrategy;
-use crate::testing::{FakeNode, error, text_rows};
+use crate::testing::answering;
 
 fn cell(v: CqlValue, t: &ColumnType) -> Option<Vec<u8>> {
     let mut b = BytesMut::new();
@@ -38,7 +40,7 @@ fn list_text() -> ColumnType {
 fn system_tables(query: &str) -> Response {
     let text = ColumnType::Text;
     if query.contains("system.local") {
-        return text_rows(
+        return rows_result(
             "system",
             "local",
             &[
@@ -56,11 +58,11 @@ fn system_tables(query: &str) -> Response {
         );
     }
     if query.contains("system.peers_v2") {
-        return error(ErrorCode::INVALID, "unconfigured table peers_v2");
+        return server_error(ErrorCode::INVALID, "unconfigured table peers_v2");
     }
     if query.contains("system.peers") {
         let ip = CqlValue::Inet(IpAddr::from([127, 0, 0, 2]));
-        return text_rows(
+        return rows_result(
             "system",
             "peers",
             &[
@@ -87,7 +89,7 @@ fn system_tables(query: &str) -> Response {
             (t("class"), t("org.apache.cassandra.locator.SimpleStrategy")),
             (t("replication_factor"), t("2")),
         ]);
-        return text_rows(
+        return rows_result(
             "system_schema",
             "keyspaces",
             &[
@@ -103,7 +105,7 @@ fn system_tables(query: &str) -> Response {
         );
     }
     if query.contains("system_schema.types") {
-        return text_rows(
+        return rows_result(
             "system_schema",
             "types",
             &[
@@ -121,7 +123,7 @@ fn system_tables(query: &str) -> Response {
         );
     }
     if query.contains("system_schema.tables") {
-        return text_rows(
+        return rows_result(
             "system_schema",
             "tables",
             &[
@@ -142,7 +144,7 @@ fn system_tables(query: &str) -> Response {
                 cell(t(typ), &text),
             ]
         };
-        return text_rows(
+        return rows_result(
             "system_schema",
             "columns",
             &[
@@ -162,7 +164,7 @@ fn system_tables(query: &str) -> Response {
         );
     }
     // views, functions, aggregates, indexes: best effort.
-    error(ErrorCode::INVALID, "unconfigured table")
+    server_error(ErrorCode::INVALID, "unconfigured table")
 }
 
 struct Nodes {
@@ -186,16 +188,20 @@ fn connector(nodes: Arc<Nodes>) -> Connector {
                         )),
                     });
                 }
-                let mut node = nodes.node.clone();
-                let events = if config.event_sender.is_some() {
-                    nodes.control_addrs.lock().expect("lock").push(addr);
-                    node.kill = Some(Arc::clone(&nodes.control_kill));
-                    nodes.control_events.lock().expect("lock").take()
-                } else {
-                    None
-                };
                 let (client, server) = tokio::io::duplex(1 << 20);
-                tokio::spawn(node.serve(server, events));
+                if config.event_sender.is_some() {
+                    nodes.control_addrs.lock().expect("lock").push(addr);
+                    let node = nodes
+                        .node
+                        .clone()
+                        .with_kill(Arc::clone(&nodes.control_kill));
+                    match nodes.control_events.lock().expect("lock").take() {
+                        Some(events) => tokio::spawn(node.serve_with_events(server, events)),
+                        None => tokio::spawn(node.serve(server)),
+                    };
+                } else {
+                    tokio::spawn(nodes.node.clone().serve(server));
+                }
                 Connection::open(client, &config).await
             })
         },
@@ -204,10 +210,7 @@ fn connector(nodes: Arc<Nodes>) -> Connector {
 
 fn setup() -> (Arc<Nodes>, mpsc::Sender<Event>) {
     let (tx, rx) = mpsc::channel(8);
-    let node = FakeNode {
-        on_query: Arc::new(system_tables),
-        ..FakeNode::default()
-    };
+    let node = answering(system_tables);
     (
         Arc::new(Nodes {
             node,

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use cql_testkit::FakeNode;
+use cql_testkit::query::{rows_result, text_cell};
 use proto::ColumnType;
 use proto::frame::Compression;
 use proto::request::{Query, Request};
@@ -12,27 +14,20 @@ use crate::auth::PasswordAuthenticator;
 use crate::config::ConnectionConfig;
 use crate::connection::Connection;
 use crate::error::ConnectionError;
-use crate::testing::{FakeNode, text, text_rows};
+use crate::testing::{answering, fake_node};
 
 async fn open(node: &FakeNode, config: &ConnectionConfig) -> Result<Connection, ConnectionError> {
-    let (client, server) = tokio::io::duplex(1 << 16);
-    tokio::spawn(node.clone().serve(server, None));
-    let (conn, driver) = Connection::open(client, config).await?;
+    let (conn, driver) = Connection::open(node.duplex(), config).await?;
     tokio::spawn(driver);
     Ok(conn)
 }
 
 #[tokio::test(start_paused = true)]
 async fn handshake_without_auth() {
-    let node = FakeNode::default();
+    let node = fake_node();
     let conn = open(&node, &crate::testing::v4()).await.expect("open");
     assert_eq!(node.log(), vec!["OPTIONS", "STARTUP"]);
-    let opts = node
-        .startup_options
-        .lock()
-        .expect("lock")
-        .clone()
-        .expect("startup");
+    let opts = node.startup_options().expect("startup");
     assert_eq!(opts.get("CQL_VERSION").map(String::as_str), Some("3.4.5"));
     assert!(!opts.contains_key("COMPRESSION"));
     assert_eq!(conn.compression(), None);
@@ -45,10 +40,7 @@ async fn handshake_without_auth() {
 
 #[tokio::test(start_paused = true)]
 async fn handshake_with_password_auth_keyspace_and_register() {
-    let node = FakeNode {
-        credentials: Some(("cassandra".into(), "secret".into())),
-        ..FakeNode::default()
-    };
+    let node = fake_node().with_credentials("cassandra", "secret");
     let (tx, _rx) = mpsc::channel(4);
     let config = ConnectionConfig {
         authenticator: Some(std::sync::Arc::new(PasswordAuthenticator::new(
@@ -74,10 +66,7 @@ async fn handshake_with_password_auth_keyspace_and_register() {
 
 #[tokio::test(start_paused = true)]
 async fn wrong_password_and_missing_authenticator_fail() {
-    let node = FakeNode {
-        credentials: Some(("u".into(), "p".into())),
-        ..FakeNode::default()
-    };
+    let node = fake_node().with_credentials("u", "p");
     let config = ConnectionConfig {
         authenticator: Some(std::sync::Arc::new(PasswordAuthenticator::new(
             "u", "wrong",
@@ -104,17 +93,14 @@ async fn wrong_password_and_missing_authenticator_fail() {
 
 #[tokio::test(start_paused = true)]
 async fn compression_is_negotiated_and_used() {
-    let node = FakeNode {
-        on_query: std::sync::Arc::new(|q| {
-            text_rows(
-                "ks",
-                "t",
-                &[("v", ColumnType::Text)],
-                &[vec![text(&q.repeat(50))]],
-            )
-        }),
-        ..FakeNode::default()
-    };
+    let node = answering(|q| {
+        rows_result(
+            "ks",
+            "t",
+            &[("v", ColumnType::Text)],
+            &[vec![text_cell(&q.repeat(50))]],
+        )
+    });
     for c in [Compression::Lz4, Compression::Snappy] {
         let config = ConnectionConfig {
             compression: Some(c),
@@ -122,12 +108,7 @@ async fn compression_is_negotiated_and_used() {
         };
         let conn = open(&node, &config).await.expect("open");
         assert_eq!(conn.compression(), Some(c));
-        let opts = node
-            .startup_options
-            .lock()
-            .expect("lock")
-            .clone()
-            .expect("startup");
+        let opts = node.startup_options().expect("startup");
         assert_eq!(
             opts.get("COMPRESSION").map(String::as_str),
             Some(c.as_str())
@@ -145,10 +126,7 @@ async fn compression_is_negotiated_and_used() {
         assert_eq!(cell, "SELECT abc".repeat(50).as_bytes());
     }
     // Offered only snappy: asking for lz4 gives no compression.
-    let mut only_snappy = node.clone();
-    only_snappy
-        .supported
-        .insert("COMPRESSION".into(), vec!["snappy".into()]);
+    let only_snappy = node.clone().with_supported("COMPRESSION", &["snappy"]);
     let config = ConnectionConfig {
         compression: Some(Compression::Lz4),
         ..crate::testing::v4()
@@ -159,7 +137,7 @@ async fn compression_is_negotiated_and_used() {
 
 #[tokio::test(start_paused = true)]
 async fn scylla_sharding_info_comes_from_supported() {
-    let mut node = FakeNode::default();
+    let mut node = fake_node();
     for (k, v) in [
         ("SCYLLA_SHARD", "2"),
         ("SCYLLA_NR_SHARDS", "4"),
@@ -171,7 +149,7 @@ async fn scylla_sharding_info_comes_from_supported() {
         ("SCYLLA_SHARDING_IGNORE_MSB", "12"),
         ("SCYLLA_SHARD_AWARE_PORT", "19042"),
     ] {
-        node.supported.insert(k.into(), vec![v.into()]);
+        node = node.with_supported(k, &[v]);
     }
     let conn = open(&node, &crate::testing::v4()).await.expect("open");
     assert_eq!(conn.shard(), Some(2));
@@ -184,23 +162,16 @@ async fn scylla_sharding_info_comes_from_supported() {
 
 #[tokio::test(start_paused = true)]
 async fn lwt_mark_is_negotiated_only_when_offered() {
-    let startup = |node: &FakeNode| {
-        node.startup_options
-            .lock()
-            .expect("lock")
-            .clone()
-            .expect("startup")
-    };
+    let startup = |node: &FakeNode| node.startup_options().expect("startup");
     // Not offered: not asked for, no mark.
-    let plain = FakeNode::default();
+    let plain = fake_node();
     let conn = open(&plain, &crate::testing::v4()).await.expect("open");
     assert_eq!(conn.info().lwt_mark, None);
     assert!(!startup(&plain).contains_key("SCYLLA_LWT_ADD_METADATA_MARK"));
     // Offered as Scylla does: enabled in STARTUP with the mask, and the mask is kept.
-    let mut scylla = FakeNode::default();
-    scylla.supported.insert(
-        "SCYLLA_LWT_ADD_METADATA_MARK".into(),
-        vec!["LWT_OPTIMIZATION_META_BIT_MASK=2147483648".into()],
+    let scylla = fake_node().with_supported(
+        "SCYLLA_LWT_ADD_METADATA_MARK",
+        &["LWT_OPTIMIZATION_META_BIT_MASK=2147483648"],
     );
     let conn = open(&scylla, &crate::testing::v4()).await.expect("open");
     assert_eq!(conn.info().lwt_mark, Some(0x8000_0000));
@@ -223,9 +194,7 @@ async fn lwt_mark_is_negotiated_only_when_offered() {
         "LWT_OPTIMIZATION_META_BIT_MASK=x",
         "LWT_OPTIMIZATION_META_BIT_MASK=0",
     ] {
-        let mut node = FakeNode::default();
-        node.supported
-            .insert("SCYLLA_LWT_ADD_METADATA_MARK".into(), vec![bad.into()]);
+        let node = fake_node().with_supported("SCYLLA_LWT_ADD_METADATA_MARK", &[bad]);
         let conn = open(&node, &crate::testing::v4()).await.expect("open");
         assert_eq!(conn.info().lwt_mark, None, "{bad}");
         assert!(
@@ -238,22 +207,16 @@ async fn lwt_mark_is_negotiated_only_when_offered() {
 #[tokio::test(start_paused = true)]
 async fn metadata_id_is_negotiated_only_when_offered() {
     let asked = |node: &FakeNode| {
-        node.startup_options
-            .lock()
-            .expect("lock")
-            .clone()
+        node.startup_options()
             .expect("startup")
             .contains_key("SCYLLA_USE_METADATA_ID")
     };
-    let plain = FakeNode::default();
+    let plain = fake_node();
     let conn = open(&plain, &crate::testing::v4()).await.expect("open");
     assert!(!conn.info().scylla_metadata_id && !asked(&plain));
     assert!(!conn.info().has_result_metadata_id());
     // Offered: enabled in STARTUP and recorded, so bodies decode with the v5-like layout.
-    let mut scylla = FakeNode::default();
-    scylla
-        .supported
-        .insert("SCYLLA_USE_METADATA_ID".into(), Vec::new());
+    let scylla = fake_node().with_supported("SCYLLA_USE_METADATA_ID", &[]);
     let conn = open(&scylla, &crate::testing::v4()).await.expect("open");
     assert!(conn.info().scylla_metadata_id && asked(&scylla));
     assert!(conn.info().has_result_metadata_id());
@@ -269,7 +232,7 @@ async fn metadata_id_is_negotiated_only_when_offered() {
 
 #[tokio::test(start_paused = true)]
 async fn events_reach_the_channel() {
-    let node = FakeNode::default();
+    let node = fake_node();
     let (ev_tx, ev_rx) = mpsc::channel(4);
     let (tx, mut rx) = mpsc::channel(4);
     let config = ConnectionConfig {
@@ -277,7 +240,7 @@ async fn events_reach_the_channel() {
         ..crate::testing::v4()
     };
     let (client, server) = tokio::io::duplex(1 << 16);
-    tokio::spawn(node.clone().serve(server, Some(ev_rx)));
+    tokio::spawn(node.clone().serve_with_events(server, ev_rx));
     let (_conn, driver) = Connection::open(client, &config).await.expect("open");
     tokio::spawn(driver);
     let addr: std::net::SocketAddr = "127.0.0.2:9042".parse().expect("addr");
@@ -365,11 +328,7 @@ impl crate::auth::AuthenticatorProvider for ChallengeAuth {
 
 #[tokio::test(start_paused = true)]
 async fn multi_step_authentication_challenge() {
-    let node = FakeNode {
-        credentials: Some(("u".into(), "p".into())),
-        challenge: true,
-        ..FakeNode::default()
-    };
+    let node = fake_node().with_credentials("u", "p").with_auth_challenge();
     let success_token = std::sync::Arc::default();
     let auth = ChallengeAuth {
         success_token: std::sync::Arc::clone(&success_token),

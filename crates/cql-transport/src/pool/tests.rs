@@ -8,12 +8,14 @@ use std::time::Duration;
 use proto::Token;
 
 use super::*;
-use crate::testing::FakeNode;
+use cql_testkit::FakeNode;
+
+use crate::testing::fake_node;
 
 const SHARDS: u32 = 4;
 
 fn scylla_node(shard: u32) -> FakeNode {
-    let mut node = FakeNode::default();
+    let mut node = fake_node();
     for (k, v) in [
         ("SCYLLA_SHARD", shard.to_string()),
         ("SCYLLA_NR_SHARDS", SHARDS.to_string()),
@@ -32,7 +34,7 @@ fn scylla_node(shard: u32) -> FakeNode {
             "LWT_OPTIMIZATION_META_BIT_MASK=2147483648".to_owned(),
         ),
     ] {
-        node.supported.insert(k.to_owned(), vec![v]);
+        node = node.with_supported(k, &[&v]);
     }
     node
 }
@@ -88,11 +90,9 @@ fn connector(fake: Arc<Fake>) -> Connector {
                     };
                     scylla_node(shard)
                 } else {
-                    FakeNode::default()
+                    fake_node()
                 };
-                let (client, server) = tokio::io::duplex(1 << 16);
-                tokio::spawn(node.serve(server, None));
-                Connection::open(client, &config).await
+                Connection::open(node.duplex(), &config).await
             })
         },
     )
