@@ -196,20 +196,15 @@ impl ContainerAttrs {
                 };
                 set_once(&mut out.krate, path, &meta, ns)
             } else if meta.path.is_ident("flavor") {
-                let lit: LitStr = meta.value()?.parse()?;
-                let f = match lit.value().as_str() {
-                    "match_by_name" => Flavor::MatchByName,
-                    "enforce_order" => Flavor::EnforceOrder,
-                    other => {
-                        return Err(syn::Error::new(
-                            lit.span(),
-                            format!(
-                                "unknown flavor `{other}`; expected \"match_by_name\" or \
-                                 \"enforce_order\""
-                            ),
-                        ));
-                    }
-                };
+                let (f, _) = parse_choice(
+                    &meta,
+                    "flavor",
+                    &[
+                        ("match_by_name", Flavor::MatchByName),
+                        ("enforce_order", Flavor::EnforceOrder),
+                    ],
+                    "\"match_by_name\" or \"enforce_order\"",
+                )?;
                 set_once(&mut out.flavor, (f, span), &meta, ns)
             } else if meta.path.is_ident("skip_name_checks") {
                 set_once(&mut out.skip_name_checks, span, &meta, ns)
@@ -222,24 +217,19 @@ impl ContainerAttrs {
             } else if meta.path.is_ident("transparent") {
                 set_once(&mut out.transparent, span, &meta, ns)
             } else if meta.path.is_ident("repr") {
-                let lit: LitStr = meta.value()?.parse()?;
-                let repr = match lit.value().as_str() {
-                    "tinyint" => Repr::TinyInt,
-                    "smallint" => Repr::SmallInt,
-                    "int" => Repr::Int,
-                    "bigint" => Repr::BigInt,
-                    "text" => Repr::Text,
-                    other => {
-                        return Err(syn::Error::new(
-                            lit.span(),
-                            format!(
-                                "unknown repr `{other}`; expected \"tinyint\", \"smallint\", \
-                                 \"int\", \"bigint\" or \"text\""
-                            ),
-                        ));
-                    }
-                };
-                set_once(&mut out.repr, (repr, lit.span()), &meta, ns)
+                let repr = parse_choice(
+                    &meta,
+                    "repr",
+                    &[
+                        ("tinyint", Repr::TinyInt),
+                        ("smallint", Repr::SmallInt),
+                        ("int", Repr::Int),
+                        ("bigint", Repr::BigInt),
+                        ("text", Repr::Text),
+                    ],
+                    "\"tinyint\", \"smallint\", \"int\", \"bigint\" or \"text\"",
+                )?;
+                set_once(&mut out.repr, repr, &meta, ns)
             } else if meta.path.is_ident("rename_all") {
                 let lit: LitStr = meta.value()?.parse()?;
                 let Some(rule) = RenameAll::parse(&lit.value()) else {
@@ -266,8 +256,7 @@ impl FieldAttrs {
         for_each_key(attrs, |ns, meta| {
             let span = meta.path.span();
             if meta.path.is_ident("rename") {
-                let lit: LitStr = meta.value()?.parse()?;
-                set_once(&mut out.rename, (lit.value(), span), &meta, ns)
+                set_rename(&mut out.rename, &meta, ns)
             } else if meta.path.is_ident("skip") {
                 out.skip = true;
                 Ok(())
@@ -291,10 +280,8 @@ impl VariantAttrs {
     pub(crate) fn parse(attrs: &[Attribute]) -> syn::Result<Self> {
         let mut out = Self::default();
         for_each_key(attrs, |ns, meta| {
-            let span = meta.path.span();
             if meta.path.is_ident("rename") {
-                let lit: LitStr = meta.value()?.parse()?;
-                set_once(&mut out.rename, (lit.value(), span), &meta, ns)
+                set_rename(&mut out.rename, &meta, ns)
             } else {
                 Err(unknown(&meta, ns, "variant", VARIANT_KEYS))
             }
@@ -308,6 +295,35 @@ fn unknown(meta: &ParseNestedMeta<'_>, ns: &str, on: &str, keys: &str) -> syn::E
         "unknown {ns} {on} attribute `{}`; expected one of {keys}",
         path_to_string(&meta.path)
     ))
+}
+
+/// Parses `key = "choice"` as one of `choices`, with the span of the string; `expected` lists
+/// the choices for the error.
+fn parse_choice<T: Copy>(
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    choices: &[(&str, T)],
+    expected: &str,
+) -> syn::Result<WithSpan<T>> {
+    let lit: LitStr = meta.value()?.parse()?;
+    let value = lit.value();
+    match choices.iter().find(|(name, _)| *name == value) {
+        Some(&(_, choice)) => Ok((choice, lit.span())),
+        None => Err(syn::Error::new(
+            lit.span(),
+            format!("unknown {key} `{value}`; expected {expected}"),
+        )),
+    }
+}
+
+/// Parses `rename = "name"` into `slot`, once.
+fn set_rename(
+    slot: &mut Option<WithSpan<String>>,
+    meta: &ParseNestedMeta<'_>,
+    ns: &str,
+) -> syn::Result<()> {
+    let lit: LitStr = meta.value()?.parse()?;
+    set_once(slot, (lit.value(), meta.path.span()), meta, ns)
 }
 
 fn set_once<T>(

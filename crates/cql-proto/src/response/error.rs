@@ -262,6 +262,22 @@ fn read_reasons(r: &mut Reader<'_>) -> Result<Vec<(IpAddr, u16)>, DecodeError> {
     Ok(v)
 }
 
+/// Writes the `<cl><received><blockfor>` that every timeout and failure error starts with.
+fn write_acks(buf: &mut BytesMut, consistency: Consistency, received: i32, block_for: i32) {
+    codec::write_short(buf, consistency.0);
+    codec::write_int(buf, received);
+    codec::write_int(buf, block_for);
+}
+
+/// Reads what [`write_acks`] writes.
+fn read_acks(r: &mut Reader<'_>) -> Result<(Consistency, i32, i32), DecodeError> {
+    Ok((
+        Consistency(r.read_short("consistency")?),
+        r.read_int("received")?,
+        r.read_int("block_for")?,
+    ))
+}
+
 /// Writes the failures of a READ_FAILURE or WRITE_FAILURE: the reason map in v5,
 /// `<numfailures>` before.
 fn write_failures(
@@ -319,9 +335,7 @@ impl ErrorBody {
                 write_type,
                 contentions,
             } => {
-                codec::write_short(buf, consistency.0);
-                codec::write_int(buf, *received);
-                codec::write_int(buf, *block_for);
+                write_acks(buf, *consistency, *received, *block_for);
                 codec::write_string(buf, write_type.as_str())?;
                 if v5 && *write_type == WriteType::Cas {
                     codec::write_short(buf, contentions.unwrap_or(0));
@@ -337,9 +351,7 @@ impl ErrorBody {
                 block_for,
                 data_present,
             } => {
-                codec::write_short(buf, consistency.0);
-                codec::write_int(buf, *received);
-                codec::write_int(buf, *block_for);
+                write_acks(buf, *consistency, *received, *block_for);
                 buf.put_u8(u8::from(*data_present));
             }
             ErrorDetails::ReadFailure {
@@ -350,9 +362,7 @@ impl ErrorBody {
                 reasons,
                 data_present,
             } => {
-                codec::write_short(buf, consistency.0);
-                codec::write_int(buf, *received);
-                codec::write_int(buf, *block_for);
+                write_acks(buf, *consistency, *received, *block_for);
                 write_failures(buf, v5, *num_failures, reasons)?;
                 buf.put_u8(u8::from(*data_present));
             }
@@ -373,9 +383,7 @@ impl ErrorBody {
                 reasons,
                 write_type,
             } => {
-                codec::write_short(buf, consistency.0);
-                codec::write_int(buf, *received);
-                codec::write_int(buf, *block_for);
+                write_acks(buf, *consistency, *received, *block_for);
                 write_failures(buf, v5, *num_failures, reasons)?;
                 codec::write_string(buf, write_type.as_str())?;
             }
@@ -384,9 +392,7 @@ impl ErrorBody {
                 received,
                 block_for,
             } => {
-                codec::write_short(buf, consistency.0);
-                codec::write_int(buf, *received);
-                codec::write_int(buf, *block_for);
+                write_acks(buf, *consistency, *received, *block_for);
             }
             ErrorDetails::AlreadyExists { keyspace, table } => {
                 codec::write_string(buf, keyspace)?;
@@ -420,9 +426,7 @@ impl ErrorBody {
                 alive: r.read_int("alive")?,
             },
             Layout::WriteTimeout => {
-                let consistency = cl(r)?;
-                let received = r.read_int("received")?;
-                let block_for = r.read_int("block_for")?;
+                let (consistency, received, block_for) = read_acks(r)?;
                 let write_type = WriteType::from_wire(r.read_string("write type")?);
                 let contentions = if v5 && write_type == WriteType::Cas {
                     Some(r.read_short("contentions")?)
@@ -437,16 +441,17 @@ impl ErrorBody {
                     contentions,
                 }
             }
-            Layout::ReadTimeout => ErrorDetails::ReadTimeout {
-                consistency: cl(r)?,
-                received: r.read_int("received")?,
-                block_for: r.read_int("block_for")?,
-                data_present: flag(r)?,
-            },
+            Layout::ReadTimeout => {
+                let (consistency, received, block_for) = read_acks(r)?;
+                ErrorDetails::ReadTimeout {
+                    consistency,
+                    received,
+                    block_for,
+                    data_present: flag(r)?,
+                }
+            }
             Layout::ReadFailure => {
-                let consistency = cl(r)?;
-                let received = r.read_int("received")?;
-                let block_for = r.read_int("block_for")?;
+                let (consistency, received, block_for) = read_acks(r)?;
                 let (num_failures, reasons) = read_failures(r, v5)?;
                 ErrorDetails::ReadFailure {
                     consistency,
@@ -463,9 +468,7 @@ impl ErrorBody {
                 arg_types: r.read_string_list("arg types")?,
             },
             Layout::WriteFailure => {
-                let consistency = cl(r)?;
-                let received = r.read_int("received")?;
-                let block_for = r.read_int("block_for")?;
+                let (consistency, received, block_for) = read_acks(r)?;
                 let (num_failures, reasons) = read_failures(r, v5)?;
                 ErrorDetails::WriteFailure {
                     consistency,
@@ -476,11 +479,14 @@ impl ErrorBody {
                     write_type: WriteType::from_wire(r.read_string("write type")?),
                 }
             }
-            Layout::CasWriteUnknown => ErrorDetails::CasWriteUnknown {
-                consistency: cl(r)?,
-                received: r.read_int("received")?,
-                block_for: r.read_int("block_for")?,
-            },
+            Layout::CasWriteUnknown => {
+                let (consistency, received, block_for) = read_acks(r)?;
+                ErrorDetails::CasWriteUnknown {
+                    consistency,
+                    received,
+                    block_for,
+                }
+            }
             Layout::AlreadyExists => ErrorDetails::AlreadyExists {
                 keyspace: r.read_string("keyspace")?.to_owned(),
                 table: r.read_string("table")?.to_owned(),

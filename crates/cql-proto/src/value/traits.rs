@@ -523,6 +523,21 @@ fn deserialize_seq<'frame, T: DeserializeValue<'frame>>(
     r.finish("collection value")
 }
 
+/// Decodes a list or set (or, with `allow_vector`, a vector) into a new `C`, adding each
+/// element with `add`; a null value is an empty `C`.
+fn collect_seq<'frame, T: DeserializeValue<'frame>, C: Default>(
+    typ: &'frame ColumnType,
+    v: Option<&'frame [u8]>,
+    allow_vector: bool,
+    mut add: impl FnMut(&mut C, T),
+) -> Result<C, DecodeError> {
+    let mut out = C::default();
+    if let Some(b) = collection_bytes::<C>(typ, v)? {
+        deserialize_seq(typ, b, allow_vector, |x| add(&mut out, x))?;
+    }
+    Ok(out)
+}
+
 fn seq_type_check<'frame, T: DeserializeValue<'frame>, C: ?Sized>(
     typ: &ColumnType,
     allow_vector: bool,
@@ -563,12 +578,7 @@ impl<'frame, T: DeserializeValue<'frame>> DeserializeValue<'frame> for Vec<T> {
         seq_type_check::<T, Self>(typ, true)
     }
     fn deserialize(typ: &'frame ColumnType, v: Option<&'frame [u8]>) -> Result<Self, DecodeError> {
-        let mut out = Self::new();
-        let Some(b) = collection_bytes::<Self>(typ, v)? else {
-            return Ok(out);
-        };
-        deserialize_seq(typ, b, true, |x| out.push(x))?;
-        Ok(out)
+        collect_seq(typ, v, true, Self::push)
     }
 }
 
@@ -581,14 +591,9 @@ where
         seq_type_check::<T, Self>(typ, false)
     }
     fn deserialize(typ: &'frame ColumnType, v: Option<&'frame [u8]>) -> Result<Self, DecodeError> {
-        let mut out = Self::default();
-        let Some(b) = collection_bytes::<Self>(typ, v)? else {
-            return Ok(out);
-        };
-        deserialize_seq(typ, b, false, |x| {
+        collect_seq(typ, v, false, |out: &mut Self, x| {
             out.insert(x);
-        })?;
-        Ok(out)
+        })
     }
 }
 
@@ -597,14 +602,9 @@ impl<'frame, T: DeserializeValue<'frame> + Ord> DeserializeValue<'frame> for BTr
         seq_type_check::<T, Self>(typ, false)
     }
     fn deserialize(typ: &'frame ColumnType, v: Option<&'frame [u8]>) -> Result<Self, DecodeError> {
-        let mut out = Self::new();
-        let Some(b) = collection_bytes::<Self>(typ, v)? else {
-            return Ok(out);
-        };
-        deserialize_seq(typ, b, false, |x| {
+        collect_seq(typ, v, false, |out: &mut Self, x| {
             out.insert(x);
-        })?;
-        Ok(out)
+        })
     }
 }
 
@@ -652,6 +652,23 @@ where
     r.finish("map value")
 }
 
+/// Decodes a map into a new `C`, adding each entry with `add`; a null value is an empty `C`.
+fn collect_map<'frame, K, V, C: Default>(
+    typ: &'frame ColumnType,
+    v: Option<&'frame [u8]>,
+    mut add: impl FnMut(&mut C, K, V),
+) -> Result<C, DecodeError>
+where
+    K: DeserializeValue<'frame>,
+    V: DeserializeValue<'frame>,
+{
+    let mut out = C::default();
+    if let Some(b) = collection_bytes::<C>(typ, v)? {
+        deserialize_map::<K, V, C>(typ, b, |k, v| add(&mut out, k, v))?;
+    }
+    Ok(out)
+}
+
 fn map_type_check<'frame, K, V, C: ?Sized>(typ: &ColumnType) -> Result<(), DecodeError>
 where
     K: DeserializeValue<'frame>,
@@ -686,14 +703,9 @@ where
         map_type_check::<K, V, Self>(typ)
     }
     fn deserialize(typ: &'frame ColumnType, v: Option<&'frame [u8]>) -> Result<Self, DecodeError> {
-        let mut out = Self::default();
-        let Some(b) = collection_bytes::<Self>(typ, v)? else {
-            return Ok(out);
-        };
-        deserialize_map::<K, V, Self>(typ, b, |k, v| {
+        collect_map(typ, v, |out: &mut Self, k, v| {
             out.insert(k, v);
-        })?;
-        Ok(out)
+        })
     }
 }
 
@@ -706,13 +718,8 @@ where
         map_type_check::<K, V, Self>(typ)
     }
     fn deserialize(typ: &'frame ColumnType, v: Option<&'frame [u8]>) -> Result<Self, DecodeError> {
-        let mut out = Self::new();
-        let Some(b) = collection_bytes::<Self>(typ, v)? else {
-            return Ok(out);
-        };
-        deserialize_map::<K, V, Self>(typ, b, |k, v| {
+        collect_map(typ, v, |out: &mut Self, k, v| {
             out.insert(k, v);
-        })?;
-        Ok(out)
+        })
     }
 }

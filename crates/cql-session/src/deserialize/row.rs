@@ -62,6 +62,7 @@ use proto::CqlValue;
 use proto::response::{CellIter, ColumnSpec, RawRow};
 
 use super::{DeserializationError, DeserializeValue, TypeCheckError};
+use crate::serialize::row::for_each_tuple;
 use crate::value::Row;
 
 /// One column of one row, not yet decoded.
@@ -330,19 +331,4 @@ macro_rules! impl_tuple {
     };
 }
 
-impl_tuple!(1; A 0);
-impl_tuple!(2; A 0, B 1);
-impl_tuple!(3; A 0, B 1, C 2);
-impl_tuple!(4; A 0, B 1, C 2, D 3);
-impl_tuple!(5; A 0, B 1, C 2, D 3, E 4);
-impl_tuple!(6; A 0, B 1, C 2, D 3, E 4, F 5);
-impl_tuple!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-impl_tuple!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-impl_tuple!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-impl_tuple!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-impl_tuple!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-impl_tuple!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
-impl_tuple!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
-impl_tuple!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
-impl_tuple!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
-impl_tuple!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+for_each_tuple!(impl_tuple);

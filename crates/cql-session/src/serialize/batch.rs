@@ -1,5 +1,6 @@
 //! [`BatchValues`]: one row of bound values per statement of a batch.
 
+use super::row::for_each_tuple;
 use super::{RowSerializationContext, RowWriter, SerializationError, SerializeRow};
 
 /// The bound values of a batch: one [`SerializeRow`] per statement, in statement order.
@@ -136,19 +137,4 @@ macro_rules! impl_batch_tuple {
     };
 }
 
-impl_batch_tuple!(1; A 0);
-impl_batch_tuple!(2; A 0, B 1);
-impl_batch_tuple!(3; A 0, B 1, C 2);
-impl_batch_tuple!(4; A 0, B 1, C 2, D 3);
-impl_batch_tuple!(5; A 0, B 1, C 2, D 3, E 4);
-impl_batch_tuple!(6; A 0, B 1, C 2, D 3, E 4, F 5);
-impl_batch_tuple!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-impl_batch_tuple!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-impl_batch_tuple!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-impl_batch_tuple!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-impl_batch_tuple!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-impl_batch_tuple!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
-impl_batch_tuple!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
-impl_batch_tuple!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
-impl_batch_tuple!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
-impl_batch_tuple!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+for_each_tuple!(impl_batch_tuple);

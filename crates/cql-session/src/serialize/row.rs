@@ -170,33 +170,26 @@ impl SerializeRow for () {
     }
 }
 
-impl<T: SerializeRow + ?Sized> SerializeRow for &T {
-    fn serialize(
-        &self,
-        ctx: &RowSerializationContext<'_>,
-        writer: &mut RowWriter<'_>,
-    ) -> Result<(), SerializationError> {
-        (**self).serialize(ctx, writer)
-    }
+/// A pointer to a row is that row.
+macro_rules! impl_pointer_row {
+    ($($ptr:ty),+) => {$(
+        impl<T: SerializeRow + ?Sized> SerializeRow for $ptr {
+            fn serialize(
+                &self,
+                ctx: &RowSerializationContext<'_>,
+                writer: &mut RowWriter<'_>,
+            ) -> Result<(), SerializationError> {
+                (**self).serialize(ctx, writer)
+            }
 
-    fn is_empty(&self) -> bool {
-        (**self).is_empty()
-    }
+            fn is_empty(&self) -> bool {
+                (**self).is_empty()
+            }
+        }
+    )+};
 }
 
-impl<T: SerializeRow + ?Sized> SerializeRow for Box<T> {
-    fn serialize(
-        &self,
-        ctx: &RowSerializationContext<'_>,
-        writer: &mut RowWriter<'_>,
-    ) -> Result<(), SerializationError> {
-        (**self).serialize(ctx, writer)
-    }
-
-    fn is_empty(&self) -> bool {
-        (**self).is_empty()
-    }
-}
+impl_pointer_row!(&T, Box<T>);
 
 /// Writes `values` positionally.
 fn serialize_positional<'v, R: ?Sized, V: SerializeValue + ?Sized + 'v>(
@@ -290,42 +283,55 @@ where
     Ok(())
 }
 
-impl<K, V, S> SerializeRow for HashMap<K, V, S>
-where
-    K: Borrow<str> + Hash + Eq,
-    V: SerializeValue,
-    S: BuildHasher,
-{
-    fn serialize(
-        &self,
-        ctx: &RowSerializationContext<'_>,
-        writer: &mut RowWriter<'_>,
-    ) -> Result<(), SerializationError> {
-        serialize_named::<Self, K, V, _>(ctx, writer, self.len(), |n| self.get(n), self.keys())
-    }
+/// A map is a named row: each bind marker takes the value under its name.
+macro_rules! impl_map_row {
+    (impl<$($g:ident),+> for $map:ty where $($bounds:tt)+) => {
+        impl<$($g),+> SerializeRow for $map
+        where
+            $($bounds)+
+        {
+            fn serialize(
+                &self,
+                ctx: &RowSerializationContext<'_>,
+                writer: &mut RowWriter<'_>,
+            ) -> Result<(), SerializationError> {
+                serialize_named::<Self, K, V, _>(ctx, writer, self.len(), |n| self.get(n), self.keys())
+            }
 
-    fn is_empty(&self) -> bool {
-        Self::is_empty(self)
-    }
+            fn is_empty(&self) -> bool {
+                Self::is_empty(self)
+            }
+        }
+    };
 }
 
-impl<K, V> SerializeRow for BTreeMap<K, V>
-where
-    K: Borrow<str> + Ord,
-    V: SerializeValue,
-{
-    fn serialize(
-        &self,
-        ctx: &RowSerializationContext<'_>,
-        writer: &mut RowWriter<'_>,
-    ) -> Result<(), SerializationError> {
-        serialize_named::<Self, K, V, _>(ctx, writer, self.len(), |n| self.get(n), self.keys())
-    }
+impl_map_row!(impl<K, V, S> for HashMap<K, V, S> where K: Borrow<str> + Hash + Eq, V: SerializeValue, S: BuildHasher);
+impl_map_row!(impl<K, V> for BTreeMap<K, V> where K: Borrow<str> + Ord, V: SerializeValue);
 
-    fn is_empty(&self) -> bool {
-        Self::is_empty(self)
-    }
+/// Calls `$m!(n; A 0, B 1, …)` once per tuple arity from 1 to 16 (the arity, then each element's
+/// type parameter and index), so that each tuple impl of the row and batch traits is written
+/// once.
+macro_rules! for_each_tuple {
+    ($m:ident) => {
+        $m!(1; A 0);
+        $m!(2; A 0, B 1);
+        $m!(3; A 0, B 1, C 2);
+        $m!(4; A 0, B 1, C 2, D 3);
+        $m!(5; A 0, B 1, C 2, D 3, E 4);
+        $m!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+        $m!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+        $m!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+        $m!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+        $m!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+        $m!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+        $m!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+        $m!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
+        $m!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
+        $m!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
+        $m!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+    };
 }
+pub(crate) use for_each_tuple;
 
 macro_rules! impl_tuple {
     ($n:literal; $($t:ident $i:tt),+) => {
@@ -348,19 +354,4 @@ macro_rules! impl_tuple {
     };
 }
 
-impl_tuple!(1; A 0);
-impl_tuple!(2; A 0, B 1);
-impl_tuple!(3; A 0, B 1, C 2);
-impl_tuple!(4; A 0, B 1, C 2, D 3);
-impl_tuple!(5; A 0, B 1, C 2, D 3, E 4);
-impl_tuple!(6; A 0, B 1, C 2, D 3, E 4, F 5);
-impl_tuple!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-impl_tuple!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-impl_tuple!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-impl_tuple!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-impl_tuple!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-impl_tuple!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
-impl_tuple!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
-impl_tuple!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
-impl_tuple!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
-impl_tuple!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+for_each_tuple!(impl_tuple);
