@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use session::deserialize::DeserializeOwnedRow;
 use session::serialize::SerializeRow;
-use session::{QueryResult, Session, SessionBuilder, Statement};
+use session::{PreparedStatement, QueryResult, Session, SessionBuilder, Statement};
 
 /// The kind of cluster the suite runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +212,14 @@ impl TestKeyspace {
         format!("{}.{table}", self.name)
     }
 
+    /// Creates the table `<keyspace>.<table>` with `columns` (the parenthesized column list
+    /// and key) and returns its full name.
+    pub async fn create_table(&self, session: &Session, table: &str, columns: &str) -> String {
+        let name = self.table(table);
+        exec(session, &format!("CREATE TABLE {name} {columns}")).await;
+        name
+    }
+
     /// Drops the keyspace (the cleanup at the end of a test).
     pub async fn drop_keyspace(self, session: &Session) {
         let cql = format!("DROP KEYSPACE IF EXISTS {}", self.name);
@@ -226,6 +234,14 @@ pub async fn exec(session: &Session, cql: &str) -> QueryResult {
     match session.query_unpaged(cql, ()).await {
         Ok(r) => r,
         Err(e) => panic!("{cql}: {e}"),
+    }
+}
+
+/// Prepares `cql`, panicking with the statement in the message on error.
+pub async fn prepare(session: &Session, cql: String) -> PreparedStatement {
+    match session.prepare(cql.as_str()).await {
+        Ok(p) => p,
+        Err(e) => panic!("preparing {cql}: {e}"),
     }
 }
 
@@ -279,20 +295,6 @@ pub async fn sim_cluster(nodes: usize) -> (sim::SimCluster, Session) {
         Err(e) => panic!("connecting to the in-process cluster: {e}"),
     };
     (cluster, session)
-}
-
-/// Polls `cond` every 20 ms until it holds or `limit` passes; returns whether it held. For
-/// state the driver updates in the background (a node marked down), where there is no event
-/// to await.
-pub async fn wait_until(limit: std::time::Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + limit;
-    while tokio::time::Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    cond()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Batches: logged, unlogged and counter, with prepared and unprepared statements, and
 //! `prepare_batch`.
 
-use cql_integration::{TestKeyspace, exec, query_rows, session};
+use cql_integration::{TestKeyspace, exec, prepare, query_rows, session};
 use session::errors::ExecutionError;
 use session::statement::batch::BatchStatement;
 use session::{Batch, BatchType};
@@ -10,12 +10,10 @@ use session::{Batch, BatchType};
 async fn logged_batch_of_prepared_inserts() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "blogged", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v text)")).await;
-    let insert = s
-        .prepare(format!("INSERT INTO {t} (k, v) VALUES (?, ?)"))
-        .await
-        .unwrap();
+    let t = ks
+        .create_table(&s, "t", "(k int PRIMARY KEY, v text)")
+        .await;
+    let insert = prepare(&s, format!("INSERT INTO {t} (k, v) VALUES (?, ?)")).await;
     let mut batch = Batch::new(BatchType::Logged);
     let mut values = Vec::new();
     for k in 0..10 {
@@ -33,17 +31,15 @@ async fn logged_batch_of_prepared_inserts() {
 async fn unlogged_batch_mixes_simple_and_prepared_statements() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "bunlogged", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v text)")).await;
+    let t = ks
+        .create_table(&s, "t", "(k int PRIMARY KEY, v text)")
+        .await;
     exec(
         &s,
         &format!("INSERT INTO {t} (k, v) VALUES (100, 'doomed')"),
     )
     .await;
-    let insert = s
-        .prepare(format!("INSERT INTO {t} (k, v) VALUES (?, ?)"))
-        .await
-        .unwrap();
+    let insert = prepare(&s, format!("INSERT INTO {t} (k, v) VALUES (?, ?)")).await;
     let mut batch = Batch::new(BatchType::Unlogged);
     batch.append_statement(format!("INSERT INTO {t} (k, v) VALUES (1, 'literal')").as_str());
     batch.append_statement(format!("INSERT INTO {t} (k, v) VALUES (?, ?)").as_str());
@@ -69,16 +65,10 @@ async fn unlogged_batch_mixes_simple_and_prepared_statements() {
 async fn counter_batch_adds_up() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "bcounter", 1).await;
-    let t = ks.table("c");
-    exec(
-        &s,
-        &format!("CREATE TABLE {t} (k text PRIMARY KEY, n counter)"),
-    )
-    .await;
-    let incr = s
-        .prepare(format!("UPDATE {t} SET n = n + ? WHERE k = ?"))
-        .await
-        .unwrap();
+    let t = ks
+        .create_table(&s, "c", "(k text PRIMARY KEY, n counter)")
+        .await;
+    let incr = prepare(&s, format!("UPDATE {t} SET n = n + ? WHERE k = ?")).await;
     let mut batch = Batch::new(BatchType::Counter);
     batch.append_statement(incr.clone());
     batch.append_statement(incr.clone());
@@ -99,8 +89,7 @@ async fn counter_batch_adds_up() {
 async fn prepare_batch_prepares_every_statement() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "bprepare", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v int)")).await;
+    let t = ks.create_table(&s, "t", "(k int PRIMARY KEY, v int)").await;
     let mut batch = Batch::new(BatchType::Logged);
     batch.append_statement(format!("INSERT INTO {t} (k, v) VALUES (?, ?)").as_str());
     batch.append_statement(format!("UPDATE {t} SET v = ? WHERE k = ?").as_str());
@@ -124,12 +113,8 @@ async fn prepare_batch_prepares_every_statement() {
 async fn batch_with_too_few_value_rows_is_refused() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "bbad", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v int)")).await;
-    let insert = s
-        .prepare(format!("INSERT INTO {t} (k, v) VALUES (?, ?)"))
-        .await
-        .unwrap();
+    let t = ks.create_table(&s, "t", "(k int PRIMARY KEY, v int)").await;
+    let insert = prepare(&s, format!("INSERT INTO {t} (k, v) VALUES (?, ?)")).await;
     let mut batch = Batch::new(BatchType::Logged);
     batch.append_statement(insert.clone());
     batch.append_statement(insert);

@@ -1,7 +1,7 @@
 //! The derives of `cql-macros` (through `cql-session`'s `derive` feature) against a live
 //! cluster: rows matched by name or by order, and a user-defined type as a struct.
 
-use cql_integration::{TestKeyspace, exec, query_rows, session};
+use cql_integration::{TestKeyspace, exec, prepare, query_rows, session};
 use cql_session::{DeserializeRow, DeserializeValue, SerializeRow, SerializeValue};
 use futures::TryStreamExt;
 
@@ -35,18 +35,18 @@ async fn derived_rows_and_udts_round_trip() {
         &format!("CREATE TYPE {}.address (street text, zip int)", ks.name),
     )
     .await;
-    let t = ks.table("users");
-    exec(
+    let t = ks
+        .create_table(
+            &s,
+            "users",
+            "(id int PRIMARY KEY, user_name text, home frozen<address>)",
+        )
+        .await;
+    let insert = prepare(
         &s,
-        &format!("CREATE TABLE {t} (id int PRIMARY KEY, user_name text, home frozen<address>)"),
+        format!("INSERT INTO {t} (home, id, user_name) VALUES (?, ?, ?)"),
     )
     .await;
-    let insert = s
-        .prepare(format!(
-            "INSERT INTO {t} (home, id, user_name) VALUES (?, ?, ?)"
-        ))
-        .await
-        .unwrap();
     let users: Vec<User> = (0..5)
         .map(|id| User {
             id,

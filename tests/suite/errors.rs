@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use cql_integration::{
-    TestKeyspace, exec, fault_injection_available, session, sim_cluster, wait_until,
-};
+use cql_integration::{TestKeyspace, exec, fault_injection_available, session, sim_cluster};
+use cql_testkit::wait_until;
 use proto::{ErrorBody, ErrorCode, ErrorDetails};
 use session::errors::{DbError, ExecutionError, PrepareError};
 use session::{Consistency, SessionBuilder, Statement};
@@ -38,8 +37,7 @@ async fn syntax_error_is_typed() {
 async fn invalid_query_is_typed() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "einvalid", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v int)")).await;
+    let t = ks.create_table(&s, "t", "(k int PRIMARY KEY, v int)").await;
     for cql in [
         format!("SELECT nope FROM {t}"),
         format!("SELECT v FROM {}.no_such_table", ks.name),
@@ -59,8 +57,7 @@ async fn invalid_query_is_typed() {
 async fn already_exists_names_keyspace_and_table() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "eexists", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY)")).await;
+    let t = ks.create_table(&s, "t", "(k int PRIMARY KEY)").await;
     let err = s
         .query_unpaged(format!("CREATE TABLE {t} (k int PRIMARY KEY)"), ())
         .await
@@ -109,11 +106,12 @@ async fn unavailable_when_a_replica_is_stopped() {
     // Wait until the driver sees the node down, so the request goes to a live coordinator
     // (a write sent to the dying node would fail with a broken connection instead).
     let addr = victim.addr();
-    let down = wait_until(Duration::from_secs(20), || {
-        s.get_cluster_state().node(addr).is_some_and(|n| !n.is_up())
-    })
+    wait_until(
+        Duration::from_secs(20),
+        &format!("{addr} marked down after it stopped"),
+        || s.get_cluster_state().node(addr).is_some_and(|n| !n.is_up()),
+    )
     .await;
-    assert!(down, "{addr} still up 20 s after it stopped");
     let mut st = Statement::new("INSERT INTO ks.t (k, v) VALUES (1, 1)");
     st.set_consistency(Consistency::All);
     let err = s.query_unpaged(st, ()).await.unwrap_err();

@@ -1,14 +1,15 @@
 //! Keyspace and table life cycle, `USE` and `get_keyspace`.
 
-use cql_integration::{TestKeyspace, exec, query_rows, session, unique_keyspace};
+use cql_integration::{TestKeyspace, exec, prepare, query_rows, session, unique_keyspace};
 use session::errors::DbError;
 
 #[tokio::test]
 async fn create_insert_select_drop() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "lifecycle", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v text)")).await;
+    let t = ks
+        .create_table(&s, "t", "(k int PRIMARY KEY, v text)")
+        .await;
     exec(&s, &format!("INSERT INTO {t} (k, v) VALUES (1, 'one')")).await;
     let rows: Vec<(i32, String)> = query_rows(&s, format!("SELECT k, v FROM {t}"), ()).await;
     assert_eq!(rows, vec![(1, "one".to_owned())]);
@@ -79,8 +80,9 @@ async fn create_keyspace_reports_schema_change_and_lands_in_system_schema() {
 async fn alter_table_add_column_keeps_old_rows() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "alter", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v text)")).await;
+    let t = ks
+        .create_table(&s, "t", "(k int PRIMARY KEY, v text)")
+        .await;
     exec(&s, &format!("INSERT INTO {t} (k, v) VALUES (1, 'old')")).await;
     exec(&s, &format!("ALTER TABLE {t} ADD n int")).await;
     exec(
@@ -102,12 +104,8 @@ async fn alter_table_add_column_keeps_old_rows() {
 async fn truncate_and_drop_table() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "truncate", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v int)")).await;
-    let insert = s
-        .prepare(format!("INSERT INTO {t} (k, v) VALUES (?, ?)"))
-        .await
-        .unwrap();
+    let t = ks.create_table(&s, "t", "(k int PRIMARY KEY, v int)").await;
+    let insert = prepare(&s, format!("INSERT INTO {t} (k, v) VALUES (?, ?)")).await;
     for k in 0..10 {
         s.execute_unpaged(&insert, (k, k * 10)).await.unwrap();
     }

@@ -1,7 +1,7 @@
 //! Lightweight transactions: `IF NOT EXISTS`, `IF cond`, `IF EXISTS`, and the `[applied]`
 //! column with the current values when a condition fails.
 
-use cql_integration::{TestKeyspace, exec, query_rows, session};
+use cql_integration::{TestKeyspace, exec, prepare, query_rows, session};
 use session::value::{CqlValue, Row};
 use session::{SerialConsistency, Statement};
 
@@ -25,14 +25,14 @@ fn applied(result: session::QueryResult) -> (bool, Vec<Option<CqlValue>>) {
 async fn insert_if_not_exists_applies_once() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "lwtins", 3).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v text)")).await;
-    let insert = s
-        .prepare(format!(
-            "INSERT INTO {t} (k, v) VALUES (?, ?) IF NOT EXISTS"
-        ))
-        .await
-        .unwrap();
+    let t = ks
+        .create_table(&s, "t", "(k int PRIMARY KEY, v text)")
+        .await;
+    let insert = prepare(
+        &s,
+        format!("INSERT INTO {t} (k, v) VALUES (?, ?) IF NOT EXISTS"),
+    )
+    .await;
     let (ok, _) = applied(s.execute_unpaged(&insert, (1, "first")).await.unwrap());
     assert!(ok);
     let (ok, current) = applied(s.execute_unpaged(&insert, (1, "second")).await.unwrap());
@@ -50,12 +50,9 @@ async fn insert_if_not_exists_applies_once() {
 async fn update_if_condition_reports_current_value() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "lwtupd", 1).await;
-    let t = ks.table("t");
-    exec(
-        &s,
-        &format!("CREATE TABLE {t} (k int PRIMARY KEY, v text, n int)"),
-    )
-    .await;
+    let t = ks
+        .create_table(&s, "t", "(k int PRIMARY KEY, v text, n int)")
+        .await;
     exec(&s, &format!("INSERT INTO {t} (k, v, n) VALUES (1, 'a', 0)")).await;
     let mut cas = Statement::new(format!("UPDATE {t} SET v = ?, n = ? WHERE k = 1 IF v = ?"));
     cas.set_serial_consistency(Some(SerialConsistency::Serial));
@@ -74,8 +71,7 @@ async fn update_if_condition_reports_current_value() {
 async fn delete_if_exists_and_local_serial() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "lwtdel", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v int)")).await;
+    let t = ks.create_table(&s, "t", "(k int PRIMARY KEY, v int)").await;
     exec(&s, &format!("INSERT INTO {t} (k, v) VALUES (5, 50)")).await;
     let mut del = Statement::new(format!("DELETE FROM {t} WHERE k = ? IF EXISTS"));
     del.set_serial_consistency(Some(SerialConsistency::LocalSerial));
@@ -92,12 +88,9 @@ async fn delete_if_exists_and_local_serial() {
 async fn batch_with_conditions_applies_atomically() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "lwtbatch", 1).await;
-    let t = ks.table("t");
-    exec(
-        &s,
-        &format!("CREATE TABLE {t} (p int, c int, v int, PRIMARY KEY (p, c))"),
-    )
-    .await;
+    let t = ks
+        .create_table(&s, "t", "(p int, c int, v int, PRIMARY KEY (p, c))")
+        .await;
     let mut batch = session::Batch::new(session::BatchType::Logged);
     batch.append_statement(
         format!("INSERT INTO {t} (p, c, v) VALUES (1, 1, 1) IF NOT EXISTS").as_str(),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use cql_integration::{TestKeyspace, exec, rows_of, session};
+use cql_integration::{TestKeyspace, exec, prepare, rows_of, session};
 use futures::TryStreamExt;
 use session::{PagingState, Session, Statement};
 
@@ -23,10 +23,7 @@ async fn populated(s: &Session, area: &str) -> (TestKeyspace, String) {
         &format!("CREATE TABLE {t} (p int, c int, v text, PRIMARY KEY (p, c))"),
     )
     .await;
-    let insert = s
-        .prepare(format!("INSERT INTO {t} (p, c, v) VALUES (?, ?, ?)"))
-        .await
-        .unwrap();
+    let insert = prepare(&s, format!("INSERT INTO {t} (p, c, v) VALUES (?, ?, ?)")).await;
     for p in 0..PARTITIONS {
         let writes =
             (0..PER_PARTITION).map(|c| s.execute_unpaged(&insert, (p, c, format!("{p}:{c}"))));
@@ -100,10 +97,7 @@ async fn query_single_page_continues_to_the_end() {
 async fn execute_iter_pages_one_partition_in_clustering_order() {
     let s = session().await;
     let (ks, t) = populated(&s, "pgexec").await;
-    let mut p = s
-        .prepare(format!("SELECT c, v FROM {t} WHERE p = ?"))
-        .await
-        .unwrap();
+    let mut p = prepare(&s, format!("SELECT c, v FROM {t} WHERE p = ?")).await;
     p.set_page_size(7);
     let rows: Vec<(i32, String)> = s
         .execute_iter(p, (13,))
@@ -123,10 +117,7 @@ async fn execute_iter_pages_one_partition_in_clustering_order() {
 async fn execute_single_page_state_is_reusable() {
     let s = session().await;
     let (ks, t) = populated(&s, "pgreuse").await;
-    let mut p = s
-        .prepare(format!("SELECT c FROM {t} WHERE p = ?"))
-        .await
-        .unwrap();
+    let mut p = prepare(&s, format!("SELECT c FROM {t} WHERE p = ?")).await;
     p.set_page_size(30);
     let (first, next) = s
         .execute_single_page(&p, (4,), PagingState::start())
@@ -154,8 +145,7 @@ async fn execute_single_page_state_is_reusable() {
 async fn empty_result_pages_finish_at_once() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "pgempty", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY)")).await;
+    let t = ks.create_table(&s, "t", "(k int PRIMARY KEY)").await;
     let st = Statement::new(format!("SELECT k FROM {t}")).with_page_size(10);
     let rows: Vec<(i32,)> = s
         .query_iter(st.clone(), ())

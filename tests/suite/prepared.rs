@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use cql_integration::{
-    TestKeyspace, exec, fault_injection_available, query_rows, rows_of, session, sim_cluster,
+    TestKeyspace, exec, fault_injection_available, prepare, query_rows, rows_of, session,
+    sim_cluster,
 };
 use proto::value::ColumnType;
 use session::Statement;
@@ -14,16 +15,18 @@ use session::errors::ExecutionError;
 async fn prepare_reports_bind_markers_and_partition_key() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "pmeta", 1).await;
-    let t = ks.table("t");
-    exec(
+    let t = ks
+        .create_table(
+            &s,
+            "t",
+            "(a int, b text, c bigint, v text, PRIMARY KEY ((a, b), c))",
+        )
+        .await;
+    let p = prepare(
         &s,
-        &format!("CREATE TABLE {t} (a int, b text, c bigint, v text, PRIMARY KEY ((a, b), c))"),
+        format!("SELECT v FROM {t} WHERE b = ? AND a = ? AND c = ?"),
     )
     .await;
-    let p = s
-        .prepare(format!("SELECT v FROM {t} WHERE b = ? AND a = ? AND c = ?"))
-        .await
-        .unwrap();
     let markers: Vec<(&str, &ColumnType)> = p
         .get_variable_col_specs()
         .iter()
@@ -57,16 +60,11 @@ async fn prepare_reports_bind_markers_and_partition_key() {
 async fn execute_unpaged_many_times_with_one_prepared_statement() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "pexec", 3).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v text)")).await;
-    let insert = s
-        .prepare(format!("INSERT INTO {t} (k, v) VALUES (?, ?)"))
-        .await
-        .unwrap();
-    let select = s
-        .prepare(format!("SELECT v FROM {t} WHERE k = ?"))
-        .await
-        .unwrap();
+    let t = ks
+        .create_table(&s, "t", "(k int PRIMARY KEY, v text)")
+        .await;
+    let insert = prepare(&s, format!("INSERT INTO {t} (k, v) VALUES (?, ?)")).await;
+    let select = prepare(&s, format!("SELECT v FROM {t} WHERE k = ?")).await;
     let writes = (0..200).map(|k| s.execute_unpaged(&insert, (k, format!("v{k}"))));
     for r in futures::future::join_all(writes).await {
         r.unwrap();
@@ -84,12 +82,10 @@ async fn execute_unpaged_many_times_with_one_prepared_statement() {
 async fn wrong_value_types_are_refused_before_sending() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "ptypes", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v text)")).await;
-    let insert = s
-        .prepare(format!("INSERT INTO {t} (k, v) VALUES (?, ?)"))
-        .await
-        .unwrap();
+    let t = ks
+        .create_table(&s, "t", "(k int PRIMARY KEY, v text)")
+        .await;
+    let insert = prepare(&s, format!("INSERT INTO {t} (k, v) VALUES (?, ?)")).await;
     let err = s
         .execute_unpaged(&insert, ("not an int", 1))
         .await
@@ -118,16 +114,12 @@ async fn calculated_token_equals_server_token() {
         &format!("CREATE TABLE {composite} (a int, b text, v int, PRIMARY KEY ((a, b)))"),
     )
     .await;
-    let ins1 = s
-        .prepare(format!("INSERT INTO {single} (k, v) VALUES (?, ?)"))
-        .await
-        .unwrap();
-    let ins2 = s
-        .prepare(format!(
-            "INSERT INTO {composite} (a, b, v) VALUES (?, ?, ?)"
-        ))
-        .await
-        .unwrap();
+    let ins1 = prepare(&s, format!("INSERT INTO {single} (k, v) VALUES (?, ?)")).await;
+    let ins2 = prepare(
+        &s,
+        format!("INSERT INTO {composite} (a, b, v) VALUES (?, ?, ?)"),
+    )
+    .await;
     for i in 0..20 {
         let key = format!("key-{i}");
         s.execute_unpaged(&ins1, (key.as_str(), i)).await.unwrap();
@@ -162,13 +154,9 @@ async fn calculated_token_equals_server_token() {
 async fn token_aware_routing_reaches_a_replica() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "proute", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v int)")).await;
+    let t = ks.create_table(&s, "t", "(k int PRIMARY KEY, v int)").await;
     s.refresh_metadata().await.unwrap();
-    let mut insert = s
-        .prepare(format!("INSERT INTO {t} (k, v) VALUES (?, ?)"))
-        .await
-        .unwrap();
+    let mut insert = prepare(&s, format!("INSERT INTO {t} (k, v) VALUES (?, ?)")).await;
     insert.set_tracing(true);
     let state = s.get_cluster_state();
     let mut coordinators = HashSet::new();

@@ -3,19 +3,16 @@
 
 use std::collections::HashMap;
 
-use cql_integration::{TestKeyspace, exec, query_rows, session};
+use cql_integration::{TestKeyspace, exec, prepare, query_rows, session};
 use session::{Consistency, Statement};
 
 #[tokio::test]
 async fn query_unpaged_binds_positional_values() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "qvalues", 1).await;
-    let t = ks.table("t");
-    exec(
-        &s,
-        &format!("CREATE TABLE {t} (k int PRIMARY KEY, v text, n bigint)"),
-    )
-    .await;
+    let t = ks
+        .create_table(&s, "t", "(k int PRIMARY KEY, v text, n bigint)")
+        .await;
     for k in 0..5 {
         s.query_unpaged(
             format!("INSERT INTO {t} (k, v, n) VALUES (?, ?, ?)"),
@@ -34,8 +31,7 @@ async fn query_unpaged_binds_positional_values() {
 async fn named_bind_markers_take_a_map() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "qnamed", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v int)")).await;
+    let t = ks.create_table(&s, "t", "(k int PRIMARY KEY, v int)").await;
     let mut values = HashMap::new();
     values.insert("key", 9);
     values.insert("val", 81);
@@ -54,16 +50,14 @@ async fn named_bind_markers_take_a_map() {
 async fn clustering_order_limit_and_in() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "qorder", 1).await;
-    let t = ks.table("t");
-    exec(
-        &s,
-        &format!("CREATE TABLE {t} (p int, c int, v text, PRIMARY KEY (p, c)) WITH CLUSTERING ORDER BY (c ASC)"),
-    )
-    .await;
-    let insert = s
-        .prepare(format!("INSERT INTO {t} (p, c, v) VALUES (?, ?, ?)"))
-        .await
-        .unwrap();
+    let t = ks
+        .create_table(
+            &s,
+            "t",
+            "(p int, c int, v text, PRIMARY KEY (p, c)) WITH CLUSTERING ORDER BY (c ASC)",
+        )
+        .await;
+    let insert = prepare(&s, format!("INSERT INTO {t} (p, c, v) VALUES (?, ?, ?)")).await;
     for p in 0..4 {
         for c in 0..10 {
             s.execute_unpaged(&insert, (p, c, format!("{p}/{c}")))
@@ -103,12 +97,9 @@ async fn clustering_order_limit_and_in() {
 async fn update_and_delete_change_what_select_returns() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "qupdate", 1).await;
-    let t = ks.table("t");
-    exec(
-        &s,
-        &format!("CREATE TABLE {t} (k int PRIMARY KEY, a text, b int)"),
-    )
-    .await;
+    let t = ks
+        .create_table(&s, "t", "(k int PRIMARY KEY, a text, b int)")
+        .await;
     exec(&s, &format!("INSERT INTO {t} (k, a, b) VALUES (1, 'x', 1)")).await;
     exec(&s, &format!("UPDATE {t} SET a = 'y', b = 2 WHERE k = 1")).await;
     // UPDATE of a missing row is an upsert.
@@ -129,8 +120,9 @@ async fn update_and_delete_change_what_select_returns() {
 async fn ttl_and_writetime_are_readable() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "qttl", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v text)")).await;
+    let t = ks
+        .create_table(&s, "t", "(k int PRIMARY KEY, v text)")
+        .await;
     exec(
         &s,
         &format!("INSERT INTO {t} (k, v) VALUES (1, 'a') USING TTL 1000 AND TIMESTAMP 1234567"),
@@ -165,8 +157,7 @@ async fn ttl_and_writetime_are_readable() {
 async fn consistency_all_reads_back_on_rf3() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "qcl", 3).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v int)")).await;
+    let t = ks.create_table(&s, "t", "(k int PRIMARY KEY, v int)").await;
     let mut write = Statement::new(format!("INSERT INTO {t} (k, v) VALUES (?, ?)"));
     write.set_consistency(Consistency::All);
     for k in 0..10 {
@@ -185,12 +176,13 @@ async fn consistency_all_reads_back_on_rf3() {
 async fn static_columns_are_shared_by_a_partition() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "qstatic", 1).await;
-    let t = ks.table("t");
-    exec(
-        &s,
-        &format!("CREATE TABLE {t} (p int, c int, s text STATIC, v int, PRIMARY KEY (p, c))"),
-    )
-    .await;
+    let t = ks
+        .create_table(
+            &s,
+            "t",
+            "(p int, c int, s text STATIC, v int, PRIMARY KEY (p, c))",
+        )
+        .await;
     exec(
         &s,
         &format!("INSERT INTO {t} (p, c, s, v) VALUES (1, 1, 'first', 10)"),

@@ -1,15 +1,14 @@
 //! Request tracing: traced requests return a tracing id, and `get_tracing_info` reads the
 //! session and its events from `system_traces`.
 
-use cql_integration::{TestKeyspace, exec, session};
+use cql_integration::{TestKeyspace, prepare, session};
 use session::{Batch, BatchType, Statement};
 
 #[tokio::test]
 async fn traced_query_has_session_and_events() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "trquery", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v int)")).await;
+    let t = ks.create_table(&s, "t", "(k int PRIMARY KEY, v int)").await;
     let mut st = Statement::new(format!("SELECT v FROM {t} WHERE k = 1"));
     st.set_tracing(true);
     let result = s.query_unpaged(st, ()).await.unwrap();
@@ -50,12 +49,8 @@ async fn untraced_requests_have_no_tracing_id() {
 async fn traced_prepared_execute_and_batch() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "trprep", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} (k int PRIMARY KEY, v int)")).await;
-    let mut insert = s
-        .prepare(format!("INSERT INTO {t} (k, v) VALUES (?, ?)"))
-        .await
-        .unwrap();
+    let t = ks.create_table(&s, "t", "(k int PRIMARY KEY, v int)").await;
+    let mut insert = prepare(&s, format!("INSERT INTO {t} (k, v) VALUES (?, ?)")).await;
     insert.set_tracing(true);
     let id = s
         .execute_unpaged(&insert, (1, 1))

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use cql_integration::{TestKeyspace, exec, query_rows, rows_of, session};
+use cql_integration::{TestKeyspace, exec, prepare, query_rows, rows_of, session};
 use proto::value::Unset;
 use session::value::{
     CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlValue, CqlVarint, Row,
@@ -63,14 +63,10 @@ fn assert_same_row(got: &[Option<CqlValue>], expected: &[CqlValue]) {
 async fn every_native_type_round_trips_through_bind_markers() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "tnative", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} ({NATIVE_COLUMNS})")).await;
-    let insert = s
-        .prepare(format!(
+    let t = ks.create_table(&s, "t", "({NATIVE_COLUMNS})").await;
+    let insert = prepare(&s, format!(
             "INSERT INTO {t} (k, {NATIVE_NAMES}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .await
-        .unwrap();
+        )).await;
     let mut values = vec![CqlValue::Int(1)];
     values.extend(native_values());
     s.execute_unpaged(&insert, &values).await.unwrap();
@@ -89,8 +85,7 @@ async fn every_native_type_round_trips_through_bind_markers() {
 async fn native_literals_read_as_rust_types() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "tliteral", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} ({NATIVE_COLUMNS})")).await;
+    let t = ks.create_table(&s, "t", "({NATIVE_COLUMNS})").await;
     exec(
         &s,
         &format!(
@@ -142,8 +137,7 @@ async fn native_literals_read_as_rust_types() {
 async fn nulls_and_unset_values() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "tnull", 1).await;
-    let t = ks.table("t");
-    exec(&s, &format!("CREATE TABLE {t} ({NATIVE_COLUMNS})")).await;
+    let t = ks.create_table(&s, "t", "({NATIVE_COLUMNS})").await;
     exec(&s, &format!("INSERT INTO {t} (k) VALUES (1)")).await;
     let rows: Vec<Row> = query_rows(
         &s,
@@ -154,10 +148,7 @@ async fn nulls_and_unset_values() {
     assert_eq!(rows.len(), 1);
     assert!(rows[0].columns.iter().all(Option::is_none), "{:?}", rows[0]);
 
-    let update = s
-        .prepare(format!("UPDATE {t} SET t = ?, b = ? WHERE k = ?"))
-        .await
-        .unwrap();
+    let update = prepare(&s, format!("UPDATE {t} SET t = ?, b = ? WHERE k = ?")).await;
     s.execute_unpaged(&update, (Some("set"), Some(5i64), 1))
         .await
         .unwrap();
@@ -188,10 +179,11 @@ async fn collections_round_trip_and_update_in_place() {
         ),
     )
     .await;
-    let insert = s
-        .prepare(format!("INSERT INTO {t} (k, l, st, m) VALUES (?, ?, ?, ?)"))
-        .await
-        .unwrap();
+    let insert = prepare(
+        &s,
+        format!("INSERT INTO {t} (k, l, st, m) VALUES (?, ?, ?, ?)"),
+    )
+    .await;
     let set: BTreeSet<String> = ["b", "a", "c"].into_iter().map(String::from).collect();
     let map: BTreeMap<String, i32> = [("one".to_owned(), 1), ("two".to_owned(), 2)].into();
     s.execute_unpaged(&insert, (1, vec![3, 1, 2], &set, &map))
@@ -277,12 +269,13 @@ async fn user_defined_types_round_trip() {
         &format!("CREATE TYPE {name}.address (street text, zip int, tags frozen<set<text>>)"),
     )
     .await;
-    let t = ks.table("t");
-    exec(
-        &s,
-        &format!("CREATE TABLE {t} (k int PRIMARY KEY, home frozen<address>, others list<frozen<address>>)"),
-    )
-    .await;
+    let t = ks
+        .create_table(
+            &s,
+            "t",
+            "(k int PRIMARY KEY, home frozen<address>, others list<frozen<address>>)",
+        )
+        .await;
     exec(
         &s,
         &format!(
@@ -343,12 +336,13 @@ async fn user_defined_types_round_trip() {
 async fn tuples_round_trip_with_null_elements() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "ttuple", 1).await;
-    let t = ks.table("t");
-    exec(
-        &s,
-        &format!("CREATE TABLE {t} (k int PRIMARY KEY, v tuple<int, text, boolean>, w list<frozen<tuple<int, int>>>)"),
-    )
-    .await;
+    let t = ks
+        .create_table(
+            &s,
+            "t",
+            "(k int PRIMARY KEY, v tuple<int, text, boolean>, w list<frozen<tuple<int, int>>>)",
+        )
+        .await;
     let v = CqlValue::Tuple(vec![
         Some(CqlValue::Int(7)),
         None,
@@ -376,12 +370,9 @@ async fn tuples_round_trip_with_null_elements() {
 async fn large_blob_and_text_values() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "tlarge", 1).await;
-    let t = ks.table("t");
-    exec(
-        &s,
-        &format!("CREATE TABLE {t} (k int PRIMARY KEY, b blob, s text)"),
-    )
-    .await;
+    let t = ks
+        .create_table(&s, "t", "(k int PRIMARY KEY, b blob, s text)")
+        .await;
     let blob: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let text: String = "ß€𝄞".repeat(20_000);
     s.query_unpaged(

@@ -13,8 +13,9 @@ use cql_proto::codes::{
     WriteType,
 };
 use cql_proto::frame::{
-    BodyExtensions, DecodeOptions, FrameDecoder, FrameFlags, RequestOptions, ResponseOptions,
-    decode_request, decode_response, decode_response_with, encode_request, encode_response,
+    BodyExtensions, DecodeOptions, Frame, FrameDecoder, FrameFlags, RequestOptions,
+    ResponseOptions, decode_request, decode_response, decode_response_with, encode_request,
+    encode_response,
 };
 use cql_proto::request::{
     AuthResponse, Batch, BatchStatement, BatchStatementKind, Execute, Prepare, Query,
@@ -76,6 +77,33 @@ fn check_response(version: ProtocolVersion, bytes: &[u8], expected: &Response) {
     assert_eq!(&buf[..], bytes, "encoded bytes");
 }
 
+/// Checks that `request` encodes to exactly `bytes`, a v4 frame on `stream`.
+fn assert_request_frame(bytes: &[u8], stream: i16, request: &Request, opts: &RequestOptions<'_>) {
+    let mut buf = BytesMut::new();
+    encode_request(&mut buf, V4, stream, request, opts).expect("encodes");
+    assert_eq!(&buf[..], bytes, "encoded frame");
+}
+
+/// Checks that `response` encodes to exactly `bytes`, a v4 frame on `stream`.
+fn assert_response_frame(
+    bytes: &[u8],
+    stream: i16,
+    response: &Response,
+    opts: &ResponseOptions<'_>,
+) {
+    let mut buf = BytesMut::new();
+    encode_response(&mut buf, V4, stream, response, opts).expect("encodes");
+    assert_eq!(&buf[..], bytes, "encoded frame");
+}
+
+/// The one whole frame `bytes` holds.
+fn frame(bytes: &[u8]) -> Frame {
+    FrameDecoder::default()
+        .decode(&mut BytesMut::from(bytes))
+        .expect("hand bytes decode")
+        .expect("a whole frame")
+}
+
 fn values(raw: &[u8], count: u16) -> SerializedValues {
     SerializedValues {
         count,
@@ -110,12 +138,9 @@ fn startup_frame() {
     let startup = Request::Startup(Startup {
         options: StringMap::from([("CQL_VERSION".into(), "3.0.0".into())]),
     });
-    let mut buf = BytesMut::new();
-    encode_request(&mut buf, V4, 1, &startup, &RequestOptions::default()).unwrap();
-    assert_eq!(&buf[..], &bytes[..]);
+    assert_request_frame(&bytes, 1, &startup, &RequestOptions::default());
 
-    let mut input = BytesMut::from(&bytes[..]);
-    let f = FrameDecoder::default().decode(&mut input).unwrap().unwrap();
+    let f = frame(&bytes);
     let env = decode_request(&f, None).unwrap();
     assert_eq!(env.stream, 1);
     assert_eq!(env.version, V4);
@@ -192,18 +217,8 @@ fn startup_and_supported_keep_wire_order() {
 #[test]
 fn options_frame() {
     let bytes = wire!("04 00 0000 05 00000000");
-    let mut buf = BytesMut::new();
-    encode_request(
-        &mut buf,
-        V4,
-        0,
-        &Request::Options,
-        &RequestOptions::default(),
-    )
-    .unwrap();
-    assert_eq!(&buf[..], &bytes[..]);
-    let mut input = BytesMut::from(&bytes[..]);
-    let f = FrameDecoder::default().decode(&mut input).unwrap().unwrap();
+    assert_request_frame(&bytes, 0, &Request::Options, &RequestOptions::default());
+    let f = frame(&bytes);
     assert_eq!(f.header.opcode, Opcode::OPTIONS);
     assert_eq!(decode_request(&f, None).unwrap().request, Request::Options);
 }
@@ -456,18 +471,13 @@ fn request_envelope_with_tracing_and_custom_payload() {
         query: "abc".into(),
         params: QueryParameters::default(),
     });
-    let mut buf = BytesMut::new();
     let opts = RequestOptions {
         tracing: true,
         custom_payload: Some(&payload),
         compression: None,
     };
-    encode_request(&mut buf, V4, 3, &q, &opts).unwrap();
-    assert_eq!(&buf[..], &bytes[..]);
-    let f = FrameDecoder::default()
-        .decode(&mut BytesMut::from(&bytes[..]))
-        .unwrap()
-        .unwrap();
+    assert_request_frame(&bytes, 3, &q, &opts);
+    let f = frame(&bytes);
     let env = decode_request(&f, None).unwrap();
     assert!(env.tracing);
     assert_eq!(env.stream, 3);
@@ -480,20 +490,8 @@ fn request_envelope_with_tracing_and_custom_payload() {
 #[test]
 fn ready_frame() {
     let bytes = wire!("84 00 0001 02 00000000");
-    let mut buf = BytesMut::new();
-    encode_response(
-        &mut buf,
-        V4,
-        1,
-        &Response::Ready,
-        &ResponseOptions::default(),
-    )
-    .unwrap();
-    assert_eq!(&buf[..], &bytes[..]);
-    let f = FrameDecoder::default()
-        .decode(&mut BytesMut::from(&bytes[..]))
-        .unwrap()
-        .unwrap();
+    assert_response_frame(&bytes, 1, &Response::Ready, &ResponseOptions::default());
+    let f = frame(&bytes);
     let env = decode_response(&f, None).unwrap();
     assert_eq!(env.response, Response::Ready);
     assert_eq!(env.stream, 1);
@@ -518,19 +516,14 @@ fn response_envelope_with_tracing_warnings_and_payload() {
     let payload = HashMap::from([("k".to_string(), Some(Bytes::from_static(&[0xff])))]);
     let warnings = vec!["warn".to_string()];
     let resp = Response::Result(ResultBody::Void);
-    let mut buf = BytesMut::new();
     let opts = ResponseOptions {
         tracing_id: Some(id),
         warnings: &warnings,
         custom_payload: Some(&payload),
         compression: None,
     };
-    encode_response(&mut buf, V4, 7, &resp, &opts).unwrap();
-    assert_eq!(&buf[..], &bytes[..]);
-    let f = FrameDecoder::default()
-        .decode(&mut BytesMut::from(&bytes[..]))
-        .unwrap()
-        .unwrap();
+    assert_response_frame(&bytes, 7, &resp, &opts);
+    let f = frame(&bytes);
     assert_eq!(
         f.header.flags,
         FrameFlags::TRACING | FrameFlags::WARNING | FrameFlags::CUSTOM_PAYLOAD
@@ -1234,10 +1227,7 @@ fn event_frame_on_stream_minus_one() {
         b"UP",
         "04 7f000001 00002352"
     );
-    let f = FrameDecoder::default()
-        .decode(&mut BytesMut::from(&bytes[..]))
-        .unwrap()
-        .unwrap();
+    let f = frame(&bytes);
     let env = decode_response(&f, None).unwrap();
     assert_eq!(env.stream, -1);
     let ev = Response::Event(Event::StatusChange {
@@ -1245,9 +1235,7 @@ fn event_frame_on_stream_minus_one() {
         addr: "127.0.0.1:9042".parse().unwrap(),
     });
     assert_eq!(env.response, ev);
-    let mut buf = BytesMut::new();
-    encode_response(&mut buf, V4, -1, &ev, &ResponseOptions::default()).unwrap();
-    assert_eq!(&buf[..], &bytes[..]);
+    assert_response_frame(&bytes, -1, &ev, &ResponseOptions::default());
 }
 
 #[test]
@@ -1302,10 +1290,7 @@ fn scylla_metadata_id_extension_in_v4() {
         metadata: PreparedMetadata::default(),
         result_metadata: ResultMetadata::default(),
     }));
-    let f = FrameDecoder::default()
-        .decode(&mut BytesMut::from(&bytes[..]))
-        .unwrap()
-        .unwrap();
+    let f = frame(&bytes);
     let opts = DecodeOptions {
         extensions: ext,
         ..DecodeOptions::default()
@@ -1313,7 +1298,5 @@ fn scylla_metadata_id_extension_in_v4() {
     assert_eq!(decode_response_with(&f, &opts).unwrap().response, p);
     // Without the extension the same bytes mean something else.
     assert!(decode_response(&f, None).map(|e| e.response) != Ok(p.clone()));
-    let mut buf = BytesMut::new();
-    encode_response(&mut buf, V4, 2, &p, &ResponseOptions::default()).unwrap();
-    assert_eq!(&buf[..], &bytes[..]);
+    assert_response_frame(&bytes, 2, &p, &ResponseOptions::default());
 }

@@ -236,6 +236,23 @@ fn self_contained_segment_with_a_partial_frame() {
     );
 }
 
+/// Checks that decoding `buf` with a 100-byte frame cap fails on the 1000-byte frame.
+fn assert_too_large(compression: SegmentCompression, buf: &mut BytesMut) {
+    let err = SegmentedFrameDecoder::new(compression, 100)
+        .decode(buf)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            FrameError::TooLarge {
+                len: 1000,
+                max: 100
+            }
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn frame_cap_applies_inside_segments() {
     // A self-contained segment whose frame announces a 1000-byte body, over a 100-byte cap.
@@ -246,19 +263,7 @@ fn frame_cap_applies_inside_segments() {
         SegmentEncoder::new(compression)
             .encode_frames(&frame, &mut buf)
             .unwrap();
-        let err = SegmentedFrameDecoder::new(compression, 100)
-            .decode(&mut buf)
-            .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                FrameError::TooLarge {
-                    len: 1000,
-                    max: 100
-                }
-            ),
-            "{err}"
-        );
+        assert_too_large(compression, &mut buf);
         // Split across segments: caught once the header is in.
         let mut buf = BytesMut::new();
         let encoder = SegmentEncoder::new(compression);
@@ -268,19 +273,7 @@ fn frame_cap_applies_inside_segments() {
         encoder
             .encode_segment(&frame[20..], false, &mut buf)
             .unwrap();
-        let err = SegmentedFrameDecoder::new(compression, 100)
-            .decode(&mut buf)
-            .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                FrameError::TooLarge {
-                    len: 1000,
-                    max: 100
-                }
-            ),
-            "{err}"
-        );
+        assert_too_large(compression, &mut buf);
     }
 }
 

@@ -16,28 +16,20 @@ use cql_session::{Batch, BatchType, Session, SessionBuilder, Statement};
 use cql_sim::SimCluster;
 use proto::codes::Opcode;
 
-use crate::common::{bounded, create_ks_t};
+use crate::common::{self, bounded, create_ks_t};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_rejected_by_the_host_filter_serves_no_request() {
     bounded(LIMIT, async {
-        let cluster = SimCluster::builder()
-            .nodes(3)
-            .shards(2)
-            .start()
-            .await
-            .expect("sim cluster");
+        let cluster = common::sim(3, 2).await;
         let addrs = cluster.node_addrs();
         let rejected = addrs[2];
         let filter = AllowListHostFilter::new([addrs[0], addrs[1]]).expect("addresses");
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .host_filter(Arc::new(filter))
-            .build()
-            .await
-            .expect("connect");
+        let session =
+            common::connect_with(cluster.contact_point(), |b| b.host_filter(Arc::new(filter)))
+                .await;
         // RF 3: the rejected node replicates every partition, so token-aware routing would
         // pick it for a third of the requests if the filter did not take it out of the plans.
         create_ks_t(&session, 3).await;
@@ -98,12 +90,10 @@ async fn the_dc_host_filter_keeps_the_session_in_its_datacenter() {
             .start()
             .await
             .expect("sim cluster");
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .host_filter(Arc::new(DcHostFilter::new("dc1".to_owned())))
-            .build()
-            .await
-            .expect("connect");
+        let session = common::connect_with(cluster.contact_point(), |b| {
+            b.host_filter(Arc::new(DcHostFilter::new("dc1".to_owned())))
+        })
+        .await;
         for _ in 0..30 {
             let result = session
                 .query_unpaged("SELECT key FROM system.local", ())
@@ -167,21 +157,15 @@ async fn writetime(session: &Session, pk: i32) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_carry_the_generators_timestamp_unless_they_have_their_own() {
     bounded(LIMIT, async {
-        let cluster = SimCluster::builder()
-            .nodes(1)
-            .start()
-            .await
-            .expect("sim cluster");
+        let cluster = common::sim(1, 1).await;
         let generator = Arc::new(Recording {
             inner: Counter(AtomicI64::new(1_000_000_000)),
             given: Mutex::new(Vec::new()),
         });
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .timestamp_generator(Arc::clone(&generator) as Arc<dyn TimestampGenerator>)
-            .build()
-            .await
-            .expect("connect");
+        let session = common::connect_with(cluster.contact_point(), |b| {
+            b.timestamp_generator(Arc::clone(&generator) as Arc<dyn TimestampGenerator>)
+        })
+        .await;
         create_ks_t(&session, 1).await;
         generator.take();
 
@@ -233,21 +217,15 @@ async fn writes_carry_the_generators_timestamp_unless_they_have_their_own() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_monotonic_generator_orders_writes_to_one_cell() {
     bounded(LIMIT, async {
-        let cluster = SimCluster::builder()
-            .nodes(1)
-            .start()
-            .await
-            .expect("sim cluster");
+        let cluster = common::sim(1, 1).await;
         let generator = Arc::new(Recording {
             inner: MonotonicTimestampGenerator::new(),
             given: Mutex::new(Vec::new()),
         });
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .timestamp_generator(Arc::clone(&generator) as Arc<dyn TimestampGenerator>)
-            .build()
-            .await
-            .expect("connect");
+        let session = common::connect_with(cluster.contact_point(), |b| {
+            b.timestamp_generator(Arc::clone(&generator) as Arc<dyn TimestampGenerator>)
+        })
+        .await;
         create_ks_t(&session, 1).await;
         let insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (7, 0, ?)")
@@ -319,11 +297,7 @@ async fn inserts_reaching_a_replica(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_keyspaces_to_fetch_have_tables_and_every_keyspace_routes() {
     bounded(LIMIT, async {
-        let cluster = SimCluster::builder()
-            .nodes(3)
-            .start()
-            .await
-            .expect("sim cluster");
+        let cluster = common::sim(3, 1).await;
         let contact = cluster.contact_point().to_string();
         let setup = SessionBuilder::new()
             .known_node(&contact)
@@ -415,7 +389,7 @@ async fn writes_for_concurrent_inserts(session: &Session, n: i32) -> u64 {
 #[tokio::test]
 async fn write_coalescing_shares_write_calls_between_requests() {
     bounded(LIMIT, async {
-        let cluster = SimCluster::builder().nodes(1).shards(1).start().await.expect("sim cluster");
+        let cluster = common::sim(1, 1).await;
         let contact = cluster.contact_point().to_string();
         let connect = |coalescing: bool, delay: WriteCoalescingDelay| {
             let builder = SessionBuilder::new()
@@ -512,12 +486,7 @@ fn all_connections_broken(session: &Session) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unanswered_heartbeat_breaks_the_connection_after_the_keepalive_timeout() {
     bounded(LIMIT, async {
-        let cluster = SimCluster::builder()
-            .nodes(1)
-            .shards(1)
-            .start()
-            .await
-            .expect("sim cluster");
+        let cluster = common::sim(1, 1).await;
         let connect = |timeout: Duration| {
             let builder = SessionBuilder::new()
                 .known_node(cluster.contact_point().to_string())

@@ -7,27 +7,18 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use cql_session::Session;
 use cql_session::errors::ClusterStateTokenError;
 use cql_session::routing::Token;
-use cql_session::{Session, SessionBuilder};
 use cql_sim::SimCluster;
 
-use crate::common::{bounded, executes};
+use crate::common::{self, bounded, executes};
 
 const KEYS: i32 = 40;
 
 async fn cluster_and_session() -> (SimCluster, Session) {
-    let cluster = SimCluster::builder()
-        .nodes(3)
-        .shards(2)
-        .start()
-        .await
-        .expect("sim cluster");
-    let session = SessionBuilder::new()
-        .known_node(cluster.contact_point().to_string())
-        .build()
-        .await
-        .expect("connect");
+    let cluster = common::sim(3, 2).await;
+    let session = common::connect(cluster.contact_point()).await;
     for ddl in [
         "CREATE KEYSPACE cs WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}",
         "CREATE TABLE cs.t (a int, b text, c int, v int, PRIMARY KEY ((a, b), c))",

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use cql_session::deserialize::DeserializeOwnedRow;
 use cql_session::{Session, SessionBuilder};
 use cql_sim::SimCluster;
 use proto::codes::Opcode;
@@ -24,6 +25,17 @@ pub(crate) async fn connect(contact: SocketAddr) -> Session {
         .expect("connect")
 }
 
+/// A session with `contact` as its known node and the options `configure` sets.
+pub(crate) async fn connect_with(
+    contact: SocketAddr,
+    configure: impl FnOnce(SessionBuilder) -> SessionBuilder,
+) -> Session {
+    configure(SessionBuilder::new().known_node(contact.to_string()))
+        .build()
+        .await
+        .expect("connect")
+}
+
 /// A `cql-sim` cluster of `nodes` nodes with `shards` shards each.
 pub(crate) async fn sim(nodes: usize, shards: u32) -> SimCluster {
     SimCluster::builder()
@@ -39,6 +51,28 @@ pub(crate) async fn sim_session(nodes: usize, shards: u32) -> (SimCluster, Sessi
     let cluster = sim(nodes, shards).await;
     let session = connect(cluster.contact_point()).await;
     (cluster, session)
+}
+
+/// Runs `cql` without values; panics with the statement and the error on failure.
+pub(crate) async fn run(session: &Session, cql: &str) {
+    session
+        .query_unpaged(cql, ())
+        .await
+        .unwrap_or_else(|e| panic!("{cql}: {e}"));
+}
+
+/// The rows `cql` (without values) returns, as `R`; panics on any failure.
+pub(crate) async fn rows<R: DeserializeOwnedRow>(session: &Session, cql: &str) -> Vec<R> {
+    session
+        .query_unpaged(cql, ())
+        .await
+        .unwrap_or_else(|e| panic!("{cql}: {e}"))
+        .into_rows_result()
+        .expect("rows")
+        .rows::<R>()
+        .expect("row type")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("rows decode")
 }
 
 /// Creates keyspace `ks` (SimpleStrategy, `rf` replicas) and `ks.t (pk int, ck int, v text,

@@ -4,52 +4,20 @@
 //! Expected bytes are written by hand from the spec's layout: a `[value]` is an `[int]` length
 //! (big endian, `-1` = null) followed by the bytes.
 
-use bytes::{Bytes, BytesMut};
-use cql_session::deserialize::{
-    DeserializationError, DeserializeRow, DeserializeValue, TypeCheckError,
-};
-use cql_session::serialize::{
-    RowSerializationContext, RowWriter, SerializationError, SerializeRow, SerializeValue,
-};
-use cql_session::{QueryResult, QueryRowsResult};
-use proto::response::{ColumnSpec, ResultBody, ResultMetadata, Rows};
+use bytes::BytesMut;
+use cql_session::deserialize::{DeserializeRow, DeserializeValue, TypeCheckError};
+use cql_session::serialize::{SerializationError, SerializeRow, SerializeValue};
+use proto::response::ColumnSpec;
 use proto::{ColumnType, DecodeError, EncodeError};
 use uuid::Uuid;
 
-fn spec(name: &'static str, typ: ColumnType) -> ColumnSpec {
-    ColumnSpec {
-        keyspace: "ks".into(),
-        table: "t".into(),
-        name: name.into(),
-        typ,
-    }
-}
+use crate::derive_common::{self, de_row, one_row, spec, udt_named};
 
+/// [`ser_row`](crate::derive_common::ser_row), checking that every marker got a value.
 fn ser_row<R: SerializeRow>(row: &R, specs: &[ColumnSpec]) -> Result<Vec<u8>, SerializationError> {
-    let mut buf = BytesMut::new();
-    let mut writer = RowWriter::new(&mut buf);
-    row.serialize(&RowSerializationContext::from_specs(specs), &mut writer)?;
-    assert_eq!(writer.value_count(), specs.len(), "one value per marker");
-    Ok(buf.to_vec())
-}
-
-fn one_row(specs: &[ColumnSpec], content: &[u8]) -> QueryRowsResult {
-    let rows = Rows::new(
-        ResultMetadata::new(specs.to_vec()),
-        1,
-        Bytes::copy_from_slice(content),
-    );
-    QueryResult::from_result_body(ResultBody::Rows(rows))
-        .into_rows_result()
-        .expect("a rows result")
-}
-
-fn de_row<'f, R: DeserializeRow<'f>>(rows: &'f QueryRowsResult) -> Result<R, DeserializationError> {
-    R::type_check(rows.column_specs().as_slice()).expect("type check");
-    rows.rows::<R>()
-        .expect("type check")
-        .next()
-        .expect("one row")
+    let (bytes, n) = derive_common::ser_row(row, specs)?;
+    assert_eq!(n, specs.len(), "one value per marker");
+    Ok(bytes)
 }
 
 fn ser_value<V: SerializeValue>(v: &V, typ: &ColumnType) -> Result<Vec<u8>, EncodeError> {
@@ -73,14 +41,7 @@ fn cell(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn udt(fields: &[(&str, ColumnType)]) -> ColumnType {
-    ColumnType::Udt {
-        keyspace: "ks".to_owned(),
-        name: "u".to_owned(),
-        fields: fields
-            .iter()
-            .map(|(n, t)| ((*n).to_owned(), t.clone()))
-            .collect(),
-    }
+    udt_named("u", fields)
 }
 
 // ---- the `scylla` namespace --------------------------------------------------------------------

@@ -12,13 +12,6 @@ use crate::common;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-async fn run(session: &Session, q: &str) {
-    session
-        .query_unpaged(q, ())
-        .await
-        .unwrap_or_else(|e| panic!("{q}: {e}"));
-}
-
 /// The (functions, aggregates) signatures of keyspace `uf` in the session's metadata.
 fn signatures(session: &Session) -> (Vec<String>, Vec<String>) {
     let state = session.get_cluster_state();
@@ -37,10 +30,10 @@ async fn udf_and_uda_metadata_follow_schema_change_events() {
     common::bounded(LIMIT, async {
         let cluster = SimCluster::builder().nodes(2).start().await.unwrap();
         let session = common::connect(cluster.contact_point()).await;
-        run(&session, "CREATE KEYSPACE uf WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
-        run(&session, "CREATE FUNCTION uf.acc (s int, v int) CALLED ON NULL INPUT RETURNS int LANGUAGE java AS 'return s + v;'").await;
-        run(&session, "CREATE FUNCTION uf.tags (l list<text>) RETURNS NULL ON NULL INPUT RETURNS int LANGUAGE java AS 'return l.size();'").await;
-        run(&session, "CREATE AGGREGATE uf.total (int) SFUNC acc STYPE int INITCOND 0").await;
+        common::run(&session, "CREATE KEYSPACE uf WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
+        common::run(&session, "CREATE FUNCTION uf.acc (s int, v int) CALLED ON NULL INPUT RETURNS int LANGUAGE java AS 'return s + v;'").await;
+        common::run(&session, "CREATE FUNCTION uf.tags (l list<text>) RETURNS NULL ON NULL INPUT RETURNS int LANGUAGE java AS 'return l.size();'").await;
+        common::run(&session, "CREATE AGGREGATE uf.total (int) SFUNC acc STYPE int INITCOND 0").await;
         let want = (
             vec!["acc(int, int)".to_owned(), "tags(list<text>)".to_owned()],
             vec!["total(int)".to_owned()],
@@ -51,24 +44,15 @@ async fn udf_and_uda_metadata_follow_schema_change_events() {
         .await;
 
         // The aggregate runs through the driver too: its state function folds the rows.
-        run(&session, "CREATE TABLE uf.t (k int, c int, v int, PRIMARY KEY (k, c))").await;
+        common::run(&session, "CREATE TABLE uf.t (k int, c int, v int, PRIMARY KEY (k, c))").await;
         for c in 1..=3 {
-            run(&session, &format!("INSERT INTO uf.t (k, c, v) VALUES (1, {c}, {c})")).await;
+            common::run(&session, &format!("INSERT INTO uf.t (k, c, v) VALUES (1, {c}, {c})")).await;
         }
-        let rows = session
-            .query_unpaged("SELECT uf.total(v) FROM uf.t WHERE k = 1", ())
-            .await
-            .unwrap()
-            .into_rows_result()
-            .unwrap()
-            .rows::<(i32,)>()
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
+        let rows = common::rows::<(i32,)>(&session, "SELECT uf.total(v) FROM uf.t WHERE k = 1").await;
         assert_eq!(rows, vec![(6,)]);
 
-        run(&session, "DROP AGGREGATE uf.total").await;
-        run(&session, "DROP FUNCTION uf.tags (list<text>)").await;
+        common::run(&session, "DROP AGGREGATE uf.total").await;
+        common::run(&session, "DROP FUNCTION uf.tags (list<text>)").await;
         let want = (vec!["acc(int, int)".to_owned()], Vec::new());
         wait_until(LIMIT, "dropped function and aggregate gone", || {
             signatures(&session) == want

@@ -136,16 +136,8 @@ async fn marked_lwt_is_confirmed_and_always_routed_to_the_primary_replica() {
         );
 
         // The LWT really ran: the first insert applied, the later ones found the row.
-        let rows = session
-            .query_unpaged("SELECT v FROM ks.t WHERE pk = 7 AND ck = 1", ())
-            .await
-            .unwrap()
-            .into_rows_result()
-            .unwrap()
-            .rows::<(String,)>()
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
+        let rows =
+            common::rows::<(String,)>(&session, "SELECT v FROM ks.t WHERE pk = 7 AND ck = 1").await;
         assert_eq!(
             rows,
             vec![(format!("v{}", RUNS - 1),)],

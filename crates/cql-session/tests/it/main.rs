@@ -11,6 +11,8 @@ mod cluster_state;
 mod common;
 #[cfg(feature = "derive")]
 mod derive;
+#[cfg(feature = "derive")]
+mod derive_common;
 mod derive_contract;
 #[cfg(feature = "derive")]
 mod derive_features;

@@ -16,7 +16,7 @@ use cql_sim::SimCluster;
 use proto::ColumnType;
 use proto::frame::ProtocolVersion;
 
-use crate::common::{bounded, connect};
+use crate::common::{self, bounded, connect};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const SELECT: &str = "SELECT * FROM ks.t WHERE k = ?";
@@ -63,21 +63,14 @@ async fn cluster(mode: Mode) -> (SimCluster, Session) {
     let cluster = builder.start().await.expect("sim cluster");
     let session = connect(cluster.contact_point()).await;
     assert_eq!(session.protocol_version(), Some(mode.version()), "{mode:?}");
-    run(
+    common::run(
         &session,
         "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
     )
     .await;
-    run(&session, "CREATE TABLE ks.t (k int PRIMARY KEY, a int)").await;
-    run(&session, "INSERT INTO ks.t (k, a) VALUES (1, 10)").await;
+    common::run(&session, "CREATE TABLE ks.t (k int PRIMARY KEY, a int)").await;
+    common::run(&session, "INSERT INTO ks.t (k, a) VALUES (1, 10)").await;
     (cluster, session)
-}
-
-async fn run(session: &Session, cql: &str) {
-    session
-        .query_unpaged(cql, ())
-        .await
-        .unwrap_or_else(|e| panic!("{cql}: {e}"));
 }
 
 async fn prepare(session: &Session, mode: Mode) -> PreparedStatement {
@@ -140,8 +133,8 @@ async fn scenario(mode: Mode) {
     assert_eq!(rows, [(1, 10)]);
 
     // ALTER ADD: the new column is decoded.
-    run(&session, "ALTER TABLE ks.t ADD b text").await;
-    run(&session, "UPDATE ks.t SET b = 'x' WHERE k = 1").await;
+    common::run(&session, "ALTER TABLE ks.t ADD b text").await;
+    common::run(&session, "UPDATE ks.t SET b = 'x' WHERE k = 1").await;
     let (cols, rows) = execute::<(i32, i32, Option<String>)>(&session, &p).await;
     assert_eq!(cols, ["k int", "a int", "b text"], "{mode:?}");
     assert_eq!(rows, [(1, 10, Some("x".to_owned()))]);
@@ -152,16 +145,16 @@ async fn scenario(mode: Mode) {
     }
 
     // ALTER DROP: the dropped column is gone.
-    run(&session, "ALTER TABLE ks.t DROP a").await;
+    common::run(&session, "ALTER TABLE ks.t DROP a").await;
     let (cols, rows) = execute::<(i32, Option<String>)>(&session, &clone).await;
     assert_eq!(cols, ["k int", "b text"], "{mode:?}");
     assert_eq!(rows, [(1, Some("x".to_owned()))]);
 
     // DROP and re-CREATE with the same column count and another type: only the current
     // specs decode `b` as a bigint.
-    run(&session, "DROP TABLE ks.t").await;
-    run(&session, "CREATE TABLE ks.t (k int PRIMARY KEY, b bigint)").await;
-    run(&session, "INSERT INTO ks.t (k, b) VALUES (1, 7)").await;
+    common::run(&session, "DROP TABLE ks.t").await;
+    common::run(&session, "CREATE TABLE ks.t (k int PRIMARY KEY, b bigint)").await;
+    common::run(&session, "INSERT INTO ks.t (k, b) VALUES (1, 7)").await;
     let (cols, rows) = execute::<(i32, Option<i64>)>(&session, &p).await;
     assert_eq!(cols, ["k int", "b bigint"], "{mode:?}");
     assert_eq!(rows, [(1, Some(7))]);
@@ -182,7 +175,7 @@ async fn another_client(mode: Mode) {
     let p = prepare(&session, mode).await;
     execute::<(i32, i32)>(&session, &p).await;
     let other = connect(cluster.contact_point()).await;
-    run(&other, "ALTER TABLE ks.t ADD b text").await;
+    common::run(&other, "ALTER TABLE ks.t ADD b text").await;
     let theirs = other.prepare(SELECT).await.expect("prepare");
     assert_eq!(cached(&theirs), ["k int", "a int", "b text"]);
 
@@ -236,7 +229,7 @@ async fn caching(mode: Mode) {
     let row = |r: cql_session::QueryResult| r.into_rows_result().expect("rows");
     let r = row(caching.execute_unpaged(SELECT, (1i32,)).await.expect("run"));
     assert_eq!(r.single_row::<(i32, i32)>().expect("row"), (1, 10));
-    run(caching.get_session(), "ALTER TABLE ks.t ADD b text").await;
+    common::run(caching.get_session(), "ALTER TABLE ks.t ADD b text").await;
     for _ in 0..2 {
         let r = row(caching.execute_unpaged(SELECT, (1i32,)).await.expect("run"));
         let got = r.single_row::<(i32, i32, Option<String>)>().expect("row");
@@ -270,7 +263,7 @@ async fn batch_reprepares(mode: Mode) {
     let mut batch = cql_session::Batch::new(cql_session::BatchType::Logged);
     batch.append_statement(insert.clone());
     batch.append_statement(insert);
-    run(&session, "ALTER TABLE ks.t ADD b text").await;
+    common::run(&session, "ALTER TABLE ks.t ADD b text").await;
     session
         .batch(&batch, ((2i32, 20i32), (3i32, 30i32)))
         .await

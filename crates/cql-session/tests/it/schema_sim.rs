@@ -6,22 +6,15 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use cql_session::Consistency;
 use cql_session::cluster::ReplicationStrategy;
 use cql_session::errors::DbError;
 use cql_session::statement::Statement;
-use cql_session::{Consistency, Session};
 use cql_sim::SimCluster;
 
 use crate::common;
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-async fn run(session: &Session, q: &str) {
-    session
-        .query_unpaged(q, ())
-        .await
-        .unwrap_or_else(|e| panic!("{q}: {e}"));
-}
 
 #[tokio::test]
 async fn replication_factor_shorthand_and_local_quorum() {
@@ -33,8 +26,8 @@ async fn replication_factor_shorthand_and_local_quorum() {
             .await
             .expect("sim cluster");
         let session = common::connect(cluster.contact_point()).await;
-        run(&session, "CREATE KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'replication_factor': 2}").await;
-        run(&session, "CREATE TABLE ks.t (k int PRIMARY KEY, v int)").await;
+        common::run(&session, "CREATE KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'replication_factor': 2}").await;
+        common::run(&session, "CREATE TABLE ks.t (k int PRIMARY KEY, v int)").await;
         session.refresh_metadata().await.unwrap();
         let state = session.get_cluster_state();
         let ks = state.keyspace("ks").expect("keyspace ks");
@@ -73,10 +66,10 @@ async fn counter_tables_and_indexes_in_metadata() {
     common::bounded(LIMIT, async {
         let cluster = SimCluster::builder().nodes(1).start().await.unwrap();
         let session = common::connect(cluster.contact_point()).await;
-        run(&session, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
-        run(&session, "CREATE TABLE ks.c (k int PRIMARY KEY, n counter)").await;
-        run(&session, "CREATE TABLE ks.t (k int PRIMARY KEY, v int, tags set<text>)").await;
-        run(&session, "CREATE INDEX tags_idx ON ks.t (tags)").await;
+        common::run(&session, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").await;
+        common::run(&session, "CREATE TABLE ks.c (k int PRIMARY KEY, n counter)").await;
+        common::run(&session, "CREATE TABLE ks.t (k int PRIMARY KEY, v int, tags set<text>)").await;
+        common::run(&session, "CREATE INDEX tags_idx ON ks.t (tags)").await;
         session.refresh_metadata().await.unwrap();
         let state = session.get_cluster_state();
         let ks = state.keyspace("ks").expect("keyspace ks");
@@ -85,17 +78,8 @@ async fn counter_tables_and_indexes_in_metadata() {
         assert_eq!(n.typ, proto::ColumnType::Counter);
         assert_eq!(ks.indexes, vec!["tags_idx".to_owned()]);
 
-        run(&session, "INSERT INTO ks.t (k, v, tags) VALUES (1, 1, {'a'})").await;
-        let rows = session
-            .query_unpaged("SELECT k FROM ks.t WHERE tags CONTAINS 'a'", ())
-            .await
-            .unwrap()
-            .into_rows_result()
-            .unwrap()
-            .rows::<(i32,)>()
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
+        common::run(&session, "INSERT INTO ks.t (k, v, tags) VALUES (1, 1, {'a'})").await;
+        let rows = common::rows::<(i32,)>(&session, "SELECT k FROM ks.t WHERE tags CONTAINS 'a'").await;
         assert_eq!(rows, vec![(1,)]);
     })
     .await;
@@ -106,9 +90,9 @@ async fn materialized_views_in_metadata_and_queries() {
     common::bounded(LIMIT, async {
         let cluster = SimCluster::builder().nodes(2).start().await.unwrap();
         let session = common::connect(cluster.contact_point()).await;
-        run(&session, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}").await;
-        run(&session, "CREATE TABLE ks.t (k int PRIMARY KEY, g text, v int)").await;
-        run(&session, "CREATE MATERIALIZED VIEW ks.by_g AS SELECT k, g, v FROM ks.t WHERE g IS NOT NULL AND k IS NOT NULL PRIMARY KEY (g, k)").await;
+        common::run(&session, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}").await;
+        common::run(&session, "CREATE TABLE ks.t (k int PRIMARY KEY, g text, v int)").await;
+        common::run(&session, "CREATE MATERIALIZED VIEW ks.by_g AS SELECT k, g, v FROM ks.t WHERE g IS NOT NULL AND k IS NOT NULL PRIMARY KEY (g, k)").await;
         session.refresh_metadata().await.unwrap();
         let state = session.get_cluster_state();
         let ks = state.keyspace("ks").expect("keyspace ks");
@@ -125,16 +109,7 @@ async fn materialized_views_in_metadata_and_queries() {
         for (k, g) in [(1, "a"), (2, "b"), (3, "a")] {
             session.execute_unpaged(&insert, (k, g, k * 10)).await.unwrap();
         }
-        let rows = session
-            .query_unpaged("SELECT k, v FROM ks.by_g WHERE g = 'a'", ())
-            .await
-            .unwrap()
-            .into_rows_result()
-            .unwrap()
-            .rows::<(i32, i32)>()
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
+        let rows = common::rows::<(i32, i32)>(&session, "SELECT k, v FROM ks.by_g WHERE g = 'a'").await;
         assert_eq!(rows, vec![(1, 10), (3, 30)]);
     })
     .await;

@@ -12,7 +12,7 @@ use cql_session::statement::batch::BatchStatement;
 use cql_session::value::Row;
 use cql_session::{
     Batch, BatchType, CachingSession, CachingSessionBuilder, ExecutionProfile, PagingState,
-    Session, SessionBuilder, Statement,
+    Session, Statement,
 };
 use cql_sim::server::faults;
 use cql_sim::{FaultAction, SimCluster};
@@ -25,17 +25,20 @@ use proto::codes::Opcode;
 /// Every test is bounded: a hung request fails the test instead of hanging it.
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// A simulated cluster of `nodes` nodes (one shard each) on a loopback subnet of its own.
+/// A simulated cluster of `nodes` nodes (one shard each).
 async fn start(nodes: usize) -> SimCluster {
-    SimCluster::builder()
-        .nodes(nodes)
-        .start()
-        .await
-        .expect("sim cluster")
+    common::sim(nodes, 1).await
 }
 
 async fn connect(cluster: &SimCluster) -> Session {
     common::connect(cluster.contact_point()).await
+}
+
+/// [`start`], a session connected to it, and `ks.t` with one replica.
+async fn start_with_ks_t(nodes: usize) -> (SimCluster, Session) {
+    let (cluster, session) = common::sim_session(nodes, 1).await;
+    create_ks_t(&session, 1).await;
+    (cluster, session)
 }
 
 /// The PREPARE requests all nodes received so far.
@@ -47,14 +50,6 @@ fn prepares(cluster: &SimCluster) -> u64 {
         .sum()
 }
 
-async fn setup(session: &Session) {
-    setup_rf(session, 1).await;
-}
-
-async fn setup_rf(session: &Session, rf: usize) {
-    create_ks_t(session, rf).await;
-}
-
 async fn bounded<F: Future>(f: F) -> F::Output {
     common::bounded(LIMIT, f).await
 }
@@ -62,9 +57,7 @@ async fn bounded<F: Future>(f: F) -> F::Output {
 #[tokio::test]
 async fn unprepared_and_prepared_statements_round_trip_data() {
     bounded(async {
-        let cluster = start(1).await;
-        let session = connect(&cluster).await;
-        setup(&session).await;
+        let (_cluster, session) = start_with_ks_t(1).await;
 
         // Unprepared with values: prepared under the hood, values type-checked.
         session
@@ -153,9 +146,7 @@ async fn fill(session: &Session, n: i32) {
 #[tokio::test]
 async fn paging_returns_every_row_exactly_once() {
     bounded(async {
-        let cluster = start(1).await;
-        let session = connect(&cluster).await;
-        setup(&session).await;
+        let (_cluster, session) = start_with_ks_t(1).await;
         fill(&session, 10_000).await;
 
         let before = session.get_metrics().get_queries_iter_num();
@@ -243,9 +234,7 @@ async fn paging_returns_every_row_exactly_once() {
 #[tokio::test]
 async fn batches_apply_every_statement() {
     bounded(async {
-        let cluster = start(1).await;
-        let session = connect(&cluster).await;
-        setup(&session).await;
+        let (_cluster, session) = start_with_ks_t(1).await;
         let insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
             .await
@@ -313,9 +302,7 @@ async fn batches_apply_every_statement() {
 #[tokio::test]
 async fn unprepared_statements_are_reprepared_transparently() {
     bounded(async {
-        let cluster = start(1).await;
-        let session = connect(&cluster).await;
-        setup(&session).await;
+        let (cluster, session) = start_with_ks_t(1).await;
         let insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
             .await
@@ -341,9 +328,7 @@ async fn unprepared_statements_are_reprepared_transparently() {
 #[tokio::test]
 async fn server_errors_are_typed() {
     bounded(async {
-        let cluster = start(1).await;
-        let session = connect(&cluster).await;
-        setup(&session).await;
+        let (_cluster, session) = start_with_ks_t(1).await;
 
         let err = session
             .query_unpaged("SELEKT * FROM ks.t", ())
@@ -379,9 +364,7 @@ async fn server_errors_are_typed() {
 #[tokio::test]
 async fn bad_values_fail_before_a_round_trip() {
     bounded(async {
-        let cluster = start(1).await;
-        let session = connect(&cluster).await;
-        setup(&session).await;
+        let (cluster, session) = start_with_ks_t(1).await;
         let insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
             .await
@@ -419,9 +402,7 @@ async fn bad_values_fail_before_a_round_trip() {
 #[tokio::test]
 async fn retries_follow_idempotence_and_record_attempts() {
     bounded(async {
-        let cluster = start(2).await;
-        let session = connect(&cluster).await;
-        setup(&session).await;
+        let (cluster, session) = start_with_ks_t(2).await;
         let mut insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
             .await
@@ -509,9 +490,7 @@ async fn retries_follow_idempotence_and_record_attempts() {
 #[tokio::test]
 async fn request_timeout_is_typed_and_bounded() {
     bounded(async {
-        let cluster = start(1).await;
-        let session = connect(&cluster).await;
-        setup(&session).await;
+        let (cluster, session) = start_with_ks_t(1).await;
         let mut stmt = Statement::new("SELECT * FROM ks.t WHERE pk = 1");
         stmt.set_request_timeout(Some(Duration::from_millis(200)));
         common::on_next(&cluster, 0, FaultAction::Drop);
@@ -545,13 +524,11 @@ async fn speculative_execution_answers_from_the_faster_node() {
             )))
             .build()
             .into_handle();
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .default_execution_profile_handle(profile)
-            .build()
-            .await
-            .unwrap();
-        setup(&session).await;
+        let session = common::connect_with(cluster.contact_point(), |b| {
+            b.default_execution_profile_handle(profile)
+        })
+        .await;
+        create_ks_t(&session, 1).await;
         let mut stmt = Statement::new("SELECT * FROM ks.t WHERE pk = 1");
         stmt.set_is_idempotent(true);
         // Node 0 never answers its next request; when it goes first, the speculative attempt
@@ -573,9 +550,7 @@ async fn speculative_execution_answers_from_the_faster_node() {
 #[tokio::test]
 async fn keyspaces_schema_agreement_and_caching() {
     bounded(async {
-        let cluster = start(2).await;
-        let session = connect(&cluster).await;
-        setup(&session).await;
+        let (cluster, session) = start_with_ks_t(2).await;
         assert_eq!(session.get_keyspace(), None);
         session.use_keyspace("ks", false).await.unwrap();
         assert_eq!(
@@ -638,9 +613,8 @@ async fn keyspaces_schema_agreement_and_caching() {
 #[tokio::test]
 async fn caching_session_builder_shares_the_session_and_prepares_batches() {
     bounded(async {
-        let cluster = start(1).await;
-        let session = std::sync::Arc::new(connect(&cluster).await);
-        setup(&session).await;
+        let (cluster, session) = start_with_ks_t(1).await;
+        let session = std::sync::Arc::new(session);
         let caching = CachingSessionBuilder::new_shared(session.clone())
             .max_capacity(8)
             .use_cached_result_metadata(true)
@@ -691,9 +665,7 @@ async fn caching_session_builder_shares_the_session_and_prepares_batches() {
 #[tokio::test]
 async fn prepared_statements_are_routed_to_their_replica() {
     bounded(async {
-        let cluster = start(3).await;
-        let session = connect(&cluster).await;
-        setup(&session).await;
+        let (cluster, session) = start_with_ks_t(3).await;
         let insert = session
             .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
             .await
@@ -724,13 +696,11 @@ async fn prepared_statements_are_routed_to_their_replica() {
 async fn tracing_metrics_and_close() {
     bounded(async {
         let cluster = start(1).await;
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .tracing_info_fetch_attempts(std::num::NonZeroU32::new(2).unwrap())
-            .build()
-            .await
-            .unwrap();
-        setup(&session).await;
+        let session = common::connect_with(cluster.contact_point(), |b| {
+b.tracing_info_fetch_attempts(std::num::NonZeroU32::new(2).unwrap())
+})
+.await;
+        create_ks_t(&session, 1).await;
         let mut stmt = Statement::new("SELECT * FROM ks.t WHERE pk = 1");
         stmt.set_tracing(true);
         let res = session.query_unpaged(stmt, ()).await.unwrap();
@@ -786,9 +756,7 @@ async fn tracing_metrics_and_close() {
 #[tokio::test]
 async fn a_pager_outlives_its_session() {
     bounded(async {
-        let cluster = start(1).await;
-        let session = connect(&cluster).await;
-        setup(&session).await;
+        let (_cluster, session) = start_with_ks_t(1).await;
         fill(&session, 50).await;
         let pager = session
             .query_iter(
@@ -812,9 +780,7 @@ async fn a_pager_outlives_its_session() {
 #[tokio::test]
 async fn the_pager_requests_the_next_page_before_the_current_one_is_consumed() {
     bounded(async {
-        let cluster = start(1).await;
-        let session = connect(&cluster).await;
-        setup(&session).await;
+        let (cluster, session) = start_with_ks_t(1).await;
         fill(&session, 50).await;
         let node = cluster.node(0);
         // Prepared, so that every page is an EXECUTE, counted apart from background QUERYs.
@@ -852,9 +818,8 @@ async fn the_pager_requests_the_next_page_before_the_current_one_is_consumed() {
 #[tokio::test]
 async fn close_lets_requests_in_flight_finish() {
     bounded(async {
-        let cluster = start(1).await;
-        let session = std::sync::Arc::new(connect(&cluster).await);
-        setup(&session).await;
+        let (cluster, session) = start_with_ks_t(1).await;
+        let session = std::sync::Arc::new(session);
         // Prepared, so that the slow request is the one EXECUTE the node receives.
         let select = session
             .prepare("SELECT * FROM ks.t WHERE pk = 1")
@@ -928,7 +893,7 @@ async fn a_stopped_node_is_routed_around() {
         let cluster = start(2).await;
         let session = connect(&cluster).await;
         // Both nodes hold every row, so node 0 alone can answer.
-        setup_rf(&session, 2).await;
+        create_ks_t(&session, 2).await;
         // Prepared, so that the reads are the EXECUTEs node 0 counts.
         let mut select = session
             .prepare("SELECT * FROM ks.t WHERE pk = 1")

@@ -8,27 +8,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use cql_session::Session;
 use cql_session::errors::{ExecutionError, NotSentReason, RequestAttemptError, ThrottleError};
 use cql_session::policies::throttle::{ConcurrencyLimitingThrottler, RateLimitingThrottler};
 use cql_session::statement::PreparedStatement;
-use cql_session::{Session, SessionBuilder};
 use cql_sim::SimCluster;
+use cql_testkit::wait_until;
 use futures::future::join_all;
 use proto::codes::Opcode;
 
-use crate::common::{bounded, create_ks_t};
+use crate::common::{self, bounded, create_ks_t};
 
 fn nz(n: usize) -> NonZeroUsize {
     NonZeroUsize::new(n).expect("non-zero")
 }
 
 async fn cluster() -> SimCluster {
-    SimCluster::builder()
-        .nodes(1)
-        .shards(1)
-        .start()
-        .await
-        .expect("sim cluster")
+    common::sim(1, 1).await
 }
 
 async fn insert(session: &Session) -> PreparedStatement {
@@ -41,13 +37,12 @@ async fn insert(session: &Session) -> PreparedStatement {
 
 /// Waits (bounded) until `done` holds.
 async fn until(done: impl Fn() -> bool) {
-    for _ in 0..2_000 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    panic!("condition not reached within 2 s");
+    wait_until(
+        Duration::from_secs(2),
+        "the throttled requests' state",
+        done,
+    )
+    .await;
 }
 
 // A current-thread runtime: a finished request's caller counts it before the next one starts,
@@ -57,12 +52,10 @@ async fn a_concurrency_limit_of_8_holds_at_the_server_and_all_200_succeed() {
     bounded(Duration::from_secs(60), async {
         let cluster = cluster().await;
         let throttler = Arc::new(ConcurrencyLimitingThrottler::new(nz(8), 1_000));
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .request_throttler(throttler.clone())
-            .build()
-            .await
-            .expect("connect");
+        let session = common::connect_with(cluster.contact_point(), |b| {
+            b.request_throttler(throttler.clone())
+        })
+        .await;
         let insert = insert(&session).await;
         cluster.node(0).set_delay(Some(Duration::from_millis(20)));
         let base = cluster.node(0).request_count_of(Opcode::EXECUTE);
@@ -110,12 +103,10 @@ async fn beyond_the_queue_a_request_gets_the_typed_throttle_error() {
     bounded(Duration::from_secs(30), async {
         let cluster = cluster().await;
         let throttler = Arc::new(ConcurrencyLimitingThrottler::new(nz(1), 0));
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .request_throttler(throttler.clone())
-            .build()
-            .await
-            .expect("connect");
+        let session = common::connect_with(cluster.contact_point(), |b| {
+            b.request_throttler(throttler.clone())
+        })
+        .await;
         let insert = insert(&session).await;
         cluster.node(0).set_delay(Some(Duration::from_millis(300)));
         let first = session.execute_unpaged(&insert, (1,));
@@ -148,11 +139,7 @@ async fn a_profile_throttler_limits_its_statements_only() {
     bounded(Duration::from_secs(30), async {
         let cluster = cluster().await;
         // No session-wide throttler: only the profile's statements are limited.
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .build()
-            .await
-            .expect("connect");
+        let session = common::connect(cluster.contact_point()).await;
         let plain = insert(&session).await;
         let throttler = Arc::new(ConcurrencyLimitingThrottler::new(nz(1), 0));
         let profile = cql_session::ExecutionProfile::builder()
@@ -197,12 +184,10 @@ async fn dropped_futures_give_their_places_and_permits_back() {
         let cluster = cluster().await;
         let throttler = Arc::new(ConcurrencyLimitingThrottler::new(nz(1), 1_000));
         let session = Arc::new(
-            SessionBuilder::new()
-                .known_node(cluster.contact_point().to_string())
-                .request_throttler(throttler.clone())
-                .build()
-                .await
-                .expect("connect"),
+            common::connect_with(cluster.contact_point(), |b| {
+                b.request_throttler(throttler.clone())
+            })
+            .await,
         );
         let insert = insert(&session).await;
         cluster.node(0).set_delay(Some(Duration::from_millis(200)));
@@ -236,12 +221,10 @@ async fn a_rate_limit_of_200_per_second_paces_400_requests() {
     bounded(Duration::from_secs(60), async {
         let cluster = cluster().await;
         let rate = NonZeroU32::new(200).expect("non-zero");
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .request_throttler(Arc::new(RateLimitingThrottler::new(rate, 1_000)))
-            .build()
-            .await
-            .expect("connect");
+        let session = common::connect_with(cluster.contact_point(), |b| {
+            b.request_throttler(Arc::new(RateLimitingThrottler::new(rate, 1_000)))
+        })
+        .await;
         let insert = insert(&session).await;
         // Let the setup's requests' tokens refill: the burst is 20.
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -261,13 +244,11 @@ async fn a_rate_limit_of_200_per_second_paces_400_requests() {
 async fn a_full_connection_fails_fast_with_the_typed_in_flight_error() {
     bounded(Duration::from_secs(30), async {
         let cluster = cluster().await;
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .connection_max_in_flight(nz(1))
-            .connection_backpressure(cql_session::client::session_builder::Backpressure::Error)
-            .build()
-            .await
-            .expect("connect");
+        let session = common::connect_with(cluster.contact_point(), |b| {
+            b.connection_max_in_flight(nz(1))
+                .connection_backpressure(cql_session::client::session_builder::Backpressure::Error)
+        })
+        .await;
         let insert = insert(&session).await;
         cluster.node(0).set_delay(Some(Duration::from_millis(300)));
         let base = cluster.node(0).request_count_of(Opcode::EXECUTE);
@@ -302,12 +283,10 @@ async fn a_full_connection_fails_fast_with_the_typed_in_flight_error() {
 async fn a_full_connection_that_waits_runs_requests_one_at_a_time() {
     bounded(Duration::from_secs(30), async {
         let cluster = cluster().await;
-        let session = SessionBuilder::new()
-            .known_node(cluster.contact_point().to_string())
-            .connection_max_in_flight(nz(1))
-            .build()
-            .await
-            .expect("connect");
+        let session = common::connect_with(cluster.contact_point(), |b| {
+            b.connection_max_in_flight(nz(1))
+        })
+        .await;
         let insert = insert(&session).await;
         cluster.node(0).set_delay(Some(Duration::from_millis(100)));
         let started = Instant::now();

@@ -11,6 +11,15 @@ use cql_sim::{SimCluster, SimTls};
 
 use crate::common;
 
+/// A cluster serving TLS with `tls` on `port` only (no shard-aware TLS port).
+async fn tls_cluster(tls: SimTls, port: u16) -> SimCluster {
+    SimCluster::builder()
+        .tls(tls.port(port).shard_aware_port(None))
+        .start()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_run_over_tls_to_every_node_and_shard() {
     common::bounded(Duration::from_secs(60), async {
@@ -69,16 +78,8 @@ async fn sessions_run_over_tls_to_every_node_and_shard() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_not_trusting_the_ca_does_not_connect() {
     common::bounded(Duration::from_secs(60), async {
-        let cluster = SimCluster::builder()
-            .tls(SimTls::generated().port(19644).shard_aware_port(None))
-            .start()
-            .await
-            .unwrap();
-        let other = SimCluster::builder()
-            .tls(SimTls::generated().port(19645).shard_aware_port(None))
-            .start()
-            .await
-            .unwrap();
+        let cluster = tls_cluster(SimTls::generated(), 19644).await;
+        let other = tls_cluster(SimTls::generated(), 19645).await;
         let tls = TlsConfig::new(vec![other.tls_ca_der().unwrap()], None).unwrap();
         let err = SessionBuilder::new()
             .known_node(cluster.node(0).ssl_addr().unwrap().to_string())
@@ -112,16 +113,7 @@ async fn refused(addr: std::net::SocketAddr, tls: Option<TlsConfig>) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_certificate_is_refused() {
     common::bounded(Duration::from_secs(60), async {
-        let cluster = SimCluster::builder()
-            .tls(
-                SimTls::generated()
-                    .node_cert_expired()
-                    .port(19646)
-                    .shard_aware_port(None),
-            )
-            .start()
-            .await
-            .unwrap();
+        let cluster = tls_cluster(SimTls::generated().node_cert_expired(), 19646).await;
         let tls = TlsConfig::new(vec![cluster.tls_ca_der().unwrap()], None).unwrap();
         let text = refused(cluster.node(0).ssl_addr().unwrap(), Some(tls)).await;
         let node = cluster.node(0).ssl_addr().unwrap();
@@ -138,16 +130,12 @@ async fn an_expired_certificate_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_for_another_name_is_refused() {
     common::bounded(Duration::from_secs(60), async {
-        let cluster = SimCluster::builder()
-            .tls(
-                SimTls::generated()
-                    .node_cert_names(vec!["db.example.invalid".into(), "127.0.0.99".into()])
-                    .port(19647)
-                    .shard_aware_port(None),
-            )
-            .start()
-            .await
-            .unwrap();
+        let cluster = tls_cluster(
+            SimTls::generated()
+                .node_cert_names(vec!["db.example.invalid".into(), "127.0.0.99".into()]),
+            19647,
+        )
+        .await;
         let tls = TlsConfig::new(vec![cluster.tls_ca_der().unwrap()], None).unwrap();
         let text = refused(cluster.node(0).ssl_addr().unwrap(), Some(tls)).await;
         assert!(
@@ -164,11 +152,7 @@ async fn a_certificate_for_another_name_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plaintext_to_the_tls_port_and_tls_to_the_plain_port_fail_cleanly() {
     common::bounded(Duration::from_secs(60), async {
-        let cluster = SimCluster::builder()
-            .tls(SimTls::generated().port(19648).shard_aware_port(None))
-            .start()
-            .await
-            .unwrap();
+        let cluster = tls_cluster(SimTls::generated(), 19648).await;
         // CQL in the clear to the SSL port: the server's TLS handshake fails on it.
         let text = refused(cluster.node(0).ssl_addr().unwrap(), None).await;
         assert!(!text.is_empty());
@@ -201,11 +185,7 @@ async fn plaintext_to_the_tls_port_and_tls_to_the_plain_port_fail_cleanly() {
 async fn a_rustls_client_config_is_taken_as_the_scylla_crate_takes_it() {
     use cql_session::tls::rustls;
     common::bounded(Duration::from_secs(60), async {
-        let cluster = SimCluster::builder()
-            .tls(SimTls::generated().port(19649).shard_aware_port(None))
-            .start()
-            .await
-            .unwrap();
+        let cluster = tls_cluster(SimTls::generated(), 19649).await;
         let mut roots = rustls::RootCertStore::empty();
         roots.add(cluster.tls_ca_der().unwrap()).unwrap();
         let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(

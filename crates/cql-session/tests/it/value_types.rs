@@ -116,16 +116,9 @@ async fn row_builder_by_index_and_name_end_to_end() {
             .await
             .expect("update");
 
-        let rows = session
-            .query_unpaged("SELECT s, n FROM ks.v WHERE pk = 1", ())
-            .await
-            .unwrap()
-            .into_rows_result()
-            .unwrap()
-            .rows::<(String, Option<i32>)>()
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
+        let rows =
+            common::rows::<(String, Option<i32>)>(&session, "SELECT s, n FROM ks.v WHERE pk = 1")
+                .await;
         assert_eq!(rows, vec![("hello".to_owned(), Some(7))]);
 
         // A builder made for another statement is refused.

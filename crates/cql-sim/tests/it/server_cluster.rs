@@ -303,25 +303,12 @@ async fn a_batch_that_cannot_reach_its_consistency_writes_nothing() {
     let down = cluster.node(2);
     let keys: Vec<i32> = (0..30).collect();
     assert!(keys.iter().any(|k| down.is_replica("b", int_token(*k))));
-    let statements = keys
-        .iter()
-        .map(|k| proto::request::BatchStatement {
-            kind: proto::request::BatchStatementKind::Query(
-                format!("INSERT INTO b.t (k, v) VALUES ({k}, 1)").into(),
-            ),
-            values: SerializedValues::new(),
-        })
-        .collect();
     let r = c
-        .request(&Request::Batch(proto::request::Batch {
-            batch_type: proto::BatchType::LOGGED,
-            statements,
-            consistency: Consistency::ONE,
-            serial_consistency: None,
-            timestamp: None,
-            keyspace: None,
-            now_in_seconds: None,
-        }))
+        .request(&query_batch(
+            proto::BatchType::LOGGED,
+            keys.iter()
+                .map(|k| format!("INSERT INTO b.t (k, v) VALUES ({k}, 1)")),
+        ))
         .await
         .response;
     assert_eq!(unavailable(&r), (Consistency::ONE, 1, 0));

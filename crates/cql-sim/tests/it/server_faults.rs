@@ -378,24 +378,11 @@ async fn tracing_writes_sessions_and_events() {
 async fn unlogged_batch_over_many_partitions_warns() {
     let cluster = SimCluster::builder().nodes(1).start().await.unwrap();
     let mut c = setup(&cluster, 1).await;
-    let statements = (0..12)
-        .map(|i| proto::request::BatchStatement {
-            kind: proto::request::BatchStatementKind::Query(
-                format!("INSERT INTO f.t (k, v) VALUES ({i}, {i})").into(),
-            ),
-            values: Default::default(),
-        })
-        .collect();
     let r = c
-        .request(&Request::Batch(proto::request::Batch {
-            batch_type: proto::BatchType::UNLOGGED,
-            statements,
-            consistency: Consistency::ONE,
-            serial_consistency: None,
-            timestamp: None,
-            keyspace: None,
-            now_in_seconds: None,
-        }))
+        .request(&query_batch(
+            proto::BatchType::UNLOGGED,
+            (0..12).map(|i| format!("INSERT INTO f.t (k, v) VALUES ({i}, {i})")),
+        ))
         .await;
     assert!(
         matches!(r.response, Response::Result(ResultBody::Void)),

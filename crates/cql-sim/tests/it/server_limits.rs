@@ -9,7 +9,7 @@ use cql_testkit::RawClient;
 use cql_testkit::query::{column, error_code, int_values, values};
 use proto::codes::{BatchType, Consistency, ErrorCode};
 use proto::request::SerializedValuesBuilder;
-use proto::request::{Batch, BatchStatement, BatchStatementKind, Request, Startup};
+use proto::request::{Batch, BatchStatement, BatchStatementKind, Request};
 use proto::response::{RateLimitReached, Response, ResultBody};
 use proto::{CqlValue, RawValue};
 
@@ -21,13 +21,12 @@ async fn client(cluster: &SimCluster, extension: bool) -> RawClient {
     let mut c = RawClient::connect(cluster.contact_point())
         .await
         .expect("connects");
-    let mut options = proto::StringMap::new();
-    options.insert("CQL_VERSION".to_owned(), "3.0.0".to_owned());
-    if extension {
-        options.insert("SCYLLA_RATE_LIMIT_ERROR".to_owned(), String::new());
-    }
-    let r = c.request(&Request::Startup(Startup { options })).await;
-    assert!(matches!(r.response, Response::Ready), "{:?}", r.response);
+    let options: &[_] = if extension {
+        &[("SCYLLA_RATE_LIMIT_ERROR", "")]
+    } else {
+        &[]
+    };
+    c.startup_with(options).await;
     c
 }
 

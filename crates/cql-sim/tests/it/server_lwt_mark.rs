@@ -5,7 +5,7 @@ use cql_sim::SimCluster;
 use cql_testkit::{RawClient, TIMEOUT};
 use proto::codes::Opcode;
 use proto::frame::decode_response;
-use proto::request::{Prepare, Request, Startup};
+use proto::request::{Prepare, Request};
 use proto::response::{Response, ResultBody};
 
 const KS: &str =
@@ -17,13 +17,8 @@ const VALUE: &str = "LWT_OPTIMIZATION_META_BIT_MASK=2147483648";
 
 /// STARTUP, with the extension enabled when `lwt` is set.
 async fn startup(c: &mut RawClient, lwt: bool) {
-    let mut options = proto::StringMap::new();
-    options.insert("CQL_VERSION".to_owned(), "3.0.0".to_owned());
-    if lwt {
-        options.insert(KEY.to_owned(), VALUE.to_owned());
-    }
-    let r = c.request(&Request::Startup(Startup { options })).await;
-    assert!(matches!(r.response, Response::Ready), "{:?}", r.response);
+    let options: &[_] = if lwt { &[(KEY, VALUE)] } else { &[] };
+    c.startup_with(options).await;
 }
 
 /// PREPAREs `q` and returns the prepared metadata flags as they are on the wire: the `[int]`

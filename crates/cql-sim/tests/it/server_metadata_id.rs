@@ -2,17 +2,13 @@
 //! statements of the table, and with Scylla's `SCYLLA_USE_METADATA_ID` a stale result
 //! metadata id gets METADATA_CHANGED with the new id and the full metadata.
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
 use cql_sim::SimCluster;
 use cql_testkit::query::params;
 use cql_testkit::{RawClient, TIMEOUT};
 use proto::codes::{Consistency, ErrorCode, Opcode};
 use proto::frame::{BodyExtensions, DecodeOptions, decode_response_with};
-use proto::request::{
-    Execute, Prepare, Request, SerializedValues, SerializedValuesBuilder, Startup,
-};
+use proto::request::{Execute, Prepare, Request, SerializedValues, SerializedValuesBuilder};
 use proto::response::{ErrorDetails, Prepared, Response, ResultBody, Rows};
 use proto::{ColumnType, RawValue};
 
@@ -23,14 +19,8 @@ const SELECT: &str = "SELECT * FROM ks.t WHERE k = ?";
 
 /// STARTUP, with `SCYLLA_USE_METADATA_ID` when `metadata_id`.
 async fn startup(c: &mut RawClient, metadata_id: bool) {
-    let mut options = HashMap::new();
-    options.insert("CQL_VERSION".to_owned(), "3.0.0".to_owned());
-    if metadata_id {
-        options.insert(KEY.to_owned(), String::new());
-    }
-    let options = options.into_iter().collect();
-    let r = c.request(&Request::Startup(Startup { options })).await;
-    assert!(matches!(r.response, Response::Ready), "{:?}", r.response);
+    let options: &[_] = if metadata_id { &[(KEY, "")] } else { &[] };
+    c.startup_with(options).await;
 }
 
 /// Sends `req` and decodes the answer with the extension on or off (the raw client decodes

@@ -8,7 +8,7 @@ use cql_testkit::RawClient;
 use cql_testkit::query::{column, error_code, int_values, params, values};
 use proto::codes::{Consistency, ErrorCode};
 use proto::frame::ResponseEnvelope;
-use proto::request::{Execute, Request, Startup};
+use proto::request::{Execute, Request};
 use proto::response::{Response, ResultBody};
 use proto::scylla::{TABLETS_ROUTING_V1, TABLETS_ROUTING_V1_PAYLOAD_KEY};
 use proto::{CqlValue, TabletRoutingInfo};
@@ -38,13 +38,12 @@ async fn connect(
         .connect_in_process_to_shard(shard)
         .expect("node up");
     let mut client = RawClient::from_stream(stream);
-    let mut options = proto::StringMap::new();
-    options.insert("CQL_VERSION".to_owned(), "3.0.0".to_owned());
-    if tablets {
-        options.insert(TABLETS_ROUTING_V1.to_owned(), String::new());
-    }
-    let r = client.request(&Request::Startup(Startup { options })).await;
-    assert!(matches!(r.response, Response::Ready), "{:?}", r.response);
+    let options: &[_] = if tablets {
+        &[(TABLETS_ROUTING_V1, "")]
+    } else {
+        &[]
+    };
+    client.startup_with(options).await;
     client
 }
 

@@ -122,19 +122,36 @@ fn no_reprepare(_: &Bytes) -> Option<proto::Text> {
     None
 }
 
+/// Runs `query()` over the plan `targets`, with nothing to re-prepare.
+async fn run(
+    targets: Vec<Scripted>,
+    opts: &ExecOptions<'_>,
+) -> Result<SuccessfulResponse, ExecutionError> {
+    execute(targets.into_iter(), &mut query(), opts, &no_reprepare).await
+}
+
+/// [`run`] with `speculation`.
+async fn run_speculative(
+    targets: Vec<Scripted>,
+    opts: &ExecOptions<'_>,
+    speculation: Option<Speculation>,
+) -> Result<SuccessfulResponse, ExecutionError> {
+    execute_speculative(
+        targets.into_iter(),
+        &mut query(),
+        opts,
+        &no_reprepare,
+        speculation,
+    )
+    .await
+}
+
 #[tokio::test(start_paused = true)]
 async fn first_success_returns_with_one_attempt() {
     let (targets, log) = cluster(vec![vec![void()], vec![]]);
     let m = Metrics::new();
     let policy = DefaultRetryPolicy::new();
-    let out = execute(
-        targets.into_iter(),
-        &mut query(),
-        &opts(&policy, &m, false),
-        &no_reprepare,
-    )
-    .await
-    .unwrap();
+    let out = run(targets, &opts(&policy, &m, false)).await.unwrap();
     assert!(matches!(out.body, ResultBody::Void));
     assert_eq!(log.lock().unwrap().len(), 1);
     assert_eq!(m.get_retries_num(), 0);
@@ -155,14 +172,7 @@ async fn unavailable_moves_to_the_next_node_and_records_attempts() {
     let (targets, log) = cluster(vec![vec![unavailable()], vec![unavailable()], vec![void()]]);
     let m = Metrics::new();
     let policy = DefaultRetryPolicy::new();
-    let err = execute(
-        targets.into_iter(),
-        &mut query(),
-        &opts(&policy, &m, false),
-        &no_reprepare,
-    )
-    .await
-    .unwrap_err();
+    let err = run(targets, &opts(&policy, &m, false)).await.unwrap_err();
     // Unavailable is retried once only: node 1, node 2, then give up.
     let ExecutionError::LastAttemptError { error, attempts } = &err else {
         panic!("unexpected {err}");
@@ -182,27 +192,13 @@ async fn non_idempotent_write_is_not_retried_after_a_timeout() {
     let (targets, log) = cluster(vec![vec![Step::Hang], vec![void()]]);
     let m = Metrics::new();
     let policy = DefaultRetryPolicy::new();
-    let err = execute(
-        targets.clone().into_iter(),
-        &mut query(),
-        &opts(&policy, &m, false),
-        &no_reprepare,
-    )
-    .await
-    .unwrap_err();
+    let err = run(targets, &opts(&policy, &m, false)).await.unwrap_err();
     assert!(err.is_timeout(), "{err}");
     assert_eq!(log.lock().unwrap().len(), 1);
 
     // The same failure on an idempotent statement moves on to node 2.
     let (targets, log) = cluster(vec![vec![Step::Hang], vec![void()]]);
-    execute(
-        targets.into_iter(),
-        &mut query(),
-        &opts(&policy, &m, true),
-        &no_reprepare,
-    )
-    .await
-    .unwrap();
+    run(targets, &opts(&policy, &m, true)).await.unwrap();
     let log = log.lock().unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(log[1].0.ip().to_string(), "127.0.0.2");
@@ -217,9 +213,7 @@ async fn request_timeout_bounds_all_attempts() {
     o.attempt_timeout = None;
     o.request_timeout = Some(Duration::from_millis(300));
     let start = Instant::now();
-    let err = execute(targets.into_iter(), &mut query(), &o, &no_reprepare)
-        .await
-        .unwrap_err();
+    let err = run(targets, &o).await.unwrap_err();
     assert!(
         matches!(&err, ExecutionError::RequestTimeout { timeout, attempts } if *timeout == Duration::from_millis(300) && attempts.len() == 1),
         "{err}"
@@ -241,14 +235,7 @@ async fn read_timeout_retries_same_node_and_broken_connection_is_recorded() {
     let (targets, log) = cluster(vec![vec![rt, void()], vec![]]);
     let m = Metrics::new();
     let policy = DefaultRetryPolicy::new();
-    execute(
-        targets.into_iter(),
-        &mut query(),
-        &opts(&policy, &m, false),
-        &no_reprepare,
-    )
-    .await
-    .unwrap();
+    run(targets, &opts(&policy, &m, false)).await.unwrap();
     let log = log.lock().unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(log[0].0, log[1].0, "retried on the same node");
@@ -262,14 +249,7 @@ async fn fallthrough_policy_gives_up_at_once() {
     ]);
     let m = Metrics::new();
     let policy = FallthroughRetryPolicy::new();
-    let err = execute(
-        targets.into_iter(),
-        &mut query(),
-        &opts(&policy, &m, true),
-        &no_reprepare,
-    )
-    .await
-    .unwrap_err();
+    let err = run(targets, &opts(&policy, &m, true)).await.unwrap_err();
     assert_eq!(err.db_error(), Some(&DbError::Overloaded));
     assert_eq!(log.lock().unwrap().len(), 1);
 }
@@ -434,14 +414,7 @@ async fn a_policy_can_change_the_consistency() {
         void(),
     ]]);
     let m = Metrics::new();
-    execute(
-        targets.into_iter(),
-        &mut query(),
-        &opts(&Downgrade, &m, false),
-        &no_reprepare,
-    )
-    .await
-    .unwrap();
+    run(targets, &opts(&Downgrade, &m, false)).await.unwrap();
     let cls: Vec<proto::Consistency> = log.lock().unwrap().iter().map(|l| l.2).collect();
     assert_eq!(cls, [proto::Consistency::QUORUM, proto::Consistency::ONE]);
 }
@@ -454,14 +427,7 @@ async fn a_request_that_was_not_sent_moves_on_even_when_not_idempotent() {
     let (targets, log) = cluster(vec![vec![not_sent], vec![void()]]);
     let m = Metrics::new();
     let policy = DefaultRetryPolicy::new();
-    execute(
-        targets.into_iter(),
-        &mut query(),
-        &opts(&policy, &m, false),
-        &no_reprepare,
-    )
-    .await
-    .unwrap();
+    run(targets, &opts(&policy, &m, false)).await.unwrap();
     let log = log.lock().unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(log[1].0.ip().to_string(), "127.0.0.2");
@@ -477,15 +443,9 @@ async fn speculation_races_the_next_node_for_idempotent_requests() {
     let m = Metrics::new();
     let policy = DefaultRetryPolicy::new();
     let start = Instant::now();
-    execute_speculative(
-        targets.into_iter(),
-        &mut query(),
-        &opts(&policy, &m, true),
-        &no_reprepare,
-        spec,
-    )
-    .await
-    .unwrap();
+    run_speculative(targets, &opts(&policy, &m, true), spec)
+        .await
+        .unwrap();
     assert_eq!(start.elapsed(), Duration::from_millis(100));
     assert_eq!(m.get_speculative_executions_num(), 1);
     let nodes: Vec<String> = log
@@ -498,15 +458,9 @@ async fn speculation_races_the_next_node_for_idempotent_requests() {
 
     // Not idempotent: no speculation, the attempt times out.
     let (targets, log) = cluster(vec![vec![Step::Hang], vec![void()]]);
-    let err = execute_speculative(
-        targets.into_iter(),
-        &mut query(),
-        &opts(&policy, &m, false),
-        &no_reprepare,
-        spec,
-    )
-    .await
-    .unwrap_err();
+    let err = run_speculative(targets, &opts(&policy, &m, false), spec)
+        .await
+        .unwrap_err();
     assert!(err.is_timeout(), "{err}");
     assert_eq!(log.lock().unwrap().len(), 1);
     assert_eq!(m.get_speculative_executions_num(), 1);
@@ -522,15 +476,9 @@ async fn speculation_returns_an_error_only_when_every_fiber_failed() {
     let (targets, log) = cluster(vec![vec![syntax()], vec![syntax()]]);
     let m = Metrics::new();
     let policy = DefaultRetryPolicy::new();
-    let err = execute_speculative(
-        targets.into_iter(),
-        &mut query(),
-        &opts(&policy, &m, true),
-        &no_reprepare,
-        spec,
-    )
-    .await
-    .unwrap_err();
+    let err = run_speculative(targets, &opts(&policy, &m, true), spec)
+        .await
+        .unwrap_err();
     assert_eq!(err.db_error(), Some(&DbError::SyntaxError));
     // The first fiber failed at once, before any speculation.
     assert_eq!(log.lock().unwrap().len(), 1);
@@ -550,9 +498,7 @@ async fn an_idempotent_attempt_on_an_unresponsive_node_moves_to_a_responsive_one
     let mut o = opts(&policy, &m, true);
     o.failover_check = Some(Duration::from_millis(100));
     let start = Instant::now();
-    let out = execute(targets.into_iter(), &mut query(), &o, &no_reprepare)
-        .await
-        .unwrap();
+    let out = run(targets, &o).await.unwrap();
     assert!(matches!(out.body, ResultBody::Void));
     assert_eq!(
         start.elapsed(),
@@ -576,9 +522,7 @@ async fn without_a_responsive_node_to_move_to_the_attempt_keeps_waiting() {
     let mut o = opts(&policy, &m, true);
     o.failover_check = Some(Duration::from_millis(100));
     let start = Instant::now();
-    let err = execute(targets.into_iter(), &mut query(), &o, &no_reprepare)
-        .await
-        .unwrap_err();
+    let err = run(targets, &o).await.unwrap_err();
     // Each attempt waited its whole 2 s: moving between silent nodes would only give up early.
     assert_eq!(start.elapsed(), Duration::from_secs(4));
     let ExecutionError::LastAttemptError { attempts, .. } = &err else {
@@ -603,9 +547,7 @@ async fn a_node_that_answers_again_keeps_its_attempt() {
     o.failover_check = Some(Duration::from_millis(100));
     // A slow but responsive node: the attempt waits for its own timeout, then retries.
     let start = Instant::now();
-    execute(targets.into_iter(), &mut query(), &o, &no_reprepare)
-        .await
-        .unwrap();
+    run(targets, &o).await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(2));
     assert_eq!(log.lock().unwrap().len(), 2);
     assert_eq!(m.get_unresponsive_failovers_num(), 0);
