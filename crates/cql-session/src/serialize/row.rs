@@ -156,19 +156,28 @@ fn check_count<R: ?Sized>(
     }
 }
 
-impl SerializeRow for () {
-    fn serialize(
-        &self,
-        ctx: &RowSerializationContext<'_>,
-        _writer: &mut RowWriter<'_>,
-    ) -> Result<(), SerializationError> {
-        check_count::<Self>(ctx, 0)
-    }
+/// Rows of no values: `()`, and `[u8; 0]` for the `&[]` that `scylla` programs pass to unbound
+/// statements (the one array type with a row impl, so `&[]` needs no annotation, as in the
+/// `scylla` crate; non-empty arrays go as slices, `&[a, b][..]`, or `Vec`s).
+macro_rules! impl_empty_row {
+    ($($empty:ty),+) => {$(
+        impl SerializeRow for $empty {
+            fn serialize(
+                &self,
+                ctx: &RowSerializationContext<'_>,
+                _writer: &mut RowWriter<'_>,
+            ) -> Result<(), SerializationError> {
+                check_count::<Self>(ctx, 0)
+            }
 
-    fn is_empty(&self) -> bool {
-        true
-    }
+            fn is_empty(&self) -> bool {
+                true
+            }
+        }
+    )+};
 }
+
+impl_empty_row!((), [u8; 0]);
 
 /// A pointer to a row is that row.
 macro_rules! impl_pointer_row {
@@ -204,50 +213,26 @@ fn serialize_positional<'v, R: ?Sized, V: SerializeValue + ?Sized + 'v>(
     Ok(())
 }
 
-impl<T: SerializeValue> SerializeRow for [T] {
-    fn serialize(
-        &self,
-        ctx: &RowSerializationContext<'_>,
-        writer: &mut RowWriter<'_>,
-    ) -> Result<(), SerializationError> {
-        serialize_positional::<Self, T>(ctx, writer, self.iter())
-    }
+/// A slice or `Vec` of values is a positional row.
+macro_rules! impl_positional_row {
+    ($($seq:ty),+) => {$(
+        impl<T: SerializeValue> SerializeRow for $seq {
+            fn serialize(
+                &self,
+                ctx: &RowSerializationContext<'_>,
+                writer: &mut RowWriter<'_>,
+            ) -> Result<(), SerializationError> {
+                serialize_positional::<Self, T>(ctx, writer, self.iter())
+            }
 
-    fn is_empty(&self) -> bool {
-        <[T]>::is_empty(self)
-    }
+            fn is_empty(&self) -> bool {
+                <[T]>::is_empty(self)
+            }
+        }
+    )+};
 }
 
-/// No values, for the `&[]` that `scylla` programs pass to unbound statements: the one array
-/// type with a row impl, so `&[]` needs no annotation (as in the `scylla` crate; non-empty
-/// arrays go as slices, `&[a, b][..]`, or `Vec`s).
-impl SerializeRow for [u8; 0] {
-    fn serialize(
-        &self,
-        ctx: &RowSerializationContext<'_>,
-        _writer: &mut RowWriter<'_>,
-    ) -> Result<(), SerializationError> {
-        check_count::<Self>(ctx, 0)
-    }
-
-    fn is_empty(&self) -> bool {
-        true
-    }
-}
-
-impl<T: SerializeValue> SerializeRow for Vec<T> {
-    fn serialize(
-        &self,
-        ctx: &RowSerializationContext<'_>,
-        writer: &mut RowWriter<'_>,
-    ) -> Result<(), SerializationError> {
-        serialize_positional::<Self, T>(ctx, writer, self.iter())
-    }
-
-    fn is_empty(&self) -> bool {
-        Self::is_empty(self)
-    }
-}
+impl_positional_row!([T], Vec<T>);
 
 /// Writes a named row: for each marker, the value under its name; every value must be used.
 fn serialize_named<'m, R: ?Sized, K, V, I>(

@@ -36,10 +36,7 @@ async fn server_warnings_reach_the_query_result() {
         assert_eq!(r.warnings().count(), 0);
 
         // A logged batch over two partitions with 2 × 3,000 bytes of text: over 5 KiB.
-        let insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let insert = common::prepare_insert(&session).await;
         let mut batch = Batch::new(BatchType::Logged);
         batch.append_statement(insert.clone());
         batch.append_statement(insert);

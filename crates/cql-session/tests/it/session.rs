@@ -67,10 +67,7 @@ async fn unprepared_and_prepared_statements_round_trip_data() {
             )
             .await
             .unwrap();
-        let insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let insert = common::prepare_insert(&session).await;
         assert_eq!(insert.get_variable_pk_indexes().len(), 1);
         session
             .execute_unpaged(&insert, (1i32, 2i32, "b"))
@@ -131,10 +128,7 @@ async fn unprepared_and_prepared_statements_round_trip_data() {
 }
 
 async fn fill(session: &Session, n: i32) {
-    let insert = session
-        .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-        .await
-        .unwrap();
+    let insert = common::prepare_insert(session).await;
     for i in 0..n {
         session
             .execute_unpaged(&insert, (7i32, i, i.to_string()))
@@ -235,10 +229,7 @@ async fn paging_returns_every_row_exactly_once() {
 async fn batches_apply_every_statement() {
     bounded(async {
         let (_cluster, session) = start_with_ks_t(1).await;
-        let insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let insert = common::prepare_insert(&session).await;
         let mut batch = Batch::new(BatchType::Logged);
         batch.append_statement(insert.clone());
         batch.append_statement("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)");
@@ -303,10 +294,7 @@ async fn batches_apply_every_statement() {
 async fn unprepared_statements_are_reprepared_transparently() {
     bounded(async {
         let (cluster, session) = start_with_ks_t(1).await;
-        let insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let insert = common::prepare_insert(&session).await;
         let before = prepares(&cluster);
         assert!(cluster.node(0).evict_prepared() >= 1);
         session
@@ -365,10 +353,7 @@ async fn server_errors_are_typed() {
 async fn bad_values_fail_before_a_round_trip() {
     bounded(async {
         let (cluster, session) = start_with_ks_t(1).await;
-        let insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let insert = common::prepare_insert(&session).await;
         let before = executes(&cluster);
         let err = session
             .execute_unpaged(&insert, (1i32, 2i32))
@@ -403,10 +388,7 @@ async fn bad_values_fail_before_a_round_trip() {
 async fn retries_follow_idempotence_and_record_attempts() {
     bounded(async {
         let (cluster, session) = start_with_ks_t(2).await;
-        let mut insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let mut insert = common::prepare_insert(&session).await;
 
         let overloaded = || FaultAction::Error(faults::overloaded());
         // Overloaded on both nodes: a non-idempotent write is not retried.
@@ -666,10 +648,7 @@ async fn caching_session_builder_shares_the_session_and_prepares_batches() {
 async fn prepared_statements_are_routed_to_their_replica() {
     bounded(async {
         let (cluster, session) = start_with_ks_t(3).await;
-        let insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let insert = common::prepare_insert(&session).await;
         let state = session.get_cluster_state();
         for pk in 0..20i32 {
             let token = insert.calculate_token(&(pk, 0i32, "x")).unwrap().unwrap();

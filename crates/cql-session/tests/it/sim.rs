@@ -39,10 +39,7 @@ async fn paging_10000_rows_returns_each_once() {
     bounded(async {
         let (_cluster, session) = start(3, 2).await;
         schema(&session, 2).await;
-        let insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let insert = common::prepare_insert(&session).await;
         // Ten partitions of 1000 rows, written 50 at a time in unlogged batches.
         for pk in 0..10i32 {
             for chunk in 0..20i32 {
@@ -96,10 +93,7 @@ async fn prepared_statements_reach_a_replica_on_the_owning_shard() {
     bounded(async {
         let (cluster, session) = start(3, 4).await;
         schema(&session, 1).await;
-        let insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let insert = common::prepare_insert(&session).await;
         let before: Vec<_> = cluster.nodes().iter().map(|n| n.routing_stats()).collect();
         for pk in 0..200i32 {
             session
@@ -128,10 +122,7 @@ async fn unprepared_errors_reprepare_and_batches_apply() {
     bounded(async {
         let (cluster, session) = start(1, 1).await;
         schema(&session, 1).await;
-        let insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let insert = common::prepare_insert(&session).await;
         cluster.node(0).add_fault(FaultRule::times(
             RequestMatcher::QueryContains("INSERT INTO ks.t".into()),
             FaultAction::Error(faults::unprepared()),

@@ -43,10 +43,7 @@ async fn sessions_run_over_tls_to_every_node_and_shard() {
             .await
             .expect("a TLS session");
         common::create_ks_t(&session, 3).await;
-        let insert = session
-            .prepare("INSERT INTO ks.t (pk, ck, v) VALUES (?, ?, ?)")
-            .await
-            .unwrap();
+        let insert = common::prepare_insert(&session).await;
         for pk in 0..30 {
             session
                 .execute_unpaged(&insert, (pk, 1, "tls"))
