@@ -25,6 +25,7 @@ mod lwt;
 #[cfg(feature = "metrics")]
 mod metrics_export;
 mod readable_errors;
+mod reprepare;
 mod schema_change;
 mod schema_sim;
 mod server_signals;
