@@ -21,6 +21,7 @@ mod derive_session;
 mod functions;
 mod history;
 mod internal_timeouts;
+mod latency_awareness;
 mod lwt;
 #[cfg(feature = "metrics")]
 mod metrics_export;
