@@ -3,7 +3,7 @@
 //! third-party Python drivers against `cql-sim`; `cargo xtask bench` compares drivers;
 //! `cargo xtask package` runs `cargo package` on the publishable crates; `cargo xtask book`
 //! builds the user guide.
-//! `cargo xtask soak` runs the seeded chaos soak.
+//! `cargo xtask soak` runs the seeded chaos soak; `cargo xtask fuzz` runs the fuzz targets.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -14,6 +14,7 @@ mod book;
 mod ccm;
 mod cleanup;
 mod deny;
+mod fuzz;
 mod integration;
 mod interop;
 mod nightly;
@@ -53,6 +54,8 @@ enum Task {
     /// Run the seeded chaos soak (crates/cql-soak): mixed load under random cql-sim faults,
     /// checking that no request hangs or is lost and nothing grows.
     Soak(soak::SoakArgs),
+    /// Run every cargo-fuzz target of `fuzz/` for a while each (nightly; installs cargo-fuzz).
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> Result<()> {
@@ -72,6 +75,7 @@ fn main() -> Result<()> {
         Task::Package(args) => package::run(&sh, &args),
         Task::Book => book::run(&sh),
         Task::Soak(args) => soak::run(&sh, &args),
+        Task::Fuzz(args) => fuzz::run(&sh, &args),
     }
 }
 
@@ -206,7 +210,7 @@ fn ci(sh: &Shell) -> Result<()> {
     if nightly::available(sh) {
         section("doc as docs.rs builds it (nightly, --cfg docsrs, all features)");
         nightly::docsrs_doc(sh)?;
-        section("fuzz targets build (nightly, crates/cql-proto/fuzz)");
+        section("fuzz targets build (nightly, fuzz)");
         nightly::fuzz_build(sh)?;
     } else {
         eprintln!(

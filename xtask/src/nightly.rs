@@ -26,7 +26,7 @@ pub(crate) fn available(sh: &Shell) -> bool {
         .is_ok()
 }
 
-/// Builds every target of `crates/cql-proto/fuzz` (its own workspace, with its own Cargo.lock),
+/// Builds every target of `fuzz` (its own workspace, with its own Cargo.lock),
 /// with `cargo fuzz build` when cargo-fuzz is installed, else as plain binaries: either way a
 /// target that no longer compiles against cql-proto fails CI.
 pub(crate) fn fuzz_build(sh: &Shell) -> Result<()> {
@@ -39,7 +39,7 @@ pub(crate) fn fuzz_build(sh: &Shell) -> Result<()> {
         .run()
         .is_ok();
     if has_cargo_fuzz {
-        let _dir = sh.push_dir("crates/cql-proto/fuzz");
+        let _dir = sh.push_dir("fuzz");
         cmd!(sh, "cargo +nightly fuzz build --dev")
             .env("CARGO_TARGET_DIR", &target)
             .run()?;
@@ -47,7 +47,7 @@ pub(crate) fn fuzz_build(sh: &Shell) -> Result<()> {
         eprintln!("xtask: cargo-fuzz not installed: building the fuzz targets with cargo build");
         cmd!(
             sh,
-            "cargo +nightly build --locked --bins --manifest-path crates/cql-proto/fuzz/Cargo.toml --target-dir {target}"
+            "cargo +nightly build --locked --bins --manifest-path fuzz/Cargo.toml --target-dir {target}"
         )
         .run()?;
     }

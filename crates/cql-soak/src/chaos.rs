@@ -14,7 +14,7 @@ use proto::codes::{Consistency, WriteType};
 use tokio::time::Instant;
 
 use crate::rng::Rng;
-use crate::stats::{Kind, execution_cause};
+use crate::stats::{Failure, Kind, execution_cause};
 use crate::workload::Workload;
 
 /// A kind of fault.
@@ -199,7 +199,11 @@ impl Chaos {
             *lock(&self.injected).entry(kind.name()).or_default() += 1;
             let this = Arc::clone(self);
             tasks.spawn(async move {
+                let timeline = &this.workload.stats.timeline;
+                let span =
+                    timeline.fault_started(kind.name(), (target < usize::MAX).then_some(target));
                 this.apply(kind, target, duration, extra).await;
+                timeline.fault_ended(span);
                 this.release(kind, target);
             });
             while tasks.try_join_next().is_some() {}
@@ -327,7 +331,7 @@ impl Chaos {
                     .query_unpaged(ddl, ())
                     .await
                     .map(drop)
-                    .map_err(|e| execution_cause(&e))
+                    .map_err(|e| Failure::from(execution_cause(&e)))
             })
             .await;
     }

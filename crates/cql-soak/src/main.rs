@@ -25,6 +25,7 @@ mod report;
 mod resources;
 mod rng;
 mod stats;
+mod timeline;
 mod workload;
 
 use chaos::{Chaos, FaultKind};
@@ -150,6 +151,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     }
     let session = Arc::new(session);
     let stats = Arc::new(Stats::default());
+    // Spawned before the steady state is sampled, so that its task is in every count.
+    let stall_watch = {
+        let stats = Arc::clone(&stats);
+        tokio::spawn(async move { stats.timeline.watch_stalls().await })
+    };
     let recovery = Arc::new(recovery::Recovery::default());
     let workload = Arc::new(
         Workload::prepare(
@@ -242,6 +248,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         }
     }
     let after = Sample::take();
+    stall_watch.abort();
     session.close(Duration::from_secs(5)).await;
     cluster.shutdown();
 

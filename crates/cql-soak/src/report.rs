@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::recovery::{Recovery, quantile};
 use crate::resources::Sample;
 use crate::stats::{Kind, Stats};
+use crate::timeline;
 use crate::workload::ReadBack;
 
 /// Descriptors or tasks above the steady state's count that still pass: none. A pool that
@@ -35,6 +36,12 @@ pub(crate) struct Summary<'a> {
     pub(crate) injected: BTreeMap<&'static str, u64>,
     pub(crate) faults_ok: bool,
 }
+
+/// Stalls this long are listed with the faults of their time.
+const STALL_SHOWN: Duration = Duration::from_secs(2);
+
+/// Hangs printed with their context, at most.
+const HANGS_SHOWN: usize = 20;
 
 impl Summary<'_> {
     /// Prints the summary; whether every check passed.
@@ -113,6 +120,8 @@ impl Summary<'_> {
             println!("{fault:<14} {n} not served again before the end of the load");
         }
 
+        self.print_timeline();
+
         let rb = self.read_back;
         let corrupt = self.stats.corrupt.load(Ordering::Relaxed);
         println!(
@@ -188,4 +197,62 @@ impl Summary<'_> {
             false
         }
     }
+}
+
+impl Summary<'_> {
+    /// Prints the runtime's stalls and each hung request with the faults and stalls of its
+    /// time, so a hang can be told from a stall of the whole process.
+    fn print_timeline(&self) {
+        let t = &self.stats.timeline;
+        let stalls = t.stalls();
+        println!(
+            "\n== runtime stalls (a {:?} timer late by {:?} or more) ==",
+            timeline::TICK,
+            timeline::STALL
+        );
+        let longest = stalls.iter().map(|&(_, lag)| lag).max().unwrap_or_default();
+        println!(
+            "{} stalls, longest {longest:.1?}; latest timer {:.1?}",
+            stalls.len(),
+            t.max_lag()
+        );
+        for &(at, lag) in stalls.iter().filter(|&&(_, lag)| lag >= STALL_SHOWN) {
+            let faults = t.faults_during(at.saturating_sub(lag), at);
+            println!("  at {at:>7.1?}: {lag:.1?}, during {}", names(&faults));
+        }
+        let hangs = t.hangs();
+        if hangs.is_empty() {
+            return;
+        }
+        println!("\n== hung requests: what ran while each waited ==");
+        for h in hangs.iter().take(HANGS_SHOWN) {
+            let faults = t.faults_during(h.from, h.to);
+            let stalled: Duration = t.stalls_during(h.from, h.to).iter().map(|&(_, l)| l).sum();
+            println!(
+                "  {:<6} {:>7.1?} .. {:>7.1?}: stalled {stalled:.1?}, faults {}",
+                h.kind.name(),
+                h.from,
+                h.to,
+                names(&faults)
+            );
+        }
+        if hangs.len() > HANGS_SHOWN {
+            println!("  ... and {} more", hangs.len() - HANGS_SHOWN);
+        }
+    }
+}
+
+/// `add-node, pause(1)`: the faults' names and targets.
+fn names(faults: &[timeline::FaultSpan]) -> String {
+    if faults.is_empty() {
+        return "none".into();
+    }
+    let names: Vec<String> = faults
+        .iter()
+        .map(|f| match f.target {
+            Some(n) => format!("{}({n})", f.name),
+            None => f.name.to_owned(),
+        })
+        .collect();
+    names.join(", ")
 }

@@ -11,6 +11,8 @@ use session::errors::{
     ExecutionError, NextPageError, NextRowError, PagerExecutionError, RequestAttemptError,
 };
 
+use crate::timeline::Timeline;
+
 /// The kinds of request the soak issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Kind {
@@ -87,6 +89,23 @@ pub(crate) struct Stats {
     pub(crate) short_pages: AtomicU64,
     /// LWT inserts of a fresh key that answered "not applied".
     pub(crate) lwt_not_applied: AtomicU64,
+    /// When each fault, stall and hang happened.
+    pub(crate) timeline: Timeline,
+}
+
+/// How a tracked request failed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// It ended with an error: the cause, for grouping.
+    Cause(String),
+    /// A part of it (a page) outlived its own watchdog: the request hung.
+    Hung,
+}
+
+impl From<String> for Failure {
+    fn from(cause: String) -> Self {
+        Self::Cause(cause)
+    }
 }
 
 impl Stats {
@@ -96,18 +115,21 @@ impl Stats {
     }
 
     /// Runs one request of `kind` under a watchdog of `watchdog`, counting it issued and then
-    /// ended exactly once. `None` when the watchdog fired (the request hung).
+    /// ended exactly once. `None` when the watchdog fired or the request says a part of it
+    /// outlived its own ([`Failure::Hung`]): the request hung.
     pub(crate) async fn track<T>(
         &self,
         kind: Kind,
         watchdog: Duration,
-        request: impl Future<Output = Result<T, String>>,
+        request: impl Future<Output = Result<T, Failure>>,
     ) -> Option<Result<T, String>> {
         let c = self.of(kind);
         c.issued.fetch_add(1, Ordering::Relaxed);
+        let from = self.timeline.now();
         match tokio::time::timeout(watchdog, request).await {
-            Err(_) => {
+            Err(_) | Ok(Err(Failure::Hung)) => {
                 c.hung.fetch_add(1, Ordering::Relaxed);
+                self.timeline.hung(kind, from);
                 tracing::error!(
                     kind = kind.name(),
                     ?watchdog,
@@ -119,7 +141,7 @@ impl Stats {
                 c.ok.fetch_add(1, Ordering::Relaxed);
                 Some(Ok(v))
             }
-            Ok(Err(cause)) => {
+            Ok(Err(Failure::Cause(cause))) => {
                 c.failed.fetch_add(1, Ordering::Relaxed);
                 let mut causes = self.causes.lock().unwrap_or_else(|e| e.into_inner());
                 *causes.entry((kind, cause.clone())).or_default() += 1;
@@ -162,6 +184,11 @@ pub(crate) fn row_cause(error: &NextRowError) -> String {
     }
 }
 
+/// The cause of an error reading a result's rows.
+pub(crate) fn rows_cause(error: &impl std::fmt::Debug) -> String {
+    format!("rows {}", variant(error))
+}
+
 fn attempt_cause(error: &RequestAttemptError) -> String {
     match error {
         RequestAttemptError::DbError(db, _) => format!("server {}", variant(db)),
@@ -188,18 +215,32 @@ mod tests {
         let ok = stats.track(Kind::Write, Duration::from_secs(1), async { Ok(()) });
         assert!(matches!(ok.await, Some(Ok(()))));
         let failed = stats.track(Kind::Write, Duration::from_secs(1), async {
-            Err::<(), _>("Overloaded".to_owned())
+            Err::<(), _>(Failure::from("Overloaded".to_owned()))
         });
         assert!(matches!(failed.await, Some(Err(_))));
         let stuck = stats.track(Kind::Write, Duration::from_secs(1), async {
-            std::future::pending::<Result<(), String>>().await
+            std::future::pending::<Result<(), Failure>>().await
         });
         assert!(stuck.await.is_none());
+        let page_hung = stats.track(Kind::Page, Duration::from_secs(9), async {
+            Err::<(), _>(Failure::Hung)
+        });
+        assert!(
+            page_hung.await.is_none(),
+            "a part that hung hangs the request"
+        );
         let c = stats.of(Kind::Write);
         assert_eq!(c.issued.load(Ordering::Relaxed), 3);
         assert_eq!(c.ended(), 3);
         assert_eq!(c.hung.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.of(Kind::Page).hung.load(Ordering::Relaxed), 1);
         assert_eq!(stats.causes().len(), 1);
+        let hangs: Vec<Kind> = stats.timeline.hangs().iter().map(|h| h.kind).collect();
+        assert_eq!(
+            hangs,
+            [Kind::Write, Kind::Page],
+            "each hang is on the timeline"
+        );
     }
 
     #[test]

@@ -13,12 +13,14 @@ use tokio::time::Instant;
 
 use crate::recovery::Recovery;
 use crate::rng::{Rng, mix};
-use crate::stats::{Kind, Stats, execution_cause, pager_cause, row_cause};
+use crate::stats::{Failure, Kind, Stats, execution_cause, pager_cause, row_cause, rows_cause};
 
 /// Records per partition of `soak.kv`: record `id` is row `(id / ROWS, id % ROWS)`.
 const ROWS: u64 = 8;
 /// Records per batch.
 const BATCH: u64 = 4;
+/// Rows per page of a paged read.
+const PAGE_ROWS: i32 = 3;
 
 /// The schema the load runs on.
 pub(crate) const SCHEMA: [&str; 3] = [
@@ -105,7 +107,7 @@ impl Workload {
                 .prepare("SELECT c, v FROM soak.kv WHERE k = ?")
                 .await?,
         );
-        page.set_page_size(3);
+        page.set_page_size(PAGE_ROWS);
         let lwt = session
             .prepare("INSERT INTO soak.lwt (k, v) VALUES (?, ?) IF NOT EXISTS")
             .await?;
@@ -228,10 +230,11 @@ impl Workload {
         let done = self
             .stats
             .track(Kind::Write, self.watchdog(), async {
-                self.session
+                Ok(self
+                    .session
                     .execute_unpaged(&self.insert, row)
                     .await
-                    .map_err(|e| execution_cause(&e))
+                    .map_err(|e| execution_cause(&e))?)
             })
             .await;
         if let Some(Ok(result)) = done {
@@ -248,10 +251,11 @@ impl Workload {
         let done = self
             .stats
             .track(Kind::Batch, self.watchdog(), async {
-                self.session
+                Ok(self
+                    .session
                     .batch(&self.batch, rows)
                     .await
-                    .map_err(|e| execution_cause(&e))
+                    .map_err(|e| execution_cause(&e))?)
             })
             .await;
         if let Some(Ok(result)) = done {
@@ -281,12 +285,11 @@ impl Workload {
                     .await
                     .map_err(|e| execution_cause(&e))?;
                 self.served(&result);
-                let rows = result
-                    .into_rows_result()
-                    .map_err(|e| format!("rows {}", crate::stats::variant(&e)))?;
-                rows.maybe_first_row::<(i64,)>()
+                let rows = result.into_rows_result().map_err(|e| rows_cause(&e))?;
+                Ok(rows
+                    .maybe_first_row::<(i64,)>()
                     .map(|row| row.map(|(v,)| v))
-                    .map_err(|e| format!("rows {}", crate::stats::variant(&e)))
+                    .map_err(|e| rows_cause(&e))?)
             })
             .await;
         match done {
@@ -307,21 +310,30 @@ impl Workload {
             return;
         };
         let partition = id / ROWS;
-        // A partition has at most ROWS rows, pages of 3: at most 4 pages, each with its timeout.
-        let watchdog = self.timeout * 4 + self.watchdog();
+        // Each page is a request with its own timeout, so each has its own watchdog: a whole
+        // read is allowed as many as it has pages (a page may end on the last row and be
+        // followed by an empty one), and one more. A watchdog over the whole read would count
+        // it as hung when a stall of the shared runtime delayed it between two pages.
+        let page_watchdog = self.watchdog();
+        let pages = (ROWS as u32).div_ceil(PAGE_ROWS as u32) + 1;
         let done = self
             .stats
-            .track(Kind::Page, watchdog, async {
-                let pager = self
-                    .session
-                    .execute_iter(self.page.clone(), (partition as i64,))
-                    .await
-                    .map_err(|e| pager_cause(&e))?;
+            .track(Kind::Page, page_watchdog * (pages + 1), async {
+                let pager = within(
+                    page_watchdog,
+                    self.session
+                        .execute_iter(self.page.clone(), (partition as i64,)),
+                )
+                .await?
+                .map_err(|e| pager_cause(&e))?;
                 let mut rows = pager
                     .rows_stream::<(i32, i64)>()
-                    .map_err(|e| format!("rows {}", crate::stats::variant(&e)))?;
+                    .map_err(|e| rows_cause(&e))?;
                 let mut seen = Vec::new();
-                while let Some(row) = rows.try_next().await.map_err(|e| row_cause(&e))? {
+                while let Some(row) = within(page_watchdog, rows.try_next())
+                    .await?
+                    .map_err(|e| row_cause(&e))?
+                {
                     seen.push(row);
                 }
                 Ok(seen)
@@ -351,9 +363,7 @@ impl Workload {
                     .await
                     .map_err(|e| execution_cause(&e))?;
                 self.served(&result);
-                let rows = result
-                    .into_rows_result()
-                    .map_err(|e| format!("rows {}", crate::stats::variant(&e)))?;
+                let rows = result.into_rows_result().map_err(|e| rows_cause(&e))?;
                 let applied = rows
                     .rows::<(bool,)>()
                     .ok()
@@ -447,54 +457,63 @@ impl Workload {
     }
 
     async fn read_partition(&self, partition: u64) -> Option<Vec<(i32, i64)>> {
-        for _ in 0..3 {
-            let done = self
-                .stats
-                .track(Kind::Verify, self.watchdog(), async {
-                    let result = self
-                        .session
-                        .execute_unpaged(&self.page, (partition as i64,))
-                        .await
-                        .map_err(|e| execution_cause(&e))?;
-                    let rows = result
-                        .into_rows_result()
-                        .map_err(|e| format!("rows {}", crate::stats::variant(&e)))?;
-                    rows.rows::<(i32, i64)>()
-                        .map_err(|e| format!("rows {}", crate::stats::variant(&e)))?
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| format!("rows {}", crate::stats::variant(&e)))
-                })
-                .await;
-            if let Some(Ok(rows)) = done {
-                return Some(rows);
-            }
-        }
-        None
+        self.verify(|| async move {
+            let result = self
+                .session
+                .execute_unpaged(&self.page, (partition as i64,))
+                .await
+                .map_err(|e| execution_cause(&e))?;
+            let rows = result.into_rows_result().map_err(|e| rows_cause(&e))?;
+            let rows = rows.rows::<(i32, i64)>().map_err(|e| rows_cause(&e))?;
+            Ok(rows
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| rows_cause(&e))?)
+        })
+        .await
     }
 
     async fn read_lwt(&self, key: u64) -> Option<bool> {
+        let row = self
+            .verify(|| async move {
+                let result = self
+                    .session
+                    .execute_unpaged(&self.lwt_select, (key as i64,))
+                    .await
+                    .map_err(|e| execution_cause(&e))?;
+                let rows = result.into_rows_result().map_err(|e| rows_cause(&e))?;
+                Ok(rows
+                    .maybe_first_row::<(i64,)>()
+                    .map_err(|e| rows_cause(&e))?)
+            })
+            .await?;
+        Some(row.is_some_and(|(v,)| v == self.value(key)))
+    }
+
+    /// Runs one read of the read-back, tracked as [`Kind::Verify`], up to 3 times until it
+    /// succeeds; `None` when every try failed or hung.
+    async fn verify<T, F, Fut>(&self, read: F) -> Option<T>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
         for _ in 0..3 {
-            let done = self
+            if let Some(Ok(v)) = self
                 .stats
-                .track(Kind::Verify, self.watchdog(), async {
-                    let result = self
-                        .session
-                        .execute_unpaged(&self.lwt_select, (key as i64,))
-                        .await
-                        .map_err(|e| execution_cause(&e))?;
-                    let rows = result
-                        .into_rows_result()
-                        .map_err(|e| format!("rows {}", crate::stats::variant(&e)))?;
-                    rows.maybe_first_row::<(i64,)>()
-                        .map_err(|e| format!("rows {}", crate::stats::variant(&e)))
-                })
-                .await;
-            if let Some(Ok(row)) = done {
-                return Some(row.is_some_and(|(v,)| v == self.value(key)));
+                .track(Kind::Verify, self.watchdog(), read())
+                .await
+            {
+                return Some(v);
             }
         }
         None
     }
+}
+
+/// `request`'s output, or [`Failure::Hung`] when it takes longer than `watchdog`.
+async fn within<F: Future>(watchdog: Duration, request: F) -> Result<F::Output, Failure> {
+    tokio::time::timeout(watchdog, request)
+        .await
+        .map_err(|_| Failure::Hung)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

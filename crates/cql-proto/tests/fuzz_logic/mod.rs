@@ -1,5 +1,5 @@
 //! What each fuzz target does with one input, shared by the cargo-fuzz targets in
-//! `crates/cql-proto/fuzz` (through `#[path]`) and the corpus replay test `tests/it/fuzz_corpus.rs`.
+//! `fuzz` (at the workspace root) (through `#[path]`) and the corpus replay test `tests/it/fuzz_corpus.rs`.
 //!
 //! Every function must not panic on any input. The only properties asserted besides "no panic"
 //! are the value round trips: a value that decodes re-encodes, and the re-encoded bytes decode

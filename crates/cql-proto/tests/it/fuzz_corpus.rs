@@ -1,5 +1,5 @@
 //! Replays the committed fuzz corpus (`tests/corpus/<target>/`) through the same code as the
-//! cargo-fuzz targets in `crates/cql-proto/fuzz`, on stable Rust: no input may panic, and the
+//! cargo-fuzz targets in `fuzz` (at the workspace root), on stable Rust: no input may panic, and the
 //! value round-trip properties of `fuzz_logic` must hold.
 
 use std::fs;

@@ -5,7 +5,7 @@
 
 mod decoder;
 mod fuzz_corpus;
-// Shared with the cargo-fuzz targets of `crates/cql-proto/fuzz`, which include it by this path.
+// Shared with the cargo-fuzz targets of `fuzz` (at the workspace root), which include it by this path.
 #[path = "../fuzz_logic/mod.rs"]
 mod fuzz_logic;
 mod golden;

@@ -23,10 +23,12 @@ mod derive_session;
 mod functions;
 mod history;
 mod internal_timeouts;
+mod latency_awareness;
 mod lwt;
 #[cfg(feature = "metrics")]
 mod metrics_export;
 mod readable_errors;
+mod reprepare;
 mod schema_change;
 mod schema_sim;
 mod server_signals;

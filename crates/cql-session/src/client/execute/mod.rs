@@ -440,47 +440,59 @@ async fn attempt<T: AttemptTarget>(
     }
 }
 
-/// After UNPREPARED: prepares the statement's text on the same target and sends it again.
+/// How many times one attempt prepares a statement again after UNPREPARED. More than once:
+/// a schema change that lands between the PREPARE and the resend (a burst of `ALTER TABLE`s,
+/// for one) drops the statement again, and nothing was executed, so sending it again is safe
+/// even for a non-idempotent request.
+const MAX_REPREPARES: usize = 3;
+
+/// After UNPREPARED: prepares the statement's text on the same target and sends it again, up
+/// to [`MAX_REPREPARES`] times while the node keeps answering UNPREPARED.
 async fn reprepare_and_resend<T: AttemptTarget>(
     target: &T,
     request: &Request,
     tracing: bool,
     reprepare: Reprepare<'_>,
-    unprepared_id: Bytes,
+    mut unprepared_id: Bytes,
 ) -> Result<ResponseEnvelope, RequestAttemptError> {
-    let Some(text) = reprepare.statement(&unprepared_id) else {
-        return Err(RequestAttemptError::DbError(
-            DbError::Unprepared {
-                statement_id: unprepared_id,
-            },
-            "the node does not know the prepared statement and its text is unknown".into(),
-        ));
-    };
-    tracing::debug!(node = %target.address(), "re-preparing an unprepared statement");
-    let prepare = Request::Prepare(Prepare {
-        query: text,
-        keyspace: None,
-    });
-    let env = target.send(&prepare, false).await?;
-    match env.response.into_result() {
-        Ok(ResultBody::Prepared(p)) if p.id == unprepared_id => reprepare.reprepared(&p),
-        Ok(ResultBody::Prepared(_)) => return Err(RequestAttemptError::RepreparedIdChanged),
-        Ok(_) => {
-            return Err(RequestAttemptError::UnexpectedResponse {
-                request: "PREPARE",
-                got: "a RESULT that is not PREPARED",
-            });
+    for _ in 0..MAX_REPREPARES {
+        let Some(text) = reprepare.statement(&unprepared_id) else {
+            return Err(RequestAttemptError::DbError(
+                DbError::Unprepared {
+                    statement_id: unprepared_id,
+                },
+                "the node does not know the prepared statement and its text is unknown".into(),
+            ));
+        };
+        tracing::debug!(node = %target.address(), "re-preparing an unprepared statement");
+        let prepare = Request::Prepare(Prepare {
+            query: text,
+            keyspace: None,
+        });
+        let env = target.send(&prepare, false).await?;
+        match env.response.into_result() {
+            Ok(ResultBody::Prepared(p)) if p.id == unprepared_id => reprepare.reprepared(&p),
+            Ok(ResultBody::Prepared(_)) => return Err(RequestAttemptError::RepreparedIdChanged),
+            Ok(_) => {
+                return Err(RequestAttemptError::UnexpectedResponse {
+                    request: "PREPARE",
+                    got: "a RESULT that is not PREPARED",
+                });
+            }
+            Err(e) => return Err(RequestAttemptError::from_response("PREPARE", e)),
         }
-        Err(e) => return Err(RequestAttemptError::from_response("PREPARE", e)),
+        let env = target.send(request, tracing).await?;
+        match check_result(env)? {
+            Ok(env) => return Ok(env),
+            Err(id) => unprepared_id = id,
+        }
     }
-    let env = target.send(request, tracing).await?;
-    match check_result(env)? {
-        Ok(env) => Ok(env),
-        Err(id) => Err(RequestAttemptError::DbError(
-            DbError::Unprepared { statement_id: id },
-            "still unprepared after re-preparing".into(),
-        )),
-    }
+    Err(RequestAttemptError::DbError(
+        DbError::Unprepared {
+            statement_id: unprepared_id,
+        },
+        format!("still unprepared after preparing it again {MAX_REPREPARES} times"),
+    ))
 }
 
 /// `Ok(Ok(env))` for a RESULT, `Ok(Err(id))` for UNPREPARED, `Err` for other errors.

@@ -15,9 +15,13 @@ use transport::state::{ClusterState, Node, NodeRef, Replicas};
 use crate::consistency::Consistency;
 use crate::errors::RequestAttemptError;
 
+mod latency;
 mod single_target;
 
+pub use latency::LatencyAwarenessBuilder;
 pub use single_target::{NodeIdentifier, SingleTargetLoadBalancingPolicy};
+
+use latency::{LatencyAwareness, Penalised, is_penalised};
 
 /// A Scylla shard number.
 pub type Shard = u32;
@@ -168,6 +172,8 @@ pub enum NodeLocationPreference {
 /// with `permit_dc_failover`), and round-robin among equals. A node that has stopped answering
 /// (its connections wait on requests and read nothing, not even a probe; see
 /// `SessionBuilder::unresponsive_node_after`) goes to the end of every plan until it answers.
+/// With [latency awareness](DefaultPolicyBuilder::latency_awareness), nodes far slower than
+/// the fastest go after all of those.
 #[derive(Debug)]
 pub struct DefaultPolicy {
     preference: NodeLocationPreference,
@@ -175,6 +181,7 @@ pub struct DefaultPolicy {
     permit_dc_failover: bool,
     shuffle_replicas: bool,
     counter: AtomicUsize,
+    latency: Option<LatencyAwareness>,
 }
 
 impl Default for DefaultPolicy {
@@ -185,6 +192,7 @@ impl Default for DefaultPolicy {
             permit_dc_failover: false,
             shuffle_replicas: true,
             counter: AtomicUsize::new(0),
+            latency: None,
         }
     }
 }
@@ -281,11 +289,52 @@ impl<'a> ReplicaList<'a> {
     }
 }
 
-/// Whether `node` may take requests in this pass: the host filter accepted it, it is up, and it
+/// One pass over the candidates of a plan: the nodes that answer, then the unresponsive ones;
+/// with latency awareness, the penalised ones of each kind after all of those.
+#[derive(Debug, Clone, Copy)]
+struct Pass {
+    responsive: bool,
+    penalised: bool,
+}
+
+/// The passes of a plan without latency awareness, and with it.
+const PASSES: [Pass; 4] = [
+    Pass {
+        responsive: true,
+        penalised: false,
+    },
+    Pass {
+        responsive: false,
+        penalised: false,
+    },
+    Pass {
+        responsive: true,
+        penalised: true,
+    },
+    Pass {
+        responsive: false,
+        penalised: true,
+    },
+];
+
+/// The passes a plan makes: two, or four with latency awareness (`penalised` is `Some`).
+fn passes(penalised: &Option<Penalised>) -> &'static [Pass] {
+    match penalised {
+        Some(p) if !p.is_empty() => &PASSES,
+        _ => &PASSES[..2],
+    }
+}
+
+/// Whether `node` may take requests in `pass`: the host filter accepted it, it is up, it
 /// answers (`responsive`) or is one of the unresponsive nodes tried last (see
-/// `transport::health`).
-fn usable(node: &Node, responsive: bool) -> bool {
-    node.is_enabled() && node.is_up() && node.pool().is_none_or(|p| p.is_responsive()) == responsive
+/// `transport::health`), and it is penalised for its latency or not, as the pass wants.
+fn usable(node: &Node, pass: Pass, penalised: &Option<Penalised>) -> bool {
+    node.is_enabled()
+        && node.is_up()
+        && node.pool().is_none_or(|p| p.is_responsive()) == pass.responsive
+        && penalised.as_ref().map_or(!pass.penalised, |p| {
+            is_penalised(p, node.address) == pass.penalised
+        })
 }
 
 /// The `n`-th (rotated) item of `items` matching `keep`, without allocating.
@@ -309,12 +358,14 @@ impl LoadBalancingPolicy for DefaultPolicy {
     ) -> Option<(&'a NodeRef, Option<Shard>)> {
         let replicas = self.replicas(info, cluster);
         let rotation = self.rotation(info);
+        let penalised = self.latency.as_ref().map(LatencyAwareness::penalised);
         // Nodes that answer first; an unresponsive node only when nothing else is up.
-        for responsive in [true, false] {
+        for &pass in passes(&penalised) {
+            let penalised = &penalised;
             for tier in 0..=2u8 {
                 let found = nth_rotated(
                     replicas.iter(),
-                    |(n, _)| usable(n, responsive) && self.tier(n) == Some(tier),
+                    |(n, _)| usable(n, pass, penalised) && self.tier(n) == Some(tier),
                     rotation,
                 );
                 if found.is_some() {
@@ -324,7 +375,7 @@ impl LoadBalancingPolicy for DefaultPolicy {
             for tier in 0..=2u8 {
                 let found = nth_rotated(
                     cluster.nodes().iter(),
-                    |n| usable(n, responsive) && self.tier(n) == Some(tier),
+                    |n| usable(n, pass, penalised) && self.tier(n) == Some(tier),
                     rotation,
                 );
                 if let Some(n) = found {
@@ -349,22 +400,33 @@ impl LoadBalancingPolicy for DefaultPolicy {
             rotation % nodes.len()
         };
         let rotated = move || nodes[start..].iter().chain(&nodes[..start]);
-        let pass = move |responsive: bool| {
+        // `Penalised` is an `Arc`: cloned per pass and tier, never copied.
+        let penalised = self.latency.as_ref().map(LatencyAwareness::penalised);
+        let passes = passes(&penalised);
+        let pass = move |pass: Pass| {
+            let penalised = penalised.clone();
             (0..=2u8).flat_map(move |tier| {
+                let (p, q) = (penalised.clone(), penalised.clone());
                 let reps = replicas
                     .iter()
-                    .filter(move |(n, _)| usable(n, responsive) && self.tier(n) == Some(tier));
+                    .filter(move |(n, _)| usable(n, pass, &p) && self.tier(n) == Some(tier));
                 let others = rotated()
                     .filter(move |n| {
-                        usable(n, responsive) && self.tier(n) == Some(tier) && !replicas.contains(n)
+                        usable(n, pass, &q) && self.tier(n) == Some(tier) && !replicas.contains(n)
                     })
                     .map(|n| (n, None));
                 reps.chain(others)
             })
         };
         // Replicas of every tier come before non-replicas of the same tier; local before remote;
-        // nodes that answer before unresponsive ones.
-        Box::new(pass(true).chain(pass(false)))
+        // nodes that answer before unresponsive ones; penalised nodes after all of those.
+        Box::new(passes.iter().flat_map(move |&p| pass(p)))
+    }
+
+    fn on_request_success(&self, _request: &RoutingInfo<'_>, latency: Duration, node: &NodeRef) {
+        if let Some(la) = &self.latency {
+            la.record(node.address, latency);
+        }
     }
 
     fn name(&self) -> String {
@@ -416,6 +478,15 @@ impl DefaultPolicyBuilder {
     #[must_use]
     pub fn enable_shuffling_replicas(mut self, on: bool) -> Self {
         self.policy.shuffle_replicas = on;
+        self
+    }
+
+    /// Penalises nodes whose recent average latency is far behind the fastest node's: they go
+    /// to the very end of every plan for a while (off by default; see
+    /// [`LatencyAwarenessBuilder`] for how and its caveat).
+    #[must_use]
+    pub fn latency_awareness(mut self, builder: LatencyAwarenessBuilder) -> Self {
+        self.policy.latency = Some(builder.build());
         self
     }
 

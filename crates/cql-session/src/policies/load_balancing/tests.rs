@@ -147,3 +147,53 @@ fn empty_cluster_gives_an_empty_plan() {
     let policy = DefaultPolicy::default();
     assert!(plan(&policy, &routed(1), &c).is_empty());
 }
+
+#[test]
+fn latency_awareness_puts_a_slow_replica_after_every_other_node() {
+    let c = cluster();
+    let policy = DefaultPolicy::builder()
+        .enable_shuffling_replicas(false)
+        .latency_awareness(
+            LatencyAwarenessBuilder::new()
+                .minimum_measurements(5)
+                .update_rate(Duration::ZERO),
+        )
+        .build();
+    let info = routed(-150);
+    let before = plan(&*policy, &info, &c);
+    assert_eq!(
+        before[0], 1,
+        "the token's primary replica first: {before:?}"
+    );
+    let nodes = c.nodes();
+    for _ in 0..5 {
+        for n in nodes.iter() {
+            let latency = if last_octet(n) == 1 { 40 } else { 2 };
+            policy.on_request_success(&info, Duration::from_millis(latency), n);
+        }
+    }
+    let after = plan(&*policy, &info, &c);
+    assert_eq!(
+        after.last(),
+        Some(&1),
+        "the slow replica is last: {after:?}"
+    );
+    assert_eq!(after.len(), before.len(), "and still in the plan");
+    assert_eq!(
+        Plan::new(&*policy, &info, &c)
+            .next()
+            .map(|(n, _)| last_octet(n)),
+        Some(after[0]),
+        "the pick agrees with the plan"
+    );
+    assert_ne!(after[0], 1);
+
+    // Without latency awareness the same measurements change nothing.
+    let plain = DefaultPolicy::builder()
+        .enable_shuffling_replicas(false)
+        .build();
+    for n in nodes.iter() {
+        plain.on_request_success(&info, Duration::from_millis(40), n);
+    }
+    assert_eq!(plan(&*plain, &info, &c), before);
+}

@@ -2,7 +2,7 @@
 #![no_main]
 
 #[allow(dead_code)]
-#[path = "../../tests/fuzz_logic/mod.rs"]
+#[path = "../../crates/cql-proto/tests/fuzz_logic/mod.rs"]
 mod fuzz_logic;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_logic::response_body(data));

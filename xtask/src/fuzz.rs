@@ -1,0 +1,161 @@
+//! `cargo xtask fuzz --time N [--target T ...]`: runs every cargo-fuzz target of `fuzz/` (or the
+//! named ones) for N seconds each, one after the other, and prints each one's executions and
+//! speed. Fails on the first target that crashes (libFuzzer keeps the input under
+//! `fuzz/artifacts/<target>/`; turn it into a regression test).
+//!
+//! Installs cargo-fuzz with `scripts/install-cargo-fuzz.sh` when it is missing; needs the
+//! nightly toolchain. Each target starts from its working corpus `fuzz/corpus/<target>/`
+//! (git-ignored), seeded from the committed minimized corpus `crates/cql-proto/tests/corpus/<target>/`
+//! when there is one.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+use serde_json::Value;
+use xshell::{Shell, cmd};
+
+/// Options of `cargo xtask fuzz`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct FuzzArgs {
+    /// Seconds each target runs.
+    #[arg(long, default_value_t = 60)]
+    time: u64,
+    /// Stop a target after this many executions instead (whichever comes first).
+    #[arg(long)]
+    runs: Option<u64>,
+    /// The targets to run (default: every target of fuzz/Cargo.toml).
+    #[arg(long = "target")]
+    targets: Vec<String>,
+    /// The largest input, in bytes.
+    #[arg(long, default_value_t = 4096)]
+    max_len: usize,
+}
+
+/// One target's figures, from libFuzzer's final statistics.
+struct Figures {
+    target: String,
+    executions: u64,
+    seconds: u64,
+}
+
+/// Runs the targets; an error on the first crash.
+pub(crate) fn run(sh: &Shell, args: &FuzzArgs) -> Result<()> {
+    ensure!(
+        crate::nightly::available(sh),
+        "cargo xtask fuzz needs a nightly toolchain: rustup toolchain install nightly"
+    );
+    if cmd!(sh, "cargo +nightly fuzz --version")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_err()
+    {
+        cmd!(sh, "bash scripts/install-cargo-fuzz.sh").run()?;
+    }
+    let all = targets(sh)?;
+    let chosen: Vec<String> = if args.targets.is_empty() {
+        all
+    } else {
+        for t in &args.targets {
+            ensure!(
+                all.contains(t),
+                "no fuzz target {t}: the targets are {}",
+                all.join(", ")
+            );
+        }
+        args.targets.clone()
+    };
+    let mut figures = Vec::new();
+    for target in &chosen {
+        figures.push(run_target(sh, target, args)?);
+    }
+    println!(
+        "\n{:<16} {:>14} {:>8} {:>10}",
+        "target", "executions", "seconds", "per second"
+    );
+    for f in &figures {
+        println!(
+            "{:<16} {:>14} {:>8} {:>10}",
+            f.target,
+            f.executions,
+            f.seconds,
+            f.executions / f.seconds.max(1)
+        );
+    }
+    Ok(())
+}
+
+/// The `[[bin]]` targets of `fuzz/Cargo.toml`.
+fn targets(sh: &Shell) -> Result<Vec<String>> {
+    let json = cmd!(
+        sh,
+        "cargo +nightly metadata --format-version 1 --no-deps --manifest-path fuzz/Cargo.toml"
+    )
+    .quiet()
+    .read()?;
+    let meta: Value = serde_json::from_str(&json).context("parsing cargo metadata's JSON")?;
+    let mut names = Vec::new();
+    for package in meta["packages"].as_array().into_iter().flatten() {
+        for target in package["targets"].as_array().into_iter().flatten() {
+            if let Some(name) = target["name"].as_str() {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    ensure!(!names.is_empty(), "fuzz/Cargo.toml has no targets");
+    Ok(names)
+}
+
+fn run_target(sh: &Shell, target: &str, args: &FuzzArgs) -> Result<Figures> {
+    let corpus = format!("fuzz/corpus/{target}");
+    sh.create_dir(&corpus)?;
+    let seed = format!("crates/cql-proto/tests/corpus/{target}");
+    if Path::new(&seed).is_dir() {
+        for file in sh.read_dir(&seed)? {
+            if let Some(name) = file.file_name() {
+                sh.copy_file(&file, Path::new(&corpus).join(name))?;
+            }
+        }
+    }
+    let time = format!("-max_total_time={}", args.time);
+    let max_len = format!("-max_len={}", args.max_len);
+    let runs: Vec<String> = args
+        .runs
+        .map(|r| format!("-runs={r}"))
+        .into_iter()
+        .collect();
+    eprintln!("xtask: fuzzing {target} for {} s", args.time);
+    let _dir = sh.push_dir("fuzz");
+    let corpus_in_fuzz = format!("corpus/{target}");
+    let output = cmd!(
+        sh,
+        "cargo +nightly fuzz run -O {target} {corpus_in_fuzz} -- {time} {max_len} {runs...} -rss_limit_mb=2048 -print_final_stats=1"
+    )
+    .ignore_status()
+    .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        bail!(
+            "fuzz target {target} failed (a crash or a leak; the input is under fuzz/artifacts/{target}/):\n{}",
+            tail.join("\n")
+        );
+    }
+    let stat = |name: &str| -> Option<u64> {
+        stderr
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("stat::{name}:")))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    let executions = stat("number_of_executed_units")
+        .with_context(|| format!("{target}: libFuzzer printed no final statistics"))?;
+    let seconds = stat("total_time_in_seconds").unwrap_or(args.time);
+    eprintln!("xtask: {target}: {executions} executions in {seconds} s, no crash");
+    Ok(Figures {
+        target: target.to_owned(),
+        executions,
+        seconds,
+    })
+}
