@@ -29,6 +29,9 @@ pub(crate) struct FuzzArgs {
     /// The largest input, in bytes.
     #[arg(long, default_value_t = 4096)]
     max_len: usize,
+    /// Run the binaries of the last `cargo fuzz build -O` without building again.
+    #[arg(long)]
+    no_build: bool,
 }
 
 /// One target's figures, from libFuzzer's final statistics.
@@ -66,9 +69,18 @@ pub(crate) fn run(sh: &Shell, args: &FuzzArgs) -> Result<()> {
         }
         args.targets.clone()
     };
+    // One build of every target, then each binary run directly: `cargo fuzz run` would build
+    // again for each target, and on this project each cargo-fuzz invocation recompiles `ring`
+    // and what depends on it (its build script reruns), minutes per target.
+    if !args.no_build {
+        let _dir = sh.push_dir("fuzz");
+        cmd!(sh, "cargo +nightly fuzz build -O").run()?;
+    }
+    let host = host_triple(sh)?;
     let mut figures = Vec::new();
     for target in &chosen {
-        figures.push(run_target(sh, target, args)?);
+        let binary = format!("fuzz/target/{host}/release/{target}");
+        figures.push(run_target(sh, target, &binary, args)?);
     }
     println!(
         "\n{:<16} {:>14} {:>8} {:>10}",
@@ -107,7 +119,17 @@ fn targets(sh: &Shell) -> Result<Vec<String>> {
     Ok(names)
 }
 
-fn run_target(sh: &Shell, target: &str, args: &FuzzArgs) -> Result<Figures> {
+/// The host's target triple, where cargo-fuzz puts the binaries.
+fn host_triple(sh: &Shell) -> Result<String> {
+    let version = cmd!(sh, "rustc +nightly -vV").quiet().read()?;
+    version
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_owned)
+        .context("rustc -vV printed no host line")
+}
+
+fn run_target(sh: &Shell, target: &str, binary: &str, args: &FuzzArgs) -> Result<Figures> {
     let corpus = format!("fuzz/corpus/{target}");
     sh.create_dir(&corpus)?;
     let seed = format!("crates/cql-proto/tests/corpus/{target}");
@@ -126,11 +148,11 @@ fn run_target(sh: &Shell, target: &str, args: &FuzzArgs) -> Result<Figures> {
         .into_iter()
         .collect();
     eprintln!("xtask: fuzzing {target} for {} s", args.time);
-    let _dir = sh.push_dir("fuzz");
-    let corpus_in_fuzz = format!("corpus/{target}");
+    let artifacts = format!("-artifact_prefix=fuzz/artifacts/{target}/");
+    sh.create_dir(format!("fuzz/artifacts/{target}"))?;
     let output = cmd!(
         sh,
-        "cargo +nightly fuzz run -O {target} {corpus_in_fuzz} -- {time} {max_len} {runs...} -rss_limit_mb=2048 -print_final_stats=1"
+        "{binary} {corpus} {time} {max_len} {runs...} {artifacts} -rss_limit_mb=2048 -print_final_stats=1"
     )
     .ignore_status()
     .output()?;
