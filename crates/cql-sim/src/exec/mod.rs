@@ -14,6 +14,7 @@ mod invalidation;
 mod json;
 mod prepare;
 mod read;
+mod term_env;
 pub(crate) mod value;
 mod write;
 

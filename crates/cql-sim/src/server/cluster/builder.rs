@@ -10,10 +10,12 @@ use std::time::Duration;
 use proto::frame::ProtocolVersion;
 use tokio::sync::broadcast;
 
-use super::state::{ClusterInner, Config};
-use super::{SimCluster, SimError};
-use crate::server::coordinator::DataPlane;
+use super::SimCluster;
+use crate::server::coordinator::data_plane::DataPlane;
+use crate::server::error::SimError;
+use crate::server::listener;
 use crate::server::node::{NodeShared, NodeSpec, lock};
+use crate::server::state::{ClusterInner, Config};
 use crate::server::tls::SimTls;
 use crate::server::topology;
 
@@ -369,7 +371,7 @@ impl SimClusterBuilder {
         inner.rebuild_ring();
         lock(&inner.data).ensure_stores(nodes.len());
         for n in &nodes {
-            if let Err(e) = n.start(&inner).await {
+            if let Err(e) = listener::start(n, &inner).await {
                 for m in &nodes {
                     m.stop();
                 }

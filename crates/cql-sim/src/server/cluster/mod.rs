@@ -1,8 +1,7 @@
 //! The cluster: builder, handles, topology changes and events.
 //!
 //! This file holds [`SimCluster`] (the running cluster: node handles, schema agreement,
-//! adding and decommissioning nodes) and [`SimError`]; the parts:
-//! - [`state`]: [`ClusterInner`], the state the cluster's nodes and connections share;
+//! adding and decommissioning nodes); the parts:
 //! - [`builder`]: [`SimClusterBuilder`], the nodes, data centres and settings of a cluster;
 //! - [`handle`]: [`NodeHandle`], one node's identity, counters and fault injection.
 
@@ -16,44 +15,18 @@ use proto::codes::TopologyChangeType;
 use proto::response::Event;
 use uuid::Uuid;
 
+use crate::server::error::SimError;
+use crate::server::listener;
 use crate::server::node::{NodeShared, NodeSpec, lock};
+use crate::server::state::ClusterInner;
 use crate::server::topology;
 
 mod builder;
 mod handle;
-mod state;
 mod tablets;
 
 pub use builder::{LWT_MARK, SimClusterBuilder};
 pub use handle::{NodeHandle, RoutingStats};
-pub(crate) use state::{ClusterEvent, ClusterInner};
-
-/// An error starting or changing a simulated cluster.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SimError {
-    /// A listener could not be bound.
-    #[error("cannot bind {addr}: {source}")]
-    Bind {
-        /// The address.
-        addr: SocketAddr,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The builder's settings are inconsistent.
-    #[error("invalid cluster configuration: {0}")]
-    InvalidConfig(String),
-    /// No node has this index.
-    #[error("no node with index {0}")]
-    NoSuchNode(usize),
-    /// The node is stopped; start it first.
-    #[error("node {0} is down; start it before connecting")]
-    NodeDown(usize),
-    /// The cluster was shut down (or dropped) and its data freed; start a new one.
-    #[error("the cluster was shut down; build a new one with SimCluster::builder()")]
-    ShutDown,
-}
 
 /// A running simulated cluster. Dropping it shuts it down ([`SimCluster::shutdown`]).
 #[derive(Debug)]
@@ -198,7 +171,7 @@ impl SimCluster {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(Arc::clone(&node));
         self.inner.rebuild_ring();
-        if let Err(e) = node.start(&self.inner).await {
+        if let Err(e) = listener::start(&node, &self.inner).await {
             // Leave the failed node in the list (indices stay stable) but out of the ring.
             node.member.store(false, Ordering::Release);
             self.inner.rebuild_ring();

@@ -19,8 +19,8 @@ use super::{
 use crate::CqlError;
 use crate::cql::ast::{BatchKind, Conditions, Selection, Selector, Statement};
 use crate::exec::{BoundValue, CachedStatement, Outcome, QueryOptions};
-use crate::server::cluster::ClusterInner;
 use crate::server::node::{NodeShared, lock};
+use crate::server::state::ClusterInner;
 
 fn is_aggregate(st: &Statement) -> bool {
     let Statement::Select(s) = st else {

@@ -23,21 +23,20 @@ use uuid::Uuid;
 use crate::CqlError;
 use crate::cql::ast::BatchKind;
 use crate::exec::BoundValue;
-use crate::server::cluster::ClusterInner;
 use crate::server::faults;
 use crate::server::node::{NodeShared, lock};
+use crate::server::state::ClusterInner;
 use execution::{Execution, run_under_lock};
 use traces::{trace_session_id, write_trace};
 
 mod batch_size;
-mod data_plane;
+pub(super) mod data_plane;
 mod execution;
 mod rate_limit;
 mod router;
 mod tablets;
 mod traces;
 
-pub(crate) use data_plane::DataPlane;
 pub(crate) use rate_limit::RATE_LIMIT_ERROR_CODE;
 
 /// The release version nodes report (Scylla's CQL-compatible version string).

@@ -8,7 +8,7 @@ use std::time::Duration;
 use proto::response::Event;
 use tokio::sync::broadcast;
 
-use crate::server::coordinator::DataPlane;
+use crate::server::coordinator::data_plane::DataPlane;
 use crate::server::node::{NodeShared, lock};
 use crate::server::topology::NodeTopo;
 
@@ -104,7 +104,7 @@ impl ClusterInner {
     }
 
     /// Rebuilds the token ring from the current members.
-    pub(super) fn rebuild_ring(&self) {
+    pub(crate) fn rebuild_ring(&self) {
         let members = self.ring_members();
         let mut data = lock(&self.data);
         data.set_ring(members);
