@@ -130,6 +130,10 @@ impl SimCluster {
 
     /// Adds a node to data centre `dc` (the first data centre when `None`), streams it the
     /// partitions it now replicates, starts it and announces it with TOPOLOGY_CHANGE NEW_NODE.
+    ///
+    /// The stream runs in bounded steps that yield to the runtime, so requests (and every
+    /// other task) keep running while it moves a large data set; writes made meanwhile reach
+    /// the new node as well, and reads use the old replicas until the stream is done.
     pub async fn add_node(&self, dc: Option<&str>) -> Result<NodeHandle, SimError> {
         if self.inner.shut_down.load(Ordering::Acquire) {
             return Err(SimError::ShutDown);
@@ -170,7 +174,7 @@ impl SimCluster {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(Arc::clone(&node));
-        self.inner.rebuild_ring();
+        self.inner.stream_to(self.inner.ring_members()).await;
         if let Err(e) = listener::start(&node, &self.inner).await {
             // Leave the failed node in the list (indices stay stable) but out of the ring.
             node.member.store(false, Ordering::Release);
@@ -193,11 +197,19 @@ impl SimCluster {
 
     /// Removes node `i` from the ring (its partitions are streamed to their new replicas),
     /// stops it and announces TOPOLOGY_CHANGE REMOVED_NODE.
+    ///
+    /// The stream runs on the calling thread in bounded steps that release the data lock in
+    /// between, so other threads keep serving requests (on a multi-threaded runtime this
+    /// worker's other tasks move to the other workers first); node `i` takes writes until
+    /// its data is on its successors.
     pub fn decommission(&self, i: usize) -> Result<(), SimError> {
         let node = self.inner.node(i).ok_or(SimError::NoSuchNode(i))?;
+        // The node serves (and takes writes) until its data is on its successors.
+        let members = self.inner.ring_members();
+        self.inner
+            .stream_to_blocking(members.into_iter().filter(|m| m.id != i).collect());
         node.member.store(false, Ordering::Release);
         node.stop();
-        self.inner.rebuild_ring();
         self.inner.publish(
             Some(i),
             Event::TopologyChange {
@@ -238,3 +250,6 @@ impl Drop for SimCluster {
         self.shutdown();
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -133,6 +133,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
             stores: &mut data.stores,
             stale: &mut data.stale,
             ring: &data.ring,
+            pending: data.pending.as_ref().map(|p| &p.ring),
             placements: &data.placements,
             tablets: &data.tablets,
             scylla: ctx.cluster.config.scylla_extensions,

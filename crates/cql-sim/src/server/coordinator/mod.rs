@@ -7,7 +7,8 @@
 //! - [`router`]: the engine's [`Replicas`](crate::storage::Replicas) view of the cluster for one
 //!   request (placement, liveness, consistency, `system.local`/`peers` rows);
 //! - [`execution`]: a statement or batch run under the data lock, and its reply;
-//! - [`traces`]: the `system_traces` rows of traced requests.
+//! - [`traces`]: the `system_traces` rows of traced requests;
+//! - [`streaming`]: a topology change's data moved in bounded steps.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -34,6 +35,7 @@ pub(super) mod data_plane;
 mod execution;
 mod rate_limit;
 mod router;
+pub(super) mod streaming;
 mod tablets;
 mod traces;
 

@@ -25,6 +25,8 @@ pub(super) struct Router<'a> {
     pub(super) stores: &'a mut [Store],
     pub(super) stale: &'a mut [bool],
     pub(super) ring: &'a Ring,
+    /// The ring a topology change is streaming towards, whose new replicas get every write.
+    pub(super) pending: Option<&'a Ring>,
     pub(super) placements: &'a HashMap<String, Placement>,
     pub(super) tablets: &'a Tablets,
     /// Whether the cluster models Scylla (tablets, `supported_features`) and uses tablets
@@ -250,7 +252,7 @@ impl Replicas for Router<'_> {
             return replicas.len().max(1);
         }
         let mut n = 0;
-        for r in replicas {
+        for &r in &replicas {
             if !(self.is_live(r) || matches!(placement, Placement::Local)) {
                 if let Some(stale) = self.stale.get_mut(r) {
                     *stale = true;
@@ -260,6 +262,20 @@ impl Replicas for Router<'_> {
             if let Some(s) = self.stores.get_mut(r) {
                 f(s);
                 n += 1;
+            }
+        }
+        // A joining (or leaving) node's new replicas take writes while the stream runs, up
+        // or not, and do not count towards the consistency level (as pending endpoints).
+        if let Some(pending) = self.pending
+            && !matches!(placement, Placement::Local)
+            && self.tablets.get(table.id).is_none()
+        {
+            for r in pending.replicas(token, placement, self.coordinator) {
+                if !replicas.contains(&r)
+                    && let Some(s) = self.stores.get_mut(r)
+                {
+                    f(s);
+                }
             }
         }
         // ANY succeeds with every replica down: the coordinator keeps a hint.

@@ -107,6 +107,7 @@ pub(super) fn write_trace(
         stores: &mut data.stores,
         stale: &mut data.stale,
         ring: &data.ring,
+        pending: data.pending.as_ref().map(|p| &p.ring),
         placements: &data.placements,
         tablets: &data.tablets,
         scylla: ctx.cluster.config.scylla_extensions,
