@@ -381,6 +381,11 @@ pub trait Replicas {
     fn datacenters(&self) -> Vec<String> {
         vec!["datacenter1".to_owned()]
     }
+    /// Whether the cluster models Scylla, whose conditional batches answer a row per
+    /// conditional statement (Cassandra's answer the rows they read, when not applied).
+    fn is_scylla(&self) -> bool {
+        false
+    }
     /// Whether keyspaces may use Scylla's tablets, and the topology their replication is
     /// checked against (default: one Scylla node, tablets off unless asked for).
     fn tablets_policy(&self) -> crate::schema::TabletsPolicy {

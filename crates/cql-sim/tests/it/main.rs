@@ -12,6 +12,7 @@ mod server_events;
 mod server_faults;
 mod server_functions;
 mod server_limits;
+mod server_lwt_batch;
 mod server_lwt_mark;
 mod server_metadata_id;
 mod server_replication;

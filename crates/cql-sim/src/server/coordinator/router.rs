@@ -319,6 +319,10 @@ impl Replicas for Router<'_> {
         }
     }
 
+    fn is_scylla(&self) -> bool {
+        self.scylla
+    }
+
     fn datacenters(&self) -> Vec<String> {
         let mut dcs: Vec<String> = self
             .nodes
