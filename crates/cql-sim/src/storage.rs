@@ -381,6 +381,11 @@ pub trait Replicas {
     fn datacenters(&self) -> Vec<String> {
         vec!["datacenter1".to_owned()]
     }
+    /// Counts tombstones a read scanned (cell tombstones, expired cells and deleted rows, as
+    /// Cassandra counts them against its tombstone thresholds).
+    fn note_tombstones(&self, count: usize) {
+        let _ = count;
+    }
     /// Whether the cluster models Scylla, whose conditional batches answer a row per
     /// conditional statement (Cassandra's answer the rows they read, when not applied).
     fn is_scylla(&self) -> bool {

@@ -36,6 +36,8 @@ pub(crate) struct Config {
     pub(crate) tls: Option<crate::server::tls::TlsSetup>,
     /// Whether new NetworkTopologyStrategy keyspaces use tablets (Scylla's `enable_tablets`).
     pub(crate) tablets_by_default: bool,
+    /// `tombstone_warn_threshold` and `tombstone_failure_threshold` (Cassandra personality).
+    pub(crate) tombstone_thresholds: (usize, usize),
 }
 
 impl Config {

@@ -19,5 +19,6 @@ mod server_replication;
 mod server_schema;
 mod server_tablets;
 mod server_tls;
+mod server_tombstones;
 mod server_versions;
 mod server_views;

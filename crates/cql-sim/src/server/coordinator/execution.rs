@@ -5,8 +5,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use proto::codes::Consistency;
-use proto::response::{Event, Response, ResultBody, SchemaChange};
+use proto::codes::{Consistency, ErrorCode};
+use proto::response::{ErrorBody, ErrorDetails, Event, Response, ResultBody, SchemaChange};
 
 use super::batch_size;
 use super::rate_limit::{self, Limited, RateLimiter};
@@ -99,7 +99,7 @@ fn admit(
     l: &Limited,
     router: &Router<'_>,
     ctx: &RequestContext<'_>,
-) -> Option<proto::response::ErrorBody> {
+) -> Option<ErrorBody> {
     let seen = router.first_token.get()?;
     let (token, coordinator_is_replica) = (seen.token, seen.replica);
     if router.scanned.get() {
@@ -147,6 +147,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
             error: RefCell::new(None),
             written: HashSet::new(),
             scanned: Cell::new(false),
+            tombstones: Cell::new(0),
             dry_run: false,
             first_token: Cell::new(None),
         };
@@ -252,6 +253,22 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
                 && owner != Some(ctx.shard)
             {
                 custom_payload = tablets::routing_payload(t, &nodes);
+            }
+        }
+        if let Execution::Single { stmt, .. } = &work
+            && !ctx.cluster.config.scylla_extensions
+            && let Ok(Outcome::Rows(rows)) = &result
+        {
+            let (warn, fail) = ctx.cluster.config.tombstone_thresholds;
+            let scanned = router.tombstones.get();
+            if scanned > fail {
+                router.fail(tombstone_overwhelm(ctx));
+            } else if scanned > warn {
+                warnings.push(format!(
+                    "Read {} live rows and {scanned} tombstone cells for query {} (see tombstone_warn_threshold)",
+                    rows.rows.len(),
+                    stmt.text
+                ));
             }
         }
         if aggregate && router.scanned.get() {
@@ -401,4 +418,24 @@ fn schema_changed(
         }
     }
     cluster.publish(None, Event::SchemaChange(change));
+}
+
+/// The READ_FAILURE of a read that scanned more than `tombstone_failure_threshold`
+/// tombstones: its replica (the coordinator here) failed with `READ_TOMBSTONE_OVERWHELM`.
+fn tombstone_overwhelm(ctx: &RequestContext<'_>) -> ErrorBody {
+    let ip = ctx.node.ip;
+    ErrorBody {
+        code: ErrorCode::READ_FAILURE,
+        message: format!(
+            "Operation failed - received 0 responses and 1 failures: READ_TOMBSTONE_OVERWHELM from /{ip}:7000"
+        ),
+        details: ErrorDetails::ReadFailure {
+            consistency: ctx.consistency,
+            received: 0,
+            block_for: 1,
+            num_failures: 1,
+            reasons: vec![(ip, 0x0001)],
+            data_present: false,
+        },
+    }
 }

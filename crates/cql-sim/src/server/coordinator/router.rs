@@ -44,6 +44,8 @@ pub(super) struct Router<'a> {
     pub(super) error: RefCell<Option<ErrorBody>>,
     pub(super) written: HashSet<i64>,
     pub(super) scanned: Cell<bool>,
+    /// Tombstones the request's reads scanned.
+    pub(super) tombstones: Cell<usize>,
     /// Writes only check availability (the first pass over a batch, so a batch that cannot
     /// reach its consistency level writes nothing).
     pub(super) dry_run: bool,
@@ -181,7 +183,7 @@ impl<'a> Router<'a> {
         (placement, replicas)
     }
 
-    fn fail(&self, e: ErrorBody) {
+    pub(super) fn fail(&self, e: ErrorBody) {
         let mut slot = self.error.borrow_mut();
         if slot.is_none() {
             *slot = Some(e);
@@ -317,6 +319,10 @@ impl Replicas for Router<'_> {
         for s in self.stores.iter_mut() {
             f(s);
         }
+    }
+
+    fn note_tombstones(&self, count: usize) {
+        self.tombstones.set(self.tombstones.get() + count);
     }
 
     fn is_scylla(&self) -> bool {

@@ -121,6 +121,7 @@ pub(super) fn write_trace(
         error: RefCell::new(None),
         written: HashSet::new(),
         scanned: Cell::new(false),
+        tombstones: Cell::new(0),
         dry_run: false,
         first_token: Cell::new(None),
     };
