@@ -20,5 +20,6 @@ mod server_schema;
 mod server_tablets;
 mod server_tls;
 mod server_tombstones;
+mod server_tracing;
 mod server_versions;
 mod server_views;

@@ -123,6 +123,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
     let gossip_generation = ctx.cluster.started_secs();
     let mut warnings = Vec::new();
     let mut custom_payload = None;
+    let reached: Vec<usize>;
     let outcome = {
         // Lock order: the node list, then the data.
         let nodes = read_nodes(ctx.cluster);
@@ -148,6 +149,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
             written: HashSet::new(),
             scanned: Cell::new(false),
             tombstones: Cell::new(0),
+            reached: RefCell::new(Vec::new()),
             dry_run: false,
             first_token: Cell::new(None),
         };
@@ -285,6 +287,11 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
             // Under the same lock as the change: no EXECUTE runs a stale statement in between.
             invalidate_prepared(&mut data.engine, &nodes, change);
         }
+        let mut others = router.reached.take();
+        others.sort_unstable();
+        others.dedup();
+        others.retain(|r| *r != ctx.node.id);
+        reached = others;
         match (result, router.error.take()) {
             // An availability failure wins even when the engine made do with fewer stores.
             (_, Some(e)) => Err(e),
@@ -309,6 +316,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
         Err(e) => Reply::error(e),
     };
     reply.warnings.extend(warnings);
+    reply.replicas = reached;
     // Scylla sends tablet routing info with RESULT messages only.
     if matches!(reply.response, Response::Result(_)) {
         reply.custom_payload = custom_payload;
@@ -381,6 +389,7 @@ fn outcome_reply(ctx: &RequestContext<'_>, outcome: Outcome, metadata: RowsMetad
         warnings: Vec::new(),
         set_keyspace,
         custom_payload: None,
+        replicas: Vec::new(),
     }
 }
 

@@ -66,6 +66,8 @@ pub(crate) struct Reply {
     /// The custom payload (Scylla's `tablets-routing-v1` to a client that is not routing to
     /// the tablet's replica and shard).
     pub(crate) custom_payload: Option<CustomPayload>,
+    /// The other nodes the request read from or wrote to (their trace events' sources).
+    pub(crate) replicas: Vec<usize>,
 }
 
 impl Reply {
@@ -76,6 +78,7 @@ impl Reply {
             warnings: Vec::new(),
             set_keyspace: None,
             custom_payload: None,
+            replicas: Vec::new(),
         }
     }
 }
@@ -194,7 +197,15 @@ pub(crate) fn execute(
             _ => ("", String::new()),
         };
         let elapsed = started.elapsed();
-        write_trace(&ctx, session, command, &text, started_at, elapsed);
+        write_trace(
+            &ctx,
+            session,
+            command,
+            &text,
+            started_at,
+            elapsed,
+            &reply.replicas,
+        );
         reply.tracing_id = Some(session);
     }
     reply
@@ -326,6 +337,7 @@ fn prepare(ctx: &RequestContext<'_>, query: &str, keyspace: Option<&str>) -> Rep
                 warnings: Vec::new(),
                 set_keyspace: None,
                 custom_payload: None,
+                replicas: Vec::new(),
             }
         }
         Err(e) => Reply::error(error_body(&e, ctx.consistency)),

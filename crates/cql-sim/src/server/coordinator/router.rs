@@ -46,6 +46,8 @@ pub(super) struct Router<'a> {
     pub(super) scanned: Cell<bool>,
     /// Tombstones the request's reads scanned.
     pub(super) tombstones: Cell<usize>,
+    /// The nodes single-partition reads and writes reached.
+    pub(super) reached: RefCell<Vec<usize>>,
     /// Writes only check availability (the first pass over a batch, so a batch that cannot
     /// reach its consistency level writes nothing).
     pub(super) dry_run: bool,
@@ -238,6 +240,7 @@ impl Replicas for Router<'_> {
         let pick = pick(&|r| self.is_fresh(r))
             .or_else(|| pick(&|r| self.is_live(r)))
             .or_else(|| matches!(placement, Placement::Local).then_some(self.coordinator))?;
+        self.reached.borrow_mut().push(pick);
         self.stores.get(pick)
     }
 
@@ -264,6 +267,7 @@ impl Replicas for Router<'_> {
             if let Some(s) = self.stores.get_mut(r) {
                 f(s);
                 n += 1;
+                self.reached.get_mut().push(r);
             }
         }
         // A joining (or leaving) node's new replicas take writes while the stream runs, up
