@@ -82,6 +82,61 @@ pub(crate) struct Row {
     pub(crate) cells: Cells,
 }
 
+impl Row {
+    /// Merges another replica's copy of this row into this one (last-write-wins per cell).
+    fn merge(&mut self, other: Self) {
+        if let Some(mk) = other.marker
+            && self.marker.as_ref().is_none_or(|old| mk.supersedes(old))
+        {
+            self.marker = Some(mk);
+        }
+        self.deleted_at = self.deleted_at.max(other.deleted_at);
+        for (name, data) in other.cells.0 {
+            match self.cells.position(&name) {
+                Err(i) => self.cells.0.insert(i, (name, data)),
+                Ok(i) => self.cells.0[i].1.merge(data),
+            }
+        }
+    }
+}
+
+impl CellData {
+    /// Merges another replica's copy of this column's data into this one.
+    fn merge(&mut self, other: Self) {
+        match (self, other) {
+            (Self::Simple(mine), Self::Simple(theirs)) if theirs.supersedes(mine) => {
+                *mine = theirs;
+            }
+            (
+                Self::Collection {
+                    deleted_at,
+                    elements,
+                },
+                Self::Collection {
+                    deleted_at: their_deletion,
+                    elements: theirs,
+                },
+            ) => {
+                *deleted_at = (*deleted_at).max(their_deletion);
+                for (k, e) in theirs {
+                    match elements.entry(k) {
+                        std::collections::btree_map::Entry::Vacant(v) => {
+                            v.insert(e);
+                        }
+                        std::collections::btree_map::Entry::Occupied(mut o) => {
+                            if e.cell.supersedes(&o.get().cell) {
+                                o.insert(e);
+                            }
+                        }
+                    }
+                }
+            }
+            // A column of another kind (dropped and re-added): keep this replica's.
+            _ => {}
+        }
+    }
+}
+
 /// The cells of a row by column name: a vector sorted by name, kept at its length.
 ///
 /// A row holds a handful of columns, so a sorted vector beats a hash map: no table of empty
@@ -168,6 +223,27 @@ pub(crate) struct Partition {
 }
 
 impl Partition {
+    /// Merges another replica's copy of this partition into this one, as streaming and
+    /// repair reconcile replicas: every cell, marker and tombstone is kept where it wins
+    /// under last-write-wins, so neither copy's newer data is lost.
+    pub(crate) fn merge(&mut self, other: Self) {
+        self.deleted_at = self.deleted_at.max(other.deleted_at);
+        self.static_row.merge(other.static_row);
+        for (key, row) in other.rows {
+            match self.rows.entry(key) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(row);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().merge(row),
+            }
+        }
+        for rt in other.range_tombstones {
+            if !self.range_tombstones.contains(&rt) {
+                self.range_tombstones.push(rt);
+            }
+        }
+    }
+
     /// The newest tombstone timestamp covering the row at `key` (partition, range, row).
     pub(crate) fn row_deletion(&self, key: &[u8], row: Option<&Row>) -> Option<i64> {
         let mut d = self.deleted_at;
@@ -304,6 +380,16 @@ pub trait Replicas {
     /// centres NetworkTopologyStrategy may name and its `replication_factor` expands to.
     fn datacenters(&self) -> Vec<String> {
         vec!["datacenter1".to_owned()]
+    }
+    /// Counts tombstones a read scanned (cell tombstones, expired cells and deleted rows, as
+    /// Cassandra counts them against its tombstone thresholds).
+    fn note_tombstones(&self, count: usize) {
+        let _ = count;
+    }
+    /// Whether the cluster models Scylla, whose conditional batches answer a row per
+    /// conditional statement (Cassandra's answer the rows they read, when not applied).
+    fn is_scylla(&self) -> bool {
+        false
     }
     /// Whether keyspaces may use Scylla's tablets, and the topology their replication is
     /// checked against (default: one Scylla node, tablets off unless asked for).

@@ -14,6 +14,7 @@ mod invalidation;
 mod json;
 mod prepare;
 mod read;
+mod term_env;
 pub(crate) mod value;
 mod write;
 
@@ -300,6 +301,7 @@ impl Engine {
             &items,
             opts.now_micros,
             opts.timestamp.unwrap_or(opts.now_micros),
+            true,
         )
     }
 
@@ -426,6 +428,7 @@ impl Engine {
                     &[(st, ctx.values, ctx.keyspace)],
                     ctx.now_micros,
                     ctx.timestamp,
+                    false,
                 )
             }
             Statement::Batch {
@@ -443,7 +446,7 @@ impl Engine {
                     ts = write::int_term(t, ctx.values, ctx.now_micros, "[timestamp]")?
                         .unwrap_or(ts);
                 }
-                write::batch(&mut self.catalog, data, &items, ctx.now_micros, ts)
+                write::batch(&mut self.catalog, data, &items, ctx.now_micros, ts, true)
             }
             Statement::Use(ks) => {
                 if self.catalog.keyspace(ks).is_none() {

@@ -26,10 +26,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, watch};
 use uuid::Uuid;
 
-use super::cluster::{ClusterEvent, ClusterInner};
 use super::coordinator::{self, RATE_LIMIT_ERROR_CODE};
 use super::faults::{FaultAction, RequestInfo};
 use super::node::{ConnGuard, NodeShared, lock};
+use super::state::{ClusterEvent, ClusterInner};
 
 use crate::auth::PASSWORD_AUTHENTICATOR as AUTHENTICATOR;
 /// Responses buffered before a write is forced.
@@ -135,7 +135,7 @@ fn opcode_name(op: Opcode) -> String {
 /// Generic over the two halves of the stream: a TCP connection's owned halves, or an in-process
 /// `tokio::io::duplex` stream's (see [`NodeHandle::connect_in_process`]).
 ///
-/// [`NodeHandle::connect_in_process`]: crate::server::NodeHandle::connect_in_process
+/// [`NodeHandle::connect_in_process`]: crate::NodeHandle::connect_in_process
 pub(crate) async fn run<R, W>(
     io: (R, W),
     peer: SocketAddr,

@@ -15,12 +15,16 @@ mod cluster;
 mod conn;
 pub mod control;
 mod coordinator;
+mod error;
 pub mod faults;
+mod listener;
 mod node;
+mod state;
 pub mod tls;
 mod topology;
 
-pub use cluster::{LWT_MARK, NodeHandle, RoutingStats, SimCluster, SimClusterBuilder, SimError};
+pub use cluster::{LWT_MARK, NodeHandle, RoutingStats, SimCluster, SimClusterBuilder};
 pub use control::ControlServer;
+pub use error::SimError;
 pub use faults::{FaultAction, FaultRule, RequestMatcher};
 pub use tls::SimTls;

@@ -1,18 +1,15 @@
 //! One simulated node: its identity, listeners, shards, counters, prepared ids, schema version
-//! and faults.
+//! and faults (its listeners are started by [`super::listener`]).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::cluster::{ClusterInner, SimError};
-use super::conn;
 use super::faults::NodeFaults;
 
 /// Locks a mutex, ignoring poisoning (a panicked holder leaves plain data behind).
@@ -32,7 +29,7 @@ pub(crate) struct NodeShared {
     pub(crate) host_id: Uuid,
     pub(crate) tokens: Vec<i64>,
     pub(crate) shards: u32,
-    up: AtomicBool,
+    pub(super) up: AtomicBool,
     /// Whether the node is still part of the ring (false after decommission).
     pub(crate) member: AtomicBool,
     pub(crate) paused: watch::Sender<bool>,
@@ -53,9 +50,9 @@ pub(crate) struct NodeShared {
     pub(crate) faults: Mutex<NodeFaults>,
     /// Set when any fault (rule, delay, pause) might apply, so the hot path skips the lock.
     pub(crate) faulty: AtomicBool,
-    listeners: Mutex<Vec<JoinHandle<()>>>,
+    pub(super) listeners: Mutex<Vec<JoinHandle<()>>>,
     /// Aborted listener tasks whose sockets may not be closed yet; `start` awaits them.
-    stopping: Mutex<Vec<JoinHandle<()>>>,
+    pub(super) stopping: Mutex<Vec<JoinHandle<()>>>,
     /// The client addresses of the last accepted TCP connections (at most
     /// [`RECENT_CLIENTS`]), as `system.clients` would list them.
     pub(crate) recent_clients: Mutex<std::collections::VecDeque<SocketAddr>>,
@@ -208,56 +205,6 @@ impl NodeShared {
         lock(&self.prepared).get(&key).cloned()
     }
 
-    /// Binds the listeners and starts accepting connections.
-    pub(crate) async fn start(
-        self: &Arc<Self>,
-        cluster: &Arc<ClusterInner>,
-    ) -> Result<(), SimError> {
-        if self.is_up() {
-            return Ok(());
-        }
-        if cluster.shut_down.load(Ordering::Acquire) {
-            return Err(SimError::ShutDown);
-        }
-        // The previous listeners must be gone before their ports are bound again.
-        let old: Vec<_> = lock(&self.stopping).drain(..).collect();
-        for h in old {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
-        }
-        let mut handles: Vec<JoinHandle<()>> = Vec::new();
-        let mut ports = vec![(self.port, false, None)];
-        if let Some(p) = self.shard_aware_port {
-            ports.push((p, true, None));
-        }
-        if let Some(tls) = &cluster.config.tls {
-            ports.push((tls.port, false, Some(tls.acceptor.clone())));
-            if let Some(p) = tls.shard_aware_port {
-                ports.push((p, true, Some(tls.acceptor.clone())));
-            }
-        }
-        for (port, shard_aware, tls) in ports {
-            let addr = SocketAddr::new(self.ip, port);
-            let listener = match TcpListener::bind(addr).await {
-                Ok(l) => l,
-                Err(source) => {
-                    for h in &handles {
-                        h.abort();
-                    }
-                    lock(&self.stopping).extend(handles);
-                    return Err(SimError::Bind { addr, source });
-                }
-            };
-            let node = Arc::clone(self);
-            let cluster = Arc::downgrade(cluster);
-            handles.push(tokio::spawn(async move {
-                accept_loop(listener, node, cluster, shard_aware, tls).await;
-            }));
-        }
-        *lock(&self.listeners) = handles;
-        self.up.store(true, Ordering::Release);
-        Ok(())
-    }
-
     /// Closes the listeners and every connection.
     pub(crate) fn stop(&self) {
         self.up.store(false, Ordering::Release);
@@ -269,7 +216,7 @@ impl NodeShared {
         self.epoch.send_modify(|e| *e += 1);
     }
 
-    fn pick_shard(&self, peer: SocketAddr, shard_aware: bool) -> u32 {
+    pub(super) fn pick_shard(&self, peer: SocketAddr, shard_aware: bool) -> u32 {
         if shard_aware {
             u32::from(peer.port()) % self.shards
         } else {
@@ -278,10 +225,23 @@ impl NodeShared {
     }
 }
 
-/// Decrements the shard's connection count when the connection ends.
+/// Counts a connection on its shard while it lives: decrements the count when dropped.
 pub(crate) struct ConnGuard {
     node: Arc<NodeShared>,
     shard: u32,
+}
+
+impl ConnGuard {
+    /// Counts a new connection of `node` on `shard`.
+    pub(crate) fn new(node: &Arc<NodeShared>, shard: u32) -> Self {
+        if let Some(c) = node.conns_per_shard.get(shard as usize) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        Self {
+            node: Arc::clone(node),
+            shard,
+        }
+    }
 }
 
 impl Drop for ConnGuard {
@@ -290,106 +250,6 @@ impl Drop for ConnGuard {
             c.fetch_sub(1, Ordering::Relaxed);
         }
     }
-}
-
-/// How long a client gets to complete the TLS handshake.
-const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-async fn accept_loop(
-    listener: TcpListener,
-    node: Arc<NodeShared>,
-    cluster: std::sync::Weak<ClusterInner>,
-    shard_aware: bool,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-) {
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(x) => x,
-            Err(e) => {
-                tracing::debug!(error = %e, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                continue;
-            }
-        };
-        let Some(cluster) = cluster.upgrade() else {
-            return;
-        };
-        let _ = stream.set_nodelay(true);
-        if let Ok(mut recent) = node.recent_clients.lock() {
-            if recent.len() == RECENT_CLIENTS {
-                recent.pop_front();
-            }
-            recent.push_back(peer);
-        }
-        let shard = node.pick_shard(peer, shard_aware);
-        if let Some(c) = node.conns_per_shard.get(shard as usize) {
-            c.fetch_add(1, Ordering::Relaxed);
-        }
-        let guard = ConnGuard {
-            node: Arc::clone(&node),
-            shard,
-        };
-        let epoch = node.epoch.subscribe();
-        let node2 = Arc::clone(&node);
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            match tls {
-                None => {
-                    let (rd, wr) = stream.into_split();
-                    conn::run((rd, wr), peer, cluster, node2, shard, epoch, guard).await;
-                }
-                Some(acceptor) => {
-                    let accepted =
-                        tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
-                    match accepted {
-                        Ok(Ok(tls)) => {
-                            let (rd, wr) = tokio::io::split(tls);
-                            conn::run((rd, wr), peer, cluster, node2, shard, epoch, guard).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                }
-            }
-        });
-    }
-}
-
-/// Buffer size of each direction of an in-process connection.
-const IN_PROCESS_BUFFER: usize = 256 * 1024;
-
-/// Opens an in-process connection to `node` (on `shard`, or the next shard in turn): the
-/// client's end of a `tokio::io::duplex` pair whose other end the node serves exactly like an
-/// accepted TCP connection. `None` when the node is down.
-pub(crate) fn connect_in_process(
-    node: &Arc<NodeShared>,
-    cluster: Arc<ClusterInner>,
-    shard: Option<u32>,
-) -> Option<tokio::io::DuplexStream> {
-    if !node.is_up() {
-        return None;
-    }
-    // No socket: the peer is named after the loopback address, port 0.
-    let peer = SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), 0);
-    let shard = match shard {
-        Some(s) => s % node.shards,
-        None => node.pick_shard(peer, false),
-    };
-    if let Some(c) = node.conns_per_shard.get(shard as usize) {
-        c.fetch_add(1, Ordering::Relaxed);
-    }
-    let guard = ConnGuard {
-        node: Arc::clone(node),
-        shard,
-    };
-    let (client, server) = tokio::io::duplex(IN_PROCESS_BUFFER);
-    let epoch = node.epoch.subscribe();
-    let node = Arc::clone(node);
-    tokio::spawn(async move {
-        let (rd, wr) = tokio::io::split(server);
-        conn::run((rd, wr), peer, cluster, node, shard, epoch, guard).await;
-    });
-    Some(client)
 }
 
 /// Prepared ids a node forgot, for the report of `evict_prepared`.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::TlsAcceptor;
 
-use super::cluster::SimError;
+use super::error::SimError;
 
 /// Scylla's default `native_transport_port_ssl`.
 pub const DEFAULT_SSL_PORT: u16 = 9142;

@@ -9,7 +9,7 @@ use proto::{ColumnType, CqlValue};
 use uuid::Uuid;
 
 use crate::error::{CqlError, Result};
-use crate::exec::value::{TermEnv, encode, timeuuid, timeuuid_millis};
+use crate::exec::term_env::{TermEnv, encode, timeuuid, timeuuid_millis};
 
 /// A native function, resolved by name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -187,3 +187,39 @@ pub(crate) fn check_conditions(
         _ => Ok((true, (Vec::new(), Vec::new()))),
     }
 }
+
+/// The current values of columns `cols` (indexes into the table's columns) in the row at
+/// clustering `ck` of a partition (the static row when `ck` is `None`), and whether that row
+/// is live: what a conditional batch shows of the rows it read.
+pub(crate) fn current_row(
+    t: &TableDef,
+    p: Option<&Partition>,
+    ck: Option<&[u8]>,
+    cols: &[usize],
+    now: i64,
+) -> (bool, Vec<Option<Bytes>>) {
+    let now_s = now.div_euclid(1_000_000);
+    let Some(part) = p else {
+        return (false, vec![None; cols.len()]);
+    };
+    let row = ck
+        .and_then(|k| part.rows.get_key_value(k))
+        .map(|(k, r)| (k.as_slice(), r));
+    let live = match row {
+        Some((k, r)) => row_is_live(t, r, part.row_deletion(k, Some(r)), now_s),
+        None => ck.is_none() && static_live(t, part, now_s),
+    };
+    let dummy = PartitionKey {
+        token: 0,
+        key: Bytes::new(),
+    };
+    let view = RowView {
+        p: part,
+        key: &dummy,
+        row,
+    };
+    (
+        live,
+        cols.iter().map(|i| view.column(t, *i, now_s)).collect(),
+    )
+}

@@ -24,7 +24,7 @@ mod select;
 mod selection;
 mod view;
 
-pub(crate) use conditions::check_conditions;
+pub(crate) use conditions::{check_conditions, current_row};
 pub(in crate::exec) use select::select;
 pub(crate) use selection::result_columns;
 

@@ -20,7 +20,7 @@ use crate::error::{CqlError, Result};
 use crate::exec::value::TermEnv;
 use crate::exec::{ColumnSpec, ExecContext, RowsResult};
 use crate::schema::{Catalog, ColumnKind};
-use crate::storage::{Partition, PartitionKey, Replicas, Row, Store};
+use crate::storage::{CellData, Partition, PartitionKey, Replicas, Row, Store};
 
 /// Runs a SELECT.
 pub(in crate::exec) fn select(
@@ -230,9 +230,21 @@ pub(in crate::exec) fn select(
                     collected.extend(it.map(|(k, v)| (k.as_slice(), v)));
                 }
             }
+            let mut tombstones = 0;
             for (k, row) in collected {
                 let d = p.row_deletion(k, Some(row));
-                if row_is_live(&t, row, d, now_s) {
+                let live = row_is_live(&t, row, d, now_s);
+                // As Cassandra counts: every dead cell, else a deleted row once.
+                let dead_cells = row
+                    .cells
+                    .iter()
+                    .filter(|(_, c)| matches!(c, CellData::Simple(cell) if !cell.is_live(now_s)))
+                    .count();
+                tombstones += dead_cells;
+                if dead_cells == 0 && !live && row.deleted_at.is_some() {
+                    tombstones += 1;
+                }
+                if live {
                     any_row = true;
                     candidates.push(RowView {
                         p,
@@ -241,6 +253,7 @@ pub(in crate::exec) fn select(
                     });
                 }
             }
+            data.note_tombstones(tombstones);
         }
         if s.distinct {
             let live = any_row

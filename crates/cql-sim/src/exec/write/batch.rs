@@ -22,13 +22,15 @@ use crate::schema::{Catalog, ColumnKind};
 use crate::storage::{RangeTombstone, Replicas};
 
 /// Runs write statements as one atomic batch: every mutation is computed (and every LWT
-/// condition checked) before any is applied.
+/// condition checked) before any is applied. `is_batch` is false for a lone statement
+/// (whose conditional result differs from a BATCH's).
 pub(in crate::exec) fn batch(
     cat: &mut Catalog,
     data: &mut dyn Replicas,
     items: &[BatchItem<'_>],
     now: i64,
     default_ts: i64,
+    is_batch: bool,
 ) -> Result<Outcome> {
     let mut mutations: Vec<Mutation> = Vec::new();
     let mut lwt: Vec<LwtCheck> = Vec::new();
@@ -443,7 +445,7 @@ pub(in crate::exec) fn batch(
     }
     // Lightweight transactions: read the current state from one replica and check.
     if !lwt.is_empty() {
-        return apply_conditional(data, &lwt, &mutations, now);
+        return apply_conditional(data, &lwt, &mutations, now, is_batch);
     }
     apply_all(data, &mutations, now)?;
     Ok(Outcome::Void)

@@ -10,10 +10,12 @@ use std::time::Duration;
 use proto::frame::ProtocolVersion;
 use tokio::sync::broadcast;
 
-use super::state::{ClusterInner, Config};
-use super::{SimCluster, SimError};
-use crate::server::coordinator::DataPlane;
+use super::SimCluster;
+use crate::server::coordinator::data_plane::DataPlane;
+use crate::server::error::SimError;
+use crate::server::listener;
 use crate::server::node::{NodeShared, NodeSpec, lock};
+use crate::server::state::{ClusterInner, Config};
 use crate::server::tls::SimTls;
 use crate::server::topology;
 
@@ -46,6 +48,7 @@ pub struct SimClusterBuilder {
     max_protocol_version: Option<ProtocolVersion>,
     tls: Option<Arc<SimTls>>,
     tablets_by_default: bool,
+    tombstone_thresholds: (usize, usize),
 }
 
 impl Default for SimClusterBuilder {
@@ -72,6 +75,7 @@ impl Default for SimClusterBuilder {
             max_protocol_version: None,
             tls: None,
             tablets_by_default: false,
+            tombstone_thresholds: (1_000, 100_000),
         }
     }
 }
@@ -254,6 +258,16 @@ impl SimClusterBuilder {
         self
     }
 
+    /// Cassandra's `tombstone_warn_threshold` and `tombstone_failure_threshold` (default 1,000
+    /// and 100,000): a read scanning more tombstones than the first answers with a client
+    /// warning, more than the second fails with READ_FAILURE (`READ_TOMBSTONE_OVERWHELM`).
+    /// Only the Cassandra personality ([`SimClusterBuilder::without_scylla_extensions`]):
+    /// Scylla logs these reads instead.
+    pub fn tombstone_thresholds(mut self, warn: usize, fail: usize) -> Self {
+        self.tombstone_thresholds = (warn, fail);
+        self
+    }
+
     /// Starts every node and returns once all listen.
     pub async fn start(self) -> Result<SimCluster, SimError> {
         let total: usize = self.dcs.iter().map(|d| d.nodes).sum();
@@ -319,6 +333,7 @@ impl SimClusterBuilder {
                     ProtocolVersion::V5
                 }),
             tablets_by_default: self.tablets_by_default,
+            tombstone_thresholds: self.tombstone_thresholds,
         };
         let mut data = DataPlane::new();
         if self.scylla_extensions {
@@ -369,7 +384,7 @@ impl SimClusterBuilder {
         inner.rebuild_ring();
         lock(&inner.data).ensure_stores(nodes.len());
         for n in &nodes {
-            if let Err(e) = n.start(&inner).await {
+            if let Err(e) = listener::start(n, &inner).await {
                 for m in &nodes {
                     m.stop();
                 }

@@ -9,11 +9,12 @@ use proto::codes::StatusChangeType;
 use proto::response::{ErrorBody, Event};
 use uuid::Uuid;
 
-use super::SimError;
-use super::state::ClusterInner;
+use crate::server::error::SimError;
 use crate::server::faults::{FaultAction, FaultRule, RequestMatcher};
+use crate::server::listener;
 use crate::server::node;
 use crate::server::node::{NodeShared, lock};
+use crate::server::state::ClusterInner;
 
 /// Where a node's token-routed statements belonged (see [`NodeHandle::routing_stats`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -205,7 +206,7 @@ impl NodeHandle {
         // Like Scylla, a restarted node has lost its prepared statements (drivers re-prepare
         // on UNPREPARED) and has caught up with the schema.
         node::evict_all(&self.node);
-        self.node.start(&self.cluster).await?;
+        listener::start(&self.node, &self.cluster).await?;
         self.node.set_schema_version(self.cluster_schema_version());
         self.cluster.publish(
             Some(self.node.id),
@@ -230,7 +231,7 @@ impl NodeHandle {
     /// Fails with [`SimError::NodeDown`] when the node is stopped. The connection closes
     /// when the node stops, like its TCP connections.
     pub fn connect_in_process(&self) -> Result<tokio::io::DuplexStream, SimError> {
-        node::connect_in_process(&self.node, Arc::clone(&self.cluster), None)
+        listener::connect_in_process(&self.node, Arc::clone(&self.cluster), None)
             .ok_or(SimError::NodeDown(self.node.id))
     }
 
@@ -239,7 +240,7 @@ impl NodeHandle {
         &self,
         shard: u32,
     ) -> Result<tokio::io::DuplexStream, SimError> {
-        node::connect_in_process(&self.node, Arc::clone(&self.cluster), Some(shard))
+        listener::connect_in_process(&self.node, Arc::clone(&self.cluster), Some(shard))
             .ok_or(SimError::NodeDown(self.node.id))
     }
 

@@ -1,8 +1,7 @@
 //! The cluster: builder, handles, topology changes and events.
 //!
 //! This file holds [`SimCluster`] (the running cluster: node handles, schema agreement,
-//! adding and decommissioning nodes) and [`SimError`]; the parts:
-//! - [`state`]: [`ClusterInner`], the state the cluster's nodes and connections share;
+//! adding and decommissioning nodes); the parts:
 //! - [`builder`]: [`SimClusterBuilder`], the nodes, data centres and settings of a cluster;
 //! - [`handle`]: [`NodeHandle`], one node's identity, counters and fault injection.
 
@@ -16,44 +15,18 @@ use proto::codes::TopologyChangeType;
 use proto::response::Event;
 use uuid::Uuid;
 
+use crate::server::error::SimError;
+use crate::server::listener;
 use crate::server::node::{NodeShared, NodeSpec, lock};
+use crate::server::state::ClusterInner;
 use crate::server::topology;
 
 mod builder;
 mod handle;
-mod state;
 mod tablets;
 
 pub use builder::{LWT_MARK, SimClusterBuilder};
 pub use handle::{NodeHandle, RoutingStats};
-pub(crate) use state::{ClusterEvent, ClusterInner};
-
-/// An error starting or changing a simulated cluster.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SimError {
-    /// A listener could not be bound.
-    #[error("cannot bind {addr}: {source}")]
-    Bind {
-        /// The address.
-        addr: SocketAddr,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The builder's settings are inconsistent.
-    #[error("invalid cluster configuration: {0}")]
-    InvalidConfig(String),
-    /// No node has this index.
-    #[error("no node with index {0}")]
-    NoSuchNode(usize),
-    /// The node is stopped; start it first.
-    #[error("node {0} is down; start it before connecting")]
-    NodeDown(usize),
-    /// The cluster was shut down (or dropped) and its data freed; start a new one.
-    #[error("the cluster was shut down; build a new one with SimCluster::builder()")]
-    ShutDown,
-}
 
 /// A running simulated cluster. Dropping it shuts it down ([`SimCluster::shutdown`]).
 #[derive(Debug)]
@@ -157,6 +130,10 @@ impl SimCluster {
 
     /// Adds a node to data centre `dc` (the first data centre when `None`), streams it the
     /// partitions it now replicates, starts it and announces it with TOPOLOGY_CHANGE NEW_NODE.
+    ///
+    /// The stream runs in bounded steps that yield to the runtime, so requests (and every
+    /// other task) keep running while it moves a large data set; writes made meanwhile reach
+    /// the new node as well, and reads use the old replicas until the stream is done.
     pub async fn add_node(&self, dc: Option<&str>) -> Result<NodeHandle, SimError> {
         if self.inner.shut_down.load(Ordering::Acquire) {
             return Err(SimError::ShutDown);
@@ -197,8 +174,8 @@ impl SimCluster {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(Arc::clone(&node));
-        self.inner.rebuild_ring();
-        if let Err(e) = node.start(&self.inner).await {
+        self.inner.stream_to(self.inner.ring_members()).await;
+        if let Err(e) = listener::start(&node, &self.inner).await {
             // Leave the failed node in the list (indices stay stable) but out of the ring.
             node.member.store(false, Ordering::Release);
             self.inner.rebuild_ring();
@@ -220,11 +197,19 @@ impl SimCluster {
 
     /// Removes node `i` from the ring (its partitions are streamed to their new replicas),
     /// stops it and announces TOPOLOGY_CHANGE REMOVED_NODE.
+    ///
+    /// The stream runs on the calling thread in bounded steps that release the data lock in
+    /// between, so other threads keep serving requests (on a multi-threaded runtime this
+    /// worker's other tasks move to the other workers first); node `i` takes writes until
+    /// its data is on its successors.
     pub fn decommission(&self, i: usize) -> Result<(), SimError> {
         let node = self.inner.node(i).ok_or(SimError::NoSuchNode(i))?;
+        // The node serves (and takes writes) until its data is on its successors.
+        let members = self.inner.ring_members();
+        self.inner
+            .stream_to_blocking(members.into_iter().filter(|m| m.id != i).collect());
         node.member.store(false, Ordering::Release);
         node.stop();
-        self.inner.rebuild_ring();
         self.inner.publish(
             Some(i),
             Event::TopologyChange {
@@ -265,3 +250,6 @@ impl Drop for SimCluster {
         self.shutdown();
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -27,7 +27,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use super::cluster::{SimCluster, SimError};
+use super::cluster::SimCluster;
+use super::error::SimError;
 
 pub mod routes;
 

@@ -11,6 +11,14 @@ use crate::schema::ReplicationStrategy;
 use crate::server::topology::{NodeTopo, Placement, Ring};
 use crate::storage::{Partition, Store};
 
+/// The pending ring of a topology change being streamed ([`super::streaming`]).
+#[derive(Debug)]
+pub(super) struct Pending {
+    pub(super) ring: Ring,
+    /// Which change this is: a later one supersedes an earlier stream.
+    pub(super) generation: u64,
+}
+
 /// The engine and every node's store, behind one mutex held only for synchronous work.
 #[derive(Debug)]
 pub(crate) struct DataPlane {
@@ -25,6 +33,8 @@ pub(crate) struct DataPlane {
     pub(super) rate_limiter: super::rate_limit::RateLimiter,
     /// The tablets of tables in tablets keyspaces (placed apart from the ring).
     pub(super) tablets: Tablets,
+    /// The ring a topology change is streaming towards: writes reach its replicas too.
+    pub(super) pending: Option<Pending>,
 }
 
 impl DataPlane {
@@ -38,6 +48,7 @@ impl DataPlane {
             placements_gen: None,
             rate_limiter: super::rate_limit::RateLimiter::default(),
             tablets: Tablets::default(),
+            pending: None,
         }
     }
 
@@ -81,6 +92,7 @@ impl DataPlane {
             *s = Store::new();
         }
         self.rate_limiter = super::rate_limit::RateLimiter::default();
+        self.pending = None;
     }
 
     pub(crate) fn ensure_stores(&mut self, n: usize) {
@@ -270,6 +282,19 @@ impl DataPlane {
         if !changed.is_empty() {
             self.copy_to_replicas(Some(&changed));
         }
+    }
+}
+
+#[cfg(test)]
+impl DataPlane {
+    /// Node `i`'s store, for tests that fill and inspect stores directly.
+    pub(crate) fn store_mut(&mut self, i: usize) -> &mut Store {
+        &mut self.stores[i]
+    }
+
+    /// The id of table `keyspace.table`.
+    pub(crate) fn table_id(&self, keyspace: &str, table: &str) -> Option<Uuid> {
+        self.engine.catalog.table(keyspace, table).map(|t| t.id)
     }
 }
 

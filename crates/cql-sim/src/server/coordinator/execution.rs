@@ -5,8 +5,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use proto::codes::Consistency;
-use proto::response::{Event, Response, ResultBody, SchemaChange};
+use proto::codes::{Consistency, ErrorCode};
+use proto::response::{ErrorBody, ErrorDetails, Event, Response, ResultBody, SchemaChange};
 
 use super::batch_size;
 use super::rate_limit::{self, Limited, RateLimiter};
@@ -19,8 +19,8 @@ use super::{
 use crate::CqlError;
 use crate::cql::ast::{BatchKind, Conditions, Selection, Selector, Statement};
 use crate::exec::{BoundValue, CachedStatement, Outcome, QueryOptions};
-use crate::server::cluster::ClusterInner;
 use crate::server::node::{NodeShared, lock};
+use crate::server::state::ClusterInner;
 
 fn is_aggregate(st: &Statement) -> bool {
     let Statement::Select(s) = st else {
@@ -99,7 +99,7 @@ fn admit(
     l: &Limited,
     router: &Router<'_>,
     ctx: &RequestContext<'_>,
-) -> Option<proto::response::ErrorBody> {
+) -> Option<ErrorBody> {
     let seen = router.first_token.get()?;
     let (token, coordinator_is_replica) = (seen.token, seen.replica);
     if router.scanned.get() {
@@ -123,6 +123,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
     let gossip_generation = ctx.cluster.started_secs();
     let mut warnings = Vec::new();
     let mut custom_payload = None;
+    let reached: Vec<usize>;
     let outcome = {
         // Lock order: the node list, then the data.
         let nodes = read_nodes(ctx.cluster);
@@ -133,6 +134,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
             stores: &mut data.stores,
             stale: &mut data.stale,
             ring: &data.ring,
+            pending: data.pending.as_ref().map(|p| &p.ring),
             placements: &data.placements,
             tablets: &data.tablets,
             scylla: ctx.cluster.config.scylla_extensions,
@@ -146,6 +148,8 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
             error: RefCell::new(None),
             written: HashSet::new(),
             scanned: Cell::new(false),
+            tombstones: Cell::new(0),
+            reached: RefCell::new(Vec::new()),
             dry_run: false,
             first_token: Cell::new(None),
         };
@@ -253,6 +257,22 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
                 custom_payload = tablets::routing_payload(t, &nodes);
             }
         }
+        if let Execution::Single { stmt, .. } = &work
+            && !ctx.cluster.config.scylla_extensions
+            && let Ok(Outcome::Rows(rows)) = &result
+        {
+            let (warn, fail) = ctx.cluster.config.tombstone_thresholds;
+            let scanned = router.tombstones.get();
+            if scanned > fail {
+                router.fail(tombstone_overwhelm(ctx));
+            } else if scanned > warn {
+                warnings.push(format!(
+                    "Read {} live rows and {scanned} tombstone cells for query {} (see tombstone_warn_threshold)",
+                    rows.rows.len(),
+                    stmt.text
+                ));
+            }
+        }
         if aggregate && router.scanned.get() {
             warnings.push("Aggregation query used without partition key".to_owned());
         }
@@ -267,6 +287,11 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
             // Under the same lock as the change: no EXECUTE runs a stale statement in between.
             invalidate_prepared(&mut data.engine, &nodes, change);
         }
+        let mut others = router.reached.take();
+        others.sort_unstable();
+        others.dedup();
+        others.retain(|r| *r != ctx.node.id);
+        reached = others;
         match (result, router.error.take()) {
             // An availability failure wins even when the engine made do with fewer stores.
             (_, Some(e)) => Err(e),
@@ -291,6 +316,7 @@ pub(super) fn run_under_lock(ctx: &RequestContext<'_>, work: Execution<'_>) -> R
         Err(e) => Reply::error(e),
     };
     reply.warnings.extend(warnings);
+    reply.replicas = reached;
     // Scylla sends tablet routing info with RESULT messages only.
     if matches!(reply.response, Response::Result(_)) {
         reply.custom_payload = custom_payload;
@@ -363,6 +389,7 @@ fn outcome_reply(ctx: &RequestContext<'_>, outcome: Outcome, metadata: RowsMetad
         warnings: Vec::new(),
         set_keyspace,
         custom_payload: None,
+        replicas: Vec::new(),
     }
 }
 
@@ -400,4 +427,24 @@ fn schema_changed(
         }
     }
     cluster.publish(None, Event::SchemaChange(change));
+}
+
+/// The READ_FAILURE of a read that scanned more than `tombstone_failure_threshold`
+/// tombstones: its replica (the coordinator here) failed with `READ_TOMBSTONE_OVERWHELM`.
+fn tombstone_overwhelm(ctx: &RequestContext<'_>) -> ErrorBody {
+    let ip = ctx.node.ip;
+    ErrorBody {
+        code: ErrorCode::READ_FAILURE,
+        message: format!(
+            "Operation failed - received 0 responses and 1 failures: READ_TOMBSTONE_OVERWHELM from /{ip}:7000"
+        ),
+        details: ErrorDetails::ReadFailure {
+            consistency: ctx.consistency,
+            received: 0,
+            block_for: 1,
+            num_failures: 1,
+            reasons: vec![(ip, 0x0001)],
+            data_present: false,
+        },
+    }
 }

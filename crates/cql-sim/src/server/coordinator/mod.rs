@@ -7,7 +7,8 @@
 //! - [`router`]: the engine's [`Replicas`](crate::storage::Replicas) view of the cluster for one
 //!   request (placement, liveness, consistency, `system.local`/`peers` rows);
 //! - [`execution`]: a statement or batch run under the data lock, and its reply;
-//! - [`traces`]: the `system_traces` rows of traced requests.
+//! - [`traces`]: the `system_traces` rows of traced requests;
+//! - [`streaming`]: a topology change's data moved in bounded steps.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -23,21 +24,21 @@ use uuid::Uuid;
 use crate::CqlError;
 use crate::cql::ast::BatchKind;
 use crate::exec::BoundValue;
-use crate::server::cluster::ClusterInner;
 use crate::server::faults;
 use crate::server::node::{NodeShared, lock};
+use crate::server::state::ClusterInner;
 use execution::{Execution, run_under_lock};
 use traces::{trace_session_id, write_trace};
 
 mod batch_size;
-mod data_plane;
+pub(super) mod data_plane;
 mod execution;
 mod rate_limit;
 mod router;
+pub(super) mod streaming;
 mod tablets;
 mod traces;
 
-pub(crate) use data_plane::DataPlane;
 pub(crate) use rate_limit::RATE_LIMIT_ERROR_CODE;
 
 /// The release version nodes report (Scylla's CQL-compatible version string).
@@ -65,6 +66,8 @@ pub(crate) struct Reply {
     /// The custom payload (Scylla's `tablets-routing-v1` to a client that is not routing to
     /// the tablet's replica and shard).
     pub(crate) custom_payload: Option<CustomPayload>,
+    /// The other nodes the request read from or wrote to (their trace events' sources).
+    pub(crate) replicas: Vec<usize>,
 }
 
 impl Reply {
@@ -75,6 +78,7 @@ impl Reply {
             warnings: Vec::new(),
             set_keyspace: None,
             custom_payload: None,
+            replicas: Vec::new(),
         }
     }
 }
@@ -193,7 +197,15 @@ pub(crate) fn execute(
             _ => ("", String::new()),
         };
         let elapsed = started.elapsed();
-        write_trace(&ctx, session, command, &text, started_at, elapsed);
+        write_trace(
+            &ctx,
+            session,
+            command,
+            &text,
+            started_at,
+            elapsed,
+            &reply.replicas,
+        );
         reply.tracing_id = Some(session);
     }
     reply
@@ -325,6 +337,7 @@ fn prepare(ctx: &RequestContext<'_>, query: &str, keyspace: Option<&str>) -> Rep
                 warnings: Vec::new(),
                 set_keyspace: None,
                 custom_payload: None,
+                replicas: Vec::new(),
             }
         }
         Err(e) => Reply::error(error_body(&e, ctx.consistency)),

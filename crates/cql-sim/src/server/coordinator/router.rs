@@ -25,6 +25,8 @@ pub(super) struct Router<'a> {
     pub(super) stores: &'a mut [Store],
     pub(super) stale: &'a mut [bool],
     pub(super) ring: &'a Ring,
+    /// The ring a topology change is streaming towards, whose new replicas get every write.
+    pub(super) pending: Option<&'a Ring>,
     pub(super) placements: &'a HashMap<String, Placement>,
     pub(super) tablets: &'a Tablets,
     /// Whether the cluster models Scylla (tablets, `supported_features`) and uses tablets
@@ -42,6 +44,10 @@ pub(super) struct Router<'a> {
     pub(super) error: RefCell<Option<ErrorBody>>,
     pub(super) written: HashSet<i64>,
     pub(super) scanned: Cell<bool>,
+    /// Tombstones the request's reads scanned.
+    pub(super) tombstones: Cell<usize>,
+    /// The nodes single-partition reads and writes reached.
+    pub(super) reached: RefCell<Vec<usize>>,
     /// Writes only check availability (the first pass over a batch, so a batch that cannot
     /// reach its consistency level writes nothing).
     pub(super) dry_run: bool,
@@ -179,7 +185,7 @@ impl<'a> Router<'a> {
         (placement, replicas)
     }
 
-    fn fail(&self, e: ErrorBody) {
+    pub(super) fn fail(&self, e: ErrorBody) {
         let mut slot = self.error.borrow_mut();
         if slot.is_none() {
             *slot = Some(e);
@@ -234,6 +240,7 @@ impl Replicas for Router<'_> {
         let pick = pick(&|r| self.is_fresh(r))
             .or_else(|| pick(&|r| self.is_live(r)))
             .or_else(|| matches!(placement, Placement::Local).then_some(self.coordinator))?;
+        self.reached.borrow_mut().push(pick);
         self.stores.get(pick)
     }
 
@@ -250,7 +257,7 @@ impl Replicas for Router<'_> {
             return replicas.len().max(1);
         }
         let mut n = 0;
-        for r in replicas {
+        for &r in &replicas {
             if !(self.is_live(r) || matches!(placement, Placement::Local)) {
                 if let Some(stale) = self.stale.get_mut(r) {
                     *stale = true;
@@ -260,6 +267,21 @@ impl Replicas for Router<'_> {
             if let Some(s) = self.stores.get_mut(r) {
                 f(s);
                 n += 1;
+                self.reached.get_mut().push(r);
+            }
+        }
+        // A joining (or leaving) node's new replicas take writes while the stream runs, up
+        // or not, and do not count towards the consistency level (as pending endpoints).
+        if let Some(pending) = self.pending
+            && !matches!(placement, Placement::Local)
+            && self.tablets.get(table.id).is_none()
+        {
+            for r in pending.replicas(token, placement, self.coordinator) {
+                if !replicas.contains(&r)
+                    && let Some(s) = self.stores.get_mut(r)
+                {
+                    f(s);
+                }
             }
         }
         // ANY succeeds with every replica down: the coordinator keeps a hint.
@@ -301,6 +323,14 @@ impl Replicas for Router<'_> {
         for s in self.stores.iter_mut() {
             f(s);
         }
+    }
+
+    fn note_tombstones(&self, count: usize) {
+        self.tombstones.set(self.tombstones.get() + count);
+    }
+
+    fn is_scylla(&self) -> bool {
+        self.scylla
     }
 
     fn datacenters(&self) -> Vec<String> {

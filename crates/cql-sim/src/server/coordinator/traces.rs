@@ -60,6 +60,7 @@ pub(super) fn write_trace(
     request: &str,
     started_at: i64,
     elapsed: Duration,
+    replicas: &[usize],
 ) {
     let coordinator = ctx.node.addr();
     let duration = elapsed.as_micros().clamp(1, i32::MAX as u128) as i32;
@@ -94,12 +95,64 @@ pub(super) fn write_trace(
             &ColumnType::Timestamp,
         ),
     ];
-    let activities = [
-        (format!("Parsing {request}"), 5),
-        ("Preparing statement".to_owned(), 10),
-        ("Request complete".to_owned(), duration),
-    ];
+    let read = request
+        .trim_start()
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("SELECT"));
     let nodes = read_nodes(ctx.cluster);
+    let replica_nodes: Vec<&NodeShared> = replicas
+        .iter()
+        .filter_map(|r| nodes.get(*r).map(|n| &**n))
+        .collect();
+    let coordinator_ip = coordinator.ip();
+    // (source node, activity, microseconds since the request started)
+    let mut activities: Vec<(&NodeShared, String, i32)> = vec![
+        (ctx.node, format!("Parsing {request}"), 5),
+        (ctx.node, "Preparing statement".to_owned(), 10),
+    ];
+    for (i, n) in replica_nodes.iter().enumerate() {
+        let at = 20 + 10 * i as i32;
+        let (verb, steps): (&str, &[&str]) = if read {
+            (
+                "READ",
+                &[
+                    "Executing single-partition query",
+                    "Acquiring sstable references",
+                    "Merged data from memtables and 0 sstables",
+                ],
+            )
+        } else {
+            (
+                "MUTATION",
+                &["Appending to commitlog", "Adding to memtable"],
+            )
+        };
+        let peer = |ip: std::net::IpAddr| format!("/{ip}:7000");
+        activities.push((
+            ctx.node,
+            format!("Sending {verb}_REQ message to {}", peer(n.ip)),
+            at,
+        ));
+        activities.push((
+            n,
+            format!("{verb}_REQ message received from {}", peer(coordinator_ip)),
+            at + 1,
+        ));
+        for (j, step) in steps.iter().enumerate() {
+            activities.push((n, (*step).to_owned(), at + 2 + j as i32));
+        }
+        activities.push((
+            n,
+            format!("Enqueuing response to {}", peer(coordinator_ip)),
+            at + 6,
+        ));
+        activities.push((
+            n,
+            format!("Sending {verb}_RSP message to {}", peer(coordinator_ip)),
+            at + 7,
+        ));
+    }
+    activities.push((ctx.node, "Request complete".to_owned(), duration));
     let mut data = lock(&ctx.cluster.data);
     let data = &mut *data;
     data.refresh_placements();
@@ -107,6 +160,7 @@ pub(super) fn write_trace(
         stores: &mut data.stores,
         stale: &mut data.stale,
         ring: &data.ring,
+        pending: data.pending.as_ref().map(|p| &p.ring),
         placements: &data.placements,
         tablets: &data.tablets,
         scylla: ctx.cluster.config.scylla_extensions,
@@ -120,6 +174,8 @@ pub(super) fn write_trace(
         error: RefCell::new(None),
         written: HashSet::new(),
         scanned: Cell::new(false),
+        tombstones: Cell::new(0),
+        reached: RefCell::new(Vec::new()),
         dry_run: false,
         first_token: Cell::new(None),
     };
@@ -135,16 +191,16 @@ pub(super) fn write_trace(
     ) {
         tracing::warn!(error = %e, "cannot write trace session");
     }
-    for (i, (activity, elapsed_us)) in activities.iter().enumerate() {
-        let event_id = time_uuid(ctx.node, started_at + i64::from(*elapsed_us), i as u16);
+    for (i, (source, activity, elapsed_us)) in activities.iter().enumerate() {
+        let event_id = time_uuid(source, started_at + i64::from(*elapsed_us), i as u16);
         let values = vec![
             encode_value(&CqlValue::Uuid(session), &ColumnType::Uuid),
             encode_value(&CqlValue::Timeuuid(event_id), &ColumnType::Timeuuid),
             encode_value(&CqlValue::Text(activity.clone()), &ColumnType::Text),
-            encode_value(&CqlValue::Inet(coordinator.ip()), &ColumnType::Inet),
+            encode_value(&CqlValue::Inet(source.ip), &ColumnType::Inet),
             encode_value(&CqlValue::Int(*elapsed_us), &ColumnType::Int),
             encode_value(
-                &CqlValue::Text(format!("shard {}", ctx.node.id)),
+                &CqlValue::Text(format!("shard {}", source.id)),
                 &ColumnType::Text,
             ),
         ];

@@ -8,7 +8,8 @@ use std::time::Duration;
 use proto::response::Event;
 use tokio::sync::broadcast;
 
-use crate::server::coordinator::DataPlane;
+use crate::server::coordinator::data_plane::DataPlane;
+use crate::server::coordinator::streaming::Stream;
 use crate::server::node::{NodeShared, lock};
 use crate::server::topology::NodeTopo;
 
@@ -35,6 +36,8 @@ pub(crate) struct Config {
     pub(crate) tls: Option<crate::server::tls::TlsSetup>,
     /// Whether new NetworkTopologyStrategy keyspaces use tablets (Scylla's `enable_tablets`).
     pub(crate) tablets_by_default: bool,
+    /// `tombstone_warn_threshold` and `tombstone_failure_threshold` (Cassandra personality).
+    pub(crate) tombstone_thresholds: (usize, usize),
 }
 
 impl Config {
@@ -90,7 +93,8 @@ impl ClusterInner {
         let _ = self.events.send(ClusterEvent { about, event });
     }
 
-    fn ring_members(&self) -> Vec<NodeTopo> {
+    /// The ring's nodes: every member, up or down.
+    pub(crate) fn ring_members(&self) -> Vec<NodeTopo> {
         self.node_list()
             .iter()
             .filter(|n| n.is_member())
@@ -103,8 +107,39 @@ impl ClusterInner {
             .collect()
     }
 
-    /// Rebuilds the token ring from the current members.
-    pub(super) fn rebuild_ring(&self) {
+    /// Streams a topology change's data to the ring of `members`, then makes that ring
+    /// current ([`Stream`]): in bounded steps that release the data lock and yield to the
+    /// runtime in between, so requests and timers keep running while a large data set moves.
+    pub(crate) async fn stream_to(&self, members: Vec<NodeTopo>) {
+        let mut stream = Stream::begin(&mut lock(&self.data), members);
+        while !stream.step(&mut lock(&self.data)) {
+            tokio::task::yield_now().await;
+        }
+        stream.finish(&mut lock(&self.data));
+    }
+
+    /// [`ClusterInner::stream_to`] for a synchronous caller: the same bounded steps, run on
+    /// this thread (handing the runtime worker's other tasks to the other workers first, when
+    /// called on a multi-threaded runtime).
+    pub(crate) fn stream_to_blocking(&self, members: Vec<NodeTopo>) {
+        let run = || {
+            let mut stream = Stream::begin(&mut lock(&self.data), members);
+            while !stream.step(&mut lock(&self.data)) {
+                std::thread::yield_now();
+            }
+            stream.finish(&mut lock(&self.data));
+        };
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread {
+            tokio::task::block_in_place(run);
+        } else {
+            run();
+        }
+    }
+
+    /// Rebuilds the token ring from the current members at once (no stream in steps).
+    pub(crate) fn rebuild_ring(&self) {
         let members = self.ring_members();
         let mut data = lock(&self.data);
         data.set_ring(members);
