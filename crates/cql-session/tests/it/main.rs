@@ -27,6 +27,7 @@ mod metrics_export;
 mod readable_errors;
 mod schema_change;
 mod schema_sim;
+mod scylla_paths;
 mod server_signals;
 mod session;
 mod sim;
