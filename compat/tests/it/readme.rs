@@ -146,15 +146,5 @@ async fn readme_program() -> Result<(), Box<dyn Error>> {
         Some(CqlValue::Text(text)) => assert_eq!(text, "def"),
         other => panic!("expected text, got {other:?}"),
     }
-
-    // Session metrics count what ran.
-    let metrics = session.get_metrics();
-    assert!(
-        metrics.get_queries_num() >= 10,
-        "{}",
-        metrics.get_queries_num()
-    );
-    assert!(metrics.get_queries_iter_num() >= 1);
-    assert!(metrics.get_latency_avg_ms().is_ok());
     Ok(())
 }

@@ -41,7 +41,7 @@ async fn caching_session() -> Result<(), Box<dyn Error>> {
         .await?;
     keyspace(&session, &ks).await?;
 
-    let caching = CachingSession::from(session, 2);
+    let caching: CachingSession = CachingSession::from(session, 2);
     assert_eq!(caching.get_max_capacity(), 2);
     let insert = format!("INSERT INTO {ks}.kv (k, v) VALUES (?, ?)");
     for k in 0..10 {
@@ -73,7 +73,7 @@ async fn caching_session() -> Result<(), Box<dyn Error>> {
         .known_node(cluster.uri())
         .build()
         .await?;
-    let caching = CachingSessionBuilder::new(session).max_capacity(8).build();
+    let caching: CachingSession = CachingSessionBuilder::new(session).max_capacity(8).build();
     assert_eq!(caching.get_max_capacity(), 8);
     let prepared = caching
         .add_prepared_statement(&Statement::new(format!(
