@@ -2,7 +2,7 @@
 //! integration suite against a sim, an existing or a CCM cluster; `cargo xtask interop` runs
 //! third-party Python drivers against `cql-sim`; `cargo xtask bench` compares drivers;
 //! `cargo xtask package` runs `cargo package` on the publishable crates; `cargo xtask book`
-//! builds the user guide.
+//! builds the user guide; `cargo xtask compat [--real]` runs the `scylla` compatibility programs.
 //! `cargo xtask soak` runs the seeded chaos soak; `cargo xtask fuzz` runs the fuzz targets.
 
 use anyhow::Result;
@@ -13,6 +13,7 @@ mod bench;
 mod book;
 mod ccm;
 mod cleanup;
+mod compat;
 mod deny;
 mod fuzz;
 mod integration;
@@ -51,6 +52,9 @@ enum Task {
     Package(package::PackageArgs),
     /// Build the user guide (`docs/book`) with a pinned mdBook into `target/book`.
     Book,
+    /// Run the `scylla` 1.x compatibility programs (`compat/`); with `--real`, also against the
+    /// real `scylla` crate.
+    Compat(compat::CompatArgs),
     /// Run the seeded chaos soak (crates/cql-soak): mixed load under random cql-sim faults,
     /// checking that no request hangs or is lost and nothing grows.
     Soak(soak::SoakArgs),
@@ -76,6 +80,7 @@ fn main() -> Result<()> {
         Task::Book => book::run(&sh),
         Task::Soak(args) => soak::run(&sh, &args),
         Task::Fuzz(args) => fuzz::run(&sh, &args),
+        Task::Compat(args) => compat::run(&sh, &args),
     }
 }
 

@@ -80,11 +80,32 @@ pub mod value;
 /// The cluster as the driver sees it: nodes, keyspaces, token ring.
 pub mod cluster {
     pub use transport::ReplicationStrategy;
-    pub use transport::state::{ClusterState, Keyspace, Node, NodeRef, Table};
+    pub use transport::state::{ClusterState, Keyspace, Node, Table};
+
+    /// A node borrowed from a [`ClusterState`], as the `scylla` crate names it: what
+    /// [`LoadBalancingPolicy`](crate::policies::load_balancing::LoadBalancingPolicy) methods take
+    /// and return, so a policy written with `NodeRef<'a>` compiles unchanged.
+    pub type NodeRef<'a> = &'a std::sync::Arc<Node>;
 
     /// Schema metadata types, at the `scylla` crate's path.
     pub mod metadata {
         pub use proto::ColumnType;
+        /// A node as read from `system.local` / `system.peers`, what a
+        /// [`HostFilter`](crate::policies::host_filter::HostFilter) decides on.
+        pub use transport::Peer;
+    }
+}
+
+/// Result metadata at the `scylla` crate's `frame::response::result` path, where programs
+/// written for it import `TableSpec`, `ColumnSpec` and `ColumnType` from.
+pub mod frame {
+    /// Responses.
+    pub mod response {
+        /// `RESULT` metadata.
+        pub mod result {
+            pub use proto::ColumnType;
+            pub use proto::response::{ColumnSpec, TableSpec};
+        }
     }
 }
 

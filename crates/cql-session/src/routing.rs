@@ -15,6 +15,8 @@ pub use proto::Token;
 pub use transport::routing::{Shard, ShardCount, Sharder};
 
 pub use crate::client::session_builder::{InvalidShardAwarePortRange, ShardAwarePortRange};
+/// Where the default policy prefers its targets (also at `policies::load_balancing`).
+pub use crate::policies::load_balancing::NodeLocationPreference;
 
 use crate::serialize::{RowSerializationContext, RowWriter, SerializeRow};
 

@@ -12,10 +12,15 @@ use proto::UnexpectedResponse;
 use uuid::Uuid;
 
 use crate::consistency::Consistency;
-use crate::deserialize::{DeserializationError, TypeCheckError};
-use crate::response::query_result::{IntoRowsResultError, RowsError, SingleRowError};
-use crate::serialize::SerializationError;
 use crate::statement::prepared::PartitionKeyError;
+
+/// The errors of reading results, serializing values and deserializing rows, also here as in
+/// the `scylla` crate's `errors` module (programs import them from either path).
+pub use crate::deserialize::{DeserializationError, TypeCheckError};
+pub use crate::response::query_result::{
+    FirstRowError, IntoRowsResultError, MaybeFirstRowError, RowsError, SingleRowError,
+};
+pub use crate::serialize::SerializationError;
 
 mod db;
 

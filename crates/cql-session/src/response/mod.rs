@@ -39,9 +39,9 @@ impl PagingState {
     }
 }
 
-/// Whether a paged result has more pages.
+/// Whether a paged result has more pages. Exhaustive (as in the `scylla` crate): a page is
+/// the last one or it is not.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum PagingStateResponse {
     /// More pages follow; pass `state` to get the next one.
     HasMorePages {

@@ -65,7 +65,9 @@ impl From<PreparedStatement> for BatchStatement {
 /// [`Session::batch`](crate::client::session::Session::batch) as one row per statement.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
-    pub(crate) statements: Vec<BatchStatement>,
+    /// The statements, in order (public, as in the `scylla` crate; see also
+    /// [`Self::statements`]).
+    pub statements: Vec<BatchStatement>,
     pub(crate) batch_type: BatchType,
     pub(crate) config: StatementConfig,
 }

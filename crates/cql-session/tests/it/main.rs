@@ -31,6 +31,7 @@ mod readable_errors;
 mod reprepare;
 mod schema_change;
 mod schema_sim;
+mod scylla_paths;
 mod server_signals;
 mod session;
 mod sim;
