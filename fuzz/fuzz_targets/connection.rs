@@ -14,6 +14,7 @@
 //! is a hang.
 #![no_main]
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -26,15 +27,22 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 /// Longer than every timeout of the connection (connect 5 s by default, request 1 s below).
 const HANG: Duration = Duration::from_secs(60);
 
+/// One runtime for every input, rather than one built (timer wheel, I/O driver) per input.
+/// Each input ends its tasks before returning, so inputs stay independent; the paused clock
+/// just keeps going.
+static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((&mode, bytes)) = data.split_first() else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .expect("a current-thread runtime");
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("a current-thread runtime")
+    });
     runtime.block_on(run(mode, bytes.to_vec()));
 });
 
@@ -57,7 +65,7 @@ async fn run(mode: u8, bytes: Vec<u8>) {
         panic!("opening the connection outlived its connect timeout");
     };
     if let Ok((conn, driver)) = opened {
-        let driver = tokio::spawn(driver);
+        let mut driver = tokio::spawn(driver);
         let requests = (0..4).map(|i| {
             let conn = conn.clone();
             async move {
@@ -73,13 +81,17 @@ async fn run(mode: u8, bytes: Vec<u8>) {
         }
         conn.close();
         drop(conn);
-        let _ = tokio::time::timeout(HANG, driver).await;
+        if tokio::time::timeout(HANG, &mut driver).await.is_err() {
+            driver.abort();
+            let _ = driver.await;
+        }
     }
     peer.abort();
+    let _ = peer.await;
 }
 
-/// Runs the futures one after the other but all started before any is awaited: the requests
-/// are written at once, so they are all in flight while the peer's bytes arrive.
+/// Polls the futures together until each is done (`futures::future::join_all`, without the
+/// dependency): the requests are all in flight while the peer's bytes arrive.
 async fn futures_join_all<F: std::future::Future>(
     futures: impl Iterator<Item = F>,
 ) -> Vec<F::Output> {

@@ -127,8 +127,10 @@ pub struct PreparedInfo {
     pub is_lwt: bool,
 }
 
-/// The engine: the catalog plus parsed-statement caches.
-#[derive(Debug)]
+/// The engine: the catalog plus parsed-statement caches. A clone is an independent engine
+/// with the same schema and caches (a template for tests and fuzzing: cheaper than installing
+/// the system keyspaces again).
+#[derive(Debug, Clone)]
 pub struct Engine {
     /// The schema.
     pub catalog: Catalog,
