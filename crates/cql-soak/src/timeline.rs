@@ -138,11 +138,12 @@ impl Timeline {
             .collect()
     }
 
-    /// The stalls whose late timer fired in `from..=to + STALL` (a stall is seen when it ends).
+    /// The stalls that overlap `from..=to`: a stall seen at `at` (when the late timer fired)
+    /// lasted from `at - lag` to `at`.
     pub(crate) fn stalls_during(&self, from: Duration, to: Duration) -> Vec<(Duration, Duration)> {
         lock(&self.stalls)
             .iter()
-            .filter(|(at, lag)| *at + STALL >= from && at.saturating_sub(*lag) <= to)
+            .filter(|(at, lag)| *at >= from && at.saturating_sub(*lag) <= to)
             .copied()
             .collect()
     }
