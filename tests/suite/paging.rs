@@ -23,7 +23,7 @@ async fn populated(s: &Session, area: &str) -> (TestKeyspace, String) {
         &format!("CREATE TABLE {t} (p int, c int, v text, PRIMARY KEY (p, c))"),
     )
     .await;
-    let insert = prepare(&s, format!("INSERT INTO {t} (p, c, v) VALUES (?, ?, ?)")).await;
+    let insert = prepare(s, format!("INSERT INTO {t} (p, c, v) VALUES (?, ?, ?)")).await;
     for p in 0..PARTITIONS {
         let writes =
             (0..PER_PARTITION).map(|c| s.execute_unpaged(&insert, (p, c, format!("{p}:{c}"))));

@@ -63,7 +63,9 @@ fn assert_same_row(got: &[Option<CqlValue>], expected: &[CqlValue]) {
 async fn every_native_type_round_trips_through_bind_markers() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "tnative", 1).await;
-    let t = ks.create_table(&s, "t", "({NATIVE_COLUMNS})").await;
+    let t = ks
+        .create_table(&s, "t", &format!("({NATIVE_COLUMNS})"))
+        .await;
     let insert = prepare(&s, format!(
             "INSERT INTO {t} (k, {NATIVE_NAMES}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )).await;
@@ -85,7 +87,9 @@ async fn every_native_type_round_trips_through_bind_markers() {
 async fn native_literals_read_as_rust_types() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "tliteral", 1).await;
-    let t = ks.create_table(&s, "t", "({NATIVE_COLUMNS})").await;
+    let t = ks
+        .create_table(&s, "t", &format!("({NATIVE_COLUMNS})"))
+        .await;
     exec(
         &s,
         &format!(
@@ -137,7 +141,9 @@ async fn native_literals_read_as_rust_types() {
 async fn nulls_and_unset_values() {
     let s = session().await;
     let ks = TestKeyspace::create(&s, "tnull", 1).await;
-    let t = ks.create_table(&s, "t", "({NATIVE_COLUMNS})").await;
+    let t = ks
+        .create_table(&s, "t", &format!("({NATIVE_COLUMNS})"))
+        .await;
     exec(&s, &format!("INSERT INTO {t} (k) VALUES (1)")).await;
     let rows: Vec<Row> = query_rows(
         &s,
