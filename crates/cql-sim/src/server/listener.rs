@@ -13,6 +13,15 @@ use super::error::SimError;
 use super::node::{ConnGuard, NodeShared, RECENT_CLIENTS, lock};
 use super::state::ClusterInner;
 
+/// Waits (at most 5 s each) for the listener tasks a stop aborted to end: their sockets are
+/// closed then, so the node's ports refuse connections.
+pub(crate) async fn closed(node: &NodeShared) {
+    let old: Vec<_> = lock(&node.stopping).drain(..).collect();
+    for h in old {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
+    }
+}
+
 /// Binds the listeners of `node` and starts accepting connections.
 pub(crate) async fn start(
     node: &Arc<NodeShared>,
@@ -25,10 +34,7 @@ pub(crate) async fn start(
         return Err(SimError::ShutDown);
     }
     // The previous listeners must be gone before their ports are bound again.
-    let old: Vec<_> = lock(&node.stopping).drain(..).collect();
-    for h in old {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
-    }
+    closed(node).await;
     let mut handles: Vec<JoinHandle<()>> = Vec::new();
     let mut ports = vec![(node.port, false, None)];
     if let Some(p) = node.shard_aware_port {

@@ -197,6 +197,15 @@ impl NodeHandle {
         );
     }
 
+    /// Waits until a stopped node's listening sockets are closed, so that connecting to it is
+    /// refused, as to a node that is down. [`NodeHandle::stop`] takes the node down at once but
+    /// its sockets close when the runtime next runs the aborted listener tasks.
+    pub async fn stopped(&self) {
+        if !self.node.is_up() {
+            listener::closed(&self.node).await;
+        }
+    }
+
     /// Starts a stopped node again with an empty prepared-statement cache; the other nodes push
     /// STATUS_CHANGE UP.
     pub async fn start(&self) -> Result<(), SimError> {

@@ -109,6 +109,10 @@ async fn node_route(
         },
         ("POST", ["stop"]) => {
             nodes.iter().for_each(NodeHandle::stop);
+            // Answer once the node refuses connections, as a stopped server does.
+            for n in nodes {
+                n.stopped().await;
+            }
             done()
         }
         ("POST", ["start"]) => {
