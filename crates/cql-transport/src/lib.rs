@@ -117,7 +117,8 @@ pub use auth::{AuthenticatorProvider, AuthenticatorSession, PasswordAuthenticato
 pub use cluster::{Cluster, ClusterConfig, NewClusterError};
 pub use config::{ApplicationIdentity, ConnectionConfig};
 pub use connection::{
-    Backpressure, Connection, ConnectionDriver, ConnectionInfo, ConnectionTuning, with_timeout,
+    Backpressure, Connection, ConnectionDriver, ConnectionInfo, ConnectionTuning, Deadline,
+    with_timeout,
 };
 #[cfg(feature = "tls")]
 pub use error::TlsError;

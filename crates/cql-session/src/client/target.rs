@@ -11,7 +11,7 @@ use proto::frame::{RequestOptions, ResponseEnvelope};
 use proto::request::{Execute, QueryParameters, Request};
 use proto::response::Response;
 use transport::state::NodeRef;
-use transport::{Connection, ConnectionError, ConnectionInfo};
+use transport::{Connection, ConnectionError, ConnectionInfo, Deadline};
 
 use super::execute::AttemptTarget;
 use crate::errors::{ConnectionPoolError, DbError, NotSentReason, RequestAttemptError};
@@ -131,20 +131,24 @@ impl AttemptTarget for NodeTarget<'_> {
         &'a self,
         request: &'a Request,
         tracing: bool,
+        deadline: Option<&'a Deadline>,
     ) -> impl Future<Output = Result<ResponseEnvelope, RequestAttemptError>> + Send + 'a {
-        // `Connection::send` has no timer, in a future moved whole when the request starts;
-        // `execute` bounds it.
+        // The connection's driver keeps the deadline: no timer in this future, which is moved
+        // whole when the request starts.
         async move {
             let conn = self.connection()?;
             self.shard.record(&conn);
             if !fits_connection(request, conn.info()) {
-                return send_adapted(conn, request, tracing).await;
+                return send_adapted(conn, request, tracing, deadline).await;
             }
             let opts = RequestOptions {
                 tracing,
                 ..RequestOptions::default()
             };
-            let env = conn.send(request, &opts).await.map_err(attempt_error)?;
+            let env = conn
+                .send_until(request, &opts, deadline)
+                .await
+                .map_err(attempt_error)?;
             rate_limit_error(env, conn.info())
         }
     }
@@ -201,6 +205,7 @@ fn send_adapted<'a>(
     conn: Connection,
     request: &'a Request,
     tracing: bool,
+    deadline: Option<&'a Deadline>,
 ) -> Pin<Box<dyn Future<Output = Result<ResponseEnvelope, RequestAttemptError>> + Send + 'a>> {
     Box::pin(async move {
         let with_id = conn.info().has_result_metadata_id();
@@ -220,7 +225,10 @@ fn send_adapted<'a>(
             tracing,
             ..RequestOptions::default()
         };
-        let env = conn.send(&adapted, &opts).await.map_err(attempt_error)?;
+        let env = conn
+            .send_until(&adapted, &opts, deadline)
+            .await
+            .map_err(attempt_error)?;
         rate_limit_error(env, conn.info())
     })
 }

@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
+use super::deadline::Deadlines;
 use super::slot::Delivery;
 use super::stall::{StallAction, StallWatch};
 use super::{NEVER, Shared};
@@ -38,6 +39,8 @@ pub(crate) struct DriverSettings {
     pub(crate) write_coalescing: bool,
     /// `ConnectionTuning::write_coalescing_delay`.
     pub(crate) write_coalescing_delay: Option<Duration>,
+    /// How many requests the driver keeps while it cannot send them (the queue's capacity).
+    pub(crate) park_limit: usize,
     pub(crate) write_buffer_limit: usize,
     pub(crate) read_buffer_size: usize,
     pub(crate) heartbeat_interval: Option<Duration>,
@@ -55,7 +58,11 @@ pub(crate) type EventSink = Box<dyn FnMut(Frame) + Send>;
 #[derive(Debug)]
 enum Slot {
     Empty,
-    Caller(Delivery),
+    /// A caller's request, with the deadline the driver gives it up at.
+    Caller(Delivery, Option<Instant>),
+    /// A caller's request past its deadline: the caller has its timeout, the stream id waits
+    /// for the late response (an orphan).
+    TimedOut,
     Heartbeat,
     /// The stall watch's OPTIONS probe.
     Probe,
@@ -119,6 +126,7 @@ where
             last_read: Instant::now(),
             timer_at: Instant::now() + settings.heartbeat_interval.unwrap_or(NEVER),
             stall: StallWatch::new(Instant::now()),
+            deadlines: Deadlines::default(),
         };
         if read_buf.capacity() < settings.read_buffer_size {
             read_buf.reserve(settings.read_buffer_size - read_buf.len());
@@ -134,6 +142,10 @@ where
                 if read_buf.capacity() - read_buf.len() < settings.read_buffer_size / 8 + 1 {
                     read_buf.reserve(settings.read_buffer_size.max(1024));
                 }
+                // Requests parked while they could not be sent go first, in order.
+                if !st.deadlines.parked.is_empty() {
+                    st.unpark(&settings, &shared);
+                }
                 // Frames queued since the last turn go into segments (v5) in one go.
                 if let Err(e) = st.writer.seal(&mut st.write_buf) {
                     break BrokenReason::Framing(Box::new(e.into()));
@@ -142,9 +154,10 @@ where
                 if timer.deadline() != st.timer_at {
                     timer.as_mut().reset(st.timer_at);
                 }
-                let can_accept = st.ids.has_free()
-                    && st.buffered() < settings.write_buffer_limit
-                    && (settings.write_coalescing || st.write_buf.is_empty());
+                let can_send = st.deadlines.parked.is_empty() && st.can_send(&settings);
+                // While requests cannot be sent, they are still taken off the queue (up to its
+                // capacity again), so that their deadlines are kept.
+                let can_accept = can_send || st.deadlines.parked.len() < settings.park_limit;
                 tokio::select! {
                     // Not `biased`: under load the read branch is ready on almost every turn, and
                     // polling it first every time held queued requests back (measured: the machine
@@ -188,6 +201,7 @@ where
                     env = rx.recv(), if can_accept => match env {
                         // Every handle is gone, so nobody can be waiting for a response.
                         None => break BrokenReason::Closed,
+                        Some(env) if !can_send => st.park(env),
                         Some(env) => {
                             st.enqueue(env, &shared);
                             if let Some(after) = settings.unresponsive_after
@@ -249,10 +263,18 @@ where
         let err = ConnectionError::Broken(reason);
         let mut failed = 0usize;
         for slot in st.slots.drain(..) {
-            if let Slot::Caller(d) = slot {
-                failed += 1;
-                d.complete(Err(err.clone()));
+            match slot {
+                Slot::Caller(d, _) => {
+                    failed += 1;
+                    d.complete(Err(err.clone()));
+                }
+                Slot::TimedOut => failed += 1,
+                Slot::Empty | Slot::Heartbeat | Slot::Probe => {}
             }
+        }
+        for parked in st.deadlines.parked.drain(..) {
+            failed += 1;
+            parked.complete(Err(err.clone()));
         }
         rx.close();
         while let Ok(env) = rx.try_recv() {
@@ -273,15 +295,44 @@ struct State {
     need_flush: bool,
     heartbeat_deadline: Option<Instant>,
     last_read: Instant,
-    /// When the heartbeat timer next fires.
+    /// When the timer (heartbeat, stall watch, request deadlines) next fires.
     timer_at: Instant,
     stall: StallWatch,
+    deadlines: Deadlines,
 }
 
 impl State {
     /// Bytes waiting to be written: frames not yet in segments, and the write buffer.
     fn buffered(&self) -> usize {
         self.write_buf.len() + self.writer.queued_len()
+    }
+
+    /// Whether a request taken off the queue now can go out: a stream id is free and the write
+    /// buffer has room (and, without coalescing, is empty).
+    fn can_send(&self, settings: &DriverSettings) -> bool {
+        self.ids.has_free()
+            && self.buffered() < settings.write_buffer_limit
+            && (settings.write_coalescing || self.write_buf.is_empty())
+    }
+
+    /// Keeps a request that cannot be sent yet, with its deadline.
+    fn park(&mut self, env: QueuedRequest) {
+        if self.deadlines.note(env.delivery.deadline()) {
+            self.timer_at = self
+                .timer_at
+                .min(self.deadlines.earliest.unwrap_or(self.timer_at));
+        }
+        self.deadlines.parked.push_back(env.delivery);
+    }
+
+    /// Sends parked requests, oldest first, while they can go out.
+    fn unpark(&mut self, settings: &DriverSettings, shared: &Shared) {
+        while self.can_send(settings) {
+            let Some(delivery) = self.deadlines.parked.pop_front() else {
+                break;
+            };
+            self.enqueue(QueuedRequest { delivery }, shared);
+        }
     }
 
     /// Seals queued frames (v5) and writes the buffer now if the stream takes it without
@@ -351,7 +402,7 @@ impl State {
     fn enqueue(&mut self, env: QueuedRequest, shared: &Shared) {
         let QueuedRequest { delivery } = env;
         let (ids, writer, write_buf) = (&mut self.ids, &mut self.writer, &mut self.write_buf);
-        let taken = delivery.take_frame(|frame| {
+        let taken = delivery.take_frame(|frame, deadline| {
             if frame.len() < FrameHeader::LEN {
                 return Err(ConnectionError::Invalid(format!(
                     "a request frame of {} bytes is shorter than the {}-byte header",
@@ -365,7 +416,7 @@ impl State {
             })?;
             FrameHeader::patch_stream(frame, id);
             writer.frame_buf(write_buf).extend_from_slice(frame);
-            Ok(id)
+            Ok((id, deadline))
         });
         match taken {
             // Cancelled while queued: its guard counted it as an orphan; it never gets an id.
@@ -377,7 +428,14 @@ impl State {
                 shared.in_flight.fetch_sub(1, Ordering::AcqRel);
                 delivery.complete(Err(e));
             }
-            Some(Ok(id)) => self.put_slot(id, Slot::Caller(delivery)),
+            Some(Ok((id, deadline))) => {
+                if self.deadlines.note(deadline) {
+                    self.timer_at = self
+                        .timer_at
+                        .min(self.deadlines.earliest.unwrap_or(self.timer_at));
+                }
+                self.put_slot(id, Slot::Caller(delivery, deadline));
+            }
         }
     }
 
@@ -436,7 +494,12 @@ impl State {
                 // Fire at once; `on_timer` computes the next idle check.
                 self.timer_at = self.last_read;
             }
-            Slot::Caller(d) => {
+            Slot::TimedOut => {
+                shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+                shared.orphans.fetch_sub(1, Ordering::AcqRel);
+                tracing::debug!(stream = id, "late response to a timed-out request dropped");
+            }
+            Slot::Caller(d, _) => {
                 shared.in_flight.fetch_sub(1, Ordering::AcqRel);
                 if !d.complete(Ok(frame)) {
                     // The caller gave up (timeout or cancellation): this was an orphan.
@@ -452,7 +515,13 @@ impl State {
 
     fn on_timer(&mut self, settings: &DriverSettings, shared: &Shared) -> Result<(), BrokenReason> {
         let now = Instant::now();
+        if self.deadlines.due(now) {
+            self.expire(now, shared)?;
+        }
         let mut next = self.heartbeat_check(now, settings)?;
+        if let Some(at) = self.deadlines.earliest {
+            next = next.min(at);
+        }
         if let Some(after) = settings.unresponsive_after {
             let waiting = shared.in_flight.load(Ordering::Acquire) > 0;
             let (action, at) = self.stall.check(now, after, self.last_read, waiting);
@@ -477,6 +546,48 @@ impl State {
             next = next.min(at);
         }
         self.timer_at = next;
+        Ok(())
+    }
+
+    /// Gives up the requests past their deadline: each caller gets its timeout, and the
+    /// stream id of a sent one stays reserved as an orphan until its late response. Breaks the
+    /// connection when that makes too many orphans.
+    fn expire(&mut self, now: Instant, shared: &Shared) -> Result<(), BrokenReason> {
+        self.deadlines.earliest = None;
+        let mut orphaned = 0;
+        for slot in &mut self.slots {
+            let Slot::Caller(_, Some(at)) = slot else {
+                continue;
+            };
+            if *at > now {
+                let at = *at;
+                self.deadlines.note(Some(at));
+                continue;
+            }
+            if let Slot::Caller(d, _) = std::mem::replace(slot, Slot::TimedOut)
+                && d.expire()
+            {
+                // A caller that had given up already counted its orphan.
+                orphaned += 1;
+            }
+        }
+        let (unsent, abandoned) = self.deadlines.expire_parked(now);
+        if unsent > 0 {
+            shared.in_flight.fetch_sub(unsent, Ordering::AcqRel);
+        }
+        if abandoned > 0 {
+            shared.orphans.fetch_sub(abandoned, Ordering::AcqRel);
+        }
+        if orphaned > 0 {
+            tracing::debug!(orphaned, unsent, "requests past their deadline timed out");
+            let orphans = shared.orphans.fetch_add(orphaned, Ordering::AcqRel) + orphaned;
+            if orphans > shared.max_orphans {
+                return Err(BrokenReason::TooManyOrphans {
+                    orphans,
+                    limit: shared.max_orphans,
+                });
+            }
+        }
         Ok(())
     }
 

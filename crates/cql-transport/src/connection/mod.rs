@@ -5,6 +5,7 @@
 //! and gets the raw response frame back. [`Connection::request`] wraps that with cql-proto's
 //! encoders and decoders.
 
+mod deadline;
 mod driver;
 mod handshake;
 mod slot;
@@ -22,6 +23,7 @@ use futures::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
+pub use deadline::Deadline;
 use driver::{Driver, QueuedRequest};
 pub(crate) use driver::{DriverSettings, EventSink};
 use slot::{Delivery, Outcome, ResponseSlot};
@@ -244,6 +246,7 @@ impl Connection {
             max_streams: tuning.max_streams,
             write_coalescing: tuning.write_coalescing,
             write_coalescing_delay: tuning.write_coalescing_delay,
+            park_limit: tuning.queue_capacity.max(1),
             write_buffer_limit: tuning.write_buffer_limit.max(1),
             read_buffer_size: tuning.read_buffer_size,
             heartbeat_interval: tuning.heartbeat_interval,
@@ -364,21 +367,36 @@ impl Connection {
         }
     }
 
-    /// Sends `request` and waits for its response, without a timeout: the one way to send
-    /// on a connection. Bound it with [`with_timeout`] (or the caller's own deadline).
-    ///
-    /// The request is encoded for this connection (its version, its negotiated compression:
-    /// the compression in `options` is ignored). Exactly one outcome: the decoded response (a
-    /// server ERROR is data in the envelope), or the connection's error. A request whose future
-    /// is dropped leaves its stream id reserved until the late response arrives. The future
-    /// carries no timer, which matters on the hot path: a future is moved whole into each layer
-    /// above it when the request starts.
+    /// Sends `request` and waits for its response, without a timeout: [`Self::send_until`]
+    /// with no deadline. Bound it with [`with_timeout`] (or the caller's own deadline).
     pub async fn send(
         &self,
         request: &Request,
         options: &RequestOptions<'_>,
     ) -> Result<ResponseEnvelope, ConnectionError> {
-        let slot = self.encode(request, options)?;
+        self.send_until(request, options, None).await
+    }
+
+    /// Sends `request` and waits for its response until `deadline`: the one way to send on a
+    /// connection.
+    ///
+    /// The request is encoded for this connection (its version, its negotiated compression:
+    /// the compression in `options` is ignored). Exactly one outcome: the decoded response (a
+    /// server ERROR is data in the envelope), [`ConnectionError::Timeout`] once `deadline`
+    /// passes, or the connection's error. A request that timed out, or whose future is
+    /// dropped, leaves its stream id reserved until the late response arrives.
+    ///
+    /// The deadline is kept by the connection's driver, on its one timer, not by a timer in
+    /// this future: a per-request timer costs every request a registration and a removal, and
+    /// a future is moved whole into each layer above it when the request starts (hence the
+    /// deadline by reference: 8 bytes in every layer's future instead of 32).
+    pub async fn send_until(
+        &self,
+        request: &Request,
+        options: &RequestOptions<'_>,
+        deadline: Option<&Deadline>,
+    ) -> Result<ResponseEnvelope, ConnectionError> {
+        let slot = self.encode(request, options, deadline.copied())?;
         if let Err(e) = self.admit() {
             ResponseSlot::recycle(slot);
             return Err(e);
@@ -404,6 +422,7 @@ impl Connection {
         &self,
         request: &Request,
         options: &RequestOptions<'_>,
+        deadline: Option<Deadline>,
     ) -> Result<Arc<ResponseSlot>, ConnectionError> {
         let opts = RequestOptions {
             compression: self.inner.info.compression,
@@ -412,7 +431,7 @@ impl Connection {
         let slot = ResponseSlot::take();
         let max = self.inner.tuning.max_frame_size;
         let size = slot
-            .with_frame(|buf| {
+            .with_frame(deadline, |buf| {
                 frame::encode_request(buf, self.version(), 0, request, &opts)
                     .map(|()| buf.len().saturating_sub(FrameHeader::LEN))
             })
@@ -511,8 +530,21 @@ impl Connection {
     ) -> Result<Frame, ConnectionError> {
         self.admit()?;
         let slot = ResponseSlot::take();
-        slot.with_frame(|buf| buf.extend_from_slice(&frame));
+        slot.with_frame(None, |buf| buf.extend_from_slice(&frame));
         with_timeout(timeout, self.submit(slot)).await
+    }
+
+    /// [`Self::send_frame`] with a deadline the driver keeps instead of a caller's timer.
+    #[cfg(test)]
+    pub(crate) async fn send_frame_until(
+        &self,
+        frame: BytesMut,
+        deadline: Option<Deadline>,
+    ) -> Result<Frame, ConnectionError> {
+        self.admit()?;
+        let slot = ResponseSlot::take();
+        slot.with_frame(deadline, |buf| buf.extend_from_slice(&frame));
+        self.submit(slot).await
     }
 
     /// Checks that a request may be submitted now (not broken, under the in-flight limit
@@ -531,8 +563,8 @@ impl Connection {
         Ok(())
     }
 
-    /// Queues the frame in `slot` and waits for its response; counts it in flight from the first
-    /// poll.
+    /// Queues the frame in `slot` and waits for its response (the driver enforces the slot's
+    /// deadline once it has the request); counts it in flight from the first poll.
     async fn submit(&self, slot: Arc<ResponseSlot>) -> Result<Frame, ConnectionError> {
         let shared = &self.inner.shared;
         shared.in_flight.fetch_add(1, Ordering::AcqRel);
@@ -547,7 +579,17 @@ impl Connection {
         match self.inner.tx.try_send(QueuedRequest { delivery }) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(env)) => {
-                if Box::pin(self.inner.tx.send(env)).await.is_err() {
+                let send = Box::pin(self.inner.tx.send(env));
+                // The driver keeps the deadline only once it has the request: until then, this
+                // (rare) wait for room in the queue is bounded here.
+                let sent = match slot.deadline() {
+                    None => send.await,
+                    Some(d) => match tokio::time::timeout_at(d.at(), send).await {
+                        Ok(sent) => sent,
+                        Err(_) => return Err(ConnectionError::Timeout(d.timeout())),
+                    },
+                };
+                if sent.is_err() {
                     return Err(shared.broken_error());
                 }
             }

@@ -13,9 +13,12 @@
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use bytes::BytesMut;
+use tokio::time::Instant;
 
+use super::Deadline;
 use crate::error::{BrokenReason, ConnectionError};
 use proto::frame::Frame;
 
@@ -51,6 +54,8 @@ struct SlotState {
     waker: Option<Waker>,
     /// The caller stopped waiting before an outcome came.
     abandoned: bool,
+    /// When the driver gives the request up (`None`: the caller bounds it, if at all).
+    deadline: Option<Deadline>,
 }
 
 impl ResponseSlot {
@@ -66,6 +71,7 @@ impl ResponseSlot {
                         outcome: None,
                         waker: None,
                         abandoned: false,
+                        deadline: None,
                     }),
                 })
             })
@@ -84,6 +90,7 @@ impl ResponseSlot {
         st.frame.clear();
         st.outcome = None;
         st.waker = None;
+        st.deadline = None;
         let _ = FREE.try_with(|free| {
             if let Ok(mut free) = free.try_borrow_mut()
                 && free.len() < MAX_KEPT
@@ -98,23 +105,45 @@ impl ResponseSlot {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `f` on the (empty) frame buffer: the caller encodes its request here.
-    pub(crate) fn with_frame<R>(&self, f: impl FnOnce(&mut BytesMut) -> R) -> R {
+    /// Runs `f` on the (empty) frame buffer: the caller encodes its request here, to be given
+    /// up by the driver at `deadline`.
+    pub(crate) fn with_frame<R>(
+        &self,
+        deadline: Option<Deadline>,
+        f: impl FnOnce(&mut BytesMut) -> R,
+    ) -> R {
         let mut st = self.lock();
         st.frame.clear();
+        st.deadline = deadline;
         f(&mut st.frame)
     }
 
-    /// The driver's side when it takes the request off the queue: `Some(f(frame))` (the frame is
-    /// cleared afterwards, keeping its allocation) unless the caller already abandoned it.
-    pub(crate) fn take_frame<R>(&self, f: impl FnOnce(&mut BytesMut) -> R) -> Option<R> {
+    /// The driver's side when it takes the request off the queue: `Some(f(frame, deadline))`
+    /// (the frame is cleared afterwards, keeping its allocation) unless the caller already
+    /// abandoned it.
+    pub(crate) fn take_frame<R>(
+        &self,
+        f: impl FnOnce(&mut BytesMut, Option<Instant>) -> R,
+    ) -> Option<R> {
         let mut st = self.lock();
         if st.abandoned {
             return None;
         }
-        let r = f(&mut st.frame);
+        let at = st.deadline.map(|d| d.at());
+        let r = f(&mut st.frame, at);
         st.frame.clear();
         Some(r)
+    }
+
+    /// When the driver gives the request up, if it does.
+    pub(crate) fn deadline(&self) -> Option<Deadline> {
+        self.lock().deadline
+    }
+
+    /// The outcome of a request past its deadline.
+    fn timed_out(&self) -> Outcome {
+        let timeout = self.lock().deadline.map_or(Duration::ZERO, |d| d.timeout());
+        Err(ConnectionError::Timeout(timeout))
     }
 
     /// Whether the caller abandoned the request.
@@ -171,7 +200,7 @@ impl ResponseSlot {
 /// The driver's reference to a slot: delivers the outcome once. Dropped without delivering
 /// (the driver future dropped mid-run, or a request left in the channel), it delivers
 /// [`BrokenReason::Closed`], so no caller waits for an outcome that cannot come.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Delivery(Option<Arc<ResponseSlot>>);
 
 impl Delivery {
@@ -181,8 +210,26 @@ impl Delivery {
     }
 
     /// See [`ResponseSlot::take_frame`].
-    pub(crate) fn take_frame<R>(&self, f: impl FnOnce(&mut BytesMut) -> R) -> Option<R> {
+    pub(crate) fn take_frame<R>(
+        &self,
+        f: impl FnOnce(&mut BytesMut, Option<Instant>) -> R,
+    ) -> Option<R> {
         self.0.as_ref().and_then(|s| s.take_frame(f))
+    }
+
+    /// When the driver gives the request up, if it does.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.0.as_ref().and_then(|s| s.deadline()).map(|d| d.at())
+    }
+
+    /// Delivers [`ConnectionError::Timeout`] with the deadline's timeout; false when the caller
+    /// had already given up (or the delivery is inert).
+    pub(crate) fn expire(self) -> bool {
+        let outcome = match &self.0 {
+            Some(s) => s.timed_out(),
+            None => return false,
+        };
+        self.complete(outcome)
     }
 
     /// See [`ResponseSlot::complete`].
@@ -210,11 +257,11 @@ mod tests {
     #[test]
     fn a_completed_slot_is_reused_with_its_buffer() {
         let slot = ResponseSlot::take();
-        slot.with_frame(|f| f.extend_from_slice(&[7; 100]));
-        let ptr = slot.with_frame(|f| f.as_ptr() as usize);
+        slot.with_frame(None, |f| f.extend_from_slice(&[7; 100]));
+        let ptr = slot.with_frame(None, |f| f.as_ptr() as usize);
         let driver = Arc::clone(&slot);
         assert_eq!(
-            driver.take_frame(|f| f.len()),
+            driver.take_frame(|f, _| f.len()),
             Some(0),
             "with_frame starts empty"
         );
@@ -231,7 +278,7 @@ mod tests {
             "the same slot comes back"
         );
         assert_eq!(
-            again.with_frame(|f| f.as_ptr() as usize),
+            again.with_frame(None, |f| f.as_ptr() as usize),
             ptr,
             "with its buffer"
         );
@@ -248,7 +295,7 @@ mod tests {
         let driver = Arc::clone(&slot);
         assert!(slot.abandon(), "no outcome yet: an orphan");
         assert!(driver.is_abandoned());
-        assert_eq!(driver.take_frame(|_| ()), None);
+        assert_eq!(driver.take_frame(|_, _| ()), None);
         assert!(!driver.complete(closed()));
         // Dropped by the driver without an outcome: the caller still gets one.
         let slot = ResponseSlot::take();

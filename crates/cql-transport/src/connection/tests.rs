@@ -15,6 +15,8 @@ use super::*;
 use crate::stream_ids::MAX_STREAMS;
 use proto::frame::{Frame, FrameDecoder, FrameError};
 
+mod deadlines;
+
 /// A request frame: version 4, no flags, stream 0 (patched by the driver), opcode, body.
 fn request(opcode: u8, body: &[u8]) -> BytesMut {
     let mut f = BytesMut::new();

@@ -13,6 +13,7 @@ use proto::frame::ResponseEnvelope;
 use proto::request::{Prepare, Request};
 use proto::response::{Prepared, Response, ResultBody};
 use tokio::time::Instant;
+use transport::Deadline;
 
 use crate::consistency::Consistency;
 use crate::errors::{
@@ -28,11 +29,13 @@ pub(crate) trait AttemptTarget {
     /// The node's address, for errors and logs.
     fn address(&self) -> SocketAddr;
 
-    /// Sends `request` and waits for the response (no timeout: the caller bounds it).
+    /// Sends `request` and waits for the response, until `deadline` (then
+    /// [`RequestAttemptError::Timeout`]).
     fn send<'a>(
         &'a self,
         request: &'a Request,
         tracing: bool,
+        deadline: Option<&'a Deadline>,
     ) -> impl Future<Output = Result<ResponseEnvelope, RequestAttemptError>> + Send + 'a;
 
     /// Whether the node answers (see `transport::health`); an idempotent attempt on a node that
@@ -232,25 +235,23 @@ where
     // Clock reads are a visible share of a request's CPU: one per attempt start, one at the end.
     let mut attempt_started = started;
     loop {
+        // The attempt's limit, reported as the time from the request's start to it.
         let limit = match (deadline(started, opts), opts.attempt_timeout) {
             (Some(d), Some(a)) => Some((attempt_started + a).min(d)),
             (Some(d), None) => Some(d),
             (None, Some(a)) => Some(attempt_started + a),
             (None, None) => None,
-        };
+        }
+        .map(|at| Deadline::new(at, at - started.min(at)));
         let span = spans::attempt(attempts.len(), target.address(), target.node());
         if let Some(h) = opts.history {
             h.attempt_start(target.address());
         }
-        let work = attempt(&target, request, opts.tracing, reprepare);
+        // The attempt's limit goes down to the connection, whose driver keeps it on its one
+        // timer: a tokio timer per attempt here cost every request its registration and removal.
+        let work = attempt(&target, request, opts.tracing, reprepare, limit.as_ref());
         let outcome = match opts.failover_check {
-            None => match limit {
-                None => work.await,
-                Some(at) => match tokio::time::timeout_at(at, work).await {
-                    Ok(r) => r,
-                    Err(_) => Err(RequestAttemptError::Timeout(at - started.min(at))),
-                },
-            },
+            None => work.await,
             Some(check) => {
                 // Wakes up every `check` while waiting (only slow attempts ever do) to look
                 // whether the node still answers; if not, and a responsive target is next,
@@ -258,10 +259,10 @@ where
                 let mut work = std::pin::pin!(work);
                 let mut check_at = attempt_started + check;
                 loop {
-                    let wake = limit.map_or(check_at, |l| l.min(check_at));
+                    let wake = limit.map_or(check_at, |l| l.at().min(check_at));
                     match tokio::time::timeout_at(wake, work.as_mut()).await {
                         Ok(r) => break r,
-                        Err(_) if limit == Some(wake) => {
+                        Err(_) if limit.is_some_and(|l| l.at() == wake) => {
                             break Err(RequestAttemptError::Timeout(wake - started.min(wake)));
                         }
                         Err(_) => {
@@ -316,7 +317,7 @@ where
         let error = match error {
             // Report the attempt's own limit, not the time since the request started.
             RequestAttemptError::Timeout(_) => {
-                RequestAttemptError::Timeout(limit.map_or(Duration::ZERO, |l| l - started.min(l)))
+                RequestAttemptError::Timeout(limit.map_or(Duration::ZERO, |l| l.timeout()))
             }
             e => e,
         };
@@ -425,15 +426,16 @@ async fn attempt<T: AttemptTarget>(
     request: &Request,
     tracing: bool,
     reprepare: Reprepare<'_>,
+    deadline: Option<&Deadline>,
 ) -> Result<ResponseEnvelope, RequestAttemptError> {
-    let env = target.send(request, tracing).await?;
+    let env = target.send(request, tracing, deadline).await?;
     match check_result(env)? {
         Ok(env) => Ok(env),
         // Boxed: rare, and its future holds two more sends and a PREPARE request that every
         // attempt's future would otherwise carry.
         Err(id) => {
             Box::pin(reprepare_and_resend(
-                target, request, tracing, reprepare, id,
+                target, request, tracing, reprepare, id, deadline,
             ))
             .await
         }
@@ -454,6 +456,7 @@ async fn reprepare_and_resend<T: AttemptTarget>(
     tracing: bool,
     reprepare: Reprepare<'_>,
     mut unprepared_id: Bytes,
+    deadline: Option<&Deadline>,
 ) -> Result<ResponseEnvelope, RequestAttemptError> {
     for _ in 0..MAX_REPREPARES {
         let Some(text) = reprepare.statement(&unprepared_id) else {
@@ -469,7 +472,7 @@ async fn reprepare_and_resend<T: AttemptTarget>(
             query: text,
             keyspace: None,
         });
-        let env = target.send(&prepare, false).await?;
+        let env = target.send(&prepare, false, deadline).await?;
         match env.response.into_result() {
             Ok(ResultBody::Prepared(p)) if p.id == unprepared_id => reprepare.reprepared(&p),
             Ok(ResultBody::Prepared(_)) => return Err(RequestAttemptError::RepreparedIdChanged),
@@ -481,7 +484,7 @@ async fn reprepare_and_resend<T: AttemptTarget>(
             }
             Err(e) => return Err(RequestAttemptError::from_response("PREPARE", e)),
         }
-        let env = target.send(request, tracing).await?;
+        let env = target.send(request, tracing, deadline).await?;
         match check_result(env)? {
             Ok(env) => return Ok(env),
             Err(id) => unprepared_id = id,

@@ -35,6 +35,7 @@ impl AttemptTarget for Scripted {
         &'a self,
         request: &'a Request,
         _tracing: bool,
+        deadline: Option<&'a Deadline>,
     ) -> impl Future<Output = Result<ResponseEnvelope, RequestAttemptError>> + Send + 'a {
         let (kind, cl) = match request {
             Request::Query(q) => ("QUERY", q.params.consistency),
@@ -44,7 +45,8 @@ impl AttemptTarget for Scripted {
         };
         self.log.lock().unwrap().push((self.addr, kind, cl));
         let step = self.steps.lock().unwrap().pop_front();
-        async move {
+        // A connection gives the request up at its deadline; a scripted target does the same.
+        let reply = async move {
             match step {
                 Some(Step::Reply(response)) => Ok(ResponseEnvelope {
                     stream: 0,
@@ -56,6 +58,15 @@ impl AttemptTarget for Scripted {
                 }),
                 Some(Step::Fail(e)) => Err(e),
                 Some(Step::Hang) | None => std::future::pending().await,
+            }
+        };
+        let deadline = deadline.copied();
+        async move {
+            match deadline {
+                None => reply.await,
+                Some(d) => tokio::time::timeout_at(d.at(), reply)
+                    .await
+                    .unwrap_or(Err(RequestAttemptError::Timeout(d.timeout()))),
             }
         }
     }
