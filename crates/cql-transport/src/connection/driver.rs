@@ -317,12 +317,17 @@ impl State {
 
     /// Keeps a request that cannot be sent yet, with its deadline.
     fn park(&mut self, env: QueuedRequest) {
-        if self.deadlines.note(env.delivery.deadline()) {
-            self.timer_at = self
-                .timer_at
-                .min(self.deadlines.earliest.unwrap_or(self.timer_at));
-        }
+        self.note_deadline(env.delivery.deadline());
         self.deadlines.parked.push_back(env.delivery);
+    }
+
+    /// Notes a request's deadline, moving the timer earlier when it is the new earliest.
+    fn note_deadline(&mut self, at: Option<Instant>) {
+        if self.deadlines.note(at)
+            && let Some(at) = at
+        {
+            self.timer_at = self.timer_at.min(at);
+        }
     }
 
     /// Sends parked requests, oldest first, while they can go out.
@@ -429,11 +434,7 @@ impl State {
                 delivery.complete(Err(e));
             }
             Some(Ok((id, deadline))) => {
-                if self.deadlines.note(deadline) {
-                    self.timer_at = self
-                        .timer_at
-                        .min(self.deadlines.earliest.unwrap_or(self.timer_at));
-                }
+                self.note_deadline(deadline);
                 self.put_slot(id, Slot::Caller(delivery, deadline));
             }
         }

@@ -528,10 +528,7 @@ impl Connection {
         frame: BytesMut,
         timeout: Option<Duration>,
     ) -> Result<Frame, ConnectionError> {
-        self.admit()?;
-        let slot = ResponseSlot::take();
-        slot.with_frame(None, |buf| buf.extend_from_slice(&frame));
-        with_timeout(timeout, self.submit(slot)).await
+        with_timeout(timeout, self.send_frame_until(frame, None)).await
     }
 
     /// [`Self::send_frame`] with a deadline the driver keeps instead of a caller's timer.
