@@ -92,6 +92,21 @@ impl Node {
         self.up.load(Ordering::Relaxed)
     }
 
+    /// Whether the driver considers the node down: its pool found no usable connection after
+    /// trying to open one, or a STATUS_CHANGE DOWN event came while it had none. The `scylla`
+    /// crate's name; the opposite of [`Self::is_up`]. False for a node the host filter rejected
+    /// (the driver does not try it, see [`Self::is_enabled`]).
+    pub fn is_down(&self) -> bool {
+        !self.is_up()
+    }
+
+    /// Whether the node's pool has at least one open, usable connection, as in the `scylla`
+    /// crate. False for a node the host filter rejected, and between a connection breaking and
+    /// its replacement opening.
+    pub fn is_connected(&self) -> bool {
+        self.pool.as_ref().is_some_and(|p| p.connection_count() > 0)
+    }
+
     /// The node's connection pool (absent for nodes the driver does not connect to).
     pub fn pool(&self) -> Option<&Arc<NodePool>> {
         self.pool.as_ref()
