@@ -68,7 +68,7 @@ async fn refresh_metadata_shows_tables_columns_and_types() {
     let table = state.table(&ks.name, "t").expect("table t in metadata");
     assert_eq!(table.partition_key, vec!["a", "b"]);
     assert_eq!(table.clustering_key, vec!["c", "d"]);
-    let mut columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    let mut columns: Vec<&str> = table.columns.keys().map(String::as_str).collect();
     columns.sort_unstable();
     assert_eq!(columns, vec!["a", "b", "c", "d", "v"]);
     assert_eq!(

@@ -6,6 +6,7 @@ use std::error::Error;
 use std::sync::Arc;
 
 use scylla::client::session_builder::SessionBuilder;
+use scylla::cluster::metadata::{ColumnKind, Strategy};
 use scylla::cluster::{ClusterState, Node};
 use scylla::frame::response::result::TableSpec;
 use scylla::routing::{Shard, Token};
@@ -59,9 +60,17 @@ async fn cluster_state_inspection() -> Result<(), Box<dyn Error>> {
     let keyspace = state
         .get_keyspace(&ks)
         .expect("the keyspace was just created");
+    match &keyspace.strategy {
+        Strategy::SimpleStrategy { replication_factor } => assert_eq!(*replication_factor, 2),
+        other => panic!("SimpleStrategy expected, got {other:?}"),
+    }
     let table = &keyspace.tables["t"];
     assert_eq!(table.partition_key, vec!["pk".to_owned()]);
     assert_eq!(table.clustering_key, vec!["ck".to_owned()]);
+    assert_eq!(table.columns.len(), 3);
+    assert_eq!(table.columns["pk"].kind, ColumnKind::PartitionKey);
+    assert_eq!(table.columns["ck"].kind, ColumnKind::Clustering);
+    assert_eq!(table.columns["v"].kind, ColumnKind::Regular);
 
     // Tokens and replicas.
     let token: Token = state.compute_token(&ks, "t", &(42_i32,))?;

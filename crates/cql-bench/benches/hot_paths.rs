@@ -73,7 +73,7 @@ fn route(c: &mut Criterion) {
     }
     let ks = Keyspace::new(
         "bench",
-        ReplicationStrategy::Simple {
+        ReplicationStrategy::SimpleStrategy {
             replication_factor: 3,
         },
     );

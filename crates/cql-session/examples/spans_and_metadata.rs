@@ -62,7 +62,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             "table {}.{}: partition key {:?}, clustering key {:?}",
             table.keyspace, table.name, table.partition_key, table.clustering_key
         );
-        for c in &table.columns {
+        for c in table.columns_in_order() {
             println!("  {} {:?} ({:?})", c.name, c.typ, c.kind);
         }
     }

@@ -93,6 +93,10 @@ pub mod cluster {
         /// A node as read from `system.local` / `system.peers`, what a
         /// [`HostFilter`](crate::policies::host_filter::HostFilter) decides on.
         pub use transport::Peer;
+        /// A keyspace's replication strategy by the `scylla` crate's name: the same enum as
+        /// [`ReplicationStrategy`](super::ReplicationStrategy), with its variant names.
+        pub use transport::ReplicationStrategy as Strategy;
+        pub use transport::{Column, ColumnKind, Keyspace, Table};
     }
 }
 

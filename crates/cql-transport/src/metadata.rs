@@ -464,30 +464,10 @@ pub(crate) async fn fetch_schema(
         });
     }
     let mut make_table = |ks: &str, name: &str| -> Table {
-        let mut cols = table_cols
+        let cols = table_cols
             .remove(&(ks.to_owned(), name.to_owned()))
             .unwrap_or_default();
-        let rank = |c: &Column| match c.kind {
-            ColumnKind::PartitionKey => 0,
-            ColumnKind::Clustering => 1,
-            ColumnKind::Static => 2,
-            ColumnKind::Regular => 3,
-        };
-        cols.sort_by(|a, b| (rank(a), a.position, &a.name).cmp(&(rank(b), b.position, &b.name)));
-        let key = |k: ColumnKind| {
-            cols.iter()
-                .filter(|c| c.kind == k)
-                .map(|c| c.name.clone())
-                .collect()
-        };
-        Table {
-            keyspace: ks.to_owned(),
-            name: name.to_owned(),
-            partition_key: key(ColumnKind::PartitionKey),
-            clustering_key: key(ColumnKind::Clustering),
-            columns: cols,
-            base_table: None,
-        }
+        Table::new(ks, name, cols)
     };
     for row in &tables.rows {
         let (Some(ks), Some(name)) = (

@@ -4,7 +4,8 @@
 //! `connections_per_host` to other nodes). A background task refills it: through the
 //! shard-aware port with a source port chosen so that `port % nr_shards == shard`, falling back
 //! to the normal port (where the server picks the shard, and connections landing on a shard that
-//! needs one are kept). Failures back off exponentially with jitter.
+//! needs one are kept). Failures back off as the pool's [`reconnect::ReconnectPolicy`] says
+//! (by default exponentially, with jitter).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +24,10 @@ use crate::connection::{Connection, ConnectionDriver};
 use crate::error::ConnectionError;
 use crate::health::NodeHealth;
 
+pub mod reconnect;
+
+use reconnect::{ExponentialReconnectPolicy, ReconnectPolicy, ReconnectPolicySession};
+
 /// Pool sizing and reconnection policy.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -37,10 +42,14 @@ pub struct PoolConfig {
     pub source_port_range: (u16, u16),
     /// How many source ports to try per shard-aware connection before falling back.
     pub source_port_attempts: usize,
-    /// First reconnection delay.
+    /// First reconnection delay of the default policy (and of the control connection).
     pub reconnect_base_delay: Duration,
-    /// Longest reconnection delay.
+    /// Longest reconnection delay of the default policy (and of the control connection).
     pub reconnect_max_delay: Duration,
+    /// How long a pool waits between fill rounds that open nothing; `None` (the default):
+    /// [`ExponentialReconnectPolicy`] from [`Self::reconnect_base_delay`] to
+    /// [`Self::reconnect_max_delay`], with jitter.
+    pub reconnect_policy: Option<Arc<dyn ReconnectPolicy>>,
 }
 
 impl Default for PoolConfig {
@@ -53,6 +62,20 @@ impl Default for PoolConfig {
             source_port_attempts: 16,
             reconnect_base_delay: Duration::from_millis(100),
             reconnect_max_delay: Duration::from_secs(10),
+            reconnect_policy: None,
+        }
+    }
+}
+
+impl PoolConfig {
+    /// The reconnection state of a new pool under this configuration.
+    fn reconnect_session(&self) -> Box<dyn ReconnectPolicySession> {
+        match &self.reconnect_policy {
+            Some(policy) => policy.new_session(),
+            None => ExponentialReconnectPolicy::new()
+                .with_min_fill_backoff(self.reconnect_base_delay)
+                .with_max_fill_backoff(self.reconnect_max_delay)
+                .new_session(),
         }
     }
 }
@@ -66,6 +89,7 @@ setters! {
         source_port_attempts: usize,
         reconnect_base_delay: Duration,
         reconnect_max_delay: Duration,
+        reconnect_policy: Option<Arc<dyn ReconnectPolicy>>,
     }
 }
 
@@ -477,16 +501,11 @@ pub(crate) fn source_ports(
     })
 }
 
-/// Exponential backoff with full jitter between `base` and the current cap.
-fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
-    let cap = base
-        .saturating_mul(1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX))
-        .min(max);
-    let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX).max(1);
-    Duration::from_millis(rand::thread_rng().gen_range(millis / 2..=millis))
-}
-
 async fn refill_loop(weak: std::sync::Weak<NodePool>) {
+    let Some(mut reconnect) = weak.upgrade().map(|p| p.pool_config.reconnect_session()) else {
+        return;
+    };
+    // Fill rounds in a row that added nothing, for the logs.
     let mut failures: u32 = 0;
     loop {
         let Some(pool) = weak.upgrade() else { return };
@@ -525,6 +544,7 @@ async fn refill_loop(weak: std::sync::Weak<NodePool>) {
         }
         if any_ok {
             failures = 0;
+            reconnect.on_successful_fill();
             pool.up.store(true, Ordering::Relaxed);
         }
         if !added {
@@ -533,11 +553,8 @@ async fn refill_loop(weak: std::sync::Weak<NodePool>) {
             if !any_ok && pool.connection_count() == 0 {
                 pool.up.store(false, Ordering::Relaxed);
             }
-            let delay = backoff(
-                failures,
-                pool.pool_config.reconnect_base_delay,
-                pool.pool_config.reconnect_max_delay,
-            );
+            reconnect.on_fill_error();
+            let delay = reconnect.get_delay();
             match &last_err {
                 Some(e) => {
                     tracing::info!(error = %e, attempt = failures, ?delay, "reconnecting after a delay")

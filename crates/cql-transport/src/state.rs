@@ -92,6 +92,21 @@ impl Node {
         self.up.load(Ordering::Relaxed)
     }
 
+    /// Whether the driver considers the node down: its pool found no usable connection after
+    /// trying to open one, or a STATUS_CHANGE DOWN event came while it had none. The `scylla`
+    /// crate's name; the opposite of [`Self::is_up`]. False for a node the host filter rejected
+    /// (the driver does not try it, see [`Self::is_enabled`]).
+    pub fn is_down(&self) -> bool {
+        !self.is_up()
+    }
+
+    /// Whether the node's pool has at least one open, usable connection, as in the `scylla`
+    /// crate. False for a node the host filter rejected, and between a connection breaking and
+    /// its replacement opening.
+    pub fn is_connected(&self) -> bool {
+        self.pool.as_ref().is_some_and(|p| p.connection_count() > 0)
+    }
+
     /// The node's connection pool (absent for nodes the driver does not connect to).
     pub fn pool(&self) -> Option<&Arc<NodePool>> {
         self.pool.as_ref()
@@ -134,6 +149,9 @@ pub struct Column {
 }
 
 /// A table's (or view's) schema.
+///
+/// `columns`, `partition_key` and `clustering_key` have the `scylla` crate's shapes; the
+/// schema's column order is [`Self::column_order`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Table {
@@ -141,8 +159,11 @@ pub struct Table {
     pub keyspace: String,
     /// The table name.
     pub name: String,
-    /// Columns in `system_schema.columns` order (partition key, clustering, then the rest).
-    pub columns: Vec<Column>,
+    /// Columns by name.
+    pub columns: HashMap<String, Column>,
+    /// Column names in schema order: the partition key, the clustering columns (each in key
+    /// order), then the static and the regular columns (by name).
+    pub column_order: Vec<String>,
     /// Partition key column names in order.
     pub partition_key: Vec<String>,
     /// Clustering column names in order.
@@ -152,9 +173,48 @@ pub struct Table {
 }
 
 impl Table {
+    /// The table `keyspace.name` with `columns` (in any order): the keys and the column order
+    /// follow from each column's kind and position.
+    pub fn new(
+        keyspace: impl Into<String>,
+        name: impl Into<String>,
+        mut columns: Vec<Column>,
+    ) -> Self {
+        let rank = |c: &Column| match c.kind {
+            ColumnKind::PartitionKey => 0,
+            ColumnKind::Clustering => 1,
+            ColumnKind::Static => 2,
+            ColumnKind::Regular => 3,
+        };
+        columns.sort_by(|a, b| (rank(a), a.position, &a.name).cmp(&(rank(b), b.position, &b.name)));
+        let key = |k: ColumnKind| {
+            columns
+                .iter()
+                .filter(|c| c.kind == k)
+                .map(|c| c.name.clone())
+                .collect()
+        };
+        Self {
+            keyspace: keyspace.into(),
+            name: name.into(),
+            partition_key: key(ColumnKind::PartitionKey),
+            clustering_key: key(ColumnKind::Clustering),
+            column_order: columns.iter().map(|c| c.name.clone()).collect(),
+            columns: columns.into_iter().map(|c| (c.name.clone(), c)).collect(),
+            base_table: None,
+        }
+    }
+
     /// A column by name.
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
+        self.columns.get(name)
+    }
+
+    /// The columns in schema order (see [`Self::column_order`]).
+    pub fn columns_in_order(&self) -> impl Iterator<Item = &Column> {
+        self.column_order
+            .iter()
+            .filter_map(|name| self.columns.get(name))
     }
 }
 
@@ -284,7 +344,7 @@ pub struct ClusterState {
 
 /// The strategy of a keyspace the state does not know: its tokens go to their primary owner,
 /// as the `scylla` crate places them.
-static UNKNOWN_KEYSPACE_STRATEGY: ReplicationStrategy = ReplicationStrategy::Local;
+static UNKNOWN_KEYSPACE_STRATEGY: ReplicationStrategy = ReplicationStrategy::LocalStrategy;
 
 impl ClusterState {
     /// Builds a snapshot and precomputes the replica sets of every keyspace (one computation per

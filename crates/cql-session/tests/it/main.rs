@@ -27,6 +27,7 @@ mod latency_awareness;
 mod lwt;
 #[cfg(feature = "metrics")]
 mod metrics_export;
+mod node_liveness;
 mod readable_errors;
 mod reprepare;
 mod schema_change;

@@ -3,7 +3,7 @@
 //! counted against the configured replication factor, counter tables read as CQL tables (not
 //! COMPACT STORAGE, which would hide the counter column), and secondary indexes.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use cql_session::Consistency;
@@ -33,8 +33,8 @@ async fn replication_factor_shorthand_and_local_quorum() {
         let ks = state.keyspace("ks").expect("keyspace ks");
         assert_eq!(
             ks.strategy,
-            ReplicationStrategy::NetworkTopology {
-                datacenters: BTreeMap::from([("dc1".into(), 2), ("dc2".into(), 2)]),
+            ReplicationStrategy::NetworkTopologyStrategy {
+                datacenter_repfactors: HashMap::from([("dc1".into(), 2), ("dc2".into(), 2)]),
             }
         );
 

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cql_session::cluster::metadata::Peer;
+use cql_session::cluster::metadata::{ColumnKind, Peer, Strategy, Table};
 use cql_session::cluster::{ClusterState, NodeRef};
 use cql_session::errors::{
     FirstRowError, IntoRowsResultError, MaybeFirstRowError, RowsError, SerializationError,
@@ -132,6 +132,18 @@ fn scylla_paths_name_the_same_types() {
     };
     assert_eq!((spec.name(), spec.typ()), ("v", &ColumnType::Int));
     assert_eq!(spec.table_spec(), TableSpec::borrowed("ks", "t"));
+    // `scylla`'s constructors build the same spec.
+    let table_spec = TableSpec::borrowed("ks", "t");
+    assert_eq!(ColumnSpec::borrowed("v", ColumnType::Int, table_spec), spec);
+    assert_eq!(
+        ColumnSpec::owned("v".to_owned(), ColumnType::Int, table_spec),
+        spec
+    );
+    assert_ne!(ColumnSpec::borrowed("w", ColumnType::Int, table_spec), spec);
+    assert_ne!(
+        ColumnSpec::borrowed("v", ColumnType::Int, TableSpec::borrowed("ks", "u")),
+        spec
+    );
     let _ = NodeLocationPreference::Any;
     // The result and row errors are reachable from `errors`, as `scylla` programs import them.
     fn is_error<E: std::error::Error>() {}
@@ -187,6 +199,59 @@ async fn counter_binds_and_reads_counter_columns_only() {
                 .execute_unpaged(&insert, (Counter(1), "x"))
                 .await
                 .is_err()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tables_and_strategies_have_scylla_shapes() {
+    bounded(LIMIT, async {
+        let cluster = sim(1, 1).await;
+        let session = crate::common::connect(cluster.contact_point()).await;
+        create_ks_t(&session, 1).await;
+        session
+            .query_unpaged(
+                "CREATE KEYSPACE nts WITH replication = \
+                 {'class': 'NetworkTopologyStrategy', 'replication_factor': 1}",
+                (),
+            )
+            .await
+            .expect("keyspace nts");
+        session.refresh_metadata().await.expect("refresh");
+        let state = session.get_cluster_state();
+
+        let ks = state.get_keyspace("ks").expect("ks");
+        match &ks.strategy {
+            Strategy::SimpleStrategy { replication_factor } => assert_eq!(*replication_factor, 1),
+            other => panic!("SimpleStrategy expected, got {other:?}"),
+        }
+        let dc = cluster.node(0).datacenter().to_owned();
+        match &state.get_keyspace("nts").expect("nts").strategy {
+            Strategy::NetworkTopologyStrategy {
+                datacenter_repfactors,
+            } => assert_eq!(datacenter_repfactors.get(&dc), Some(&1)),
+            other => panic!("NetworkTopologyStrategy expected, got {other:?}"),
+        }
+        let system = state.get_keyspace("system").expect("system");
+        assert_eq!(system.strategy, Strategy::LocalStrategy);
+
+        // Columns by name, as in `scylla`; the schema order in `column_order`.
+        let table: &Table = &ks.tables["t"];
+        assert_eq!(table.columns.len(), 3);
+        assert_eq!(table.columns["pk"].kind, ColumnKind::PartitionKey);
+        assert_eq!(table.columns["ck"].kind, ColumnKind::Clustering);
+        assert_eq!(table.columns["v"].kind, ColumnKind::Regular);
+        assert_eq!(table.columns["v"].typ, ColumnType::Text);
+        assert_eq!(table.column_order, ["pk", "ck", "v"]);
+        let kinds: Vec<ColumnKind> = table.columns_in_order().map(|c| c.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ColumnKind::PartitionKey,
+                ColumnKind::Clustering,
+                ColumnKind::Regular
+            ]
         );
     })
     .await;

@@ -256,7 +256,7 @@ async fn connect_reads_topology_and_schema() {
     let ks = state.keyspace("ks").expect("keyspace");
     assert_eq!(
         ks.strategy,
-        ReplicationStrategy::Simple {
+        ReplicationStrategy::SimpleStrategy {
             replication_factor: 2
         }
     );

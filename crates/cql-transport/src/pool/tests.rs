@@ -224,6 +224,107 @@ async fn reconnects_with_backoff_after_failures() {
     assert!(pool.is_up());
 }
 
+/// A policy with a fixed delay that counts how the pool reports its fill rounds.
+#[derive(Debug, Default)]
+struct Counting {
+    delay: Duration,
+    errors: Arc<AtomicUsize>,
+    successes: Arc<AtomicUsize>,
+}
+
+impl ReconnectPolicy for Counting {
+    fn new_session(&self) -> Box<dyn ReconnectPolicySession> {
+        Box::new(Self {
+            delay: self.delay,
+            errors: Arc::clone(&self.errors),
+            successes: Arc::clone(&self.successes),
+        })
+    }
+}
+
+impl ReconnectPolicySession for Counting {
+    fn get_delay(&self) -> Duration {
+        self.delay
+    }
+
+    fn on_successful_fill(&mut self) {
+        self.successes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn on_fill_error(&mut self) {
+        self.errors.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Connection attempts to a node that refuses every one, in `window` of paused time.
+async fn attempts_to_a_dead_node(policy: Option<Arc<dyn ReconnectPolicy>>) -> usize {
+    let f = Arc::new(Fake {
+        fail_first: usize::MAX,
+        ..fake(false)
+    });
+    let cfg = PoolConfig {
+        connections_per_host: 1,
+        reconnect_policy: policy,
+        ..PoolConfig::default()
+    };
+    let pool =
+        NodePool::with_connector(addr(), crate::testing::v4(), cfg, connector(Arc::clone(&f)));
+    tokio::time::sleep(Duration::from_millis(3050)).await;
+    assert_eq!(pool.connection_count(), 0);
+    assert!(!pool.is_up(), "no connection after trying: down");
+    pool.close();
+    f.attempts.load(Ordering::SeqCst)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_reconnect_policy_sets_the_pace_of_attempts() {
+    // A fixed 250 ms: the first attempt at once, then one every 250 ms for 3 s.
+    let constant = reconnect::ConstantReconnectPolicy::new(Duration::from_millis(250));
+    assert_eq!(attempts_to_a_dead_node(Some(Arc::new(constant))).await, 13);
+    let fast = reconnect::ConstantReconnectPolicy::new(Duration::from_millis(100));
+    assert_eq!(attempts_to_a_dead_node(Some(Arc::new(fast))).await, 31);
+    // The default doubles from 100 ms (jittered to [d/2, d]): 200, 400, 800, 1600 ms caps, so
+    // 4 to 6 attempts in 3 s.
+    let default = attempts_to_a_dead_node(None).await;
+    assert!((4..=6).contains(&default), "{default} attempts");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_reconnect_policy_hears_of_every_fill_round() {
+    let f = Arc::new(Fake {
+        fail_first: 3,
+        ..fake(false)
+    });
+    let policy = Counting {
+        delay: Duration::from_millis(500),
+        ..Counting::default()
+    };
+    let (errors, successes) = (Arc::clone(&policy.errors), Arc::clone(&policy.successes));
+    let cfg = PoolConfig {
+        connections_per_host: 1,
+        reconnect_policy: Some(Arc::new(policy)),
+        ..PoolConfig::default()
+    };
+    let started = tokio::time::Instant::now();
+    let pool =
+        NodePool::with_connector(addr(), crate::testing::v4(), cfg, connector(Arc::clone(&f)));
+    assert!(
+        pool.wait_for_connection(Duration::from_secs(10))
+            .await
+            .is_some()
+    );
+    // Three refused rounds, each followed by the policy's 500 ms, then one that connects.
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_millis(1600),
+        "{waited:?}"
+    );
+    assert_eq!(errors.load(Ordering::SeqCst), 3);
+    assert_eq!(successes.load(Ordering::SeqCst), 1);
+    assert_eq!(f.attempts.load(Ordering::SeqCst), 4);
+    pool.close();
+}
+
 #[tokio::test(start_paused = true)]
 async fn busy_source_ports_are_skipped() {
     // Every even port is "in use": shards 0 and 2 cannot use the shard-aware port (all their

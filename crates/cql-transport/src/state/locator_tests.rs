@@ -45,20 +45,13 @@ fn column(name: &str, typ: ColumnType, kind: ColumnKind, position: i32) -> Colum
 fn state(nodes: Vec<NodeRef>, rf: usize) -> ClusterState {
     let mut ks = Keyspace::new(
         "ks",
-        ReplicationStrategy::Simple {
+        ReplicationStrategy::SimpleStrategy {
             replication_factor: rf,
         },
     );
-    let table = |name: &str, pk: Vec<Column>| Table {
-        keyspace: "ks".into(),
-        name: name.into(),
-        partition_key: pk.iter().map(|c| c.name.clone()).collect(),
-        columns: pk
-            .into_iter()
-            .chain([column("v", ColumnType::Text, ColumnKind::Regular, -1)])
-            .collect(),
-        clustering_key: Vec::new(),
-        base_table: None,
+    let table = |name: &str, pk: Vec<Column>| {
+        let v = column("v", ColumnType::Text, ColumnKind::Regular, -1);
+        Table::new("ks", name, pk.into_iter().chain([v]).collect())
     };
     let pk = ColumnKind::PartitionKey;
     for t in [
@@ -170,7 +163,7 @@ fn locator_answers_for_any_strategy_and_datacenter() {
     let s = state(three_nodes(), 2);
     let locator = s.replica_locator();
     let spec = TableSpec::borrowed("ks", "single");
-    let rf3 = ReplicationStrategy::Simple {
+    let rf3 = ReplicationStrategy::SimpleStrategy {
         replication_factor: 3,
     };
     // Not precomputed (no keyspace uses RF 3): computed for the token. From token 60: 100 A,
@@ -186,7 +179,7 @@ fn locator_answers_for_any_strategy_and_datacenter() {
     let none = locator.replicas_for_token(Token(60), &rf3, Some("dc9"), &spec);
     assert!(none.is_empty());
     // The keyspace's own strategy is precomputed; by value the set yields shared handles.
-    let rf2 = ReplicationStrategy::Simple {
+    let rf2 = ReplicationStrategy::SimpleStrategy {
         replication_factor: 2,
     };
     let owned: Vec<(NodeRef, Shard)> = locator

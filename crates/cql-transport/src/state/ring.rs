@@ -3,37 +3,61 @@
 //! precomputed per ring position, so a lookup is one binary search and returns a slice.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use proto::Token;
 
 use super::NodeRef;
 
-/// A keyspace's replication strategy, from `system_schema.keyspaces.replication`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A keyspace's replication strategy, from `system_schema.keyspaces.replication`, with the
+/// `scylla` crate's variant and field names (its `cluster::metadata::Strategy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReplicationStrategy {
     /// `SimpleStrategy` with its replication factor.
-    Simple {
+    SimpleStrategy {
         /// Replicas per token.
         replication_factor: usize,
     },
     /// `NetworkTopologyStrategy` with a replication factor per datacenter.
-    NetworkTopology {
+    NetworkTopologyStrategy {
         /// Datacenter name to replication factor.
-        datacenters: BTreeMap<String, usize>,
+        datacenter_repfactors: HashMap<String, usize>,
     },
     /// `LocalStrategy` (system keyspaces): each node holds its own data; routed to the
     /// token's primary owner.
-    Local,
-    /// Scylla's `EverywhereStrategy`: every node is a replica.
-    Everywhere,
+    LocalStrategy,
+    /// Scylla's `EverywhereStrategy`: every node is a replica. An extension over the `scylla`
+    /// crate, which has it as [`Self::Other`].
+    EverywhereStrategy,
     /// Anything else, kept by class name and options; routed to the primary owner.
     Other {
         /// The class name.
-        class: String,
+        name: String,
         /// The remaining options.
-        options: BTreeMap<String, String>,
+        data: HashMap<String, String>,
     },
+}
+
+/// Equal strategies hash equally: the maps are hashed in key order.
+impl Hash for ReplicationStrategy {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        fn sorted<V: Hash>(map: &HashMap<String, V>) -> BTreeMap<&str, &V> {
+            map.iter().map(|(k, v)| (k.as_str(), v)).collect()
+        }
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Self::SimpleStrategy { replication_factor } => replication_factor.hash(state),
+            Self::NetworkTopologyStrategy {
+                datacenter_repfactors,
+            } => sorted(datacenter_repfactors).hash(state),
+            Self::LocalStrategy | Self::EverywhereStrategy => {}
+            Self::Other { name, data } => {
+                name.hash(state);
+                sorted(data).hash(state);
+            }
+        }
+    }
 }
 
 impl ReplicationStrategy {
@@ -48,24 +72,24 @@ impl ReplicationStrategy {
                 .and_then(|n| n.trim().parse::<usize>().ok())
         };
         match short {
-            "SimpleStrategy" => Self::Simple {
+            "SimpleStrategy" => Self::SimpleStrategy {
                 replication_factor: options
                     .get("replication_factor")
                     .and_then(|v| rf(v))
                     .unwrap_or(1),
             },
-            "NetworkTopologyStrategy" => Self::NetworkTopology {
-                datacenters: options
+            "NetworkTopologyStrategy" => Self::NetworkTopologyStrategy {
+                datacenter_repfactors: options
                     .iter()
                     .filter(|(k, _)| k.as_str() != "class" && k.as_str() != "replication_factor")
                     .filter_map(|(k, v)| rf(v).map(|n| (k.clone(), n)))
                     .collect(),
             },
-            "LocalStrategy" => Self::Local,
-            "EverywhereStrategy" => Self::Everywhere,
+            "LocalStrategy" => Self::LocalStrategy,
+            "EverywhereStrategy" => Self::EverywhereStrategy,
             _ => Self::Other {
-                class: class.to_owned(),
-                options: options
+                name: class.to_owned(),
+                data: options
                     .iter()
                     .filter(|(k, _)| k.as_str() != "class")
                     .map(|(k, v)| (k.clone(), v.clone()))
@@ -218,7 +242,7 @@ fn push_replicas(
     out: &mut Vec<NodeRef>,
 ) {
     match strategy {
-        ReplicationStrategy::Simple { replication_factor } => {
+        ReplicationStrategy::SimpleStrategy { replication_factor } => {
             let rf = (*replication_factor).min(all_nodes);
             let mut seen = HashSet::new();
             for n in ring.walk(start) {
@@ -230,10 +254,12 @@ fn push_replicas(
                 }
             }
         }
-        ReplicationStrategy::NetworkTopology { datacenters } => {
-            nts_replicas(ring, start, datacenters, dc_info, out);
+        ReplicationStrategy::NetworkTopologyStrategy {
+            datacenter_repfactors,
+        } => {
+            nts_replicas(ring, start, datacenter_repfactors, dc_info, out);
         }
-        ReplicationStrategy::Everywhere => {
+        ReplicationStrategy::EverywhereStrategy => {
             let mut seen = HashSet::new();
             for n in ring.walk(start) {
                 if seen.insert(n.address) {
@@ -241,7 +267,7 @@ fn push_replicas(
                 }
             }
         }
-        ReplicationStrategy::Local | ReplicationStrategy::Other { .. } => {
+        ReplicationStrategy::LocalStrategy | ReplicationStrategy::Other { .. } => {
             if let Some(owner) = ring.owners.get(start) {
                 out.push(NodeRef::clone(owner));
             }
@@ -284,7 +310,7 @@ impl DcInfo {
 fn nts_replicas(
     ring: &TokenRing,
     start: usize,
-    datacenters: &BTreeMap<String, usize>,
+    datacenters: &HashMap<String, usize>,
     info: &DcInfo,
     out: &mut Vec<NodeRef>,
 ) {

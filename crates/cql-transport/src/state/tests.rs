@@ -1,6 +1,6 @@
 //! Token ring and replica placement with hand-computed expectations.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -32,17 +32,17 @@ fn octets(nodes: &[NodeRef]) -> Vec<u8> {
 }
 
 fn simple(rf: usize) -> ReplicationStrategy {
-    ReplicationStrategy::Simple {
+    ReplicationStrategy::SimpleStrategy {
         replication_factor: rf,
     }
 }
 
 fn nts(dcs: &[(&str, usize)]) -> ReplicationStrategy {
-    ReplicationStrategy::NetworkTopology {
-        datacenters: dcs
+    ReplicationStrategy::NetworkTopologyStrategy {
+        datacenter_repfactors: dcs
             .iter()
             .map(|(d, n)| ((*d).to_owned(), *n))
-            .collect::<BTreeMap<_, _>>(),
+            .collect::<HashMap<_, _>>(),
     }
 }
 
@@ -140,10 +140,13 @@ fn local_and_other_strategies_route_to_the_primary_owner() {
         "org.apache.cassandra.locator.LocalStrategy".to_owned(),
     );
     let local = ReplicationStrategy::from_options(&opts);
-    assert_eq!(local, ReplicationStrategy::Local);
+    assert_eq!(local, ReplicationStrategy::LocalStrategy);
     let s = state(
         nodes,
-        &[("system", local), ("ev", ReplicationStrategy::Everywhere)],
+        &[
+            ("system", local),
+            ("ev", ReplicationStrategy::EverywhereStrategy),
+        ],
     );
     assert_eq!(octets(s.replicas("system", Token(5))), vec![2]);
     assert_eq!(octets(s.replicas("ev", Token(5))), vec![2, 1]);
@@ -172,10 +175,37 @@ fn strategy_parsing() {
         ])),
         nts(&[("dc1", 3), ("dc2", 2)])
     );
-    assert!(matches!(
+    assert_eq!(
         ReplicationStrategy::from_options(&m(&[("class", "com.example.Custom"), ("x", "y")])),
-        ReplicationStrategy::Other { .. }
-    ));
+        ReplicationStrategy::Other {
+            name: "com.example.Custom".to_owned(),
+            data: m(&[("x", "y")]),
+        }
+    );
+}
+
+#[test]
+fn equal_strategies_hash_equally_whatever_their_maps_order() {
+    use std::hash::{BuildHasher, RandomState};
+    let hasher = RandomState::new();
+    let dcs: Vec<(String, usize)> = (0..16).map(|i| (format!("dc{i}"), i)).collect();
+    let forward = ReplicationStrategy::NetworkTopologyStrategy {
+        datacenter_repfactors: dcs.iter().cloned().collect(),
+    };
+    // Another map (its own random seed) filled in the reverse order iterates differently.
+    let backward = ReplicationStrategy::NetworkTopologyStrategy {
+        datacenter_repfactors: dcs.iter().rev().cloned().collect(),
+    };
+    assert_eq!(forward, backward);
+    assert_eq!(hasher.hash_one(&forward), hasher.hash_one(&backward));
+    assert_ne!(
+        hasher.hash_one(&forward),
+        hasher.hash_one(nts(&[("dc1", 1)]))
+    );
+    assert_ne!(
+        hasher.hash_one(&ReplicationStrategy::LocalStrategy),
+        hasher.hash_one(&ReplicationStrategy::EverywhereStrategy)
+    );
 }
 
 #[test]
@@ -246,14 +276,7 @@ fn known_tablets_survive_schema_and_topology_refreshes() {
         node(2, "dc1", "r1", &[100]),
         node(3, "dc1", "r1", &[200]),
     ];
-    let table = |name: &str| Table {
-        keyspace: "ks".into(),
-        name: name.into(),
-        columns: Vec::new(),
-        partition_key: Vec::new(),
-        clustering_key: Vec::new(),
-        base_table: None,
-    };
+    let table = |name: &str| Table::new("ks", name, Vec::new());
     let with_tables = |names: &[&str]| {
         let mut ks = Keyspace::new("ks", nts(&[("dc1", 2)]));
         for n in names {
@@ -311,4 +334,36 @@ fn known_tablets_survive_schema_and_topology_refreshes() {
             .tablet("ks", "t", Token(50))
             .is_none()
     );
+}
+
+#[test]
+fn tables_index_columns_by_name_and_keep_the_schema_order() {
+    let col = |name: &str, kind: ColumnKind, position: i32| Column {
+        name: name.to_owned(),
+        typ: ColumnType::Int,
+        kind,
+        position,
+    };
+    let table = Table::new(
+        "ks",
+        "t",
+        vec![
+            col("z", ColumnKind::Regular, -1),
+            col("b", ColumnKind::PartitionKey, 1),
+            col("s", ColumnKind::Static, -1),
+            col("d", ColumnKind::Clustering, 1),
+            col("y", ColumnKind::Regular, -1),
+            col("a", ColumnKind::PartitionKey, 0),
+            col("c", ColumnKind::Clustering, 0),
+        ],
+    );
+    assert_eq!(table.partition_key, ["a", "b"]);
+    assert_eq!(table.clustering_key, ["c", "d"]);
+    assert_eq!(table.column_order, ["a", "b", "c", "d", "s", "y", "z"]);
+    let in_order: Vec<&str> = table.columns_in_order().map(|c| c.name.as_str()).collect();
+    assert_eq!(in_order, table.column_order);
+    assert_eq!(table.columns.len(), 7);
+    assert_eq!(table.columns["d"].position, 1);
+    assert_eq!(table.column("s").map(|c| c.kind), Some(ColumnKind::Static));
+    assert!(table.column("x").is_none());
 }

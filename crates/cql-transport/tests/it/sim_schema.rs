@@ -29,7 +29,7 @@ async fn create_and_alter_table_are_reflected_without_a_full_refresh() {
     assert!(
         matches!(
             ks.strategy,
-            cql_transport::ReplicationStrategy::Simple {
+            cql_transport::ReplicationStrategy::SimpleStrategy {
                 replication_factor: 2
             }
         ),

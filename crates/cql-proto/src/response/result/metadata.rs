@@ -32,6 +32,23 @@ pub struct ColumnSpec {
 }
 
 impl ColumnSpec {
+    /// The spec of column `name` of type `typ` in `table_spec`, as the `scylla` crate builds
+    /// one (say, to test a custom row impl). Unlike a decoded spec, which points into its
+    /// frame, this one owns copies of the names.
+    pub fn borrowed(name: &str, typ: ColumnType, table_spec: TableSpec<'_>) -> Self {
+        Self::owned(name.to_owned(), typ, table_spec)
+    }
+
+    /// [`Self::borrowed`] from an owned name, as the `scylla` crate's `owned`.
+    pub fn owned(name: String, typ: ColumnType, table_spec: TableSpec<'_>) -> Self {
+        Self {
+            keyspace: Text::from(table_spec.ks_name().to_owned()),
+            table: Text::from(table_spec.table_name().to_owned()),
+            name: Text::from(name),
+            typ,
+        }
+    }
+
     /// The column (or bind marker) name; the `scylla` crate's accessor for [`Self::name`].
     pub fn name(&self) -> &str {
         &self.name

@@ -18,6 +18,7 @@ use super::session::{Session, SessionOptions, validate_keyspace_name};
 use crate::consistency::Consistency;
 use crate::errors::{MetadataError, NewSessionError, UseKeyspaceError};
 use crate::policies::host_filter::HostFilter;
+use crate::policies::reconnect::ReconnectPolicy;
 use crate::policies::throttle::RequestThrottler;
 use crate::policies::timestamp_generator::TimestampGenerator;
 
@@ -206,6 +207,9 @@ pub struct SessionConfig {
     pub identity: SelfIdentity,
     /// On Scylla, the server-side timeout of metadata reads (`USING TIMEOUT`; default 2 s).
     pub metadata_request_serverside_timeout: Option<Duration>,
+    /// How long a node's pool waits between refill attempts that open nothing; `None`: the
+    /// default [`ExponentialReconnectPolicy`](crate::policies::reconnect::ExponentialReconnectPolicy).
+    pub reconnect_policy: Option<Arc<dyn ReconnectPolicy>>,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -272,6 +276,7 @@ impl SessionConfig {
             refresh_metadata_on_auto_schema_agreement: true,
             identity: SelfIdentity::default(),
             metadata_request_serverside_timeout: Some(Duration::from_secs(2)),
+            reconnect_policy: None,
         }
     }
 
@@ -336,6 +341,7 @@ impl SessionConfig {
             }
         }
         c.pool.shard_aware = !self.disallow_shard_aware_port;
+        c.pool.reconnect_policy.clone_from(&self.reconnect_policy);
         c.pool.source_port_range = (
             *self.shard_aware_local_port_range.0.start(),
             *self.shard_aware_local_port_range.0.end(),
@@ -757,6 +763,7 @@ impl SessionBuilder {
 }
 
 mod metadata;
+mod reconnect;
 
 #[cfg(test)]
 mod tests {

@@ -29,7 +29,7 @@ fn cluster() -> ClusterState {
         "ks".to_owned(),
         Keyspace::new(
             "ks",
-            ReplicationStrategy::Simple {
+            ReplicationStrategy::SimpleStrategy {
                 replication_factor: 2,
             },
         ),
