@@ -5,14 +5,19 @@
 //!
 //! Installs cargo-fuzz with `scripts/install-cargo-fuzz.sh` when it is missing; needs the
 //! nightly toolchain. Each target starts from its working corpus `fuzz/corpus/<target>/`
-//! (git-ignored), seeded from the committed minimized corpus `crates/cql-proto/tests/corpus/<target>/`
-//! when there is one.
+//! (git-ignored), seeded from the committed minimized corpus `crates/<crate>/tests/corpus/<target>/`
+//! of the crate that owns the target's code (`cql-proto` for the codec, `cql-sim` for
+//! `cql_statement`, `cql-transport` for `connection`) when there is one.
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::Value;
 use xshell::{Shell, cmd};
+
+/// The crates whose `tests/corpus/<target>/` holds a committed corpus (each replayed by that
+/// crate's `tests/it/fuzz_corpus.rs`).
+const SEED_CRATES: [&str; 3] = ["cql-proto", "cql-sim", "cql-transport"];
 
 /// Options of `cargo xtask fuzz`.
 #[derive(Debug, clap::Args)]
@@ -132,8 +137,11 @@ fn host_triple(sh: &Shell) -> Result<String> {
 fn run_target(sh: &Shell, target: &str, binary: &str, args: &FuzzArgs) -> Result<Figures> {
     let corpus = format!("fuzz/corpus/{target}");
     sh.create_dir(&corpus)?;
-    let seed = format!("crates/cql-proto/tests/corpus/{target}");
-    if Path::new(&seed).is_dir() {
+    for krate in SEED_CRATES {
+        let seed = format!("crates/{krate}/tests/corpus/{target}");
+        if !Path::new(&seed).is_dir() {
+            continue;
+        }
         for file in sh.read_dir(&seed)? {
             if let Some(name) = file.file_name() {
                 sh.copy_file(&file, Path::new(&corpus).join(name))?;

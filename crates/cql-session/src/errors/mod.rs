@@ -510,6 +510,18 @@ pub enum PrepareError {
     /// The session was closed.
     #[error("the session is closed")]
     SessionClosed,
+    /// The request throttler refused the prepare (its queue was full); nothing was sent.
+    #[error(transparent)]
+    Throttled(#[from] ThrottleError),
+    /// The prepare waited in the request throttler's queue for its whole request timeout;
+    /// nothing was sent.
+    #[error(
+        "preparing did not start within the request timeout of {timeout:?}: it waited in the request throttler's queue; nothing was sent"
+    )]
+    RequestTimeout {
+        /// The request timeout.
+        timeout: Duration,
+    },
 }
 
 /// Paging through a result failed before the first page.

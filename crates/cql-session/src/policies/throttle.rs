@@ -6,11 +6,15 @@
 //!
 //! A throttler admits each user request once, before its first attempt: retries and
 //! speculative attempts of an admitted request are not throttled again. Each page a pager
-//! fetches is a request of its own; preparing a statement is not throttled. A request waits in
-//! the throttler's queue within its request timeout (a request that runs out of time there
-//! fails with `ExecutionError::RequestTimeout` and no attempts), and one that would overflow
-//! the queue fails at once with [`ThrottleError`]. The session gives the permit back exactly
-//! once whatever ends the request: success, error, timeout, or the caller dropping its future.
+//! fetches is a request of its own, and so is preparing a statement (`Session::prepare`, each
+//! statement of `Session::prepare_batch`, and the statements a batch or a query with values
+//! prepares first), as in the Java driver: a prepare holds one permit while it prepares on
+//! every node. A request waits in the throttler's queue within its request timeout (a request
+//! that runs out of time there fails with `ExecutionError::RequestTimeout` and no attempts, a
+//! prepare with `PrepareError::RequestTimeout`), and one that would overflow the queue fails at
+//! once with [`ThrottleError`] (`ExecutionError::Throttled`, `PrepareError::Throttled`). The
+//! session gives the permit back exactly once whatever ends the request: success, error,
+//! timeout, or the caller dropping its future.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -42,6 +46,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 pub use crate::errors::ThrottleError;
+use crate::observability::metrics::Metrics;
 
 /// The future of [`RequestThrottler::acquire`].
 pub type ThrottleFuture<'a> = Pin<Box<dyn Future<Output = Result<(), ThrottleError>> + Send + 'a>>;
@@ -59,6 +64,55 @@ pub trait RequestThrottler: fmt::Debug + Send + Sync {
 
     /// Gives back the permit of a request that [`RequestThrottler::acquire`] admitted.
     fn release(&self);
+}
+
+/// A permit of a throttler, held while a request runs; dropping it gives the permit back,
+/// once, on every path (success, error, timeout, the caller dropping its future).
+pub(crate) struct ThrottlePermit<'a>(&'a dyn RequestThrottler);
+
+impl Drop for ThrottlePermit<'_> {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+/// Why [`admit`] did not admit a request.
+#[derive(Debug)]
+pub(crate) enum NotAdmitted {
+    /// The throttler refused it.
+    Refused(ThrottleError),
+    /// It waited in the queue for the whole timeout, given here.
+    TimedOut(Duration),
+}
+
+/// Waits for one of `throttler`'s permits within `timeout`, counting a request that had to
+/// wait and one that was refused in `metrics`. Returns the permit and what is left of
+/// `timeout`.
+pub(crate) async fn admit<'a>(
+    throttler: &'a dyn RequestThrottler,
+    timeout: Option<Duration>,
+    metrics: &Metrics,
+) -> Result<(ThrottlePermit<'a>, Option<Duration>), NotAdmitted> {
+    let started = Instant::now();
+    let mut acquire = throttler.acquire();
+    let acquired = match futures::poll!(&mut acquire) {
+        std::task::Poll::Ready(r) => r,
+        std::task::Poll::Pending => {
+            metrics.inc_throttle_queued();
+            match timeout {
+                None => acquire.await,
+                Some(t) => tokio::time::timeout(t, acquire)
+                    .await
+                    .map_err(|_| NotAdmitted::TimedOut(t))?,
+            }
+        }
+    };
+    if let Err(e) = acquired {
+        metrics.inc_throttle_rejected();
+        return Err(NotAdmitted::Refused(e));
+    }
+    let left = timeout.map(|t| t.saturating_sub(started.elapsed()));
+    Ok((ThrottlePermit(throttler), left))
 }
 
 /// Gives a queued request's place back when its future ends or is dropped.

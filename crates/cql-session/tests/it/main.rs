@@ -39,6 +39,7 @@ mod sim;
 mod single_target;
 mod tablets;
 mod throttle;
+mod throttle_prepare;
 #[cfg(feature = "tls")]
 mod tls_sim;
 #[cfg(feature = "derive")]

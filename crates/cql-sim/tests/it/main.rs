@@ -1,7 +1,14 @@
 //! The integration tests of `cql-sim`, one module per area, in one test binary. Each test starts
 //! its own cluster on a loopback subnet of its own (`SimClusterBuilder::isolated`, the default),
 //! so the tests run in parallel threads; the raw CQL client is `cql_testkit::RawClient`.
+//! `fuzz_corpus` replays the committed corpus of the `cql_statement` fuzz target
+//! (`tests/corpus/`) through `tests/fuzz_logic/`, which the cargo-fuzz target includes by path.
 
+mod fuzz_corpus;
+// Shared with the cargo-fuzz target `cql_statement` of `fuzz` (at the workspace root), which
+// includes it by this path.
+#[path = "../fuzz_logic/mod.rs"]
+mod fuzz_logic;
 mod interop_fidelity;
 mod server_auth;
 mod server_basic;

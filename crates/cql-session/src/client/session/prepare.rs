@@ -1,4 +1,5 @@
-//! PREPARE on every node that is up, with one time limit for the whole fan-out.
+//! PREPARE on every node that is up, with one time limit for the whole fan-out, admitted by
+//! the request throttler as one request.
 
 //! [`Session`]: the driver's main object. It owns the connections to the cluster and runs
 //! statements, prepared statements and batches.
@@ -11,6 +12,7 @@ use proto::response::ResultBody;
 
 use crate::client::target::{NodeTarget, PlanContext, TargetShard, attempt_error};
 use crate::errors::{PrepareError, RequestAttemptError};
+use crate::policies::throttle::{self, NotAdmitted};
 use crate::statement::{PreparedStatement, Statement};
 
 use super::SessionInner;
@@ -21,8 +23,32 @@ impl SessionInner {
         statement: Statement,
     ) -> Result<PreparedStatement, PrepareError> {
         let _in_flight = self.enter().map_err(|_| PrepareError::SessionClosed)?;
-        let state = self.cluster.state();
         let profile = self.profile(&statement.config);
+        let mut limit = statement.config.request_timeout.or(profile.request_timeout);
+        let throttler = profile
+            .request_throttler
+            .as_ref()
+            .or(self.options.request_throttler.as_ref());
+        // Held until every node answered: the throttler bounds the PREPAREs on the wire too.
+        let _permit = match throttler {
+            None => None,
+            Some(t) => {
+                let (permit, left) =
+                    throttle::admit(&**t, limit, &self.metrics)
+                        .await
+                        .map_err(|e| match e {
+                            NotAdmitted::Refused(e) => PrepareError::Throttled(e),
+                            NotAdmitted::TimedOut(timeout) => {
+                                PrepareError::RequestTimeout { timeout }
+                            }
+                        })?;
+                // The time queued counts against the request timeout: the fan-out gets the rest.
+                limit = left;
+                Some(permit)
+            }
+        };
+        // Read after the wait: the nodes up now, not when the prepare was queued.
+        let state = self.cluster.state();
         let request = Request::Prepare(Prepare {
             query: statement.contents.clone(),
             keyspace: None,
@@ -41,7 +67,6 @@ impl SessionInner {
         if targets.is_empty() {
             return Err(PrepareError::EmptyPlan);
         }
-        let limit = statement.config.request_timeout.or(profile.request_timeout);
         let request = &request;
         let sends = join_all(targets.iter().map(|target| async move {
             let conn = target.connection()?;
