@@ -8,7 +8,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,7 +15,6 @@ use futures::future::Either;
 use proto::request::{Execute, Query, QueryParameters};
 use proto::response::{ColumnSpec, Prepared, ResultBody};
 use proto::{Request, SerializedValues, Token};
-use tokio::time::Instant;
 
 use crate::client::execute::{
     AttemptTarget, ExecOptions, Reprepare, Repreparer, Speculation, SuccessfulResponse, execute,
@@ -29,7 +27,7 @@ use crate::observability::history::FiberHistory;
 use crate::observability::spans;
 use crate::policies::load_balancing::{Plan, RoutingInfo};
 use crate::policies::speculative_execution::Context as SpeculativeContext;
-use crate::policies::throttle::RequestThrottler;
+use crate::policies::throttle::{self, NotAdmitted, RequestThrottler, ThrottlePermit};
 use crate::response::QueryResult;
 use crate::serialize::SerializeRow;
 use crate::statement::prepared::{PartitionKeyError, PreparedShared};
@@ -58,40 +56,22 @@ impl SessionInner {
         throttler: &'a dyn RequestThrottler,
         timeout: Option<Duration>,
         kind: RequestKind,
-    ) -> Result<(Admitted<'a>, Permit<'a>, Option<Duration>), ExecutionError> {
+    ) -> Result<(Admitted<'a>, ThrottlePermit<'a>, Option<Duration>), ExecutionError> {
         let in_flight = self.enter()?;
-        let started = Instant::now();
-        let mut acquire = throttler.acquire();
-        let acquired = match futures::poll!(&mut acquire) {
-            Poll::Ready(r) => r,
-            Poll::Pending => {
-                self.metrics.inc_throttle_queued();
-                match timeout {
-                    None => acquire.await,
-                    Some(t) => match tokio::time::timeout(t, acquire).await {
-                        Ok(r) => r,
-                        Err(_) => {
-                            return Err(ExecutionError::RequestTimeout {
-                                timeout: t,
-                                attempts: Attempts::new(Vec::new(), kind),
-                            });
-                        }
-                    },
-                }
-            }
-        };
-        if let Err(e) = acquired {
-            self.metrics.inc_throttle_rejected();
-            return Err(e.into());
+        match throttle::admit(throttler, timeout, &self.metrics).await {
+            Ok((permit, left)) => Ok((
+                Admitted {
+                    _in_flight: in_flight,
+                },
+                permit,
+                left,
+            )),
+            Err(NotAdmitted::Refused(e)) => Err(e.into()),
+            Err(NotAdmitted::TimedOut(timeout)) => Err(ExecutionError::RequestTimeout {
+                timeout,
+                attempts: Attempts::new(Vec::new(), kind),
+            }),
         }
-        let left = timeout.map(|t| t.saturating_sub(started.elapsed()));
-        Ok((
-            Admitted {
-                _in_flight: in_flight,
-            },
-            Permit(throttler),
-            left,
-        ))
     }
 
     /// Counts a finished request (and its failure) in the metrics.
@@ -516,17 +496,6 @@ fn thin(f: RunFuture<'_>) -> Pin<Box<RunFuture<'_>>> {
 /// A user request admitted by [`SessionInner::run`]: counted in flight until dropped.
 struct Admitted<'a> {
     _in_flight: InFlight<'a>,
-}
-
-/// A request throttler's permit, held by a throttled request (in its boxed future only, so
-/// unthrottled requests carry none). Dropping it gives the permit back, once, on every path:
-/// success, error, timeout, or the caller dropping the request's future.
-struct Permit<'a>(&'a dyn RequestThrottler);
-
-impl Drop for Permit<'_> {
-    fn drop(&mut self) {
-        self.0.release();
-    }
 }
 
 /// Fails a NO_METADATA result whose column count is not that of the specs it would be decoded
