@@ -68,6 +68,49 @@ fn oversized_header_errors_before_the_body_arrives() {
     ));
 }
 
+/// The 9-byte header of a v4 RESULT response on stream 1 announcing `len` body bytes.
+fn result_header(len: u32) -> BytesMut {
+    let mut buf = BytesMut::from(&[0x84, 0, 0, 1, 0x08][..]);
+    buf.put_u32(len);
+    buf
+}
+
+#[test]
+fn an_announced_body_is_not_reserved_before_its_bytes_arrive() {
+    // A peer announcing 200 MiB (under the default cap) and sending nothing more must not make
+    // the decoder allocate 200 MiB per connection.
+    let mut d = FrameDecoder::default();
+    let mut buf = result_header(200 << 20);
+    assert_eq!(d.decode(&mut buf), Ok(None));
+    assert!(
+        buf.capacity() < 1 << 20,
+        "reserved {} bytes ahead of a body that has not arrived",
+        buf.capacity()
+    );
+}
+
+#[test]
+fn a_large_body_arriving_in_chunks_grows_the_buffer_with_it() {
+    let len = 3usize << 20;
+    let mut d = FrameDecoder::default();
+    let mut buf = result_header(len as u32);
+    let body: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+    for chunk in body.chunks(16 * 1024) {
+        assert_eq!(d.decode(&mut buf), Ok(None));
+        assert!(
+            buf.capacity() <= 4 * buf.len() + (256 << 10),
+            "capacity {} for {} buffered bytes",
+            buf.capacity(),
+            buf.len()
+        );
+        buf.put_slice(chunk);
+    }
+    let f = d.decode(&mut buf).unwrap().unwrap();
+    assert_eq!(f.header.length as usize, len);
+    assert_eq!(&f.body[..], &body[..]);
+    assert!(buf.is_empty());
+}
+
 #[test]
 fn unknown_opcode_still_decodes_as_a_frame() {
     let mut d = FrameDecoder::default();
