@@ -501,7 +501,8 @@ pub enum PrepareError {
         /// The first node's error.
         first_attempt: RequestAttemptError,
     },
-    /// Nodes returned different ids for the statement: their schemas differ.
+    /// Nodes returned different ids for the statement: their schemas differ. Only answers that
+    /// arrived together with the first success are compared; later ones are logged.
     #[error("nodes returned different prepared ids; wait for schema agreement and retry")]
     PreparedStatementIdsMismatch,
     /// No connection could be used.

@@ -38,8 +38,8 @@ use std::fmt;
 use std::future::Future;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::pin::Pin;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -71,6 +71,26 @@ pub trait RequestThrottler: fmt::Debug + Send + Sync {
 pub(crate) struct ThrottlePermit<'a>(&'a dyn RequestThrottler);
 
 impl Drop for ThrottlePermit<'_> {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+impl ThrottlePermit<'_> {
+    /// The same permit, owning its throttler: for work that outlives the request's borrow of
+    /// it (the PREPAREs still on the wire after `prepare` returned). `throttler` must be the
+    /// throttler that gave this permit.
+    pub(crate) fn into_owned(self, throttler: Arc<dyn RequestThrottler>) -> OwnedThrottlePermit {
+        debug_assert!(std::ptr::addr_eq(Arc::as_ptr(&throttler), self.0));
+        std::mem::forget(self);
+        OwnedThrottlePermit(throttler)
+    }
+}
+
+/// A [`ThrottlePermit`] that owns its throttler; dropping it gives the permit back.
+pub(crate) struct OwnedThrottlePermit(Arc<dyn RequestThrottler>);
+
+impl Drop for OwnedThrottlePermit {
     fn drop(&mut self) {
         self.0.release();
     }

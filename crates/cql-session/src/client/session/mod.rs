@@ -195,8 +195,12 @@ impl Session {
 
     /// Prepares a statement on every node and returns it, ready to execute.
     ///
-    /// Succeeds when at least one node prepared it; nodes that failed prepare it on demand when
-    /// they answer UNPREPARED.
+    /// Returns as soon as one node prepared it: the PREPAREs to the other nodes finish in the
+    /// background, under the same request timeout (and holding the same throttler permit), so a
+    /// slow or silent node does not delay it. Nodes that failed prepare it on demand when they
+    /// answer UNPREPARED. Fails only when every node failed, or when answers that arrived
+    /// together carry different ids ([`PrepareError::PreparedStatementIdsMismatch`]; a later
+    /// answer with another id is logged).
     pub async fn prepare(
         &self,
         statement: impl Into<Statement>,
