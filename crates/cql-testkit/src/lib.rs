@@ -6,12 +6,14 @@
 //!   client that need an answer no real server gives on demand.
 //! - [`wait_until`] and [`wait_until_async`]: poll a condition with a bounded timeout.
 //! - [`query`]: request builders and response readers.
+//! - [`corpus`]: replays of the committed fuzz corpora.
 //!
 //! The crate depends on `cql-proto` and tokio only, never on `cql-transport`, `cql-session` or
 //! `cql-sim`, so every crate can dev-depend on it.
 
 #![forbid(unsafe_code)]
 
+pub mod corpus;
 mod fake_node;
 pub mod query;
 mod raw_client;
