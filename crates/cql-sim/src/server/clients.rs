@@ -9,11 +9,14 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use proto::CqlValue;
 
-use super::node::lock;
+/// Locks a mutex, ignoring poisoning (a panicked holder leaves plain data behind).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Where a connection is in its handshake, as `connection_stage` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -315,22 +318,4 @@ pub(crate) fn rows(clients: &[ClientInfo], scylla: bool) -> Vec<Vec<(String, Cql
                 .collect()
         })
         .collect()
-}
-
-/// Records a connection's STARTUP options: in its registration, and in the node's recent
-/// STARTUPs (see [`NodeHandle::client_startup_options`]).
-///
-/// [`NodeHandle::client_startup_options`]: crate::NodeHandle::client_startup_options
-pub(crate) fn record_startup(
-    node: &super::node::NodeShared,
-    client: &ClientRegistration,
-    options: Vec<(String, String)>,
-) {
-    let mut recent = lock(&node.recent_startups);
-    if recent.len() == super::node::RECENT_CLIENTS {
-        recent.pop_front();
-    }
-    recent.push_back(options.clone());
-    drop(recent);
-    client.startup(options);
 }

@@ -26,7 +26,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, watch};
 use uuid::Uuid;
 
-use super::clients::{self, ClientRegistration, ConnectionStage};
+use super::clients::{ClientRegistration, ConnectionStage};
 use super::coordinator::{self, RATE_LIMIT_ERROR_CODE};
 use super::faults::{FaultAction, RequestInfo};
 use super::node::{ConnGuard, NodeShared, lock};
@@ -536,7 +536,7 @@ impl Connection {
             (_, Request::Options) => reply(self, self.supported()),
             (HandshakePhase::Initial, Request::Startup(s)) => {
                 let options = s.options.iter().map(|(k, v)| (k.clone(), v.clone()));
-                clients::record_startup(self.node(), &self.client, options.collect());
+                self.node().record_startup(&self.client, options.collect());
                 if let Some(name) = s.options.get("COMPRESSION") {
                     match Compression::from_name(&name.to_ascii_lowercase()) {
                         // v5 compresses segments, and only with LZ4 (section 2.3.2).

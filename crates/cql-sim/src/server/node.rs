@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::clients::{ClientRegistry, TlsFacts};
+use super::clients::{ClientRegistration, ClientRegistry, TlsFacts};
 use super::faults::NodeFaults;
 
 /// Locks a mutex, ignoring poisoning (a panicked holder leaves plain data behind).
@@ -118,6 +118,24 @@ impl NodeShared {
             recent_startups: Mutex::new(std::collections::VecDeque::new()),
             clients: Arc::default(),
         }
+    }
+
+    /// Records a connection's STARTUP options: in its registration, and in the recent
+    /// STARTUPs (see [`NodeHandle::client_startup_options`]).
+    ///
+    /// [`NodeHandle::client_startup_options`]: crate::NodeHandle::client_startup_options
+    pub(crate) fn record_startup(
+        &self,
+        client: &ClientRegistration,
+        options: Vec<(String, String)>,
+    ) {
+        let mut recent = lock(&self.recent_startups);
+        if recent.len() == RECENT_CLIENTS {
+            recent.pop_front();
+        }
+        recent.push_back(options.clone());
+        drop(recent);
+        client.startup(options);
     }
 
     /// The native transport address.
