@@ -31,7 +31,8 @@
 //! nodes (each with S shards and a shard-aware port) on loopback addresses, speaks protocol v3
 //! and v4 (as Scylla) or up to v5 with its segments (as Cassandra 4+; see
 //! [`SimClusterBuilder::max_protocol_version`]) with compression and PasswordAuthenticator, places data by token on replicas with
-//! consistency checks, serves `system.local`/`peers`/`peers_v2`/`system_traces`, pushes events,
+//! consistency checks, serves `system.local`/`peers`/`peers_v2`/`system_traces` and each node's
+//! live connections (`system.clients` as Scylla, `system_views.clients` as Cassandra), pushes events,
 //! and injects faults through [`NodeHandle`]s. The `cql-sim` binary runs one standalone.
 //!
 //! # How a cluster layer drives the engine
@@ -54,8 +55,8 @@
 //!   a range scan merges the stores of `Replicas::scan`, dropping duplicate partitions; schema
 //!   drops and TRUNCATE reach all stores via `Replicas::for_each_store`. LWT conditions are
 //!   read from one replica, then the mutation is applied to all. `Replicas::system_rows`
-//!   supplies `system.local` / `system.peers` / `system.peers_v2` rows as the coordinator sees
-//!   them; `system_schema.*` is generated from the catalog.
+//!   supplies `system.local` / `system.peers` / `system.peers_v2` / `clients` rows as the
+//!   coordinator sees them; `system_schema.*` is generated from the catalog.
 //! - Results: an [`Outcome`] per statement: `Void`, `Rows` ([`RowsResult::to_rows`]),
 //!   `SetKeyspace` (USE) or `SchemaChange` ([`SchemaChangeInfo::to_schema_change`] for both the
 //!   RESULT and the SCHEMA_CHANGE event; the catalog's [`Catalog::version`] changes with
@@ -83,7 +84,7 @@ pub use exec::{
 };
 pub use schema::{Catalog, SchemaChangeInfo, SchemaChangeTarget, SchemaChangeType};
 pub use server::{
-    ControlServer, FaultAction, FaultRule, NodeHandle, RequestMatcher, RoutingStats, SimCluster,
-    SimClusterBuilder, SimError, SimTls,
+    ClientInfo, ConnectionStage, ControlServer, FaultAction, FaultRule, NodeHandle, RequestMatcher,
+    RoutingStats, SimCluster, SimClusterBuilder, SimError, SimTls, TlsFacts,
 };
 pub use storage::{Replicas, Store};

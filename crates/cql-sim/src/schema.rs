@@ -305,7 +305,13 @@ pub struct Catalog {
 }
 
 /// Keyspaces whose schema users cannot change.
-pub const SYSTEM_KEYSPACES: [&str; 4] = ["system", "system_schema", "system_traces", "system_auth"];
+pub const SYSTEM_KEYSPACES: [&str; 5] = [
+    "system",
+    "system_schema",
+    "system_traces",
+    "system_auth",
+    "system_views",
+];
 
 impl Default for Catalog {
     fn default() -> Self {

@@ -366,11 +366,13 @@ pub trait Replicas {
     fn scan(&self, table: &TableDef) -> Vec<&Store>;
     /// Applies `f` to every store of the cluster (TRUNCATE, DROP, ALTER DROP).
     fn for_each_store(&mut self, f: &mut dyn FnMut(&mut Store));
-    /// Rows of a node-local system table (`local`, `peers`, `peers_v2`) as seen by the
-    /// coordinator: each row is a list of (column name, value); missing columns are null.
+    /// Rows of a node-local system table (`local`, `peers`, `peers_v2`, `clients`: Scylla's
+    /// `system.clients` or Cassandra's `system_views.clients`, whichever the catalog has) as
+    /// seen by the coordinator: each row is a list of (column name, value); missing columns
+    /// are null.
     ///
     /// Each row must give the table's key columns (`key` = `'local'`; `peer`; `peer` and
-    /// `peer_port`), and values must match the column types of [`crate::system`]'s definitions
+    /// `peer_port`; `address`, `port` and for Scylla `client_type`), and values must match the column types of [`crate::system`]'s definitions
     /// (e.g. `tokens` is a `set<text>`, `host_id` a `uuid`); other rows are skipped.
     fn system_rows(&self, table: &str) -> Vec<Vec<(String, proto::CqlValue)>> {
         let _ = table;

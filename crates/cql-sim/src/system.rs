@@ -32,6 +32,15 @@ const SYSTEM: &[&str] = &[
     "CREATE TABLE tablets (table_id uuid, last_token bigint, keyspace_name text STATIC, new_replicas frozen<list<frozen<tuple<uuid, int>>>>, replicas frozen<list<frozen<tuple<uuid, int>>>>, resize_seq_number bigint STATIC, resize_type text STATIC, session uuid, stage text, table_name text STATIC, tablet_count int STATIC, transition text, PRIMARY KEY (table_id, last_token))",
     "CREATE TABLE peers (peer inet PRIMARY KEY, data_center text, host_id uuid, preferred_ip inet, rack text, release_version text, rpc_address inet, schema_version uuid, tokens set<text>)",
     "CREATE TABLE peers_v2 (peer inet, peer_port int, data_center text, host_id uuid, native_address inet, native_port int, preferred_ip inet, preferred_port int, rack text, release_version text, schema_version uuid, tokens set<text>, PRIMARY KEY ((peer, peer_port)))",
+    // Scylla's virtual table of the node's connections (db/virtual_tables.cc); the Cassandra
+    // flavour drops it.
+    "CREATE TABLE clients (address inet, port int, client_type text, connection_stage text, driver_name text, driver_version text, hostname text, protocol_version int, shard_id int, ssl_cipher_suite text, ssl_enabled boolean, ssl_protocol text, username text, PRIMARY KEY (address, port, client_type))",
+];
+
+/// Cassandra's virtual keyspace (4.0+); the Scylla flavour drops it. `clients` has the
+/// columns of Cassandra 4.1 / 5.0's `ClientsTable` (`keyspace_name` from 5.0).
+const SYSTEM_VIEWS: &[&str] = &[
+    "CREATE TABLE clients (address inet, port int, client_options frozen<map<text, text>>, connection_stage text, driver_name text, driver_version text, hostname text, keyspace_name text, protocol_version int, request_count bigint, ssl_cipher_suite text, ssl_enabled boolean, ssl_protocol text, username text, PRIMARY KEY (address, port))",
 ];
 
 const SYSTEM_TRACES: &[&str] = &[
@@ -47,9 +56,14 @@ const SYSTEM_AUTH: &[&str] = &[
     "CREATE TABLE network_permissions (role text PRIMARY KEY, dcs frozen<set<text>>)",
 ];
 
-/// Tables whose rows come from [`Replicas::system_rows`]: the node-local ones, and Scylla's
-/// `system.tablets` (the cluster's tablet maps).
-pub const NODE_LOCAL_TABLES: [&str; 4] = ["local", "peers", "peers_v2", "tablets"];
+/// Tables whose rows come from [`Replicas::system_rows`]: the node-local ones (`clients` is
+/// Scylla's `system.clients`; Cassandra's `system_views.clients` is answered the same way),
+/// and Scylla's `system.tablets` (the cluster's tablet maps).
+pub const NODE_LOCAL_TABLES: [&str; 5] = ["local", "peers", "peers_v2", "tablets", "clients"];
+
+/// Cassandra's virtual keyspace, whose tables (`clients`) come from [`Replicas::system_rows`]
+/// and which, as Cassandra's virtual keyspaces, is not listed in `system_schema`.
+pub const VIRTUAL_KEYSPACE: &str = "system_views";
 
 /// A system keyspace the engine creates: its name, replication options and the CREATE TABLE
 /// statement of each of its tables.
@@ -65,7 +79,7 @@ pub(crate) struct SystemKeyspace {
 const LOCAL_STRATEGY: &[(&str, &str)] = &[("class", "LocalStrategy")];
 
 /// The system keyspaces, in the order the engine creates them.
-pub(crate) const SYSTEM_KEYSPACE_DEFS: [SystemKeyspace; 4] = [
+pub(crate) const SYSTEM_KEYSPACE_DEFS: [SystemKeyspace; 5] = [
     SystemKeyspace {
         name: "system_schema",
         replication: LOCAL_STRATEGY,
@@ -85,6 +99,11 @@ pub(crate) const SYSTEM_KEYSPACE_DEFS: [SystemKeyspace; 4] = [
         name: "system_auth",
         replication: &[("class", "SimpleStrategy"), ("replication_factor", "1")],
         tables: SYSTEM_AUTH,
+    },
+    SystemKeyspace {
+        name: VIRTUAL_KEYSPACE,
+        replication: LOCAL_STRATEGY,
+        tables: SYSTEM_VIEWS,
     },
 ];
 
@@ -156,6 +175,9 @@ fn schema_rows(cat: &Catalog, table: &str) -> Vec<VirtualRow> {
             .collect::<VirtualRow>()
     };
     for ks in cat.keyspaces().values() {
+        if ks.name == VIRTUAL_KEYSPACE {
+            continue;
+        }
         let kn = || ("keyspace_name", text(&ks.name));
         match table {
             "keyspaces" => out.push(own(vec![
@@ -269,6 +291,7 @@ pub(crate) fn materialize(cat: &Catalog, data: &dyn Replicas, t: &TableDef) -> O
         "system_schema" => schema_rows(cat, &t.name),
         "system" if NODE_LOCAL_TABLES.contains(&t.name.as_str()) => data.system_rows(&t.name),
         "system_auth" => cat.auth().rows(&t.name),
+        VIRTUAL_KEYSPACE => data.system_rows(&t.name),
         _ => return None,
     };
     let mut store = Store::new();

@@ -26,6 +26,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, watch};
 use uuid::Uuid;
 
+use super::clients::{ClientRegistration, ConnectionStage};
 use super::coordinator::{self, RATE_LIMIT_ERROR_CODE};
 use super::faults::{FaultAction, RequestInfo};
 use super::node::{ConnGuard, NodeShared, lock};
@@ -103,6 +104,8 @@ struct Connection {
     events: Option<(broadcast::Receiver<ClusterEvent>, HashSet<EventType>)>,
     /// The role logged in with AUTH_RESPONSE.
     role: Option<String>,
+    /// The connection's row of the node's clients table.
+    client: ClientRegistration,
 }
 
 /// What the reader does after a frame.
@@ -177,7 +180,7 @@ async fn serve<R, W>(
     node: Arc<NodeShared>,
     shard: u32,
     mut epoch: watch::Receiver<u64>,
-    _guard: ConnGuard,
+    mut guard: ConnGuard,
 ) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -186,6 +189,11 @@ async fn serve<R, W>(
     let mut writer = tokio::spawn(write_loop(wr, rx));
     let mut abort_writer = AbortWriter(Some(writer.abort_handle()));
     let max_frame = cluster.config.max_frame_size;
+    // Before any login the user shows as `anonymous` while authentication is off, and on
+    // Scylla also until the login (Cassandra shows none).
+    let anonymous = cluster.config.auth.is_none() || cluster.config.scylla_extensions;
+    let user = anonymous.then(|| "anonymous".to_owned());
+    let client = node.clients.register(peer, shard, guard.tls.take(), user);
     let mut conn = Connection {
         shared: Arc::new(SharedConnState {
             cluster,
@@ -205,6 +213,7 @@ async fn serve<R, W>(
         start_segments: None,
         events: None,
         role: None,
+        client,
     };
     let mut decoder = FrameReader::new(None, max_frame);
     let mut buf = BytesMut::with_capacity(64 * 1024);
@@ -274,6 +283,7 @@ async fn serve<R, W>(
     // Dropping our sender lets the writer finish queued frames (delayed tasks hold others).
     abort_writer.0 = None;
     drop(conn);
+    drop(guard);
 }
 
 impl Connection {
@@ -355,6 +365,7 @@ impl Connection {
     async fn handle_frame(&mut self, frame: Frame) -> AfterFrame {
         let h = frame.header;
         self.node().count_request(h.opcode.0);
+        self.client.request(h.version.0);
         let version = h.version;
         if self.phase != HandshakePhase::Initial && version != self.version {
             let msg = format!(
@@ -524,17 +535,8 @@ impl Connection {
         match (self.phase, request) {
             (_, Request::Options) => reply(self, self.supported()),
             (HandshakePhase::Initial, Request::Startup(s)) => {
-                if let Ok(mut recent) = self.node().recent_startups.lock() {
-                    if recent.len() == super::node::RECENT_CLIENTS {
-                        recent.pop_front();
-                    }
-                    recent.push_back(
-                        s.options
-                            .iter()
-                            .map(|(k, v)| (k.clone(), v.clone()))
-                            .collect(),
-                    );
-                }
+                let options = s.options.iter().map(|(k, v)| (k.clone(), v.clone()));
+                self.node().record_startup(&self.client, options.collect());
                 if let Some(name) = s.options.get("COMPRESSION") {
                     match Compression::from_name(&name.to_ascii_lowercase()) {
                         // v5 compresses segments, and only with LZ4 (section 2.3.2).
@@ -573,11 +575,13 @@ impl Connection {
                     && s.options.contains_key(TABLETS_ROUTING_V1);
                 let answer = if self.shared.cluster.config.auth.is_some() {
                     self.phase = HandshakePhase::Authenticating;
+                    self.client.set_stage(ConnectionStage::Authenticating);
                     Response::Authenticate {
                         authenticator: AUTHENTICATOR.into(),
                     }
                 } else {
                     self.phase = HandshakePhase::Ready;
+                    self.client.set_stage(ConnectionStage::Ready);
                     Response::Ready
                 };
                 let mut out = self.frame(version, stream, answer);
@@ -602,6 +606,7 @@ impl Connection {
                 let login = lock(&self.shared.cluster.data).auth().authenticate(&token);
                 match login {
                     Ok(role) => {
+                        self.client.logged_in(&role);
                         self.role = Some(role);
                         self.phase = HandshakePhase::Ready;
                         reply(self, Response::AuthSuccess { token: None })
@@ -672,6 +677,7 @@ impl Connection {
                     },
                 );
                 if let Some(ks) = r.set_keyspace {
+                    self.client.set_keyspace(&ks);
                     self.keyspace = Some(ks);
                 }
                 let mut f = self.frame(version, stream, r.response);

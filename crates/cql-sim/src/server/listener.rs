@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::clients::TlsFacts;
 use super::conn;
 use super::error::SimError;
 use super::node::{ConnGuard, NodeShared, RECENT_CLIENTS, lock};
@@ -114,6 +115,8 @@ async fn accept_loop(
                         tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
                     match accepted {
                         Ok(Ok(tls)) => {
+                            let mut guard = guard;
+                            guard.tls = Some(TlsFacts::of(tls.get_ref().1));
                             let (rd, wr) = tokio::io::split(tls);
                             conn::run((rd, wr), peer, cluster, node2, shard, epoch, guard).await;
                         }

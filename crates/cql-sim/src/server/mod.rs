@@ -11,6 +11,7 @@
 //! # }
 //! ```
 
+mod clients;
 mod cluster;
 mod conn;
 pub mod control;
@@ -23,6 +24,7 @@ mod state;
 pub mod tls;
 mod topology;
 
+pub use clients::{ClientInfo, ConnectionStage, TlsFacts};
 pub use cluster::{LWT_MARK, NodeHandle, RoutingStats, SimCluster, SimClusterBuilder};
 pub use control::ControlServer;
 pub use error::SimError;

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use super::clients::{ClientRegistration, ClientRegistry, TlsFacts};
 use super::faults::NodeFaults;
 
 /// Locks a mutex, ignoring poisoning (a panicked holder leaves plain data behind).
@@ -60,6 +61,10 @@ pub(crate) struct NodeShared {
     /// [`RECENT_CLIENTS`]), as Cassandra keeps them for `system_views.clients.client_options`
     /// and `nodetool clientstats`.
     pub(crate) recent_startups: Mutex<std::collections::VecDeque<Vec<(String, String)>>>,
+    /// The live client connections, for the clients table and [`NodeHandle::clients`].
+    ///
+    /// [`NodeHandle::clients`]: crate::NodeHandle::clients
+    pub(crate) clients: Arc<ClientRegistry>,
 }
 
 /// How many client addresses a node remembers.
@@ -111,7 +116,26 @@ impl NodeShared {
             stopping: Mutex::new(Vec::new()),
             recent_clients: Mutex::new(std::collections::VecDeque::new()),
             recent_startups: Mutex::new(std::collections::VecDeque::new()),
+            clients: Arc::default(),
         }
+    }
+
+    /// Records a connection's STARTUP options: in its registration, and in the recent
+    /// STARTUPs (see [`NodeHandle::client_startup_options`]).
+    ///
+    /// [`NodeHandle::client_startup_options`]: crate::NodeHandle::client_startup_options
+    pub(crate) fn record_startup(
+        &self,
+        client: &ClientRegistration,
+        options: Vec<(String, String)>,
+    ) {
+        let mut recent = lock(&self.recent_startups);
+        if recent.len() == RECENT_CLIENTS {
+            recent.pop_front();
+        }
+        recent.push_back(options.clone());
+        drop(recent);
+        client.startup(options);
     }
 
     /// The native transport address.
@@ -214,6 +238,8 @@ impl NodeShared {
         }
         lock(&self.stopping).extend(handles);
         self.epoch.send_modify(|e| *e += 1);
+        // Every connection is closing: none is listed any more.
+        self.clients.clear();
     }
 
     pub(super) fn pick_shard(&self, peer: SocketAddr, shard_aware: bool) -> u32 {
@@ -229,6 +255,8 @@ impl NodeShared {
 pub(crate) struct ConnGuard {
     node: Arc<NodeShared>,
     shard: u32,
+    /// The TLS facts of an encrypted connection, once its handshake completed.
+    pub(crate) tls: Option<TlsFacts>,
 }
 
 impl ConnGuard {
@@ -240,6 +268,7 @@ impl ConnGuard {
         Self {
             node: Arc::clone(node),
             shard,
+            tls: None,
         }
     }
 }

@@ -13,6 +13,7 @@ mod interop_fidelity;
 mod server_auth;
 mod server_basic;
 mod server_binary;
+mod server_clients;
 mod server_cluster;
 mod server_control;
 mod server_events;

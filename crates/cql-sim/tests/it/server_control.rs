@@ -105,6 +105,41 @@ async fn injected_faults_reach_cql_clients_until_cleared() {
 }
 
 #[tokio::test]
+async fn a_nodes_live_connections_are_listed() {
+    let (cluster, control) = start(1).await;
+    let addr = control.local_addr();
+    let mut c = RawClient::connect(cluster.contact_point()).await.unwrap();
+    c.startup_with(&[("DRIVER_NAME", "ctl-driver"), ("DRIVER_VERSION", "9.9")])
+        .await;
+    c.ok("SELECT key FROM system.local").await;
+    let (status, clients) = http(addr, "GET", "/nodes/0/clients", None).await;
+    assert_eq!(status, 200);
+    let clients = clients.as_array().unwrap();
+    assert_eq!(clients.len(), 1, "{clients:?}");
+    let me = &clients[0];
+    assert_eq!(me["driver_name"], json!("ctl-driver"));
+    assert_eq!(me["driver_version"], json!("9.9"));
+    assert_eq!(me["startup_options"]["DRIVER_NAME"], json!("ctl-driver"));
+    assert_eq!(me["connection_stage"], json!("ready"));
+    assert_eq!(me["protocol_version"], json!(4));
+    assert_eq!(me["request_count"], json!(2));
+    assert_eq!(me["username"], json!("anonymous"));
+    assert_eq!(me["ssl_enabled"], json!(false));
+    assert_eq!(http(addr, "POST", "/nodes/0/clients", None).await.0, 405);
+    drop(c);
+    let mut left = 1;
+    for _ in 0..100 {
+        let (_, clients) = http(addr, "GET", "/nodes/0/clients", None).await;
+        left = clients.as_array().map_or(1, Vec::len);
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(left, 0, "a closed connection is no longer listed");
+}
+
+#[tokio::test]
 async fn bad_requests_get_clear_errors() {
     let (_cluster, control) = start(1).await;
     let addr = control.local_addr();

@@ -338,6 +338,8 @@ impl SimClusterBuilder {
         let mut data = DataPlane::new();
         if self.scylla_extensions {
             data.as_scylla();
+        } else {
+            data.as_cassandra();
         }
         data.configure_tablets(seed, config.shards);
         if let Some((user, pass)) = &self.auth {

@@ -130,6 +130,17 @@ impl NodeHandle {
             .unwrap_or_default()
     }
 
+    /// The client connections this node serves now, in the order they connected: one per
+    /// row of its `system_views.clients` (Cassandra flavour) or `system.clients` (Scylla), with
+    /// the facts behind that row (address, shard, handshake stage, STARTUP options, user,
+    /// keyspace, request count, TLS).
+    ///
+    /// A connection is listed from the moment the node serves it (after the TLS handshake)
+    /// until it closes, however it closes; a stopped node lists none.
+    pub fn clients(&self) -> Vec<crate::server::ClientInfo> {
+        self.node.clients.snapshot()
+    }
+
     /// Open connections on all shards.
     pub fn open_connections(&self) -> usize {
         self.node.connections_per_shard().iter().sum()

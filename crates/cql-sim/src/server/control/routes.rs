@@ -4,6 +4,7 @@
 //! | --- | --- | --- |
 //! | `GET /health` | | `{"ok": true}` |
 //! | `GET /nodes`, `GET /nodes/{i}` | | node state and counters |
+//! | `GET /nodes/{i}/clients` | | the node's live client connections |
 //! | `POST /nodes` | `{"dc": "dc2"}` (optional) | adds a node, answers it |
 //! | `POST /nodes/{i}/stop`, `/start`, `/pause`, `/resume` | | |
 //! | `POST /nodes/{i}/decommission` | | removes the node from the ring |
@@ -107,6 +108,10 @@ async fn node_route(
             Ok(n) => HttpResponse::ok(node_json(n)),
             Err(r) => r,
         },
+        ("GET", ["clients"]) => match one() {
+            Ok(n) => HttpResponse::ok(Value::Array(n.clients().iter().map(client_json).collect())),
+            Err(r) => r,
+        },
         ("POST", ["stop"]) => {
             nodes.iter().for_each(NodeHandle::stop);
             // Answer once the node refuses connections, as a stopped server does.
@@ -169,12 +174,36 @@ async fn node_route(
             _,
             [
                 "stop" | "start" | "pause" | "resume" | "decommission" | "delay" | "faults"
-                | "evict_prepared",
+                | "evict_prepared" | "clients",
             ],
         )
         | (_, []) => HttpResponse::error(405, "method not allowed here"),
         _ => HttpResponse::error(404, "no such node route"),
     }
+}
+
+/// One live connection of a node (see [`NodeHandle::clients`]).
+fn client_json(c: &crate::server::ClientInfo) -> Value {
+    let options: serde_json::Map<String, Value> = c
+        .startup_options
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    json!({
+        "address": c.addr.to_string(),
+        "shard": c.shard,
+        "connection_stage": c.stage.as_str(),
+        "protocol_version": c.protocol_version,
+        "startup_options": options,
+        "driver_name": c.driver_name,
+        "driver_version": c.driver_version,
+        "username": c.username,
+        "keyspace": c.keyspace,
+        "request_count": c.request_count,
+        "ssl_enabled": c.tls.is_some(),
+        "ssl_protocol": c.tls.as_ref().and_then(|t| t.protocol.clone()),
+        "ssl_cipher_suite": c.tls.as_ref().and_then(|t| t.cipher_suite.clone()),
+    })
 }
 
 /// A node's identity, state and counters.

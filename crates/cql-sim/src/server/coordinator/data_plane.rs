@@ -54,9 +54,21 @@ impl DataPlane {
 
     /// Shapes the system keyspaces as Scylla has them: no `system.peers_v2` (Scylla never had
     /// it; drivers fall back to `system.peers` and the contact point's port).
+    /// Connections are listed in `system.clients`; Scylla has no `system_views` keyspace.
     pub(crate) fn as_scylla(&mut self) {
         if let Ok(ks) = self.engine.catalog.keyspace_mut("system") {
             ks.tables.remove("peers_v2");
+        }
+        self.engine
+            .catalog
+            .remove_keyspace(crate::system::VIRTUAL_KEYSPACE);
+    }
+
+    /// Shapes the system keyspaces as Cassandra has them: connections are listed in
+    /// `system_views.clients`, and there is no `system.clients`.
+    pub(crate) fn as_cassandra(&mut self) {
+        if let Ok(ks) = self.engine.catalog.keyspace_mut("system") {
+            ks.tables.remove("clients");
         }
     }
 

@@ -395,6 +395,8 @@ impl Replicas for Router<'_> {
                 vec![row]
             }
             "tablets" if self.scylla => super::tablets::system_rows(self.tablets, self.nodes),
+            // Each node lists the connections it serves (the flavour decides the table).
+            "clients" => crate::server::clients::rows(&me.clients.snapshot(), self.scylla),
             "peers" | "peers_v2" => self
                 .nodes
                 .iter()
