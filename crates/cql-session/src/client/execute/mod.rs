@@ -86,7 +86,7 @@ pub(crate) struct SuccessfulResponse {
     pub(crate) body: ResultBody,
     pub(crate) tracing_id: Option<uuid::Uuid>,
     pub(crate) warnings: Vec<String>,
-    pub(crate) custom_payload: Option<std::collections::HashMap<String, Option<Bytes>>>,
+    pub(crate) custom_payload: Option<Box<std::collections::HashMap<String, Option<Bytes>>>>,
     pub(crate) coordinator: Option<crate::response::Coordinator>,
 }
 

@@ -114,7 +114,7 @@ impl SessionInner {
         }
         match (prepared, first_error) {
             (Some(p), _) => Ok(PreparedStatement::new(
-                p,
+                *p,
                 statement.contents,
                 is_lwt,
                 statement.config,
