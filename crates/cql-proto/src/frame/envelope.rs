@@ -90,8 +90,9 @@ pub struct ResponseEnvelope {
     pub tracing_id: Option<Uuid>,
     /// Server warnings (empty when none).
     pub warnings: Vec<String>,
-    /// The custom payload, when present.
-    pub custom_payload: Option<CustomPayload>,
+    /// The custom payload, when present. Boxed: it is rare, and every response is moved
+    /// through the driver's layers.
+    pub custom_payload: Option<Box<CustomPayload>>,
     /// The response.
     pub response: Response,
 }
@@ -271,7 +272,7 @@ pub fn decode_response_with(
         Vec::new()
     };
     let custom_payload = if h.flags.contains(FrameFlags::CUSTOM_PAYLOAD) {
-        Some(r.read_bytes_map("custom payload")?)
+        Some(Box::new(r.read_bytes_map("custom payload")?))
     } else {
         None
     };

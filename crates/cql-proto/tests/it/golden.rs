@@ -531,7 +531,7 @@ fn response_envelope_with_tracing_warnings_and_payload() {
     let env = decode_response(&f, None).unwrap();
     assert_eq!(env.tracing_id, Some(id));
     assert_eq!(env.warnings, warnings);
-    assert_eq!(env.custom_payload, Some(payload));
+    assert_eq!(env.custom_payload, Some(Box::new(payload)));
     assert_eq!(env.response, resp);
 }
 
@@ -1007,7 +1007,11 @@ fn result_prepared_v4_and_v5() {
         },
         result_metadata: ResultMetadata::new(vec![spec("ks", "t", "v", ColumnType::Text)]),
     };
-    check_response(V4, &bytes, &Response::Result(ResultBody::Prepared(p)));
+    check_response(
+        V4,
+        &bytes,
+        &Response::Result(ResultBody::Prepared(Box::new(p))),
+    );
     // v5: <result_metadata_id> follows the id.
     let bytes = wire!("00000004 0002 cafe 0002 beef 00000000 00000000 00000000 00000000 00000000");
     let p = Prepared {
@@ -1016,7 +1020,11 @@ fn result_prepared_v4_and_v5() {
         metadata: PreparedMetadata::default(),
         result_metadata: ResultMetadata::default(),
     };
-    check_response(V5, &bytes, &Response::Result(ResultBody::Prepared(p)));
+    check_response(
+        V5,
+        &bytes,
+        &Response::Result(ResultBody::Prepared(Box::new(p))),
+    );
 }
 
 #[test]
@@ -1051,7 +1059,11 @@ fn result_prepared_keeps_scylla_lwt_mark() {
         metadata,
         result_metadata: ResultMetadata::default(),
     };
-    check_response(V4, &bytes, &Response::Result(ResultBody::Prepared(p)));
+    check_response(
+        V4,
+        &bytes,
+        &Response::Result(ResultBody::Prepared(Box::new(p))),
+    );
     // Decoded from the hand bytes: the bit is kept, the global flag is not duplicated into it.
     let Response::Result(ResultBody::Prepared(decoded)) =
         Response::decode_body(Opcode::RESULT, V4, Bytes::copy_from_slice(&bytes)).unwrap()
@@ -1284,12 +1296,12 @@ fn scylla_metadata_id_extension_in_v4() {
         "84 00 0002 08 00000020",
         "00000004 0002 cafe 0002 beef 00000000 00000000 00000000 00000000 00000000"
     );
-    let p = Response::Result(ResultBody::Prepared(Prepared {
+    let p = Response::Result(ResultBody::Prepared(Box::new(Prepared {
         id: Bytes::from_static(&[0xca, 0xfe]),
         result_metadata_id: Some(Bytes::from_static(&[0xbe, 0xef])),
         metadata: PreparedMetadata::default(),
         result_metadata: ResultMetadata::default(),
-    }));
+    })));
     let f = frame(&bytes);
     let opts = DecodeOptions {
         extensions: ext,

@@ -100,7 +100,7 @@ proptest! {
         prop_assert_eq!(env.stream, stream);
         prop_assert_eq!(env.tracing_id, tracing_id);
         prop_assert_eq!(env.warnings, warnings);
-        prop_assert_eq!(env.custom_payload, payload);
+        prop_assert_eq!(env.custom_payload, payload.map(Box::new));
         prop_assert_eq!(env.response, resp);
     }
 
@@ -118,7 +118,7 @@ proptest! {
         let mut buf = BytesMut::new();
         req.encode_body(v4, &mut buf).unwrap();
         prop_assert_eq!(Request::decode_body_with(req.opcode(), v4, ext, buf.freeze()).unwrap(), req);
-        let resp = Response::Result(ResultBody::Prepared(prepared));
+        let resp = Response::Result(ResultBody::Prepared(Box::new(prepared)));
         let mut buf = BytesMut::new();
         resp.encode_body(v4, &mut buf).unwrap();
         prop_assert_eq!(Response::decode_body_with(resp.opcode(), v4, ext, buf.freeze()).unwrap(), resp);

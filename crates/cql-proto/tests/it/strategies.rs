@@ -534,7 +534,7 @@ pub(crate) fn response(v: ProtocolVersion) -> impl Strategy<Value = Response> {
         Just(Response::Result(ResultBody::Void)),
         rows().prop_map(|r| Response::Result(ResultBody::Rows(r))),
         string().prop_map(|k| Response::Result(ResultBody::SetKeyspace(k))),
-        prepared(v).prop_map(|p| Response::Result(ResultBody::Prepared(p))),
+        prepared(v).prop_map(|p| Response::Result(ResultBody::Prepared(Box::new(p)))),
         schema_change().prop_map(|s| Response::Result(ResultBody::SchemaChange(s))),
         event().prop_map(Response::Event),
         option::of(bytes(16)).prop_map(|token| Response::AuthChallenge { token }),

@@ -48,7 +48,7 @@ async fn prepare(c: &mut RawClient, q: &str, metadata_id: bool) -> Prepared {
         keyspace: None,
     });
     match request(c, &req, metadata_id).await {
-        Response::Result(ResultBody::Prepared(p)) => p,
+        Response::Result(ResultBody::Prepared(p)) => *p,
         other => panic!("{q}: {other:?}"),
     }
 }

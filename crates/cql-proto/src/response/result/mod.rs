@@ -27,8 +27,10 @@ pub enum ResultBody {
     Rows(Rows),
     /// Kind 3: the keyspace set by USE.
     SetKeyspace(String),
-    /// Kind 4: a prepared statement.
-    Prepared(Prepared),
+    /// Kind 4: a prepared statement. Boxed: it is the largest kind and the rarest on the hot
+    /// path, and every response is moved through the driver's layers at the size of its largest
+    /// variant.
+    Prepared(Box<Prepared>),
     /// Kind 5: a schema change.
     SchemaChange(SchemaChange),
 }
@@ -68,7 +70,7 @@ impl ResultBody {
             ResultKind::VOID => Self::Void,
             ResultKind::ROWS => Self::Rows(Rows::read(r, body)?),
             ResultKind::SET_KEYSPACE => Self::SetKeyspace(r.read_string("keyspace")?.to_owned()),
-            ResultKind::PREPARED => Self::Prepared(Prepared::read(r, version, ext)?),
+            ResultKind::PREPARED => Self::Prepared(Box::new(Prepared::read(r, version, ext)?)),
             ResultKind::SCHEMA_CHANGE => Self::SchemaChange(SchemaChange::read(r)?),
             other => {
                 return Err(DecodeError::invalid(

@@ -86,7 +86,9 @@ pub(crate) struct SuccessfulResponse {
     pub(crate) body: ResultBody,
     pub(crate) tracing_id: Option<uuid::Uuid>,
     pub(crate) warnings: Vec<String>,
-    pub(crate) custom_payload: Option<std::collections::HashMap<String, Option<Bytes>>>,
+    // Boxed, as in the envelope it comes from: rare, and this struct is moved per request.
+    #[allow(clippy::box_collection)]
+    pub(crate) custom_payload: Option<Box<std::collections::HashMap<String, Option<Bytes>>>>,
     pub(crate) coordinator: Option<crate::response::Coordinator>,
 }
 

@@ -281,12 +281,12 @@ async fn empty_plan_is_its_own_error() {
 }
 
 fn prepared(id: &'static [u8]) -> Step {
-    Step::Reply(Response::Result(ResultBody::Prepared(Prepared {
+    Step::Reply(Response::Result(ResultBody::Prepared(Box::new(Prepared {
         id: Bytes::from_static(id),
         result_metadata_id: None,
         metadata: PreparedMetadata::default(),
         result_metadata: ResultMetadata::default(),
-    })))
+    }))))
 }
 
 /// Records the PREPARED results a re-prepare hands back.
@@ -315,12 +315,12 @@ async fn a_reprepare_hands_the_new_result_metadata_to_the_statement() {
         },
     );
     let new_id = Bytes::from_static(b"NEW");
-    let reprepared = Step::Reply(Response::Result(ResultBody::Prepared(Prepared {
+    let reprepared = Step::Reply(Response::Result(ResultBody::Prepared(Box::new(Prepared {
         id: Bytes::from_static(b"ID"),
         result_metadata_id: Some(new_id.clone()),
         metadata: PreparedMetadata::default(),
         result_metadata: ResultMetadata::default(),
-    })));
+    }))));
     let (targets, log) = cluster(vec![vec![unprepared, reprepared, void()]]);
     let m = Metrics::new();
     let policy = FallthroughRetryPolicy::new();

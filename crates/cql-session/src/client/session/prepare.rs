@@ -23,7 +23,7 @@ use crate::statement::{PreparedStatement, Statement};
 use super::SessionInner;
 
 /// One node's answer to the fan-out's PREPARE.
-type Answer = (Arc<Node>, Result<Prepared, RequestAttemptError>);
+type Answer = (Arc<Node>, Result<Box<Prepared>, RequestAttemptError>);
 
 impl SessionInner {
     pub(crate) async fn prepare(
@@ -111,7 +111,7 @@ impl SessionInner {
             finish_in_background(answers, prepared.id.clone(), permit);
         }
         Ok(PreparedStatement::new(
-            prepared,
+            *prepared,
             statement.contents,
             is_lwt,
             statement.config,

@@ -330,9 +330,9 @@ fn prepare(ctx: &RequestContext<'_>, query: &str, keyspace: Option<&str>) -> Rep
         Ok(info) => {
             lock(&ctx.node.prepared).insert(info.id, Arc::from(query));
             Reply {
-                response: Response::Result(ResultBody::Prepared(
+                response: Response::Result(ResultBody::Prepared(Box::new(
                     info.to_prepared_marked(ctx.metadata_id, ctx.lwt_mark),
-                )),
+                ))),
                 tracing_id: None,
                 warnings: Vec::new(),
                 set_keyspace: None,
