@@ -14,6 +14,7 @@ mod readme;
 mod roundtrip;
 mod segment_golden;
 mod segment_prop;
+mod sizes;
 mod strategies;
 mod token;
 mod v5_frames;
