@@ -38,22 +38,26 @@ async fn driver(cluster: &SimCluster, name: &str, version: &str) -> RawClient {
     c
 }
 
-/// Each row of `r` as column name to value (nulls left out).
-fn named_rows(r: &Response) -> Vec<HashMap<String, CqlValue>> {
-    let names: Vec<String> = rows(r)
+/// The column names of `r`'s rows, in order.
+fn column_names(r: &Response) -> Vec<&str> {
+    rows(r)
         .metadata
         .col_specs
         .iter()
-        .map(|c| c.name.to_string())
-        .collect();
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
+/// Each row of `r` as column name to value (nulls left out).
+fn named_rows(r: &Response) -> Vec<HashMap<String, CqlValue>> {
+    let names = column_names(r);
     values(r)
         .into_iter()
         .map(|row| {
             names
                 .iter()
-                .cloned()
                 .zip(row)
-                .filter_map(|(n, v)| v.map(|v| (n, v)))
+                .filter_map(|(n, v)| v.map(|v| (n.to_string(), v)))
                 .collect()
         })
         .collect()
@@ -86,12 +90,7 @@ async fn cassandra_lists_each_live_connection_in_system_views_clients() {
     let mut a = driver(&cluster, "driver-a", "1.2.3").await;
     let b = driver(&cluster, "driver-b", "4.5").await;
     let r = a.ok("SELECT * FROM system_views.clients").await;
-    let names: Vec<&str> = rows(&r)
-        .metadata
-        .col_specs
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
+    let names = column_names(&r);
     for col in [
         "address",
         "port",
@@ -213,12 +212,7 @@ async fn scylla_lists_connections_in_system_clients() {
     let cluster = SimCluster::builder().shards(2).start().await.unwrap();
     let mut a = driver(&cluster, "driver-s", "6.0").await;
     let r = a.ok("SELECT * FROM system.clients").await;
-    let names: Vec<&str> = rows(&r)
-        .metadata
-        .col_specs
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
+    let names = column_names(&r);
     assert!(names.contains(&"client_type") && names.contains(&"shard_id"));
     assert!(!names.contains(&"request_count") && !names.contains(&"client_options"));
     assert_eq!(names.len(), 13, "{names:?}");
