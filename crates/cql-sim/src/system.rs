@@ -43,6 +43,22 @@ const SYSTEM_VIEWS: &[&str] = &[
     "CREATE TABLE clients (address inet, port int, client_options frozen<map<text, text>>, connection_stage text, driver_name text, driver_version text, hostname text, keyspace_name text, protocol_version int, request_count bigint, ssl_cipher_suite text, ssl_enabled boolean, ssl_protocol text, username text, PRIMARY KEY (address, port))",
 ];
 
+/// Cassandra's description of its virtual keyspaces (4.0+, `VirtualSchemaKeyspace`); the
+/// Scylla flavour drops it.
+const SYSTEM_VIRTUAL_SCHEMA: &[&str] = &[
+    "CREATE TABLE keyspaces (keyspace_name text PRIMARY KEY)",
+    "CREATE TABLE tables (keyspace_name text, table_name text, comment text, PRIMARY KEY (keyspace_name, table_name))",
+    "CREATE TABLE columns (keyspace_name text, table_name text, column_name text, clustering_order text, column_name_bytes blob, kind text, position int, type text, PRIMARY KEY (keyspace_name, table_name, column_name))",
+];
+
+/// The comment Cassandra gives each virtual table (`system_virtual_schema.tables.comment`).
+const VIRTUAL_TABLE_COMMENTS: &[(&str, &str)] = &[
+    ("clients", "currently connected clients"),
+    ("keyspaces", "virtual keyspace definitions"),
+    ("tables", "virtual table definitions"),
+    ("columns", "virtual column definitions"),
+];
+
 const SYSTEM_TRACES: &[&str] = &[
     "CREATE TABLE sessions (session_id uuid PRIMARY KEY, client inet, command text, coordinator inet, coordinator_port int, duration int, parameters map<text, text>, request text, request_size int, response_size int, started_at timestamp, username text)",
     "CREATE TABLE events (session_id uuid, event_id timeuuid, activity text, scylla_parent_id bigint, scylla_span_id bigint, source inet, source_elapsed int, source_port int, thread text, PRIMARY KEY (session_id, event_id))",
@@ -65,6 +81,15 @@ pub const NODE_LOCAL_TABLES: [&str; 5] = ["local", "peers", "peers_v2", "tablets
 /// and which, as Cassandra's virtual keyspaces, is not listed in `system_schema`.
 pub const VIRTUAL_KEYSPACE: &str = "system_views";
 
+/// Cassandra's keyspace describing the virtual keyspaces (itself and [`VIRTUAL_KEYSPACE`]),
+/// which, like them, `system_schema` does not list.
+pub const VIRTUAL_SCHEMA_KEYSPACE: &str = "system_virtual_schema";
+
+/// Whether `keyspace` is one of Cassandra's virtual keyspaces.
+pub(crate) fn is_virtual_keyspace(keyspace: &str) -> bool {
+    keyspace == VIRTUAL_KEYSPACE || keyspace == VIRTUAL_SCHEMA_KEYSPACE
+}
+
 /// A system keyspace the engine creates: its name, replication options and the CREATE TABLE
 /// statement of each of its tables.
 pub(crate) struct SystemKeyspace {
@@ -79,7 +104,7 @@ pub(crate) struct SystemKeyspace {
 const LOCAL_STRATEGY: &[(&str, &str)] = &[("class", "LocalStrategy")];
 
 /// The system keyspaces, in the order the engine creates them.
-pub(crate) const SYSTEM_KEYSPACE_DEFS: [SystemKeyspace; 5] = [
+pub(crate) const SYSTEM_KEYSPACE_DEFS: [SystemKeyspace; 6] = [
     SystemKeyspace {
         name: "system_schema",
         replication: LOCAL_STRATEGY,
@@ -104,6 +129,11 @@ pub(crate) const SYSTEM_KEYSPACE_DEFS: [SystemKeyspace; 5] = [
         name: VIRTUAL_KEYSPACE,
         replication: LOCAL_STRATEGY,
         tables: SYSTEM_VIEWS,
+    },
+    SystemKeyspace {
+        name: VIRTUAL_SCHEMA_KEYSPACE,
+        replication: LOCAL_STRATEGY,
+        tables: SYSTEM_VIRTUAL_SCHEMA,
     },
 ];
 
@@ -175,7 +205,7 @@ fn schema_rows(cat: &Catalog, table: &str) -> Vec<VirtualRow> {
             .collect::<VirtualRow>()
     };
     for ks in cat.keyspaces().values() {
-        if ks.name == VIRTUAL_KEYSPACE {
+        if is_virtual_keyspace(&ks.name) {
             continue;
         }
         let kn = || ("keyspace_name", text(&ks.name));
@@ -223,30 +253,7 @@ fn schema_rows(cat: &Catalog, table: &str) -> Vec<VirtualRow> {
                     out.push(own(row));
                 }
             }
-            "columns" => {
-                for t in ks.tables.values() {
-                    for c in &t.columns {
-                        let order = match c.kind {
-                            ColumnKind::Clustering if c.desc => "desc",
-                            ColumnKind::Clustering => "asc",
-                            _ => "none",
-                        };
-                        out.push(own(vec![
-                            kn(),
-                            ("table_name", text(&t.name)),
-                            ("column_name", text(&c.name)),
-                            ("clustering_order", text(order)),
-                            (
-                                "column_name_bytes",
-                                CqlValue::Blob(c.name.as_bytes().to_vec()),
-                            ),
-                            ("kind", text(c.kind.as_str())),
-                            ("position", CqlValue::Int(c.position)),
-                            ("type", text(&c.type_text)),
-                        ]));
-                    }
-                }
-            }
+            "columns" => out.extend(ks.tables.values().flat_map(|t| column_rows(t))),
             "types" => {
                 for u in ks.types.values() {
                     out.push(own(vec![
@@ -284,6 +291,60 @@ fn schema_rows(cat: &Catalog, table: &str) -> Vec<VirtualRow> {
     out
 }
 
+/// One `columns` row per column of `t` (the same columns in `system_schema` and
+/// `system_virtual_schema`).
+fn column_rows(t: &TableDef) -> impl Iterator<Item = VirtualRow> + '_ {
+    t.columns.iter().map(move |c| {
+        let order = match c.kind {
+            ColumnKind::Clustering if c.desc => "desc",
+            ColumnKind::Clustering => "asc",
+            _ => "none",
+        };
+        vec![
+            ("keyspace_name".to_owned(), text(&t.keyspace)),
+            ("table_name".to_owned(), text(&t.name)),
+            ("column_name".to_owned(), text(&c.name)),
+            ("clustering_order".to_owned(), text(order)),
+            (
+                "column_name_bytes".to_owned(),
+                CqlValue::Blob(c.name.as_bytes().to_vec()),
+            ),
+            ("kind".to_owned(), text(c.kind.as_str())),
+            ("position".to_owned(), CqlValue::Int(c.position)),
+            ("type".to_owned(), text(&c.type_text)),
+        ]
+    })
+}
+
+/// `system_virtual_schema`'s rows: the virtual keyspaces, their tables and columns.
+fn virtual_schema_rows(cat: &Catalog, table: &str) -> Vec<VirtualRow> {
+    let virtual_keyspaces = cat
+        .keyspaces()
+        .values()
+        .filter(|ks| is_virtual_keyspace(&ks.name));
+    let mut out = Vec::new();
+    for ks in virtual_keyspaces {
+        let kn = || ("keyspace_name".to_owned(), text(&ks.name));
+        match table {
+            "keyspaces" => out.push(vec![kn()]),
+            "tables" => out.extend(ks.tables.values().map(|t| {
+                let comment = VIRTUAL_TABLE_COMMENTS
+                    .iter()
+                    .find(|(name, _)| *name == t.name)
+                    .map_or("", |(_, c)| c);
+                vec![
+                    kn(),
+                    ("table_name".to_owned(), text(&t.name)),
+                    ("comment".to_owned(), text(comment)),
+                ]
+            })),
+            "columns" => out.extend(ks.tables.values().flat_map(|t| column_rows(t))),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// For a virtual table, a temporary store holding its rows (built fresh for each query);
 /// `None` for an ordinary table.
 pub(crate) fn materialize(cat: &Catalog, data: &dyn Replicas, t: &TableDef) -> Option<Store> {
@@ -292,6 +353,7 @@ pub(crate) fn materialize(cat: &Catalog, data: &dyn Replicas, t: &TableDef) -> O
         "system" if NODE_LOCAL_TABLES.contains(&t.name.as_str()) => data.system_rows(&t.name),
         "system_auth" => cat.auth().rows(&t.name),
         VIRTUAL_KEYSPACE => data.system_rows(&t.name),
+        VIRTUAL_SCHEMA_KEYSPACE => virtual_schema_rows(cat, &t.name),
         _ => return None,
     };
     let mut store = Store::new();

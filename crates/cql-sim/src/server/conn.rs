@@ -322,7 +322,8 @@ impl Connection {
 
     fn supported(&self) -> Response {
         let mut options = proto::StringMultimap::new();
-        options.insert("CQL_VERSION".into(), vec!["3.0.0".into()]);
+        let cql = coordinator::Versions::of(self.shared.cluster.config.scylla_extensions).cql;
+        options.insert("CQL_VERSION".into(), vec![cql.into()]);
         options.insert("COMPRESSION".into(), vec!["lz4".into(), "snappy".into()]);
         options.insert(
             "PROTOCOL_VERSIONS".into(),

@@ -31,3 +31,4 @@ mod server_tombstones;
 mod server_tracing;
 mod server_versions;
 mod server_views;
+mod server_virtual_schema;

@@ -48,7 +48,7 @@ async fn options_then_startup_and_supported_keys() {
         .unwrap();
     let mut c = RawClient::connect(cluster.contact_point()).await.unwrap();
     let options = c.supported().await;
-    assert_eq!(options["CQL_VERSION"], vec!["3.0.0"]);
+    assert_eq!(options["CQL_VERSION"], vec!["3.3.1"]);
     assert_eq!(options["COMPRESSION"], vec!["lz4", "snappy"]);
     assert_eq!(options["PROTOCOL_VERSIONS"], vec!["3/v3", "4/v4"]);
     assert_eq!(options["SCYLLA_NR_SHARDS"], vec!["3"]);

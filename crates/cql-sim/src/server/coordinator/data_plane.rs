@@ -54,14 +54,17 @@ impl DataPlane {
 
     /// Shapes the system keyspaces as Scylla has them: no `system.peers_v2` (Scylla never had
     /// it; drivers fall back to `system.peers` and the contact point's port).
-    /// Connections are listed in `system.clients`; Scylla has no `system_views` keyspace.
+    /// Connections are listed in `system.clients`; Scylla has neither `system_views` nor `system_virtual_schema`.
     pub(crate) fn as_scylla(&mut self) {
         if let Ok(ks) = self.engine.catalog.keyspace_mut("system") {
             ks.tables.remove("peers_v2");
         }
-        self.engine
-            .catalog
-            .remove_keyspace(crate::system::VIRTUAL_KEYSPACE);
+        for ks in [
+            crate::system::VIRTUAL_KEYSPACE,
+            crate::system::VIRTUAL_SCHEMA_KEYSPACE,
+        ] {
+            self.engine.catalog.remove_keyspace(ks);
+        }
     }
 
     /// Shapes the system keyspaces as Cassandra has them: connections are listed in

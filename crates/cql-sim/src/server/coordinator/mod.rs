@@ -41,10 +41,38 @@ mod traces;
 
 pub(crate) use rate_limit::RATE_LIMIT_ERROR_CODE;
 
-/// The release version nodes report (Scylla's CQL-compatible version string).
-pub(crate) const RELEASE_VERSION: &str = "3.0.8";
-/// The CQL version nodes report.
-pub(crate) const CQL_VERSION: &str = "3.4.5";
+/// The version strings a node reports in `system.local`, `system.peers` and SUPPORTED.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Versions {
+    /// `release_version`: drivers pick their schema queries by it (Cassandra 4.0+ adds
+    /// `system_virtual_schema`).
+    pub(crate) release: &'static str,
+    /// `cql_version` and SUPPORTED's `CQL_VERSION`.
+    pub(crate) cql: &'static str,
+}
+
+impl Versions {
+    /// Scylla 6.x: the Cassandra-compatible release string Scylla reports, and its CQL
+    /// version (`cql3::query_processor::CQL_VERSION`).
+    pub(crate) const SCYLLA: Self = Self {
+        release: "3.0.8",
+        cql: "3.3.1",
+    };
+    /// Cassandra 4.1 (`FBUtilities.getReleaseVersionString`, `QueryProcessor.CQL_VERSION`).
+    pub(crate) const CASSANDRA: Self = Self {
+        release: "4.1.7",
+        cql: "3.4.6",
+    };
+
+    /// The strings of the flavour.
+    pub(crate) fn of(scylla: bool) -> Self {
+        if scylla {
+            Self::SCYLLA
+        } else {
+            Self::CASSANDRA
+        }
+    }
+}
 const PARTITIONER: &str = "org.apache.cassandra.dht.Murmur3Partitioner";
 /// `system.local.supported_features` of a Scylla node: the cluster feature names Scylla 6.x
 /// gossips, comma-separated, `TABLETS` among them (tablets keyspaces can always be created).

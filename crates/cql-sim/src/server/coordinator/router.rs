@@ -12,7 +12,7 @@ use proto::response::{ErrorBody, ErrorDetails};
 
 use super::data_plane::replicas_of;
 use super::tablets::{Tablet, Tablets};
-use super::{CQL_VERSION, PARTITIONER, RELEASE_VERSION};
+use super::{PARTITIONER, Versions};
 use crate::schema::{TableDef, TabletsPolicy};
 use crate::server::faults;
 use crate::server::node::NodeShared;
@@ -33,6 +33,8 @@ pub(super) struct Router<'a> {
     /// for new NetworkTopologyStrategy keyspaces.
     pub(super) scylla: bool,
     pub(super) tablets_by_default: bool,
+    /// `system.local.native_protocol_version`: the highest version the node serves.
+    pub(super) native_protocol: u8,
     pub(super) nodes: &'a [Arc<NodeShared>],
     /// Whether distinct written partitions are counted (for the unlogged batch warning).
     pub(super) count_partitions: bool,
@@ -199,7 +201,7 @@ impl<'a> Router<'a> {
             ("rack".into(), CqlValue::Text(n.rack.clone())),
             (
                 "release_version".into(),
-                CqlValue::Text(RELEASE_VERSION.into()),
+                CqlValue::Text(Versions::of(self.scylla).release.into()),
             ),
             ("schema_version".into(), CqlValue::Uuid(n.schema_version())),
             (
@@ -373,14 +375,20 @@ impl Replicas for Router<'_> {
                         "cluster_name".into(),
                         CqlValue::Text(self.cluster_name.to_owned()),
                     ),
-                    ("cql_version".into(), CqlValue::Text(CQL_VERSION.into())),
+                    (
+                        "cql_version".into(),
+                        CqlValue::Text(Versions::of(self.scylla).cql.into()),
+                    ),
                     (
                         "gossip_generation".into(),
                         CqlValue::Int(self.gossip_generation),
                     ),
                     ("listen_address".into(), ip.clone()),
                     ("listen_port".into(), CqlValue::Int(7000)),
-                    ("native_protocol_version".into(), CqlValue::Text("4".into())),
+                    (
+                        "native_protocol_version".into(),
+                        CqlValue::Text(self.native_protocol.to_string()),
+                    ),
                     ("partitioner".into(), CqlValue::Text(PARTITIONER.into())),
                     ("rpc_address".into(), ip),
                     ("rpc_port".into(), CqlValue::Int(i32::from(me.port))),

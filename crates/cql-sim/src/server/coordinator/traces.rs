@@ -165,6 +165,7 @@ pub(super) fn write_trace(
         tablets: &data.tablets,
         scylla: ctx.cluster.config.scylla_extensions,
         tablets_by_default: ctx.cluster.config.tablets_by_default,
+        native_protocol: ctx.cluster.config.max_protocol_version.0,
         nodes: &nodes,
         coordinator: ctx.node.id,
         cluster_name: &ctx.cluster.config.cluster_name,
