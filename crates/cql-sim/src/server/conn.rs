@@ -1,5 +1,5 @@
 //! One client connection: a reader (frame decoding, handshake, dispatch) and a writer task
-//! that coalesces queued responses into one buffer per write.
+//! ([`writer`]) that coalesces queued responses into one buffer per write.
 
 use std::collections::HashSet;
 use std::future::pending;
@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use proto::codes::{ErrorCode, EventType, Opcode};
 use proto::frame::{
-    BodyExtensions, Compression, DecodeOptions, Frame, FrameError, FrameHeader, ProtocolVersion,
-    ResponseOptions, decode_request_with, encode_response,
+    BodyExtensions, Compression, DecodeOptions, Frame, FrameError, ProtocolVersion,
+    decode_request_with,
 };
 use proto::request::{BatchStatementKind, Request};
 use proto::response::{ErrorBody, ErrorDetails, Response};
@@ -21,10 +21,9 @@ use proto::scylla::{
     SCYLLA_LWT_ADD_METADATA_MARK, SCYLLA_RATE_LIMIT_ERROR, SCYLLA_USE_METADATA_ID, ShardingInfo,
     TABLETS_ROUTING_V1,
 };
-use proto::segment::{FrameReader, FrameWriter, SegmentCompression};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use proto::segment::{FrameReader, SegmentCompression};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::{broadcast, mpsc, watch};
-use uuid::Uuid;
 
 use super::clients::{ClientRegistration, ConnectionStage};
 use super::coordinator::{self, RATE_LIMIT_ERROR_CODE};
@@ -33,38 +32,6 @@ use super::node::{ConnGuard, NodeShared, lock};
 use super::state::{ClusterEvent, ClusterInner};
 
 use crate::auth::PASSWORD_AUTHENTICATOR as AUTHENTICATOR;
-/// Responses buffered before a write is forced.
-const MAX_COALESCE: usize = 256 * 1024;
-
-/// A response frame to encode.
-#[derive(Debug)]
-struct OutFrame {
-    version: ProtocolVersion,
-    stream: i16,
-    response: Response,
-    tracing_id: Option<Uuid>,
-    warnings: Vec<String>,
-    custom_payload: Option<coordinator::CustomPayload>,
-    compression: Option<Compression>,
-    /// After this frame (READY or AUTHENTICATE of a v5 STARTUP), frames go in segments.
-    then_segments: Option<SegmentCompression>,
-}
-
-/// What the writer task is asked to do.
-#[derive(Debug)]
-enum Outgoing {
-    Frame(OutFrame),
-    /// Write the first half of the frame, then close.
-    HalfThenClose(OutFrame),
-    /// Write a frame whose body cannot be decoded.
-    Malformed {
-        version: ProtocolVersion,
-        stream: i16,
-    },
-    /// Close after writing everything queued before.
-    Close,
-}
-
 /// Where a connection is in the STARTUP / AUTHENTICATE handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HandshakePhase {
@@ -115,6 +82,9 @@ enum AfterFrame {
 }
 
 mod versions;
+mod writer;
+
+use writer::{AbortWriter, OutFrame, Outgoing, write_loop};
 
 use versions::supported_versions;
 
@@ -158,18 +128,6 @@ pub(crate) async fn run<R, W>(
     tokio::select! {
         () = serve(io, peer, cluster, node, shard, epoch, guard) => {}
         _ = stopped.changed() => {}
-    }
-}
-
-/// Aborts the writer task when the connection is dropped mid-way (see [`run`]); disarmed
-/// when it ends normally, so the writer can flush what was queued.
-struct AbortWriter(Option<tokio::task::AbortHandle>);
-
-impl Drop for AbortWriter {
-    fn drop(&mut self) {
-        if let Some(h) = self.0.take() {
-            h.abort();
-        }
     }
 }
 
@@ -703,94 +661,4 @@ impl Connection {
         let out = self.frame(self.version, -1, Response::Event(ev.event));
         let _ = self.send(Outgoing::Frame(out)).await;
     }
-}
-
-fn encode_out(buf: &mut BytesMut, f: &OutFrame) {
-    let opts = ResponseOptions {
-        tracing_id: f.tracing_id,
-        warnings: &f.warnings,
-        custom_payload: f.custom_payload.as_ref(),
-        compression: f.compression,
-    };
-    if let Err(e) = encode_response(buf, f.version, f.stream, &f.response, &opts) {
-        tracing::warn!(error = %e, "cannot encode response");
-        let err = Response::Error(ErrorBody {
-            code: ErrorCode::SERVER_ERROR,
-            message: format!("cannot encode response: {e}"),
-            details: ErrorDetails::None,
-        });
-        let _ = encode_response(buf, f.version, f.stream, &err, &ResponseOptions::default());
-    }
-}
-
-/// Packs the queued frames into segments at the end of `buf` (nothing to do before v5). The
-/// frames are our own encoder's, so packing cannot fail; if it did, they are dropped with a
-/// warning rather than sent unframed.
-fn seal(framing: &mut FrameWriter, buf: &mut BytesMut) {
-    if let Err(e) = framing.seal(buf) {
-        tracing::warn!(error = %e, "cannot pack response frames into segments");
-    }
-}
-
-/// A RESULT frame whose 2-byte body cannot hold the 4-byte result kind.
-fn malformed(buf: &mut BytesMut, version: ProtocolVersion, stream: i16) {
-    let header = FrameHeader {
-        version,
-        is_response: true,
-        flags: proto::frame::FrameFlags::EMPTY,
-        stream,
-        opcode: Opcode::RESULT,
-        length: 2,
-    };
-    header.encode(buf);
-    buf.put_slice(&[0x00, 0x01]);
-}
-
-/// Writes queued frames (as they are, or packed into v5 segments once the handshake switched
-/// the connection to them) in one write per batch.
-async fn write_loop<W: AsyncWrite + Unpin>(mut wr: W, mut rx: mpsc::Receiver<Outgoing>) {
-    let mut buf = BytesMut::with_capacity(64 * 1024);
-    let mut framing = FrameWriter::new(None);
-    while let Some(first) = rx.recv().await {
-        let mut close = false;
-        let mut next = Some(first);
-        while let Some(msg) = next.take() {
-            match msg {
-                Outgoing::Frame(f) => {
-                    encode_out(framing.frame_buf(&mut buf), &f);
-                    if let Some(c) = f.then_segments {
-                        seal(&mut framing, &mut buf);
-                        framing = FrameWriter::new(Some(c));
-                    }
-                }
-                Outgoing::HalfThenClose(f) => {
-                    seal(&mut framing, &mut buf);
-                    let start = buf.len();
-                    encode_out(framing.frame_buf(&mut buf), &f);
-                    seal(&mut framing, &mut buf);
-                    let len = buf.len() - start;
-                    buf.truncate(start + len / 2);
-                    close = true;
-                }
-                Outgoing::Malformed { version, stream } => {
-                    malformed(framing.frame_buf(&mut buf), version, stream);
-                }
-                Outgoing::Close => close = true,
-            }
-            if close || buf.len() + framing.queued_len() >= MAX_COALESCE {
-                break;
-            }
-            next = rx.try_recv().ok();
-        }
-        seal(&mut framing, &mut buf);
-        if wr.write_all(&buf).await.is_err() {
-            return;
-        }
-        buf.clear();
-        if close {
-            let _ = wr.shutdown().await;
-            return;
-        }
-    }
-    let _ = wr.shutdown().await;
 }
