@@ -32,7 +32,11 @@ fn native_values() -> Vec<CqlValue> {
         CqlValue::Text("zażółć gęślą jaźń 🦀".into()),
         CqlValue::Time(CqlTime::parse("13:14:15.123456789").unwrap()),
         CqlValue::Timestamp(CqlTimestamp(1_709_210_096_789)),
-        CqlValue::Timeuuid(Uuid::parse_str("8e14e760-7fa8-11eb-bc66-000000000001").unwrap()),
+        CqlValue::Timeuuid(
+            Uuid::parse_str("8e14e760-7fa8-11eb-bc66-000000000001")
+                .unwrap()
+                .into(),
+        ),
         CqlValue::TinyInt(-128),
         CqlValue::Uuid(Uuid::parse_str("2e8b7f0e-1a4c-4c3d-9a51-5b3fa1c2d4e6").unwrap()),
         CqlValue::Varint(CqlVarint::parse("-123456789012345678901234567890").unwrap()),

@@ -161,7 +161,8 @@ impl SystemRows {
 
     fn uuid(&self, row: &[Option<CqlValue>], col: &str) -> Option<Uuid> {
         match self.get(row, col)? {
-            CqlValue::Uuid(u) | CqlValue::Timeuuid(u) => Some(*u),
+            CqlValue::Uuid(u) => Some(*u),
+            CqlValue::Timeuuid(u) => Some(*u.as_uuid()),
             _ => None,
         }
     }

@@ -169,7 +169,7 @@ fn decode(t: &ColumnType, b: &[u8], depth: usize) -> Result<CqlValue, DecodeErro
             b,
             "timestamp value",
         )?))),
-        T::Timeuuid => V::Timeuuid(timeuuid(b)?),
+        T::Timeuuid => V::Timeuuid(timeuuid(b)?.into()),
         T::Uuid => V::Uuid(Uuid::from_bytes(fixed(b, "uuid value")?)),
         T::Varint => V::Varint(CqlVarint(b.to_vec())),
         T::List(e) | T::Set(e) => {

@@ -5,7 +5,9 @@ use std::net::IpAddr;
 
 use uuid::Uuid;
 
-use crate::value::{CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlValue, CqlVarint};
+use crate::value::{
+    CqlDate, CqlDecimal, CqlDuration, CqlTime, CqlTimestamp, CqlTimeuuid, CqlValue, CqlVarint,
+};
 
 macro_rules! copy_accessor {
     ($(#[$doc:meta] $name:ident -> $t:ty { $($pat:pat => $e:expr),+ })+) => {
@@ -40,7 +42,9 @@ impl CqlValue {
         /// The value of a `double`.
         as_double -> f64 { Self::Double(v) => *v }
         /// The value of a `uuid` or `timeuuid`.
-        as_uuid -> Uuid { Self::Uuid(v) => *v, Self::Timeuuid(v) => *v }
+        as_uuid -> Uuid { Self::Uuid(v) => *v, Self::Timeuuid(v) => *v.as_uuid() }
+        /// The value of a `timeuuid`.
+        as_timeuuid -> CqlTimeuuid { Self::Timeuuid(v) => *v }
         /// The value of an `inet`.
         as_inet -> IpAddr { Self::Inet(v) => *v }
         /// The value of a `date`.
@@ -167,7 +171,8 @@ impl fmt::Display for CqlValue {
             Self::SmallInt(v) => write!(f, "{v}"),
             Self::Time(v) => write!(f, "'{v}'"),
             Self::Timestamp(v) => write!(f, "'{v}'"),
-            Self::Timeuuid(v) | Self::Uuid(v) => write!(f, "{v}"),
+            Self::Timeuuid(v) => write!(f, "{v}"),
+            Self::Uuid(v) => write!(f, "{v}"),
             Self::TinyInt(v) => write!(f, "{v}"),
             Self::Tuple(items) => {
                 f.write_str("(")?;

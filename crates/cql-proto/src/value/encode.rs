@@ -221,11 +221,16 @@ fn encode(
             buf.put_i64(x.0);
         }
         (T::Timestamp, V::Timestamp(x)) => buf.put_i64(x.0),
-        (T::Timeuuid, V::Timeuuid(u) | V::Uuid(u)) => {
+        (T::Timeuuid, V::Timeuuid(u)) => {
+            check_timeuuid(u.as_uuid())?;
+            buf.put_slice(u.as_bytes());
+        }
+        (T::Timeuuid, V::Uuid(u)) => {
             check_timeuuid(u)?;
             buf.put_slice(u.as_bytes());
         }
-        (T::Uuid, V::Uuid(u) | V::Timeuuid(u)) => buf.put_slice(u.as_bytes()),
+        (T::Uuid, V::Uuid(u)) => buf.put_slice(u.as_bytes()),
+        (T::Uuid, V::Timeuuid(u)) => buf.put_slice(u.as_bytes()),
         (T::Varint, V::Varint(x)) => write_varint(buf, x),
         (T::List(e) | T::Set(e), V::List(items) | V::Set(items)) => {
             write_count(buf, "collection", items.len())?;

@@ -111,8 +111,8 @@ pub enum CqlValue {
     Time(CqlTime),
     /// `timestamp`.
     Timestamp(CqlTimestamp),
-    /// `timeuuid`.
-    Timeuuid(Uuid),
+    /// `timeuuid`, ordered as the server orders it (see [`CqlTimeuuid`]).
+    Timeuuid(CqlTimeuuid),
     /// `tinyint`.
     TinyInt(i8),
     /// `tuple<...>`: a `None` element is null.

@@ -73,7 +73,7 @@ fn native_golden() {
     let tu = Uuid::from_bytes([
         0xc0, 0x5e, 0x8e, 0x10, 0x3a, 0x7c, 0x11, 0xee, 0x80, 0, 0, 0, 0, 0, 0, 2,
     ]);
-    golden(T::Timeuuid, V::Timeuuid(tu), tu.as_bytes());
+    golden(T::Timeuuid, V::Timeuuid(tu.into()), tu.as_bytes());
 }
 
 #[test]
@@ -279,7 +279,7 @@ fn empty_and_validation() {
     let v4 = Uuid::from_bytes([0, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 0]);
     assert!(CqlValue::decode_bytes(&T::Timeuuid, v4.as_bytes()).is_err());
     assert!(
-        V::Timeuuid(v4)
+        V::Timeuuid(v4.into())
             .encode_bytes(&T::Timeuuid, &mut BytesMut::new())
             .is_err()
     );
@@ -333,4 +333,29 @@ fn zero_size_vector_elements_are_rejected() {
         cql_proto::value::compare(&t, &[1], &[2]),
         std::cmp::Ordering::Less
     );
+}
+
+/// A decoded `timeuuid` is a `CqlTimeuuid` (as in the `scylla` crate 1.x), so values read
+/// from a row sort as the server sorts them: by timestamp first, where [`Uuid`]'s bytewise
+/// order puts the low 32 bits of the timestamp first.
+#[test]
+fn decoded_timeuuids_sort_in_server_order() {
+    use ColumnType as T;
+    // Timestamp 0x1_0000_0000 (time_mid 1, time_low 0) and timestamp 0xFFFF_FFFF.
+    let later = [0, 0, 0, 0, 0, 1, 0x10, 0, 0x80, 0, 0, 0, 0, 0, 0, 0];
+    let earlier = [
+        0xff, 0xff, 0xff, 0xff, 0, 0, 0x10, 0, 0x80, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let decode = |b: &[u8; 16]| CqlValue::decode_bytes(&T::Timeuuid, b).unwrap();
+    let (a, b) = (decode(&later), decode(&earlier));
+    let (Some(a), Some(b)) = (a.as_timeuuid(), b.as_timeuuid()) else {
+        panic!("expected timeuuids: {a:?} {b:?}");
+    };
+    assert!(b < a, "server order: the earlier timestamp first");
+    assert!(a.as_uuid() < b.as_uuid(), "bytewise order differs");
+    assert_eq!(a.timestamp(), 0x1_0000_0000);
+    // `as_uuid` still reads the uuid of either kind; a `uuid` is no timeuuid.
+    assert_eq!(decode(&later).as_uuid(), Some(Uuid::from_bytes(later)));
+    let plain = CqlValue::decode_bytes(&T::Uuid, &later).unwrap();
+    assert_eq!(plain.as_timeuuid(), None);
 }

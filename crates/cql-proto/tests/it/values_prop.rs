@@ -120,7 +120,7 @@ fn value_of(t: &ColumnType) -> BoxedStrategy<CqlValue> {
             .prop_map(|x| {
                 let mut b = Uuid::from_u128(x).into_bytes();
                 b[6] = (b[6] & 0x0F) | 0x10;
-                V::Timeuuid(Uuid::from_bytes(b))
+                V::Timeuuid(Uuid::from_bytes(b).into())
             })
             .boxed(),
         T::Varint => varint().prop_map(V::Varint).boxed(),

@@ -335,7 +335,8 @@ pub(crate) fn write_value(v: &CqlValue, out: &mut String) {
         CqlValue::Decimal(x) => {
             let _ = write!(out, "{x}");
         }
-        CqlValue::Uuid(u) | CqlValue::Timeuuid(u) => escape(&u.to_string(), out),
+        CqlValue::Uuid(u) => escape(&u.to_string(), out),
+        CqlValue::Timeuuid(u) => escape(&u.to_string(), out),
         CqlValue::Inet(a) => escape(&a.to_string(), out),
         CqlValue::Blob(b) | CqlValue::Custom(b) => {
             out.push_str("\"0x");

@@ -83,7 +83,7 @@ impl TermEnv<'_> {
                 CqlValue::Uuid(Uuid::parse_str(s).map_err(|_| bad("STRING"))?)
             }
             (Term::Str(s), T::Timeuuid) => {
-                CqlValue::Timeuuid(Uuid::parse_str(s).map_err(|_| bad("STRING"))?)
+                CqlValue::Timeuuid(Uuid::parse_str(s).map_err(|_| bad("STRING"))?.into())
             }
             (Term::Str(s), T::Custom(_)) => CqlValue::Custom(s.as_bytes().to_vec()),
             (Term::Int(s), T::TinyInt) => CqlValue::TinyInt(s.parse().map_err(|_| bad("INTEGER"))?),
@@ -128,7 +128,9 @@ impl TermEnv<'_> {
             }),
             (Term::Bool(b), T::Boolean) => CqlValue::Boolean(*b),
             (Term::Uuid(u), T::Uuid) => CqlValue::Uuid(*u),
-            (Term::Uuid(u), T::Timeuuid) if u.get_version_num() == 1 => CqlValue::Timeuuid(*u),
+            (Term::Uuid(u), T::Timeuuid) if u.get_version_num() == 1 => {
+                CqlValue::Timeuuid((*u).into())
+            }
             (Term::Blob(b), T::Blob | T::Custom(_)) => CqlValue::Blob(b.clone()),
             (Term::Duration(d), T::Duration) => CqlValue::Duration(*d),
             (Term::List(items), T::List(e) | T::Vector(e, _)) => {

@@ -523,13 +523,14 @@ fn cast_value(from: &ColumnType, to: &ColumnType, v: &CqlValue) -> Option<CqlVal
             (ts.0.div_euclid(86_400_000) + (1i64 << 31)) as u32,
         ))),
         (T::Date, CqlValue::Timeuuid(u)) => Some(CqlValue::Date(proto::value::CqlDate(
-            (crate::exec::value::timeuuid_millis(u).div_euclid(86_400_000) + (1i64 << 31)) as u32,
+            (crate::exec::value::timeuuid_millis(u.as_uuid()).div_euclid(86_400_000) + (1i64 << 31))
+                as u32,
         ))),
         (T::Timestamp, CqlValue::Date(d)) => Some(CqlValue::Timestamp(proto::value::CqlTimestamp(
             (i64::from(d.0) - (1i64 << 31)) * 86_400_000,
         ))),
         (T::Timestamp, CqlValue::Timeuuid(u)) => Some(CqlValue::Timestamp(
-            proto::value::CqlTimestamp(crate::exec::value::timeuuid_millis(u)),
+            proto::value::CqlTimestamp(crate::exec::value::timeuuid_millis(u.as_uuid())),
         )),
         _ => None,
     }

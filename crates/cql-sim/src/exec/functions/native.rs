@@ -114,7 +114,7 @@ impl Native {
         let v = match self {
             Self::Now => {
                 env.unique += 1;
-                CqlValue::Timeuuid(timeuuid(now, env.unique))
+                CqlValue::Timeuuid(timeuuid(now, env.unique).into())
             }
             Self::Uuid => {
                 env.unique += 1;
@@ -155,7 +155,8 @@ impl Native {
                     return Ok(None);
                 };
                 let millis = match CqlValue::decode_bytes(t, b) {
-                    Ok(CqlValue::Timeuuid(u) | CqlValue::Uuid(u)) => timeuuid_millis(&u),
+                    Ok(CqlValue::Timeuuid(u)) => timeuuid_millis(u.as_uuid()),
+                    Ok(CqlValue::Uuid(u)) => timeuuid_millis(&u),
                     Ok(CqlValue::Timestamp(ts)) => ts.0,
                     Ok(CqlValue::Date(d)) => (i64::from(d.0) - (1i64 << 31)) * 86_400_000,
                     _ => return Ok(None),
@@ -175,7 +176,7 @@ impl Native {
                         for b in &mut u[9..] {
                             *b = fill;
                         }
-                        CqlValue::Timeuuid(Uuid::from_bytes(u))
+                        CqlValue::Timeuuid(Uuid::from_bytes(u).into())
                     }
                 }
             }

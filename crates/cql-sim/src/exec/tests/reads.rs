@@ -152,7 +152,7 @@ fn functions_and_literals() {
     ));
     let r = s.rows("SELECT id, u, ts, d, ip, b, dur, vi, tup FROM t WHERE k = 1");
     assert!(
-        matches!(r[0][0], Some(CqlValue::Timeuuid(u)) if value::timeuuid_millis(&u) == NOW / 1000)
+        matches!(r[0][0], Some(CqlValue::Timeuuid(u)) if value::timeuuid_millis(u.as_uuid()) == NOW / 1000)
     );
     assert!(matches!(r[0][1], Some(CqlValue::Uuid(u)) if u.get_version_num() == 4));
     assert_eq!(

@@ -196,7 +196,7 @@ pub(super) fn write_trace(
         let event_id = time_uuid(source, started_at + i64::from(*elapsed_us), i as u16);
         let values = vec![
             encode_value(&CqlValue::Uuid(session), &ColumnType::Uuid),
-            encode_value(&CqlValue::Timeuuid(event_id), &ColumnType::Timeuuid),
+            encode_value(&CqlValue::Timeuuid(event_id.into()), &ColumnType::Timeuuid),
             encode_value(&CqlValue::Text(activity.clone()), &ColumnType::Text),
             encode_value(&CqlValue::Inet(source.ip), &ColumnType::Inet),
             encode_value(&CqlValue::Int(*elapsed_us), &ColumnType::Int),
